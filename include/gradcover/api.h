@@ -1,0 +1,19 @@
+/* The API handlers; each parses and validates, calls the store, replies. */
+#ifndef GRADCOVER_API_H
+#define GRADCOVER_API_H
+
+struct req;
+
+void api_graduate_create(struct req *r);
+void api_graduate_get(struct req *r);
+void api_graduate_lookup(struct req *r);
+void api_graduate_status(struct req *r);
+void api_contact_create(struct req *r);
+void api_contact_list(struct req *r);
+void api_coverage_all(struct req *r);
+void api_coverage_county(struct req *r);
+void api_queue(struct req *r);
+void api_healthz(struct req *r);
+void api_readyz(struct req *r);
+
+#endif

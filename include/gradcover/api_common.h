@@ -1,0 +1,103 @@
+/* Helpers shared by the API handlers: field validation that collects every
+ * error, locating a graduate's county under the caller's scope, pipelined
+ * batches of store calls, and JSON formatting of stored records. */
+#ifndef GRADCOVER_API_COMMON_H
+#define GRADCOVER_API_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gradcover/common.h"
+#include "gradcover/store.h"
+
+struct req;
+struct app;
+
+/* SPEC §6: client clocks may run up to 5 minutes ahead. */
+#define API_CLOCK_SKEW_MS (5 * 60 * 1000)
+
+/* Collected validation errors, replied as one 422. */
+struct verr {
+    json_t *fields; /* NULL until the first error */
+};
+
+void verr_add(struct verr *v, const char *field, const char *message);
+bool verr_any(const struct verr *v);
+/* Replies 422 with every collected field, frees r. */
+void verr_reply(struct req *r, struct verr *v);
+
+/* Rejects keys of body not in allowed (NULL-terminated). */
+void check_known_fields(json_t *body, const char *const *allowed, struct verr *v);
+
+/* A string field: absent -> *out NULL (an error when required); present must be
+ * a string of 1..max_chars Unicode characters without control characters. */
+void get_text(json_t *body, const char *key, size_t max_chars, bool required, const char **out,
+              struct verr *v);
+
+/* [A-Za-z0-9._-]{1,64} (SPEC §6). */
+bool valid_id(const char *s);
+
+/* An optional RFC 3339 field not later than now + skew; *out = dflt when absent. */
+void get_time(json_t *body, const char *key, int64_t now, int64_t dflt, int64_t *out,
+              struct verr *v);
+
+/* Number of Unicode characters in valid UTF-8. */
+size_t utf8_chars(const char *s);
+
+/* "2026-03-05T10:30:00+08:00" in the configured offset; a new JSON string. */
+json_t *json_time(const struct app *a, int64_t ms);
+
+/* "138****0000"; out >= 32 bytes. */
+void mask_phone(const char *phone, char *out, size_t n);
+
+/* Formats a stored graduate hash (as returned by scripts or HGETALL mapped to an
+ * object) for the caller: phone masked unless the caller may see it. Returns a
+ * new reference. */
+json_t *graduate_json(struct req *r, json_t *stored);
+
+/* Turns an HGETALL reply (flat array) into an object; new reference. */
+json_t *flat_to_object(json_t *flat);
+
+/* Continuation after a graduate's county is known (and readable or writable by
+ * the caller, as asked). r is still unanswered. */
+typedef void (*located_fn)(struct req *r, const char *county);
+
+/* Finds the county of graduate `id` within the caller's scope: a counselor's
+ * own county directly (the store then answers "no such graduate" for anyone
+ * else's), otherwise one GET of the global id -> county key. Replies 404 when
+ * the graduate is unknown or outside the scope (existence is not revealed),
+ * 403 when the caller may not write, 503 when Redis is down. */
+void locate_graduate(struct req *r, const char *id, bool for_write, located_fn then);
+
+/* Pipelined store calls that finish together. Each slot gets its result (new
+ * reference, or NULL with its status); `done` runs once when all have answered
+ * or timed out, with the request still unanswered; the batch is freed right
+ * after `done` returns. Only `done` answers the request. */
+struct batch;
+typedef void (*batch_done_fn)(struct req *r, struct batch *b);
+
+struct batch *batch_new(struct req *r, size_t n, batch_done_fn done);
+/* Issue slot i; on -1 (store not ready) the slot counts as STORE_DOWN. */
+void batch_command(struct batch *b, size_t i, int argc, const char **argv, const size_t *lens);
+void batch_script(struct batch *b, size_t i, const char *script, int nkeys, int argc,
+                  const char **argv, const size_t *lens);
+/* Call after issuing every slot. */
+void batch_start(struct batch *b);
+size_t batch_size(const struct batch *b);
+enum store_status batch_status(const struct batch *b, size_t i);
+json_t *batch_result(const struct batch *b, size_t i); /* borrowed */
+/* The worst status over all slots (STORE_OK when every slot succeeded). */
+enum store_status batch_worst(const struct batch *b);
+
+/* Runs one script with a JSON argument object (taken) under key prefix `key`;
+ * cb gets r back. Replies 503 itself when the store is not ready. */
+typedef void (*script_fn)(struct req *r, enum store_status st, json_t *result);
+void run_script(struct req *r, const char *script, const char *key, json_t *args, script_fn cb);
+
+/* A plain command for one request; same rules as run_script. */
+void run_command(struct req *r, int argc, const char **argv, script_fn cb);
+
+#endif

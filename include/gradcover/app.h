@@ -1,0 +1,61 @@
+/* The one context: event base, HTTP server, Redis store, signals, clock and
+ * the lifecycle from start to a graceful stop. */
+#ifndef GRADCOVER_APP_H
+#define GRADCOVER_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gradcover/common.h"
+
+struct config;
+struct event;
+struct event_base;
+struct evhttp;
+struct evhttp_bound_socket;
+struct pii;
+struct store;
+
+struct app_opts {
+    const char *listen;    /* overrides cfg->listen when non-NULL */
+    const char *redis_url; /* overrides cfg->redis_url when non-NULL */
+    bool now_set;          /* --now: run the clock from this instant */
+    int64_t now_ms;
+    int redis_timeout_ms;
+};
+
+struct app {
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    struct config *cfg; /* owned */
+    struct store *store;
+    struct pii *pii;
+    struct event *sigterm;
+    struct event *sigint;
+    struct event *drain_timer;
+    int64_t clock_skew_ms; /* added to the system clock (--now) */
+    unsigned inflight;     /* requests accepted and not yet answered */
+    bool draining;
+    uint64_t req_seq;
+    char req_prefix[9];
+};
+
+/* Builds the app: binds the listener, opens the PII key, starts connecting to
+ * Redis. Takes ownership of cfg (also on failure). NULL with err on failure. */
+struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, size_t errlen);
+
+/* Runs the loop until SIGTERM/SIGINT and the drain finish. Returns 0. */
+int app_run(struct app *a);
+
+void app_free(struct app *a);
+
+/* Wall-clock now in Unix ms, shifted by --now. */
+int64_t app_now_ms(const struct app *a);
+
+/* Called by http.c when a request is accepted / answered. */
+void app_request_begin(struct app *a);
+void app_request_end(struct app *a);
+
+#endif

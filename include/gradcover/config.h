@@ -1,0 +1,81 @@
+/* The JSON configuration of SPEC §5: parsed strictly (unknown keys and bad
+ * values are errors naming the key), immutable once loaded. */
+#ifndef GRADCOVER_CONFIG_H
+#define GRADCOVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gradcover/common.h"
+
+enum role { ROLE_ADMIN = 0, ROLE_COUNSELOR, ROLE_LEADER, ROLE_VIEWER };
+
+struct county_cfg {
+    char code[GC_COUNTY_MAX + 1];
+    char *name;
+    uint32_t threshold_bp;
+};
+
+struct token_cfg {
+    char *name;
+    unsigned char sha256[32];
+    enum role role;
+    char county[GC_COUNTY_MAX + 1]; /* "" = no county (all, for leaders) */
+};
+
+struct webhook_cfg {
+    char *name;
+    char *url;
+    char *secret; /* NULL when unsigned */
+    char **counties;
+    size_t ncounties; /* 0 = every county */
+};
+
+struct alerts_cfg {
+    int for_seconds;
+    uint32_t clear_margin_bp;
+    int eval_interval_seconds;
+    struct webhook_cfg *webhooks;
+    size_t nwebhooks;
+    char *alertmanager_url; /* NULL when unset */
+};
+
+struct config {
+    char *listen;    /* "host:port" */
+    char *redis_url; /* see store_parse_url() */
+    int utc_offset_minutes;
+    uint32_t threshold_bp;
+    bool anonymous_read;
+    char *pii_key_file;
+    struct county_cfg *counties;
+    size_t ncounties;
+    struct token_cfg *tokens;
+    size_t ntokens;
+    struct alerts_cfg alerts;
+};
+
+/* Parses JSON text. Returns a new config (free with config_free) or NULL with a
+ * message naming the offending key in err, e.g. `unknown key "alerts.for_secs"`. */
+struct config *config_parse(const char *text, size_t len, char *err, size_t errlen);
+
+/* Reads and parses a file; relative pii_key_file paths stay as given. */
+struct config *config_load(const char *path, char *err, size_t errlen);
+
+void config_free(struct config *cfg);
+
+/* The configured county with this code, or NULL. Borrowed from cfg. */
+const struct county_cfg *config_county(const struct config *cfg, const char *code);
+
+/* Index of the county in cfg->counties, or -1. */
+long config_county_index(const struct config *cfg, const char *code);
+
+/* Splits "host:port" (or "[v6]:port"); false when malformed. */
+bool config_split_hostport(const char *s, char *host, size_t hostlen, int *port) GC_MUSTCHECK;
+
+/* True when s is a valid county code: [A-Za-z0-9_-]{1,GC_COUNTY_MAX}. */
+bool config_valid_county_code(const char *s);
+
+const char *role_name(enum role r);
+
+#endif

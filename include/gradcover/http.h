@@ -1,0 +1,68 @@
+/* The HTTP front: route table, one request context per request, body and
+ * parameter reading, and reply helpers that always answer exactly once. */
+#ifndef GRADCOVER_HTTP_H
+#define GRADCOVER_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gradcover/auth.h"
+#include "gradcover/common.h"
+
+struct app;
+struct evhttp;
+struct evhttp_request;
+
+/* SPEC §6: request bodies are limited to 64 KiB. */
+#define HTTP_BODY_MAX (64 * 1024)
+#define HTTP_MAX_PARAMS 2
+
+struct req {
+    struct app *app;
+    struct evhttp_request *ev;
+    char id[GC_REQID_MAX + 1];
+    const char *route; /* the route template, e.g. "/api/v1/graduates/{id}" */
+    struct principal who;
+    char params[HTTP_MAX_PARAMS][GC_ID_MAX + 1]; /* decoded path parameters */
+    int64_t start_us;
+    unsigned char body_sha256[32]; /* of the raw body, for idempotency */
+    json_t *body;                  /* owned; NULL until read */
+    void *state;                   /* a handler's own state, freed with the request */
+    void (*state_free)(void *state);
+};
+
+/* Installs the route table and the generic callback on http. */
+void http_setup(struct evhttp *http, struct app *app);
+
+/* Reads the request body as a JSON object into r->body. On failure replies
+ * (400/413/415) and returns -1: the request is gone, touch nothing. */
+int http_read_json_or_reply(struct req *r) GC_MUSTCHECK;
+
+/* Query parameter lookup; the value is a new malloc'd string or NULL when absent.
+ * *bad is set when the query string itself is malformed. */
+char *http_query(struct req *r, const char *name, bool *bad);
+
+/* Header lookup on the request; borrowed. */
+const char *http_header(struct req *r, const char *name);
+
+/* Sends `body` (takes ownership) with status, then frees r. */
+void http_reply_json(struct req *r, int status, json_t *body);
+
+/* Sends {"error": {"code", "message", "fields"?}} (fields: taken, may be NULL),
+ * then frees r. 503s carry Retry-After. */
+void http_reply_error(struct req *r, int status, const char *code, const char *message,
+                      json_t *fields);
+
+/* 422 with one field message. */
+void http_reply_invalid(struct req *r, const char *field, const char *message);
+
+/* 503 for a store that is down, timed out or failed; frees r. */
+void http_reply_unavailable(struct req *r);
+
+/* Adds a response header before one of the replies above. */
+void http_add_header(struct req *r, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,33 @@
+/* The PII key: a 32-byte secret in a file (created 0600 on first start) used to
+ * HMAC national IDs so they can be looked up without being stored. */
+#ifndef GRADCOVER_PII_H
+#define GRADCOVER_PII_H
+
+#include <stddef.h>
+
+#include "gradcover/common.h"
+
+#define PII_KEY_LEN 32
+#define PII_HMAC_HEX_LEN 64
+
+struct pii;
+
+/* Loads the key file, creating it with mode 0600 and fresh random bytes when
+ * missing. A file that exists but is group/world readable or of the wrong size
+ * is an error. Returns a new object (pii_free) or NULL with err set. */
+struct pii *pii_open(const char *path, char *err, size_t errlen);
+void pii_free(struct pii *p);
+
+/* Lower-case hex HMAC-SHA256(key, data); out has PII_HMAC_HEX_LEN + 1 bytes. */
+void pii_hmac_hex(const struct pii *p, const char *data, size_t len, char *out);
+
+/* Fills buf with n cryptographically random bytes; -1 on failure. */
+int gc_random_bytes(void *buf, size_t n) GC_MUSTCHECK;
+
+/* A URL-safe random id of `chars` characters from [A-Za-z0-9] (out: chars + 1). */
+int gc_random_id(char *out, size_t chars) GC_MUSTCHECK;
+
+/* Lower-case hex SHA-256 of data; out has 65 bytes. */
+void gc_sha256_hex(const void *data, size_t len, char *out);
+
+#endif

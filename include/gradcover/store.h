@@ -1,0 +1,71 @@
+/* Redis behind a narrow, typed interface: hiredis async on the app's libevent
+ * loop, reconnect with backoff, per-command deadlines, the script cache
+ * (EVALSHA with NOSCRIPT fallback). No redisReply leaves this module: replies
+ * reach callers as borrowed jansson values. */
+#ifndef GRADCOVER_STORE_H
+#define GRADCOVER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gradcover/common.h"
+
+struct event_base;
+struct store;
+
+struct redis_target {
+    bool unix_socket;
+    char host[256];
+    int port;
+    char path[256];
+    char user[128];     /* "" = default user */
+    char password[256]; /* "" = no AUTH */
+    int db;
+};
+
+/* redis://[[user]:password@]host:port[/db] or unix:///path/redis.sock[?db=N]. */
+bool store_parse_url(const char *url, struct redis_target *out, char *err,
+                     size_t errlen) GC_MUSTCHECK;
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_DOWN,    /* not connected, or the link broke before the reply */
+    STORE_TIMEOUT, /* no reply within the deadline; a late reply is dropped */
+    STORE_FAILED,  /* Redis answered with an error (a bug or misconfiguration) */
+};
+
+/* Called exactly once per accepted command. `result` is borrowed and lives only
+ * during the call: a script's JSON answer decoded, or for plain commands the
+ * reply mapped to JSON (integer, string, null, array). */
+typedef void (*store_cb)(enum store_status st, json_t *result, void *arg);
+
+/* Creates the store and starts connecting; never blocks. timeout_ms bounds
+ * every command. Returns NULL only on allocation failure. */
+struct store *store_new(struct event_base *base, const struct redis_target *target,
+                        int timeout_ms);
+
+/* Disconnects; pending callbacks fire with STORE_DOWN. NULL is a no-op. */
+void store_free(struct store *s);
+
+/* Connected and every script loaded. */
+bool store_ready(const struct store *s);
+
+/* Queues a plain command (argv with explicit lengths, never formatted text).
+ * Commands issued in one loop iteration go out as one pipelined write.
+ * Returns -1 when the store is not ready: the callback will not be called. */
+int store_command(struct store *s, int argc, const char **argv, const size_t *lens, store_cb cb,
+                  void *arg) GC_MUSTCHECK;
+
+/* Runs the embedded script `name` (EVALSHA, falling back to EVAL on NOSCRIPT)
+ * with nkeys keys followed by the other arguments. The script must return a
+ * JSON text; the callback receives it decoded. Same return rule as above. */
+int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
+                 const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
+
+/* Milliseconds a client should wait before retrying while Redis is down. */
+int store_retry_after_s(const struct store *s);
+
+#endif

@@ -1,0 +1,445 @@
+/* Shared handler plumbing: validation, scoping, batches, formatting. */
+#include "gradcover/api_common.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcover/app.h"
+#include "gradcover/auth.h"
+#include "gradcover/config.h"
+#include "gradcover/http.h"
+#include "gradcover/keys.h"
+#include "gradcover/timeutil.h"
+
+void verr_add(struct verr *v, const char *field, const char *message)
+{
+    if (!v->fields)
+        v->fields = json_object();
+    if (v->fields && !json_object_get(v->fields, field))
+        json_object_set_new(v->fields, field, json_string(message));
+}
+
+bool verr_any(const struct verr *v)
+{
+    return v->fields && json_object_size(v->fields) > 0;
+}
+
+void verr_reply(struct req *r, struct verr *v)
+{
+    json_t *f = v->fields;
+    v->fields = NULL;
+    http_reply_error(r, 422, "validation_failed", "validation failed", f); /* takes f */
+}
+
+void check_known_fields(json_t *body, const char *const *allowed, struct verr *v)
+{
+    const char *k;
+    json_t *val;
+    json_object_foreach(body, k, val)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok = ok || strcmp(*a, k) == 0;
+        if (!ok)
+            verr_add(v, k, "unknown field");
+    }
+}
+
+size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+void get_text(json_t *body, const char *key, size_t max_chars, bool required, const char **out,
+              struct verr *v)
+{
+    *out = NULL;
+    json_t *j = json_object_get(body, key);
+    if (!j || json_is_null(j)) {
+        if (required)
+            verr_add(v, key, "is required");
+        return;
+    }
+    if (!json_is_string(j)) {
+        verr_add(v, key, "must be a string");
+        return;
+    }
+    const char *s = json_string_value(j);
+    if (strlen(s) != json_string_length(j)) {
+        verr_add(v, key, "must not contain NUL characters");
+        return;
+    }
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+            verr_add(v, key, "must not contain control characters");
+            return;
+        }
+    }
+    size_t n = utf8_chars(s);
+    if (n == 0) {
+        verr_add(v, key, "must not be empty");
+        return;
+    }
+    if (n > max_chars) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "must be at most %zu characters", max_chars);
+        verr_add(v, key, msg);
+        return;
+    }
+    *out = s;
+}
+
+bool valid_id(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!isalnum((unsigned char)s[n]) && s[n] != '.' && s[n] != '_' && s[n] != '-')
+            return false;
+    return n >= 1 && n <= GC_ID_MAX;
+}
+
+void get_time(json_t *body, const char *key, int64_t now, int64_t dflt, int64_t *out,
+              struct verr *v)
+{
+    *out = dflt;
+    json_t *j = json_object_get(body, key);
+    if (!j || json_is_null(j))
+        return;
+    if (!json_is_string(j) || !rfc3339_parse(json_string_value(j), out)) {
+        verr_add(v, key, "must be an RFC 3339 time with offset, e.g. 2026-03-05T10:30:00+08:00");
+        return;
+    }
+    if (*out > now + API_CLOCK_SKEW_MS)
+        verr_add(v, key, "must not be in the future");
+}
+
+json_t *json_time(const struct app *a, int64_t ms)
+{
+    char buf[40];
+    rfc3339_format(ms, a->cfg->utc_offset_minutes, buf, sizeof buf);
+    return json_string(buf);
+}
+
+void mask_phone(const char *phone, char *out, size_t n)
+{
+    size_t len = strlen(phone);
+    if (len < 7) {
+        snprintf(out, n, "****");
+        return;
+    }
+    snprintf(out, n, "%.3s****%s", phone, phone + len - 4);
+}
+
+json_t *flat_to_object(json_t *flat)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i + 1 < json_array_size(flat); i += 2) {
+        json_t *k = json_array_get(flat, i);
+        if (json_is_string(k))
+            json_object_set(o, json_string_value(k), json_array_get(flat, i + 1));
+    }
+    return o;
+}
+
+static bool ms_field(json_t *stored, const char *key, int64_t *out)
+{
+    json_t *j = json_object_get(stored, key);
+    if (json_is_integer(j)) {
+        *out = json_integer_value(j);
+        return true;
+    }
+    return json_is_string(j) && parse_i64(json_string_value(j), out);
+}
+
+static void copy_str(json_t *dst, json_t *stored, const char *from, const char *to)
+{
+    json_t *j = json_object_get(stored, from);
+    if (json_is_string(j) && json_string_length(j) > 0)
+        json_object_set(dst, to, j);
+}
+
+json_t *graduate_json(struct req *r, json_t *stored)
+{
+    json_t *g = json_object();
+    if (!g)
+        return NULL;
+    copy_str(g, stored, "id", "id");
+    copy_str(g, stored, "county", "county");
+    copy_str(g, stored, "name", "name");
+    copy_str(g, stored, "nid_masked", "national_id");
+    json_t *phone = json_object_get(stored, "phone");
+    if (json_is_string(phone)) {
+        if (auth_sees_full_pii(&r->who)) {
+            json_object_set(g, "phone", phone);
+        } else {
+            char m[32];
+            mask_phone(json_string_value(phone), m, sizeof m);
+            json_object_set_new(g, "phone", json_string(m));
+        }
+    }
+    copy_str(g, stored, "school", "school");
+    copy_str(g, stored, "major", "major");
+    int64_t v;
+    if (ms_field(stored, "graduation_year", &v))
+        json_object_set_new(g, "graduation_year", json_integer(v));
+    copy_str(g, stored, "status", "status");
+    if (ms_field(stored, "status_at", &v))
+        json_object_set_new(g, "status_at", json_time(r->app, v));
+    copy_str(g, stored, "status_reason", "status_reason");
+    if (ms_field(stored, "registered_at", &v))
+        json_object_set_new(g, "registered_at", json_time(r->app, v));
+    json_t *services = json_object();
+    const char *k;
+    json_t *val;
+    json_object_foreach(stored, k, val)
+    {
+        int64_t n;
+        if (strncmp(k, "svc:", 4) == 0 && json_is_string(val) &&
+            parse_i64(json_string_value(val), &n))
+            json_object_set_new(services, k + 4, json_integer(n));
+    }
+    json_object_set_new(g, "contacts", json_integer(ms_field(stored, "contacts", &v) ? v : 0));
+    json_object_set_new(g, "services", services);
+    if (ms_field(stored, "last_contact_at", &v))
+        json_object_set_new(g, "last_contact_at", json_time(r->app, v));
+    copy_str(g, stored, "created_by", "created_by");
+    if (ms_field(stored, "created_at", &v))
+        json_object_set_new(g, "created_at", json_time(r->app, v));
+    return g;
+}
+
+/* ---- running one store call for a request ---- */
+
+struct single {
+    struct req *r;
+    script_fn cb;
+};
+
+static void on_single(enum store_status st, json_t *result, void *arg)
+{
+    struct single *s = arg;
+    struct req *r = s->r;
+    script_fn cb = s->cb;
+    free(s);
+    cb(r, st, result);
+}
+
+void run_script(struct req *r, const char *script, const char *key, json_t *args, script_fn cb)
+{
+    char *text = json_dumps(args, JSON_COMPACT);
+    json_decref(args);
+    struct single *s = malloc(sizeof *s);
+    if (!text || !s) {
+        free(text);
+        free(s);
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    s->r = r;
+    s->cb = cb;
+    const char *argv[2] = {key, text};
+    size_t lens[2] = {strlen(key), strlen(text)};
+    int rc = store_script(r->app->store, script, 1, 2, argv, lens, on_single, s);
+    free(text);
+    if (rc < 0) {
+        free(s);
+        http_reply_unavailable(r);
+    }
+}
+
+void run_command(struct req *r, int argc, const char **argv, script_fn cb)
+{
+    size_t lens[8];
+    for (int i = 0; i < argc && i < 8; i++)
+        lens[i] = strlen(argv[i]);
+    struct single *s = malloc(sizeof *s);
+    if (!s) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    s->r = r;
+    s->cb = cb;
+    if (store_command(r->app->store, argc, argv, lens, on_single, s) < 0) {
+        free(s);
+        http_reply_unavailable(r);
+    }
+}
+
+/* ---- locating a graduate ---- */
+
+struct locate {
+    struct req *r;
+    located_fn then;
+    bool for_write;
+};
+
+static void on_located(enum store_status st, json_t *result, void *arg)
+{
+    struct locate *l = arg;
+    struct req *r = l->r;
+    located_fn then = l->then;
+    bool for_write = l->for_write;
+    free(l);
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *county = json_string_value(result);
+    if (!county || !auth_can_read_county(&r->who, county)) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (for_write && !auth_can_write_county(&r->who, county)) {
+        http_reply_error(r, 403, "forbidden", "this token may not change this graduate", NULL);
+        return;
+    }
+    char c[GC_COUNTY_MAX + 1];
+    snprintf(c, sizeof c, "%s", county);
+    then(r, c);
+}
+
+void locate_graduate(struct req *r, const char *id, bool for_write, located_fn then)
+{
+    if (for_write && r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
+        http_reply_error(r, 403, "forbidden", "this token may not change graduates", NULL);
+        return;
+    }
+    if (r->who.role == ROLE_VIEWER) {
+        http_reply_error(r, 403, "forbidden", "viewers see aggregates only", NULL);
+        return;
+    }
+    if (r->who.role == ROLE_COUNSELOR) {
+        then(r, r->who.county);
+        return;
+    }
+    struct locate *l = malloc(sizeof *l);
+    if (!l) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    l->r = r;
+    l->then = then;
+    l->for_write = for_write;
+    char key[KEY_MAX];
+    key_graduate_county(key, sizeof key, id);
+    const char *argv[2] = {"GET", key};
+    size_t lens[2] = {3, strlen(key)};
+    if (store_command(r->app->store, 2, argv, lens, on_located, l) < 0) {
+        free(l);
+        http_reply_unavailable(r);
+    }
+}
+
+/* ---- batches ---- */
+
+struct batch_slot {
+    struct batch *b;
+    enum store_status st;
+    json_t *result;
+};
+
+struct batch {
+    struct req *r;
+    size_t n, pending;
+    bool started;
+    batch_done_fn done;
+    struct batch_slot *slots;
+};
+
+struct batch *batch_new(struct req *r, size_t n, batch_done_fn done)
+{
+    struct batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->r = r;
+    b->done = done;
+    b->n = b->pending = n;
+    b->slots = calloc(n ? n : 1, sizeof *b->slots);
+    if (!b->slots) {
+        free(b);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        b->slots[i].b = b;
+    return b;
+}
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        json_decref(b->slots[i].result);
+    free(b->slots);
+    free(b);
+}
+
+static void batch_finish(struct batch *b)
+{
+    b->done(b->r, b);
+    batch_free(b);
+}
+
+static void on_batch_slot(enum store_status st, json_t *result, void *arg)
+{
+    struct batch_slot *s = arg;
+    struct batch *b = s->b;
+    s->st = st;
+    s->result = json_incref(result);
+    if (--b->pending == 0 && b->started)
+        batch_finish(b);
+}
+
+void batch_command(struct batch *b, size_t i, int argc, const char **argv, const size_t *lens)
+{
+    if (store_command(b->r->app->store, argc, argv, lens, on_batch_slot, &b->slots[i]) < 0) {
+        b->slots[i].st = STORE_DOWN;
+        b->pending--;
+    }
+}
+
+void batch_script(struct batch *b, size_t i, const char *script, int nkeys, int argc,
+                  const char **argv, const size_t *lens)
+{
+    if (store_script(b->r->app->store, script, nkeys, argc, argv, lens, on_batch_slot,
+                     &b->slots[i]) < 0) {
+        b->slots[i].st = STORE_DOWN;
+        b->pending--;
+    }
+}
+
+void batch_start(struct batch *b)
+{
+    b->started = true;
+    if (b->pending == 0)
+        batch_finish(b);
+}
+
+size_t batch_size(const struct batch *b)
+{
+    return b->n;
+}
+
+enum store_status batch_status(const struct batch *b, size_t i)
+{
+    return b->slots[i].st;
+}
+
+json_t *batch_result(const struct batch *b, size_t i)
+{
+    return b->slots[i].result;
+}
+
+enum store_status batch_worst(const struct batch *b)
+{
+    enum store_status w = STORE_OK;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->slots[i].st != STORE_OK)
+            w = b->slots[i].st;
+    return w;
+}

@@ -1,0 +1,519 @@
+/* Graduates: register, read, look up by national ID, change status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcover/api.h"
+#include "gradcover/api_common.h"
+#include "gradcover/app.h"
+#include "gradcover/config.h"
+#include "gradcover/http.h"
+#include "gradcover/keys.h"
+#include "gradcover/log.h"
+#include "gradcover/natid.h"
+#include "gradcover/pii.h"
+#include "gradcover/timeutil.h"
+
+/* A national-ID claim whose graduate never appeared is taken over after this:
+ * the county step follows the claim within milliseconds unless a server died. */
+#define STALE_CLAIM_MS 60000
+#define NAME_MAX_CHARS 64
+#define SCHOOL_MAX_CHARS 100
+#define REASON_MAX_CHARS 200
+/* Server-assigned graduate ids: 62^16 values, collision-free in practice. */
+#define GENERATED_ID_CHARS 16
+
+/* State of a registration or status change across its store steps. */
+struct gstate {
+    char id[GC_ID_MAX + 1];
+    char county[GC_COUNTY_MAX + 1];
+    char hmac[PII_HMAC_HEX_LEN + 1];
+    char takeover[GC_ID_MAX + 1]; /* a stale claim to replace */
+    char holder[GC_ID_MAX + 1];   /* who holds the national-ID claim we hit */
+    int64_t holder_since;
+    json_t *county_args; /* arguments of the county script, owned */
+    json_t *graduate;    /* the county script's answer, owned */
+    int status_code;     /* reply status once the last step is done */
+    bool registering;
+};
+
+static void gstate_free(void *p)
+{
+    struct gstate *g = p;
+    if (!g)
+        return;
+    json_decref(g->county_args);
+    json_decref(g->graduate);
+    free(g);
+}
+
+static struct gstate *gstate_attach(struct req *r)
+{
+    struct gstate *g = calloc(1, sizeof *g);
+    if (g) {
+        r->state = g;
+        r->state_free = gstate_free;
+    }
+    return g;
+}
+
+static bool phone_ok(const char *p)
+{
+    size_t n = strlen(p);
+    if (n < 5 || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '-' || (p[i] == '+' && i == 0)))
+            return false;
+    return true;
+}
+
+static void reply_graduate(struct req *r, int status, json_t *stored)
+{
+    json_t *g = graduate_json(r, stored);
+    http_reply_json(r, status, g);
+}
+
+/* ---- the claim protocol shared by registration and return to seeking ---- */
+
+static void claim_start(struct req *r);
+
+static void on_county_step(struct req *r, enum store_status st, json_t *res);
+
+static void county_step(struct req *r)
+{
+    struct gstate *g = r->state;
+    char key[KEY_MAX];
+    key_county(key, sizeof key, g->county);
+    json_t *args = g->county_args;
+    g->county_args = NULL;
+    run_script(r, g->registering ? "register" : "status", key, args, on_county_step);
+}
+
+static void on_holder_status(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *status = json_string_value(json_array_get(res, 0));
+    bool young = app_now_ms(r->app) - g->holder_since < STALE_CLAIM_MS;
+    if ((status && strcmp(status, "seeking") == 0) || (!status && young)) {
+        /* Seeking, or a registration still being written by another request. */
+        http_reply_error(r, 409, "already_seeking",
+                         "a graduate with this national ID is already registered as seeking",
+                         NULL);
+        return;
+    }
+    /* The holder left seeking (its release was lost) or was never written: take
+     * the claim over, naming it so that a newer claim is never overwritten. */
+    snprintf(g->takeover, sizeof g->takeover, "%s", g->holder);
+    claim_start(r);
+}
+
+static void on_claim(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *err = json_string_value(json_object_get(res, "err"));
+    if (!err) {
+        county_step(r);
+        return;
+    }
+    if (strcmp(err, "id_taken") == 0) {
+        http_reply_error(r, 409, "id_taken", "this graduate id is already in use", NULL);
+        return;
+    }
+    const char *holder = json_string_value(json_object_get(res, "holder"));
+    const char *hcounty = json_string_value(json_object_get(res, "holder_county"));
+    if (!holder || !hcounty || g->takeover[0] || !valid_id(holder)) {
+        http_reply_error(r, 409, "already_seeking",
+                         "a graduate with this national ID is already registered as seeking",
+                         NULL);
+        return;
+    }
+    snprintf(g->holder, sizeof g->holder, "%s", holder);
+    g->holder_since = json_integer_value(json_object_get(res, "since"));
+    char key[KEY_MAX];
+    key_graduate(key, sizeof key, hcounty, holder);
+    run_command(r, 3, (const char *[]){"HMGET", key, "status"}, on_holder_status);
+}
+
+static void claim_start(struct req *r)
+{
+    struct gstate *g = r->state;
+    char key[KEY_MAX];
+    key_global(key, sizeof key);
+    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", g->id, "county", g->county,
+                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "mode",
+                             g->registering ? "register" : "reseek");
+    if (args && g->takeover[0])
+        json_object_set_new(args, "takeover", json_string(g->takeover));
+    run_script(r, "claim", key, args, on_claim);
+}
+
+/* ---- after the county step ---- */
+
+static void on_released(struct req *r, enum store_status st, json_t *res)
+{
+    (void)res;
+    struct gstate *g = r->state;
+    if (st != STORE_OK)
+        /* Harmless: the next registration sees the claim's graduate is not seeking. */
+        log_warn("event=nid_release_failed request_id=%s graduate=%s", r->id, g->id);
+    if (g->status_code >= 400) {
+        http_reply_error(r, g->status_code, "id_taken", "this graduate id is already in use",
+                         NULL);
+        return;
+    }
+    reply_graduate(r, g->status_code, g->graduate);
+}
+
+static void release_claim(struct req *r, bool forget)
+{
+    struct gstate *g = r->state;
+    char key[KEY_MAX];
+    key_global(key, sizeof key);
+    json_t *args = json_pack("{s:s, s:s, s:b}", "id", g->id, "hmac", g->hmac, "forget", forget);
+    run_script(r, "release", key, args, on_released);
+}
+
+static void reply_status_error(struct req *r, const char *err)
+{
+    if (strcmp(err, "not_found") == 0)
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+    else if (strcmp(err, "withdrawn") == 0)
+        http_reply_error(r, 409, "withdrawn",
+                         "the graduate is withdrawn; register the person again instead", NULL);
+    else if (strcmp(err, "at_before_last_change") == 0)
+        http_reply_invalid(r, "at", "must not be before the graduate's last status change");
+    else if (strcmp(err, "at_before_last_contact") == 0)
+        http_reply_invalid(r, "at", "must not be before the graduate's last service contact");
+    else
+        http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+}
+
+static void on_county_step(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        /* Outcome unknown (Redis went away): the client retries; the claim is ours
+         * and a retry with the same id goes through. */
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *err = json_string_value(json_object_get(res, "err"));
+    if (g->registering) {
+        if (err) {
+            g->status_code = 409; /* id_taken by another person: undo our claim */
+            release_claim(r, true);
+            return;
+        }
+        g->graduate = json_incref(json_object_get(res, "graduate"));
+        g->status_code = json_is_true(json_object_get(res, "existed")) ? 200 : 201;
+        reply_graduate(r, g->status_code, g->graduate);
+        return;
+    }
+    if (err) {
+        reply_status_error(r, err);
+        return;
+    }
+    g->graduate = json_incref(json_object_get(res, "graduate"));
+    g->status_code = 200;
+    const char *prev = json_string_value(json_object_get(res, "previous"));
+    if (json_is_true(json_object_get(res, "changed")) && prev && strcmp(prev, "seeking") == 0) {
+        const char *hmac = json_string_value(json_object_get(g->graduate, "nid_hmac"));
+        snprintf(g->hmac, sizeof g->hmac, "%s", hmac ? hmac : "");
+        release_claim(r, false);
+        return;
+    }
+    reply_graduate(r, 200, g->graduate);
+}
+
+/* ---- POST /api/v1/graduates ---- */
+
+void api_graduate_create(struct req *r)
+{
+    static const char *const known[] = {"id",     "county",          "name",
+                                        "national_id", "phone",      "school",
+                                        "major",  "graduation_year", "registered_at",
+                                        NULL};
+    if (http_read_json_or_reply(r) < 0)
+        return;
+    if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
+        http_reply_error(r, 403, "forbidden", "this token may not register graduates", NULL);
+        return;
+    }
+    struct verr v = {0};
+    json_t *b = r->body;
+    int64_t now = app_now_ms(r->app);
+    check_known_fields(b, known, &v);
+    const char *id, *county, *name, *natid, *phone, *school, *major;
+    get_text(b, "id", GC_ID_MAX, false, &id, &v);
+    if (id && !valid_id(id))
+        verr_add(&v, "id", "must match [A-Za-z0-9._-]{1,64}");
+    get_text(b, "county", GC_COUNTY_MAX, r->who.role == ROLE_ADMIN, &county, &v);
+    if (!county && r->who.role == ROLE_COUNSELOR)
+        county = r->who.county;
+    get_text(b, "name", NAME_MAX_CHARS, true, &name, &v);
+    get_text(b, "national_id", 32, true, &natid, &v);
+    get_text(b, "phone", 20, false, &phone, &v);
+    if (phone && !phone_ok(phone))
+        verr_add(&v, "phone", "must be 5..20 digits, '-' or a leading '+'");
+    get_text(b, "school", SCHOOL_MAX_CHARS, false, &school, &v);
+    get_text(b, "major", SCHOOL_MAX_CHARS, false, &major, &v);
+    json_t *gy = json_object_get(b, "graduation_year");
+    int this_year = period_of(now, r->app->cfg->utc_offset_minutes);
+    if (gy && !json_is_null(gy) &&
+        (!json_is_integer(gy) || json_integer_value(gy) < 1950 ||
+         json_integer_value(gy) > this_year + 1))
+        verr_add(&v, "graduation_year", "must be a year between 1950 and next year");
+    int64_t registered_at;
+    get_time(b, "registered_at", now, now, &registered_at, &v);
+    char norm[NATID_LEN + 1], masked[NATID_LEN + 1];
+    if (natid) {
+        enum natid_err e = natid_validate(natid, strlen(natid), (long)(now / 86400000), norm);
+        if (e != NATID_OK)
+            verr_add(&v, "national_id", natid_strerror(e));
+    }
+    if (county && !config_county(r->app->cfg, county))
+        verr_add(&v, "county", "unknown county");
+    if (verr_any(&v)) {
+        verr_reply(r, &v);
+        return;
+    }
+    if (!auth_can_write_county(&r->who, county)) {
+        http_reply_error(r, 403, "forbidden", "this token may not register in that county",
+                         NULL);
+        return;
+    }
+    struct gstate *g = gstate_attach(r);
+    if (!g) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    g->registering = true;
+    if (id)
+        snprintf(g->id, sizeof g->id, "%s", id);
+    else if (gc_random_id(g->id, GENERATED_ID_CHARS) < 0) {
+        http_reply_error(r, 500, "internal", "no random bytes", NULL);
+        return;
+    }
+    snprintf(g->county, sizeof g->county, "%s", county);
+    pii_hmac_hex(r->app->pii, norm, NATID_LEN, g->hmac);
+    natid_mask(norm, masked);
+    json_t *args = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s}", "id", g->id, "county", g->county,
+        "name", name, "nid_hmac", g->hmac, "nid_masked", masked, "registered_at",
+        (json_int_t)registered_at, "now", (json_int_t)now, "cur",
+        period_of(now, r->app->cfg->utc_offset_minutes), "off", r->app->cfg->utc_offset_minutes,
+        "actor", r->who.name);
+    if (args && phone)
+        json_object_set_new(args, "phone", json_string(phone));
+    if (args && school)
+        json_object_set_new(args, "school", json_string(school));
+    if (args && major)
+        json_object_set_new(args, "major", json_string(major));
+    if (args && json_is_integer(gy))
+        json_object_set(args, "graduation_year", gy);
+    if (!args) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    g->county_args = args;
+    claim_start(r);
+}
+
+/* ---- POST /api/v1/graduates/{id}/status ---- */
+
+static void status_located(struct req *r, const char *county);
+
+static void on_reseek_info(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *hmac = json_string_value(json_array_get(res, 0));
+    const char *status = json_string_value(json_array_get(res, 1));
+    if (!hmac || !status) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    snprintf(g->hmac, sizeof g->hmac, "%s", hmac);
+    if (strcmp(status, "seeking") == 0 || strcmp(status, "withdrawn") == 0) {
+        county_step(r); /* nothing to claim; the script answers (no change / 409) */
+        return;
+    }
+    claim_start(r);
+}
+
+static void status_located(struct req *r, const char *county)
+{
+    struct gstate *g = r->state;
+    snprintf(g->county, sizeof g->county, "%s", county);
+    const char *status = json_string_value(json_object_get(g->county_args, "status"));
+    if (strcmp(status, "seeking") != 0) {
+        county_step(r);
+        return;
+    }
+    char key[KEY_MAX];
+    key_graduate(key, sizeof key, county, g->id);
+    run_command(r, 4, (const char *[]){"HMGET", key, "nid_hmac", "status"}, on_reseek_info);
+}
+
+void api_graduate_status(struct req *r)
+{
+    static const char *const known[] = {"status", "at", "reason", NULL};
+    static const char *const statuses[] = {"seeking", "employed", "not_seeking", "withdrawn",
+                                           NULL};
+    if (!valid_id(r->params[0])) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (http_read_json_or_reply(r) < 0)
+        return;
+    struct verr v = {0};
+    int64_t now = app_now_ms(r->app), at;
+    check_known_fields(r->body, known, &v);
+    const char *status, *reason;
+    get_text(r->body, "status", 16, true, &status, &v);
+    bool ok = false;
+    for (const char *const *s = statuses; status && *s; s++)
+        ok = ok || strcmp(*s, status) == 0;
+    if (status && !ok)
+        verr_add(&v, "status", "must be one of seeking, employed, not_seeking, withdrawn");
+    get_text(r->body, "reason", REASON_MAX_CHARS, false, &reason, &v);
+    get_time(r->body, "at", now, now, &at, &v);
+    if (verr_any(&v)) {
+        verr_reply(r, &v);
+        return;
+    }
+    struct gstate *g = gstate_attach(r);
+    if (!g) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    snprintf(g->id, sizeof g->id, "%s", r->params[0]);
+    g->county_args = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:i, s:i}", "id", g->id,
+                               "status", status, "at", (json_int_t)at, "reason",
+                               reason ? reason : "", "actor", r->who.name, "now",
+                               (json_int_t)now, "cur",
+                               period_of(now, r->app->cfg->utc_offset_minutes), "off",
+                               r->app->cfg->utc_offset_minutes);
+    if (!g->county_args) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    locate_graduate(r, g->id, true, status_located);
+}
+
+/* ---- GET /api/v1/graduates/{id} ---- */
+
+static void on_graduate(struct req *r, enum store_status st, json_t *res)
+{
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    if (json_array_size(res) == 0) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    json_t *stored = flat_to_object(res);
+    reply_graduate(r, 200, stored);
+    json_decref(stored);
+}
+
+static void get_located(struct req *r, const char *county)
+{
+    char key[KEY_MAX];
+    key_graduate(key, sizeof key, county, r->params[0]);
+    run_command(r, 2, (const char *[]){"HGETALL", key}, on_graduate);
+}
+
+void api_graduate_get(struct req *r)
+{
+    if (!valid_id(r->params[0])) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    locate_graduate(r, r->params[0], false, get_located);
+}
+
+/* ---- GET /api/v1/graduates?national_id= ---- */
+
+static void on_lookup_graduates(struct req *r, struct batch *b)
+{
+    if (batch_worst(b) != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < batch_size(b); i++) {
+        json_t *flat = batch_result(b, i);
+        if (json_array_size(flat) == 0)
+            continue;
+        json_t *stored = flat_to_object(flat);
+        json_array_append_new(list, graduate_json(r, stored));
+        json_decref(stored);
+    }
+    http_reply_json(r, 200, json_pack("{s:o}", "graduates", list));
+}
+
+static void on_lookup_index(struct req *r, enum store_status st, json_t *res)
+{
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    /* res: flat [id, county, id, county, ...]; keep what the caller may read. */
+    size_t n = 0;
+    char keys[16][KEY_MAX];
+    for (size_t i = 0; i + 1 < json_array_size(res) && n < 16; i += 2) {
+        const char *id = json_string_value(json_array_get(res, i));
+        const char *county = json_string_value(json_array_get(res, i + 1));
+        if (id && county && auth_can_read_county(&r->who, county))
+            key_graduate(keys[n++], KEY_MAX, county, id);
+    }
+    struct batch *b = batch_new(r, n, on_lookup_graduates);
+    if (!b) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *argv[2] = {"HGETALL", keys[i]};
+        size_t lens[2] = {7, strlen(keys[i])};
+        batch_command(b, i, 2, argv, lens);
+    }
+    batch_start(b);
+}
+
+void api_graduate_lookup(struct req *r)
+{
+    if (r->who.role == ROLE_VIEWER) {
+        http_reply_error(r, 403, "forbidden", "viewers see aggregates only", NULL);
+        return;
+    }
+    bool bad = false;
+    char *natid = http_query(r, "national_id", &bad);
+    int64_t now = app_now_ms(r->app);
+    char norm[NATID_LEN + 1];
+    if (bad || !natid ||
+        natid_validate(natid, strlen(natid), (long)(now / 86400000), norm) != NATID_OK) {
+        free(natid);
+        http_reply_error(r, 400, "bad_parameter",
+                         "national_id must be a valid 18-character national ID", NULL);
+        return;
+    }
+    free(natid);
+    char hmac[PII_HMAC_HEX_LEN + 1], key[KEY_MAX];
+    pii_hmac_hex(r->app->pii, norm, NATID_LEN, hmac);
+    key_nid_index(key, sizeof key, hmac);
+    run_command(r, 2, (const char *[]){"HGETALL", key}, on_lookup_index);
+}

@@ -1,0 +1,178 @@
+/* The application context: event loop, HTTP server, Redis store, signals, the
+ * clock, and the graceful stop (stop accepting, drain in-flight requests for at
+ * most DRAIN_SECONDS, exit). */
+#include "gradcover/app.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "gradcover/config.h"
+#include "gradcover/http.h"
+#include "gradcover/log.h"
+#include "gradcover/pii.h"
+#include "gradcover/store.h"
+
+/* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
+#define DRAIN_SECONDS 10
+/* Idle keep-alive connections and slow bodies are dropped after this. */
+#define HTTP_IO_TIMEOUT_S 30
+/* evhttp itself refuses bodies beyond this with its own page; between
+ * HTTP_BODY_MAX and this we answer with our JSON 413 (libevent 2.1 offers no
+ * hook to replace its error page). */
+#define HTTP_HARD_BODY_MAX (4 * HTTP_BODY_MAX)
+/* Deadline for each Redis command; keeps every answer (503 included) under 2 s. */
+#define REDIS_TIMEOUT_MS_DEFAULT 1500
+
+int64_t app_now_ms(const struct app *a)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + a->clock_skew_ms;
+}
+
+void app_request_begin(struct app *a)
+{
+    a->inflight++;
+}
+
+void app_request_end(struct app *a)
+{
+    a->inflight--;
+    if (a->draining && a->inflight == 0)
+        event_base_loopexit(a->base, NULL);
+}
+
+static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct app *a = arg;
+    log_warn("event=drain_deadline inflight=%u", a->inflight);
+    event_base_loopexit(a->base, NULL);
+}
+
+static void on_term(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct app *a = arg;
+    if (a->draining)
+        return;
+    a->draining = true;
+    log_info("event=shutdown signal=%d inflight=%u", (int)sig, a->inflight);
+    if (a->bound) {
+        evhttp_del_accept_socket(a->http, a->bound);
+        a->bound = NULL;
+    }
+    if (a->inflight == 0) {
+        event_base_loopexit(a->base, NULL);
+        return;
+    }
+    struct timeval tv = {DRAIN_SECONDS, 0};
+    evtimer_add(a->drain_timer, &tv);
+}
+
+struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, size_t errlen)
+{
+    struct app *a = calloc(1, sizeof *a);
+    if (!a) {
+        config_free(cfg);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    a->cfg = cfg; /* transfer ownership */
+    if (opts->now_set) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        a->clock_skew_ms = opts->now_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    }
+    if (gc_random_id(a->req_prefix, 8) < 0) {
+        snprintf(err, errlen, "no random bytes available");
+        goto out_free;
+    }
+    const char *listen = opts->listen ? opts->listen : cfg->listen;
+    const char *redis_url = opts->redis_url ? opts->redis_url : cfg->redis_url;
+    char host[256];
+    int port;
+    if (!config_split_hostport(listen, host, sizeof host, &port)) {
+        snprintf(err, errlen, "listen address \"%s\" must be host:port", listen);
+        goto out_free;
+    }
+    struct redis_target target;
+    char uerr[128];
+    if (!store_parse_url(redis_url, &target, uerr, sizeof uerr)) {
+        snprintf(err, errlen, "redis URL: %s", uerr);
+        goto out_free;
+    }
+    a->pii = pii_open(cfg->pii_key_file, err, errlen);
+    if (!a->pii)
+        goto out_free;
+    a->base = event_base_new();
+    a->http = a->base ? evhttp_new(a->base) : NULL;
+    if (!a->http) {
+        snprintf(err, errlen, "cannot create the event loop");
+        goto out_free;
+    }
+    evhttp_set_max_body_size(a->http, HTTP_HARD_BODY_MAX);
+    evhttp_set_timeout(a->http, HTTP_IO_TIMEOUT_S);
+    http_setup(a->http, a);
+    a->bound = evhttp_bind_socket_with_handle(a->http, host, (ev_uint16_t)port);
+    if (!a->bound) {
+        snprintf(err, errlen, "cannot listen on %s", listen);
+        goto out_free;
+    }
+    a->sigterm = evsignal_new(a->base, SIGTERM, on_term, a);
+    a->sigint = evsignal_new(a->base, SIGINT, on_term, a);
+    a->drain_timer = evtimer_new(a->base, on_drain_deadline, a);
+    if (!a->sigterm || !a->sigint || !a->drain_timer || evsignal_add(a->sigterm, NULL) < 0 ||
+        evsignal_add(a->sigint, NULL) < 0) {
+        snprintf(err, errlen, "cannot install signal handlers");
+        goto out_free;
+    }
+    int timeout = opts->redis_timeout_ms > 0 ? opts->redis_timeout_ms : REDIS_TIMEOUT_MS_DEFAULT;
+    a->store = store_new(a->base, &target, timeout);
+    if (!a->store) {
+        snprintf(err, errlen, "out of memory");
+        goto out_free;
+    }
+    log_info("event=listening addr=%s counties=%zu tokens=%zu redis=%s:%d%s", listen,
+             cfg->ncounties, cfg->ntokens, target.unix_socket ? target.path : target.host,
+             target.port, opts->now_set ? " clock=shifted" : "");
+    return a;
+out_free:
+    app_free(a);
+    return NULL;
+}
+
+int app_run(struct app *a)
+{
+    event_base_dispatch(a->base);
+    log_info("event=stopped inflight=%u", a->inflight);
+    return 0;
+}
+
+void app_free(struct app *a)
+{
+    if (!a)
+        return;
+    /* The store first: its pending callbacks may still answer requests. */
+    store_free(a->store);
+    if (a->http)
+        evhttp_free(a->http);
+    if (a->sigterm)
+        event_free(a->sigterm);
+    if (a->sigint)
+        event_free(a->sigint);
+    if (a->drain_timer)
+        event_free(a->drain_timer);
+    if (a->base)
+        event_base_free(a->base);
+    pii_free(a->pii);
+    config_free(a->cfg);
+    free(a);
+}

@@ -1,0 +1,90 @@
+/* Bearer-token authentication and the role/county rules of SPEC §6. */
+#include "gradcover/auth.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+/* A token longer than this is not one of ours (ours are 43 base64url chars). */
+#define TOKEN_MAX_LEN 512
+
+enum auth_result auth_resolve(const struct config *cfg, const char *authorization,
+                              struct principal *out)
+{
+    if (!authorization) {
+        if (!cfg->anonymous_read)
+            return AUTH_MISSING;
+        out->name = "anonymous";
+        out->role = ROLE_VIEWER;
+        out->county = NULL;
+        return AUTH_OK;
+    }
+    if (strncasecmp(authorization, "Bearer ", 7) != 0)
+        return AUTH_INVALID;
+    const char *tok = authorization + 7;
+    while (*tok == ' ')
+        tok++;
+    size_t len = strlen(tok);
+    if (len == 0 || len > TOKEN_MAX_LEN)
+        return AUTH_INVALID;
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)tok, len, md);
+    /* Compare against every configured hash without stopping early, so timing does
+     * not reveal which (or whether any) entry matched first. */
+    const struct token_cfg *hit = NULL;
+    for (size_t i = 0; i < cfg->ntokens; i++) {
+        bool eq = CRYPTO_memcmp(md, cfg->tokens[i].sha256, sizeof md) == 0;
+        if (eq && !hit)
+            hit = &cfg->tokens[i];
+    }
+    if (!hit)
+        return AUTH_INVALID;
+    out->name = hit->name;
+    out->role = hit->role;
+    out->county = hit->county[0] ? hit->county : NULL;
+    return AUTH_OK;
+}
+
+static bool in_scope(const struct principal *p, const char *county)
+{
+    return p->county == NULL || strcmp(p->county, county) == 0;
+}
+
+bool auth_can_see_coverage(const struct principal *p, const char *county)
+{
+    switch (p->role) {
+    case ROLE_ADMIN:
+    case ROLE_VIEWER:
+        return true;
+    case ROLE_COUNSELOR:
+    case ROLE_LEADER:
+        return in_scope(p, county);
+    }
+    return false;
+}
+
+bool auth_can_read_county(const struct principal *p, const char *county)
+{
+    switch (p->role) {
+    case ROLE_ADMIN:
+        return true;
+    case ROLE_COUNSELOR:
+    case ROLE_LEADER:
+        return in_scope(p, county);
+    case ROLE_VIEWER:
+        return false;
+    }
+    return false;
+}
+
+bool auth_can_write_county(const struct principal *p, const char *county)
+{
+    return p->role == ROLE_ADMIN || (p->role == ROLE_COUNSELOR && in_scope(p, county));
+}
+
+bool auth_sees_full_pii(const struct principal *p)
+{
+    return p->role == ROLE_ADMIN || p->role == ROLE_COUNSELOR;
+}

@@ -1,0 +1,399 @@
+/* HTTP front: the route table, one request context per request, body and
+ * parameter reading, and the reply helpers. Every request gets exactly one
+ * evhttp_send_*; the context is freed right after it, in one place. */
+#include "gradcover/http.h"
+
+#include <ctype.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/sha.h>
+
+#include "gradcover/api.h"
+#include "gradcover/app.h"
+#include "gradcover/config.h"
+#include "gradcover/log.h"
+#include "gradcover/store.h"
+
+enum access { PUBLIC, AUTHED };
+
+struct route {
+    enum evhttp_cmd_type method;
+    const char *path; /* segments; "{}" matches one segment */
+    const char *name; /* template used in logs and metrics */
+    enum access access;
+    void (*handler)(struct req *r);
+};
+
+static const struct route routes[] = {
+    {EVHTTP_REQ_GET, "/healthz", "/healthz", PUBLIC, api_healthz},
+    {EVHTTP_REQ_GET, "/readyz", "/readyz", PUBLIC, api_readyz},
+    {EVHTTP_REQ_POST, "/api/v1/graduates", "/api/v1/graduates", AUTHED, api_graduate_create},
+    {EVHTTP_REQ_GET, "/api/v1/graduates", "/api/v1/graduates", AUTHED, api_graduate_lookup},
+    {EVHTTP_REQ_GET, "/api/v1/graduates/{}", "/api/v1/graduates/{id}", AUTHED,
+     api_graduate_get},
+    {EVHTTP_REQ_POST, "/api/v1/graduates/{}/status", "/api/v1/graduates/{id}/status", AUTHED,
+     api_graduate_status},
+    {EVHTTP_REQ_GET, "/api/v1/graduates/{}/contacts", "/api/v1/graduates/{id}/contacts",
+     AUTHED, api_contact_list},
+    {EVHTTP_REQ_POST, "/api/v1/contacts", "/api/v1/contacts", AUTHED, api_contact_create},
+    {EVHTTP_REQ_GET, "/api/v1/coverage", "/api/v1/coverage", AUTHED, api_coverage_all},
+    {EVHTTP_REQ_GET, "/api/v1/counties/{}/coverage", "/api/v1/counties/{code}/coverage",
+     AUTHED, api_coverage_county},
+    {EVHTTP_REQ_GET, "/api/v1/counties/{}/queue", "/api/v1/counties/{code}/queue", AUTHED,
+     api_queue},
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+    switch (m) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_TRACE:
+        return "TRACE";
+    case EVHTTP_REQ_CONNECT:
+        return "CONNECT";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    }
+    return "?";
+}
+
+static bool sane_request_id(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!isalnum((unsigned char)s[n]) && !strchr("._:-", s[n]))
+            return false;
+    return n >= 1 && n <= GC_REQID_MAX;
+}
+
+static void req_free(struct req *r)
+{
+    if (r->state_free)
+        r->state_free(r->state);
+    json_decref(r->body);
+    free(r);
+}
+
+void http_add_header(struct req *r, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+const char *http_header(struct req *r, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+static void send_and_free(struct req *r, int status, const char *reason, const char *ctype,
+                          struct evbuffer *buf)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    evhttp_add_header(h, "Content-Type", ctype);
+    evhttp_add_header(h, "X-Request-Id", r->id);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_send_reply(r->ev, status, reason, buf);
+    int64_t dur = mono_us() - r->start_us;
+    log_info("event=http_request request_id=%s method=%s route=%s status=%d duration_us=%lld "
+             "principal=%s",
+             r->id, method_name(evhttp_request_get_command(r->ev)), r->route ? r->route : "-",
+             status, (long long)dur, r->who.name ? r->who.name : "-");
+    struct app *a = r->app;
+    req_free(r);
+    app_request_end(a);
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    }
+    return "Status";
+}
+
+void http_reply_json(struct req *r, int status, json_t *body)
+{
+    struct evbuffer *buf = evbuffer_new();
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(body);
+    if (!buf || !text) {
+        /* Out of memory: still answer exactly once. */
+        free(text);
+        if (buf)
+            evbuffer_add_printf(buf, "{\"error\":{\"code\":\"internal\",\"message\":\"out of "
+                                     "memory\"}}");
+        send_and_free(r, 500, "Internal Server Error", "application/json", buf);
+        if (buf)
+            evbuffer_free(buf);
+        return;
+    }
+    evbuffer_add(buf, text, strlen(text));
+    evbuffer_add(buf, "\n", 1);
+    free(text);
+    send_and_free(r, status, reason_phrase(status), "application/json; charset=utf-8", buf);
+    evbuffer_free(buf);
+}
+
+void http_reply_error(struct req *r, int status, const char *code, const char *message,
+                      json_t *fields)
+{
+    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
+    if (err && fields)
+        json_object_set_new(err, "fields", fields);
+    else
+        json_decref(fields);
+    if (status == 503) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", store_retry_after_s(r->app->store));
+        http_add_header(r, "Retry-After", ra);
+    }
+    http_reply_json(r, status, err ? json_pack("{s:o}", "error", err) : NULL);
+}
+
+void http_reply_invalid(struct req *r, const char *field, const char *message)
+{
+    http_reply_error(r, 422, "validation_failed", "validation failed",
+                     json_pack("{s:s}", field, message));
+}
+
+void http_reply_unavailable(struct req *r)
+{
+    http_reply_error(r, 503, "redis_unavailable",
+                     "the data store is unavailable; retry after the indicated delay", NULL);
+}
+
+int http_read_json_or_reply(struct req *r)
+{
+    const char *ct = http_header(r, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+        http_reply_error(r, 415, "unsupported_media_type",
+                         "the body must be sent as Content-Type: application/json", NULL);
+        return -1;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t len = evbuffer_get_length(in);
+    if (len > HTTP_BODY_MAX) {
+        http_reply_error(r, 413, "body_too_large", "the body exceeds 64 KiB", NULL);
+        return -1;
+    }
+    const unsigned char *data = evbuffer_pullup(in, -1);
+    SHA256(data ? data : (const unsigned char *)"", len, r->body_sha256);
+    json_error_t jerr;
+    /* jansson's error text quotes the input; report only the position. */
+    r->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!r->body) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "malformed JSON near line %d, column %d", jerr.line,
+                 jerr.column);
+        http_reply_error(r, 400, "malformed_json", msg, NULL);
+        return -1;
+    }
+    if (!json_is_object(r->body)) {
+        http_reply_error(r, 400, "malformed_json", "the body must be a JSON object", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+char *http_query(struct req *r, const char *name, bool *bad)
+{
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->ev);
+    const char *q = u ? evhttp_uri_get_query(u) : NULL;
+    if (!q)
+        return NULL;
+    struct evkeyvalq params;
+    TAILQ_INIT(&params);
+    if (evhttp_parse_query_str(q, &params) < 0) {
+        *bad = true;
+        return NULL;
+    }
+    const char *v = evhttp_find_header(&params, name);
+    char *out = v ? strdup(v) : NULL;
+    evhttp_clear_headers(&params);
+    return out;
+}
+
+/* Matches path against the template; captures decoded "{}" segments.
+ * Returns 1 on match, 0 on no match, -1 for a segment that cannot be decoded. */
+static int match(const char *tmpl, const char *path, struct req *r)
+{
+    int np = 0;
+    while (*tmpl && *path) {
+        if (*tmpl != '/' || *path != '/')
+            return 0;
+        tmpl++;
+        path++;
+        const char *te = strchr(tmpl, '/'), *pe = strchr(path, '/');
+        size_t tl = te ? (size_t)(te - tmpl) : strlen(tmpl);
+        size_t pl = pe ? (size_t)(pe - path) : strlen(path);
+        if (tl == 2 && memcmp(tmpl, "{}", 2) == 0) {
+            if (pl == 0 || pl > 3 * GC_ID_MAX || np >= HTTP_MAX_PARAMS)
+                return pl == 0 ? 0 : -1;
+            char enc[3 * GC_ID_MAX + 1];
+            memcpy(enc, path, pl);
+            enc[pl] = '\0';
+            size_t dl = 0;
+            char *dec = evhttp_uridecode(enc, 0, &dl);
+            int ok = dec && dl == strlen(dec) && dl >= 1 && dl <= GC_ID_MAX;
+            if (ok)
+                strcpy(r->params[np++], dec);
+            free(dec);
+            if (!ok)
+                return -1;
+        } else if (tl != pl || memcmp(tmpl, path, tl) != 0) {
+            return 0;
+        }
+        tmpl += tl;
+        path += pl;
+    }
+    return *tmpl == '\0' && *path == '\0';
+}
+
+static void set_nodelay(struct evhttp_request *ev)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(ev);
+    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    int one = 1;
+    /* evhttp leaves Nagle on; with delayed ACKs a large reply on a keep-alive
+     * connection then stalls ~40 ms (SPEC §4). */
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void on_request(struct evhttp_request *ev, void *arg)
+{
+    struct app *a = arg;
+    app_request_begin(a);
+    set_nodelay(ev);
+    struct req *r = calloc(1, sizeof *r);
+    if (!r) {
+        evhttp_send_error(ev, 500, NULL);
+        app_request_end(a);
+        return;
+    }
+    r->app = a;
+    r->ev = ev;
+    r->start_us = mono_us();
+    const char *rid = http_header(r, "X-Request-Id");
+    if (rid && sane_request_id(rid))
+        snprintf(r->id, sizeof r->id, "%s", rid);
+    else
+        snprintf(r->id, sizeof r->id, "%s-%llx", a->req_prefix,
+                 (unsigned long long)++a->req_seq);
+
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(ev);
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    if (!path || !*path) {
+        http_reply_error(r, 400, "bad_request", "malformed request target", NULL);
+        return;
+    }
+    enum evhttp_cmd_type method = evhttp_request_get_command(ev);
+    const struct route *hit = NULL;
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        int m = match(routes[i].path, path, r);
+        if (m < 0) {
+            http_reply_error(r, 400, "bad_request", "malformed path parameter", NULL);
+            return;
+        }
+        if (m == 0)
+            continue;
+        path_known = true;
+        r->route = routes[i].name;
+        if (routes[i].method == method) {
+            hit = &routes[i];
+            break;
+        }
+    }
+    if (!hit) {
+        if (path_known)
+            http_reply_error(r, 405, "method_not_allowed", "method not allowed on this path",
+                             NULL);
+        else
+            http_reply_error(r, 404, "not_found", "no such resource", NULL);
+        return;
+    }
+    if (hit->access == AUTHED) {
+        switch (auth_resolve(a->cfg, http_header(r, "Authorization"), &r->who)) {
+        case AUTH_OK:
+            break;
+        case AUTH_MISSING:
+            http_add_header(r, "WWW-Authenticate", "Bearer");
+            http_reply_error(r, 401, "unauthorized", "missing bearer token", NULL);
+            return;
+        case AUTH_INVALID:
+            http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            http_reply_error(r, 401, "unauthorized", "unknown or malformed token", NULL);
+            return;
+        }
+    }
+    hit->handler(r);
+}
+
+void http_setup(struct evhttp *http, struct app *app)
+{
+    /* Accept every method so that wrong ones get our JSON 405, not evhttp's page. */
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                         EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(http, on_request, app);
+}

@@ -1,0 +1,24 @@
+-- Global step of a registration or a return to seeking (KEYS[1] = "gc:{@}").
+-- Claims the graduate id for its county and the national-ID HMAC for this
+-- graduate, so that one person is `seeking` in at most one place. A claim left
+-- by an attempt that never finished is replaced only when the caller has
+-- checked it is stale and names it in A.takeover.
+-- A: {id, county, hmac, now, mode = "register"|"reseek", takeover?}
+local gidk = P .. ':gid:' .. A.id
+local owner = redis.call('GET', gidk)
+if A.mode == 'register' and owner and owner ~= A.county then
+  return reply({err = 'id_taken'})
+end
+local nidk = P .. ':nid:' .. A.hmac
+local holder = redis.call('GET', nidk)
+if holder then
+  local hid, since = string.match(holder, '^(.*)|(%d+)$')
+  if hid ~= A.id and hid ~= A.takeover then
+    return reply({err = 'nid_seeking', holder = hid, since = tonumber(since),
+                  holder_county = redis.call('GET', P .. ':gid:' .. hid)})
+  end
+end
+redis.call('SET', gidk, A.county)
+redis.call('SET', nidk, A.id .. '|' .. string.format('%d', A.now))
+redis.call('HSET', P .. ':nids:' .. A.hmac, A.id, A.county)
+return reply({ok = true})

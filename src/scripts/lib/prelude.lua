@@ -1,0 +1,132 @@
+-- gradcover: helpers prepended to every script at build time (cmake/embed.cmake).
+-- Each script gets its key prefix in KEYS[1] ("gc:{<county>}" or "gc:{@}") and
+-- one JSON object of arguments in ARGV[1]; it answers one JSON text. Every key a
+-- script touches is derived from KEYS[1] and so shares its Cluster slot.
+-- Key layout: docs/design.md.
+
+local P = KEYS[1]
+local A = cjson.decode(ARGV[1])
+local DAY_MS = 86400000
+
+local function reply(t)
+  return cjson.encode(t)
+end
+
+-- Year of a day count since 1970-01-01 (Hinnant's civil_from_days, as in timeutil.c).
+local function year_of_days(z)
+  z = z + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+                          - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local y = yoe + era * 400
+  if mp >= 10 then y = y + 1 end
+  return y
+end
+
+-- The period (calendar year in the configured UTC offset) of an instant in ms.
+local function period_of(ms)
+  return year_of_days(math.floor((ms + A.off * 60000) / DAY_MS))
+end
+
+-- Seeking intervals are stored as "start:end,start:end,start:" (ms; the last
+-- one open while the graduate is seeking).
+local function parse_intervals(s)
+  local out = {}
+  for a, b in string.gmatch(s or '', '(%d+):(%d*)') do
+    out[#out + 1] = {tonumber(a), tonumber(b)}
+  end
+  return out
+end
+
+local function format_intervals(iv)
+  local parts = {}
+  for i, v in ipairs(iv) do
+    parts[i] = string.format('%d:%s', v[1], v[2] and string.format('%d', v[2]) or '')
+  end
+  return table.concat(parts, ',')
+end
+
+local function cnt_incr(field, by)
+  redis.call('HINCRBY', P .. ':cnt', field, by)
+end
+
+-- Brings the county's materialised periods up to `cur` (at least): everyone
+-- still seeking joins each new year's registered set, and the queue is rebuilt
+-- for the new current period. Runs once per county per year, inside whichever
+-- script first touches the county in the new year, so several servers and
+-- restarts agree. Returns the county's current period.
+local function roll(cur)
+  local cnt = P .. ':cnt'
+  local rolled = tonumber(redis.call('HGET', cnt, 'rolled'))
+  if rolled == nil then
+    redis.call('HSET', cnt, 'rolled', cur)
+    return cur
+  end
+  if rolled >= cur then
+    return rolled
+  end
+  local seeking = redis.call('ZRANGE', P .. ':seeking', 0, -1)
+  for y = rolled + 1, cur do
+    local reg = P .. ':reg:' .. y
+    for i = 1, #seeking, 1000 do
+      redis.call('SADD', reg, unpack(seeking, i, math.min(i + 999, #seeking)))
+    end
+    redis.call('HSET', cnt, 'r:' .. y, redis.call('SCARD', reg))
+  end
+  redis.call('DEL', P .. ':queue')
+  if #seeking > 0 then
+    redis.call('ZUNIONSTORE', P .. ':queue', 1, P .. ':seeking')
+  end
+  redis.call('HSET', cnt, 'rolled', cur)
+  return cur
+end
+
+-- A seeking interval starting at `start` (ms): the graduate counts in every
+-- period from the start's to `cur`, and waits in the queue unless served now.
+local function add_seeking(id, start, cur)
+  for y = period_of(start), cur do
+    if redis.call('SADD', P .. ':reg:' .. y, id) == 1 then
+      cnt_incr('r:' .. y, 1)
+    end
+  end
+  redis.call('ZADD', P .. ':seeking', start, id)
+  if redis.call('SISMEMBER', P .. ':srv:' .. cur, id) == 0 then
+    redis.call('ZADD', P .. ':queue', start, id)
+  end
+end
+
+local function drop_from_period(id, y)
+  if redis.call('SREM', P .. ':reg:' .. y, id) == 1 then
+    cnt_incr('r:' .. y, -1)
+  end
+  if redis.call('SREM', P .. ':srv:' .. y, id) == 1 then
+    cnt_incr('s:' .. y, -1)
+  end
+end
+
+-- The interval closes at `stop`: periods after the stop's no longer count it
+-- (it is the latest interval, so no earlier one reaches them).
+local function end_seeking(id, stop, cur)
+  redis.call('ZREM', P .. ':seeking', id)
+  redis.call('ZREM', P .. ':queue', id)
+  for y = period_of(stop) + 1, cur do
+    drop_from_period(id, y)
+  end
+end
+
+local function hgetall(key)
+  local flat = redis.call('HGETALL', key)
+  local t = {}
+  for i = 1, #flat, 2 do
+    t[flat[i]] = flat[i + 1]
+  end
+  return t
+end
+
+local function counts(y)
+  local v = redis.call('HMGET', P .. ':cnt', 'r:' .. y, 's:' .. y)
+  return tonumber(v[1]) or 0, tonumber(v[2]) or 0
+end

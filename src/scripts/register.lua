@@ -1,0 +1,35 @@
+-- County step of a registration (KEYS[1] = "gc:{<county>}"), after claim.lua.
+-- Creates the graduate as `seeking` from A.registered_at and counts it in every
+-- period from then to now. Re-sending the same registration (same id, same
+-- national ID) returns the stored graduate instead of a conflict.
+-- A: {id, county, name, phone?, school?, major?, graduation_year?, nid_hmac,
+--     nid_masked, registered_at, now, cur, off, actor}
+local g = P .. ':g:' .. A.id
+if redis.call('EXISTS', g) == 1 then
+  if redis.call('HGET', g, 'nid_hmac') == A.nid_hmac then
+    return reply({ok = true, existed = true, graduate = hgetall(g)})
+  end
+  return reply({err = 'id_taken'})
+end
+local cur = roll(math.max(A.cur, period_of(A.registered_at)))
+local fields = {
+  'id', A.id, 'county', A.county, 'name', A.name, 'nid_hmac', A.nid_hmac,
+  'nid_masked', A.nid_masked, 'status', 'seeking',
+  'status_at', string.format('%d', A.registered_at),
+  'registered_at', string.format('%d', A.registered_at),
+  'iv', string.format('%d:', A.registered_at),
+  'created_by', A.actor, 'created_at', string.format('%d', A.now), 'contacts', 0,
+}
+for _, k in ipairs({'phone', 'school', 'major'}) do
+  if A[k] then
+    fields[#fields + 1] = k
+    fields[#fields + 1] = A[k]
+  end
+end
+if A.graduation_year then
+  fields[#fields + 1] = 'graduation_year'
+  fields[#fields + 1] = string.format('%d', A.graduation_year)
+end
+redis.call('HSET', g, unpack(fields))
+add_seeking(A.id, A.registered_at, cur)
+return reply({ok = true, existed = false, graduate = hgetall(g)})

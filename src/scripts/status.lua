@@ -1,0 +1,44 @@
+-- Status change of one graduate (KEYS[1] = "gc:{<county>}"). Keeps every
+-- period's registered/served sets true to SPEC §3: leaving `seeking` keeps the
+-- graduate in the periods they were seeking in and drops them from later ones;
+-- `withdrawn` removes them from every period; returning to `seeking` opens a
+-- new interval. A: {id, status, at, reason?, actor, now, cur, off}
+local g = P .. ':g:' .. A.id
+if redis.call('EXISTS', g) == 0 then
+  return reply({err = 'not_found'})
+end
+local cur_status, status_at, last_contact, iv_s = unpack(redis.call('HMGET', g,
+  'status', 'status_at', 'last_contact_at', 'iv'))
+if cur_status == 'withdrawn' then
+  return reply({err = 'withdrawn'})
+end
+if cur_status == A.status then
+  return reply({ok = true, changed = false, graduate = hgetall(g)})
+end
+if A.at < tonumber(status_at) then
+  return reply({err = 'at_before_last_change'})
+end
+local leaving = cur_status == 'seeking'
+if leaving and last_contact and A.at < tonumber(last_contact) then
+  return reply({err = 'at_before_last_contact'})
+end
+local cur = roll(math.max(A.cur, period_of(A.at)))
+local iv = parse_intervals(iv_s)
+if A.status == 'withdrawn' then
+  redis.call('ZREM', P .. ':seeking', A.id)
+  redis.call('ZREM', P .. ':queue', A.id)
+  for y = period_of(iv[1][1]), cur do
+    drop_from_period(A.id, y)
+  end
+  if leaving then iv[#iv][2] = A.at end
+elseif leaving then
+  iv[#iv][2] = A.at
+  end_seeking(A.id, A.at, cur)
+elseif A.status == 'seeking' then
+  iv[#iv + 1] = {A.at, nil}
+  add_seeking(A.id, A.at, cur)
+end
+redis.call('HSET', g, 'status', A.status, 'status_at', string.format('%d', A.at),
+           'status_reason', A.reason or '', 'iv', format_intervals(iv),
+           'updated_by', A.actor, 'updated_at', string.format('%d', A.now))
+return reply({ok = true, changed = true, previous = cur_status, graduate = hgetall(g)})
