@@ -1,0 +1,496 @@
+/* Integration-test harness (see harness.h). */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gradcover/natid.h"
+#include "gradcover/pii.h"
+
+static int redis_port = -1;
+static int redis_db = 0;
+static const char *binary;
+static char work_dir[256];
+static redisContext *rc;
+
+long long h_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void h_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+void h_init(void)
+{
+    if (redis_port > 0)
+        return;
+    signal(SIGPIPE, SIG_IGN);
+    const char *fx = getenv("GC_FIXTURE_DIR");
+    const char *db = getenv("GC_REDIS_DB");
+    const char *wd = getenv("GC_WORK_DIR");
+    binary = getenv("GC_BINARY");
+    if (!fx || !db || !wd || !binary) {
+        fprintf(stderr, "run through ctest (GC_FIXTURE_DIR etc. unset)\n");
+        exit(2);
+    }
+    char path[600];
+    snprintf(path, sizeof path, "%s/port", fx);
+    FILE *f = fopen(path, "r");
+    if (!f || fscanf(f, "%d", &redis_port) != 1) {
+        fprintf(stderr, "no redis fixture port in %s\n", path);
+        exit(2);
+    }
+    fclose(f);
+    redis_db = atoi(db);
+    snprintf(work_dir, sizeof work_dir, "%s", wd);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", work_dir);
+    if (system(cmd) != 0)
+        exit(2);
+}
+
+int h_redis_port(void)
+{
+    return redis_port;
+}
+
+int h_redis_db(void)
+{
+    return redis_db;
+}
+
+const char *h_work_dir(void)
+{
+    return work_dir;
+}
+
+redisContext *h_redis(void)
+{
+    if (rc && !rc->err)
+        return rc;
+    if (rc)
+        redisFree(rc);
+    rc = redisConnect("127.0.0.1", redis_port);
+    ck_assert_msg(rc && !rc->err, "cannot connect to the fixture Redis");
+    redisReply *r = redisCommand(rc, "SELECT %d", redis_db);
+    ck_assert(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    return rc;
+}
+
+void h_flushdb(void)
+{
+    redisReply *r = redisCommand(h_redis(), "FLUSHDB");
+    ck_assert(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+}
+
+long long h_redis_int(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(h_redis(), fmt, ap);
+    va_end(ap);
+    ck_assert(r);
+    long long v = 0;
+    if (r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    else if (r->type == REDIS_REPLY_STRING)
+        v = atoll(r->str);
+    freeReplyObject(r);
+    return v;
+}
+
+int h_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void sha_hex(const char *s, char *out)
+{
+    gc_sha256_hex(s, strlen(s), out);
+}
+
+static json_t *token(const char *name, const char *secret, const char *role, const char *county)
+{
+    char hex[65];
+    sha_hex(secret, hex);
+    json_t *t = json_pack("{s:s, s:s, s:s}", "name", name, "sha256", hex, "role", role);
+    if (county)
+        json_object_set_new(t, "county", json_string(county));
+    return t;
+}
+
+json_t *h_default_config(void)
+{
+    char pii[600];
+    snprintf(pii, sizeof pii, "%s/pii.key", work_dir);
+    json_t *counties = json_pack(
+        "[{s:s, s:s}, {s:s, s:s, s:f}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s},"
+        " {s:s, s:s}, {s:s, s:s}]",
+        "code", "611002", "name", "商州区", "code", "611021", "name", "洛南县", "threshold", 0.92,
+        "code", "611022", "name", "丹凤县", "code", "611023", "name", "商南县", "code", "611024",
+        "name", "山阳县", "code", "611025", "name", "镇安县", "code", "611026", "name", "柞水县",
+        "code", "shangdan-park", "name", "商丹园区");
+    json_t *tokens = json_pack("[o, o, o, o, o, o]", token("admin", T_ADMIN, "admin", NULL),
+                               token("zhang.counselor", T_C611002, "counselor", "611002"),
+                               token("li.counselor", T_C611021, "counselor", "611021"),
+                               token("shangzhou.leader", T_L611002, "leader", "611002"),
+                               token("city.leader", T_LALL, "leader", NULL),
+                               token("grafana", T_VIEWER, "viewer", NULL));
+    return json_pack("{s:s, s:s, s:i, s:f, s:b, s:s, s:o, s:o}", "listen", "127.0.0.1:0",
+                     "redis", "redis://127.0.0.1:1/0", "utc_offset_minutes", 480, "threshold",
+                     0.9, "anonymous_read", 0, "pii_key_file", pii, "counties", counties,
+                     "tokens", tokens);
+}
+
+const char *h_write_config(json_t *cfg, const char *name)
+{
+    static char path[600];
+    snprintf(path, sizeof path, "%s/%s.json", work_dir, name);
+    ck_assert(json_dump_file(cfg, path, JSON_INDENT(2)) == 0);
+    return path;
+}
+
+struct gc_server *h_start(const char *cfg_path, const char *const *args, const char *redis_url,
+                          bool wait_ready)
+{
+    struct gc_server *s = calloc(1, sizeof *s);
+    ck_assert(s);
+    s->port = h_free_port();
+    char listen[64], url[128];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+    if (!redis_url) {
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d/%d", redis_port, redis_db);
+        redis_url = url;
+    }
+    static int seq;
+    snprintf(s->log_path, sizeof s->log_path, "%s/gradcoverd-%d-%d.log", work_dir, (int)getpid(),
+             ++seq);
+    const char *argv[32] = {binary, "--config", cfg_path, "--listen", listen, "--redis",
+                            redis_url};
+    int n = 7;
+    for (int i = 0; args && args[i] && n < 30; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    s->pid = fork();
+    ck_assert(s->pid >= 0);
+    if (s->pid == 0) {
+        int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+        }
+        execv(binary, (char *const *)argv);
+        _exit(127);
+    }
+    ck_assert_msg(h_wait_status(s, wait_ready ? "/readyz" : "/healthz", 200, 10000),
+                  "gradcoverd did not become %s (log: %s)", wait_ready ? "ready" : "live",
+                  s->log_path);
+    return s;
+}
+
+int h_stop(struct gc_server *s)
+{
+    if (!s)
+        return 0;
+    kill(s->pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 1500; i++) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            free(s);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        h_sleep_ms(10);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    free(s);
+    return -1;
+}
+
+void h_kill(struct gc_server *s)
+{
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    free(s);
+}
+
+bool h_wait_status(struct gc_server *s, const char *path, int status, int timeout_ms)
+{
+    long long end = h_now_ms() + timeout_ms;
+    while (h_now_ms() < end) {
+        struct http_resp *r = h_http(s, "GET", path, NULL, NULL, NULL);
+        int st = r ? r->status : 0;
+        h_resp_free(r);
+        if (st == status)
+            return true;
+        h_sleep_ms(50);
+    }
+    return false;
+}
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {15, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+struct http_resp *h_http(struct gc_server *s, const char *method, const char *path,
+                         const char *token, const char *body, const char *const *headers)
+{
+    int fd = connect_to(s->port);
+    if (fd < 0)
+        return NULL;
+    size_t blen = body ? strlen(body) : 0;
+    size_t cap = 4096 + blen;
+    char *req = malloc(cap);
+    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+                     method, path);
+    if (token)
+        n += snprintf(req + n, cap - (size_t)n, "Authorization: Bearer %s\r\n", token);
+    bool has_ct = false;
+    for (int i = 0; headers && headers[i]; i++) {
+        n += snprintf(req + n, cap - (size_t)n, "%s\r\n", headers[i]);
+        has_ct = has_ct || strncasecmp(headers[i], "Content-Type:", 13) == 0;
+    }
+    if (body) {
+        if (!has_ct)
+            n += snprintf(req + n, cap - (size_t)n, "Content-Type: application/json\r\n");
+        n += snprintf(req + n, cap - (size_t)n, "Content-Length: %zu\r\n", blen);
+    }
+    n += snprintf(req + n, cap - (size_t)n, "\r\n");
+    if (body) {
+        memcpy(req + n, body, blen);
+        n += (int)blen;
+    }
+    ssize_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, req + off, (size_t)(n - off));
+        if (w <= 0)
+            break;
+        off += w;
+    }
+    free(req);
+    size_t rcap = 65536, rlen = 0;
+    char *buf = malloc(rcap + 1);
+    for (;;) {
+        if (rlen == rcap) {
+            rcap *= 2;
+            buf = realloc(buf, rcap + 1);
+        }
+        ssize_t got = read(fd, buf + rlen, rcap - rlen);
+        if (got <= 0)
+            break;
+        rlen += (size_t)got;
+    }
+    close(fd);
+    buf[rlen] = '\0';
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (rlen < 12 || !sep) {
+        free(buf);
+        return NULL;
+    }
+    struct http_resp *r = calloc(1, sizeof *r);
+    r->status = atoi(buf + 9);
+    *sep = '\0';
+    r->head = strdup(buf);
+    r->body = strdup(sep + 4);
+    r->json = json_loads(r->body, 0, NULL);
+    free(buf);
+    return r;
+}
+
+void h_resp_free(struct http_resp *r)
+{
+    if (!r)
+        return;
+    free(r->head);
+    free(r->body);
+    json_decref(r->json);
+    free(r);
+}
+
+const char *h_header(struct http_resp *r, const char *name, char *buf, size_t n)
+{
+    size_t nl = strlen(name);
+    for (const char *p = strstr(r->head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
+        const char *line = p + 2;
+        if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+            const char *v = line + nl + 1;
+            while (*v == ' ')
+                v++;
+            const char *e = strstr(v, "\r\n");
+            size_t len = e ? (size_t)(e - v) : strlen(v);
+            if (len >= n)
+                len = n - 1;
+            memcpy(buf, v, len);
+            buf[len] = '\0';
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+void h_expect(struct http_resp *r, int status, const char *error_code)
+{
+    ck_assert_msg(r, "no HTTP response");
+    ck_assert_msg(r->status == status, "expected %d, got %d: %s", status, r->status, r->body);
+    if (error_code) {
+        const char *code =
+            json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+        ck_assert_msg(code && strcmp(code, error_code) == 0, "expected error %s, got %s",
+                      error_code, r->body);
+    }
+    h_resp_free(r);
+}
+
+const char *h_natid(int seq)
+{
+    static char bufs[8][32];
+    static int slot;
+    char *b = bufs[slot++ % 8];
+    /* Region 611002, birth 1999-01-01 + seq days (valid dates), sequence from seq. */
+    int day = seq % 300;
+    int y = 1995 + (seq / 300) % 8;
+    int m = 1 + day / 28, d = 1 + day % 28;
+    snprintf(b, sizeof bufs[0], "611002%04d%02d%02d%03d", y, m, d, seq % 1000);
+    b[17] = natid_check_char(b);
+    b[18] = '\0';
+    return b;
+}
+
+void h_register(struct gc_server *s, const char *token, const char *id, const char *county,
+                int seq, const char *registered_at)
+{
+    json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "county", county, "name", "测试",
+                          "national_id", h_natid(seq));
+    if (registered_at)
+        json_object_set_new(b, "registered_at", json_string(registered_at));
+    char *text = json_dumps(b, 0);
+    json_decref(b);
+    struct http_resp *r = h_http(s, "POST", "/api/v1/graduates", token, text, NULL);
+    free(text);
+    ck_assert_msg(r && r->status == 201, "register %s: %d %s", id, r ? r->status : 0,
+                  r ? r->body : "");
+    h_resp_free(r);
+}
+
+int h_contact(struct gc_server *s, const char *token, const char *gid, const char *occurred_at,
+              const char *idem_key)
+{
+    json_t *b = json_pack("{s:s, s:s}", "graduate_id", gid, "service", "job_referral");
+    if (occurred_at)
+        json_object_set_new(b, "occurred_at", json_string(occurred_at));
+    char *text = json_dumps(b, 0);
+    json_decref(b);
+    char hdr[200];
+    snprintf(hdr, sizeof hdr, "Idempotency-Key: %s", idem_key ? idem_key : "");
+    const char *headers[2] = {idem_key ? hdr : NULL, NULL};
+    struct http_resp *r = h_http(s, "POST", "/api/v1/contacts", token, text, headers);
+    free(text);
+    int st = r ? r->status : 0;
+    h_resp_free(r);
+    return st;
+}
+
+void h_counts(struct gc_server *s, const char *county, const char *period, long long *reg,
+              long long *srv)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/counties/%s/coverage%s%s", county,
+             period && *period ? "?period=" : "", period ? period : "");
+    struct http_resp *r = h_http(s, "GET", path, T_ADMIN, NULL, NULL);
+    ck_assert_msg(r && r->status == 200, "coverage %s: %s", county, r ? r->body : "none");
+    *reg = json_integer_value(json_object_get(r->json, "registered"));
+    *srv = json_integer_value(json_object_get(r->json, "served"));
+    h_resp_free(r);
+}
+
+struct h_redis_proc *h_redis_spawn(const char *name, int port)
+{
+    struct h_redis_proc *p = calloc(1, sizeof *p);
+    p->port = port ? port : h_free_port();
+    snprintf(p->dir, sizeof p->dir, "%s/redis-%s", work_dir, name);
+    mkdir(p->dir, 0755);
+    char portbuf[16];
+    snprintf(portbuf, sizeof portbuf, "%d", p->port);
+    p->pid = fork();
+    ck_assert(p->pid >= 0);
+    if (p->pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--dir",
+               p->dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+               (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {
+        redisContext *c = redisConnect("127.0.0.1", p->port);
+        bool ok = c && !c->err;
+        if (ok) {
+            redisReply *r = redisCommand(c, "PING");
+            ok = r && r->type == REDIS_REPLY_STATUS;
+            freeReplyObject(r);
+        }
+        redisFree(c);
+        if (ok)
+            return p;
+        h_sleep_ms(50);
+    }
+    ck_abort_msg("private redis-server did not start");
+    return NULL;
+}
+
+void h_redis_stop(struct h_redis_proc *r, bool hard)
+{
+    kill(r->pid, hard ? SIGKILL : SIGTERM);
+    waitpid(r->pid, NULL, 0);
+}
+
+int h_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,106 @@
+/* Integration-test harness: runs the real gradcoverd against the real Redis
+ * of the CTest fixture (or a private redis-server), speaks HTTP/1.1 over a
+ * plain socket and reads Redis with hiredis' synchronous client. */
+#ifndef GC_HARNESS_H
+#define GC_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <check.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+/* Tokens of the default test configuration (their SHA-256 is in the config). */
+#define T_ADMIN "admin-token-0001"
+#define T_C611002 "counselor-611002-token"
+#define T_C611021 "counselor-611021-token"
+#define T_L611002 "leader-611002-token"
+#define T_LALL "leader-city-token"
+#define T_VIEWER "viewer-token-0001"
+
+struct gc_server {
+    pid_t pid;
+    int port;
+    char log_path[400];
+};
+
+struct http_resp {
+    int status;
+    char *head; /* raw header block */
+    char *body;
+    json_t *json; /* parsed body or NULL */
+};
+
+/* Reads the environment set by CTest (fixture dir, db, binary, work dir). */
+void h_init(void);
+int h_redis_port(void);
+int h_redis_db(void);
+const char *h_work_dir(void);
+
+/* Synchronous Redis on the fixture's database for this test binary. */
+redisContext *h_redis(void);
+void h_flushdb(void);
+long long h_redis_int(const char *fmt, ...);
+
+int h_free_port(void);
+
+/* The default configuration: the Shangluo counties (611021 with threshold
+ * 0.92), tokens above. New reference; edit and pass to h_write_config. */
+json_t *h_default_config(void);
+/* Writes cfg (borrowed) to <work>/<name>.json; returns a static path. */
+const char *h_write_config(json_t *cfg, const char *name);
+
+/* Starts gradcoverd with config path and extra args (NULL-terminated, may be
+ * NULL), on a free port, against redis_url (NULL = the fixture's db); waits
+ * for /readyz 200 when wait_ready. */
+struct gc_server *h_start(const char *cfg_path, const char *const *args, const char *redis_url,
+                          bool wait_ready);
+/* SIGTERM, waits, returns the exit status (-1 if it had to be killed). */
+int h_stop(struct gc_server *s);
+void h_kill(struct gc_server *s);
+bool h_wait_status(struct gc_server *s, const char *path, int status, int timeout_ms);
+
+/* One HTTP request on a fresh connection. headers: NULL-terminated "Name: value"
+ * strings, may be NULL. body may be NULL; sent as application/json unless a
+ * Content-Type header is given. */
+struct http_resp *h_http(struct gc_server *s, const char *method, const char *path,
+                         const char *token, const char *body, const char *const *headers);
+void h_resp_free(struct http_resp *r);
+const char *h_header(struct http_resp *r, const char *name, char *buf, size_t n);
+/* Asserts the status and, for errors, the JSON error code. Frees r. */
+void h_expect(struct http_resp *r, int status, const char *error_code);
+
+/* A valid national ID with a distinct sequence number (rotating static buffer). */
+const char *h_natid(int seq);
+
+/* Registers a graduate in county (counselor token of that county or admin);
+ * asserts 201. registered_at may be NULL (now). */
+void h_register(struct gc_server *s, const char *token, const char *id, const char *county,
+                int seq, const char *registered_at);
+/* Records a contact; returns the HTTP status. occurred_at may be NULL. */
+int h_contact(struct gc_server *s, const char *token, const char *gid, const char *occurred_at,
+              const char *idem_key);
+/* Registered and served of a county in a period ("" = current), via the admin API. */
+void h_counts(struct gc_server *s, const char *county, const char *period, long long *reg,
+              long long *srv);
+
+/* A private redis-server (for tests that stop and restart Redis). */
+struct h_redis_proc {
+    pid_t pid;
+    int port;
+    char dir[400];
+};
+struct h_redis_proc *h_redis_spawn(const char *name, int port);
+void h_redis_stop(struct h_redis_proc *r, bool hard);
+
+/* Milliseconds since an arbitrary start. */
+long long h_now_ms(void);
+void h_sleep_ms(int ms);
+
+/* Runs a Check suite without forking (servers started by fixtures live in
+ * this process); returns the exit code for main(). */
+int h_run_suite(Suite *s);
+
+#endif
