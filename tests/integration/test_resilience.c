@@ -1,0 +1,213 @@
+/* Redis outages and several servers: 503 + Retry-After while Redis is gone,
+ * recovery without a restart, nothing acknowledged lost, and exact counts when
+ * two gradcoverd processes write to one Redis at the same time. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *cfg_path;
+
+static void setup(void)
+{
+    h_init();
+    h_flushdb();
+    json_t *cfg = h_default_config();
+    cfg_path = h_write_config(cfg, "resilience");
+    json_decref(cfg);
+}
+
+static char *contact_json(const char *gid, const char *occurred)
+{
+    char *b = malloc(200);
+    snprintf(b, 200, "{\"graduate_id\":\"%s\",\"service\":\"job_referral\",\"occurred_at\":\"%s\"}",
+             gid, occurred);
+    return b;
+}
+
+START_TEST(test_redis_killed_gives_503_then_recovers_without_loss)
+{
+    struct h_redis_proc *rp = h_redis_spawn("outage", 0);
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rp->port);
+    struct gc_server *s = h_start(cfg_path, NULL, url, true);
+    h_register(s, T_C611002, "G1", "611002", 1, "2026-03-01T09:00:00+08:00");
+    h_register(s, T_C611002, "G2", "611002", 2, "2026-03-01T09:00:00+08:00");
+    ck_assert_int_eq(h_contact(s, T_C611002, "G1", "2026-03-02T09:00:00+08:00", "ack-1"), 201);
+
+    h_redis_stop(rp, true);
+    char *body = contact_json("G2", "2026-03-03T09:00:00+08:00");
+    const char *hdr[] = {"Idempotency-Key: during-outage", NULL};
+    long long t0 = h_now_ms();
+    struct http_resp *r = h_http(s, "POST", "/api/v1/contacts", T_C611002, body, hdr);
+    long long took = h_now_ms() - t0;
+    ck_assert_int_eq(r->status, 503);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r->json, "error"), "code")),
+                     "redis_unavailable");
+    char ra[16];
+    ck_assert_ptr_nonnull(h_header(r, "Retry-After", ra, sizeof ra));
+    ck_assert_int_gt(atoi(ra), 0);
+    ck_assert_int_lt(took, 2000);
+    h_resp_free(r);
+    h_expect(h_http(s, "GET", "/readyz", NULL, NULL, NULL), 503, "redis_unavailable");
+    h_expect(h_http(s, "GET", "/healthz", NULL, NULL, NULL), 200, NULL);
+    h_expect(h_http(s, "GET", "/api/v1/coverage", T_ADMIN, NULL, NULL), 503, "redis_unavailable");
+
+    /* Redis comes back (same port, same AOF): the server reconnects by itself. */
+    struct h_redis_proc *rp2 = h_redis_spawn("outage", rp->port);
+    long long back = h_now_ms();
+    ck_assert(h_wait_status(s, "/readyz", 200, 5000));
+    ck_assert_int_lt(h_now_ms() - back, 3000);
+    /* The client retries what was not acknowledged, with the same key. */
+    r = h_http(s, "POST", "/api/v1/contacts", T_C611002, body, hdr);
+    ck_assert_int_eq(r->status, 201);
+    h_resp_free(r);
+    free(body);
+    /* The contact acknowledged before the outage survived (appendfsync always). */
+    ck_assert_int_eq(h_contact(s, T_C611002, "G1", "2026-03-02T09:00:00+08:00", "ack-1"), 201);
+    long long reg, served;
+    h_counts(s, "611002", "2026", &reg, &served);
+    ck_assert_int_eq(reg, 2);
+    ck_assert_int_eq(served, 2);
+    r = h_http(s, "GET", "/api/v1/graduates/G1/contacts", T_C611002, NULL, NULL);
+    ck_assert_int_eq(json_array_size(json_object_get(r->json, "contacts")), 1);
+    h_resp_free(r);
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp2, false);
+    free(rp);
+    free(rp2);
+}
+END_TEST
+
+START_TEST(test_server_starts_without_redis_and_becomes_ready)
+{
+    int port = h_free_port();
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", port);
+    struct gc_server *s = h_start(cfg_path, NULL, url, false);
+    h_expect(h_http(s, "GET", "/readyz", NULL, NULL, NULL), 503, "redis_unavailable");
+    h_expect(h_http(s, "POST", "/api/v1/contacts", T_C611002,
+                    "{\"graduate_id\":\"G1\",\"service\":\"training\"}", NULL),
+             503, "redis_unavailable");
+    struct h_redis_proc *rp = h_redis_spawn("late", port);
+    ck_assert(h_wait_status(s, "/readyz", 200, 5000));
+    h_register(s, T_C611002, "G1", "611002", 1, NULL);
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
+/* Child process: sends every keyed contact to one server; exits with the number
+ * of answers that were not 201. */
+static void send_all(struct gc_server *s, int ngrad, int per, int seed)
+{
+    int bad = 0;
+    for (int k = 0; k < ngrad * per; k++) {
+        int i = (k * 7 + seed) % (ngrad * per); /* a different order per child */
+        char gid[16], key[32], occurred[40];
+        snprintf(gid, sizeof gid, "G%d", i / per);
+        snprintf(key, sizeof key, "key-%d", i);
+        snprintf(occurred, sizeof occurred, "2026-04-%02dT09:00:00+08:00", 1 + i % per);
+        if (h_contact(s, T_C611002, gid, occurred, key) != 201)
+            bad++;
+    }
+    _exit(bad > 255 ? 255 : bad);
+}
+
+START_TEST(test_two_servers_concurrent_writes_exact_counts)
+{
+    enum { NGRAD = 30, PER = 3, CHILDREN = 4 };
+    struct gc_server *a = h_start(cfg_path, NULL, NULL, true);
+    struct gc_server *b = h_start(cfg_path, NULL, NULL, true);
+    for (int i = 0; i < NGRAD; i++) {
+        char gid[16];
+        snprintf(gid, sizeof gid, "G%d", i);
+        h_register(i % 2 ? a : b, T_C611002, gid, "611002", i, "2026-03-01T09:00:00+08:00");
+    }
+    pid_t kids[CHILDREN];
+    for (int c = 0; c < CHILDREN; c++) {
+        kids[c] = fork();
+        ck_assert(kids[c] >= 0);
+        if (kids[c] == 0)
+            send_all(c % 2 ? a : b, NGRAD, PER, c * 13);
+    }
+    for (int c = 0; c < CHILDREN; c++) {
+        int st;
+        waitpid(kids[c], &st, 0);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d: %d non-201 answers", c,
+                      WEXITSTATUS(st));
+    }
+    long long reg, served;
+    h_counts(a, "611002", "2026", &reg, &served);
+    ck_assert_int_eq(reg, NGRAD);
+    ck_assert_int_eq(served, NGRAD);
+    /* One contact per distinct key, however many servers and retries. */
+    ck_assert_int_eq(h_redis_int("HGET gc:{611002}:cnt c:job_referral"), NGRAD * PER);
+    long long total = 0;
+    for (int i = 0; i < NGRAD; i++)
+        total += h_redis_int("LLEN gc:{611002}:contacts:G%d", i);
+    ck_assert_int_eq(total, NGRAD * PER);
+    ck_assert_int_eq(h_stop(a), 0);
+    ck_assert_int_eq(h_stop(b), 0);
+}
+END_TEST
+
+START_TEST(test_two_servers_racing_same_national_id_register_once)
+{
+    enum { N = 20 };
+    struct gc_server *a = h_start(cfg_path, NULL, NULL, true);
+    struct gc_server *b = h_start(cfg_path, NULL, NULL, true);
+    pid_t kids[2];
+    for (int c = 0; c < 2; c++) {
+        kids[c] = fork();
+        ck_assert(kids[c] >= 0);
+        if (kids[c] == 0) {
+            int created = 0;
+            for (int i = 0; i < N; i++) {
+                char body[200];
+                snprintf(body, sizeof body,
+                         "{\"id\":\"R%d-%d\",\"county\":\"611002\",\"name\":\"x\","
+                         "\"national_id\":\"%s\"}",
+                         c, i, h_natid(100 + i));
+                struct http_resp *r =
+                    h_http(c ? a : b, "POST", "/api/v1/graduates", T_ADMIN, body, NULL);
+                created += r && r->status == 201;
+                h_resp_free(r);
+            }
+            _exit(created);
+        }
+    }
+    int created = 0;
+    for (int c = 0; c < 2; c++) {
+        int st;
+        waitpid(kids[c], &st, 0);
+        ck_assert(WIFEXITED(st));
+        created += WEXITSTATUS(st);
+    }
+    ck_assert_int_eq(created, N);
+    long long reg, served;
+    h_counts(a, "611002", "", &reg, &served);
+    ck_assert_int_eq(reg, N);
+    ck_assert_int_eq(h_stop(a), 0);
+    ck_assert_int_eq(h_stop(b), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("resilience");
+    TCase *tc = tcase_create("resilience");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_redis_killed_gives_503_then_recovers_without_loss);
+    tcase_add_test(tc, test_server_starts_without_redis_and_becomes_ready);
+    tcase_add_test(tc, test_two_servers_concurrent_writes_exact_counts);
+    tcase_add_test(tc, test_two_servers_racing_same_national_id_register_once);
+    suite_add_tcase(s, tc);
+    return h_run_suite(s);
+}
