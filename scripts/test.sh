@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds gradcover and runs the whole test suite against a real redis-server
+# that the suite starts itself (CTest fixture, free port, private data dir).
+#   scripts/test.sh              normal build in build/
+#   scripts/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+"$PWD/scripts/deps.sh"
+dir=build opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-asan opts=(-DCMAKE_BUILD_TYPE=Debug -DGC_SANITIZE=ON)
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+cmake -S . -B "$dir" "${opts[@]}" >/dev/null
+cmake --build "$dir" -j"$(nproc)"
+cd "$dir"
+ctest --output-on-failure -j2 --timeout 600
