@@ -112,7 +112,8 @@ void get_time(json_t *body, const char *key, int64_t now, int64_t dflt, int64_t 
     json_t *j = json_object_get(body, key);
     if (!j || json_is_null(j))
         return;
-    if (!json_is_string(j) || !rfc3339_parse(json_string_value(j), out)) {
+    if (!json_is_string(j) || strlen(json_string_value(j)) != json_string_length(j) ||
+        !rfc3339_parse(json_string_value(j), out)) {
         verr_add(v, key, "must be an RFC 3339 time with offset, e.g. 2026-03-05T10:30:00+08:00");
         return;
     }

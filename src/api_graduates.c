@@ -34,7 +34,9 @@ struct gstate {
     json_t *county_args; /* arguments of the county script, owned */
     json_t *graduate;    /* the county script's answer, owned */
     int status_code;     /* reply status once the last step is done */
+    char error[32];      /* a script's refusal, replied after releasing our claim */
     bool registering;
+    bool claimed;        /* we hold the national-ID claim for this request */
 };
 
 static void gstate_free(void *p)
@@ -121,6 +123,7 @@ static void on_claim(struct req *r, enum store_status st, json_t *res)
     }
     const char *err = json_string_value(json_object_get(res, "err"));
     if (!err) {
+        g->claimed = true;
         county_step(r);
         return;
     }
@@ -158,6 +161,8 @@ static void claim_start(struct req *r)
 
 /* ---- after the county step ---- */
 
+static void reply_status_error(struct req *r, const char *err);
+
 static void on_released(struct req *r, enum store_status st, json_t *res)
 {
     (void)res;
@@ -165,9 +170,8 @@ static void on_released(struct req *r, enum store_status st, json_t *res)
     if (st != STORE_OK)
         /* Harmless: the next registration sees the claim's graduate is not seeking. */
         log_warn("event=nid_release_failed request_id=%s graduate=%s", r->id, g->id);
-    if (g->status_code >= 400) {
-        http_reply_error(r, g->status_code, "id_taken", "this graduate id is already in use",
-                         NULL);
+    if (g->error[0]) {
+        reply_status_error(r, g->error);
         return;
     }
     reply_graduate(r, g->status_code, g->graduate);
@@ -186,6 +190,8 @@ static void reply_status_error(struct req *r, const char *err)
 {
     if (strcmp(err, "not_found") == 0)
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+    else if (strcmp(err, "id_taken") == 0)
+        http_reply_error(r, 409, "id_taken", "this graduate id is already in use", NULL);
     else if (strcmp(err, "withdrawn") == 0)
         http_reply_error(r, 409, "withdrawn",
                          "the graduate is withdrawn; register the person again instead", NULL);
@@ -209,7 +215,7 @@ static void on_county_step(struct req *r, enum store_status st, json_t *res)
     const char *err = json_string_value(json_object_get(res, "err"));
     if (g->registering) {
         if (err) {
-            g->status_code = 409; /* id_taken by another person: undo our claim */
+            snprintf(g->error, sizeof g->error, "id_taken"); /* another person's: undo our claim */
             release_claim(r, true);
             return;
         }
@@ -219,6 +225,12 @@ static void on_county_step(struct req *r, enum store_status st, json_t *res)
         return;
     }
     if (err) {
+        if (g->claimed) {
+            /* A refused return to seeking must leave nothing behind. */
+            snprintf(g->error, sizeof g->error, "%s", err);
+            release_claim(r, false);
+            return;
+        }
         reply_status_error(r, err);
         return;
     }
@@ -242,12 +254,12 @@ void api_graduate_create(struct req *r)
                                         "national_id", "phone",      "school",
                                         "major",  "graduation_year", "registered_at",
                                         NULL};
-    if (http_read_json_or_reply(r) < 0)
-        return;
     if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
         http_reply_error(r, 403, "forbidden", "this token may not register graduates", NULL);
         return;
     }
+    if (http_read_json_or_reply(r) < 0)
+        return;
     struct verr v = {0};
     json_t *b = r->body;
     int64_t now = app_now_ms(r->app);
@@ -372,6 +384,10 @@ void api_graduate_status(struct req *r)
     static const char *const known[] = {"status", "at", "reason", NULL};
     static const char *const statuses[] = {"seeking", "employed", "not_seeking", "withdrawn",
                                            NULL};
+    if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
+        http_reply_error(r, 403, "forbidden", "this token may not change graduates", NULL);
+        return;
+    }
     if (!valid_id(r->params[0])) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;

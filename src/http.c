@@ -238,7 +238,9 @@ int http_read_json_or_reply(struct req *r)
     SHA256(data ? data : (const unsigned char *)"", len, r->body_sha256);
     json_error_t jerr;
     /* jansson's error text quotes the input; report only the position. */
-    r->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* \u0000 is valid JSON: accept it here so that the field validators can
+     * answer 422 naming the field, instead of a misleading "malformed JSON". */
+    r->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!r->body) {
         char msg[96];
         snprintf(msg, sizeof msg, "malformed JSON near line %d, column %d", jerr.line,

@@ -26,6 +26,45 @@ static const char *binary;
 static char work_dir[256];
 static redisContext *rc;
 
+/* Every process the harness started, so that none outlives the test binary even
+ * when an assertion aborts a test half-way (CTest would otherwise wait for the
+ * orphans that still hold its output pipe). */
+static pid_t children[64];
+static size_t nchildren;
+
+static void track(pid_t pid)
+{
+    if (nchildren < sizeof children / sizeof children[0])
+        children[nchildren++] = pid;
+}
+
+static void untrack(pid_t pid)
+{
+    for (size_t i = 0; i < nchildren; i++)
+        if (children[i] == pid)
+            children[i] = children[--nchildren];
+}
+
+static void kill_children(void)
+{
+    for (size_t i = 0; i < nchildren; i++) {
+        kill(children[i], SIGCONT);
+        kill(children[i], SIGKILL);
+        waitpid(children[i], NULL, 0);
+    }
+    nchildren = 0;
+}
+
+static void quiet_stdio(const char *log)
+{
+    int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+}
+
 long long h_now_ms(void)
 {
     struct timespec ts;
@@ -45,6 +84,7 @@ void h_init(void)
     if (redis_port > 0)
         return;
     signal(SIGPIPE, SIG_IGN);
+    atexit(kill_children);
     const char *fx = getenv("GC_FIXTURE_DIR");
     const char *db = getenv("GC_REDIS_DB");
     const char *wd = getenv("GC_WORK_DIR");
@@ -202,14 +242,11 @@ struct gc_server *h_start(const char *cfg_path, const char *const *args, const c
     s->pid = fork();
     ck_assert(s->pid >= 0);
     if (s->pid == 0) {
-        int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            dup2(fd, 1);
-        }
+        quiet_stdio(s->log_path);
         execv(binary, (char *const *)argv);
         _exit(127);
     }
+    track(s->pid);
     ck_assert_msg(h_wait_status(s, wait_ready ? "/readyz" : "/healthz", 200, 10000),
                   "gradcoverd did not become %s (log: %s)", wait_ready ? "ready" : "live",
                   s->log_path);
@@ -224,6 +261,7 @@ int h_stop(struct gc_server *s)
     int status = 0;
     for (int i = 0; i < 1500; i++) {
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            untrack(s->pid);
             free(s);
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         }
@@ -231,6 +269,7 @@ int h_stop(struct gc_server *s)
     }
     kill(s->pid, SIGKILL);
     waitpid(s->pid, &status, 0);
+    untrack(s->pid);
     free(s);
     return -1;
 }
@@ -239,6 +278,7 @@ void h_kill(struct gc_server *s)
 {
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
+    untrack(s->pid);
     free(s);
 }
 
@@ -444,24 +484,30 @@ void h_counts(struct gc_server *s, const char *county, const char *period, long 
     h_resp_free(r);
 }
 
-struct h_redis_proc *h_redis_spawn(const char *name, int port)
+struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh)
 {
     struct h_redis_proc *p = calloc(1, sizeof *p);
     p->port = port ? port : h_free_port();
     snprintf(p->dir, sizeof p->dir, "%s/redis-%s", work_dir, name);
+    if (fresh) {
+        /* A new server starts empty; a restart keeps its AOF. */
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", p->dir);
+        ck_assert_int_eq(system(cmd), 0);
+    }
     mkdir(p->dir, 0755);
     char portbuf[16];
     snprintf(portbuf, sizeof portbuf, "%d", p->port);
     p->pid = fork();
     ck_assert(p->pid >= 0);
     if (p->pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 1);
+        quiet_stdio(NULL);
         execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--dir",
                p->dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
                (char *)NULL);
         _exit(127);
     }
+    track(p->pid);
     for (int i = 0; i < 100; i++) {
         redisContext *c = redisConnect("127.0.0.1", p->port);
         bool ok = c && !c->err;
@@ -481,8 +527,10 @@ struct h_redis_proc *h_redis_spawn(const char *name, int port)
 
 void h_redis_stop(struct h_redis_proc *r, bool hard)
 {
+    kill(r->pid, SIGCONT);
     kill(r->pid, hard ? SIGKILL : SIGTERM);
     waitpid(r->pid, NULL, 0);
+    untrack(r->pid);
 }
 
 int h_run_suite(Suite *s)

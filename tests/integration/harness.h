@@ -86,13 +86,15 @@ int h_contact(struct gc_server *s, const char *token, const char *gid, const cha
 void h_counts(struct gc_server *s, const char *county, const char *period, long long *reg,
               long long *srv);
 
-/* A private redis-server (for tests that stop and restart Redis). */
+/* A private redis-server (for tests that stop and restart Redis), AOF with
+ * appendfsync always, on port (0 = a free one). fresh: start empty; otherwise
+ * restart on the data of the server of that name stopped earlier. */
 struct h_redis_proc {
     pid_t pid;
     int port;
     char dir[400];
 };
-struct h_redis_proc *h_redis_spawn(const char *name, int port);
+struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh);
 void h_redis_stop(struct h_redis_proc *r, bool hard);
 
 /* Milliseconds since an arbitrary start. */

@@ -1,10 +1,13 @@
 /* Redis outages and several servers: 503 + Retry-After while Redis is gone,
  * recovery without a restart, nothing acknowledged lost, and exact counts when
  * two gradcoverd processes write to one Redis at the same time. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,7 +34,7 @@ static char *contact_json(const char *gid, const char *occurred)
 
 START_TEST(test_redis_killed_gives_503_then_recovers_without_loss)
 {
-    struct h_redis_proc *rp = h_redis_spawn("outage", 0);
+    struct h_redis_proc *rp = h_redis_spawn("outage", 0, true);
     char url[64];
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rp->port);
     struct gc_server *s = h_start(cfg_path, NULL, url, true);
@@ -58,7 +61,7 @@ START_TEST(test_redis_killed_gives_503_then_recovers_without_loss)
     h_expect(h_http(s, "GET", "/api/v1/coverage", T_ADMIN, NULL, NULL), 503, "redis_unavailable");
 
     /* Redis comes back (same port, same AOF): the server reconnects by itself. */
-    struct h_redis_proc *rp2 = h_redis_spawn("outage", rp->port);
+    struct h_redis_proc *rp2 = h_redis_spawn("outage", rp->port, false);
     long long back = h_now_ms();
     ck_assert(h_wait_status(s, "/readyz", 200, 5000));
     ck_assert_int_lt(h_now_ms() - back, 3000);
@@ -93,7 +96,7 @@ START_TEST(test_server_starts_without_redis_and_becomes_ready)
     h_expect(h_http(s, "POST", "/api/v1/contacts", T_C611002,
                     "{\"graduate_id\":\"G1\",\"service\":\"training\"}", NULL),
              503, "redis_unavailable");
-    struct h_redis_proc *rp = h_redis_spawn("late", port);
+    struct h_redis_proc *rp = h_redis_spawn("late", port, true);
     ck_assert(h_wait_status(s, "/readyz", 200, 5000));
     h_register(s, T_C611002, "G1", "611002", 1, NULL);
     ck_assert_int_eq(h_stop(s), 0);
@@ -198,6 +201,86 @@ START_TEST(test_two_servers_racing_same_national_id_register_once)
 }
 END_TEST
 
+/* Freezes the private Redis (SIGSTOP: the socket stays open, nothing answers)
+ * for ms milliseconds from a child process, like a stalled disk or VM pause. */
+static pid_t freeze_redis(pid_t redis, int ms)
+{
+    ck_assert_int_eq(kill(redis, SIGSTOP), 0);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        h_sleep_ms(ms);
+        kill(redis, SIGCONT);
+        _exit(0);
+    }
+    return pid;
+}
+
+START_TEST(test_frozen_redis_answers_503_within_deadline_and_recovers)
+{
+    struct h_redis_proc *rp = h_redis_spawn("frozen", 0, true);
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rp->port);
+    struct gc_server *s = h_start(cfg_path, NULL, url, true);
+    h_register(s, T_C611002, "G1", "611002", 1, "2026-03-01T09:00:00+08:00");
+    pid_t sleeper = freeze_redis(rp->pid, 2500);
+    long long t0 = h_now_ms();
+    int st = h_contact(s, T_C611002, "G1", "2026-03-02T09:00:00+08:00", "frozen-1");
+    long long took = h_now_ms() - t0;
+    ck_assert_int_eq(st, 503);
+    /* The command deadline (1.5 s) plus slack. */
+    ck_assert_int_lt(took, 2000);
+    /* A client that gives up before the answer: the server must answer into
+     * the void exactly once and stay healthy. */
+    for (int i = 0; i < 5; i++) {
+        struct http_resp *r = h_http(s, "GET", "/api/v1/coverage", T_ADMIN, NULL, NULL);
+        h_resp_free(r);
+    }
+    waitpid(sleeper, NULL, 0);
+    ck_assert(h_wait_status(s, "/readyz", 200, 6000));
+    /* The frozen write may have committed after its 503: the retry with the same
+     * key is safe either way. */
+    ck_assert_int_eq(h_contact(s, T_C611002, "G1", "2026-03-02T09:00:00+08:00", "frozen-1"), 201);
+    long long reg, served;
+    h_counts(s, "611002", "2026", &reg, &served);
+    ck_assert_int_eq(served, 1);
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
+START_TEST(test_client_hanging_up_while_redis_is_slow_is_harmless)
+{
+    struct h_redis_proc *rp = h_redis_spawn("hangup", 0, true);
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rp->port);
+    struct gc_server *s = h_start(cfg_path, NULL, url, true);
+    pid_t sleeper = freeze_redis(rp->pid, 800);
+    for (int i = 0; i < 10; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        ck_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+        char req[300];
+        int n = snprintf(req, sizeof req,
+                         "GET /api/v1/coverage HTTP/1.1\r\nHost: x\r\n"
+                         "Authorization: Bearer %s\r\n\r\n",
+                         T_ADMIN);
+        ck_assert_int_eq(write(fd, req, (size_t)n), n);
+        h_sleep_ms(20);
+        close(fd); /* gone before Redis answers */
+    }
+    waitpid(sleeper, NULL, 0);
+    ck_assert(h_wait_status(s, "/readyz", 200, 5000));
+    h_expect(h_http(s, "GET", "/api/v1/coverage", T_ADMIN, NULL, NULL), 200, NULL);
+    /* Under AddressSanitizer a use-after-free would have killed the server. */
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("resilience");
@@ -208,6 +291,8 @@ int main(void)
     tcase_add_test(tc, test_server_starts_without_redis_and_becomes_ready);
     tcase_add_test(tc, test_two_servers_concurrent_writes_exact_counts);
     tcase_add_test(tc, test_two_servers_racing_same_national_id_register_once);
+    tcase_add_test(tc, test_frozen_redis_answers_503_within_deadline_and_recovers);
+    tcase_add_test(tc, test_client_hanging_up_while_redis_is_slow_is_harmless);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
