@@ -20,6 +20,9 @@
 
 /* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
 #define DRAIN_SECONDS 10
+/* After the last answer is queued, the loop runs this much longer so that the
+ * bytes leave the socket buffers before the connections are closed. */
+#define FLUSH_GRACE_MS 250
 /* Idle keep-alive connections and slow bodies are dropped after this. */
 #define HTTP_IO_TIMEOUT_S 30
 /* evhttp itself refuses bodies beyond this with its own page; between
@@ -41,11 +44,17 @@ void app_request_begin(struct app *a)
     a->inflight++;
 }
 
+static void exit_after_flush(struct app *a)
+{
+    struct timeval tv = {0, FLUSH_GRACE_MS * 1000};
+    event_base_loopexit(a->base, &tv);
+}
+
 void app_request_end(struct app *a)
 {
     a->inflight--;
     if (a->draining && a->inflight == 0)
-        event_base_loopexit(a->base, NULL);
+        exit_after_flush(a);
 }
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
@@ -70,7 +79,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
         a->bound = NULL;
     }
     if (a->inflight == 0) {
-        event_base_loopexit(a->base, NULL);
+        exit_after_flush(a);
         return;
     }
     struct timeval tv = {DRAIN_SECONDS, 0};

@@ -1,0 +1,163 @@
+/* Operations: the PII key file, script cache loss, graceful stop, logs. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static json_t *cfg;
+
+static void setup(void)
+{
+    h_init();
+    h_flushdb();
+    cfg = h_default_config();
+}
+
+static void teardown(void)
+{
+    json_decref(cfg);
+}
+
+static int run_binary(const char *cfg_path)
+{
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(getenv("GC_BINARY"), "gradcoverd", "--config", cfg_path, "--listen",
+              "127.0.0.1:1", (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_pii_key_file_created_with_mode_0600)
+{
+    char key[600];
+    snprintf(key, sizeof key, "%s/fresh-pii.key", h_work_dir());
+    unlink(key);
+    json_object_set_new(cfg, "pii_key_file", json_string(key));
+    struct gc_server *s = h_start(h_write_config(cfg, "ops-pii"), NULL, NULL, true);
+    struct stat st;
+    ck_assert_int_eq(stat(key, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(st.st_size, 32);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+START_TEST(test_pii_key_readable_by_others_is_refused)
+{
+    char key[600];
+    snprintf(key, sizeof key, "%s/open-pii.key", h_work_dir());
+    FILE *f = fopen(key, "w");
+    for (int i = 0; i < 32; i++)
+        fputc('k', f);
+    fclose(f);
+    chmod(key, 0644);
+    json_object_set_new(cfg, "pii_key_file", json_string(key));
+    ck_assert_int_eq(run_binary(h_write_config(cfg, "ops-open")), 1);
+}
+END_TEST
+
+START_TEST(test_scripts_reloaded_after_script_flush)
+{
+    struct gc_server *s = h_start(h_write_config(cfg, "ops"), NULL, NULL, true);
+    h_register(s, T_C611002, "G1", "611002", 1, "2026-03-01T09:00:00+08:00");
+    redisReply *r = redisCommand(h_redis(), "SCRIPT FLUSH");
+    ck_assert(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    /* EVALSHA answers NOSCRIPT; the server re-sends the script source once. */
+    ck_assert_int_eq(h_contact(s, T_C611002, "G1", "2026-03-02T09:00:00+08:00", NULL), 201);
+    long long reg, served;
+    h_counts(s, "611002", "2026", &reg, &served);
+    ck_assert_int_eq(served, 1);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+START_TEST(test_sigterm_finishes_in_flight_request_and_exits_0)
+{
+    struct h_redis_proc *rp = h_redis_spawn("drain", 0, true);
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rp->port);
+    struct gc_server *s = h_start(h_write_config(cfg, "ops"), NULL, url, true);
+    h_register(s, T_C611002, "G1", "611002", 1, "2026-03-01T09:00:00+08:00");
+    int port = s->port;
+    pid_t gc = s->pid;
+    kill(rp->pid, SIGSTOP); /* the next request stays in flight until its deadline */
+    pid_t client = fork();
+    ck_assert(client >= 0);
+    if (client == 0) {
+        int st = h_contact(s, T_C611002, "G1", "2026-03-02T09:00:00+08:00", "drain-1");
+        _exit(st == 503 ? 0 : 1);
+    }
+    h_sleep_ms(300);
+    kill(gc, SIGTERM);
+    h_sleep_ms(200);
+    /* No new connections once draining. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_ne(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    close(fd);
+    int st;
+    waitpid(client, &st, 0);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "in-flight request not answered 503");
+    kill(rp->pid, SIGCONT);
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
+START_TEST(test_logs_carry_client_request_id_and_no_personal_data)
+{
+    struct gc_server *s = h_start(h_write_config(cfg, "ops"), NULL, NULL, true);
+    const char *hdr[] = {"X-Request-Id: tablet-7.req-42", NULL};
+    char body[300];
+    snprintf(body, sizeof body,
+             "{\"id\":\"G1\",\"name\":\"张三\",\"national_id\":\"%s\",\"phone\":\"13912345678\"}",
+             h_natid(5));
+    h_expect(h_http(s, "POST", "/api/v1/graduates", T_C611002, body, hdr), 201, NULL);
+    char log_path[400];
+    snprintf(log_path, sizeof log_path, "%s", s->log_path);
+    ck_assert_int_eq(h_stop(s), 0);
+    FILE *f = fopen(log_path, "r");
+    ck_assert_ptr_nonnull(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    ck_assert_ptr_nonnull(strstr(text, "request_id=tablet-7.req-42"));
+    ck_assert_ptr_nonnull(strstr(text, "route=/api/v1/graduates status=201"));
+    ck_assert_ptr_null(strstr(text, "张三"));
+    ck_assert_ptr_null(strstr(text, "13912345678"));
+    ck_assert_ptr_null(strstr(text, h_natid(5)));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ops");
+    TCase *tc = tcase_create("ops");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_pii_key_file_created_with_mode_0600);
+    tcase_add_test(tc, test_pii_key_readable_by_others_is_refused);
+    tcase_add_test(tc, test_scripts_reloaded_after_script_flush);
+    tcase_add_test(tc, test_sigterm_finishes_in_flight_request_and_exits_0);
+    tcase_add_test(tc, test_logs_carry_client_request_id_and_no_personal_data);
+    suite_add_tcase(s, tc);
+    return h_run_suite(s);
+}
