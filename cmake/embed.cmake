@@ -12,3 +12,17 @@ function(gc_embed)
     COMMENT "Embedding Lua scripts"
     VERBATIM)
 endfunction()
+
+# gc_embed_asset(OUTPUT file SYMBOL name FILE path)
+# Embeds one file (the dashboard page) as `const char name[]` and
+# `const size_t name_len`, regenerated whenever the file changes.
+function(gc_embed_asset)
+  cmake_parse_arguments(E "" "OUTPUT;SYMBOL;FILE" "" ${ARGN})
+  add_custom_command(
+    OUTPUT ${E_OUTPUT}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${E_OUTPUT} -DSYMBOL=${E_SYMBOL} -DIN=${E_FILE}
+            -P ${CMAKE_SOURCE_DIR}/cmake/embed_asset.cmake
+    DEPENDS ${E_FILE} ${CMAKE_SOURCE_DIR}/cmake/embed_asset.cmake
+    COMMENT "Embedding ${E_FILE}"
+    VERBATIM)
+endfunction()

@@ -7,6 +7,7 @@
 #include "gradcover/api_common.h"
 #include "gradcover/app.h"
 #include "gradcover/config.h"
+#include "gradcover/counts.h"
 #include "gradcover/coverage.h"
 #include "gradcover/http.h"
 #include "gradcover/keys.h"
@@ -22,17 +23,13 @@
 /* GET .../contacts returns at most this many, newest first. */
 #define CONTACTS_LIST_MAX 1000
 
-static const char *const services[] = {
-    "policy_briefing", "career_guidance", "job_referral", "training",
-    "internship",      "entrepreneurship", "small_loan",  "tax_relief",
-    "social_insurance_subsidy", "other", NULL};
 static const char *const channels[] = {"in_person", "phone", "online", "sms", "home_visit",
                                        NULL};
 
-static bool one_of(const char *s, const char *const *set)
+static bool one_of(const char *s, const char *const *set, size_t n)
 {
-    for (; *set; set++)
-        if (strcmp(*set, s) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(set[i], s) == 0)
             return true;
     return false;
 }
@@ -157,13 +154,13 @@ void api_contact_create(struct req *r)
     if (gid && !valid_id(gid))
         verr_add(&v, "graduate_id", "must match [A-Za-z0-9._-]{1,64}");
     get_text(r->body, "service", 32, true, &service, &v);
-    if (service && !one_of(service, services))
+    if (service && !one_of(service, gc_services, GC_NSERVICES))
         verr_add(&v, "service",
                  "must be one of policy_briefing, career_guidance, job_referral, training, "
                  "internship, entrepreneurship, small_loan, tax_relief, "
                  "social_insurance_subsidy, other");
     get_text(r->body, "channel", 16, false, &channel, &v);
-    if (channel && !one_of(channel, channels))
+    if (channel && !one_of(channel, channels, sizeof channels / sizeof channels[0] - 1))
         verr_add(&v, "channel", "must be one of in_person, phone, online, sms, home_visit");
     get_text(r->body, "note", NOTE_MAX_CHARS, false, &note, &v);
     get_time(r->body, "occurred_at", now, now, &occurred, &v);

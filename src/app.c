@@ -15,6 +15,7 @@
 #include "gradcover/config.h"
 #include "gradcover/http.h"
 #include "gradcover/log.h"
+#include "gradcover/metrics.h"
 #include "gradcover/pii.h"
 #include "gradcover/store.h"
 
@@ -121,6 +122,12 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     a->pii = pii_open(cfg->pii_key_file, err, errlen);
     if (!a->pii)
         goto out_free;
+    /* Route templates are few (the route table); 32 leaves room. */
+    a->metrics = metrics_new(32);
+    if (!a->metrics) {
+        snprintf(err, errlen, "out of memory");
+        goto out_free;
+    }
     a->base = event_base_new();
     a->http = a->base ? evhttp_new(a->base) : NULL;
     if (!a->http) {
@@ -182,6 +189,7 @@ void app_free(struct app *a)
     if (a->base)
         event_base_free(a->base);
     pii_free(a->pii);
+    metrics_free(a->metrics);
     config_free(a->cfg);
     free(a);
 }

@@ -24,6 +24,7 @@
 #include "gradcover/app.h"
 #include "gradcover/config.h"
 #include "gradcover/log.h"
+#include "gradcover/metrics.h"
 #include "gradcover/store.h"
 
 enum access { PUBLIC, AUTHED };
@@ -39,6 +40,8 @@ struct route {
 static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/healthz", "/healthz", PUBLIC, api_healthz},
     {EVHTTP_REQ_GET, "/readyz", "/readyz", PUBLIC, api_readyz},
+    {EVHTTP_REQ_GET, "/", "/", PUBLIC, api_dashboard},
+    {EVHTTP_REQ_GET, "/metrics", "/metrics", AUTHED, api_metrics},
     {EVHTTP_REQ_POST, "/api/v1/graduates", "/api/v1/graduates", AUTHED, api_graduate_create},
     {EVHTTP_REQ_GET, "/api/v1/graduates", "/api/v1/graduates", AUTHED, api_graduate_lookup},
     {EVHTTP_REQ_GET, "/api/v1/graduates/{}", "/api/v1/graduates/{id}", AUTHED,
@@ -124,6 +127,7 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     evhttp_send_reply(r->ev, status, reason, buf);
     int64_t dur = mono_us() - r->start_us;
+    metrics_observe(r->app->metrics, r->route, status, dur);
     log_info("event=http_request request_id=%s method=%s route=%s status=%d duration_us=%lld "
              "principal=%s",
              r->id, method_name(evhttp_request_get_command(r->ev)), r->route ? r->route : "-",
@@ -189,6 +193,16 @@ void http_reply_json(struct req *r, int status, json_t *body)
     free(text);
     send_and_free(r, status, reason_phrase(status), "application/json; charset=utf-8", buf);
     evbuffer_free(buf);
+}
+
+void http_reply_raw(struct req *r, int status, const char *ctype, const char *data, size_t len)
+{
+    struct evbuffer *buf = evbuffer_new();
+    if (buf)
+        evbuffer_add(buf, data, len);
+    send_and_free(r, status, reason_phrase(status), ctype, buf);
+    if (buf)
+        evbuffer_free(buf);
 }
 
 void http_reply_error(struct req *r, int status, const char *code, const char *message,

@@ -15,5 +15,7 @@ void api_coverage_county(struct req *r);
 void api_queue(struct req *r);
 void api_healthz(struct req *r);
 void api_readyz(struct req *r);
+void api_dashboard(struct req *r);
+void api_metrics(struct req *r);
 
 #endif

@@ -16,6 +16,7 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct pii;
 struct store;
+struct metrics;
 
 struct app_opts {
     const char *listen;    /* overrides cfg->listen when non-NULL */
@@ -32,6 +33,7 @@ struct app {
     struct config *cfg; /* owned */
     struct store *store;
     struct pii *pii;
+    struct metrics *metrics;
     struct event *sigterm;
     struct event *sigint;
     struct event *drain_timer;

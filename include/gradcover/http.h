@@ -62,6 +62,9 @@ void http_reply_invalid(struct req *r, const char *field, const char *message);
 /* 503 for a store that is down, timed out or failed; frees r. */
 void http_reply_unavailable(struct req *r);
 
+/* Sends a non-JSON body (copied) with its content type, then frees r. */
+void http_reply_raw(struct req *r, int status, const char *ctype, const char *data, size_t len);
+
 /* Adds a response header before one of the replies above. */
 void http_add_header(struct req *r, const char *name, const char *value);
 

@@ -1,0 +1,214 @@
+/* Pipelined per-county counter reads (see counts.h). */
+#include "gradcover/counts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcover/api_common.h"
+#include "gradcover/app.h"
+#include "gradcover/config.h"
+#include "gradcover/http.h"
+#include "gradcover/keys.h"
+#include "gradcover/timeutil.h"
+
+const char *const gc_services[GC_NSERVICES] = {
+    "policy_briefing", "career_guidance",  "job_referral", "training",
+    "internship",      "entrepreneurship", "small_loan",   "tax_relief",
+    "social_insurance_subsidy", "other"};
+
+/* HMGET fields: rolled, r:Y, s:Y, alert, then one per service. */
+#define FIXED_FIELDS 4
+
+struct county_counts *counts_new(size_t n)
+{
+    struct county_counts *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    size_t m = n ? n : 1;
+    c->idx = calloc(m, sizeof *c->idx);
+    c->reg = calloc(m, sizeof *c->reg);
+    c->srv = calloc(m, sizeof *c->srv);
+    c->contacts = calloc(m * GC_NSERVICES, sizeof *c->contacts);
+    c->alert = calloc(m, sizeof *c->alert);
+    c->again = calloc(m, sizeof *c->again);
+    if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->alert || !c->again) {
+        counts_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void counts_free(struct county_counts *c)
+{
+    if (!c)
+        return;
+    free(c->idx);
+    free(c->reg);
+    free(c->srv);
+    free(c->contacts);
+    free(c->alert);
+    free(c->again);
+    free(c);
+}
+
+void counts_free_void(void *c)
+{
+    counts_free(c);
+}
+
+const char *alert_state_name(enum alert_state s)
+{
+    switch (s) {
+    case ALERT_OK:
+        return "ok";
+    case ALERT_PENDING:
+        return "pending";
+    case ALERT_FIRING:
+        return "firing";
+    case ALERT_UNKNOWN:
+        break;
+    }
+    return NULL;
+}
+
+static long long num(json_t *j)
+{
+    int64_t v = 0;
+    if (json_is_integer(j))
+        return json_integer_value(j);
+    if (json_is_string(j) && parse_i64(json_string_value(j), &v))
+        return v;
+    return 0;
+}
+
+static enum alert_state parse_alert(json_t *j)
+{
+    const char *s = json_string_value(j);
+    if (!s)
+        return ALERT_UNKNOWN;
+    if (strcmp(s, "ok") == 0)
+        return ALERT_OK;
+    if (strcmp(s, "pending") == 0)
+        return ALERT_PENDING;
+    if (strcmp(s, "firing") == 0)
+        return ALERT_FIRING;
+    return ALERT_UNKNOWN;
+}
+
+/* The batch callbacks know only the request; the counts and the continuation
+ * travel in this small carrier, owned by the batch round. */
+struct pending {
+    struct county_counts *c;
+    counts_done_fn done;
+};
+
+static struct pending *current(struct req *r)
+{
+    return (struct pending *)r->state;
+}
+
+static void on_rolled(struct req *r, struct batch *b)
+{
+    struct pending *p = current(r);
+    struct county_counts *c = p->c;
+    enum store_status st = batch_worst(b);
+    for (size_t k = 0; st == STORE_OK && k < c->nagain; k++) {
+        json_t *res = batch_result(b, k);
+        c->reg[c->again[k]] = num(json_object_get(res, "registered"));
+        c->srv[c->again[k]] = num(json_object_get(res, "served"));
+    }
+    p->done(r, c, st);
+}
+
+static void on_counters(struct req *r, struct batch *b)
+{
+    struct pending *p = current(r);
+    struct county_counts *c = p->c;
+    enum store_status st = batch_worst(b);
+    if (st != STORE_OK) {
+        p->done(r, c, st);
+        return;
+    }
+    c->nagain = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        json_t *res = batch_result(b, i);
+        json_t *rolled = json_array_get(res, 0);
+        c->reg[i] = num(json_array_get(res, 1));
+        c->srv[i] = num(json_array_get(res, 2));
+        c->alert[i] = parse_alert(json_array_get(res, 3));
+        for (size_t s = 0; s < GC_NSERVICES; s++)
+            c->contacts[i * GC_NSERVICES + s] = num(json_array_get(res, FIXED_FIELDS + s));
+        /* A county nothing has touched since the year began still holds last
+         * year's materialisation: roll it now (once a year per county). */
+        if (!json_is_null(rolled) && num(rolled) < c->period)
+            c->again[c->nagain++] = i;
+    }
+    if (c->nagain == 0) {
+        p->done(r, c, STORE_OK);
+        return;
+    }
+    struct batch *b2 = batch_new(r, c->nagain, on_rolled);
+    if (!b2) {
+        p->done(r, c, STORE_FAILED);
+        return;
+    }
+    int off = r->app->cfg->utc_offset_minutes;
+    for (size_t k = 0; k < c->nagain; k++) {
+        char key[KEY_MAX], args[96];
+        key_county(key, sizeof key, r->app->cfg->counties[c->idx[c->again[k]]].code);
+        snprintf(args, sizeof args, "{\"cur\":%d,\"period\":%d,\"off\":%d}", c->cur, c->period,
+                 off);
+        const char *argv[2] = {key, args};
+        size_t lens[2] = {strlen(key), strlen(args)};
+        batch_script(b2, k, "coverage", 1, 2, argv, lens);
+    }
+    batch_start(b2);
+}
+
+static void pending_free(void *v)
+{
+    struct pending *p = v;
+    counts_free(p->c);
+    free(p);
+}
+
+void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
+{
+    /* r->state becomes the carrier; it owns c from here on. */
+    struct pending *p = malloc(sizeof *p);
+    struct batch *b = p ? batch_new(r, c->n, on_counters) : NULL;
+    if (!b) {
+        free(p);
+        done(r, c, STORE_FAILED);
+        return;
+    }
+    p->c = c;
+    p->done = done;
+    r->state = p;
+    r->state_free = pending_free;
+    char rf[16], sf[16];
+    snprintf(rf, sizeof rf, "r:%d", c->period);
+    snprintf(sf, sizeof sf, "s:%d", c->period);
+    char svc[GC_NSERVICES][40];
+    const char *argv[2 + FIXED_FIELDS + GC_NSERVICES];
+    size_t lens[2 + FIXED_FIELDS + GC_NSERVICES];
+    argv[0] = "HMGET";
+    argv[2] = "rolled";
+    argv[3] = rf;
+    argv[4] = sf;
+    argv[5] = "alert";
+    for (size_t s = 0; s < GC_NSERVICES; s++) {
+        snprintf(svc[s], sizeof svc[s], "c:%s", gc_services[s]);
+        argv[2 + FIXED_FIELDS + s] = svc[s];
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        char key[KEY_MAX];
+        key_county_counters(key, sizeof key, r->app->cfg->counties[c->idx[i]].code);
+        argv[1] = key;
+        for (size_t a = 0; a < 2 + FIXED_FIELDS + GC_NSERVICES; a++)
+            lens[a] = strlen(argv[a]);
+        batch_command(b, i, (int)(2 + FIXED_FIELDS + GC_NSERVICES), argv, lens);
+    }
+    batch_start(b);
+}
