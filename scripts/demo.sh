@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 "$root/scripts/deps.sh"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGC_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target gradcoverd
 
 mkdir -p var/redis
 chmod 700 var

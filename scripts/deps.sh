@@ -1,9 +1,26 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages gradcover needs to build, test and run.
-# Runs as root, or through sudo when not root. Quiet when all are present.
+# Installs the Debian 12 packages gradcover needs (as root, or through sudo).
+#   scripts/deps.sh          to build and run gradcoverd
+#   scripts/deps.sh --test   also what the test suite drives: Prometheus,
+#                            Alertmanager, Chromium and a CJK font
+#   scripts/deps.sh --list [--test]   only print the package names
+# Quiet when everything is present.
 set -euo pipefail
 pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson-dev
       libssl-dev check redis-server redis-tools curl)
+test_pkgs=(prometheus prometheus-alertmanager chromium fonts-wqy-zenhei)
+list=0
+for arg in "$@"; do
+  case $arg in
+  --test) pkgs+=("${test_pkgs[@]}") ;;
+  --list) list=1 ;;
+  *) echo "usage: $0 [--test] [--list]" >&2; exit 2 ;;
+  esac
+done
+if [ $list -eq 1 ]; then
+  echo "${pkgs[*]}"
+  exit 0
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,10 +5,10 @@
 #   scripts/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/
 set -euo pipefail
 cd "$(dirname "$0")/.."
-"$PWD/scripts/deps.sh"
-dir=build opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+"$PWD/scripts/deps.sh" --test
+dir=build opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGC_TESTS=ON)
 if [ "${1:-}" = "--sanitize" ]; then
-  dir=build-asan opts=(-DCMAKE_BUILD_TYPE=Debug -DGC_SANITIZE=ON)
+  dir=build-asan opts=(-DCMAKE_BUILD_TYPE=Debug -DGC_SANITIZE=ON -DGC_TESTS=ON)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
