@@ -365,6 +365,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     enum evhttp_cmd_type method = evhttp_request_get_command(ev);
     const struct route *hit = NULL;
     bool path_known = false;
+    char allow[64] = "";
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         int m = match(routes[i].path, path, r);
         if (m < 0) {
@@ -375,15 +376,19 @@ static void on_request(struct evhttp_request *ev, void *arg)
             continue;
         path_known = true;
         r->route = routes[i].name;
+        snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
+                 method_name(routes[i].method));
         if (routes[i].method == method) {
             hit = &routes[i];
             break;
         }
     }
     if (!hit) {
-        if (path_known)
+        if (path_known) {
+            http_add_header(r, "Allow", allow);
             http_reply_error(r, 405, "method_not_allowed", "method not allowed on this path",
                              NULL);
+        }
         else
             http_reply_error(r, 404, "not_found", "no such resource", NULL);
         return;
