@@ -11,6 +11,7 @@
 #include "gradcover/config.h"
 #include "gradcover/http.h"
 #include "gradcover/keys.h"
+#include "gradcover/log.h"
 #include "gradcover/timeutil.h"
 
 void verr_add(struct verr *v, const char *field, const char *message)
@@ -443,4 +444,21 @@ enum store_status batch_worst(const struct batch *b)
         if (b->slots[i].st != STORE_OK)
             w = b->slots[i].st;
     return w;
+}
+
+json_t *alert_args(const struct app *a, const char *county)
+{
+    const struct county_cfg *cc = config_county(a->cfg, county);
+    if (!cc)
+        return NULL;
+    return json_pack("{s:i, s:i, s:I}", "threshold_bp", (int)cc->threshold_bp, "clear_bp",
+                     (int)a->cfg->alerts.clear_margin_bp, "for_ms",
+                     (json_int_t)a->cfg->alerts.for_seconds * 1000);
+}
+
+void log_alert_transition(struct req *r, const char *county, json_t *res)
+{
+    const char *t = json_string_value(json_object_get(res, "alert"));
+    if (t)
+        log_info("event=alert_transition request_id=%s county=%s transition=%s", r->id, county, t);
 }

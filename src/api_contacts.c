@@ -81,6 +81,7 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
     }
     json_t *resp = json_object_get(res, "resp");
     const char *county = r->state;
+    log_alert_transition(r, county, res);
     json_int_t period = json_integer_value(json_object_get(resp, "period"));
     char pbuf[16];
     snprintf(pbuf, sizeof pbuf, "%lld", (long long)period);
@@ -118,6 +119,7 @@ static void contact_located(struct req *r, const char *county)
     }
     snprintf(c->county, sizeof c->county, "%s", county);
     json_object_set_new(c->args, "threshold_bp", json_integer(cc->threshold_bp));
+    json_object_set_new(c->args, "alert", alert_args(r->app, county));
     json_t *args = c->args;
     c->args = NULL;
     /* The reply needs only the county name: keep it as the state. */

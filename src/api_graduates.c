@@ -213,6 +213,7 @@ static void on_county_step(struct req *r, enum store_status st, json_t *res)
         return;
     }
     const char *err = json_string_value(json_object_get(res, "err"));
+    log_alert_transition(r, g->county, res);
     if (g->registering) {
         if (err) {
             snprintf(g->error, sizeof g->error, "id_taken"); /* another person's: undo our claim */
@@ -332,6 +333,8 @@ void api_graduate_create(struct req *r)
         json_object_set_new(args, "major", json_string(major));
     if (args && json_is_integer(gy))
         json_object_set(args, "graduation_year", gy);
+    if (args)
+        json_object_set_new(args, "alert", alert_args(r->app, g->county));
     if (!args) {
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
@@ -369,6 +372,12 @@ static void status_located(struct req *r, const char *county)
 {
     struct gstate *g = r->state;
     snprintf(g->county, sizeof g->county, "%s", county);
+    json_t *al = alert_args(r->app, county);
+    if (!al) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    json_object_set_new(g->county_args, "alert", al);
     const char *status = json_string_value(json_object_get(g->county_args, "status"));
     if (strcmp(status, "seeking") != 0) {
         county_step(r);

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "gradcover/alert.h"
 #include "gradcover/config.h"
 #include "gradcover/http.h"
 #include "gradcover/log.h"
@@ -156,6 +157,11 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
+    a->alerter = alerter_new(a);
+    if (!a->alerter) {
+        snprintf(err, errlen, "out of memory");
+        goto out_free;
+    }
     log_info("event=listening addr=%s counties=%zu tokens=%zu redis=%s:%d%s", listen,
              cfg->ncounties, cfg->ntokens, target.unix_socket ? target.path : target.host,
              target.port, opts->now_set ? " clock=shifted" : "");
@@ -178,6 +184,7 @@ void app_free(struct app *a)
         return;
     /* The store first: its pending callbacks may still answer requests. */
     store_free(a->store);
+    alerter_free(a->alerter);
     if (a->http)
         evhttp_free(a->http);
     if (a->sigterm)

@@ -54,6 +54,7 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/coverage", "/api/v1/coverage", AUTHED, api_coverage_all},
     {EVHTTP_REQ_GET, "/api/v1/counties/{}/coverage", "/api/v1/counties/{code}/coverage",
      AUTHED, api_coverage_county},
+    {EVHTTP_REQ_GET, "/api/v1/alerts", "/api/v1/alerts", AUTHED, api_alerts},
     {EVHTTP_REQ_GET, "/api/v1/counties/{}/queue", "/api/v1/counties/{code}/queue", AUTHED,
      api_queue},
 };

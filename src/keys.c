@@ -37,3 +37,18 @@ void key_nid_index(char *out, size_t n, const char *hmac)
 {
     snprintf(out, n, "gc:{@}:nids:%s", hmac);
 }
+
+void key_alert_episodes(char *out, size_t n, const char *county)
+{
+    snprintf(out, n, "gc:{%s}:episodes", county);
+}
+
+void key_alert_episode(char *out, size_t n, const char *county, const char *episode)
+{
+    snprintf(out, n, "gc:{%s}:ep:%s", county, episode);
+}
+
+void key_outbox(char *out, size_t n, const char *county)
+{
+    snprintf(out, n, "gc:{%s}:outbox", county);
+}

@@ -17,5 +17,6 @@ void api_healthz(struct req *r);
 void api_readyz(struct req *r);
 void api_dashboard(struct req *r);
 void api_metrics(struct req *r);
+void api_alerts(struct req *r);
 
 #endif

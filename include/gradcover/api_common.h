@@ -97,6 +97,13 @@ enum store_status batch_worst(const struct batch *b);
 typedef void (*script_fn)(struct req *r, enum store_status st, json_t *result);
 void run_script(struct req *r, const char *script, const char *key, json_t *args, script_fn cb);
 
+/* The alert parameters scripts evaluate with (SPEC §7) for this county:
+ * {threshold_bp, clear_bp, for_ms}. New reference; NULL for an unknown county. */
+json_t *alert_args(const struct app *a, const char *county);
+
+/* Logs an alert transition a script reported (res.alert), if any. */
+void log_alert_transition(struct req *r, const char *county, json_t *res);
+
 /* A plain command for one request; same rules as run_script. */
 void run_command(struct req *r, int argc, const char **argv, script_fn cb);
 

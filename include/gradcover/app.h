@@ -17,6 +17,7 @@ struct evhttp_bound_socket;
 struct pii;
 struct store;
 struct metrics;
+struct alerter;
 
 struct app_opts {
     const char *listen;    /* overrides cfg->listen when non-NULL */
@@ -34,6 +35,7 @@ struct app {
     struct store *store;
     struct pii *pii;
     struct metrics *metrics;
+    struct alerter *alerter;
     struct event *sigterm;
     struct event *sigint;
     struct event *drain_timer;

@@ -25,5 +25,11 @@ void key_global(char *out, size_t n);
 void key_graduate_county(char *out, size_t n, const char *id);
 /* "gc:{@}:nids:<hmac>": every graduate id registered with a national-ID HMAC. */
 void key_nid_index(char *out, size_t n, const char *hmac);
+/* "gc:{611002}:episodes": alert episode ids by start time. */
+void key_alert_episodes(char *out, size_t n, const char *county);
+/* "gc:{611002}:ep:<episode>": one alert episode. */
+void key_alert_episode(char *out, size_t n, const char *county, const char *episode);
+/* "gc:{611002}:outbox": the county's notification stream. */
+void key_outbox(char *out, size_t n, const char *county);
 
 #endif

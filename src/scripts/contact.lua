@@ -1,7 +1,7 @@
 -- One service contact (KEYS[1] = "gc:{<county>}"): the idempotency check, the
 -- contact record, the served set and all counters commit together.
 -- A: {id, graduate_id, service, channel, occurred_at, note?, counselor, now,
---     cur, off, threshold_bp, idem?, body_hash?, idem_ttl}
+--     cur, off, threshold_bp, idem?, body_hash?, idem_ttl, alert?}
 local idem_key
 if A.idem then
   idem_key = P .. ':idem:' .. A.idem
@@ -60,4 +60,4 @@ if idem_key then
   redis.call('SET', idem_key, cjson.encode({body_hash = A.body_hash, resp = resp}),
              'EX', A.idem_ttl)
 end
-return reply({ok = true, replayed = false, resp = resp})
+return reply({ok = true, replayed = false, resp = resp, alert = alert_eval(cur)})

@@ -3,7 +3,7 @@
 -- period from then to now. Re-sending the same registration (same id, same
 -- national ID) returns the stored graduate instead of a conflict.
 -- A: {id, county, name, phone?, school?, major?, graduation_year?, nid_hmac,
---     nid_masked, registered_at, now, cur, off, actor}
+--     nid_masked, registered_at, now, cur, off, actor, alert?}
 local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 1 then
   if redis.call('HGET', g, 'nid_hmac') == A.nid_hmac then
@@ -32,4 +32,5 @@ if A.graduation_year then
 end
 redis.call('HSET', g, unpack(fields))
 add_seeking(A.id, A.registered_at, cur)
-return reply({ok = true, existed = false, graduate = hgetall(g)})
+local alert = alert_eval(cur)
+return reply({ok = true, existed = false, graduate = hgetall(g), alert = alert})

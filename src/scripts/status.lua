@@ -2,7 +2,7 @@
 -- period's registered/served sets true to SPEC §3: leaving `seeking` keeps the
 -- graduate in the periods they were seeking in and drops them from later ones;
 -- `withdrawn` removes them from every period; returning to `seeking` opens a
--- new interval. A: {id, status, at, reason?, actor, now, cur, off}
+-- new interval. A: {id, status, at, reason?, actor, now, cur, off, alert?}
 local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 0 then
   return reply({err = 'not_found'})
@@ -41,4 +41,6 @@ end
 redis.call('HSET', g, 'status', A.status, 'status_at', string.format('%d', A.at),
            'status_reason', A.reason or '', 'iv', format_intervals(iv),
            'updated_by', A.actor, 'updated_at', string.format('%d', A.now))
-return reply({ok = true, changed = true, previous = cur_status, graduate = hgetall(g)})
+local alert = alert_eval(cur)
+return reply({ok = true, changed = true, previous = cur_status, graduate = hgetall(g),
+              alert = alert})

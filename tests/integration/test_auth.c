@@ -52,6 +52,7 @@ enum kind {
     K_COVERAGE,      /* GET /api/v1/coverage (no target: both columns alike) */
     K_COUNTY_COVERAGE, /* GET /api/v1/counties/{code}/coverage */
     K_QUEUE,         /* GET /api/v1/counties/{code}/queue */
+    K_ALERTS,        /* GET /api/v1/alerts?county= */
 };
 
 struct row {
@@ -87,6 +88,9 @@ static const struct row matrix[] = {
      {{401, 200, 200, 403, 200, 200, 200}, {401, 200, 403, 200, 403, 200, 200}}},
     {"GET", "/api/v1/counties/{}/queue", K_QUEUE, false,
      {{401, 200, 200, 403, 200, 200, 403}, {401, 200, 403, 200, 403, 200, 403}}},
+    /* Alerts are for leaders (of their scope) and admins (SPEC §6). */
+    {"GET", "/api/v1/alerts", K_ALERTS, false,
+     {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
 };
 
 #define NROWS ((int)(sizeof matrix / sizeof matrix[0]))
@@ -235,6 +239,9 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_QUEUE:
         snprintf(out, n, "/api/v1/counties/%s/queue", county[t]);
         return;
+    case K_ALERTS:
+        snprintf(out, n, "/api/v1/alerts?county=%s", county[t]);
+        return;
     case K_REGISTER:
     case K_CONTACT:
     case K_COVERAGE:
@@ -303,6 +310,10 @@ static void check_success_body(struct report *rep, const char *what, const struc
             !json_is_array(json_object_get(j, "graduates")))
             note(rep, "%s: unexpected queue %.300s", what, r->body);
         return;
+    case K_ALERTS:
+        if (!json_is_array(json_object_get(j, "alerts")))
+            note(rep, "%s: unexpected alerts %.300s", what, r->body);
+        return;
     }
 }
 
@@ -347,6 +358,7 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
+    case K_ALERTS:
         return;
     }
 }
@@ -394,6 +406,7 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
+    case K_ALERTS:
         break;
     }
 

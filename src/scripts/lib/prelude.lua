@@ -130,3 +130,85 @@ local function counts(y)
   local v = redis.call('HMGET', P .. ':cnt', 'r:' .. y, 's:' .. y)
   return tonumber(v[1]) or 0, tonumber(v[2]) or 0
 end
+
+-- ---- Alerts (SPEC §7) ----
+-- State in the county's counters hash: alert = ok|pending|firing, a_since (ms:
+-- when pending or firing began), a_ep (the open episode), a_seq (episodes so
+-- far). Episodes: hash P:ep:<id>, indexed by start in zset P:episodes.
+-- Transitions append an event to the stream P:outbox (consumer group
+-- "delivery") in the same atomic step as the write that caused them.
+local OUTBOX_MAXLEN = 10000
+
+local function emit(status, ep, period, reg, srv, started, resolved)
+  local outbox = P .. ':outbox'
+  redis.pcall('XGROUP', 'CREATE', outbox, 'delivery', '0', 'MKSTREAM')
+  local f = {'event_id', ep .. ':' .. status, 'episode', ep, 'status', status,
+             'period', period, 'registered', reg, 'served', srv,
+             'threshold_bp', A.alert.threshold_bp, 'started_at', string.format('%d', started)}
+  if resolved then
+    f[#f + 1] = 'resolved_at'
+    f[#f + 1] = string.format('%d', resolved)
+  end
+  redis.call('XADD', outbox, 'MAXLEN', '~', OUTBOX_MAXLEN, '*', unpack(f))
+end
+
+-- Evaluates the county's alert on its current-period counts. A.alert =
+-- {threshold_bp, clear_bp, for_ms}; A.now. Returns the transition made
+-- ("pending", "firing", "resolved", "cancelled") or nil.
+local function alert_eval(cur)
+  local al = A.alert
+  if not al then
+    return nil
+  end
+  local now = A.now
+  local cnt = P .. ':cnt'
+  local v = redis.call('HMGET', cnt, 'alert', 'a_since', 'a_ep', 'r:' .. cur, 's:' .. cur)
+  local state, since, ep = v[1] or 'ok', tonumber(v[2]), v[3]
+  local reg, srv = tonumber(v[4]) or 0, tonumber(v[5]) or 0
+  local below = reg > 0 and srv * 10000 < al.threshold_bp * reg
+  local clear_bp = math.min(10000, al.threshold_bp + al.clear_bp)
+  local recovered = reg == 0 or srv * 10000 >= clear_bp * reg
+  local rate_bp = reg > 0 and math.floor(srv * 10000 / reg) or 10000
+  if state == 'firing' then
+    local e = P .. ':ep:' .. ep
+    if recovered then
+      redis.call('HSET', e, 'status', 'resolved', 'resolved_at', string.format('%d', now),
+                 'end_registered', reg, 'end_served', srv)
+      redis.call('HSET', cnt, 'alert', 'ok')
+      redis.call('HDEL', cnt, 'a_since', 'a_ep')
+      emit('resolved', ep, cur, reg, srv, tonumber(redis.call('HGET', e, 'started_at')), now)
+      return 'resolved'
+    end
+    if rate_bp < (tonumber(redis.call('HGET', e, 'low_bp')) or 10000) then
+      redis.call('HSET', e, 'low_bp', rate_bp, 'low_registered', reg, 'low_served', srv)
+    end
+    return nil
+  end
+  if not below then
+    if state == 'pending' then
+      redis.call('HSET', cnt, 'alert', 'ok')
+      redis.call('HDEL', cnt, 'a_since')
+      return 'cancelled'
+    end
+    return nil
+  end
+  if state ~= 'pending' and al.for_ms > 0 then
+    redis.call('HSET', cnt, 'alert', 'pending', 'a_since', string.format('%d', now))
+    return 'pending'
+  end
+  if state == 'pending' and now - since < al.for_ms then
+    return nil
+  end
+  local seq = redis.call('HINCRBY', cnt, 'a_seq', 1)
+  local code = string.match(P, '{(.*)}')
+  local id = code .. '-' .. cur .. '-' .. seq
+  local started = state == 'pending' and since or now
+  redis.call('HSET', P .. ':ep:' .. id, 'id', id, 'county', code, 'period', cur,
+             'status', 'firing', 'started_at', string.format('%d', started),
+             'threshold_bp', al.threshold_bp, 'start_registered', reg, 'start_served', srv,
+             'start_bp', rate_bp, 'low_bp', rate_bp, 'low_registered', reg, 'low_served', srv)
+  redis.call('ZADD', P .. ':episodes', started, id)
+  redis.call('HSET', cnt, 'alert', 'firing', 'a_since', string.format('%d', started), 'a_ep', id)
+  emit('firing', id, cur, reg, srv, started, nil)
+  return 'firing'
+end
