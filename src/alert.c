@@ -15,6 +15,7 @@
 #include "gradcover/config.h"
 #include "gradcover/keys.h"
 #include "gradcover/log.h"
+#include "gradcover/notify.h"
 #include "gradcover/store.h"
 #include "gradcover/timeutil.h"
 
@@ -34,9 +35,11 @@ static void on_eval(enum store_status st, json_t *res, void *arg)
     struct eval_call *c = arg;
     struct alerter *al = c->al;
     const char *t = st == STORE_OK ? json_string_value(json_object_get(res, "transition")) : NULL;
-    if (t)
+    if (t) {
         log_info("event=alert_transition county=%s transition=%s source=timer",
                  al->app->cfg->counties[c->county].code, t);
+        notifier_kick(al->app->notifier);
+    }
     al->outstanding--;
     free(c);
 }

@@ -12,6 +12,7 @@
 #include "gradcover/http.h"
 #include "gradcover/keys.h"
 #include "gradcover/log.h"
+#include "gradcover/notify.h"
 #include "gradcover/timeutil.h"
 
 void verr_add(struct verr *v, const char *field, const char *message)
@@ -459,6 +460,8 @@ json_t *alert_args(const struct app *a, const char *county)
 void log_alert_transition(struct req *r, const char *county, json_t *res)
 {
     const char *t = json_string_value(json_object_get(res, "alert"));
-    if (t)
-        log_info("event=alert_transition request_id=%s county=%s transition=%s", r->id, county, t);
+    if (!t)
+        return;
+    log_info("event=alert_transition request_id=%s county=%s transition=%s", r->id, county, t);
+    notifier_kick(r->app->notifier);
 }

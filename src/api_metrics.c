@@ -12,6 +12,7 @@
 #include "gradcover/coverage.h"
 #include "gradcover/http.h"
 #include "gradcover/metrics.h"
+#include "gradcover/notify.h"
 #include "gradcover/store.h"
 #include "gradcover/timeutil.h"
 
@@ -102,6 +103,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
            "1 while connected to Redis with the scripts loaded.");
     fprintf(f, "gradcover_redis_connected %d\n", st == STORE_OK && store_ready(r->app->store));
     metrics_render_http(r->app->metrics, f);
+    notifier_render_metrics(r->app->notifier, f);
     fclose(f);
     http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);

@@ -17,6 +17,7 @@
 #include "gradcover/http.h"
 #include "gradcover/log.h"
 #include "gradcover/metrics.h"
+#include "gradcover/notify.h"
 #include "gradcover/pii.h"
 #include "gradcover/store.h"
 
@@ -158,7 +159,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     }
     a->alerter = alerter_new(a);
-    if (!a->alerter) {
+    a->notifier = notifier_new(a);
+    if (!a->alerter || !a->notifier) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -185,6 +187,7 @@ void app_free(struct app *a)
     /* The store first: its pending callbacks may still answer requests. */
     store_free(a->store);
     alerter_free(a->alerter);
+    notifier_free(a->notifier);
     if (a->http)
         evhttp_free(a->http);
     if (a->sigterm)

@@ -52,3 +52,8 @@ void key_outbox(char *out, size_t n, const char *county)
 {
     snprintf(out, n, "gc:{%s}:outbox", county);
 }
+
+void key_delivery(char *out, size_t n, const char *county, const char *event_id)
+{
+    snprintf(out, n, "gc:{%s}:dlv:%s", county, event_id);
+}

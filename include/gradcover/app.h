@@ -18,6 +18,7 @@ struct pii;
 struct store;
 struct metrics;
 struct alerter;
+struct notifier;
 
 struct app_opts {
     const char *listen;    /* overrides cfg->listen when non-NULL */
@@ -36,6 +37,7 @@ struct app {
     struct pii *pii;
     struct metrics *metrics;
     struct alerter *alerter;
+    struct notifier *notifier;
     struct event *sigterm;
     struct event *sigint;
     struct event *drain_timer;

@@ -31,5 +31,7 @@ void key_alert_episodes(char *out, size_t n, const char *county);
 void key_alert_episode(char *out, size_t n, const char *county, const char *episode);
 /* "gc:{611002}:outbox": the county's notification stream. */
 void key_outbox(char *out, size_t n, const char *county);
+/* "gc:{611002}:dlv:<event_id>": each receiver's delivery record of an event. */
+void key_delivery(char *out, size_t n, const char *county, const char *event_id);
 
 #endif

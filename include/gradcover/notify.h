@@ -1,0 +1,24 @@
+/* Alert notification delivery (SPEC §7): reads the county outbox streams
+ * through the consumer group "delivery", posts webhooks (signed when a secret
+ * is set) and Alertmanager alerts with a non-blocking libevent HTTP client,
+ * retries with exponential backoff and jitter, records every attempt in Redis
+ * and acknowledges an event once every receiver is done. Events claimed by a
+ * process that died are taken over after CLAIM_IDLE_MS. */
+#ifndef GRADCOVER_NOTIFY_H
+#define GRADCOVER_NOTIFY_H
+
+#include <stdio.h>
+
+struct app;
+struct notifier;
+
+struct notifier *notifier_new(struct app *a);
+void notifier_free(struct notifier *n);
+
+/* Reads the outboxes at once (after a write reported a transition). */
+void notifier_kick(struct notifier *n);
+
+/* Writes gradcover_alert_notifications_total in Prometheus text format. */
+void notifier_render_metrics(const struct notifier *n, FILE *out);
+
+#endif
