@@ -77,6 +77,32 @@ static json_t *episode_json(struct req *r, json_t *ep)
     return o;
 }
 
+/* Appends one entry per receiver from a delivery hash (receiver -> JSON). */
+static void add_deliveries(struct req *r, json_t *out, const char *ep, const char *status,
+                           json_t *flat)
+{
+    char ev[96];
+    snprintf(ev, sizeof ev, "%s:%s", ep ? ep : "", status);
+    for (size_t i = 0; i + 1 < json_array_size(flat); i += 2) {
+        const char *receiver = json_string_value(json_array_get(flat, i));
+        json_t *rec = json_loads(json_string_value(json_array_get(flat, i + 1)), 0, NULL);
+        if (!receiver || !json_is_object(rec)) {
+            json_decref(rec);
+            continue;
+        }
+        json_t *last = json_object_get(rec, "last_attempt_at");
+        json_t *err = json_object_get(rec, "last_error");
+        json_array_append_new(
+            out, json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:o}", "event_id", ev, "status", status,
+                           "receiver", receiver, "state", json_object_get(rec, "state"),
+                           "attempts", json_object_get(rec, "attempts"), "last_error",
+                           err ? err : json_null(), "last_attempt_at",
+                           json_is_integer(last) ? json_time(r->app, json_integer_value(last))
+                                                 : json_null()));
+        json_decref(rec);
+    }
+}
+
 static int by_started_desc(const void *a, const void *b)
 {
     json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "_started"));
@@ -91,20 +117,26 @@ static void on_episodes(struct req *r, struct batch *b)
         http_reply_unavailable(r);
         return;
     }
-    size_t n = batch_size(b), k = 0;
+    size_t n = batch_size(b) / 3, k = 0;
     json_t **items = calloc(n ? n : 1, sizeof *items);
     if (!items) {
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        json_t *ep = flat_to_object(batch_result(b, i));
+        json_t *ep = flat_to_object(batch_result(b, 3 * i));
         const char *status = json_string_value(json_object_get(ep, "status"));
         bool keep = status && (s->filter == F_ALL ||
                                (s->filter == F_FIRING && strcmp(status, "firing") == 0) ||
                                (s->filter == F_RESOLVED && strcmp(status, "resolved") == 0));
         json_t *o = keep ? episode_json(r, ep) : NULL;
         if (o) {
+            json_t *dl = json_array();
+            add_deliveries(r, dl, json_string_value(json_object_get(ep, "id")), "firing",
+                           batch_result(b, 3 * i + 1));
+            add_deliveries(r, dl, json_string_value(json_object_get(ep, "id")), "resolved",
+                           batch_result(b, 3 * i + 2));
+            json_object_set_new(o, "deliveries", dl);
             json_object_set_new(o, "_started", json_integer(field_num(ep, "started_at")));
             items[k++] = o;
         }
@@ -130,7 +162,8 @@ static void on_ids(struct req *r, struct batch *b)
     size_t total = 0;
     for (size_t i = 0; i < batch_size(b); i++)
         total += json_array_size(batch_result(b, i));
-    struct batch *b2 = batch_new(r, total, on_episodes);
+    /* Per episode: the episode, and the delivery records of its two events. */
+    struct batch *b2 = batch_new(r, 3 * total, on_episodes);
     if (!b2) {
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
@@ -140,11 +173,18 @@ static void on_ids(struct req *r, struct batch *b)
         json_t *ids = batch_result(b, i);
         const char *code = r->app->cfg->counties[s->idx[i]].code;
         for (size_t j = 0; j < json_array_size(ids); j++) {
-            char key[KEY_MAX];
-            key_alert_episode(key, sizeof key, code, json_string_value(json_array_get(ids, j)));
-            const char *argv[2] = {"HGETALL", key};
-            size_t lens[2] = {7, strlen(key)};
-            batch_command(b2, slot++, 2, argv, lens);
+            const char *ep = json_string_value(json_array_get(ids, j));
+            char key[3][KEY_MAX + 96], ev[96];
+            key_alert_episode(key[0], sizeof key[0], code, ep);
+            snprintf(ev, sizeof ev, "%s:firing", ep);
+            key_delivery(key[1], sizeof key[1], code, ev);
+            snprintf(ev, sizeof ev, "%s:resolved", ep);
+            key_delivery(key[2], sizeof key[2], code, ev);
+            for (int k = 0; k < 3; k++) {
+                const char *argv[2] = {"HGETALL", key[k]};
+                size_t lens[2] = {7, strlen(key[k])};
+                batch_command(b2, slot++, 2, argv, lens);
+            }
         }
     }
     batch_start(b2);
