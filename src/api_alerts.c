@@ -34,22 +34,13 @@ static void alerts_state_free(void *p)
     free(s);
 }
 
-static long long field_num(json_t *o, const char *k)
-{
-    int64_t v = 0;
-    json_t *j = json_object_get(o, k);
-    if (json_is_string(j) && parse_i64(json_string_value(j), &v))
-        return v;
-    return 0;
-}
-
 static json_t *counts_obj(json_t *ep, const char *reg_key, const char *srv_key)
 {
-    long long reg = field_num(ep, reg_key), srv = field_num(ep, srv_key);
-    return json_pack("{s:I, s:I, s:o}", "registered", (json_int_t)reg, "served", (json_int_t)srv,
-                     "rate",
-                     reg > 0 ? json_real(coverage_rate((uint64_t)srv, (uint64_t)reg))
-                             : json_null());
+    long long reg = json_ll(json_object_get(ep, reg_key)),
+              srv = json_ll(json_object_get(ep, srv_key));
+    return json_pack(
+        "{s:I, s:I, s:o}", "registered", (json_int_t)reg, "served", (json_int_t)srv, "rate",
+        reg > 0 ? json_real(coverage_rate((uint64_t)srv, (uint64_t)reg)) : json_null());
 }
 
 static json_t *episode_json(struct req *r, json_t *ep)
@@ -58,18 +49,19 @@ static json_t *episode_json(struct req *r, json_t *ep)
     const struct county_cfg *cc = code ? config_county(r->app->cfg, code) : NULL;
     if (!cc)
         return NULL;
-    json_t *o = json_pack("{s:O, s:{s:s, s:s}, s:O, s:O, s:o, s:f, s:o, s:o}", "id",
-                          json_object_get(ep, "id"), "county", "code", cc->code, "name", cc->name,
-                          "period", json_object_get(ep, "period"), "status",
-                          json_object_get(ep, "status"), "started_at",
-                          json_time(r->app, field_num(ep, "started_at")), "threshold",
-                          (double)field_num(ep, "threshold_bp") / COVERAGE_BP_ONE, "at_start",
-                          counts_obj(ep, "start_registered", "start_served"), "lowest",
-                          counts_obj(ep, "low_registered", "low_served"));
+    json_t *o = json_pack(
+        "{s:O, s:{s:s, s:s}, s:O, s:O, s:o, s:f, s:o, s:o}", "id", json_object_get(ep, "id"),
+        "county", "code", cc->code, "name", cc->name, "period", json_object_get(ep, "period"),
+        "status", json_object_get(ep, "status"), "started_at",
+        json_time(r->app, json_ll(json_object_get(ep, "started_at"))), "threshold",
+        (double)json_ll(json_object_get(ep, "threshold_bp")) / COVERAGE_BP_ONE, "at_start",
+        counts_obj(ep, "start_registered", "start_served"), "lowest",
+        counts_obj(ep, "low_registered", "low_served"));
     if (!o)
         return NULL;
     if (json_object_get(ep, "resolved_at")) {
-        json_object_set_new(o, "resolved_at", json_time(r->app, field_num(ep, "resolved_at")));
+        json_object_set_new(o, "resolved_at",
+                            json_time(r->app, json_ll(json_object_get(ep, "resolved_at"))));
         json_object_set_new(o, "at_end", counts_obj(ep, "end_registered", "end_served"));
     } else {
         json_object_set_new(o, "resolved_at", json_null());
@@ -94,9 +86,9 @@ static void add_deliveries(struct req *r, json_t *out, const char *ep, const cha
         json_t *err = json_object_get(rec, "last_error");
         json_array_append_new(
             out, json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:o}", "event_id", ev, "status", status,
-                           "receiver", receiver, "state", json_object_get(rec, "state"),
-                           "attempts", json_object_get(rec, "attempts"), "last_error",
-                           err ? err : json_null(), "last_attempt_at",
+                           "receiver", receiver, "state", json_object_get(rec, "state"), "attempts",
+                           json_object_get(rec, "attempts"), "last_error", err ? err : json_null(),
+                           "last_attempt_at",
                            json_is_integer(last) ? json_time(r->app, json_integer_value(last))
                                                  : json_null()));
         json_decref(rec);
@@ -137,7 +129,8 @@ static void on_episodes(struct req *r, struct batch *b)
             add_deliveries(r, dl, json_string_value(json_object_get(ep, "id")), "resolved",
                            batch_result(b, 3 * i + 2));
             json_object_set_new(o, "deliveries", dl);
-            json_object_set_new(o, "_started", json_integer(field_num(ep, "started_at")));
+            json_object_set_new(o, "_started",
+                                json_integer(json_ll(json_object_get(ep, "started_at"))));
             items[k++] = o;
         }
         json_decref(ep);
@@ -214,13 +207,11 @@ void api_alerts(struct req *r)
     free(county);
     if (bad || unknown) {
         http_reply_error(r, 400, "bad_parameter",
-                         "state must be firing, resolved or all; county a configured county",
-                         NULL);
+                         "state must be firing, resolved or all; county a configured county", NULL);
         return;
     }
     if (forbidden) {
-        http_reply_error(r, 403, "forbidden", "this token may not read that county's alerts",
-                         NULL);
+        http_reply_error(r, 403, "forbidden", "this token may not read that county's alerts", NULL);
         return;
     }
     struct alerts_state *s = calloc(1, sizeof *s);

@@ -151,6 +151,16 @@ json_t *flat_to_object(json_t *flat)
     return o;
 }
 
+long long json_ll(json_t *j)
+{
+    int64_t v = 0;
+    if (json_is_integer(j))
+        return json_integer_value(j);
+    if (json_is_string(j) && parse_i64(json_string_value(j), &v))
+        return v;
+    return 0;
+}
+
 static bool ms_field(json_t *stored, const char *key, int64_t *out)
 {
     json_t *j = json_object_get(stored, key);

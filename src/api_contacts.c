@@ -23,8 +23,7 @@
 /* GET .../contacts returns at most this many, newest first. */
 #define CONTACTS_LIST_MAX 1000
 
-static const char *const channels[] = {"in_person", "phone", "online", "sms", "home_visit",
-                                       NULL};
+static const char *const channels[] = {"in_person", "phone", "online", "sms", "home_visit", NULL};
 
 static bool one_of(const char *s, const char *const *set, size_t n)
 {
@@ -47,9 +46,8 @@ static bool idempotency_key_ok(const char *k)
 
 static json_t *coverage_obj(json_int_t registered, json_int_t served, uint32_t bp)
 {
-    json_t *rate = registered > 0
-                       ? json_real(coverage_rate((uint64_t)served, (uint64_t)registered))
-                       : json_null();
+    json_t *rate = registered > 0 ? json_real(coverage_rate((uint64_t)served, (uint64_t)registered))
+                                  : json_null();
     return json_pack("{s:I, s:I, s:o, s:I}", "registered", registered, "served", served, "rate",
                      rate, "gap",
                      (json_int_t)coverage_gap((uint64_t)served, (uint64_t)registered, bp));
@@ -73,8 +71,7 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
         else if (strcmp(err, "before_registration") == 0)
             http_reply_invalid(r, "occurred_at", "must not be before the graduate's registration");
         else if (strcmp(err, "not_seeking") == 0)
-            http_reply_invalid(r, "occurred_at",
-                               "the graduate was not seeking work at that time");
+            http_reply_invalid(r, "occurred_at", "the graduate was not seeking work at that time");
         else
             http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
         return;
@@ -87,8 +84,8 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
     snprintf(pbuf, sizeof pbuf, "%lld", (long long)period);
     json_t *body = json_pack(
         "{s:O, s:O, s:s, s:s, s:O, s:o}", "id", json_object_get(resp, "id"), "graduate_id",
-        json_object_get(resp, "graduate_id"), "county", county, "period", pbuf,
-        "first_in_period", json_object_get(resp, "first_in_period"), "coverage",
+        json_object_get(resp, "graduate_id"), "county", county, "period", pbuf, "first_in_period",
+        json_object_get(resp, "first_in_period"), "coverage",
         coverage_obj(json_integer_value(json_object_get(resp, "registered")),
                      json_integer_value(json_object_get(resp, "served")),
                      (uint32_t)json_integer_value(json_object_get(resp, "threshold_bp"))));
@@ -134,8 +131,8 @@ static void contact_located(struct req *r, const char *county)
 
 void api_contact_create(struct req *r)
 {
-    static const char *const known[] = {"graduate_id", "service", "channel", "occurred_at",
-                                        "note",        NULL};
+    static const char *const known[] = {"graduate_id", "service", "channel",
+                                        "occurred_at", "note",    NULL};
     if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
         http_reply_error(r, 403, "forbidden", "this token may not record contacts", NULL);
         return;

@@ -35,9 +35,9 @@ static json_t *county_entry(const struct county_cfg *cc, long long reg, long lon
                             enum alert_state alert)
 {
     json_t *e = json_pack(
-        "{s:s, s:s, s:o, s:I, s:I, s:o, s:I, s:b}", "code", cc->code, "name", cc->name,
-        "threshold", threshold_json(cc->threshold_bp), "registered", (json_int_t)reg, "served",
-        (json_int_t)srv, "rate", rate_json(srv, reg), "gap",
+        "{s:s, s:s, s:o, s:I, s:I, s:o, s:I, s:b}", "code", cc->code, "name", cc->name, "threshold",
+        threshold_json(cc->threshold_bp), "registered", (json_int_t)reg, "served", (json_int_t)srv,
+        "rate", rate_json(srv, reg), "gap",
         (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, cc->threshold_bp), "below_target",
         reg > 0 && coverage_below((uint64_t)srv, (uint64_t)reg, cc->threshold_bp));
     /* The alert state appears once the alert evaluation has stored one. */
@@ -69,11 +69,11 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
         treg += c->reg[i];
         tsrv += c->srv[i];
     }
-    json_t *total = json_pack(
-        "{s:I, s:I, s:o, s:I, s:o}", "registered", (json_int_t)treg, "served", (json_int_t)tsrv,
-        "rate", rate_json(tsrv, treg), "gap",
-        (json_int_t)coverage_gap((uint64_t)tsrv, (uint64_t)treg, cfg->threshold_bp), "threshold",
-        threshold_json(cfg->threshold_bp));
+    json_t *total =
+        json_pack("{s:I, s:I, s:o, s:I, s:o}", "registered", (json_int_t)treg, "served",
+                  (json_int_t)tsrv, "rate", rate_json(tsrv, treg), "gap",
+                  (json_int_t)coverage_gap((uint64_t)tsrv, (uint64_t)treg, cfg->threshold_bp),
+                  "threshold", threshold_json(cfg->threshold_bp));
     http_reply_json(r, 200,
                     json_pack("{s:s, s:o, s:o, s:o}", "period", pbuf, "generated_at",
                               json_time(r->app, app_now_ms(r->app)), "total", total, "counties",
@@ -172,11 +172,10 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
     json_array_foreach(raw, i, it)
     {
         json_int_t since = json_integer_value(json_object_get(it, "since"));
-        json_t *stored = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "id",
-                                   json_object_get(it, "id"), "name", json_object_get(it, "name"),
-                                   "phone", json_object_get(it, "phone"), "school",
-                                   json_object_get(it, "school"), "major",
-                                   json_object_get(it, "major"));
+        json_t *stored =
+            json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(it, "id"), "name",
+                      json_object_get(it, "name"), "phone", json_object_get(it, "phone"), "school",
+                      json_object_get(it, "school"), "major", json_object_get(it, "major"));
         json_t *g = graduate_json(r, stored);
         json_decref(stored);
         json_object_del(g, "services");
@@ -190,7 +189,8 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
         json_array_append_new(items, g);
     }
     char pbuf[16];
-    snprintf(pbuf, sizeof pbuf, "%lld", (long long)json_integer_value(json_object_get(res, "period")));
+    snprintf(pbuf, sizeof pbuf, "%lld",
+             (long long)json_integer_value(json_object_get(res, "period")));
     http_reply_json(r, 200,
                     json_pack("{s:s, s:s, s:O, s:o}", "county", r->params[0], "period", pbuf,
                               "total", json_object_get(res, "total"), "graduates", items));
@@ -204,8 +204,7 @@ void api_queue(struct req *r)
         return;
     }
     if (!auth_can_read_county(&r->who, r->params[0])) {
-        http_reply_error(r, 403, "forbidden", "this token may not read that county's queue",
-                         NULL);
+        http_reply_error(r, 403, "forbidden", "this token may not read that county's queue", NULL);
         return;
     }
     bool bad = false;

@@ -36,7 +36,7 @@ struct gstate {
     int status_code;     /* reply status once the last step is done */
     char error[32];      /* a script's refusal, replied after releasing our claim */
     bool registering;
-    bool claimed;        /* we hold the national-ID claim for this request */
+    bool claimed; /* we hold the national-ID claim for this request */
 };
 
 static void gstate_free(void *p)
@@ -104,8 +104,7 @@ static void on_holder_status(struct req *r, enum store_status st, json_t *res)
     if ((status && strcmp(status, "seeking") == 0) || (!status && young)) {
         /* Seeking, or a registration still being written by another request. */
         http_reply_error(r, 409, "already_seeking",
-                         "a graduate with this national ID is already registered as seeking",
-                         NULL);
+                         "a graduate with this national ID is already registered as seeking", NULL);
         return;
     }
     /* The holder left seeking (its release was lost) or was never written: take
@@ -135,8 +134,7 @@ static void on_claim(struct req *r, enum store_status st, json_t *res)
     const char *hcounty = json_string_value(json_object_get(res, "holder_county"));
     if (!holder || !hcounty || g->takeover[0] || !valid_id(holder)) {
         http_reply_error(r, 409, "already_seeking",
-                         "a graduate with this national ID is already registered as seeking",
-                         NULL);
+                         "a graduate with this national ID is already registered as seeking", NULL);
         return;
     }
     snprintf(g->holder, sizeof g->holder, "%s", holder);
@@ -151,8 +149,8 @@ static void claim_start(struct req *r)
     struct gstate *g = r->state;
     char key[KEY_MAX];
     key_global(key, sizeof key);
-    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", g->id, "county", g->county,
-                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "mode",
+    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", g->id, "county", g->county, "hmac",
+                             g->hmac, "now", (json_int_t)app_now_ms(r->app), "mode",
                              g->registering ? "register" : "reseek");
     if (args && g->takeover[0])
         json_object_set_new(args, "takeover", json_string(g->takeover));
@@ -251,10 +249,9 @@ static void on_county_step(struct req *r, enum store_status st, json_t *res)
 
 void api_graduate_create(struct req *r)
 {
-    static const char *const known[] = {"id",     "county",          "name",
-                                        "national_id", "phone",      "school",
-                                        "major",  "graduation_year", "registered_at",
-                                        NULL};
+    static const char *const known[] = {
+        "id",    "county",          "name",          "national_id", "phone", "school",
+        "major", "graduation_year", "registered_at", NULL};
     if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
         http_reply_error(r, 403, "forbidden", "this token may not register graduates", NULL);
         return;
@@ -300,8 +297,7 @@ void api_graduate_create(struct req *r)
         return;
     }
     if (!auth_can_write_county(&r->who, county)) {
-        http_reply_error(r, 403, "forbidden", "this token may not register in that county",
-                         NULL);
+        http_reply_error(r, 403, "forbidden", "this token may not register in that county", NULL);
         return;
     }
     struct gstate *g = gstate_attach(r);
@@ -319,12 +315,12 @@ void api_graduate_create(struct req *r)
     snprintf(g->county, sizeof g->county, "%s", county);
     pii_hmac_hex(r->app->pii, norm, NATID_LEN, g->hmac);
     natid_mask(norm, masked);
-    json_t *args = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s}", "id", g->id, "county", g->county,
-        "name", name, "nid_hmac", g->hmac, "nid_masked", masked, "registered_at",
-        (json_int_t)registered_at, "now", (json_int_t)now, "cur",
-        period_of(now, r->app->cfg->utc_offset_minutes), "off", r->app->cfg->utc_offset_minutes,
-        "actor", r->who.name);
+    json_t *args =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s}", "id", g->id, "county",
+                  g->county, "name", name, "nid_hmac", g->hmac, "nid_masked", masked,
+                  "registered_at", (json_int_t)registered_at, "now", (json_int_t)now, "cur",
+                  period_of(now, r->app->cfg->utc_offset_minutes), "off",
+                  r->app->cfg->utc_offset_minutes, "actor", r->who.name);
     if (args && phone)
         json_object_set_new(args, "phone", json_string(phone));
     if (args && school)
@@ -391,8 +387,7 @@ static void status_located(struct req *r, const char *county)
 void api_graduate_status(struct req *r)
 {
     static const char *const known[] = {"status", "at", "reason", NULL};
-    static const char *const statuses[] = {"seeking", "employed", "not_seeking", "withdrawn",
-                                           NULL};
+    static const char *const statuses[] = {"seeking", "employed", "not_seeking", "withdrawn", NULL};
     if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
         http_reply_error(r, 403, "forbidden", "this token may not change graduates", NULL);
         return;
@@ -425,12 +420,11 @@ void api_graduate_status(struct req *r)
         return;
     }
     snprintf(g->id, sizeof g->id, "%s", r->params[0]);
-    g->county_args = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:i, s:i}", "id", g->id,
-                               "status", status, "at", (json_int_t)at, "reason",
-                               reason ? reason : "", "actor", r->who.name, "now",
-                               (json_int_t)now, "cur",
-                               period_of(now, r->app->cfg->utc_offset_minutes), "off",
-                               r->app->cfg->utc_offset_minutes);
+    g->county_args =
+        json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:i, s:i}", "id", g->id, "status", status, "at",
+                  (json_int_t)at, "reason", reason ? reason : "", "actor", r->who.name, "now",
+                  (json_int_t)now, "cur", period_of(now, r->app->cfg->utc_offset_minutes), "off",
+                  r->app->cfg->utc_offset_minutes);
     if (!g->county_args) {
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;

@@ -18,8 +18,8 @@ static void on_ping(struct req *r, enum store_status st, json_t *res)
         http_reply_error(r, 503, "redis_unavailable", "Redis does not answer", NULL);
         return;
     }
-    http_reply_json(r, 200, json_pack("{s:s, s:b, s:b}", "status", "ready", "redis", 1,
-                                      "scripts_loaded", 1));
+    http_reply_json(
+        r, 200, json_pack("{s:s, s:b, s:b}", "status", "ready", "redis", 1, "scripts_loaded", 1));
 }
 
 /* Ready means connected, scripts loaded, and Redis answering now (a frozen

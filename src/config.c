@@ -59,8 +59,8 @@ static bool check_keys(json_t *obj, const char *path, const char *const *allowed
     return true;
 }
 
-static bool get_string(json_t *obj, const char *key, const char *path, bool required,
-                       char **out, struct perr *e)
+static bool get_string(json_t *obj, const char *key, const char *path, bool required, char **out,
+                       struct perr *e)
 {
     json_t *v = json_object_get(obj, key);
     if (!v) {
@@ -77,8 +77,8 @@ static bool get_string(json_t *obj, const char *key, const char *path, bool requ
     return *out ? true : fail(e, "out of memory");
 }
 
-static bool get_int(json_t *obj, const char *key, const char *path, long min, long max,
-                    int *out, struct perr *e)
+static bool get_int(json_t *obj, const char *key, const char *path, long min, long max, int *out,
+                    struct perr *e)
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
@@ -96,8 +96,8 @@ static bool get_threshold(json_t *obj, const char *key, const char *path, uint32
     if (!v)
         return true;
     if (!json_is_number(v) || !coverage_threshold_bp(json_number_value(v), out))
-        return fail(e, "key \"%s%s\": must be a number in (0, 1] with at most 4 decimals",
-                    path, key);
+        return fail(e, "key \"%s%s\": must be a number in (0, 1] with at most 4 decimals", path,
+                    key);
     return true;
 }
 
@@ -255,8 +255,10 @@ static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *
         !get_string(w, "secret", path, false, &wc->secret, e))
         return false;
     if (!valid_http_url(wc->url))
-        return fail(e, "key \"%surl\": must be an http:// URL (https:// receivers are not "
-                       "supported yet: terminate TLS in a local proxy)", path);
+        return fail(e,
+                    "key \"%surl\": must be an http:// URL (https:// receivers are not "
+                    "supported yet: terminate TLS in a local proxy)",
+                    path);
     json_t *cs = json_object_get(w, "counties");
     if (!cs)
         return true;
@@ -281,8 +283,8 @@ static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *
 
 static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"for_seconds",   "clear_margin",    "eval_interval_seconds",
-                                       "webhooks",      "alertmanager_url", NULL};
+    static const char *const keys[] = {"for_seconds", "clear_margin",     "eval_interval_seconds",
+                                       "webhooks",    "alertmanager_url", NULL};
     struct alerts_cfg *ac = &cfg->alerts;
     if (!json_is_object(a))
         return fail(e, "key \"alerts\": must be an object");
@@ -359,14 +361,13 @@ bool config_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 
 static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"listen",       "redis",    "utc_offset_minutes",
-                                       "threshold",    "anonymous_read", "pii_key_file",
-                                       "counties",     "tokens",   "alerts",
+    static const char *const keys[] = {"listen",    "redis",          "utc_offset_minutes",
+                                       "threshold", "anonymous_read", "pii_key_file",
+                                       "counties",  "tokens",         "alerts",
                                        NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
-    if (!check_keys(root, "", keys, e) ||
-        !get_string(root, "listen", "", false, &cfg->listen, e) ||
+    if (!check_keys(root, "", keys, e) || !get_string(root, "listen", "", false, &cfg->listen, e) ||
         !get_string(root, "redis", "", false, &cfg->redis_url, e) ||
         !get_string(root, "pii_key_file", "", true, &cfg->pii_key_file, e) ||
         !get_int(root, "utc_offset_minutes", "", OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES,

@@ -12,10 +12,16 @@
 #include "gradcover/keys.h"
 #include "gradcover/timeutil.h"
 
-const char *const gc_services[GC_NSERVICES] = {
-    "policy_briefing", "career_guidance",  "job_referral", "training",
-    "internship",      "entrepreneurship", "small_loan",   "tax_relief",
-    "social_insurance_subsidy", "other"};
+const char *const gc_services[GC_NSERVICES] = {"policy_briefing",
+                                               "career_guidance",
+                                               "job_referral",
+                                               "training",
+                                               "internship",
+                                               "entrepreneurship",
+                                               "small_loan",
+                                               "tax_relief",
+                                               "social_insurance_subsidy",
+                                               "other"};
 
 /* HMGET fields: rolled, r:Y, s:Y, alert, then one per service. */
 #define FIXED_FIELDS 4
@@ -72,16 +78,6 @@ const char *alert_state_name(enum alert_state s)
     return NULL;
 }
 
-static long long num(json_t *j)
-{
-    int64_t v = 0;
-    if (json_is_integer(j))
-        return json_integer_value(j);
-    if (json_is_string(j) && parse_i64(json_string_value(j), &v))
-        return v;
-    return 0;
-}
-
 static enum alert_state parse_alert(json_t *j)
 {
     const char *s = json_string_value(j);
@@ -115,8 +111,8 @@ static void on_rolled(struct req *r, struct batch *b)
     enum store_status st = batch_worst(b);
     for (size_t k = 0; st == STORE_OK && k < c->nagain; k++) {
         json_t *res = batch_result(b, k);
-        c->reg[c->again[k]] = num(json_object_get(res, "registered"));
-        c->srv[c->again[k]] = num(json_object_get(res, "served"));
+        c->reg[c->again[k]] = json_ll(json_object_get(res, "registered"));
+        c->srv[c->again[k]] = json_ll(json_object_get(res, "served"));
     }
     p->done(r, c, st);
 }
@@ -134,14 +130,14 @@ static void on_counters(struct req *r, struct batch *b)
     for (size_t i = 0; i < c->n; i++) {
         json_t *res = batch_result(b, i);
         json_t *rolled = json_array_get(res, 0);
-        c->reg[i] = num(json_array_get(res, 1));
-        c->srv[i] = num(json_array_get(res, 2));
+        c->reg[i] = json_ll(json_array_get(res, 1));
+        c->srv[i] = json_ll(json_array_get(res, 2));
         c->alert[i] = parse_alert(json_array_get(res, 3));
         for (size_t s = 0; s < GC_NSERVICES; s++)
-            c->contacts[i * GC_NSERVICES + s] = num(json_array_get(res, FIXED_FIELDS + s));
+            c->contacts[i * GC_NSERVICES + s] = json_ll(json_array_get(res, FIXED_FIELDS + s));
         /* A county nothing has touched since the year began still holds last
          * year's materialisation: roll it now (once a year per county). */
-        if (!json_is_null(rolled) && num(rolled) < c->period)
+        if (!json_is_null(rolled) && json_ll(rolled) < c->period)
             c->again[c->nagain++] = i;
     }
     if (c->nagain == 0) {

@@ -44,16 +44,15 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/metrics", "/metrics", AUTHED, api_metrics},
     {EVHTTP_REQ_POST, "/api/v1/graduates", "/api/v1/graduates", AUTHED, api_graduate_create},
     {EVHTTP_REQ_GET, "/api/v1/graduates", "/api/v1/graduates", AUTHED, api_graduate_lookup},
-    {EVHTTP_REQ_GET, "/api/v1/graduates/{}", "/api/v1/graduates/{id}", AUTHED,
-     api_graduate_get},
+    {EVHTTP_REQ_GET, "/api/v1/graduates/{}", "/api/v1/graduates/{id}", AUTHED, api_graduate_get},
     {EVHTTP_REQ_POST, "/api/v1/graduates/{}/status", "/api/v1/graduates/{id}/status", AUTHED,
      api_graduate_status},
-    {EVHTTP_REQ_GET, "/api/v1/graduates/{}/contacts", "/api/v1/graduates/{id}/contacts",
-     AUTHED, api_contact_list},
+    {EVHTTP_REQ_GET, "/api/v1/graduates/{}/contacts", "/api/v1/graduates/{id}/contacts", AUTHED,
+     api_contact_list},
     {EVHTTP_REQ_POST, "/api/v1/contacts", "/api/v1/contacts", AUTHED, api_contact_create},
     {EVHTTP_REQ_GET, "/api/v1/coverage", "/api/v1/coverage", AUTHED, api_coverage_all},
-    {EVHTTP_REQ_GET, "/api/v1/counties/{}/coverage", "/api/v1/counties/{code}/coverage",
-     AUTHED, api_coverage_county},
+    {EVHTTP_REQ_GET, "/api/v1/counties/{}/coverage", "/api/v1/counties/{code}/coverage", AUTHED,
+     api_coverage_county},
     {EVHTTP_REQ_GET, "/api/v1/alerts", "/api/v1/alerts", AUTHED, api_alerts},
     {EVHTTP_REQ_GET, "/api/v1/counties/{}/queue", "/api/v1/counties/{code}/queue", AUTHED,
      api_queue},
@@ -258,8 +257,7 @@ int http_read_json_or_reply(struct req *r)
     r->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!r->body) {
         char msg[96];
-        snprintf(msg, sizeof msg, "malformed JSON near line %d, column %d", jerr.line,
-                 jerr.column);
+        snprintf(msg, sizeof msg, "malformed JSON near line %d, column %d", jerr.line, jerr.column);
         http_reply_error(r, 400, "malformed_json", msg, NULL);
         return -1;
     }
@@ -354,8 +352,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     if (rid && sane_request_id(rid))
         snprintf(r->id, sizeof r->id, "%s", rid);
     else
-        snprintf(r->id, sizeof r->id, "%s-%llx", a->req_prefix,
-                 (unsigned long long)++a->req_seq);
+        snprintf(r->id, sizeof r->id, "%s-%llx", a->req_prefix, (unsigned long long)++a->req_seq);
 
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(ev);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
@@ -387,10 +384,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
     if (!hit) {
         if (path_known) {
             http_add_header(r, "Allow", allow);
-            http_reply_error(r, 405, "method_not_allowed", "method not allowed on this path",
-                             NULL);
-        }
-        else
+            http_reply_error(r, 405, "method_not_allowed", "method not allowed on this path", NULL);
+        } else
             http_reply_error(r, 404, "not_found", "no such resource", NULL);
         return;
     }
@@ -415,7 +410,7 @@ void http_setup(struct evhttp *http, struct app *app)
 {
     /* Accept every method so that wrong ones get our JSON 405, not evhttp's page. */
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                         EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                         EVHTTP_REQ_PATCH);
     evhttp_set_gencb(http, on_request, app);
 }

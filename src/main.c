@@ -14,28 +14,27 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: gradcoverd --config FILE [--listen HOST:PORT] [--redis URL]\n"
-            "                  [--check-config] [--now RFC3339] [--log-level LEVEL]\n"
-            "\n"
-            "  --config FILE      JSON configuration (see README)\n"
-            "  --listen HOST:PORT override \"listen\"\n"
-            "  --redis URL        override \"redis\": redis://[[user]:pass@]host:port[/db]\n"
-            "                     or unix:///path/redis.sock\n"
-            "  --check-config     validate the configuration and exit (0 = valid)\n"
-            "  --now RFC3339      run the clock from this instant instead of the system\n"
-            "                     time (it keeps ticking); for drills and tests of year\n"
-            "                     boundaries, e.g. --now 2026-12-31T23:59:50+08:00\n"
-            "  --log-level LEVEL  debug, info (default), warn or error\n");
+    fprintf(f, "usage: gradcoverd --config FILE [--listen HOST:PORT] [--redis URL]\n"
+               "                  [--check-config] [--now RFC3339] [--log-level LEVEL]\n"
+               "\n"
+               "  --config FILE      JSON configuration (see README)\n"
+               "  --listen HOST:PORT override \"listen\"\n"
+               "  --redis URL        override \"redis\": redis://[[user]:pass@]host:port[/db]\n"
+               "                     or unix:///path/redis.sock\n"
+               "  --check-config     validate the configuration and exit (0 = valid)\n"
+               "  --now RFC3339      run the clock from this instant instead of the system\n"
+               "                     time (it keeps ticking); for drills and tests of year\n"
+               "                     boundaries, e.g. --now 2026-12-31T23:59:50+08:00\n"
+               "  --log-level LEVEL  debug, info (default), warn or error\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},  {"listen", required_argument, NULL, 'l'},
-        {"redis", required_argument, NULL, 'r'},   {"check-config", no_argument, NULL, 'k'},
-        {"now", required_argument, NULL, 'n'},     {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
+        {"redis", required_argument, NULL, 'r'},  {"check-config", no_argument, NULL, 'k'},
+        {"now", required_argument, NULL, 'n'},    {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
     bool check_only = false;

@@ -61,13 +61,13 @@ struct delivery {
 struct job {
     struct notifier *n;
     struct job *next;
-    size_t county;     /* index in cfg->counties */
-    char entry[48];    /* stream entry id */
+    size_t county;  /* index in cfg->counties */
+    char entry[48]; /* stream entry id */
     char event_id[96];
-    json_t *event;     /* the entry's fields as an object */
+    json_t *event;      /* the entry's fields as an object */
     struct delivery *d; /* one per receiver */
-    size_t pending;    /* receivers not done */
-    int writes;        /* delivery_record calls in flight */
+    size_t pending;     /* receivers not done */
+    int writes;         /* delivery_record calls in flight */
 };
 
 struct notifier {
@@ -194,11 +194,7 @@ static void post_json(struct notifier *n, const char *url, const char *body,
 
 static long long fnum(json_t *ev, const char *k)
 {
-    int64_t v = 0;
-    json_t *j = json_object_get(ev, k);
-    if (json_is_string(j) && parse_i64(json_string_value(j), &v))
-        return v;
-    return json_is_integer(j) ? json_integer_value(j) : 0;
+    return json_ll(json_object_get(ev, k));
 }
 
 static const char *fstr(json_t *ev, const char *k)
@@ -213,17 +209,17 @@ static json_t *webhook_body(struct notifier *n, struct job *j)
     long long reg = fnum(j->event, "registered"), srv = fnum(j->event, "served");
     uint32_t bp = (uint32_t)fnum(j->event, "threshold_bp");
     bool resolved = strcmp(fstr(j->event, "status"), "resolved") == 0;
-    return json_pack(
-        "{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:I, s:I, s:o, s:f, s:I, s:o, s:o, s:o}", "version",
-        "1", "event_id", j->event_id, "status", fstr(j->event, "status"), "county", "code",
-        cc->code, "name", cc->name, "period", fstr(j->event, "period"), "registered",
-        (json_int_t)reg, "served", (json_int_t)srv, "rate",
-        reg > 0 ? json_real(coverage_rate((uint64_t)srv, (uint64_t)reg)) : json_null(),
-        "threshold", (double)bp / COVERAGE_BP_ONE, "gap",
-        (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, bp), "started_at",
-        json_time(n->app, fnum(j->event, "started_at")), "resolved_at",
-        resolved ? json_time(n->app, fnum(j->event, "resolved_at")) : json_null(), "sent_at",
-        json_time(n->app, app_now_ms(n->app)));
+    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:I, s:I, s:o, s:f, s:I, s:o, s:o, s:o}",
+                     "version", "1", "event_id", j->event_id, "status", fstr(j->event, "status"),
+                     "county", "code", cc->code, "name", cc->name, "period",
+                     fstr(j->event, "period"), "registered", (json_int_t)reg, "served",
+                     (json_int_t)srv, "rate",
+                     reg > 0 ? json_real(coverage_rate((uint64_t)srv, (uint64_t)reg)) : json_null(),
+                     "threshold", (double)bp / COVERAGE_BP_ONE, "gap",
+                     (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, bp), "started_at",
+                     json_time(n->app, fnum(j->event, "started_at")), "resolved_at",
+                     resolved ? json_time(n->app, fnum(j->event, "resolved_at")) : json_null(),
+                     "sent_at", json_time(n->app, app_now_ms(n->app)));
 }
 
 static json_t *am_alert(struct notifier *n, size_t county, const char *period, long long reg,
@@ -241,11 +237,10 @@ static json_t *am_alert(struct notifier *n, size_t county, const char *period, l
              (unsigned long long)coverage_gap((uint64_t)srv, (uint64_t)reg, bp));
     char ts[40];
     rfc3339_format(started, 0, ts, sizeof ts);
-    json_t *a = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s}, s:s}", "labels",
-                          "alertname", "GraduateServiceCoverageLow", "county", cc->code,
-                          "county_name", cc->name, "period", period, "severity", "warning",
-                          "annotations", "summary", summary, "description", desc, "startsAt",
-                          ts);
+    json_t *a = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s}, s:s}", "labels", "alertname",
+                          "GraduateServiceCoverageLow", "county", cc->code, "county_name", cc->name,
+                          "period", period, "severity", "warning", "annotations", "summary",
+                          summary, "description", desc, "startsAt", ts);
     if (a && resolved) {
         rfc3339_format(resolved, 0, ts, sizeof ts);
         json_object_set_new(a, "endsAt", json_string(ts));
@@ -300,8 +295,8 @@ static void write_record(struct job *j, const char *receiver, json_t *rec)
     char key[KEY_MAX];
     key_county(key, sizeof key, n->app->cfg->counties[j->county].code);
     char *rtext = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
-    json_t *args = json_pack("{s:s, s:s, s:b}", "event_id", j->event_id, "entry", j->entry,
-                             "done", j->pending == 0);
+    json_t *args = json_pack("{s:s, s:s, s:b}", "event_id", j->event_id, "entry", j->entry, "done",
+                             j->pending == 0);
     if (args && receiver && rtext) {
         json_object_set_new(args, "receiver", json_string(receiver));
         json_object_set_new(args, "record", json_string(rtext));
@@ -326,10 +321,10 @@ static void attempt(struct delivery *d);
 static void record(struct delivery *d, const char *state)
 {
     struct job *j = d->job;
-    json_t *rec = json_pack("{s:s, s:i, s:s?, s:I, s:I}", "state", state, "attempts",
-                            d->attempts, "last_error", d->last_error[0] ? d->last_error : NULL,
-                            "last_attempt_at", (json_int_t)app_now_ms(j->n->app),
-                            "first_attempt_at", (json_int_t)d->first_at);
+    json_t *rec =
+        json_pack("{s:s, s:i, s:s?, s:I, s:I}", "state", state, "attempts", d->attempts,
+                  "last_error", d->last_error[0] ? d->last_error : NULL, "last_attempt_at",
+                  (json_int_t)app_now_ms(j->n->app), "first_attempt_at", (json_int_t)d->first_at);
     write_record(j, receiver_name(j->n, d->receiver), rec);
     json_decref(rec);
 }
@@ -564,7 +559,7 @@ static void read_outboxes(struct notifier *n, const char *from)
     size_t argc = 7 + 2 * cfg->ncounties;
     const char **argv = calloc(argc, sizeof *argv);
     size_t *lens = calloc(argc, sizeof *lens);
-    char (*keys)[KEY_MAX] = calloc(cfg->ncounties, sizeof *keys);
+    char(*keys)[KEY_MAX] = calloc(cfg->ncounties, sizeof *keys);
     if (!argv || !lens || !keys)
         goto out;
     size_t a = 0;
@@ -699,8 +694,8 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
         c->county = i;
         char key[KEY_MAX];
         key_outbox(key, sizeof key, cfg->counties[i].code);
-        const char *argv[8] = {"XAUTOCLAIM", key, "delivery", n->consumer, idle, "0-0", "COUNT",
-                               "20"};
+        const char *argv[8] = {"XAUTOCLAIM", key,   "delivery", n->consumer,
+                               idle,         "0-0", "COUNT",    "20"};
         size_t lens[8];
         for (int a = 0; a < 8; a++)
             lens[a] = strlen(argv[a]);
@@ -752,10 +747,9 @@ static void on_resend_state(enum store_status st, json_t *res, void *arg)
                 srv = v;
             char period[16];
             snprintf(period, sizeof period, "%d", rs->period);
-            json_array_append_new(rs->alerts,
-                                  am_alert(n, c->county, period, reg, srv,
-                                           n->app->cfg->counties[c->county].threshold_bp, since,
-                                           0));
+            json_array_append_new(
+                rs->alerts, am_alert(n, c->county, period, reg, srv,
+                                     n->app->cfg->counties[c->county].threshold_bp, since, 0));
         }
     }
     free(c);

@@ -37,8 +37,7 @@ int gc_random_bytes(void *buf, size_t n)
 
 int gc_random_id(char *out, size_t chars)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char raw[128];
     if (chars > sizeof raw || gc_random_bytes(raw, chars) < 0)
         return -1;

@@ -32,11 +32,11 @@ struct op {
     store_cb cb;
     void *arg;
     struct event *timer;
-    bool fired;     /* the user callback has run (timeout or reply) */
-    bool internal;  /* handshake command: no user callback */
-    int script;     /* index into gc_scripts, or -1 */
-    bool retried;   /* NOSCRIPT fallback already used */
-    int argc;       /* copy of the arguments, kept for the EVAL fallback */
+    bool fired;    /* the user callback has run (timeout or reply) */
+    bool internal; /* handshake command: no user callback */
+    int script;    /* index into gc_scripts, or -1 */
+    bool retried;  /* NOSCRIPT fallback already used */
+    int argc;      /* copy of the arguments, kept for the EVAL fallback */
     char **argv;
     size_t *lens;
 };
@@ -54,7 +54,7 @@ struct store {
     struct event *handshake_timer;
     int backoff_ms;
     int timeout_ms;
-    unsigned outstanding; /* commands sent and not yet answered */
+    unsigned outstanding;       /* commands sent and not yet answered */
     struct timespec last_reply; /* when Redis last answered anything */
     char (*sha)[41];
 };

@@ -58,6 +58,10 @@ void mask_phone(const char *phone, char *out, size_t n);
  * new reference. */
 json_t *graduate_json(struct req *r, json_t *stored);
 
+/* A stored number: a JSON integer, or a decimal string as Redis hashes hold
+ * them; 0 when absent or malformed. */
+long long json_ll(json_t *j);
+
 /* Turns an HGETALL reply (flat array) into an object; new reference. */
 json_t *flat_to_object(json_t *flat);
 

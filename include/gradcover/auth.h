@@ -8,7 +8,7 @@
 #include "gradcover/config.h"
 
 struct principal {
-    const char *name;   /* borrowed from the config; "anonymous" for viewers without a token */
+    const char *name; /* borrowed from the config; "anonymous" for viewers without a token */
     enum role role;
     const char *county; /* NULL = every county (admin, viewer, city-wide leader) */
 };

@@ -24,9 +24,9 @@ struct county_counts {
     size_t n;    /* counties read */
     size_t *idx; /* their indexes in cfg->counties */
     long long *reg, *srv;
-    long long *contacts;      /* n * GC_NSERVICES, contacts recorded by service */
-    enum alert_state *alert;  /* the county's alert state, if any was stored */
-    size_t *again;            /* internal: counties to roll */
+    long long *contacts;     /* n * GC_NSERVICES, contacts recorded by service */
+    enum alert_state *alert; /* the county's alert state, if any was stored */
+    size_t *again;           /* internal: counties to roll */
     size_t nagain;
 };
 

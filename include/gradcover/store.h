@@ -44,8 +44,7 @@ typedef void (*store_cb)(enum store_status st, json_t *result, void *arg);
 
 /* Creates the store and starts connecting; never blocks. timeout_ms bounds
  * every command. Returns NULL only on allocation failure. */
-struct store *store_new(struct event_base *base, const struct redis_target *target,
-                        int timeout_ms);
+struct store *store_new(struct event_base *base, const struct redis_target *target, int timeout_ms);
 
 /* Disconnects; pending callbacks fire with STORE_DOWN. NULL is a no-op. */
 void store_free(struct store *s);
