@@ -8,7 +8,7 @@
 set -euo pipefail
 pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson-dev
       libssl-dev check redis-server redis-tools curl)
-test_pkgs=(prometheus prometheus-alertmanager chromium fonts-wqy-zenhei)
+test_pkgs=(prometheus prometheus-alertmanager chromium fonts-wqy-microhei)
 list=0
 for arg in "$@"; do
   case $arg in

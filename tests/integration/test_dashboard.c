@@ -1,0 +1,393 @@
+/* The dashboard (SPEC §9): GET / serves one self-contained page, and that page,
+ * run in a real headless Chromium against the real gradcoverd, renders every
+ * county, its rate and whether it is below target. Screenshots at phone and
+ * desktop sizes are left in the build directory for people to look at. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Debian's package `chromium`; CI installs it. */
+#define CHROMIUM "/usr/bin/chromium"
+/* Chromium starts in about a second; a loaded CI machine gets far more. */
+#define CHROMIUM_TIMEOUT_MS 60000
+/* Virtual time the page gets before the DOM is dumped: enough for its first
+ * fetch (pending network loads pause virtual time), well short of the 15 s
+ * poll, so exactly one refresh is seen. */
+#define VIRTUAL_TIME_BUDGET "--virtual-time-budget=10000"
+
+static const char *const county_names[] = {"商州区", "洛南县", "丹凤县", "商南县",
+                                           "山阳县", "镇安县", "柞水县", "商丹园区"};
+
+static struct gc_server *srv;
+
+static void start_server(bool anonymous_read, const char *redis_url)
+{
+    h_init();
+    h_flushdb();
+    json_t *cfg = h_default_config();
+    json_object_set_new(cfg, "anonymous_read", json_boolean(anonymous_read));
+    const char *path = h_write_config(cfg, "dashboard");
+    json_decref(cfg);
+    const char *args[] = {"--now", "2026-06-01T10:00:00+08:00", NULL};
+    srv = h_start(path, args, redis_url, redis_url == NULL);
+}
+
+static void setup(void)
+{
+    start_server(false, NULL);
+}
+
+static void setup_anonymous(void)
+{
+    start_server(true, NULL);
+}
+
+/* Nothing listens on port 1: every coverage read answers 503. */
+static void setup_no_redis(void)
+{
+    start_server(false, "redis://127.0.0.1:1/0");
+}
+
+static void teardown(void)
+{
+    ck_assert_int_eq(h_stop(srv), 0);
+    srv = NULL;
+}
+
+/* Registers `registered` graduates in county and serves the first `served`. */
+static void fill_county(const char *county, int registered, int served)
+{
+    static int seq;
+    for (int i = 0; i < registered; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "D-%s-%d", county, i);
+        h_register(srv, T_ADMIN, id, county, ++seq, NULL);
+        if (i < served)
+            ck_assert_int_eq(h_contact(srv, T_ADMIN, id, NULL, NULL), 201);
+    }
+}
+
+/* Below (80% < 90%), exactly at its own 92% target, and above (95% > 90%). */
+static void fill_three_counties(void)
+{
+    fill_county("611002", 10, 8);
+    fill_county("611021", 25, 23);
+    fill_county("611022", 20, 19);
+}
+
+/* The contents of a file as a new string (caller frees), or NULL. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0, got;
+    char *buf = malloc(cap + 1);
+    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            char *bigger = realloc(buf, cap * 2 + 1);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Runs headless Chromium on `url` with one extra flag (--dump-dom, or
+ * --screenshot=...) and, for screenshots, a window size. Each run gets a fresh
+ * profile, so the page starts with nothing in localStorage. stdout goes to
+ * out_path (the dumped DOM), stderr to a log in the work directory. */
+static void run_chromium(const char *url, const char *mode, const char *window,
+                         const char *out_path)
+{
+    ck_assert_msg(access(CHROMIUM, X_OK) == 0,
+                  CHROMIUM " is missing: install the Debian package chromium");
+    static int run;
+    char profile[600], log_path[600], cmd[700];
+    snprintf(profile, sizeof profile, "%s/chromium-profile-%d", h_work_dir(), ++run);
+    snprintf(log_path, sizeof log_path, "%s/chromium-%d.log", h_work_dir(), run);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", profile);
+    ck_assert_int_eq(system(cmd), 0);
+    char profile_flag[640];
+    snprintf(profile_flag, sizeof profile_flag, "--user-data-dir=%s", profile);
+
+    const char *argv[24] = {CHROMIUM,
+                            "--headless",
+                            "--no-sandbox",
+                            "--disable-gpu",
+                            "--disable-quic",
+                            "--no-first-run",
+                            "--disable-background-networking",
+                            "--disable-component-update",
+                            "--disable-sync",
+                            "--hide-scrollbars",
+                            profile_flag,
+                            VIRTUAL_TIME_BUDGET,
+                            mode};
+    int n = 13;
+    if (window)
+        argv[n++] = window;
+    argv[n++] = url;
+    argv[n] = NULL;
+
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        /* Its own process group, so that a hung run is killed with its helpers. */
+        setpgid(0, 0);
+        FILE *out = freopen(out_path ? out_path : "/dev/null", "w", stdout);
+        FILE *err = freopen(log_path, "w", stderr);
+        if (!out || !err)
+            _exit(126);
+        execv(CHROMIUM, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    long long end = h_now_ms() + CHROMIUM_TIMEOUT_MS;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (h_now_ms() > end) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            ck_abort_msg("chromium did not finish in %d ms (log: %s)", CHROMIUM_TIMEOUT_MS,
+                         log_path);
+        }
+        h_sleep_ms(50);
+    }
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "chromium failed (status %d, log: %s)", status, log_path);
+}
+
+/* Loads the page (with the admin token in the fragment when with_token) and
+ * returns the DOM Chromium rendered. Caller frees. */
+static char *render_dom(bool with_token)
+{
+    static int run;
+    char url[200], out[600];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", srv->port,
+             with_token ? "#token=" T_ADMIN : "");
+    snprintf(out, sizeof out, "%s/dom-%d.html", h_work_dir(), ++run);
+    run_chromium(url, "--dump-dom", NULL, out);
+    char *dom = slurp(out);
+    ck_assert_msg(dom && *dom, "chromium dumped no DOM (%s)", out);
+    return dom;
+}
+
+/* The markup of the county element with data-county="code", up to the next
+ * county's, as a new string (caller frees). Fails the test when absent. */
+static char *county_markup(const char *dom, const char *code)
+{
+    char attr[80];
+    snprintf(attr, sizeof attr, "data-county=\"%s\"", code);
+    const char *at = strstr(dom, attr);
+    ck_assert_msg(at, "no element with %s in the DOM", attr);
+    const char *start = at;
+    while (start > dom && *start != '<')
+        start--;
+    const char *next = strstr(at + strlen(attr), "data-county=\"");
+    size_t len = next ? (size_t)(next - start) : strlen(start);
+    char *s = malloc(len + 1);
+    ck_assert(s);
+    memcpy(s, start, len);
+    s[len] = '\0';
+    return s;
+}
+
+/* Whether the opening tag at the start of markup has `cls` among its classes. */
+static bool tag_has_class(const char *markup, const char *cls)
+{
+    const char *end = strchr(markup, '>');
+    const char *attr = strstr(markup, " class=\"");
+    if (!end || !attr || attr > end)
+        return false;
+    attr += strlen(" class=\"");
+    const char *close = strchr(attr, '"');
+    size_t want = strlen(cls);
+    for (const char *p = attr; p && p < close;) {
+        const char *sp = memchr(p, ' ', (size_t)(close - p));
+        const char *word_end = sp ? sp : close;
+        if ((size_t)(word_end - p) == want && strncmp(p, cls, want) == 0)
+            return true;
+        p = sp ? sp + 1 : NULL;
+    }
+    return false;
+}
+
+/* Whether the element with id="id" carries the hidden attribute. */
+static bool element_hidden(const char *dom, const char *id)
+{
+    char attr[80];
+    snprintf(attr, sizeof attr, " id=\"%s\"", id);
+    const char *at = strstr(dom, attr);
+    ck_assert_msg(at, "no element with%s in the DOM", attr);
+    const char *end = strchr(at, '>');
+    const char *hidden = strstr(at, " hidden");
+    return end && hidden && hidden < end;
+}
+
+/* The text of the first class="rate" element inside markup. */
+static void rate_text(const char *markup, char *buf, size_t n)
+{
+    const char *p = strstr(markup, "class=\"rate\"");
+    ck_assert_msg(p, "no .rate element in %s", markup);
+    p = strchr(p, '>');
+    ck_assert(p);
+    p++;
+    size_t len = strcspn(p, "<");
+    ck_assert(len < n);
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+}
+
+static void expect_county(const char *dom, const char *code, const char *rate, bool below)
+{
+    char *m = county_markup(dom, code);
+    char got[32];
+    rate_text(m, got, sizeof got);
+    ck_assert_msg(strcmp(got, rate) == 0, "county %s shows %s, expected %s", code, got, rate);
+    ck_assert_msg(tag_has_class(m, "below") == below, "county %s: class below should be %s", code,
+                  below ? "set" : "absent");
+    free(m);
+}
+
+START_TEST(test_root_serves_self_contained_html)
+{
+    struct http_resp *r = h_http(srv, "GET", "/", NULL, NULL, NULL);
+    ck_assert(r);
+    ck_assert_int_eq(r->status, 200);
+    char ct[100], csp[300];
+    ck_assert(h_header(r, "Content-Type", ct, sizeof ct));
+    ck_assert_msg(strncmp(ct, "text/html", 9) == 0, "Content-Type %s", ct);
+    ck_assert(h_header(r, "Content-Security-Policy", csp, sizeof csp));
+    ck_assert_msg(strstr(csp, "connect-src 'self'"), "CSP %s", csp);
+    /* Nothing from another host: no URL with a scheme anywhere in the page. */
+    ck_assert_msg(strstr(r->body, "://") == NULL, "the page refers to another host");
+    ck_assert(strstr(r->body, "/api/v1/coverage"));
+    h_resp_free(r);
+}
+END_TEST
+
+START_TEST(test_dashboard_renders_every_county_with_rate_and_target_state)
+{
+    fill_three_counties();
+    char *dom = render_dom(true);
+    ck_assert_msg(strstr(dom, "data-state=\"ok\""), "the page did not load coverage: %.2000s", dom);
+    for (size_t i = 0; i < sizeof county_names / sizeof county_names[0]; i++)
+        ck_assert_msg(strstr(dom, county_names[i]), "county %s not shown", county_names[i]);
+    expect_county(dom, "611002", "80.0%", true);
+    expect_county(dom, "611021", "92.0%", false); /* exactly at its own 92% line */
+    expect_county(dom, "611022", "95.0%", false);
+    expect_county(dom, "611023", "—", false); /* nobody registered */
+    ck_assert(strstr(dom, "8 / 10"));
+    ck_assert(strstr(dom, "还需服务 1 人")); /* 611002: ceil(0.9 × 10) − 8 */
+    /* City total: 50 of 55 served. */
+    ck_assert(strstr(dom, "90.9%"));
+    ck_assert(strstr(dom, "50 / 55"));
+    ck_assert(strstr(dom, ">2026<"));
+    ck_assert_msg(element_hidden(dom, "auth"), "token form shown although the token worked");
+    ck_assert_msg(!element_hidden(dom, "forget"), "no forget-token control");
+    free(dom);
+}
+END_TEST
+
+START_TEST(test_dashboard_asks_for_a_token_on_401)
+{
+    fill_three_counties();
+    char *dom = render_dom(false);
+    ck_assert_msg(strstr(dom, "data-state=\"auth\""), "no token form: %.2000s", dom);
+    ck_assert(!element_hidden(dom, "auth"));
+    ck_assert_msg(strstr(dom, "data-county=") == NULL, "coverage shown without a token");
+    free(dom);
+}
+END_TEST
+
+START_TEST(test_dashboard_needs_no_token_with_anonymous_read)
+{
+    fill_three_counties();
+    char *dom = render_dom(false);
+    ck_assert_msg(strstr(dom, "data-state=\"ok\""), "the page did not load coverage: %.2000s", dom);
+    expect_county(dom, "611002", "80.0%", true);
+    free(dom);
+}
+END_TEST
+
+START_TEST(test_dashboard_reports_server_errors)
+{
+    char *dom = render_dom(true);
+    ck_assert_msg(strstr(dom, "data-state=\"error\""), "no error state: %.2000s", dom);
+    ck_assert_msg(strstr(dom, "HTTP 503"), "the error is not shown");
+    ck_assert(!element_hidden(dom, "banner"));
+    free(dom);
+}
+END_TEST
+
+START_TEST(test_dashboard_screenshots_at_phone_and_desktop_sizes)
+{
+    fill_three_counties();
+    /* GC_WORK_DIR is <build>/work/<test>: the screenshots go to <build>. */
+    char build[600], url[200], shot[700];
+    snprintf(build, sizeof build, "%s/../..", h_work_dir());
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/#token=" T_ADMIN, srv->port);
+    static const struct {
+        const char *file, *window;
+    } shots[] = {{"dashboard.png", "--window-size=412,900"},
+                 {"dashboard-desktop.png", "--window-size=1280,900"}};
+    for (size_t i = 0; i < sizeof shots / sizeof shots[0]; i++) {
+        snprintf(shot, sizeof shot, "%s/%s", build, shots[i].file);
+        unlink(shot);
+        char flag[720];
+        snprintf(flag, sizeof flag, "--screenshot=%s", shot);
+        run_chromium(url, flag, shots[i].window, NULL);
+        ck_assert_msg(file_size(shot) > 0, "no screenshot at %s", shot);
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("dashboard");
+    TCase *tc = tcase_create("token");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_root_serves_self_contained_html);
+    tcase_add_test(tc, test_dashboard_renders_every_county_with_rate_and_target_state);
+    tcase_add_test(tc, test_dashboard_asks_for_a_token_on_401);
+    tcase_add_test(tc, test_dashboard_screenshots_at_phone_and_desktop_sizes);
+    suite_add_tcase(s, tc);
+    TCase *anon = tcase_create("anonymous_read");
+    tcase_add_checked_fixture(anon, setup_anonymous, teardown);
+    tcase_set_timeout(anon, 120);
+    tcase_add_test(anon, test_dashboard_needs_no_token_with_anonymous_read);
+    suite_add_tcase(s, anon);
+    TCase *down = tcase_create("redis_down");
+    tcase_add_checked_fixture(down, setup_no_redis, teardown);
+    tcase_set_timeout(down, 120);
+    tcase_add_test(down, test_dashboard_reports_server_errors);
+    suite_add_tcase(s, down);
+    return s;
+}
+
+int main(void)
+{
+    return h_run_suite(suite());
+}
