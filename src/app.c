@@ -138,6 +138,9 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     }
     evhttp_set_max_body_size(a->http, HTTP_HARD_BODY_MAX);
     evhttp_set_timeout(a->http, HTTP_IO_TIMEOUT_S);
+    /* Read the rest of a refused body before closing, so that the client sees
+     * our 413 instead of a connection reset. */
+    evhttp_set_flags(a->http, EVHTTP_SERVER_LINGERING_CLOSE);
     http_setup(a->http, a);
     a->bound = evhttp_bind_socket_with_handle(a->http, host, (ev_uint16_t)port);
     if (!a->bound) {

@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/sha.h>
 
@@ -354,6 +355,11 @@ static void on_request(struct evhttp_request *ev, void *arg)
     else
         snprintf(r->id, sizeof r->id, "%s-%llx", a->req_prefix, (unsigned long long)++a->req_seq);
 
+    /* RFC 9112 §3.2: an HTTP/1.1 request without Host is malformed. */
+    if (ev->major == 1 && ev->minor >= 1 && !http_header(r, "Host")) {
+        http_reply_error(r, 400, "bad_request", "HTTP/1.1 requests need a Host header", NULL);
+        return;
+    }
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(ev);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     if (!path || !*path) {

@@ -3,10 +3,14 @@
  * error code, for 422 the offending key in error.fields, and that nothing
  * changed: the county's registered/served counts, the contact counters and
  * lists, and a digest of every key in the test's Redis database. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gradcover/natid.h"
 #include "gradcover/pii.h"
@@ -1052,6 +1056,45 @@ START_TEST(test_body_over_64_kib_is_413_and_changes_nothing)
 }
 END_TEST
 
+/* Sends raw bytes on a fresh connection; returns the status and the body. */
+static int raw_request(const char *req, char *body, size_t n)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    ck_assert(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+    static char buf[65536];
+    size_t len = 0;
+    ssize_t got;
+    while (len < sizeof buf - 1 && (got = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)got;
+    close(fd);
+    buf[len] = '\0';
+    const char *sep = strstr(buf, "\r\n\r\n");
+    snprintf(body, n, "%s", sep ? sep + 4 : "");
+    return len > 12 ? atoi(buf + 9) : 0;
+}
+
+START_TEST(test_http11_request_without_host_is_400_and_changes_nothing)
+{
+    given_two_graduates_one_served();
+    struct snap before;
+    snap_take(&before);
+    char req[600], body[4096];
+    snprintf(req, sizeof req,
+             "POST /api/v1/contacts HTTP/1.1\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close"
+             "\r\n\r\n%s",
+             T_C611002, strlen(valid_contact), valid_contact);
+    ck_assert_int_eq(raw_request(req, body, sizeof body), 400);
+    ck_assert_ptr_nonnull(strstr(body, "\"code\":\"bad_request\""));
+    snap_expect_same(&before, "HTTP/1.1 without Host");
+    /* HTTP/1.0 has no Host requirement. */
+    ck_assert_int_eq(raw_request("GET /healthz HTTP/1.0\r\n\r\n", body, sizeof body), 200);
+}
+END_TEST
+
 START_TEST(test_unknown_path_is_404)
 {
     given_two_graduates_one_served();
@@ -1249,6 +1292,7 @@ int main(void)
     tcase_add_test(tc, test_non_json_content_type_is_415_and_changes_nothing);
     tcase_add_test(tc, test_body_over_64_kib_is_413_and_changes_nothing);
     tcase_add_test(tc, test_unknown_path_is_404);
+    tcase_add_test(tc, test_http11_request_without_host_is_400_and_changes_nothing);
     tcase_add_test(tc, test_wrong_method_is_405);
     tcase_add_test(tc, test_missing_token_is_401_and_changes_nothing);
     tcase_add_test(tc, test_unknown_token_is_401_and_changes_nothing);
