@@ -245,6 +245,17 @@ static void on_county_step(struct req *r, enum store_status st, json_t *res)
     reply_graduate(r, 200, g->graduate);
 }
 
+/* National IDs are matched by HMAC: with the wrong key nothing would match, and
+ * duplicates would slip through. Refuses (503) and returns -1 in that case. */
+static int pii_key_ok_or_reply(struct req *r)
+{
+    if (!r->app->pii_mismatch)
+        return 0;
+    http_reply_error(r, 503, "pii_key_mismatch",
+                     "this server's PII key is not the one the data was written with", NULL);
+    return -1;
+}
+
 /* ---- POST /api/v1/graduates ---- */
 
 void api_graduate_create(struct req *r)
@@ -256,7 +267,7 @@ void api_graduate_create(struct req *r)
         http_reply_error(r, 403, "forbidden", "this token may not register graduates", NULL);
         return;
     }
-    if (http_read_json_or_reply(r) < 0)
+    if (pii_key_ok_or_reply(r) < 0 || http_read_json_or_reply(r) < 0)
         return;
     struct verr v = {0};
     json_t *b = r->body;
@@ -519,6 +530,8 @@ void api_graduate_lookup(struct req *r)
         http_reply_error(r, 403, "forbidden", "viewers see aggregates only", NULL);
         return;
     }
+    if (pii_key_ok_or_reply(r) < 0)
+        return;
     bool bad = false;
     char *natid = http_query(r, "national_id", &bad);
     int64_t now = app_now_ms(r->app);

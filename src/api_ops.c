@@ -26,6 +26,11 @@ static void on_ping(struct req *r, enum store_status st, json_t *res)
  * Redis keeps the socket open but fails the PING deadline). */
 void api_readyz(struct req *r)
 {
+    if (r->app->pii_mismatch) {
+        http_reply_error(r, 503, "pii_key_mismatch",
+                         "this server's PII key is not the one the data was written with", NULL);
+        return;
+    }
     if (!store_ready(r->app->store)) {
         http_reply_error(r, 503, "redis_unavailable",
                          "not connected to Redis or scripts not loaded yet", NULL);

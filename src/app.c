@@ -11,9 +11,11 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <jansson.h>
 
 #include "gradcover/alert.h"
 #include "gradcover/config.h"
+#include "gradcover/keys.h"
 #include "gradcover/http.h"
 #include "gradcover/log.h"
 #include "gradcover/metrics.h"
@@ -45,6 +47,31 @@ int64_t app_now_ms(const struct app *a)
 void app_request_begin(struct app *a)
 {
     a->inflight++;
+}
+
+static void on_pii_checked(enum store_status st, json_t *res, void *arg)
+{
+    struct app *a = arg;
+    if (st != STORE_OK)
+        return; /* checked again on the next connection */
+    a->pii_mismatch = !json_is_true(json_object_get(res, "ok"));
+    if (a->pii_mismatch)
+        log_error("event=pii_key_mismatch hint=\"this Redis was written with another "
+                  "pii_key_file; restore the original key\"");
+}
+
+/* Each time Redis is (re)connected: is our PII key the one its data uses? */
+static void on_store_ready(void *arg)
+{
+    struct app *a = arg;
+    char key[KEY_MAX], fp[PII_HMAC_HEX_LEN + 1], args[PII_HMAC_HEX_LEN + 16];
+    key_global(key, sizeof key);
+    pii_fingerprint(a->pii, fp);
+    snprintf(args, sizeof args, "{\"fp\":\"%s\"}", fp);
+    const char *argv[2] = {key, args};
+    size_t lens[2] = {strlen(key), strlen(args)};
+    if (store_script(a->store, "pii_check", 1, 2, argv, lens, on_pii_checked, a) < 0)
+        log_warn("event=pii_check_not_sent");
 }
 
 static void exit_after_flush(struct app *a)
@@ -161,6 +188,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
+    store_on_ready(a->store, on_store_ready, a);
     a->alerter = alerter_new(a);
     a->notifier = notifier_new(a);
     if (!a->alerter || !a->notifier) {

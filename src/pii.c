@@ -136,3 +136,9 @@ void pii_hmac_hex(const struct pii *p, const char *data, size_t len, char *out)
     HMAC(EVP_sha256(), p->key, sizeof p->key, (const unsigned char *)data, len, md, &mdlen);
     to_hex(md, mdlen, out);
 }
+
+void pii_fingerprint(const struct pii *p, char *out)
+{
+    static const char label[] = "gradcover pii key fingerprint v1";
+    pii_hmac_hex(p, label, sizeof label - 1, out);
+}

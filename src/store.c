@@ -57,6 +57,8 @@ struct store {
     unsigned outstanding;       /* commands sent and not yet answered */
     struct timespec last_reply; /* when Redis last answered anything */
     char (*sha)[41];
+    void (*ready_cb)(void *arg);
+    void *ready_arg;
 };
 
 static void store_connect(struct store *s);
@@ -298,6 +300,8 @@ static void on_handshake_reply(enum store_status st, json_t *result, void *arg)
     s->ready = true;
     s->backoff_ms = BACKOFF_MIN_MS;
     log_info("event=redis_ready scripts=%zu", gc_nscripts);
+    if (s->ready_cb)
+        s->ready_cb(s->ready_arg);
 }
 
 static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
@@ -454,6 +458,12 @@ void store_free(struct store *s)
         event_free(s->handshake_timer);
     free(s->sha);
     free(s);
+}
+
+void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg)
+{
+    s->ready_cb = cb;
+    s->ready_arg = arg;
 }
 
 bool store_ready(const struct store *s)

@@ -44,6 +44,7 @@ struct app {
     int64_t clock_skew_ms; /* added to the system clock (--now) */
     unsigned inflight;     /* requests accepted and not yet answered */
     bool draining;
+    bool pii_mismatch; /* Redis was written with another PII key */
     uint64_t req_seq;
     char req_prefix[9];
 };

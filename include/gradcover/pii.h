@@ -21,6 +21,10 @@ void pii_free(struct pii *p);
 /* Lower-case hex HMAC-SHA256(key, data); out has PII_HMAC_HEX_LEN + 1 bytes. */
 void pii_hmac_hex(const struct pii *p, const char *data, size_t len, char *out);
 
+/* A fingerprint of the key (an HMAC of a fixed label), safe to store in Redis
+ * to detect a server started with another key. out: PII_HMAC_HEX_LEN + 1. */
+void pii_fingerprint(const struct pii *p, char *out);
+
 /* Fills buf with n cryptographically random bytes; -1 on failure. */
 int gc_random_bytes(void *buf, size_t n) GC_MUSTCHECK;
 

@@ -64,6 +64,10 @@ int store_command(struct store *s, int argc, const char **argv, const size_t *le
 int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
                  const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
 
+/* Called (with arg) every time the store becomes ready: after the first
+ * connection and after each reconnection. */
+void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg);
+
 /* Milliseconds a client should wait before retrying while Redis is down. */
 int store_retry_after_s(const struct store *s);
 

@@ -70,6 +70,32 @@ START_TEST(test_pii_key_readable_by_others_is_refused)
 }
 END_TEST
 
+START_TEST(test_other_pii_key_than_the_data_is_refused)
+{
+    struct gc_server *s = h_start(h_write_config(cfg, "ops"), NULL, NULL, true);
+    h_register(s, T_C611002, "G1", "611002", 1, NULL);
+    ck_assert_int_eq(h_stop(s), 0);
+    /* The same Redis, a server with a new key (the original was lost). */
+    char key[600];
+    snprintf(key, sizeof key, "%s/other-pii.key", h_work_dir());
+    unlink(key);
+    json_object_set_new(cfg, "pii_key_file", json_string(key));
+    s = h_start(h_write_config(cfg, "ops-other"), NULL, NULL, false);
+    ck_assert(h_wait_status(s, "/readyz", 503, 5000));
+    h_expect(h_http(s, "GET", "/readyz", NULL, NULL, NULL), 503, "pii_key_mismatch");
+    char body[300];
+    snprintf(body, sizeof body, "{\"id\":\"G2\",\"name\":\"x\",\"national_id\":\"%s\"}",
+             h_natid(1));
+    /* A duplicate of G1 would not be recognised: refused, nothing written. */
+    h_expect(h_http(s, "POST", "/api/v1/graduates", T_C611002, body, NULL), 503,
+             "pii_key_mismatch");
+    ck_assert_int_eq(h_redis_int("EXISTS gc:{611002}:g:G2"), 0);
+    /* Reads that need no key still work. */
+    h_expect(h_http(s, "GET", "/api/v1/graduates/G1", T_C611002, NULL, NULL), 200, NULL);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
 START_TEST(test_scripts_reloaded_after_script_flush)
 {
     struct gc_server *s = h_start(h_write_config(cfg, "ops"), NULL, NULL, true);
@@ -155,6 +181,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_pii_key_file_created_with_mode_0600);
     tcase_add_test(tc, test_pii_key_readable_by_others_is_refused);
+    tcase_add_test(tc, test_other_pii_key_than_the_data_is_refused);
     tcase_add_test(tc, test_scripts_reloaded_after_script_flush);
     tcase_add_test(tc, test_sigterm_finishes_in_flight_request_and_exits_0);
     tcase_add_test(tc, test_logs_carry_client_request_id_and_no_personal_data);
