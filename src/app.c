@@ -135,6 +135,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     }
     const char *listen = opts->listen ? opts->listen : cfg->listen;
+    snprintf(a->listen, sizeof a->listen, "%s", listen);
     const char *redis_url = opts->redis_url ? opts->redis_url : cfg->redis_url;
     char host[256];
     int port;

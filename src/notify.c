@@ -76,7 +76,7 @@ struct notifier {
     struct event *poll_timer;
     struct event *claim_timer;
     struct event *resend_timer;
-    char consumer[96];
+    char consumer[400];
     bool was_ready;
     bool reading;
     bool own_pending_read; /* after (re)connecting, our own PEL is read first */
@@ -830,7 +830,7 @@ struct notifier *notifier_new(struct app *a)
     gethostname(host, sizeof host - 1);
     /* Stable across restarts of the same server, so that it re-reads its own
      * pending events at once; distinct between servers on one host. */
-    snprintf(n->consumer, sizeof n->consumer, "%s:%s", host, a->cfg->listen);
+    snprintf(n->consumer, sizeof n->consumer, "%s:%s", host, a->listen);
     n->dns = evdns_base_new(a->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
     n->poll_timer = event_new(a->base, -1, EV_PERSIST, on_poll, n);
     n->claim_timer = event_new(a->base, -1, EV_PERSIST, on_claim_timer, n);
