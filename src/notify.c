@@ -81,6 +81,8 @@ struct notifier {
     bool reading;
     bool own_pending_read; /* after (re)connecting, our own PEL is read first */
     struct job *jobs;
+    struct post *posts;      /* requests in flight */
+    struct post *done_posts; /* answered; connections freed on the next tick */
     size_t nreceivers; /* webhooks, then Alertmanager if configured */
     uint64_t (*counters)[NRESULTS];
 };
@@ -114,30 +116,46 @@ static bool receiver_wants(const struct notifier *n, size_t r, const char *count
 
 typedef void (*post_cb)(int status, const char *err, void *arg);
 
+/* A request in flight (on n->posts) or finished and waiting for its connection
+ * to be freed (on n->done_posts: a connection may not be freed inside its own
+ * callback, so the next poll tick or notifier_free() does it). */
 struct post {
     struct notifier *n;
+    struct post *next;
     struct evhttp_connection *conn;
     post_cb cb;
     void *arg;
 };
 
-static void free_conn_later(evutil_socket_t fd, short what, void *arg)
+static void post_unlink(struct post **list, struct post *p)
 {
-    (void)fd;
-    (void)what;
-    evhttp_connection_free(arg);
+    for (; *list; list = &(*list)->next)
+        if (*list == p) {
+            *list = p->next;
+            return;
+        }
+}
+
+static void free_posts(struct post **list)
+{
+    while (*list) {
+        struct post *p = *list;
+        *list = p->next;
+        evhttp_connection_free(p->conn);
+        free(p);
+    }
 }
 
 static void on_post_done(struct evhttp_request *req, void *arg)
 {
     struct post *p = arg;
+    struct notifier *n = p->n;
     int status = req ? evhttp_request_get_response_code(req) : 0;
     const char *err = status ? NULL : "connection failed or timed out";
+    post_unlink(&n->posts, p);
+    p->next = n->done_posts;
+    n->done_posts = p;
     p->cb(status, err, p->arg);
-    /* The connection may not be freed inside its own callback. */
-    struct timeval zero = {0, 0};
-    event_base_once(p->n->app->base, -1, EV_TIMEOUT, free_conn_later, p->conn, &zero);
-    free(p);
 }
 
 /* POSTs body to url (http:// only). headers: NULL-terminated name, value pairs.
@@ -180,14 +198,26 @@ static void post_json(struct notifier *n, const char *url, const char *body,
     for (size_t i = 0; headers && headers[i]; i += 2)
         evhttp_add_header(h, headers[i], headers[i + 1]);
     evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+    p->next = n->posts;
+    n->posts = p;
     const char *path = evhttp_uri_get_path(u);
     const char *query = evhttp_uri_get_query(u);
     char target[1024];
     snprintf(target, sizeof target, "%s%s%s", path && *path ? path : "/", query ? "?" : "",
              query ? query : "");
     evhttp_uri_free(u);
-    /* On failure libevent has already called on_post_done with NULL. */
-    evhttp_make_request(p->conn, req, EVHTTP_REQ_POST, target);
+    if (evhttp_make_request(p->conn, req, EVHTTP_REQ_POST, target) == 0)
+        return;
+    /* Failed at once (e.g. no socket). Unless libevent already answered
+     * through on_post_done, answer here, exactly once. */
+    for (struct post *q = n->posts; q; q = q->next)
+        if (q == p) {
+            post_unlink(&n->posts, p);
+            p->next = n->done_posts;
+            n->done_posts = p;
+            cb(0, "cannot start the request", arg);
+            return;
+        }
 }
 
 /* ---- payloads ---- */
@@ -614,6 +644,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct notifier *n = arg;
+    free_posts(&n->done_posts);
     bool ready = store_ready(n->app->store);
     if (ready && !n->was_ready)
         on_connected(n);
@@ -850,6 +881,10 @@ void notifier_free(struct notifier *n)
 {
     if (!n)
         return;
+    /* Requests still in flight are dropped with their connections; their events
+     * stay pending in Redis and are delivered after the restart. */
+    free_posts(&n->posts);
+    free_posts(&n->done_posts);
     while (n->jobs)
         job_free(n->jobs);
     if (n->poll_timer)
