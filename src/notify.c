@@ -79,11 +79,15 @@ struct notifier {
     char consumer[400];
     bool was_ready;
     bool reading;
-    bool own_pending_read; /* after (re)connecting, our own PEL is read first */
+    bool read_again; /* a kick arrived while a read was in flight */
+    bool own_pending_read;
+    struct event *kick;
+        /* one-shot: read now, without moving the poll timer */ /* after (re)connecting, our own PEL
+                                                                   is read first */
     struct job *jobs;
     struct post *posts;      /* requests in flight */
     struct post *done_posts; /* answered; connections freed on the next tick */
-    size_t nreceivers; /* webhooks, then Alertmanager if configured */
+    size_t nreceivers;       /* webhooks, then Alertmanager if configured */
     uint64_t (*counters)[NRESULTS];
 };
 
@@ -565,12 +569,8 @@ static long county_of_stream(const struct notifier *n, const char *key)
     return config_county_index(n->app->cfg, code);
 }
 
-static void on_read(enum store_status st, json_t *res, void *arg)
+static void handle_read(struct notifier *n, json_t *res)
 {
-    struct notifier *n = arg;
-    n->reading = false;
-    if (st != STORE_OK)
-        return;
     size_t i;
     json_t *stream;
     json_array_foreach(res, i, stream)
@@ -579,7 +579,25 @@ static void on_read(enum store_status st, json_t *res, void *arg)
         json_t *entries = json_array_get(stream, 1);
         size_t k;
         json_t *e;
-        json_array_foreach(entries, k, e) if (c >= 0) job_new(n, (size_t)c, e);
+        json_array_foreach(entries, k, e)
+        {
+            if (c >= 0)
+                job_new(n, (size_t)c, e);
+        }
+    }
+}
+
+static void poll_now(struct notifier *n);
+
+static void on_read(enum store_status st, json_t *res, void *arg)
+{
+    struct notifier *n = arg;
+    n->reading = false;
+    if (st == STORE_OK)
+        handle_read(n, res);
+    if (n->read_again) {
+        n->read_again = false;
+        poll_now(n);
     }
 }
 
@@ -639,30 +657,41 @@ static void on_connected(struct notifier *n)
     n->own_pending_read = false;
 }
 
-static void on_poll(evutil_socket_t fd, short what, void *arg)
+static void poll_now(struct notifier *n)
 {
-    (void)fd;
-    (void)what;
-    struct notifier *n = arg;
     free_posts(&n->done_posts);
     bool ready = store_ready(n->app->store);
     if (ready && !n->was_ready)
         on_connected(n);
     n->was_ready = ready;
-    if (!ready || n->reading)
+    if (!ready)
         return;
+    if (n->reading) {
+        n->read_again = true;
+        return;
+    }
     if (!n->own_pending_read) {
+        /* Our own pending entries first (a restart), then straight on to new ones. */
         n->own_pending_read = true;
+        n->read_again = true;
         read_outboxes(n, "0");
         return;
     }
     read_outboxes(n, ">");
 }
 
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    poll_now(arg);
+}
+
 void notifier_kick(struct notifier *n)
 {
+    static const struct timeval now = {0, 0};
     if (n)
-        event_active(n->poll_timer, EV_TIMEOUT, 0);
+        evtimer_add(n->kick, &now);
 }
 
 /* ---- taking over from dead consumers, renewing our own ---- */
@@ -864,11 +893,12 @@ struct notifier *notifier_new(struct app *a)
     snprintf(n->consumer, sizeof n->consumer, "%s:%s", host, a->listen);
     n->dns = evdns_base_new(a->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
     n->poll_timer = event_new(a->base, -1, EV_PERSIST, on_poll, n);
+    n->kick = evtimer_new(a->base, on_poll, n);
     n->claim_timer = event_new(a->base, -1, EV_PERSIST, on_claim_timer, n);
     n->resend_timer = event_new(a->base, -1, EV_PERSIST, on_resend_timer, n);
     struct timeval poll = {0, POLL_MS * 1000}, claim = {CLAIM_EVERY_MS / 1000, 0},
                    resend = {AM_RESEND_MS / 1000, 0};
-    if (!n->counters || !n->poll_timer || !n->claim_timer || !n->resend_timer ||
+    if (!n->counters || !n->poll_timer || !n->kick || !n->claim_timer || !n->resend_timer ||
         event_add(n->poll_timer, &poll) < 0 || event_add(n->claim_timer, &claim) < 0 ||
         (ac->alertmanager_url && event_add(n->resend_timer, &resend) < 0)) {
         notifier_free(n);
@@ -889,6 +919,8 @@ void notifier_free(struct notifier *n)
         job_free(n->jobs);
     if (n->poll_timer)
         event_free(n->poll_timer);
+    if (n->kick)
+        event_free(n->kick);
     if (n->claim_timer)
         event_free(n->claim_timer);
     if (n->resend_timer)

@@ -1,0 +1,60 @@
+/* A real HTTP receiver for integration tests: a forked child process that
+ * listens on 127.0.0.1, accepts HTTP/1.1 requests with Content-Length bodies
+ * (up to 64 KiB), answers each with the next status of a script, and appends
+ * every request as one JSON line to a file that the test reads.
+ *
+ * The tests are built one executable per tests/integration/test_*.c, linked
+ * with the harness library only, so a test that uses the receiver includes
+ * "receiver.c" once (it is not compiled on its own). */
+#ifndef GC_RECEIVER_H
+#define GC_RECEIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+/* Largest request body accepted; larger ones are answered 413 (and logged
+ * with "body_truncated": true). */
+#define RECEIVER_MAX_BODY (64 * 1024)
+
+struct receiver {
+    pid_t pid;
+    int port;
+    char log_path[512];
+};
+
+/* Starts a receiver on a free port. statuses: comma-separated HTTP statuses
+ * answered in turn, the last one repeated ("500,500,500,200"); NULL or ""
+ * means "200". */
+struct receiver *receiver_start(const char *statuses);
+
+/* The same on a given port (0 = a free one), waiting delay_ms before each
+ * answer (after the request has been logged). */
+struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms);
+
+/* Stops the child (SIGKILL) and frees r; the log file stays for inspection. */
+void receiver_stop(struct receiver *r);
+
+/* Stops every receiver still running (for a teardown after a failed test). */
+void receiver_stop_all(void);
+
+int receiver_port(const struct receiver *r);
+
+/* Every request received so far, oldest first: a new array of objects
+ *   {"method", "path", "headers": {lower-case name: value}, "body" (string, or
+ *    null when not UTF-8), "body_len", "status" (answered), "t_ms" (wall clock
+ *    ms when the request was complete), "body_truncated"?}. */
+json_t *receiver_requests(const struct receiver *r);
+
+/* Polls until at least n requests were received or timeout_ms passed; returns
+ * receiver_requests() either way. */
+json_t *receiver_wait(const struct receiver *r, size_t n, int timeout_ms);
+
+/* Helpers over one logged request. */
+const char *receiver_header(json_t *req, const char *lower_name);
+/* The request body parsed as JSON (new reference) or NULL. */
+json_t *receiver_body_json(json_t *req);
+
+#endif
