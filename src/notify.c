@@ -30,9 +30,10 @@
 /* Events read per XREADGROUP; the rest wait for the next poll. */
 #define READ_COUNT "50"
 /* An event pending this long at a consumer that stopped renewing it is taken
- * over; every in-flight event is renewed each CLAIM_EVERY_MS. */
-#define CLAIM_IDLE_MS 60000
-#define CLAIM_EVERY_MS 15000
+ * over by another; every in-flight event is renewed each CLAIM_EVERY_MS, three
+ * times within the idle limit, so a live but slow server keeps its events. */
+#define CLAIM_IDLE_MS 30000
+#define CLAIM_EVERY_MS 10000
 /* SPEC §7: retries from 1 s doubling up to 5 min, for up to 24 h. */
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS (5 * 60 * 1000)

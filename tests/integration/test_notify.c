@@ -811,7 +811,7 @@ START_TEST(test_delivered_after_sigkill_and_restart)
     ck_assert_ptr_nonnull(rv);
     long long t0 = h_now_ms();
     s = start_at(cfg, server_port);
-    /* At once, well before a dead consumer's events would be taken over (60 s). */
+    /* At once, well before a dead consumer's events would be taken over (30 s). */
     json_t *reqs = expect_requests(rv, 1, 10000, s);
     long long took = json_integer_value(json_object_get(json_array_get(reqs, 0), "t_ms")) - t0;
     ck_assert_msg(took < 5000, "delivered %lld ms after the restart", took);
@@ -823,6 +823,34 @@ START_TEST(test_delivered_after_sigkill_and_restart)
     expect_count_stays(rv, 1, 1500);
     json_decref(reqs);
     stop(s);
+    receiver_stop(rv);
+}
+END_TEST
+
+START_TEST(test_dead_servers_event_taken_over_by_another)
+{
+    baseline();
+    int port = h_free_port();
+    const char *cfg =
+        config("takeover", 0, json_pack("[o]", webhook("shangzhou", port, SECRET, COUNTY)), 0);
+    struct gc_server *a = start(cfg);
+    register_grad(a, 10);
+    /* A takes the event, cannot deliver it (nobody listens) and dies holding it. */
+    h_sleep_ms(1500);
+    crash(a);
+    struct receiver *rv = receiver_start_on(port, "200", 0);
+    ck_assert_ptr_nonnull(rv);
+    /* Another server, on another address (another consumer): it takes the event
+     * over once A has been silent for the claim timeout (30 s, checked every 10 s). */
+    long long t0 = h_now_ms();
+    struct gc_server *b = start(cfg);
+    json_t *reqs = expect_requests(rv, 1, 50000, b);
+    long long took = h_now_ms() - t0;
+    ck_assert_msg(took >= 15000, "taken over after %lld ms: too early for a 30 s timeout", took);
+    expect_webhook(json_array_get(reqs, 0), "/hook/shangzhou", SECRET, "firing", 11, 9, 1);
+    expect_count_stays(rv, 1, 2000);
+    json_decref(reqs);
+    stop(b);
     receiver_stop(rv);
 }
 END_TEST
@@ -1102,6 +1130,7 @@ int main(void)
     tcase_add_test(tc, test_4xx_fails_at_once_without_retry);
     tcase_add_test(tc, test_receiver_down_then_up_is_delivered);
     tcase_add_test(tc, test_delivered_after_sigkill_and_restart);
+    tcase_add_test(tc, test_dead_servers_event_taken_over_by_another);
     tcase_add_test(tc, test_two_servers_deliver_once);
     tcase_add_test(tc, test_server_started_later_does_not_repeat_inflight_event);
     tcase_add_test(tc, test_notification_metrics);
