@@ -173,9 +173,9 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
 {
     /* r->state becomes the carrier; it owns c from here on. */
     struct pending *p = malloc(sizeof *p);
-    struct batch *b = p ? batch_new(r, c->n, on_counters) : NULL;
-    if (!b) {
-        free(p);
+    if (!p) {
+        r->state = c; /* still ours to free, with the request */
+        r->state_free = counts_free_void;
         done(r, c, STORE_FAILED);
         return;
     }
@@ -183,6 +183,11 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
     p->done = done;
     r->state = p;
     r->state_free = pending_free;
+    struct batch *b = batch_new(r, c->n, on_counters);
+    if (!b) {
+        done(r, c, STORE_FAILED);
+        return;
+    }
     char rf[16], sf[16];
     snprintf(rf, sizeof rf, "r:%d", c->period);
     snprintf(sf, sizeof sf, "s:%d", c->period);
