@@ -28,9 +28,11 @@ struct gstate {
     char id[GC_ID_MAX + 1];
     char county[GC_COUNTY_MAX + 1];
     char hmac[PII_HMAC_HEX_LEN + 1];
-    char takeover[GC_ID_MAX + 1]; /* a stale claim to replace */
-    char holder[GC_ID_MAX + 1];   /* who holds the national-ID claim we hit */
+    char takeover[GC_ID_MAX + 32];    /* the exact value of a stale claim to replace */
+    char holder[GC_ID_MAX + 1];       /* who holds the national-ID claim we hit */
+    char holder_value[GC_ID_MAX + 32]; /* and the claim's exact value */
     int64_t holder_since;
+    char token[GC_ID_MAX + 32]; /* our claim's token (from claim.lua), or a released one */
     json_t *county_args; /* arguments of the county script, owned */
     json_t *graduate;    /* the county script's answer, owned */
     int status_code;     /* reply status once the last step is done */
@@ -109,7 +111,7 @@ static void on_holder_status(struct req *r, enum store_status st, json_t *res)
     }
     /* The holder left seeking (its release was lost) or was never written: take
      * the claim over, naming it so that a newer claim is never overwritten. */
-    snprintf(g->takeover, sizeof g->takeover, "%s", g->holder);
+    snprintf(g->takeover, sizeof g->takeover, "%s", g->holder_value);
     claim_start(r);
 }
 
@@ -122,6 +124,13 @@ static void on_claim(struct req *r, enum store_status st, json_t *res)
     }
     const char *err = json_string_value(json_object_get(res, "err"));
     if (!err) {
+        const char *token = json_string_value(json_object_get(res, "token"));
+        if (!token || strlen(token) >= sizeof g->token) {
+            http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+            return;
+        }
+        snprintf(g->token, sizeof g->token, "%s", token);
+        json_object_set_new(g->county_args, "claim", json_string(token));
         g->claimed = true;
         county_step(r);
         return;
@@ -137,7 +146,9 @@ static void on_claim(struct req *r, enum store_status st, json_t *res)
                          "a graduate with this national ID is already registered as seeking", NULL);
         return;
     }
+    const char *hvalue = json_string_value(json_object_get(res, "holder_value"));
     snprintf(g->holder, sizeof g->holder, "%s", holder);
+    snprintf(g->holder_value, sizeof g->holder_value, "%s", hvalue ? hvalue : "");
     g->holder_since = json_integer_value(json_object_get(res, "since"));
     char key[KEY_MAX];
     key_graduate(key, sizeof key, hcounty, holder);
@@ -180,7 +191,8 @@ static void release_claim(struct req *r, bool forget)
     struct gstate *g = r->state;
     char key[KEY_MAX];
     key_global(key, sizeof key);
-    json_t *args = json_pack("{s:s, s:s, s:b}", "id", g->id, "hmac", g->hmac, "forget", forget);
+    json_t *args = json_pack("{s:s, s:s, s:s, s:b}", "id", g->id, "hmac", g->hmac, "token",
+                             g->token, "forget", forget);
     run_script(r, "release", key, args, on_released);
 }
 
@@ -197,6 +209,9 @@ static void reply_status_error(struct req *r, const char *err)
         http_reply_invalid(r, "at", "must not be before the graduate's last status change");
     else if (strcmp(err, "at_before_last_contact") == 0)
         http_reply_invalid(r, "at", "must not be before the graduate's last service contact");
+    else if (strcmp(err, "needs_claim") == 0)
+        http_reply_error(r, 409, "conflict",
+                         "the graduate's status changed during this request; retry", NULL);
     else
         http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
 }
@@ -236,9 +251,12 @@ static void on_county_step(struct req *r, enum store_status st, json_t *res)
     g->graduate = json_incref(json_object_get(res, "graduate"));
     g->status_code = 200;
     const char *prev = json_string_value(json_object_get(res, "previous"));
-    if (json_is_true(json_object_get(res, "changed")) && prev && strcmp(prev, "seeking") == 0) {
+    const char *released = json_string_value(json_object_get(res, "released_claim"));
+    if (json_is_true(json_object_get(res, "changed")) && prev && strcmp(prev, "seeking") == 0 &&
+        released) {
         const char *hmac = json_string_value(json_object_get(g->graduate, "nid_hmac"));
         snprintf(g->hmac, sizeof g->hmac, "%s", hmac ? hmac : "");
+        snprintf(g->token, sizeof g->token, "%s", released);
         release_claim(r, false);
         return;
     }

@@ -2,7 +2,9 @@
 -- Claims the graduate id for its county and the national-ID HMAC for this
 -- graduate, so that one person is `seeking` in at most one place. A claim left
 -- by an attempt that never finished is replaced only when the caller has
--- checked it is stale and names it in A.takeover.
+-- checked it is stale and names its exact value in A.takeover (so a claim
+-- renewed meanwhile is never overwritten). Returns the claim's token, which
+-- the county step stores with the graduate and release.lua later compares.
 -- A: {id, county, hmac, now, mode = "register"|"reseek", takeover?}
 local gidk = P .. ':gid:' .. A.id
 local owner = redis.call('GET', gidk)
@@ -13,12 +15,14 @@ local nidk = P .. ':nid:' .. A.hmac
 local holder = redis.call('GET', nidk)
 if holder then
   local hid, since = string.match(holder, '^(.*)|(%d+)$')
-  if hid ~= A.id and hid ~= A.takeover then
-    return reply({err = 'nid_seeking', holder = hid, since = tonumber(since),
+  if hid ~= A.id and holder ~= A.takeover then
+    return reply({err = 'nid_seeking', holder = hid, holder_value = holder,
+                  since = tonumber(since),
                   holder_county = redis.call('GET', P .. ':gid:' .. hid)})
   end
 end
+local token = A.id .. '|' .. string.format('%d', A.now)
 redis.call('SET', gidk, A.county)
-redis.call('SET', nidk, A.id .. '|' .. string.format('%d', A.now))
+redis.call('SET', nidk, token)
 redis.call('HSET', P .. ':nids:' .. A.hmac, A.id, A.county)
-return reply({ok = true})
+return reply({ok = true, token = token})

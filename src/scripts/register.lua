@@ -3,10 +3,14 @@
 -- period from then to now. Re-sending the same registration (same id, same
 -- national ID) returns the stored graduate instead of a conflict.
 -- A: {id, county, name, phone?, school?, major?, graduation_year?, nid_hmac,
---     nid_masked, registered_at, now, cur, off, actor, alert?}
+--     nid_masked, registered_at, now, cur, off, actor, claim, alert?}
 local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 1 then
   if redis.call('HGET', g, 'nid_hmac') == A.nid_hmac then
+    -- A retry: its claim step renewed the token; keep the graduate's in step.
+    if redis.call('HGET', g, 'status') == 'seeking' then
+      redis.call('HSET', g, 'nid_claim', A.claim)
+    end
     return reply({ok = true, existed = true, graduate = hgetall(g)})
   end
   return reply({err = 'id_taken'})
@@ -19,6 +23,7 @@ local fields = {
   'registered_at', string.format('%d', A.registered_at),
   'iv', string.format('%d:', A.registered_at),
   'created_by', A.actor, 'created_at', string.format('%d', A.now), 'contacts', 0,
+  'nid_claim', A.claim,
 }
 for _, k in ipairs({'phone', 'school', 'major'}) do
   if A[k] then

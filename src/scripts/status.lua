@@ -2,7 +2,8 @@
 -- period's registered/served sets true to SPEC §3: leaving `seeking` keeps the
 -- graduate in the periods they were seeking in and drops them from later ones;
 -- `withdrawn` removes them from every period; returning to `seeking` opens a
--- new interval. A: {id, status, at, reason?, actor, now, cur, off, alert?}
+-- new interval. A: {id, status, at, reason?, actor, now, cur, off, claim?
+-- (the national-ID claim token, required to return to seeking), alert?}
 local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 0 then
   return reply({err = 'not_found'})
@@ -22,8 +23,20 @@ local leaving = cur_status == 'seeking'
 if leaving and last_contact and A.at < tonumber(last_contact) then
   return reply({err = 'at_before_last_contact'})
 end
+-- A return to seeking is only allowed with the national-ID claim this request
+-- took; without one (the status changed under the request) it must retry.
+if A.status == 'seeking' and not A.claim then
+  return reply({err = 'needs_claim'})
+end
 local cur = roll(math.max(A.cur, period_of(A.at)))
 local iv = parse_intervals(iv_s)
+local released_claim
+if leaving then
+  released_claim = redis.call('HGET', g, 'nid_claim')
+  redis.call('HDEL', g, 'nid_claim')
+elseif A.status == 'seeking' then
+  redis.call('HSET', g, 'nid_claim', A.claim)
+end
 if A.status == 'withdrawn' then
   redis.call('ZREM', P .. ':seeking', A.id)
   redis.call('ZREM', P .. ':queue', A.id)
@@ -43,4 +56,4 @@ redis.call('HSET', g, 'status', A.status, 'status_at', string.format('%d', A.at)
            'updated_by', A.actor, 'updated_at', string.format('%d', A.now))
 local alert = alert_eval(cur)
 return reply({ok = true, changed = true, previous = cur_status, graduate = hgetall(g),
-              alert = alert})
+              alert = alert, released_claim = released_claim})

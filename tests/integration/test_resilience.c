@@ -201,6 +201,53 @@ START_TEST(test_two_servers_racing_same_national_id_register_once)
 }
 END_TEST
 
+/* Two servers flip one graduate between employed and seeking at the same time:
+ * whatever interleaving, a seeking graduate keeps the national-ID claim, so the
+ * same person can never be registered as seeking a second time. */
+START_TEST(test_concurrent_status_flips_keep_the_national_id_claim)
+{
+    enum { FLIPS = 60 };
+    struct gc_server *a = h_start(cfg_path, NULL, NULL, true);
+    struct gc_server *b = h_start(cfg_path, NULL, NULL, true);
+    h_register(a, T_C611002, "G1", "611002", 300, "2026-03-01T09:00:00+08:00");
+    pid_t kids[2];
+    for (int c = 0; c < 2; c++) {
+        kids[c] = fork();
+        ck_assert(kids[c] >= 0);
+        if (kids[c] == 0) {
+            for (int i = 0; i < FLIPS; i++) {
+                struct http_resp *r =
+                    h_http(c ? b : a, "POST", "/api/v1/graduates/G1/status", T_C611002,
+                           c ? "{\"status\":\"seeking\"}" : "{\"status\":\"employed\"}", NULL);
+                int st = r ? r->status : 0;
+                h_resp_free(r);
+                /* 409 conflict is the documented answer to a lost race. */
+                if (st != 200 && st != 409 && st != 422)
+                    _exit(1);
+            }
+            _exit(0);
+        }
+    }
+    for (int c = 0; c < 2; c++) {
+        int st;
+        waitpid(kids[c], &st, 0);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    struct http_resp *r = h_http(a, "POST", "/api/v1/graduates/G1/status", T_C611002,
+                                 "{\"status\":\"seeking\"}", NULL);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "seeking");
+    h_resp_free(r);
+    char body[200];
+    snprintf(body, sizeof body,
+             "{\"id\":\"DUP\",\"county\":\"611021\",\"name\":\"x\",\"national_id\":\"%s\"}",
+             h_natid(300));
+    h_expect(h_http(b, "POST", "/api/v1/graduates", T_ADMIN, body, NULL), 409, "already_seeking");
+    ck_assert_int_eq(h_stop(a), 0);
+    ck_assert_int_eq(h_stop(b), 0);
+}
+END_TEST
+
 /* Freezes the private Redis (SIGSTOP: the socket stays open, nothing answers)
  * for ms milliseconds from a child process, like a stalled disk or VM pause. */
 static pid_t freeze_redis(pid_t redis, int ms)
@@ -291,6 +338,7 @@ int main(void)
     tcase_add_test(tc, test_server_starts_without_redis_and_becomes_ready);
     tcase_add_test(tc, test_two_servers_concurrent_writes_exact_counts);
     tcase_add_test(tc, test_two_servers_racing_same_national_id_register_once);
+    tcase_add_test(tc, test_concurrent_status_flips_keep_the_national_id_claim);
     tcase_add_test(tc, test_frozen_redis_answers_503_within_deadline_and_recovers);
     tcase_add_test(tc, test_client_hanging_up_while_redis_is_slow_is_harmless);
     suite_add_tcase(s, tc);
