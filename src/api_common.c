@@ -121,6 +121,10 @@ void get_time(json_t *body, const char *key, int64_t now, int64_t dflt, int64_t 
     }
     if (*out > now + API_CLOCK_SKEW_MS)
         verr_add(v, key, "must not be in the future");
+    else if (*out > now)
+        /* A client clock a little ahead: the event happened now, not in a
+         * period (a new year at 23:58) the county has not reached yet. */
+        *out = now;
 }
 
 json_t *json_time(const struct app *a, int64_t ms)

@@ -28,15 +28,15 @@ struct gstate {
     char id[GC_ID_MAX + 1];
     char county[GC_COUNTY_MAX + 1];
     char hmac[PII_HMAC_HEX_LEN + 1];
-    char takeover[GC_ID_MAX + 32];    /* the exact value of a stale claim to replace */
-    char holder[GC_ID_MAX + 1];       /* who holds the national-ID claim we hit */
+    char takeover[GC_ID_MAX + 32];     /* the exact value of a stale claim to replace */
+    char holder[GC_ID_MAX + 1];        /* who holds the national-ID claim we hit */
     char holder_value[GC_ID_MAX + 32]; /* and the claim's exact value */
     int64_t holder_since;
     char token[GC_ID_MAX + 32]; /* our claim's token (from claim.lua), or a released one */
-    json_t *county_args; /* arguments of the county script, owned */
-    json_t *graduate;    /* the county script's answer, owned */
-    int status_code;     /* reply status once the last step is done */
-    char error[32];      /* a script's refusal, replied after releasing our claim */
+    json_t *county_args;        /* arguments of the county script, owned */
+    json_t *graduate;           /* the county script's answer, owned */
+    int status_code;            /* reply status once the last step is done */
+    char error[32];             /* a script's refusal, replied after releasing our claim */
     bool registering;
     bool claimed; /* we hold the national-ID claim for this request */
 };

@@ -64,6 +64,7 @@ static void on_pii_checked(enum store_status st, json_t *res, void *arg)
 static void on_store_ready(void *arg)
 {
     struct app *a = arg;
+    notifier_on_ready(a->notifier);
     char key[KEY_MAX], fp[PII_HMAC_HEX_LEN + 1], args[PII_HMAC_HEX_LEN + 16];
     key_global(key, sizeof key);
     pii_fingerprint(a->pii, fp);

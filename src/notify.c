@@ -53,6 +53,7 @@ struct delivery {
     struct job *job;
     size_t receiver;
     bool done;
+    bool attempts_started;
     int attempts;
     int64_t first_at;
     char last_error[128];
@@ -78,13 +79,12 @@ struct notifier {
     struct event *claim_timer;
     struct event *resend_timer;
     char consumer[400];
-    bool was_ready;
     bool reading;
     bool read_again; /* a kick arrived while a read was in flight */
     bool own_pending_read;
     struct event *kick;
-        /* one-shot: read now, without moving the poll timer */ /* after (re)connecting, our own PEL
-                                                                   is read first */
+    /* one-shot: read now, without moving the poll timer */ /* after (re)connecting, our own PEL
+                                                               is read first */
     struct job *jobs;
     struct post *posts;      /* requests in flight */
     struct post *done_posts; /* answered; connections freed on the next tick */
@@ -175,7 +175,7 @@ static void post_json(struct notifier *n, const char *url, const char *body,
     if (!host || !p || strcmp(evhttp_uri_get_scheme(u), "http") != 0) {
         free(p);
         evhttp_uri_free(u);
-        cb(0, "bad receiver URL", arg);
+        cb(-1, "receiver URL cannot be used", arg);
         return;
     }
     int port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 80;
@@ -392,10 +392,11 @@ static void on_attempt_done(int status, const char *err, void *arg)
         res = R_DELIVERED;
         d->last_error[0] = '\0';
     } else {
-        if (status)
+        if (status > 0)
             snprintf(d->last_error, sizeof d->last_error, "HTTP %d", status);
         else
             snprintf(d->last_error, sizeof d->last_error, "%s", err ? err : "failed");
+        /* status -1: the request cannot be made at all (a permanent error). */
         bool retryable = status == 0 || status == 429 || status >= 500;
         bool expired = app_now_ms(n->app) - d->first_at > RETRY_FOR_MS;
         res = retryable && !expired ? R_RETRY : R_FAILED;
@@ -471,9 +472,16 @@ static void job_start(struct job *j)
         write_record(j, NULL, NULL);
         return;
     }
+    /* An attempt can finish synchronously and free the job with its last
+     * record; hold it until the loop is over. */
+    j->writes++;
     for (size_t r = 0; r < n->nreceivers; r++)
-        if (!j->d[r].done)
+        if (!j->d[r].done && !j->d[r].attempts_started) {
+            j->d[r].attempts_started = true;
             attempt(&j->d[r]);
+        }
+    if (--j->writes == 0 && j->pending == 0)
+        job_free(j);
 }
 
 /* Earlier attempts of this event (by any process) are restored first. */
@@ -589,6 +597,7 @@ static void handle_read(struct notifier *n, json_t *res)
 }
 
 static void poll_now(struct notifier *n);
+static void on_connected(struct notifier *n);
 
 static void on_read(enum store_status st, json_t *res, void *arg)
 {
@@ -596,6 +605,10 @@ static void on_read(enum store_status st, json_t *res, void *arg)
     n->reading = false;
     if (st == STORE_OK)
         handle_read(n, res);
+    else if (st == STORE_FAILED)
+        /* NOGROUP: Redis lost a stream or group (restart without persistence,
+         * FLUSHALL, failover): create them again before the next read. */
+        on_connected(n);
     if (n->read_again) {
         n->read_again = false;
         poll_now(n);
@@ -658,14 +671,16 @@ static void on_connected(struct notifier *n)
     n->own_pending_read = false;
 }
 
+void notifier_on_ready(struct notifier *n)
+{
+    if (n)
+        on_connected(n);
+}
+
 static void poll_now(struct notifier *n)
 {
     free_posts(&n->done_posts);
-    bool ready = store_ready(n->app->store);
-    if (ready && !n->was_ready)
-        on_connected(n);
-    n->was_ready = ready;
-    if (!ready)
+    if (!store_ready(n->app->store))
         return;
     if (n->reading) {
         n->read_again = true;
@@ -891,7 +906,17 @@ struct notifier *notifier_new(struct app *a)
     gethostname(host, sizeof host - 1);
     /* Stable across restarts of the same server, so that it re-reads its own
      * pending events at once; distinct between servers on one host. */
-    snprintf(n->consumer, sizeof n->consumer, "%s:%s", host, a->listen);
+    /* The boot id tells apart cloned machines with the same host name. */
+    char boot[40] = "";
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (f) {
+        if (!fgets(boot, sizeof boot, f))
+            boot[0] = '\0';
+        fclose(f);
+        boot[strcspn(boot, "\n")] = '\0';
+        boot[8] = '\0';
+    }
+    snprintf(n->consumer, sizeof n->consumer, "%s:%s:%s", host, a->listen, boot);
     n->dns = evdns_base_new(a->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
     n->poll_timer = event_new(a->base, -1, EV_PERSIST, on_poll, n);
     n->kick = evtimer_new(a->base, on_poll, n);

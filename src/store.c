@@ -50,6 +50,7 @@ struct store {
     bool closing;
     int pending_handshake;
     bool handshake_failed;
+    bool handshake_refused; /* Redis answered a handshake step with an error */
     struct event *reconnect_timer;
     struct event *handshake_timer;
     int backoff_ms;
@@ -287,11 +288,15 @@ static void on_handshake_reply(enum store_status st, json_t *result, void *arg)
     (void)result;
     if (st != STORE_OK)
         s->handshake_failed = true;
+    if (st == STORE_FAILED)
+        s->handshake_refused = true;
     if (--s->pending_handshake > 0)
         return;
     evtimer_del(s->handshake_timer);
     if (s->handshake_failed) {
-        if (st == STORE_FAILED) {
+        /* Redis refused a step (AUTH, SELECT, SCRIPT LOAD), whichever came last:
+         * start over later. A link that died is already being reconnected. */
+        if (s->handshake_refused) {
             log_error("event=redis_handshake_failed hint=\"check the password, ACL and db\"");
             force_reconnect(s, "handshake_failed");
         }
@@ -386,6 +391,7 @@ static void store_connect(struct store *s)
     /* Queued now, written once the socket connects: AUTH, SELECT, then every script. */
     s->pending_handshake = 0;
     s->handshake_failed = false;
+    s->handshake_refused = false;
     if (s->target.password[0]) {
         if (s->target.user[0])
             handshake_cmd(s, 3, (const char *[]){"AUTH", s->target.user, s->target.password});

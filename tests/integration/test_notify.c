@@ -855,6 +855,32 @@ START_TEST(test_dead_servers_event_taken_over_by_another)
 }
 END_TEST
 
+/* Redis comes back empty (no persistence, or a failover to a fresh replica):
+ * the outbox streams and groups are created again and delivery goes on. */
+START_TEST(test_delivery_resumes_after_redis_comes_back_empty)
+{
+    struct h_redis_proc *rp = h_redis_spawn("empty", 0, true);
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rp->port);
+    struct receiver *rv = receiver_start("200");
+    ck_assert_ptr_nonnull(rv);
+    const char *cfg =
+        config("empty", 0, json_pack("[o]", webhook("shangzhou", receiver_port(rv), SECRET, COUNTY)), 0);
+    struct gc_server *s = h_start(cfg, NULL, url, true);
+    h_redis_stop(rp, true);
+    struct h_redis_proc *rp2 = h_redis_spawn("empty", rp->port, true);
+    ck_assert(h_wait_status(s, "/readyz", 200, 5000));
+    h_register(s, T_C611002, "E1", COUNTY, 900, "2026-03-01T09:00:00+08:00"); /* 0 of 1: firing */
+    json_t *reqs = expect_requests(rv, 1, 5000, s);
+    json_decref(reqs);
+    ck_assert_int_eq(h_stop(s), 0);
+    receiver_stop(rv);
+    h_redis_stop(rp2, false);
+    free(rp);
+    free(rp2);
+}
+END_TEST
+
 START_TEST(test_two_servers_deliver_once)
 {
     baseline();
@@ -1131,6 +1157,7 @@ int main(void)
     tcase_add_test(tc, test_receiver_down_then_up_is_delivered);
     tcase_add_test(tc, test_delivered_after_sigkill_and_restart);
     tcase_add_test(tc, test_dead_servers_event_taken_over_by_another);
+    tcase_add_test(tc, test_delivery_resumes_after_redis_comes_back_empty);
     tcase_add_test(tc, test_two_servers_deliver_once);
     tcase_add_test(tc, test_server_started_later_does_not_repeat_inflight_event);
     tcase_add_test(tc, test_notification_metrics);
