@@ -14,14 +14,16 @@
 #include "gradcover/keys.h"
 #include "gradcover/timeutil.h"
 
-/* Episodes listed per county (newest first): a county that flaps daily still
- * shows three months. */
-#define EPISODES_PER_COUNTY 100
+/* Episodes listed per county (newest first), ?limit= within 1..100: the
+ * default keeps a country-wide admin view to a bounded number of reads. */
+#define EPISODES_DEFAULT 20
+#define EPISODES_MAX 100
 
 enum filter { F_ALL, F_FIRING, F_RESOLVED };
 
 struct alerts_state {
     enum filter filter;
+    int limit;
     size_t n;
     size_t *idx; /* counties asked */
 };
@@ -193,6 +195,11 @@ void api_alerts(struct req *r)
     bool bad = false;
     char *state = http_query(r, "state", &bad);
     char *county = http_query(r, "county", &bad);
+    char *lim = http_query(r, "limit", &bad);
+    int64_t limit = EPISODES_DEFAULT;
+    if (lim && (!parse_i64(lim, &limit) || limit < 1 || limit > EPISODES_MAX))
+        bad = true;
+    free(lim);
     enum filter f = F_ALL;
     if (state && strcmp(state, "firing") == 0)
         f = F_FIRING;
@@ -207,7 +214,8 @@ void api_alerts(struct req *r)
     free(county);
     if (bad || unknown) {
         http_reply_error(r, 400, "bad_parameter",
-                         "state must be firing, resolved or all; county a configured county", NULL);
+                         "state must be firing, resolved or all; county a configured county; "
+                         "limit 1..100", NULL);
         return;
     }
     if (forbidden) {
@@ -223,6 +231,7 @@ void api_alerts(struct req *r)
         return;
     }
     s->filter = f;
+    s->limit = (int)limit;
     for (size_t i = 0; i < cfg->ncounties; i++)
         if ((one < 0 || (size_t)one == i) && auth_can_read_county(&r->who, cfg->counties[i].code))
             s->idx[s->n++] = i;
@@ -234,7 +243,7 @@ void api_alerts(struct req *r)
         return;
     }
     char last[16];
-    snprintf(last, sizeof last, "%d", EPISODES_PER_COUNTY - 1);
+    snprintf(last, sizeof last, "%d", s->limit - 1);
     for (size_t i = 0; i < s->n; i++) {
         char key[KEY_MAX];
         key_alert_episodes(key, sizeof key, cfg->counties[s->idx[i]].code);

@@ -3,6 +3,9 @@
  * most DRAIN_SECONDS, exit). */
 #include "gradcover/app.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +76,32 @@ static void on_store_ready(void *arg)
     size_t lens[2] = {strlen(key), strlen(args)};
     if (store_script(a->store, "pii_check", 1, 2, argv, lens, on_pii_checked, a) < 0)
         log_warn("event=pii_check_not_sent");
+}
+
+/* hiredis 0.14 resolves host names with a blocking getaddrinfo on every
+ * connect, which would freeze the loop on a slow DNS. Resolve once here, before
+ * the loop runs, and connect by address from then on. */
+static void resolve_redis_host(struct redis_target *t)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (t->unix_socket || inet_pton(AF_INET, t->host, buf) == 1 ||
+        inet_pton(AF_INET6, t->host, buf) == 1)
+        return;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(t->host, NULL, &hints, &res) != 0 || !res) {
+        log_warn("event=redis_host_unresolved host=%s hint=\"resolved again at each connect\"",
+                 t->host);
+        return;
+    }
+    char addr[INET6_ADDRSTRLEN];
+    const void *src = res->ai_family == AF_INET
+                          ? (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
+                          : (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+    if (inet_ntop(res->ai_family, src, addr, sizeof addr)) {
+        log_info("event=redis_host_resolved host=%s addr=%s", t->host, addr);
+        snprintf(t->host, sizeof t->host, "%s", addr);
+    }
+    freeaddrinfo(res);
 }
 
 static void exit_after_flush(struct app *a)
@@ -150,6 +179,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "redis URL: %s", uerr);
         goto out_free;
     }
+    resolve_redis_host(&target);
     a->pii = pii_open(cfg->pii_key_file, err, errlen);
     if (!a->pii)
         goto out_free;
