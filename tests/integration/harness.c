@@ -221,9 +221,15 @@ const char *h_write_config(json_t *cfg, const char *name)
 struct gc_server *h_start(const char *cfg_path, const char *const *args, const char *redis_url,
                           bool wait_ready)
 {
+    return h_start_port(cfg_path, args, redis_url, wait_ready, 0);
+}
+
+struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
+                               const char *redis_url, bool wait_ready, int port)
+{
     struct gc_server *s = calloc(1, sizeof *s);
     ck_assert(s);
-    s->port = h_free_port();
+    s->port = port ? port : h_free_port();
     char listen[64], url[128];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
     if (!redis_url) {

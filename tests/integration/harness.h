@@ -57,6 +57,9 @@ const char *h_write_config(json_t *cfg, const char *name);
  * for /readyz 200 when wait_ready. */
 struct gc_server *h_start(const char *cfg_path, const char *const *args, const char *redis_url,
                           bool wait_ready);
+/* The same on a given port (0 = a free one): a restart of "the same server". */
+struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
+                               const char *redis_url, bool wait_ready, int port);
 /* SIGTERM, waits, returns the exit status (-1 if it had to be killed). */
 int h_stop(struct gc_server *s);
 void h_kill(struct gc_server *s);

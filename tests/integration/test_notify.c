@@ -44,39 +44,12 @@ static struct gc_server *start(const char *cfg)
 }
 
 /* gradcoverd on a given port: a restart of "the same server" (its delivery
- * consumer is named after the address it listens on). h_start always picks a
- * new port, so this one forks the binary itself. */
+ * consumer is named after the address it listens on). */
 static struct gc_server *start_at(const char *cfg, int port)
 {
-    struct gc_server *s = calloc(1, sizeof *s);
-    ck_assert_ptr_nonnull(s);
-    s->port = port;
-    static int seq;
-    snprintf(s->log_path, sizeof s->log_path, "%s/gradcoverd-at-%d-%d-%d.log", h_work_dir(),
-             (int)getpid(), port, ++seq);
-    char listen[64], url[128];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-    snprintf(url, sizeof url, "redis://127.0.0.1:%d/%d", h_redis_port(), h_redis_db());
-    const char *bin = getenv("GC_BINARY");
-    ck_assert_ptr_nonnull(bin);
-    fflush(NULL);
-    s->pid = fork();
-    ck_assert(s->pid >= 0);
-    if (s->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(bin, bin, "--config", cfg, "--listen", listen, "--redis", url, (char *)NULL);
-        _exit(127);
-    }
+    struct gc_server *s = h_start_port(cfg, NULL, NULL, true, port);
     if (nservers < sizeof servers / sizeof servers[0])
         servers[nservers++] = s;
-    ck_assert_msg(h_wait_status(s, "/readyz", 200, 10000), "gradcoverd not ready on %d (log: %s)",
-                  port, s->log_path);
     return s;
 }
 
