@@ -359,6 +359,34 @@ bool config_split_hostport(const char *s, char *host, size_t hostlen, int *port)
     return true;
 }
 
+struct code_idx {
+    const char *code;
+    size_t idx;
+};
+
+static int code_idx_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct code_idx *)a)->code, ((const struct code_idx *)b)->code);
+}
+
+/* cfg->by_code: county indexes in code order, for binary search. */
+static bool index_counties(struct config *cfg)
+{
+    struct code_idx *tmp = malloc(cfg->ncounties * sizeof *tmp);
+    cfg->by_code = malloc(cfg->ncounties * sizeof *cfg->by_code);
+    if (!tmp || !cfg->by_code) {
+        free(tmp);
+        return false;
+    }
+    for (size_t k = 0; k < cfg->ncounties; k++)
+        tmp[k] = (struct code_idx){cfg->counties[k].code, k};
+    qsort(tmp, cfg->ncounties, sizeof *tmp, code_idx_cmp);
+    for (size_t k = 0; k < cfg->ncounties; k++)
+        cfg->by_code[k] = tmp[k].idx;
+    free(tmp);
+    return true;
+}
+
 static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
 {
     static const char *const keys[] = {"listen",    "redis",          "utc_offset_minutes",
@@ -404,6 +432,8 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
         if (!parse_county(v, i, cfg, e))
             return false;
     }
+    if (!index_counties(cfg))
+        return fail(e, "out of memory");
     json_t *ts = json_object_get(root, "tokens");
     if (ts) {
         if (!json_is_array(ts))
@@ -493,6 +523,7 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->ncounties; i++)
         free(cfg->counties[i].name);
     free(cfg->counties);
+    free(cfg->by_code);
     for (size_t i = 0; i < cfg->ntokens; i++)
         free(cfg->tokens[i].name);
     free(cfg->tokens);
@@ -512,9 +543,24 @@ void config_free(struct config *cfg)
 
 long config_county_index(const struct config *cfg, const char *code)
 {
-    for (size_t i = 0; i < cfg->ncounties; i++)
-        if (strcmp(cfg->counties[i].code, code) == 0)
-            return (long)i;
+    if (!cfg->by_code) {
+        /* While the counties themselves are being parsed. */
+        for (size_t i = 0; i < cfg->ncounties; i++)
+            if (strcmp(cfg->counties[i].code, code) == 0)
+                return (long)i;
+        return -1;
+    }
+    size_t lo = 0, hi = cfg->ncounties;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(cfg->counties[cfg->by_code[mid]].code, code);
+        if (c == 0)
+            return (long)cfg->by_code[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return -1;
 }
 

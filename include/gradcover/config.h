@@ -50,6 +50,7 @@ struct config {
     char *pii_key_file;
     struct county_cfg *counties;
     size_t ncounties;
+    size_t *by_code; /* county indexes sorted by code, for O(log n) look-ups */
     struct token_cfg *tokens;
     size_t ntokens;
     struct alerts_cfg alerts;
