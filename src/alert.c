@@ -38,7 +38,7 @@ static void on_eval(enum store_status st, json_t *res, void *arg)
     if (t) {
         log_info("event=alert_transition county=%s transition=%s source=timer",
                  al->app->cfg->counties[c->county].code, t);
-        notifier_kick(al->app->notifier);
+        notifier_kick(al->app->notifier, al->app->cfg->counties[c->county].code);
     }
     al->outstanding--;
     free(c);

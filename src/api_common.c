@@ -477,5 +477,5 @@ void log_alert_transition(struct req *r, const char *county, json_t *res)
     if (!t)
         return;
     log_info("event=alert_transition request_id=%s county=%s transition=%s", r->id, county, t);
-    notifier_kick(r->app->notifier);
+    notifier_kick(r->app->notifier, county);
 }

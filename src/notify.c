@@ -27,8 +27,11 @@
 
 /* New events are looked for every second, and at once after a transition. */
 #define POLL_MS 1000
-/* Events read per XREADGROUP; the rest wait for the next poll. */
+/* Events read per stream per XREADGROUP; the rest wait for the next poll. */
 #define READ_COUNT "50"
+/* Counties whose outboxes one periodic read covers: ~1 ms of Redis time, so a
+ * 3,000-county sweep takes 12 polls and never stalls other commands. */
+#define SWEEP_CHUNK 256
 /* An event pending this long at a consumer that stopped renewing it is taken
  * over by another; every in-flight event is renewed each CLAIM_EVERY_MS, three
  * times within the idle limit, so a live but slow server keeps its events. */
@@ -80,11 +83,12 @@ struct notifier {
     struct event *resend_timer;
     char consumer[400];
     bool reading;
-    bool read_again; /* a kick arrived while a read was in flight */
-    bool own_pending_read;
-    struct event *kick;
-    /* one-shot: read now, without moving the poll timer */ /* after (re)connecting, our own PEL
-                                                               is read first */
+    bool read_again;       /* a kick arrived while a read was in flight */
+    bool own_pending_read; /* after (re)connecting, our own pending entries come first */
+    struct event *kick;    /* one-shot: read now, without moving the poll timer */
+    bool *dirty;           /* counties with a transition made here, not yet read */
+    size_t *scratch;       /* county indexes of the read being built */
+    size_t sweep_pos;      /* next county of the periodic sweep */
     struct job *jobs;
     struct post *posts;      /* requests in flight */
     struct post *done_posts; /* answered; connections freed on the next tick */
@@ -615,13 +619,16 @@ static void on_read(enum store_status st, json_t *res, void *arg)
     }
 }
 
-static void read_outboxes(struct notifier *n, const char *from)
+/* XREADGROUP over the outboxes of the counties idx[0..count). */
+static void read_outboxes(struct notifier *n, const char *from, const size_t *idx, size_t count)
 {
     const struct config *cfg = n->app->cfg;
-    size_t argc = 7 + 2 * cfg->ncounties;
+    if (count == 0)
+        return;
+    size_t argc = 7 + 2 * count;
     const char **argv = calloc(argc, sizeof *argv);
     size_t *lens = calloc(argc, sizeof *lens);
-    char(*keys)[KEY_MAX] = calloc(cfg->ncounties, sizeof *keys);
+    char(*keys)[KEY_MAX] = calloc(count, sizeof *keys);
     if (!argv || !lens || !keys)
         goto out;
     size_t a = 0;
@@ -632,11 +639,11 @@ static void read_outboxes(struct notifier *n, const char *from)
     argv[a++] = "COUNT";
     argv[a++] = READ_COUNT;
     argv[a++] = "STREAMS";
-    for (size_t i = 0; i < cfg->ncounties; i++) {
-        key_outbox(keys[i], KEY_MAX, cfg->counties[i].code);
+    for (size_t i = 0; i < count; i++) {
+        key_outbox(keys[i], KEY_MAX, cfg->counties[idx[i]].code);
         argv[a++] = keys[i];
     }
-    for (size_t i = 0; i < cfg->ncounties; i++)
+    for (size_t i = 0; i < count; i++)
         argv[a++] = from;
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
@@ -686,14 +693,31 @@ static void poll_now(struct notifier *n)
         n->read_again = true;
         return;
     }
+    size_t nc = n->app->cfg->ncounties, count = 0;
     if (!n->own_pending_read) {
-        /* Our own pending entries first (a restart), then straight on to new ones. */
+        /* Our own pending entries first (a restart), then straight on to new
+         * ones; once per connection, so all counties in one command. */
         n->own_pending_read = true;
         n->read_again = true;
-        read_outboxes(n, "0");
+        for (size_t i = 0; i < nc; i++)
+            n->scratch[count++] = i;
+        read_outboxes(n, "0", n->scratch, count);
         return;
     }
-    read_outboxes(n, ">");
+    /* Counties that just made a transition here... */
+    for (size_t i = 0; i < nc; i++)
+        if (n->dirty[i]) {
+            n->dirty[i] = false;
+            n->scratch[count++] = i;
+        }
+    /* ...else the next slice of the sweep, which finds events nobody read (their
+     * writer died first): small commands, so Redis never stalls for long. */
+    if (count == 0)
+        for (; count < SWEEP_CHUNK && count < nc; count++) {
+            n->scratch[count] = n->sweep_pos;
+            n->sweep_pos = (n->sweep_pos + 1) % nc;
+        }
+    read_outboxes(n, ">", n->scratch, count);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)
@@ -703,11 +727,14 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     poll_now(arg);
 }
 
-void notifier_kick(struct notifier *n)
+void notifier_kick(struct notifier *n, const char *county)
 {
     static const struct timeval now = {0, 0};
-    if (n)
-        evtimer_add(n->kick, &now);
+    long i = n ? config_county_index(n->app->cfg, county) : -1;
+    if (i < 0)
+        return;
+    n->dirty[i] = true;
+    evtimer_add(n->kick, &now);
 }
 
 /* ---- taking over from dead consumers, renewing our own ---- */
@@ -902,6 +929,8 @@ struct notifier *notifier_new(struct app *a)
     const struct alerts_cfg *ac = &a->cfg->alerts;
     n->nreceivers = ac->nwebhooks + (ac->alertmanager_url ? 1 : 0);
     n->counters = calloc(n->nreceivers ? n->nreceivers : 1, sizeof *n->counters);
+    n->dirty = calloc(a->cfg->ncounties, sizeof *n->dirty);
+    n->scratch = calloc(a->cfg->ncounties, sizeof *n->scratch);
     char host[64] = "gradcoverd";
     gethostname(host, sizeof host - 1);
     /* Stable across restarts of the same server, so that it re-reads its own
@@ -924,7 +953,7 @@ struct notifier *notifier_new(struct app *a)
     n->resend_timer = event_new(a->base, -1, EV_PERSIST, on_resend_timer, n);
     struct timeval poll = {0, POLL_MS * 1000}, claim = {CLAIM_EVERY_MS / 1000, 0},
                    resend = {AM_RESEND_MS / 1000, 0};
-    if (!n->counters || !n->poll_timer || !n->kick || !n->claim_timer || !n->resend_timer ||
+    if (!n->counters || !n->dirty || !n->scratch || !n->poll_timer || !n->kick || !n->claim_timer || !n->resend_timer ||
         event_add(n->poll_timer, &poll) < 0 || event_add(n->claim_timer, &claim) < 0 ||
         (ac->alertmanager_url && event_add(n->resend_timer, &resend) < 0)) {
         notifier_free(n);
@@ -954,6 +983,8 @@ void notifier_free(struct notifier *n)
     if (n->dns)
         evdns_base_free(n->dns, 0);
     free(n->counters);
+    free(n->dirty);
+    free(n->scratch);
     free(n);
 }
 

@@ -15,8 +15,13 @@ struct notifier;
 struct notifier *notifier_new(struct app *a);
 void notifier_free(struct notifier *n);
 
-/* Reads the outboxes at once (after a write reported a transition). */
-void notifier_kick(struct notifier *n);
+/* Called each time Redis becomes ready (after every reconnection): makes sure
+ * every outbox and its group exist, then re-reads our own pending events. */
+void notifier_on_ready(struct notifier *n);
+
+/* Reads this county's outbox at once (after a write or the timer reported a
+ * transition there). */
+void notifier_kick(struct notifier *n, const char *county);
 
 /* Writes gradcover_alert_notifications_total in Prometheus text format. */
 void notifier_render_metrics(const struct notifier *n, FILE *out);
