@@ -81,7 +81,7 @@ struct notifier {
     struct event *poll_timer;
     struct event *claim_timer;
     struct event *resend_timer;
-    char consumer[400];
+    char consumer[512]; /* host (64) : listen (300) : boot id (40) */
     bool reading;
     bool read_again;       /* a kick arrived while a read was in flight */
     bool own_pending_read; /* after (re)connecting, our own pending entries come first */
