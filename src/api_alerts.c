@@ -40,9 +40,8 @@ static json_t *counts_obj(json_t *ep, const char *reg_key, const char *srv_key)
 {
     long long reg = json_ll(json_object_get(ep, reg_key)),
               srv = json_ll(json_object_get(ep, srv_key));
-    return json_pack(
-        "{s:I, s:I, s:o}", "registered", (json_int_t)reg, "served", (json_int_t)srv, "rate",
-        reg > 0 ? json_real(coverage_rate((uint64_t)srv, (uint64_t)reg)) : json_null());
+    return json_pack("{s:I, s:I, s:o}", "registered", (json_int_t)reg, "served", (json_int_t)srv,
+                     "rate", json_rate(srv, reg));
 }
 
 static json_t *episode_json(struct req *r, json_t *ep)
@@ -215,7 +214,8 @@ void api_alerts(struct req *r)
     if (bad || unknown) {
         http_reply_error(r, 400, "bad_parameter",
                          "state must be firing, resolved or all; county a configured county; "
-                         "limit 1..100", NULL);
+                         "limit 1..100",
+                         NULL);
         return;
     }
     if (forbidden) {

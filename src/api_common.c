@@ -9,6 +9,7 @@
 #include "gradcover/app.h"
 #include "gradcover/auth.h"
 #include "gradcover/config.h"
+#include "gradcover/coverage.h"
 #include "gradcover/http.h"
 #include "gradcover/keys.h"
 #include "gradcover/log.h"
@@ -132,6 +133,12 @@ json_t *json_time(const struct app *a, int64_t ms)
     char buf[40];
     rfc3339_format(ms, a->cfg->utc_offset_minutes, buf, sizeof buf);
     return json_string(buf);
+}
+
+json_t *json_rate(long long served, long long registered)
+{
+    return registered > 0 ? json_real(coverage_rate((uint64_t)served, (uint64_t)registered))
+                          : json_null();
 }
 
 void mask_phone(const char *phone, char *out, size_t n)

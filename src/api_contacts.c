@@ -46,10 +46,8 @@ static bool idempotency_key_ok(const char *k)
 
 static json_t *coverage_obj(json_int_t registered, json_int_t served, uint32_t bp)
 {
-    json_t *rate = registered > 0 ? json_real(coverage_rate((uint64_t)served, (uint64_t)registered))
-                                  : json_null();
     return json_pack("{s:I, s:I, s:o, s:I}", "registered", registered, "served", served, "rate",
-                     rate, "gap",
+                     json_rate(served, registered), "gap",
                      (json_int_t)coverage_gap((uint64_t)served, (uint64_t)registered, bp));
 }
 

@@ -20,12 +20,6 @@
 #define QUEUE_LIMIT_MAX 500
 #define MS_PER_DAY 86400000LL
 
-static json_t *rate_json(long long served, long long registered)
-{
-    return registered > 0 ? json_real(coverage_rate((uint64_t)served, (uint64_t)registered))
-                          : json_null();
-}
-
 static json_t *threshold_json(uint32_t bp)
 {
     return json_real((double)bp / COVERAGE_BP_ONE);
@@ -37,7 +31,7 @@ static json_t *county_entry(const struct county_cfg *cc, long long reg, long lon
     json_t *e = json_pack(
         "{s:s, s:s, s:o, s:I, s:I, s:o, s:I, s:b}", "code", cc->code, "name", cc->name, "threshold",
         threshold_json(cc->threshold_bp), "registered", (json_int_t)reg, "served", (json_int_t)srv,
-        "rate", rate_json(srv, reg), "gap",
+        "rate", json_rate(srv, reg), "gap",
         (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, cc->threshold_bp), "below_target",
         reg > 0 && coverage_below((uint64_t)srv, (uint64_t)reg, cc->threshold_bp));
     /* The alert state appears once the alert evaluation has stored one. */
@@ -71,7 +65,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     }
     json_t *total =
         json_pack("{s:I, s:I, s:o, s:I, s:o}", "registered", (json_int_t)treg, "served",
-                  (json_int_t)tsrv, "rate", rate_json(tsrv, treg), "gap",
+                  (json_int_t)tsrv, "rate", json_rate(tsrv, treg), "gap",
                   (json_int_t)coverage_gap((uint64_t)tsrv, (uint64_t)treg, cfg->threshold_bp),
                   "threshold", threshold_json(cfg->threshold_bp));
     http_reply_json(r, 200,

@@ -252,9 +252,8 @@ static json_t *webhook_body(struct notifier *n, struct job *j)
                      "version", "1", "event_id", j->event_id, "status", fstr(j->event, "status"),
                      "county", "code", cc->code, "name", cc->name, "period",
                      fstr(j->event, "period"), "registered", (json_int_t)reg, "served",
-                     (json_int_t)srv, "rate",
-                     reg > 0 ? json_real(coverage_rate((uint64_t)srv, (uint64_t)reg)) : json_null(),
-                     "threshold", (double)bp / COVERAGE_BP_ONE, "gap",
+                     (json_int_t)srv, "rate", json_rate(srv, reg), "threshold",
+                     (double)bp / COVERAGE_BP_ONE, "gap",
                      (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, bp), "started_at",
                      json_time(n->app, fnum(j->event, "started_at")), "resolved_at",
                      resolved ? json_time(n->app, fnum(j->event, "resolved_at")) : json_null(),
@@ -953,8 +952,9 @@ struct notifier *notifier_new(struct app *a)
     n->resend_timer = event_new(a->base, -1, EV_PERSIST, on_resend_timer, n);
     struct timeval poll = {0, POLL_MS * 1000}, claim = {CLAIM_EVERY_MS / 1000, 0},
                    resend = {AM_RESEND_MS / 1000, 0};
-    if (!n->counters || !n->dirty || !n->scratch || !n->poll_timer || !n->kick || !n->claim_timer || !n->resend_timer ||
-        event_add(n->poll_timer, &poll) < 0 || event_add(n->claim_timer, &claim) < 0 ||
+    if (!n->counters || !n->dirty || !n->scratch || !n->poll_timer || !n->kick || !n->claim_timer ||
+        !n->resend_timer || event_add(n->poll_timer, &poll) < 0 ||
+        event_add(n->claim_timer, &claim) < 0 ||
         (ac->alertmanager_url && event_add(n->resend_timer, &resend) < 0)) {
         notifier_free(n);
         return NULL;

@@ -50,6 +50,10 @@ size_t utf8_chars(const char *s);
 /* "2026-03-05T10:30:00+08:00" in the configured offset; a new JSON string. */
 json_t *json_time(const struct app *a, int64_t ms);
 
+/* SPEC §3's rate as JSON: served/registered truncated to 4 decimals, or null
+ * when nobody is registered. New reference. */
+json_t *json_rate(long long served, long long registered);
+
 /* "138****0000"; out >= 32 bytes. */
 void mask_phone(const char *phone, char *out, size_t n);
 

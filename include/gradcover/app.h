@@ -46,7 +46,7 @@ struct app {
     bool draining;
     bool pii_mismatch; /* Redis was written with another PII key */
     uint64_t req_seq;
-    char listen[300];      /* the address actually listened on (after --listen) */
+    char listen[300]; /* the address actually listened on (after --listen) */
     char req_prefix[9];
 };
 
