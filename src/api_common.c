@@ -15,6 +15,7 @@
 #include "gradcover/log.h"
 #include "gradcover/notify.h"
 #include "gradcover/timeutil.h"
+#include "gradcover/tokens.h"
 
 void verr_add(struct verr *v, const char *field, const char *message)
 {
@@ -199,8 +200,10 @@ json_t *graduate_json(struct req *r, json_t *stored)
     copy_str(g, stored, "name", "name");
     copy_str(g, stored, "nid_masked", "national_id");
     json_t *phone = json_object_get(stored, "phone");
+    const char *county = json_string_value(json_object_get(stored, "county"));
     if (json_is_string(phone)) {
-        if (auth_sees_full_pii(&r->who)) {
+        /* PIPL Art. 51: the full number only for who serves the graduate. */
+        if (county && auth_sees_full_pii(&r->who, county)) {
             json_object_set(g, "phone", phone);
         } else {
             char m[32];
@@ -233,6 +236,10 @@ json_t *graduate_json(struct req *r, json_t *stored)
     json_object_set_new(g, "services", services);
     if (ms_field(stored, "last_contact_at", &v))
         json_object_set_new(g, "last_contact_at", json_time(r->app, v));
+    if (ms_field(stored, "erased_at", &v))
+        json_object_set_new(g, "erased_at", json_time(r->app, v));
+    if (ms_field(stored, "pii_expired_at", &v))
+        json_object_set_new(g, "personal_data_expired_at", json_time(r->app, v));
     copy_str(g, stored, "created_by", "created_by");
     if (ms_field(stored, "created_at", &v))
         json_object_set_new(g, "created_at", json_time(r->app, v));
@@ -252,11 +259,26 @@ static void on_single(enum store_status st, json_t *result, void *arg)
     struct req *r = s->r;
     script_fn cb = s->cb;
     free(s);
+    const char *err = json_string_value(json_object_get(result, "err"));
+    if (st == STORE_OK && err && strcmp(err, "token_revoked") == 0) {
+        /* Revoked on some server while this request was under way: nothing
+         * was written. */
+        tokcache_drop(r->app->tokens, r->who.tok_hex);
+        http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        http_reply_error(r, 401, "unauthorized", "unknown, expired or revoked token", NULL);
+        return;
+    }
     cb(r, st, result);
 }
 
 void run_script(struct req *r, const char *script, const char *key, json_t *args, script_fn cb)
 {
+    if (args && r->who.tok_hex[0]) {
+        /* The script refuses to change anything for a revoked token. */
+        char tkey[KEY_MAX];
+        key_token(tkey, sizeof tkey, r->who.tok_hex);
+        json_object_set_new(args, "tok", json_string(tkey));
+    }
     char *text = json_dumps(args, JSON_COMPACT);
     json_decref(args);
     struct single *s = malloc(sizeof *s);
@@ -276,6 +298,54 @@ void run_script(struct req *r, const char *script, const char *key, json_t *args
         free(s);
         http_reply_unavailable(r);
     }
+}
+
+static json_t *audit_obj(struct req *r, const char *action, const char *object)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "who", r->who.name, "role",
+                     role_name(r->who.role), "action", action, "object", object ? object : "",
+                     "rid", r->id, "keep_ms",
+                     (json_int_t)r->app->cfg->audit_retention_days * 86400000);
+}
+
+void audit_attach(struct req *r, json_t *args, const char *action, const char *object)
+{
+    if (args)
+        json_object_set_new(args, "audit", audit_obj(r, action, object));
+}
+
+static void on_audit_written(enum store_status st, json_t *result, void *arg)
+{
+    (void)result;
+    char *rid = arg;
+    if (st != STORE_OK)
+        log_warn("event=audit_write_failed request_id=%s", rid);
+    free(rid);
+}
+
+void audit_read(struct req *r, const char *county, const char *action, const char *object,
+                const char *result)
+{
+    json_t *au = audit_obj(r, action, object);
+    if (au)
+        json_object_set_new(au, "result", json_string(result));
+    json_t *args = json_pack("{s:o}", "audit", au);
+    char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+    json_decref(args);
+    char *rid = strdup(r->id);
+    char key[KEY_MAX];
+    if (county)
+        key_county(key, sizeof key, county);
+    else
+        key_global(key, sizeof key);
+    const char *argv[2] = {key, text};
+    size_t lens[2] = {strlen(key), text ? strlen(text) : 0};
+    if (!text || !rid ||
+        store_script(r->app->store, "audit", 1, 2, argv, lens, on_audit_written, rid) < 0) {
+        log_warn("event=audit_write_failed request_id=%s", r->id);
+        free(rid);
+    }
+    free(text);
 }
 
 void run_command(struct req *r, int argc, const char **argv, script_fn cb)

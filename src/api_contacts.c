@@ -122,6 +122,8 @@ static void contact_located(struct req *r, const char *county)
     contact_state_free(c);
     r->state = name;
     r->state_free = free;
+    audit_attach(r, args, "contact.create",
+                 json_string_value(json_object_get(args, "graduate_id")));
     char key[KEY_MAX];
     key_county(key, sizeof key, county);
     run_script(r, "contact", key, args, on_contact);
@@ -218,10 +220,13 @@ static void on_contacts(struct req *r, struct batch *b)
         http_reply_unavailable(r);
         return;
     }
+    const char *county = r->state;
     if (json_integer_value(batch_result(b, 0)) == 0) {
+        audit_read(r, county, "contacts.read", r->params[0], "not_found");
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
+    audit_read(r, county, "contacts.read", r->params[0], "ok");
     json_t *raw = batch_result(b, 1);
     size_t n = json_array_size(raw);
     json_t **items = calloc(n ? n : 1, sizeof *items);
@@ -262,6 +267,12 @@ static void on_contacts(struct req *r, struct batch *b)
 
 static void contacts_located(struct req *r, const char *county)
 {
+    r->state = strdup(county);
+    r->state_free = free;
+    if (!r->state) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
     char gkey[KEY_MAX], ckey[KEY_MAX], last[16];
     key_graduate(gkey, sizeof gkey, county, r->params[0]);
     key_contacts(ckey, sizeof ckey, county, r->params[0]);

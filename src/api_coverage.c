@@ -167,9 +167,10 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
     {
         json_int_t since = json_integer_value(json_object_get(it, "since"));
         json_t *stored =
-            json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(it, "id"), "name",
-                      json_object_get(it, "name"), "phone", json_object_get(it, "phone"), "school",
-                      json_object_get(it, "school"), "major", json_object_get(it, "major"));
+            json_pack("{s:O?, s:s, s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(it, "id"),
+                      "county", r->params[0], "name", json_object_get(it, "name"), "phone",
+                      json_object_get(it, "phone"), "school", json_object_get(it, "school"),
+                      "major", json_object_get(it, "major"));
         json_t *g = graduate_json(r, stored);
         json_decref(stored);
         json_object_del(g, "services");
@@ -185,6 +186,7 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
     char pbuf[16];
     snprintf(pbuf, sizeof pbuf, "%lld",
              (long long)json_integer_value(json_object_get(res, "period")));
+    audit_read(r, r->params[0], "queue.read", "", "ok");
     http_reply_json(r, 200,
                     json_pack("{s:s, s:s, s:O, s:o}", "county", r->params[0], "period", pbuf,
                               "total", json_object_get(res, "total"), "graduates", items));

@@ -91,6 +91,7 @@ static void county_step(struct req *r)
     key_county(key, sizeof key, g->county);
     json_t *args = g->county_args;
     g->county_args = NULL;
+    audit_attach(r, args, g->registering ? "graduate.register" : "graduate.status", g->id);
     run_script(r, g->registering ? "register" : "status", key, args, on_county_step);
 }
 
@@ -469,10 +470,13 @@ static void on_graduate(struct req *r, enum store_status st, json_t *res)
         http_reply_unavailable(r);
         return;
     }
+    const char *county = r->state;
     if (json_array_size(res) == 0) {
+        audit_read(r, county, "graduate.read", r->params[0], "not_found");
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
+    audit_read(r, county, "graduate.read", r->params[0], "ok");
     json_t *stored = flat_to_object(res);
     reply_graduate(r, 200, stored);
     json_decref(stored);
@@ -480,6 +484,12 @@ static void on_graduate(struct req *r, enum store_status st, json_t *res)
 
 static void get_located(struct req *r, const char *county)
 {
+    r->state = strdup(county);
+    r->state_free = free;
+    if (!r->state) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
     char key[KEY_MAX];
     key_graduate(key, sizeof key, county, r->params[0]);
     run_command(r, 2, (const char *[]){"HGETALL", key}, on_graduate);
@@ -508,9 +518,13 @@ static void on_lookup_graduates(struct req *r, struct batch *b)
         if (json_array_size(flat) == 0)
             continue;
         json_t *stored = flat_to_object(flat);
+        audit_read(r, json_string_value(json_object_get(stored, "county")), "graduate.lookup",
+                   json_string_value(json_object_get(stored, "id")), "ok");
         json_array_append_new(list, graduate_json(r, stored));
         json_decref(stored);
     }
+    if (json_array_size(list) == 0)
+        audit_read(r, NULL, "graduate.lookup", "", "not_found");
     http_reply_json(r, 200, json_pack("{s:o}", "graduates", list));
 }
 
@@ -566,4 +580,93 @@ void api_graduate_lookup(struct req *r)
     pii_hmac_hex(r->app->pii, norm, NATID_LEN, hmac);
     key_nid_index(key, sizeof key, hmac);
     run_command(r, 2, (const char *[]){"HGETALL", key}, on_lookup_index);
+}
+
+/* ---- DELETE /api/v1/graduates/{id}: erase a graduate's personal data ---- */
+
+static void on_erased(struct req *r, enum store_status st, json_t *res)
+{
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    if (json_object_get(res, "err")) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    log_info("event=graduate_erased request_id=%s graduate=%s by=%s", r->id, r->params[0],
+             r->who.name);
+    reply_graduate(r, 200, json_object_get(res, "graduate"));
+}
+
+static void erase_county_step(struct req *r)
+{
+    struct gstate *g = r->state;
+    json_t *args = json_pack("{s:s, s:I, s:s}", "id", g->id, "now", (json_int_t)app_now_ms(r->app),
+                             "actor", r->who.name);
+    audit_attach(r, args, "graduate.erase", g->id);
+    char key[KEY_MAX];
+    key_county(key, sizeof key, g->county);
+    run_script(r, "erase", key, args, on_erased);
+}
+
+static void on_erase_global(struct req *r, enum store_status st, json_t *res)
+{
+    (void)res;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    erase_county_step(r);
+}
+
+static void on_erase_info(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *hmac = json_string_value(json_array_get(res, 0));
+    if (!json_is_string(json_array_get(res, 1))) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (!hmac) {
+        erase_county_step(r); /* erased before: the county step is idempotent */
+        return;
+    }
+    /* The look-up index first: if the county step then fails, a retry still
+     * finds the HMAC in the record and repeats both steps. */
+    char key[KEY_MAX];
+    key_global(key, sizeof key);
+    run_script(r, "erase_global", key, json_pack("{s:s, s:s}", "id", g->id, "hmac", hmac),
+               on_erase_global);
+}
+
+static void erase_located(struct req *r, const char *county)
+{
+    struct gstate *g = gstate_attach(r);
+    if (!g) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    snprintf(g->id, sizeof g->id, "%s", r->params[0]);
+    snprintf(g->county, sizeof g->county, "%s", county);
+    char key[KEY_MAX];
+    key_graduate(key, sizeof key, county, g->id);
+    run_command(r, 4, (const char *[]){"HMGET", key, "nid_hmac", "status"}, on_erase_info);
+}
+
+void api_graduate_erase(struct req *r)
+{
+    if (r->who.role != ROLE_ADMIN) {
+        http_reply_error(r, 403, "forbidden", "only admins erase personal data", NULL);
+        return;
+    }
+    if (!valid_id(r->params[0])) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    locate_graduate(r, r->params[0], true, erase_located);
 }

@@ -24,7 +24,10 @@
 #include "gradcover/metrics.h"
 #include "gradcover/notify.h"
 #include "gradcover/pii.h"
+#include "gradcover/ratelimit.h"
+#include "gradcover/retention.h"
 #include "gradcover/store.h"
+#include "gradcover/tokens.h"
 
 /* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
 #define DRAIN_SECONDS 10
@@ -39,6 +42,8 @@
 #define HTTP_HARD_BODY_MAX (4 * HTTP_BODY_MAX)
 /* Deadline for each Redis command; keeps every answer (503 included) under 2 s. */
 #define REDIS_TIMEOUT_MS_DEFAULT 1500
+/* Rate-limit buckets kept per table (tokens, client addresses). */
+#define RATELIMIT_KEYS 100000
 
 int64_t app_now_ms(const struct app *a)
 {
@@ -68,6 +73,7 @@ static void on_store_ready(void *arg)
 {
     struct app *a = arg;
     notifier_on_ready(a->notifier);
+    retention_start(a->retention);
     char key[KEY_MAX], fp[PII_HMAC_HEX_LEN + 1], args[PII_HMAC_HEX_LEN + 16];
     key_global(key, sizeof key);
     pii_fingerprint(a->pii, fp);
@@ -185,7 +191,10 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     /* Route templates are few (the route table); 32 leaves room. */
     a->metrics = metrics_new(32);
-    if (!a->metrics) {
+    a->tokens = tokcache_new();
+    a->limits = ratelimit_new(RATELIMIT_KEYS);
+    a->authfail = ratelimit_new(RATELIMIT_KEYS);
+    if (!a->metrics || !a->tokens || !a->limits || !a->authfail) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -223,7 +232,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     store_on_ready(a->store, on_store_ready, a);
     a->alerter = alerter_new(a);
     a->notifier = notifier_new(a);
-    if (!a->alerter || !a->notifier) {
+    a->retention = retention_new(a);
+    if (!a->alerter || !a->notifier || !a->retention) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -250,6 +260,7 @@ void app_free(struct app *a)
     /* The store first: its pending callbacks may still answer requests. */
     store_free(a->store);
     alerter_free(a->alerter);
+    retention_free(a->retention);
     notifier_free(a->notifier);
     if (a->http)
         evhttp_free(a->http);
@@ -263,6 +274,9 @@ void app_free(struct app *a)
         event_base_free(a->base);
     pii_free(a->pii);
     metrics_free(a->metrics);
+    tokcache_free(a->tokens);
+    ratelimit_free(a->limits);
+    ratelimit_free(a->authfail);
     config_free(a->cfg);
     free(a);
 }

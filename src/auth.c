@@ -1,6 +1,7 @@
 /* Bearer-token authentication and the role/county rules of SPEC §6. */
 #include "gradcover/auth.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,9 +17,9 @@ enum auth_result auth_resolve(const struct config *cfg, const char *authorizatio
     if (!authorization) {
         if (!cfg->anonymous_read)
             return AUTH_MISSING;
-        out->name = "anonymous";
+        memset(out, 0, sizeof *out);
+        strcpy(out->name, "anonymous");
         out->role = ROLE_VIEWER;
-        out->county = NULL;
         return AUTH_OK;
     }
     if (strncasecmp(authorization, "Bearer ", 7) != 0)
@@ -39,17 +40,24 @@ enum auth_result auth_resolve(const struct config *cfg, const char *authorizatio
         if (eq && !hit)
             hit = &cfg->tokens[i];
     }
-    if (!hit)
-        return AUTH_INVALID;
-    out->name = hit->name;
+    memset(out, 0, sizeof *out);
+    if (!hit) {
+        static const char hx[] = "0123456789abcdef";
+        for (size_t i = 0; i < sizeof md; i++) {
+            out->tok_hex[2 * i] = hx[md[i] >> 4];
+            out->tok_hex[2 * i + 1] = hx[md[i] & 15];
+        }
+        return AUTH_UNKNOWN;
+    }
+    snprintf(out->name, sizeof out->name, "%s", hit->name);
     out->role = hit->role;
-    out->county = hit->county[0] ? hit->county : NULL;
+    snprintf(out->county, sizeof out->county, "%s", hit->county);
     return AUTH_OK;
 }
 
 static bool in_scope(const struct principal *p, const char *county)
 {
-    return p->county == NULL || strcmp(p->county, county) == 0;
+    return p->county[0] == '\0' || strcmp(p->county, county) == 0;
 }
 
 bool auth_can_see_coverage(const struct principal *p, const char *county)
@@ -84,7 +92,18 @@ bool auth_can_write_county(const struct principal *p, const char *county)
     return p->role == ROLE_ADMIN || (p->role == ROLE_COUNSELOR && in_scope(p, county));
 }
 
-bool auth_sees_full_pii(const struct principal *p)
+bool auth_sees_full_pii(const struct principal *p, const char *county)
 {
-    return p->role == ROLE_ADMIN || p->role == ROLE_COUNSELOR;
+    return p->role == ROLE_ADMIN || (p->role == ROLE_COUNSELOR && in_scope(p, county));
+}
+
+bool auth_parse_role(const char *s, enum role *out)
+{
+    static const enum role roles[] = {ROLE_ADMIN, ROLE_COUNSELOR, ROLE_LEADER, ROLE_VIEWER};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (strcmp(s, role_name(roles[i])) == 0) {
+            *out = roles[i];
+            return true;
+        }
+    return false;
 }

@@ -26,6 +26,12 @@
 /* County display names are short (商丹园区); 64 bytes is generous. */
 #define COUNTY_NAME_MAX 64
 #define TOKEN_NAME_MAX 64
+/* Rate limits: up to a million a second (effectively off for a bench). */
+#define RATE_MAX 1000000
+/* Retention: the audit trail is kept at least ~6 months (issue 5); at most a
+ * century for anything. */
+#define AUDIT_RETENTION_MIN_DAYS 183
+#define RETENTION_MAX_DAYS 36500
 
 struct perr {
     char *buf;
@@ -387,11 +393,37 @@ static bool index_counties(struct config *cfg)
     return true;
 }
 
+static bool parse_rate_limits(json_t *l, struct rate_limits_cfg *rl, struct perr *e)
+{
+    static const char *const keys[] = {"writes_per_second",        "write_burst",
+                                       "reads_per_second",         "read_burst",
+                                       "auth_failures_per_minute", NULL};
+    if (!json_is_object(l))
+        return fail(e, "key \"rate_limits\": must be an object");
+    return check_keys(l, "rate_limits", keys, e) &&
+           get_int(l, "writes_per_second", "rate_limits.", 0, RATE_MAX, &rl->writes_per_second,
+                   e) &&
+           get_int(l, "write_burst", "rate_limits.", 1, RATE_MAX, &rl->write_burst, e) &&
+           get_int(l, "reads_per_second", "rate_limits.", 0, RATE_MAX, &rl->reads_per_second, e) &&
+           get_int(l, "read_burst", "rate_limits.", 1, RATE_MAX, &rl->read_burst, e) &&
+           get_int(l, "auth_failures_per_minute", "rate_limits.", 0, RATE_MAX,
+                   &rl->auth_failures_per_minute, e);
+}
+
 static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"listen",    "redis",          "utc_offset_minutes",
-                                       "threshold", "anonymous_read", "pii_key_file",
-                                       "counties",  "tokens",         "alerts",
+    static const char *const keys[] = {"listen",
+                                       "redis",
+                                       "utc_offset_minutes",
+                                       "threshold",
+                                       "anonymous_read",
+                                       "pii_key_file",
+                                       "counties",
+                                       "tokens",
+                                       "alerts",
+                                       "rate_limits",
+                                       "pii_retention_days",
+                                       "audit_retention_days",
                                        NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
@@ -400,7 +432,14 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
         !get_string(root, "pii_key_file", "", true, &cfg->pii_key_file, e) ||
         !get_int(root, "utc_offset_minutes", "", OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES,
                  &cfg->utc_offset_minutes, e) ||
-        !get_threshold(root, "threshold", "", &cfg->threshold_bp, e))
+        !get_threshold(root, "threshold", "", &cfg->threshold_bp, e) ||
+        !get_int(root, "pii_retention_days", "", 1, RETENTION_MAX_DAYS, &cfg->pii_retention_days,
+                 e) ||
+        !get_int(root, "audit_retention_days", "", AUDIT_RETENTION_MIN_DAYS, RETENTION_MAX_DAYS,
+                 &cfg->audit_retention_days, e))
+        return false;
+    json_t *rl = json_object_get(root, "rate_limits");
+    if (rl && !parse_rate_limits(rl, &cfg->rate_limits, e))
         return false;
     char host[256];
     int port;
@@ -461,6 +500,15 @@ static bool set_defaults(struct config *cfg)
     cfg->utc_offset_minutes = 480; /* China Standard Time, SPEC §3 */
     cfg->threshold_bp = COVERAGE_DEFAULT_BP;
     cfg->alerts.eval_interval_seconds = 15;
+    /* A counselor syncing a day of offline work sends a few hundred contacts at
+     * once; a runaway script is held to 20 writes a second. */
+    cfg->rate_limits = (struct rate_limits_cfg){.writes_per_second = 20,
+                                                .write_burst = 300,
+                                                .reads_per_second = 50,
+                                                .read_burst = 300,
+                                                .auth_failures_per_minute = 10};
+    cfg->pii_retention_days = 3 * 365;
+    cfg->audit_retention_days = 200;
     return cfg->listen && cfg->redis_url;
 }
 

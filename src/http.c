@@ -22,11 +22,15 @@
 #include <openssl/sha.h>
 
 #include "gradcover/api.h"
+#include "gradcover/api_common.h"
 #include "gradcover/app.h"
 #include "gradcover/config.h"
+#include "gradcover/keys.h"
 #include "gradcover/log.h"
 #include "gradcover/metrics.h"
+#include "gradcover/ratelimit.h"
 #include "gradcover/store.h"
+#include "gradcover/tokens.h"
 
 enum access { PUBLIC, AUTHED };
 
@@ -57,6 +61,12 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/alerts", "/api/v1/alerts", AUTHED, api_alerts},
     {EVHTTP_REQ_GET, "/api/v1/counties/{}/queue", "/api/v1/counties/{code}/queue", AUTHED,
      api_queue},
+    {EVHTTP_REQ_DELETE, "/api/v1/graduates/{}", "/api/v1/graduates/{id}", AUTHED,
+     api_graduate_erase},
+    {EVHTTP_REQ_POST, "/api/v1/tokens", "/api/v1/tokens", AUTHED, api_token_create},
+    {EVHTTP_REQ_GET, "/api/v1/tokens", "/api/v1/tokens", AUTHED, api_token_list},
+    {EVHTTP_REQ_DELETE, "/api/v1/tokens/{}", "/api/v1/tokens/{name}", AUTHED, api_token_delete},
+    {EVHTTP_REQ_GET, "/api/v1/audit", "/api/v1/audit", AUTHED, api_audit},
 };
 
 static int64_t mono_us(void)
@@ -100,11 +110,15 @@ static bool sane_request_id(const char *s)
     return n >= 1 && n <= GC_REQID_MAX;
 }
 
+enum { GUARD_NONE = 0, GUARD_OK, GUARD_REVOKED, GUARD_FAILED };
+
 static void req_free(struct req *r)
 {
     if (r->state_free)
         r->state_free(r->state);
     json_decref(r->body);
+    if (r->held)
+        evbuffer_free(r->held);
     free(r);
 }
 
@@ -118,9 +132,31 @@ const char *http_header(struct req *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
 }
 
+static void reply_revoked(struct req *r);
+
 static void send_and_free(struct req *r, int status, const char *reason, const char *ctype,
                           struct evbuffer *buf)
 {
+    if (r->guard_pending) {
+        /* Hold the answer until Redis has said whether the token still exists. */
+        r->held = evbuffer_new();
+        if (r->held && buf)
+            evbuffer_add_buffer(r->held, buf);
+        r->held_status = status;
+        r->held_reason = reason;
+        r->held_ctype = ctype;
+        return;
+    }
+    if (r->guard == GUARD_REVOKED || (r->guard == GUARD_FAILED && status < 500)) {
+        int g = r->guard;
+        r->guard = GUARD_NONE;
+        evhttp_clear_headers(evhttp_request_get_output_headers(r->ev));
+        if (g == GUARD_REVOKED)
+            reply_revoked(r);
+        else
+            http_reply_unavailable(r);
+        return;
+    }
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     evhttp_add_header(h, "Content-Type", ctype);
     evhttp_add_header(h, "X-Request-Id", r->id);
@@ -132,7 +168,7 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     log_info("event=http_request request_id=%s method=%s route=%s status=%d duration_us=%lld "
              "principal=%s",
              r->id, method_name(evhttp_request_get_command(r->ev)), r->route ? r->route : "-",
-             status, (long long)dur, r->who.name ? r->who.name : "-");
+             status, (long long)dur, r->who.name[0] ? r->who.name : "-");
     struct app *a = r->app;
     req_free(r);
     app_request_end(a);
@@ -335,6 +371,139 @@ static void set_nodelay(struct evhttp_request *ev)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* ---- authentication of API-issued tokens, rate limits ---- */
+
+static void reply_revoked(struct req *r)
+{
+    http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    http_reply_error(r, 401, "unauthorized", "unknown, expired or revoked token", NULL);
+}
+
+const char *http_peer(struct req *r)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+    const char *addr = NULL;
+    ev_uint16_t port = 0;
+    if (c)
+        evhttp_connection_get_peer(c, (char **)&addr, &port);
+    return addr ? addr : "?";
+}
+
+void http_reply_too_many(struct req *r, int retry_s, const char *message)
+{
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", retry_s);
+    http_add_header(r, "Retry-After", ra);
+    http_reply_error(r, 429, "too_many_requests", message, NULL);
+}
+
+/* A failed authentication: 401, or 429 once the client address has failed
+ * too often (a token cannot be guessed at Redis's speed). */
+static void auth_failed(struct req *r)
+{
+    struct app *a = r->app;
+    int per_min = a->cfg->rate_limits.auth_failures_per_minute;
+    int wait = ratelimit_take(a->authfail, http_peer(r), per_min / 60.0, per_min, app_now_ms(a));
+    log_warn("event=auth_failed request_id=%s peer=%s", r->id, http_peer(r));
+    if (wait > 0) {
+        http_reply_too_many(r, wait, "too many failed authentications from this address");
+        return;
+    }
+    reply_revoked(r);
+}
+
+static void on_guard(enum store_status st, json_t *res, void *arg)
+{
+    struct req *r = arg;
+    r->guard_pending = false;
+    const char *err = json_string_value(json_object_get(res, "err"));
+    if (st != STORE_OK)
+        r->guard = GUARD_FAILED;
+    else if (err && strcmp(err, "token_revoked") == 0) {
+        r->guard = GUARD_REVOKED;
+        tokcache_drop(r->app->tokens, r->who.tok_hex);
+    } else
+        r->guard = GUARD_OK;
+    if (r->held) {
+        struct evbuffer *buf = r->held;
+        r->held = NULL;
+        send_and_free(r, r->held_status, r->held_reason, r->held_ctype, buf);
+        evbuffer_free(buf);
+    }
+}
+
+/* After authentication: the caller's rate limit, the liveness check of an
+ * API token (skipped when it was just read from Redis), then the handler. */
+static void dispatch(struct req *r, bool fresh)
+{
+    struct app *a = r->app;
+    const struct rate_limits_cfg *rl = &a->cfg->rate_limits;
+    enum evhttp_cmd_type m = evhttp_request_get_command(r->ev);
+    bool read = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD;
+    char key[GC_ID_MAX + 80];
+    if (strcmp(r->who.name, "anonymous") == 0 && !r->who.tok_hex[0])
+        snprintf(key, sizeof key, "%c:@%s", read ? 'r' : 'w', http_peer(r));
+    else
+        snprintf(key, sizeof key, "%c:%s", read ? 'r' : 'w', r->who.name);
+    int wait =
+        read
+            ? ratelimit_take(a->limits, key, rl->reads_per_second, rl->read_burst, app_now_ms(a))
+            : ratelimit_take(a->limits, key, rl->writes_per_second, rl->write_burst, app_now_ms(a));
+    if (wait > 0) {
+        http_reply_too_many(r, wait,
+                            read ? "read rate limit of this token exceeded"
+                                 : "write rate limit of this token exceeded");
+        return;
+    }
+    if (r->who.tok_hex[0]) {
+        bool touch = tokcache_touch_due(a->tokens, r->who.tok_hex, app_now_ms(a));
+        if (!fresh || touch) {
+            char gkey[KEY_MAX], tkey[KEY_MAX];
+            key_global(gkey, sizeof gkey);
+            key_token(tkey, sizeof tkey, r->who.tok_hex);
+            json_t *args = json_pack("{s:s}", "tok", tkey);
+            if (touch)
+                json_object_set_new(args, "touch", json_integer(app_now_ms(a)));
+            char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+            json_decref(args);
+            if (!text) {
+                http_reply_error(r, 500, "internal", "out of memory", NULL);
+                return;
+            }
+            const char *argv[2] = {gkey, text};
+            size_t lens[2] = {strlen(gkey), strlen(text)};
+            r->guard_pending =
+                store_script(a->store, "token_guard", 1, 2, argv, lens, on_guard, r) == 0;
+            if (!r->guard_pending)
+                r->guard = GUARD_FAILED;
+            free(text);
+        }
+    }
+    r->handler(r);
+}
+
+static void on_token_record(enum store_status st, json_t *res, void *arg)
+{
+    struct req *r = arg;
+    struct app *a = r->app;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    char hex[sizeof r->who.tok_hex];
+    snprintf(hex, sizeof hex, "%s", r->who.tok_hex);
+    json_t *rec = flat_to_object(res);
+    int64_t expires_ms = 0;
+    bool ok = rec && token_record_parse(rec, a->cfg, hex, &r->who, &expires_ms);
+    json_decref(rec);
+    if (!ok || (expires_ms && expires_ms <= app_now_ms(a))) {
+        auth_failed(r);
+        return;
+    }
+    tokcache_put(a->tokens, &r->who, expires_ms);
+    dispatch(r, true);
+}
+
 static void on_request(struct evhttp_request *ev, void *arg)
 {
     struct app *a = arg;
@@ -395,21 +564,50 @@ static void on_request(struct evhttp_request *ev, void *arg)
             http_reply_error(r, 404, "not_found", "no such resource", NULL);
         return;
     }
-    if (hit->access == AUTHED) {
-        switch (auth_resolve(a->cfg, http_header(r, "Authorization"), &r->who)) {
-        case AUTH_OK:
-            break;
-        case AUTH_MISSING:
-            http_add_header(r, "WWW-Authenticate", "Bearer");
-            http_reply_error(r, 401, "unauthorized", "missing bearer token", NULL);
-            return;
-        case AUTH_INVALID:
-            http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-            http_reply_error(r, 401, "unauthorized", "unknown or malformed token", NULL);
+    r->handler = hit->handler;
+    if (hit->access == PUBLIC) {
+        hit->handler(r);
+        return;
+    }
+    switch (auth_resolve(a->cfg, http_header(r, "Authorization"), &r->who)) {
+    case AUTH_OK:
+        dispatch(r, false);
+        return;
+    case AUTH_MISSING:
+        http_add_header(r, "WWW-Authenticate", "Bearer");
+        http_reply_error(r, 401, "unauthorized", "missing bearer token", NULL);
+        return;
+    case AUTH_INVALID:
+        auth_failed(r);
+        return;
+    case AUTH_UNKNOWN:
+        break;
+    }
+    /* Not a config token: an API-issued one, cached or looked up. */
+    int64_t expires_ms = 0;
+    if (tokcache_get(a->tokens, r->who.tok_hex, &r->who, &expires_ms)) {
+        if (expires_ms && expires_ms <= app_now_ms(a)) {
+            tokcache_drop(a->tokens, r->who.tok_hex);
+            auth_failed(r);
             return;
         }
+        dispatch(r, false);
+        return;
     }
-    hit->handler(r);
+    /* Guessing is throttled before it costs Redis anything. */
+    int wait = ratelimit_peek(a->authfail, http_peer(r),
+                              a->cfg->rate_limits.auth_failures_per_minute / 60.0,
+                              a->cfg->rate_limits.auth_failures_per_minute, app_now_ms(a));
+    if (wait > 0) {
+        http_reply_too_many(r, wait, "too many failed authentications from this address");
+        return;
+    }
+    char key[KEY_MAX];
+    key_token(key, sizeof key, r->who.tok_hex);
+    const char *argv[2] = {"HGETALL", key};
+    size_t lens[2] = {7, strlen(key)};
+    if (store_command(a->store, 2, argv, lens, on_token_record, r) < 0)
+        http_reply_unavailable(r);
 }
 
 void http_setup(struct evhttp *http, struct app *app)

@@ -57,3 +57,13 @@ void key_delivery(char *out, size_t n, const char *county, const char *event_id)
 {
     snprintf(out, n, "gc:{%s}:dlv:%s", county, event_id);
 }
+
+void key_token(char *out, size_t n, const char *sha_hex)
+{
+    snprintf(out, n, "gc:{@}:tok:%s", sha_hex);
+}
+
+void key_audit(char *out, size_t n, const char *county)
+{
+    snprintf(out, n, "gc:{%s}:audit", county ? county : "@");
+}

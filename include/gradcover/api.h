@@ -18,5 +18,10 @@ void api_readyz(struct req *r);
 void api_dashboard(struct req *r);
 void api_metrics(struct req *r);
 void api_alerts(struct req *r);
+void api_graduate_erase(struct req *r);
+void api_token_create(struct req *r);
+void api_token_list(struct req *r);
+void api_token_delete(struct req *r);
+void api_audit(struct req *r);
 
 #endif

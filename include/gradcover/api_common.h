@@ -112,6 +112,18 @@ json_t *alert_args(const struct app *a, const char *county);
 /* Logs an alert transition a script reported (res.alert), if any. */
 void log_alert_transition(struct req *r, const char *county, json_t *res);
 
+/* Adds the audit record to a script's arguments (A.audit): the script appends
+ * who/role/action/object/result/request id to the county's audit stream in the
+ * same atomic step as its write (scripts/lib/prelude.lua). object: an id, never
+ * a personal data value. */
+void audit_attach(struct req *r, json_t *args, const char *action, const char *object);
+
+/* Appends one audit entry (a read of personal data, or an outcome decided
+ * outside a script) to the stream of `county` (NULL: the global one), without
+ * holding up the reply. */
+void audit_read(struct req *r, const char *county, const char *action, const char *object,
+                const char *result);
+
 /* A plain command for one request; same rules as run_script. */
 void run_command(struct req *r, int argc, const char **argv, script_fn cb);
 

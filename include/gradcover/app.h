@@ -19,6 +19,9 @@ struct store;
 struct metrics;
 struct alerter;
 struct notifier;
+struct tokcache;
+struct ratelimit;
+struct retention;
 
 struct app_opts {
     const char *listen;    /* overrides cfg->listen when non-NULL */
@@ -38,6 +41,10 @@ struct app {
     struct metrics *metrics;
     struct alerter *alerter;
     struct notifier *notifier;
+    struct retention *retention;
+    struct tokcache *tokens;    /* API-issued tokens seen by this server */
+    struct ratelimit *limits;   /* per-token read/write buckets */
+    struct ratelimit *authfail; /* failed authentications per client address */
     struct event *sigterm;
     struct event *sigint;
     struct event *drain_timer;

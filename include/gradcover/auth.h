@@ -5,18 +5,28 @@
 
 #include <stdbool.h>
 
+#include "gradcover/common.h"
 #include "gradcover/config.h"
 
+/* A resolved caller. Self-contained (copies, no borrowed pointers), so it
+ * outlives a revoked token's cache entry. */
 struct principal {
-    const char *name; /* borrowed from the config; "anonymous" for viewers without a token */
+    char name[GC_ID_MAX + 1]; /* the token's name; "anonymous" for viewers without one */
     enum role role;
-    const char *county; /* NULL = every county (admin, viewer, city-wide leader) */
+    char county[GC_COUNTY_MAX + 1]; /* "" = every county (admin, viewer, city-wide leader) */
+    char tok_hex[65];               /* SHA-256 hex of an API-issued token; "" for config tokens */
 };
 
-enum auth_result { AUTH_OK = 0, AUTH_MISSING, AUTH_INVALID };
+enum auth_result {
+    AUTH_OK = 0,
+    AUTH_MISSING, /* no Authorization header (and no anonymous reads) */
+    AUTH_INVALID, /* malformed, or not a bearer token */
+    AUTH_UNKNOWN, /* well-formed but not a config token: out->tok_hex names it for
+                   * a look-up among the API-issued tokens */
+};
 
-/* Resolves an Authorization header value (may be NULL). With anonymous_read a
- * missing header is a viewer; a present but unknown token is always invalid. */
+/* Resolves an Authorization header value (may be NULL) against the config's
+ * tokens. With anonymous_read a missing header is a viewer. */
 enum auth_result auth_resolve(const struct config *cfg, const char *authorization,
                               struct principal *out);
 
@@ -27,6 +37,8 @@ bool auth_can_read_county(const struct principal *p, const char *county);
 /* May register graduates, change status and log contacts in this county. */
 bool auth_can_write_county(const struct principal *p, const char *county);
 /* Sees personal data (phone) unmasked: admin and the county's counselor. */
-bool auth_sees_full_pii(const struct principal *p);
+bool auth_sees_full_pii(const struct principal *p, const char *county);
+/* "<name>" of a role, or false for an unknown one. */
+bool auth_parse_role(const char *s, enum role *out);
 
 #endif

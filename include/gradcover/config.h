@@ -41,6 +41,15 @@ struct alerts_cfg {
     char *alertmanager_url; /* NULL when unset */
 };
 
+/* Per-token request rates (token buckets, per server); 0 = unlimited. */
+struct rate_limits_cfg {
+    int writes_per_second;
+    int write_burst;
+    int reads_per_second;
+    int read_burst;
+    int auth_failures_per_minute; /* per client address; also the burst */
+};
+
 struct config {
     char *listen;    /* "host:port" */
     char *redis_url; /* see store_parse_url() */
@@ -54,6 +63,9 @@ struct config {
     struct token_cfg *tokens;
     size_t ntokens;
     struct alerts_cfg alerts;
+    struct rate_limits_cfg rate_limits;
+    int pii_retention_days;   /* name and phone erased this long after leaving seeking */
+    int audit_retention_days; /* audit entries older than this are trimmed */
 };
 
 /* Parses JSON text. Returns a new config (free with config_free) or NULL with a

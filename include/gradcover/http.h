@@ -13,6 +13,7 @@
 #include "gradcover/common.h"
 
 struct app;
+struct evbuffer;
 struct evhttp;
 struct evhttp_request;
 
@@ -32,6 +33,15 @@ struct req {
     json_t *body;                  /* owned; NULL until read */
     void *state;                   /* a handler's own state, freed with the request */
     void (*state_free)(void *state);
+    void (*handler)(struct req *r); /* the matched route's handler */
+    /* API-issued tokens: their liveness is checked in Redis alongside the
+     * request's own commands. A reply ready before that check answered is
+     * held (owned here) and sent, or replaced by a 401, once it has. */
+    bool guard_pending;
+    int guard; /* GUARD_* in http.c */
+    struct evbuffer *held;
+    int held_status;
+    const char *held_reason, *held_ctype;
 };
 
 /* Installs the route table and the generic callback on http. */
@@ -64,6 +74,12 @@ void http_reply_unavailable(struct req *r);
 
 /* Sends a non-JSON body (copied) with its content type, then frees r. */
 void http_reply_raw(struct req *r, int status, const char *ctype, const char *data, size_t len);
+
+/* 429 with Retry-After: retry_s. */
+void http_reply_too_many(struct req *r, int retry_s, const char *message);
+
+/* The client's address (numeric), borrowed from the connection. */
+const char *http_peer(struct req *r);
 
 /* Adds a response header before one of the replies above. */
 void http_add_header(struct req *r, const char *name, const char *value);

@@ -34,4 +34,9 @@ void key_outbox(char *out, size_t n, const char *county);
 /* "gc:{611002}:dlv:<event_id>": each receiver's delivery record of an event. */
 void key_delivery(char *out, size_t n, const char *county, const char *event_id);
 
+/* "gc:{@}:tok:<sha256 hex>": an API-issued token's facts (never the token). */
+void key_token(char *out, size_t n, const char *sha_hex);
+/* "gc:{611002}:audit" (or "gc:{@}:audit" for county NULL): the audit stream. */
+void key_audit(char *out, size_t n, const char *county);
+
 #endif

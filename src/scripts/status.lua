@@ -51,6 +51,12 @@ elseif A.status == 'seeking' then
   iv[#iv + 1] = {A.at, nil}
   add_seeking(A.id, A.at, cur)
 end
+-- P:left: when graduates left seeking, for the retention job (retention.lua).
+if A.status == 'seeking' then
+  redis.call('ZREM', P .. ':left', A.id)
+elseif leaving then
+  redis.call('ZADD', P .. ':left', A.at, A.id)
+end
 redis.call('HSET', g, 'status', A.status, 'status_at', string.format('%d', A.at),
            'status_reason', A.reason or '', 'iv', format_intervals(iv),
            'updated_by', A.actor, 'updated_at', string.format('%d', A.now))

@@ -29,8 +29,12 @@ struct caller {
 
 /* Column order of every row of the matrix below. */
 static const struct caller callers[NCALLERS] = {
-    {"no-token", NULL},          {"admin", T_ADMIN},           {"counselor-611002", T_C611002},
-    {"counselor-611021", T_C611021}, {"leader-611002", T_L611002}, {"leader-city", T_LALL},
+    {"no-token", NULL},
+    {"admin", T_ADMIN},
+    {"counselor-611002", T_C611002},
+    {"counselor-611021", T_C611021},
+    {"leader-611002", T_L611002},
+    {"leader-city", T_LALL},
     {"viewer", T_VIEWER},
 };
 
@@ -43,16 +47,21 @@ static char nid[NTARGETS][NIDLEN + 1]; /* the raw national IDs of G1 and G2 */
 /* ---- the matrix ---- */
 
 enum kind {
-    K_REGISTER,      /* POST /api/v1/graduates (target = the body's county) */
-    K_LOOKUP,        /* GET /api/v1/graduates?national_id= (target = G1's / G2's ID) */
-    K_GET,           /* GET /api/v1/graduates/{id} */
-    K_STATUS,        /* POST /api/v1/graduates/{id}/status */
-    K_CONTACTS,      /* GET /api/v1/graduates/{id}/contacts */
-    K_CONTACT,       /* POST /api/v1/contacts (target = the body's graduate_id) */
-    K_COVERAGE,      /* GET /api/v1/coverage (no target: both columns alike) */
+    K_REGISTER,        /* POST /api/v1/graduates (target = the body's county) */
+    K_LOOKUP,          /* GET /api/v1/graduates?national_id= (target = G1's / G2's ID) */
+    K_GET,             /* GET /api/v1/graduates/{id} */
+    K_STATUS,          /* POST /api/v1/graduates/{id}/status */
+    K_CONTACTS,        /* GET /api/v1/graduates/{id}/contacts */
+    K_CONTACT,         /* POST /api/v1/contacts (target = the body's graduate_id) */
+    K_COVERAGE,        /* GET /api/v1/coverage (no target: both columns alike) */
     K_COUNTY_COVERAGE, /* GET /api/v1/counties/{code}/coverage */
-    K_QUEUE,         /* GET /api/v1/counties/{code}/queue */
-    K_ALERTS,        /* GET /api/v1/alerts?county= */
+    K_QUEUE,           /* GET /api/v1/counties/{code}/queue */
+    K_ALERTS,          /* GET /api/v1/alerts?county= */
+    K_ERASE,           /* DELETE /api/v1/graduates/{id} */
+    K_TOKEN_CREATE,    /* POST /api/v1/tokens (a counselor token of the target county) */
+    K_TOKEN_LIST,      /* GET /api/v1/tokens */
+    K_TOKEN_DELETE,    /* DELETE /api/v1/tokens/{name} (the fixture's token of that county) */
+    K_AUDIT,           /* GET /api/v1/audit?county= */
 };
 
 struct row {
@@ -67,30 +76,87 @@ struct row {
 /* When a route is added to src/http.c, add its row here (test_route_table_covered
  * fails until then). Columns: no-token, admin, C611002, C611021, L611002, LALL, viewer. */
 static const struct row matrix[] = {
-    {"POST", "/api/v1/graduates", K_REGISTER, true,
+    {"POST",
+     "/api/v1/graduates",
+     K_REGISTER,
+     true,
      {{401, 201, 201, 403, 403, 403, 403}, {401, 201, 403, 201, 403, 403, 403}}},
-    {"GET", "/api/v1/graduates", K_LOOKUP, false,
+    {"GET",
+     "/api/v1/graduates",
+     K_LOOKUP,
+     false,
      {{401, 200, 200, H200, 200, 200, 403}, {401, 200, H200, 200, H200, 200, 403}}},
-    {"GET", "/api/v1/graduates/{}", K_GET, false,
+    {"GET",
+     "/api/v1/graduates/{}",
+     K_GET,
+     false,
      {{401, 200, 200, 404, 200, 200, 403}, {401, 200, 404, 200, 404, 200, 403}}},
     /* A counselor changing another county's graduate gets 404 as for an unknown
      * id (a 403 would confirm the graduate exists); leaders and viewers may
      * never write, whatever the id, so 403 reveals nothing. */
-    {"POST", "/api/v1/graduates/{}/status", K_STATUS, true,
+    {"POST",
+     "/api/v1/graduates/{}/status",
+     K_STATUS,
+     true,
      {{401, 200, 200, 404, 403, 403, 403}, {401, 200, 404, 200, 403, 403, 403}}},
-    {"GET", "/api/v1/graduates/{}/contacts", K_CONTACTS, false,
+    {"GET",
+     "/api/v1/graduates/{}/contacts",
+     K_CONTACTS,
+     false,
      {{401, 200, 200, 404, 200, 200, 403}, {401, 200, 404, 200, 404, 200, 403}}},
-    {"POST", "/api/v1/contacts", K_CONTACT, true,
+    {"POST",
+     "/api/v1/contacts",
+     K_CONTACT,
+     true,
      {{401, 201, 201, 404, 403, 403, 403}, {401, 201, 404, 201, 403, 403, 403}}},
-    {"GET", "/api/v1/coverage", K_COVERAGE, false,
+    {"GET",
+     "/api/v1/coverage",
+     K_COVERAGE,
+     false,
      {{401, 200, 200, 200, 200, 200, 200}, {401, 200, 200, 200, 200, 200, 200}}},
-    {"GET", "/api/v1/counties/{}/coverage", K_COUNTY_COVERAGE, false,
+    {"GET",
+     "/api/v1/counties/{}/coverage",
+     K_COUNTY_COVERAGE,
+     false,
      {{401, 200, 200, 403, 200, 200, 200}, {401, 200, 403, 200, 403, 200, 200}}},
-    {"GET", "/api/v1/counties/{}/queue", K_QUEUE, false,
+    {"GET",
+     "/api/v1/counties/{}/queue",
+     K_QUEUE,
+     false,
      {{401, 200, 200, 403, 200, 200, 403}, {401, 200, 403, 200, 403, 200, 403}}},
     /* Alerts are for leaders (of their scope) and admins (SPEC §6). */
-    {"GET", "/api/v1/alerts", K_ALERTS, false,
+    {"GET",
+     "/api/v1/alerts",
+     K_ALERTS,
+     false,
      {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
+    /* Erasure (the right to deletion) is an admin act; counts stay. */
+    {"DELETE",
+     "/api/v1/graduates/{}",
+     K_ERASE,
+     true,
+     {{401, 200, 403, 403, 403, 403, 403}, {401, 200, 403, 403, 403, 403, 403}}},
+    {"POST",
+     "/api/v1/tokens",
+     K_TOKEN_CREATE,
+     false,
+     {{401, 201, 403, 403, 403, 403, 403}, {401, 201, 403, 403, 403, 403, 403}}},
+    {"GET",
+     "/api/v1/tokens",
+     K_TOKEN_LIST,
+     false,
+     {{401, 200, 403, 403, 403, 403, 403}, {401, 200, 403, 403, 403, 403, 403}}},
+    {"DELETE",
+     "/api/v1/tokens/{}",
+     K_TOKEN_DELETE,
+     false,
+     {{401, 200, 403, 403, 403, 403, 403}, {401, 200, 403, 403, 403, 403, 403}}},
+    /* The audit trail: admins, and leaders of their scope. */
+    {"GET",
+     "/api/v1/audit",
+     K_AUDIT,
+     false,
+     {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 404, 200, 403}}},
 };
 
 #define NROWS ((int)(sizeof matrix / sizeof matrix[0]))
@@ -149,6 +215,13 @@ static void make_fixture(void)
     for (int t = 0; t < NTARGETS; t++) {
         register_full(T_ADMIN, gid[t], county[t], nid[t], phone[t]);
         ck_assert_int_eq(h_contact(srv, T_ADMIN, gid[t], NULL, NULL), 201);
+        char body[128];
+        snprintf(body, sizeof body, "{\"name\":\"fx-%s\",\"role\":\"counselor\",\"county\":\"%s\"}",
+                 county[t], county[t]);
+        struct http_resp *r = h_http(srv, "POST", "/api/v1/tokens", T_ADMIN, body, NULL);
+        ck_assert_msg(r && r->status == 201, "create token fx-%s: %s", county[t],
+                      r ? r->body : "none");
+        h_resp_free(r);
     }
 }
 
@@ -209,8 +282,8 @@ __attribute__((format(printf, 2, 3))) static void note(struct report *rep, const
     int w = vsnprintf(rep->text + rep->len, sizeof rep->text - rep->len, fmt, ap);
     va_end(ap);
     if (w > 0)
-        rep->len = rep->len + (size_t)w < sizeof rep->text ? rep->len + (size_t)w
-                                                            : sizeof rep->text - 1;
+        rep->len =
+            rep->len + (size_t)w < sizeof rep->text ? rep->len + (size_t)w : sizeof rep->text - 1;
     if (rep->len + 1 < sizeof rep->text) {
         rep->text[rep->len++] = '\n';
         rep->text[rep->len] = '\0';
@@ -242,6 +315,17 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_ALERTS:
         snprintf(out, n, "/api/v1/alerts?county=%s", county[t]);
         return;
+    case K_ERASE:
+        snprintf(out, n, "/api/v1/graduates/%s", gid[t]);
+        return;
+    case K_TOKEN_DELETE:
+        snprintf(out, n, "/api/v1/tokens/fx-%s", county[t]);
+        return;
+    case K_AUDIT:
+        snprintf(out, n, "/api/v1/audit?county=%s", county[t]);
+        return;
+    case K_TOKEN_CREATE:
+    case K_TOKEN_LIST:
     case K_REGISTER:
     case K_CONTACT:
     case K_COVERAGE:
@@ -314,6 +398,31 @@ static void check_success_body(struct report *rep, const char *what, const struc
         if (!json_is_array(json_object_get(j, "alerts")))
             note(rep, "%s: unexpected alerts %.300s", what, r->body);
         return;
+    case K_ERASE:
+        if (strcmp(jstr(j, "id"), gid[t]) != 0 || json_object_get(j, "name") ||
+            json_object_get(j, "phone") || json_object_get(j, "national_id") ||
+            !json_object_get(j, "erased_at"))
+            note(rep, "%s: not an erased graduate: %.300s", what, r->body);
+        return;
+    case K_TOKEN_CREATE:
+        if (strlen(jstr(j, "token")) != 43 || strcmp(jstr(j, "county"), county[t]) != 0)
+            note(rep, "%s: unexpected token answer %.300s", what, r->body);
+        return;
+    case K_TOKEN_LIST:
+        if (!strstr(r->body, "\"fx-611002\"") || !strstr(r->body, "\"fx-611021\"") ||
+            strstr(r->body, "sha256") || strstr(r->body, "\"token\""))
+            note(rep, "%s: unexpected token list %.300s", what, r->body);
+        return;
+    case K_TOKEN_DELETE:
+        if (!json_is_true(json_object_get(j, "revoked")))
+            note(rep, "%s: unexpected answer %.300s", what, r->body);
+        return;
+    case K_AUDIT:
+        /* The fixture registered a graduate in each county: audited there. */
+        if (strcmp(jstr(j, "county"), county[t]) != 0 ||
+            json_array_size(json_object_get(j, "entries")) == 0)
+            note(rep, "%s: unexpected audit answer %.300s", what, r->body);
+        return;
     }
 }
 
@@ -325,8 +434,8 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     switch (row->kind) {
     case K_REGISTER:
         if (a->reg[t] != b->reg[t] + 1 || a->reg[o] != b->reg[o] || a->served[t] != b->served[t])
-            note(rep, "%s: registered %s %lld -> %lld (want +1), %s %lld -> %lld", what,
-                 county[t], b->reg[t], a->reg[t], county[o], b->reg[o], a->reg[o]);
+            note(rep, "%s: registered %s %lld -> %lld (want +1), %s %lld -> %lld", what, county[t],
+                 b->reg[t], a->reg[t], county[o], b->reg[o], a->reg[o]);
         if (admin_get_status(newid) != 200)
             note(rep, "%s: %s is not readable by admin after 201", what, newid);
         return;
@@ -349,8 +458,16 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_CONTACT:
         if (a->contacts[t] != b->contacts[t] + 1 || a->contacts[o] != b->contacts[o] ||
             a->served[t] != b->served[t] || a->reg[t] != b->reg[t])
-            note(rep, "%s: contacts of %s %lld -> %lld (want +1), of %s %lld -> %lld", what,
-                 gid[t], b->contacts[t], a->contacts[t], gid[o], b->contacts[o], a->contacts[o]);
+            note(rep, "%s: contacts of %s %lld -> %lld (want +1), of %s %lld -> %lld", what, gid[t],
+                 b->contacts[t], a->contacts[t], gid[o], b->contacts[o], a->contacts[o]);
+        return;
+    case K_ERASE:
+        /* Personal data gone, every count and the status unchanged. */
+        if (!snap_equal(b, a))
+            note(rep,
+                 "%s: erasure changed counts or status: registered %lld -> %lld, served "
+                 "%lld -> %lld",
+                 what, b->reg[t], a->reg[t], b->served[t], a->served[t]);
         return;
     case K_LOOKUP:
     case K_GET:
@@ -359,6 +476,10 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
     case K_ALERTS:
+    case K_TOKEN_CREATE:
+    case K_TOKEN_LIST:
+    case K_TOKEN_DELETE:
+    case K_AUDIT:
         return;
     }
 }
@@ -384,7 +505,9 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     char path[256], what[400], newid[32] = "", newnid[NIDLEN + 1] = "";
     build_path(row, t, path, sizeof path);
     snprintf(what, sizeof what, "%s %s as %s (target %s)", row->method, path, callers[c].label,
-             row->kind == K_COVERAGE ? "-" : t == 0 ? "611002/G1" : "611021/G2");
+             row->kind == K_COVERAGE ? "-"
+             : t == 0                ? "611002/G1"
+                                     : "611021/G2");
 
     char *body = NULL;
     switch (row->kind) {
@@ -400,6 +523,16 @@ static void run_cell(struct report *rep, int ri, int c, int t)
         body = dump(json_pack("{s:s, s:s, s:s}", "graduate_id", gid[t], "service",
                               "career_guidance", "channel", "phone"));
         break;
+    case K_TOKEN_CREATE:
+        snprintf(newid, sizeof newid, "T%d-%d-%d", ri, c, t);
+        body = dump(
+            json_pack("{s:s, s:s, s:s}", "name", newid, "role", "counselor", "county", county[t]));
+        newid[0] = '\0';
+        break;
+    case K_ERASE:
+    case K_TOKEN_LIST:
+    case K_TOKEN_DELETE:
+    case K_AUDIT:
     case K_LOOKUP:
     case K_GET:
     case K_CONTACTS:
@@ -446,10 +579,10 @@ static void run_cell(struct report *rep, int ri, int c, int t)
             note(rep,
                  "%s: denied write changed state: registered %lld/%lld -> %lld/%lld, served "
                  "%lld/%lld -> %lld/%lld, contacts %lld/%lld -> %lld/%lld, status %s/%s -> %s/%s",
-                 what, before.reg[0], before.reg[1], after.reg[0], after.reg[1],
-                 before.served[0], before.served[1], after.served[0], after.served[1],
-                 before.contacts[0], before.contacts[1], after.contacts[0], after.contacts[1],
-                 before.status[0], before.status[1], after.status[0], after.status[1]);
+                 what, before.reg[0], before.reg[1], after.reg[0], after.reg[1], before.served[0],
+                 before.served[1], after.served[0], after.served[1], before.contacts[0],
+                 before.contacts[1], after.contacts[0], after.contacts[1], before.status[0],
+                 before.status[1], after.status[0], after.status[1]);
         if (newid[0] && admin_get_status(newid) != 404)
             note(rep, "%s: denied registration left graduate %s behind", what, newid);
         return;
@@ -541,8 +674,10 @@ START_TEST(test_route_table_covered)
                 seen[i]++;
                 found = true;
             }
-        ck_assert_msg(found, "route %.*s %.*s in src/http.c has no row in the authorization "
-                      "matrix of %s: add one", (int)ml, m, (int)pl, q, __FILE__);
+        ck_assert_msg(found,
+                      "route %.*s %.*s in src/http.c has no row in the authorization "
+                      "matrix of %s: add one",
+                      (int)ml, m, (int)pl, q, __FILE__);
     }
     for (int i = 0; i < NROWS; i++)
         ck_assert_msg(seen[i] == 1, "matrix row %s %s matches %d routes of src/http.c",
@@ -625,8 +760,8 @@ START_TEST(test_pii_masked_for_leaders_and_never_raw)
     h_resp_free(r);
 
     /* A status change answers the graduate with the national ID masked. */
-    r = h_http(srv, "POST", "/api/v1/graduates/G3/status", T_C611002,
-               "{\"status\":\"employed\"}", NULL);
+    r = h_http(srv, "POST", "/api/v1/graduates/G3/status", T_C611002, "{\"status\":\"employed\"}",
+               NULL);
     ck_assert_int_eq(r->status, 200);
     ck_assert_str_eq(jstr(r->json, "national_id"), masked3);
     ck_assert_ptr_null(strstr(r->body, nid3));
@@ -647,9 +782,8 @@ static void expect_counties(const char *token, const char *const *codes, size_t 
         reg += json_integer_value(json_object_get(e, "registered"));
     }
     /* The total covers the caller's scope only. */
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r->json, "total"),
-                                                        "registered")),
-                     reg);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(r->json, "total"), "registered")), reg);
     h_resp_free(r);
 }
 
@@ -694,9 +828,9 @@ START_TEST(test_anonymous_read_is_a_viewer)
     char *body = register_body("A1", "611002", h_natid(50), "13700000000");
     h_expect(h_http(srv, "POST", "/api/v1/graduates", NULL, body, NULL), 403, "forbidden");
     free(body);
-    h_expect(h_http(srv, "POST", "/api/v1/graduates/G1/status", NULL,
-                    "{\"status\":\"employed\"}", NULL),
-             403, "forbidden");
+    h_expect(
+        h_http(srv, "POST", "/api/v1/graduates/G1/status", NULL, "{\"status\":\"employed\"}", NULL),
+        403, "forbidden");
     h_expect(h_http(srv, "POST", "/api/v1/contacts", NULL,
                     "{\"graduate_id\":\"G1\",\"service\":\"training\"}", NULL),
              403, "forbidden");
@@ -722,8 +856,7 @@ START_TEST(test_unknown_token_is_401)
     make_fixture();
     const char *bad[] = {"no-such-token", "admin-token-000", "admin-token-00011"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        h_expect(h_http(srv, "GET", "/api/v1/coverage", bad[i], NULL, NULL), 401,
-                 "unauthorized");
+        h_expect(h_http(srv, "GET", "/api/v1/coverage", bad[i], NULL, NULL), 401, "unauthorized");
         h_expect(h_http(srv, "GET", "/api/v1/graduates/G1", bad[i], NULL, NULL), 401,
                  "unauthorized");
     }

@@ -83,7 +83,7 @@ START_TEST(test_admin_token_resolves_to_admin_of_every_county)
     struct principal p = who("Bearer admin-token");
     ck_assert_str_eq(p.name, "admin");
     ck_assert_int_eq(p.role, ROLE_ADMIN);
-    ck_assert_ptr_null(p.county);
+    ck_assert_str_eq(p.county, "");
 }
 END_TEST
 
@@ -110,7 +110,7 @@ START_TEST(test_leader_token_without_county_resolves_to_all_counties)
     struct principal p = who("Bearer city-token");
     ck_assert_str_eq(p.name, "city.leader");
     ck_assert_int_eq(p.role, ROLE_LEADER);
-    ck_assert_ptr_null(p.county);
+    ck_assert_str_eq(p.county, "");
 }
 END_TEST
 
@@ -119,7 +119,7 @@ START_TEST(test_viewer_token_resolves_to_viewer)
     struct principal p = who("Bearer grafana-token");
     ck_assert_str_eq(p.name, "grafana");
     ck_assert_int_eq(p.role, ROLE_VIEWER);
-    ck_assert_ptr_null(p.county);
+    ck_assert_str_eq(p.county, "");
 }
 END_TEST
 
@@ -130,15 +130,20 @@ START_TEST(test_bearer_scheme_is_case_insensitive)
 }
 END_TEST
 
-START_TEST(test_unknown_token_is_invalid)
+START_TEST(test_unknown_token_is_looked_up_by_hash)
 {
-    ck_assert_int_eq(resolve("Bearer not-a-token"), AUTH_INVALID);
+    /* Not a config token: the caller looks its SHA-256 up among API tokens. */
+    struct principal p;
+    ck_assert_int_eq(auth_resolve(cfg, "Bearer not-a-token", &p), AUTH_UNKNOWN);
+    char hex[65];
+    gc_sha256_hex("not-a-token", strlen("not-a-token"), hex);
+    ck_assert_str_eq(p.tok_hex, hex);
 }
 END_TEST
 
 START_TEST(test_prefix_of_a_token_is_invalid)
 {
-    ck_assert_int_eq(resolve("Bearer admin-toke"), AUTH_INVALID);
+    ck_assert_int_eq(resolve("Bearer admin-toke"), AUTH_UNKNOWN);
 }
 END_TEST
 
@@ -148,7 +153,7 @@ START_TEST(test_token_hash_in_header_is_invalid)
     char hex[65], header[80];
     gc_sha256_hex("admin-token", strlen("admin-token"), hex);
     snprintf(header, sizeof header, "Bearer %s", hex);
-    ck_assert_int_eq(resolve(header), AUTH_INVALID);
+    ck_assert_int_eq(resolve(header), AUTH_UNKNOWN);
 }
 END_TEST
 
@@ -192,14 +197,14 @@ START_TEST(test_anonymous_read_makes_missing_header_a_viewer)
 {
     struct principal p = who(NULL);
     ck_assert_int_eq(p.role, ROLE_VIEWER);
-    ck_assert_ptr_null(p.county);
+    ck_assert_str_eq(p.county, "");
     ck_assert_str_eq(p.name, "anonymous");
 }
 END_TEST
 
 START_TEST(test_anonymous_read_still_rejects_unknown_token)
 {
-    ck_assert_int_eq(resolve("Bearer not-a-token"), AUTH_INVALID);
+    ck_assert_int_eq(resolve("Bearer not-a-token"), AUTH_UNKNOWN);
 }
 END_TEST
 
@@ -266,7 +271,8 @@ END_TEST
 START_TEST(test_admin_sees_full_pii)
 {
     struct principal p = who("Bearer admin-token");
-    ck_assert(auth_sees_full_pii(&p));
+    ck_assert(auth_sees_full_pii(&p, HOME));
+    ck_assert(auth_sees_full_pii(&p, OTHER));
 }
 END_TEST
 
@@ -283,6 +289,14 @@ START_TEST(test_counselor_writes_own_county)
 {
     struct principal p = who("Bearer zhang-token");
     ck_assert(auth_can_write_county(&p, HOME));
+}
+END_TEST
+
+START_TEST(test_counselor_sees_full_pii_of_own_county_only)
+{
+    struct principal p = who("Bearer zhang-token");
+    ck_assert(auth_sees_full_pii(&p, HOME));
+    ck_assert(!auth_sees_full_pii(&p, OTHER));
 }
 END_TEST
 
@@ -362,7 +376,7 @@ END_TEST
 START_TEST(test_leader_sees_masked_pii_only)
 {
     struct principal p = who("Bearer leader-token");
-    ck_assert(!auth_sees_full_pii(&p));
+    ck_assert(!auth_sees_full_pii(&p, HOME));
 }
 END_TEST
 
@@ -421,7 +435,7 @@ END_TEST
 START_TEST(test_viewer_does_not_see_full_pii)
 {
     struct principal p = who("Bearer grafana-token");
-    ck_assert(!auth_sees_full_pii(&p));
+    ck_assert(!auth_sees_full_pii(&p, HOME));
 }
 END_TEST
 
@@ -436,7 +450,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, test_leader_token_without_county_resolves_to_all_counties);
     tcase_add_test(tc, test_viewer_token_resolves_to_viewer);
     tcase_add_test(tc, test_bearer_scheme_is_case_insensitive);
-    tcase_add_test(tc, test_unknown_token_is_invalid);
+    tcase_add_test(tc, test_unknown_token_is_looked_up_by_hash);
     tcase_add_test(tc, test_prefix_of_a_token_is_invalid);
     tcase_add_test(tc, test_token_hash_in_header_is_invalid);
     tcase_add_test(tc, test_missing_header_is_missing);
@@ -465,6 +479,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, test_admin_sees_full_pii);
     tcase_add_test(tc, test_counselor_reads_own_county);
     tcase_add_test(tc, test_counselor_writes_own_county);
+    tcase_add_test(tc, test_counselor_sees_full_pii_of_own_county_only);
     tcase_add_test(tc, test_counselor_sees_own_county_coverage);
     tcase_add_test(tc, test_counselor_cannot_read_other_county);
     tcase_add_test(tc, test_counselor_cannot_write_other_county);

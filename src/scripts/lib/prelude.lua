@@ -8,7 +8,33 @@ local P = KEYS[1]
 local A = cjson.decode(ARGV[1])
 local DAY_MS = 86400000
 
+-- Requests made with an API-issued token (not a config one) pass the token's
+-- key in A.tok: a token revoked on any server changes nothing, checked in the
+-- same atomic step as the write it would have made.
+if A.tok and redis.call('EXISTS', A.tok) == 0 then
+  return cjson.encode({err = 'token_revoked'})
+end
+
+-- The audit trail (docs/security.md): with A.audit = {who, role, action,
+-- object, rid, keep_ms, result?}, every answer a script gives is appended to
+-- the append-only stream P:audit in the same atomic step: who did what to
+-- which object and with what outcome, never a personal data value. Entries
+-- older than keep_ms (by Redis's clock) are trimmed as new ones arrive.
+local function audit(t)
+  local au = A.audit
+  local now = redis.call('TIME')
+  local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  local result = t.err or (t.replayed and 'replayed') or au.result or 'ok'
+  redis.call('XADD', P .. ':audit', 'MINID', '~', string.format('%d', ms - au.keep_ms), '*',
+             'who', au.who, 'role', au.role, 'action', au.action,
+             'object', t.audit_object or au.object or '', 'result', result, 'rid', au.rid)
+end
+
 local function reply(t)
+  if A.audit then
+    audit(t)
+  end
+  t.audit_object = nil
   return cjson.encode(t)
 end
 
