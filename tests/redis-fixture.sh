@@ -6,11 +6,22 @@ cmd=$1 dir=$2
 case $cmd in
 start)
   rm -rf "$dir" && mkdir -p "$dir"
+  # The shipped ACL user for gradcoverd (deploy/redis-users.acl) with a test
+  # password, so that the whole suite runs under least privilege; the tests'
+  # own connections use the default user, which tests need and production
+  # switches off.
+  acl_src="$(dirname "$0")/../deploy/redis-users.acl"
+  { echo "user default on nopass ~* &* +@all"
+    grep '^user gradcoverd ' "$acl_src" |
+      sed 's/ #[0-9a-f]\{64\} / >gradcoverd-test-password /'
+  } > "$dir/users.acl"
+  grep -q '^user gradcoverd on >gradcoverd-test-password ' "$dir/users.acl"
   for _ in $(seq 1 50); do
     port=$((20000 + RANDOM % 30000))
     # AOF on, as in production; everysec keeps the suite fast.
     if redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes \
          --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" \
+         --aclfile "$dir/users.acl" --databases 64 \
          --appendonly yes --appendfsync everysec >/dev/null 2>&1; then
       for _ in $(seq 1 50); do
         # Answering, and it is ours (not another server already on that port).

@@ -233,7 +233,9 @@ struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
     char listen[64], url[128];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
     if (!redis_url) {
-        snprintf(url, sizeof url, "redis://127.0.0.1:%d/%d", redis_port, redis_db);
+        /* As the least-privileged ACL user of deploy/redis-users.acl. */
+        snprintf(url, sizeof url, "redis://gradcoverd:gradcoverd-test-password@127.0.0.1:%d/%d",
+                 redis_port, redis_db);
         redis_url = url;
     }
     static int seq;
