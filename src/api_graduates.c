@@ -320,6 +320,11 @@ void api_graduate_create(struct req *r)
         if (e != NATID_OK)
             verr_add(&v, "national_id", natid_strerror(e));
     }
+    /* Ids end up in key names, URLs, logs and the audit trail: never a
+     * national ID there (PIPL data minimisation). */
+    char idnorm[NATID_LEN + 1];
+    if (id && natid_validate(id, strlen(id), (long)(now / 86400000), idnorm) == NATID_OK)
+        verr_add(&v, "id", "must not be a national ID");
     if (county && !config_county(r->app->cfg, county))
         verr_add(&v, "county", "unknown county");
     if (verr_any(&v)) {

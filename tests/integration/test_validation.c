@@ -430,6 +430,18 @@ START_TEST(test_registration_with_invalid_id_is_422_and_changes_nothing)
              "{\"id\":123,\"county\":\"611002\",\"name\":\"王五\",\"national_id\":\"%s\"}",
              h_natid(3));
     reject_registration(T_C611002, body, 422, "validation_failed", "id", NULL);
+    /* A national ID as the graduate id would put it in key names, URLs and
+     * logs: refused, whether it is the person's own or another valid one. */
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"county\":\"611002\",\"name\":\"王五\",\"national_id\":\"%s\"}",
+             h_natid(3), h_natid(3));
+    reject_registration(T_C611002, body, 422, "validation_failed", "id",
+                        "must not be a national ID");
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"county\":\"611002\",\"name\":\"王五\",\"national_id\":\"%s\"}",
+             h_natid(4), h_natid(3));
+    reject_registration(T_C611002, body, 422, "validation_failed", "id",
+                        "must not be a national ID");
 }
 END_TEST
 
