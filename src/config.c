@@ -3,6 +3,7 @@
  * and reported with the key's path. Nothing falls back silently. */
 #include "gradcover/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -424,6 +425,7 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
                                        "rate_limits",
                                        "pii_retention_days",
                                        "audit_retention_days",
+                                       "trusted_proxies",
                                        NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
@@ -441,6 +443,27 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
     json_t *rl = json_object_get(root, "rate_limits");
     if (rl && !parse_rate_limits(rl, &cfg->rate_limits, e))
         return false;
+    json_t *tp = json_object_get(root, "trusted_proxies");
+    if (tp) {
+        if (!json_is_array(tp) || json_array_size(tp) > 64)
+            return fail(e, "key \"trusted_proxies\": must be an array of up to 64 IP addresses");
+        cfg->trusted_proxies = calloc(json_array_size(tp) + 1, sizeof *cfg->trusted_proxies);
+        if (!cfg->trusted_proxies)
+            return fail(e, "out of memory");
+        size_t k;
+        json_t *a;
+        json_array_foreach(tp, k, a)
+        {
+            unsigned char buf[sizeof(struct in6_addr)];
+            const char *ip = json_string_value(a);
+            if (!ip || (inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1))
+                return fail(e, "key \"trusted_proxies[%zu]\": must be an IP address", k);
+            cfg->trusted_proxies[k] = strdup(ip);
+            cfg->ntrusted_proxies = k + 1;
+            if (!cfg->trusted_proxies[k])
+                return fail(e, "out of memory");
+        }
+    }
     char host[256];
     int port;
     if (!config_split_hostport(cfg->listen, host, sizeof host, &port))
@@ -586,6 +609,9 @@ void config_free(struct config *cfg)
     }
     free(cfg->alerts.webhooks);
     free(cfg->alerts.alertmanager_url);
+    for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
+        free(cfg->trusted_proxies[i]);
+    free(cfg->trusted_proxies);
     free(cfg);
 }
 

@@ -379,6 +379,13 @@ static void reply_revoked(struct req *r)
     http_reply_error(r, 401, "unauthorized", "unknown, expired or revoked token", NULL);
 }
 
+/* An X-Real-IP value we are willing to key a rate limit on. */
+static bool sane_ip(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 2 && n <= 45 && strspn(s, "0123456789abcdefABCDEF:.") == n;
+}
+
 const char *http_peer(struct req *r)
 {
     struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
@@ -386,7 +393,18 @@ const char *http_peer(struct req *r)
     ev_uint16_t port = 0;
     if (c)
         evhttp_connection_get_peer(c, (char **)&addr, &port);
-    return addr ? addr : "?";
+    if (!addr)
+        return "?";
+    /* Behind nginx every request comes from the proxy: believe its
+     * X-Real-IP, and nobody else's. */
+    const struct config *cfg = r->app->cfg;
+    for (size_t i = 0; i < cfg->ntrusted_proxies; i++) {
+        if (strcmp(addr, cfg->trusted_proxies[i]) == 0) {
+            const char *real = http_header(r, "X-Real-IP");
+            return real && sane_ip(real) ? real : addr;
+        }
+    }
+    return addr;
 }
 
 void http_reply_too_many(struct req *r, int retry_s, const char *message)

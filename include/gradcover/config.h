@@ -64,6 +64,8 @@ struct config {
     size_t ntokens;
     struct alerts_cfg alerts;
     struct rate_limits_cfg rate_limits;
+    char **trusted_proxies; /* peers whose X-Real-IP names the client */
+    size_t ntrusted_proxies;
     int pii_retention_days;   /* name and phone erased this long after leaving seeking */
     int audit_retention_days; /* audit entries older than this are trimmed */
 };

@@ -243,7 +243,54 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_uint_eq(cfg->ntokens, 0);
     ck_assert_int_eq(cfg->alerts.eval_interval_seconds, 15);
     ck_assert_ptr_null(cfg->alerts.alertmanager_url);
+    ck_assert_int_eq(cfg->rate_limits.writes_per_second, 20);
+    ck_assert_int_eq(cfg->rate_limits.write_burst, 300);
+    ck_assert_int_eq(cfg->rate_limits.reads_per_second, 50);
+    ck_assert_int_eq(cfg->rate_limits.read_burst, 300);
+    ck_assert_int_eq(cfg->rate_limits.auth_failures_per_minute, 10);
+    ck_assert_int_eq(cfg->pii_retention_days, 1095);
+    ck_assert_int_eq(cfg->audit_retention_days, 200);
+    ck_assert_uint_eq(cfg->ntrusted_proxies, 0);
     config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_privacy_and_limit_keys_are_parsed)
+{
+    const char text[] =
+        "{" MIN_PII ", " MIN_COUNTIES
+        ", \"rate_limits\": {\"writes_per_second\": 0, \"write_burst\": 5,"
+        " \"reads_per_second\": 7, \"read_burst\": 9, "
+        "\"auth_failures_per_minute\": 3}, \"pii_retention_days\": 30,"
+        " \"audit_retention_days\": 365, \"trusted_proxies\": [\"127.0.0.1\", \"::1\"]}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_int_eq(cfg->rate_limits.writes_per_second, 0);
+    ck_assert_int_eq(cfg->rate_limits.write_burst, 5);
+    ck_assert_int_eq(cfg->rate_limits.reads_per_second, 7);
+    ck_assert_int_eq(cfg->rate_limits.read_burst, 9);
+    ck_assert_int_eq(cfg->rate_limits.auth_failures_per_minute, 3);
+    ck_assert_int_eq(cfg->pii_retention_days, 30);
+    ck_assert_int_eq(cfg->audit_retention_days, 365);
+    ck_assert_uint_eq(cfg->ntrusted_proxies, 2);
+    ck_assert_str_eq(cfg->trusted_proxies[1], "::1");
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_bad_privacy_and_limit_keys_are_named)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"rate_limits\": {\"writes\": 1}}",
+                           "rate_limits.writes");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"rate_limits\": {\"read_burst\": 0}}",
+                           "rate_limits.read_burst");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"audit_retention_days\": 30}",
+                           "audit_retention_days");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"pii_retention_days\": 0}",
+                           "pii_retention_days");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"trusted_proxies\": [\"nginx\"]}",
+                           "trusted_proxies[0]");
 }
 END_TEST
 
@@ -802,6 +849,8 @@ static Suite *config_suite(void)
 
     tc = tcase_create("minimal");
     tcase_add_test(tc, test_minimal_config_gets_defaults);
+    tcase_add_test(tc, test_privacy_and_limit_keys_are_parsed);
+    tcase_add_test(tc, test_bad_privacy_and_limit_keys_are_named);
     tcase_add_test(tc, test_negative_utc_offset_is_parsed);
     tcase_add_test(tc, test_global_threshold_is_inherited_by_counties);
     tcase_add_test(tc, test_leader_without_county_is_accepted);
