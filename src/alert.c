@@ -13,6 +13,7 @@
 #include "gradcover/api_common.h"
 #include "gradcover/app.h"
 #include "gradcover/config.h"
+#include "gradcover/jsonw.h"
 #include "gradcover/keys.h"
 #include "gradcover/log.h"
 #include "gradcover/notify.h"
@@ -55,7 +56,7 @@ void alerter_evaluate(struct alerter *al)
         const char *code = a->cfg->counties[i].code;
         json_t *args = json_pack("{s:i, s:i, s:I, s:o}", "cur", period_of(now, off), "off", off,
                                  "now", (json_int_t)now, "alert", alert_args(a, code));
-        char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+        char *text = args ? gc_json_dumps(args, 0) : NULL;
         json_decref(args);
         struct eval_call *c = text ? malloc(sizeof *c) : NULL;
         if (!c) {

@@ -11,6 +11,7 @@
 #include "gradcover/config.h"
 #include "gradcover/coverage.h"
 #include "gradcover/http.h"
+#include "gradcover/jsonw.h"
 #include "gradcover/keys.h"
 #include "gradcover/log.h"
 #include "gradcover/notify.h"
@@ -279,7 +280,7 @@ void run_script(struct req *r, const char *script, const char *key, json_t *args
         key_token(tkey, sizeof tkey, r->who.tok_hex);
         json_object_set_new(args, "tok", json_string(tkey));
     }
-    char *text = json_dumps(args, JSON_COMPACT);
+    char *text = args ? gc_json_dumps(args, 0) : NULL;
     json_decref(args);
     struct single *s = malloc(sizeof *s);
     if (!text || !s) {
@@ -330,7 +331,7 @@ void audit_read(struct req *r, const char *county, const char *action, const cha
     if (au)
         json_object_set_new(au, "result", json_string(result));
     json_t *args = json_pack("{s:o}", "audit", au);
-    char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+    char *text = args ? gc_json_dumps(args, 0) : NULL;
     json_decref(args);
     char *rid = strdup(r->id);
     char key[KEY_MAX];

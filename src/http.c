@@ -25,6 +25,7 @@
 #include "gradcover/api_common.h"
 #include "gradcover/app.h"
 #include "gradcover/config.h"
+#include "gradcover/jsonw.h"
 #include "gradcover/keys.h"
 #include "gradcover/log.h"
 #include "gradcover/metrics.h"
@@ -209,27 +210,38 @@ static const char *reason_phrase(int status)
     return "Status";
 }
 
-void http_reply_json(struct req *r, int status, json_t *body)
+void http_reply_jw(struct req *r, int status, struct jw *w)
 {
     struct evbuffer *buf = evbuffer_new();
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-    json_decref(body);
-    if (!buf || !text) {
+    jw_raw(w, "\n", 1);
+    size_t len = 0;
+    const char *text = jw_text(w, &len);
+    if (!buf || !text || evbuffer_add(buf, text, len) < 0) {
         /* Out of memory: still answer exactly once. */
-        free(text);
-        if (buf)
+        jw_free(w);
+        if (buf) {
+            evbuffer_drain(buf, evbuffer_get_length(buf));
             evbuffer_add_printf(buf, "{\"error\":{\"code\":\"internal\",\"message\":\"out of "
                                      "memory\"}}");
+        }
         send_and_free(r, 500, "Internal Server Error", "application/json", buf);
         if (buf)
             evbuffer_free(buf);
         return;
     }
-    evbuffer_add(buf, text, strlen(text));
-    evbuffer_add(buf, "\n", 1);
-    free(text);
+    jw_free(w);
     send_and_free(r, status, reason_phrase(status), "application/json; charset=utf-8", buf);
     evbuffer_free(buf);
+}
+
+void http_reply_json(struct req *r, int status, json_t *body)
+{
+    struct jw w;
+    jw_init(&w);
+    /* Rates and thresholds with 6 significant digits (they have at most 4 decimals). */
+    jw_json(&w, body, 6);
+    json_decref(body);
+    http_reply_jw(r, status, &w);
 }
 
 void http_reply_raw(struct req *r, int status, const char *ctype, const char *data, size_t len)
@@ -482,7 +494,7 @@ static void dispatch(struct req *r, bool fresh)
             json_t *args = json_pack("{s:s}", "tok", tkey);
             if (touch)
                 json_object_set_new(args, "touch", json_integer(app_now_ms(a)));
-            char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+            char *text = args ? gc_json_dumps(args, 0) : NULL;
             json_decref(args);
             if (!text) {
                 http_reply_error(r, 500, "internal", "out of memory", NULL);

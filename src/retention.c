@@ -11,6 +11,7 @@
 
 #include "gradcover/app.h"
 #include "gradcover/config.h"
+#include "gradcover/jsonw.h"
 #include "gradcover/keys.h"
 #include "gradcover/log.h"
 #include "gradcover/store.h"
@@ -74,7 +75,7 @@ static void tick(struct retention *rt)
                   "now", (json_int_t)now, "limit", ERASE_PER_CALL, "audit", "who", "retention",
                   "role", "system", "action", "retention.erase", "object", "", "rid", "-",
                   "keep_ms", (json_int_t)a->cfg->audit_retention_days * 86400000);
-    char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+    char *text = args ? gc_json_dumps(args, 0) : NULL;
     json_decref(args);
     if (!text)
         return;

@@ -16,6 +16,7 @@ struct app;
 struct evbuffer;
 struct evhttp;
 struct evhttp_request;
+struct jw;
 
 /* SPEC §6: request bodies are limited to 64 KiB. */
 #define HTTP_BODY_MAX (64 * 1024)
@@ -60,6 +61,10 @@ const char *http_header(struct req *r, const char *name);
 
 /* Sends `body` (takes ownership) with status, then frees r. */
 void http_reply_json(struct req *r, int status, json_t *body);
+
+/* Sends the JSON text built in w (freed here, also on failure: a failed text
+ * answers 500) with status, then frees r. */
+void http_reply_jw(struct req *r, int status, struct jw *w);
 
 /* Sends {"error": {"code", "message", "fields"?}} (fields: taken, may be NULL),
  * then frees r. 503s carry Retry-After. */
