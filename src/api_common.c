@@ -272,6 +272,29 @@ static void on_single(enum store_status st, json_t *result, void *arg)
     cb(r, st, result);
 }
 
+void run_script_jw(struct req *r, const char *script, const char *key, struct jw *args,
+                   script_fn cb)
+{
+    size_t len = 0;
+    const char *text = jw_text(args, &len);
+    struct single *s = text ? malloc(sizeof *s) : NULL;
+    if (!s) {
+        jw_free(args);
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    s->r = r;
+    s->cb = cb;
+    const char *argv[2] = {key, text};
+    size_t lens[2] = {strlen(key), len};
+    int rc = store_script(r->app->store, script, 1, 2, argv, lens, on_single, s);
+    jw_free(args);
+    if (rc < 0) {
+        free(s);
+        http_reply_unavailable(r);
+    }
+}
+
 void run_script(struct req *r, const char *script, const char *key, json_t *args, script_fn cb)
 {
     if (args && r->who.tok_hex[0]) {
@@ -280,33 +303,53 @@ void run_script(struct req *r, const char *script, const char *key, json_t *args
         key_token(tkey, sizeof tkey, r->who.tok_hex);
         json_object_set_new(args, "tok", json_string(tkey));
     }
-    char *text = args ? gc_json_dumps(args, 0) : NULL;
+    struct jw w;
+    jw_init(&w);
+    if (json_is_object(args))
+        jw_json(&w, args, 0);
+    else
+        w.failed = true;
     json_decref(args);
-    struct single *s = malloc(sizeof *s);
-    if (!text || !s) {
-        free(text);
-        free(s);
-        http_reply_error(r, 500, "internal", "out of memory", NULL);
-        return;
-    }
-    s->r = r;
-    s->cb = cb;
-    const char *argv[2] = {key, text};
-    size_t lens[2] = {strlen(key), strlen(text)};
-    int rc = store_script(r->app->store, script, 1, 2, argv, lens, on_single, s);
-    free(text);
-    if (rc < 0) {
-        free(s);
-        http_reply_unavailable(r);
-    }
+    run_script_jw(r, script, key, &w, cb);
+}
+
+static int64_t audit_keep_ms(const struct req *r)
+{
+    return (int64_t)r->app->cfg->audit_retention_days * 86400000;
 }
 
 static json_t *audit_obj(struct req *r, const char *action, const char *object)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "who", r->who.name, "role",
                      role_name(r->who.role), "action", action, "object", object ? object : "",
-                     "rid", r->id, "keep_ms",
-                     (json_int_t)r->app->cfg->audit_retention_days * 86400000);
+                     "rid", r->id, "keep_ms", (json_int_t)audit_keep_ms(r));
+}
+
+void write_request_members(struct jw *w, struct req *r, const char *action, const char *object)
+{
+    /* The same members, in the same order, as audit_obj. */
+    jw_key(w, "audit");
+    jw_obj(w);
+    jw_key(w, "who");
+    jw_str(w, r->who.name);
+    jw_key(w, "role");
+    jw_str(w, role_name(r->who.role));
+    jw_key(w, "action");
+    jw_str(w, action);
+    jw_key(w, "object");
+    jw_str(w, object ? object : "");
+    jw_key(w, "rid");
+    jw_str(w, r->id);
+    jw_key(w, "keep_ms");
+    jw_int(w, audit_keep_ms(r));
+    jw_obj_end(w);
+    if (r->who.tok_hex[0]) {
+        /* The script refuses to change anything for a revoked token. */
+        char tkey[KEY_MAX];
+        key_token(tkey, sizeof tkey, r->who.tok_hex);
+        jw_key(w, "tok");
+        jw_str(w, tkey);
+    }
 }
 
 void audit_attach(struct req *r, json_t *args, const char *action, const char *object)
@@ -537,6 +580,19 @@ enum store_status batch_worst(const struct batch *b)
         if (b->slots[i].st != STORE_OK)
             w = b->slots[i].st;
     return w;
+}
+
+void write_alert_args(struct jw *w, const struct app *a, size_t i)
+{
+    jw_key(w, "alert");
+    jw_obj(w);
+    jw_key(w, "threshold_bp");
+    jw_int(w, a->cfg->counties[i].threshold_bp);
+    jw_key(w, "clear_bp");
+    jw_int(w, a->cfg->alerts.clear_margin_bp);
+    jw_key(w, "for_ms");
+    jw_int(w, (long long)a->cfg->alerts.for_seconds * 1000);
+    jw_obj_end(w);
 }
 
 json_t *alert_args(const struct app *a, const char *county)

@@ -10,6 +10,7 @@
 #include "gradcover/counts.h"
 #include "gradcover/coverage.h"
 #include "gradcover/http.h"
+#include "gradcover/jsonw.h"
 #include "gradcover/keys.h"
 #include "gradcover/pii.h"
 #include "gradcover/timeutil.h"
@@ -44,12 +45,16 @@ static bool idempotency_key_ok(const char *k)
     return true;
 }
 
-static json_t *coverage_obj(json_int_t registered, json_int_t served, uint32_t bp)
-{
-    return json_pack("{s:I, s:I, s:o, s:I}", "registered", registered, "served", served, "rate",
-                     json_rate(served, registered), "gap",
-                     (json_int_t)coverage_gap((uint64_t)served, (uint64_t)registered, bp));
-}
+/* What the handler validated, kept until the script answers. The strings are
+ * borrowed from r->body, which lives as long as the request. */
+struct contact_state {
+    char county[GC_COUNTY_MAX + 1];
+    const char *gid, *service, *channel, *note;
+    int64_t occurred, now;
+    char cid[CONTACT_ID_CHARS + 1];
+    bool keyed;                   /* an Idempotency-Key was sent */
+    char idem[65], body_hash[65]; /* hex SHA-256 of (caller, key) and of the body */
+};
 
 static void on_contact(struct req *r, enum store_status st, json_t *res)
 {
@@ -75,58 +80,100 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
         return;
     }
     json_t *resp = json_object_get(res, "resp");
-    const char *county = r->state;
-    log_alert_transition(r, county, res);
-    json_int_t period = json_integer_value(json_object_get(resp, "period"));
-    char pbuf[16];
-    snprintf(pbuf, sizeof pbuf, "%lld", (long long)period);
-    json_t *body = json_pack(
-        "{s:O, s:O, s:s, s:s, s:O, s:o}", "id", json_object_get(resp, "id"), "graduate_id",
-        json_object_get(resp, "graduate_id"), "county", county, "period", pbuf, "first_in_period",
-        json_object_get(resp, "first_in_period"), "coverage",
-        coverage_obj(json_integer_value(json_object_get(resp, "registered")),
-                     json_integer_value(json_object_get(resp, "served")),
-                     (uint32_t)json_integer_value(json_object_get(resp, "threshold_bp"))));
+    const struct contact_state *c = r->state;
+    log_alert_transition(r, c->county, res);
+    long long reg = json_ll(json_object_get(resp, "registered"));
+    long long srv = json_ll(json_object_get(resp, "served"));
+    uint32_t bp = (uint32_t)json_ll(json_object_get(resp, "threshold_bp"));
+    /* SPEC §6's 201 body, written directly (no JSON tree on the hot path). */
+    struct jw w;
+    jw_init(&w);
+    jw_obj(&w);
+    jw_key(&w, "id");
+    jw_json(&w, json_object_get(resp, "id"), 0);
+    jw_key(&w, "graduate_id");
+    jw_json(&w, json_object_get(resp, "graduate_id"), 0);
+    jw_key(&w, "county");
+    jw_str(&w, c->county);
+    char pbuf[24];
+    snprintf(pbuf, sizeof pbuf, "%lld", json_ll(json_object_get(resp, "period")));
+    jw_key(&w, "period");
+    jw_str(&w, pbuf);
+    jw_key(&w, "first_in_period");
+    jw_json(&w, json_object_get(resp, "first_in_period"), 0);
+    jw_key(&w, "coverage");
+    jw_obj(&w);
+    jw_key(&w, "registered");
+    jw_int(&w, reg);
+    jw_key(&w, "served");
+    jw_int(&w, srv);
+    jw_key(&w, "rate");
+    if (reg > 0)
+        jw_real(&w, coverage_rate((uint64_t)srv, (uint64_t)reg), 6);
+    else
+        jw_null(&w);
+    jw_key(&w, "gap");
+    jw_int(&w, (long long)coverage_gap((uint64_t)srv, (uint64_t)reg, bp));
+    jw_obj_end(&w);
+    jw_obj_end(&w);
     if (json_is_true(json_object_get(res, "replayed")))
         http_add_header(r, "Idempotent-Replayed", "true");
-    http_reply_json(r, 201, body);
-}
-
-struct contact_state {
-    char county[GC_COUNTY_MAX + 1];
-    json_t *args;
-};
-
-static void contact_state_free(void *p)
-{
-    struct contact_state *c = p;
-    json_decref(c->args);
-    free(c);
+    http_reply_jw(r, 201, &w);
 }
 
 static void contact_located(struct req *r, const char *county)
 {
     struct contact_state *c = r->state;
-    const struct county_cfg *cc = config_county(r->app->cfg, county);
-    if (!cc) {
+    const struct config *cfg = r->app->cfg;
+    long i = config_county_index(cfg, county);
+    if (i < 0) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
     snprintf(c->county, sizeof c->county, "%s", county);
-    json_object_set_new(c->args, "threshold_bp", json_integer(cc->threshold_bp));
-    json_object_set_new(c->args, "alert", alert_args(r->app, county));
-    json_t *args = c->args;
-    c->args = NULL;
-    /* The reply needs only the county name: keep it as the state. */
-    char *name = strdup(c->county);
-    contact_state_free(c);
-    r->state = name;
-    r->state_free = free;
-    audit_attach(r, args, "contact.create",
-                 json_string_value(json_object_get(args, "graduate_id")));
+    int off = cfg->utc_offset_minutes;
+    /* contact.lua's argument object (its header lists the members). */
+    struct jw w;
+    jw_init(&w);
+    jw_obj(&w);
+    jw_key(&w, "id");
+    jw_str(&w, c->cid);
+    jw_key(&w, "graduate_id");
+    jw_str(&w, c->gid);
+    jw_key(&w, "service");
+    jw_str(&w, c->service);
+    jw_key(&w, "channel");
+    jw_str(&w, c->channel ? c->channel : "in_person");
+    jw_key(&w, "occurred_at");
+    jw_int(&w, c->occurred);
+    jw_key(&w, "counselor");
+    jw_str(&w, r->who.name);
+    jw_key(&w, "now");
+    jw_int(&w, c->now);
+    jw_key(&w, "cur");
+    jw_int(&w, period_of(c->now, off));
+    jw_key(&w, "off");
+    jw_int(&w, off);
+    jw_key(&w, "idem_ttl");
+    jw_int(&w, IDEMPOTENCY_TTL_S);
+    if (c->note) {
+        jw_key(&w, "note");
+        jw_str(&w, c->note);
+    }
+    if (c->keyed) {
+        jw_key(&w, "idem");
+        jw_str(&w, c->idem);
+        jw_key(&w, "body_hash");
+        jw_str(&w, c->body_hash);
+    }
+    jw_key(&w, "threshold_bp");
+    jw_int(&w, cfg->counties[i].threshold_bp);
+    write_alert_args(&w, r->app, (size_t)i);
+    write_request_members(&w, r, "contact.create", c->gid);
+    jw_obj_end(&w);
     char key[KEY_MAX];
     key_county(key, sizeof key, county);
-    run_script(r, "contact", key, args, on_contact);
+    run_script_jw(r, "contact", key, &w, on_contact);
 }
 
 void api_contact_create(struct req *r)
@@ -167,40 +214,32 @@ void api_contact_create(struct req *r)
         verr_reply(r, &v);
         return;
     }
-    char cid[CONTACT_ID_CHARS + 1];
     struct contact_state *c = calloc(1, sizeof *c);
-    if (!c || gc_random_id(cid, CONTACT_ID_CHARS) < 0) {
+    if (!c || gc_random_id(c->cid, CONTACT_ID_CHARS) < 0) {
         free(c);
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
     r->state = c;
-    r->state_free = contact_state_free;
-    int off = r->app->cfg->utc_offset_minutes;
-    c->args = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:i, s:i, s:i}", "id", cid,
-                        "graduate_id", gid, "service", service, "channel",
-                        channel ? channel : "in_person", "occurred_at", (json_int_t)occurred,
-                        "counselor", r->who.name, "now", (json_int_t)now, "cur",
-                        period_of(now, off), "off", off, "idem_ttl", IDEMPOTENCY_TTL_S);
-    if (!c->args) {
-        http_reply_error(r, 500, "internal", "out of memory", NULL);
-        return;
-    }
-    if (note)
-        json_object_set_new(c->args, "note", json_string(note));
+    r->state_free = free;
+    c->gid = gid;
+    c->service = service;
+    c->channel = channel;
+    c->note = note;
+    c->occurred = occurred;
+    c->now = now;
     if (ikey) {
         /* Keys are per caller: two counselors may pick the same key. */
-        char scoped[GC_ID_MAX + IDEMPOTENCY_KEY_MAX + 8], idem[65], body[65];
+        char scoped[GC_ID_MAX + IDEMPOTENCY_KEY_MAX + 8];
         snprintf(scoped, sizeof scoped, "%s\n%s", r->who.name, ikey);
-        gc_sha256_hex(scoped, strlen(scoped), idem);
+        gc_sha256_hex(scoped, strlen(scoped), c->idem);
         static const char hx[] = "0123456789abcdef";
         for (int i = 0; i < 32; i++) {
-            body[2 * i] = hx[r->body_sha256[i] >> 4];
-            body[2 * i + 1] = hx[r->body_sha256[i] & 15];
+            c->body_hash[2 * i] = hx[r->body_sha256[i] >> 4];
+            c->body_hash[2 * i + 1] = hx[r->body_sha256[i] & 15];
         }
-        body[64] = '\0';
-        json_object_set_new(c->args, "idem", json_string(idem));
-        json_object_set_new(c->args, "body_hash", json_string(body));
+        c->body_hash[64] = '\0';
+        c->keyed = true;
     }
     locate_graduate(r, gid, true, contact_located);
 }

@@ -4,18 +4,14 @@
 #include "gradcover/http.h"
 
 #include <ctype.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
@@ -29,6 +25,7 @@
 #include "gradcover/keys.h"
 #include "gradcover/log.h"
 #include "gradcover/metrics.h"
+#include "gradcover/pii.h"
 #include "gradcover/ratelimit.h"
 #include "gradcover/store.h"
 #include "gradcover/tokens.h"
@@ -298,7 +295,7 @@ int http_read_json_or_reply(struct req *r)
         return -1;
     }
     const unsigned char *data = evbuffer_pullup(in, -1);
-    SHA256(data ? data : (const unsigned char *)"", len, r->body_sha256);
+    gc_sha256(data ? data : (const unsigned char *)"", len, r->body_sha256);
     json_error_t jerr;
     /* jansson's error text quotes the input; report only the position. */
     /* \u0000 is valid JSON: accept it here so that the field validators can
@@ -369,18 +366,6 @@ static int match(const char *tmpl, const char *path, struct req *r)
         path += pl;
     }
     return *tmpl == '\0' && *path == '\0';
-}
-
-static void set_nodelay(struct evhttp_request *ev)
-{
-    struct evhttp_connection *c = evhttp_request_get_connection(ev);
-    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    int one = 1;
-    /* evhttp leaves Nagle on; with delayed ACKs a large reply on a keep-alive
-     * connection then stalls ~40 ms (SPEC §4). */
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 /* ---- authentication of API-issued tokens, rate limits ---- */
@@ -538,7 +523,6 @@ static void on_request(struct evhttp_request *ev, void *arg)
 {
     struct app *a = arg;
     app_request_begin(a);
-    set_nodelay(ev);
     struct req *r = calloc(1, sizeof *r);
     if (!r) {
         evhttp_send_error(ev, 500, NULL);

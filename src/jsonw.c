@@ -143,6 +143,9 @@ static void escape_u(struct jw *w, unsigned v)
 static void quoted(struct jw *w, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
+    /* Most strings need no escape: room for all of it at once. */
+    if (!room(w, n + 3))
+        return;
     put(w, '"');
     size_t run = 0; /* start of the bytes not yet copied */
     for (size_t i = 0; i < n;) {

@@ -59,10 +59,21 @@ static void to_hex(const unsigned char *b, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+void gc_sha256(const void *data, size_t len, unsigned char *out)
+{
+    /* Fetched once and kept for the life of the process (OpenSSL objects are
+     * immutable once fetched): the one-shot SHA256() fetches by name each call. */
+    static EVP_MD *md;
+    if (!md)
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!md || !EVP_Digest(data, len, out, NULL, md, NULL))
+        SHA256(data, len, out);
+}
+
 void gc_sha256_hex(const void *data, size_t len, char *out)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(data, len, md);
+    gc_sha256(data, len, md);
     to_hex(md, sizeof md, out);
 }
 

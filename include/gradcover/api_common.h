@@ -15,6 +15,7 @@
 
 struct req;
 struct app;
+struct jw;
 
 /* SPEC §6: client clocks may run up to 5 minutes ahead. */
 #define API_CLOCK_SKEW_MS (5 * 60 * 1000)
@@ -104,6 +105,21 @@ enum store_status batch_worst(const struct batch *b);
  * cb gets r back. Replies 503 itself when the store is not ready. */
 typedef void (*script_fn)(struct req *r, enum store_status st, json_t *result);
 void run_script(struct req *r, const char *script, const char *key, json_t *args, script_fn cb);
+
+/* The same with the argument object already written as JSON text in `args`
+ * (freed here). Unlike run_script it adds nothing: the text must carry "tok"
+ * for API-issued tokens (write_request_members does). A failed text is a 500. */
+void run_script_jw(struct req *r, const char *script, const char *key, struct jw *args,
+                   script_fn cb);
+
+/* Writes the argument members every write script takes from the request into
+ * an open object: "audit" (see audit_attach) and, for an API-issued token,
+ * "tok". */
+void write_request_members(struct jw *w, struct req *r, const char *action, const char *object);
+
+/* Writes "alert": {threshold_bp, clear_bp, for_ms} (as alert_args) for the
+ * county at index i of the configuration into an open object. */
+void write_alert_args(struct jw *w, const struct app *a, size_t i);
 
 /* The alert parameters scripts evaluate with (SPEC §7) for this county:
  * {threshold_bp, clear_bp, for_ms}. New reference; NULL for an unknown county. */
