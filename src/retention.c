@@ -1,5 +1,5 @@
 /* The retention job (see retention.h): retention.lua on COUNTIES_PER_TICK
- * counties a second while a pass is under way. */
+ * counties every TICK_MS while a pass is under way. */
 #include "gradcover/retention.h"
 
 #include <stdio.h>
@@ -16,7 +16,10 @@
 #include "gradcover/log.h"
 #include "gradcover/store.h"
 
-#define COUNTIES_PER_TICK 64
+/* 64 counties a second, in small slices so that no tick is a burst of Redis
+ * work that requests queue behind. */
+#define COUNTIES_PER_TICK 16
+#define TICK_MS 250
 /* Graduates erased per county and call: a small script each time. */
 #define ERASE_PER_CALL 200
 /* A new pass this long after the previous one ended. */
@@ -118,7 +121,7 @@ struct retention *retention_new(struct app *a)
         return NULL;
     rt->app = a;
     rt->timer = event_new(a->base, -1, EV_PERSIST, on_tick, rt);
-    struct timeval tv = {1, 0};
+    struct timeval tv = {0, TICK_MS * 1000};
     if (!rt->timer || event_add(rt->timer, &tv) < 0) {
         retention_free(rt);
         return NULL;

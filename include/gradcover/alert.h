@@ -1,7 +1,8 @@
 /* Alert evaluation by timer (SPEC §7): every eval_interval_seconds each
  * county's alert is evaluated in Redis (alert_eval.lua), so that a pending
- * alert fires after for_seconds even when nothing is written. Transitions made
- * by writes are evaluated inside those writes' scripts. */
+ * alert fires after for_seconds even when nothing is written; the counties
+ * are spread evenly over the interval, never sent in one burst. Transitions
+ * made by writes are evaluated inside those writes' scripts. */
 #ifndef GRADCOVER_ALERT_H
 #define GRADCOVER_ALERT_H
 
@@ -11,8 +12,5 @@ struct alerter;
 /* Starts the evaluation timer on the app's loop. NULL on allocation failure. */
 struct alerter *alerter_new(struct app *a);
 void alerter_free(struct alerter *al);
-
-/* Evaluates every county now (also run by the timer). */
-void alerter_evaluate(struct alerter *al);
 
 #endif
