@@ -605,11 +605,16 @@ json_t *alert_args(const struct app *a, const char *county)
                      (json_int_t)a->cfg->alerts.for_seconds * 1000);
 }
 
+void log_transition(struct req *r, const char *county, const char *transition)
+{
+    log_info("event=alert_transition request_id=%s county=%s transition=%s", r->id, county,
+             transition);
+    notifier_kick(r->app->notifier, county);
+}
+
 void log_alert_transition(struct req *r, const char *county, json_t *res)
 {
     const char *t = json_string_value(json_object_get(res, "alert"));
-    if (!t)
-        return;
-    log_info("event=alert_transition request_id=%s county=%s transition=%s", r->id, county, t);
-    notifier_kick(r->app->notifier, county);
+    if (t)
+        log_transition(r, county, t);
 }

@@ -56,6 +56,21 @@ struct contact_state {
     char idem[65], body_hash[65]; /* hex SHA-256 of (caller, key) and of the body */
 };
 
+/* contact.lua's flat answer (its header): positions in the array. */
+enum {
+    C_OK,
+    C_REPLAYED,
+    C_ID,
+    C_GRADUATE,
+    C_PERIOD,
+    C_FIRST,
+    C_REGISTERED,
+    C_SERVED,
+    C_THRESHOLD,
+    C_ALERT,
+    C_FIELDS
+};
+
 static void on_contact(struct req *r, enum store_status st, json_t *res)
 {
     if (st != STORE_OK) {
@@ -79,28 +94,34 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
             http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
         return;
     }
-    json_t *resp = json_object_get(res, "resp");
+    const char *ok = json_string_value(json_array_get(res, C_OK));
+    if (json_array_size(res) != C_FIELDS || !ok || strcmp(ok, "ok") != 0) {
+        http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+        return;
+    }
     const struct contact_state *c = r->state;
-    log_alert_transition(r, c->county, res);
-    long long reg = json_ll(json_object_get(resp, "registered"));
-    long long srv = json_ll(json_object_get(resp, "served"));
-    uint32_t bp = (uint32_t)json_ll(json_object_get(resp, "threshold_bp"));
+    const char *transition = json_string_value(json_array_get(res, C_ALERT));
+    if (transition && transition[0])
+        log_transition(r, c->county, transition);
+    long long reg = json_ll(json_array_get(res, C_REGISTERED));
+    long long srv = json_ll(json_array_get(res, C_SERVED));
+    uint32_t bp = (uint32_t)json_ll(json_array_get(res, C_THRESHOLD));
     /* SPEC §6's 201 body, written directly (no JSON tree on the hot path). */
     struct jw w;
     jw_init(&w);
     jw_obj(&w);
     jw_key(&w, "id");
-    jw_json(&w, json_object_get(resp, "id"), 0);
+    jw_json(&w, json_array_get(res, C_ID), 0);
     jw_key(&w, "graduate_id");
-    jw_json(&w, json_object_get(resp, "graduate_id"), 0);
+    jw_json(&w, json_array_get(res, C_GRADUATE), 0);
     jw_key(&w, "county");
     jw_str(&w, c->county);
     char pbuf[24];
-    snprintf(pbuf, sizeof pbuf, "%lld", json_ll(json_object_get(resp, "period")));
+    snprintf(pbuf, sizeof pbuf, "%lld", json_ll(json_array_get(res, C_PERIOD)));
     jw_key(&w, "period");
     jw_str(&w, pbuf);
     jw_key(&w, "first_in_period");
-    jw_json(&w, json_object_get(resp, "first_in_period"), 0);
+    jw_bool(&w, json_ll(json_array_get(res, C_FIRST)) != 0);
     jw_key(&w, "coverage");
     jw_obj(&w);
     jw_key(&w, "registered");
@@ -109,14 +130,14 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
     jw_int(&w, srv);
     jw_key(&w, "rate");
     if (reg > 0)
-        jw_real(&w, coverage_rate((uint64_t)srv, (uint64_t)reg), 6);
+        jw_bp(&w, coverage_rate_bp((uint64_t)srv, (uint64_t)reg));
     else
         jw_null(&w);
     jw_key(&w, "gap");
     jw_int(&w, (long long)coverage_gap((uint64_t)srv, (uint64_t)reg, bp));
     jw_obj_end(&w);
     jw_obj_end(&w);
-    if (json_is_true(json_object_get(res, "replayed")))
+    if (json_ll(json_array_get(res, C_REPLAYED)))
         http_add_header(r, "Idempotent-Replayed", "true");
     http_reply_jw(r, 201, &w);
 }

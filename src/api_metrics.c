@@ -3,6 +3,7 @@
  * (absent, never wrong) and gradcover_redis_connected is 0. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gradcover/api.h"
 #include "gradcover/api_common.h"
@@ -11,102 +12,178 @@
 #include "gradcover/counts.h"
 #include "gradcover/coverage.h"
 #include "gradcover/http.h"
+#include "gradcover/jsonw.h"
 #include "gradcover/metrics.h"
 #include "gradcover/notify.h"
 #include "gradcover/store.h"
 #include "gradcover/timeutil.h"
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+/* The county series are written straight into one buffer (50,000 lines for
+ * 3,000 counties: one fprintf each was most of a scrape's time). */
+static void put(struct jw *w, const char *s)
 {
-    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    jw_raw(w, s, strlen(s));
 }
 
-static void county_label(FILE *f, const char *metric, const char *code)
+static void put_ll(struct jw *w, long long v)
 {
-    fprintf(f, "%s{county=\"", metric);
-    metrics_label(f, code);
-    fputc('"', f);
+    char buf[24];
+    char *e = buf + sizeof buf, *p = e;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    jw_raw(w, p, (size_t)(e - p));
 }
 
-static void render_counties(FILE *f, const struct config *cfg, const struct county_counts *c)
+/* A label value with \, " and newline escaped (text format 0.0.4). */
+static void put_label(struct jw *w, const char *s)
 {
-    family(f, "gradcover_registered_graduates", "gauge",
+    const char *run = s;
+    for (; *s; s++) {
+        const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+        if (esc) {
+            jw_raw(w, run, (size_t)(s - run));
+            put(w, esc);
+            run = s + 1;
+        }
+    }
+    jw_raw(w, run, (size_t)(s - run));
+}
+
+static void family(struct jw *w, const char *name, const char *type, const char *help)
+{
+    put(w, "# HELP ");
+    put(w, name);
+    put(w, " ");
+    put(w, help);
+    put(w, "\n# TYPE ");
+    put(w, name);
+    put(w, " ");
+    put(w, type);
+    put(w, "\n");
+}
+
+/* metric{county="<code>" -- the caller closes the label set. */
+static void county_label(struct jw *w, const char *metric, const char *code)
+{
+    put(w, metric);
+    put(w, "{county=\"");
+    put_label(w, code);
+    put(w, "\"");
+}
+
+static void period_value(struct jw *w, int period, long long v)
+{
+    put(w, ",period=\"");
+    put_ll(w, period);
+    put(w, "\"} ");
+    put_ll(w, v);
+    put(w, "\n");
+}
+
+static void render_counties(struct jw *w, const struct config *cfg, const struct county_counts *c)
+{
+    family(w, "gradcover_registered_graduates", "gauge",
            "Registered unemployed graduates seeking work at some time in the period.");
     for (size_t i = 0; i < c->n; i++) {
-        county_label(f, "gradcover_registered_graduates", cfg->counties[c->idx[i]].code);
-        fprintf(f, ",period=\"%d\"} %lld\n", c->period, c->reg[i]);
+        county_label(w, "gradcover_registered_graduates", cfg->counties[c->idx[i]].code);
+        period_value(w, c->period, c->reg[i]);
     }
-    family(f, "gradcover_served_graduates", "gauge",
+    family(w, "gradcover_served_graduates", "gauge",
            "Registered graduates with at least one service contact in the period.");
     for (size_t i = 0; i < c->n; i++) {
-        county_label(f, "gradcover_served_graduates", cfg->counties[c->idx[i]].code);
-        fprintf(f, ",period=\"%d\"} %lld\n", c->period, c->srv[i]);
+        county_label(w, "gradcover_served_graduates", cfg->counties[c->idx[i]].code);
+        period_value(w, c->period, c->srv[i]);
     }
-    family(f, "gradcover_service_coverage_ratio", "gauge",
+    family(w, "gradcover_service_coverage_ratio", "gauge",
            "Served over registered (truncated to 4 decimals, as in the JSON API); absent when "
            "nobody is registered.");
     for (size_t i = 0; i < c->n; i++) {
         if (c->reg[i] <= 0)
             continue;
-        county_label(f, "gradcover_service_coverage_ratio", cfg->counties[c->idx[i]].code);
-        fprintf(f, ",period=\"%d\"} %.4f\n", c->period,
-                coverage_rate((uint64_t)c->srv[i], (uint64_t)c->reg[i]));
+        county_label(w, "gradcover_service_coverage_ratio", cfg->counties[c->idx[i]].code);
+        char num[32];
+        snprintf(num, sizeof num, "%.4f", coverage_rate((uint64_t)c->srv[i], (uint64_t)c->reg[i]));
+        put(w, ",period=\"");
+        put_ll(w, c->period);
+        put(w, "\"} ");
+        put(w, num);
+        put(w, "\n");
     }
-    family(f, "gradcover_coverage_alert_firing", "gauge",
+    family(w, "gradcover_coverage_alert_firing", "gauge",
            "1 while the county's coverage alert is firing.");
     for (size_t i = 0; i < c->n; i++) {
-        county_label(f, "gradcover_coverage_alert_firing", cfg->counties[c->idx[i]].code);
-        fprintf(f, "} %d\n", c->alert[i] == ALERT_FIRING);
+        county_label(w, "gradcover_coverage_alert_firing", cfg->counties[c->idx[i]].code);
+        put(w, c->alert[i] == ALERT_FIRING ? "} 1\n" : "} 0\n");
     }
-    family(f, "gradcover_contacts_recorded_total", "counter",
+    family(w, "gradcover_contacts_recorded_total", "counter",
            "Service contacts recorded, by county and kind of service.");
     for (size_t i = 0; i < c->n; i++)
         for (size_t s = 0; s < GC_NSERVICES; s++) {
-            county_label(f, "gradcover_contacts_recorded_total", cfg->counties[c->idx[i]].code);
-            fprintf(f, ",service=\"%s\"} %lld\n", gc_services[s],
-                    c->contacts[i * GC_NSERVICES + s]);
+            county_label(w, "gradcover_contacts_recorded_total", cfg->counties[c->idx[i]].code);
+            put(w, ",service=\"");
+            put(w, gc_services[s]);
+            put(w, "\"} ");
+            put_ll(w, c->contacts[i * GC_NSERVICES + s]);
+            put(w, "\n");
         }
 }
 
-static void render_config(FILE *f, const struct config *cfg, const struct county_counts *c)
+static void render_config(struct jw *w, const struct config *cfg, const struct county_counts *c)
 {
-    family(f, "gradcover_coverage_target_ratio", "gauge", "The county's target coverage.");
+    family(w, "gradcover_coverage_target_ratio", "gauge", "The county's target coverage.");
     for (size_t i = 0; i < c->n; i++) {
         const struct county_cfg *cc = &cfg->counties[c->idx[i]];
-        county_label(f, "gradcover_coverage_target_ratio", cc->code);
-        fprintf(f, "} %g\n", (double)cc->threshold_bp / COVERAGE_BP_ONE);
+        county_label(w, "gradcover_coverage_target_ratio", cc->code);
+        char num[32];
+        snprintf(num, sizeof num, "} %g\n", (double)cc->threshold_bp / COVERAGE_BP_ONE);
+        put(w, num);
     }
-    family(f, "gradcover_county_info", "gauge", "County code to name; always 1.");
+    family(w, "gradcover_county_info", "gauge", "County code to name; always 1.");
     for (size_t i = 0; i < c->n; i++) {
         const struct county_cfg *cc = &cfg->counties[c->idx[i]];
-        county_label(f, "gradcover_county_info", cc->code);
-        fputs(",name=\"", f);
-        metrics_label(f, cc->name);
-        fputs("\"} 1\n", f);
+        county_label(w, "gradcover_county_info", cc->code);
+        put(w, ",name=\"");
+        put_label(w, cc->name);
+        put(w, "\"} 1\n");
     }
 }
 
+/* Bytes of one county's series, about: the text is reserved at once. */
+#define COUNTY_BYTES 1200
+
 static void on_counts(struct req *r, struct county_counts *c, enum store_status st)
 {
+    const struct config *cfg = r->app->cfg;
+    struct jw w;
+    jw_init(&w);
+    jw_reserve(&w, 4096 + c->n * COUNTY_BYTES);
+    if (st == STORE_OK)
+        render_counties(&w, cfg, c);
+    render_config(&w, cfg, c);
+    family(&w, "gradcover_redis_connected", "gauge",
+           "1 while connected to Redis with the scripts loaded.");
+    put(&w, st == STORE_OK && store_ready(r->app->store) ? "gradcover_redis_connected 1\n"
+                                                         : "gradcover_redis_connected 0\n");
+    /* The process's own series are few: written through stdio. */
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) {
+        jw_free(&w);
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
-    const struct config *cfg = r->app->cfg;
-    if (st == STORE_OK)
-        render_counties(f, cfg, c);
-    render_config(f, cfg, c);
-    family(f, "gradcover_redis_connected", "gauge",
-           "1 while connected to Redis with the scripts loaded.");
-    fprintf(f, "gradcover_redis_connected %d\n", st == STORE_OK && store_ready(r->app->store));
     metrics_render_http(r->app->metrics, f);
     notifier_render_metrics(r->app->notifier, f);
     fclose(f);
-    http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    jw_raw(&w, text, len);
     free(text);
+    http_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", &w);
 }
 
 void api_metrics(struct req *r)
@@ -118,6 +195,7 @@ void api_metrics(struct req *r)
         return;
     }
     c->cur = c->period = period_of(app_now_ms(r->app), cfg->utc_offset_minutes);
+    c->services = true;
     for (size_t i = 0; i < cfg->ncounties; i++)
         if (auth_can_see_coverage(&r->who, cfg->counties[i].code))
             c->idx[c->n++] = i;

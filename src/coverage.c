@@ -14,12 +14,16 @@ uint64_t coverage_gap(uint64_t served, uint64_t registered, uint32_t threshold_b
     return need > served ? need - served : 0;
 }
 
-double coverage_rate(uint64_t served, uint64_t registered)
+uint64_t coverage_rate_bp(uint64_t served, uint64_t registered)
 {
     /* Truncated to whole basis points in integers, never rounded up: a county at
      * 89.995% must not display 0.9 while it is below a 90% target. */
-    uint64_t bp = served * COVERAGE_BP_ONE / registered;
-    return (double)bp / COVERAGE_BP_ONE;
+    return served * COVERAGE_BP_ONE / registered;
+}
+
+double coverage_rate(uint64_t served, uint64_t registered)
+{
+    return (double)coverage_rate_bp(served, registered) / COVERAGE_BP_ONE;
 }
 
 bool coverage_threshold_bp(double v, uint32_t *bp_out)

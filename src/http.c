@@ -207,13 +207,35 @@ static const char *reason_phrase(int status)
     return "Status";
 }
 
-void http_reply_jw(struct req *r, int status, struct jw *w)
+static void free_text(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+/* Moves w's text into buf: a large text is handed over without a copy. */
+static int add_text(struct evbuffer *buf, struct jw *w)
+{
+    size_t len = 0;
+    if (!jw_text(w, &len))
+        return -1;
+    if (len < JW_INLINE)
+        return evbuffer_add(buf, jw_text(w, NULL), len);
+    char *text = jw_take(w); /* ours now; freed by evbuffer when sent */
+    if (!text)
+        return -1;
+    if (evbuffer_add_reference(buf, text, len, free_text, NULL) < 0) {
+        free(text);
+        return -1;
+    }
+    return 0;
+}
+
+void http_reply_text(struct req *r, int status, const char *ctype, struct jw *w)
 {
     struct evbuffer *buf = evbuffer_new();
-    jw_raw(w, "\n", 1);
-    size_t len = 0;
-    const char *text = jw_text(w, &len);
-    if (!buf || !text || evbuffer_add(buf, text, len) < 0) {
+    if (!buf || add_text(buf, w) < 0) {
         /* Out of memory: still answer exactly once. */
         jw_free(w);
         if (buf) {
@@ -227,8 +249,14 @@ void http_reply_jw(struct req *r, int status, struct jw *w)
         return;
     }
     jw_free(w);
-    send_and_free(r, status, reason_phrase(status), "application/json; charset=utf-8", buf);
+    send_and_free(r, status, reason_phrase(status), ctype, buf);
     evbuffer_free(buf);
+}
+
+void http_reply_jw(struct req *r, int status, struct jw *w)
+{
+    jw_raw(w, "\n", 1);
+    http_reply_text(r, status, "application/json; charset=utf-8", w);
 }
 
 void http_reply_json(struct req *r, int status, json_t *body)

@@ -25,13 +25,10 @@ void jw_free(struct jw *w)
     jw_init(w);
 }
 
-/* Room for n more bytes and the NUL; false (and the text failed) if not. */
-static bool room(struct jw *w, size_t n)
+/* Grows the buffer for n more bytes and the NUL; false (and the text failed)
+ * when memory ran out. */
+static bool grow(struct jw *w, size_t n)
 {
-    if (w->failed)
-        return false;
-    if (w->len + n + 1 <= w->cap)
-        return true;
     size_t cap = w->cap * 2;
     while (cap < w->len + n + 1)
         cap *= 2;
@@ -45,6 +42,19 @@ static bool room(struct jw *w, size_t n)
     w->p = p;
     w->cap = cap;
     return true;
+}
+
+/* Room for n more bytes and the NUL; false (and the text failed) if not. */
+static inline bool room(struct jw *w, size_t n)
+{
+    if (w->failed)
+        return false;
+    return w->len + n + 1 <= w->cap || grow(w, n);
+}
+
+void jw_reserve(struct jw *w, size_t n)
+{
+    room(w, n);
 }
 
 void jw_raw(struct jw *w, const char *s, size_t n)
@@ -143,12 +153,29 @@ static void escape_u(struct jw *w, unsigned v)
 static void quoted(struct jw *w, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    /* Most strings need no escape: room for all of it at once. */
+    /* Most strings need no escape: room for all of it at once, and plain
+     * ASCII copied as it is scanned. */
     if (!room(w, n + 3))
         return;
-    put(w, '"');
-    size_t run = 0; /* start of the bytes not yet copied */
-    for (size_t i = 0; i < n;) {
+    char *o = w->p + w->len;
+    *o++ = '"';
+    size_t i = 0;
+    for (; i < n; i++) {
+        unsigned char c = s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            break;
+        o[i] = (char)c;
+    }
+    if (i == n) {
+        o[n] = '"';
+        w->len += n + 2;
+        w->p[w->len] = '\0';
+        return;
+    }
+    w->len += 1 + i;
+    w->p[w->len] = '\0';
+    size_t run = i; /* start of the bytes not yet copied */
+    while (i < n) {
         unsigned c = s[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             i++;
@@ -269,6 +296,34 @@ void jw_real(struct jw *w, double v, int precision)
     }
     sep(w);
     jw_raw(w, buf, (size_t)n);
+}
+
+void jw_bp(struct jw *w, unsigned long long bp)
+{
+    /* Below 10 the value has at most 5 significant digits, which "%.6g" of the
+     * nearest double prints exactly: the decimal without trailing zeros. */
+    if (bp >= 100000) {
+        jw_real(w, (double)bp / 10000, 6);
+        return;
+    }
+    char buf[8];
+    size_t n = 0;
+    unsigned frac = (unsigned)(bp % 10000);
+    buf[n++] = (char)('0' + bp / 10000);
+    buf[n++] = '.';
+    if (frac == 0) {
+        buf[n++] = '0';
+    } else {
+        char d[4] = {(char)('0' + frac / 1000), (char)('0' + frac / 100 % 10),
+                     (char)('0' + frac / 10 % 10), (char)('0' + frac % 10)};
+        size_t k = 4;
+        while (d[k - 1] == '0')
+            k--;
+        memcpy(buf + n, d, k);
+        n += k;
+    }
+    sep(w);
+    jw_raw(w, buf, n);
 }
 
 void jw_bool(struct jw *w, bool v)

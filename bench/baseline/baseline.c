@@ -50,10 +50,12 @@ static void on_reply(redisAsyncContext *c, void *r, void *priv)
     (void)c;
     struct evhttp_request *req = priv;
     redisReply *rep = r;
-    if (!rep || rep->type != REDIS_REPLY_STRING || strstr(rep->str, "\"ok\":true") == NULL) {
+    /* contact.lua answers a flat array starting with "ok" (JSON {err} if refused). */
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+        rep->element[0]->type != REDIS_REPLY_STRING || strcmp(rep->element[0]->str, "ok") != 0) {
         if (failures++ < 3)
             fprintf(stderr, "baseline: unexpected reply: %s\n",
-                    rep && rep->str ? rep->str : "(none)");
+                    rep && rep->str ? rep->str : "(not a string)");
         evhttp_send_error(req, 503, NULL);
         return;
     }

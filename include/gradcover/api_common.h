@@ -127,6 +127,8 @@ json_t *alert_args(const struct app *a, const char *county);
 
 /* Logs an alert transition a script reported (res.alert), if any. */
 void log_alert_transition(struct req *r, const char *county, json_t *res);
+/* The same for a transition already read out of the answer. */
+void log_transition(struct req *r, const char *county, const char *transition);
 
 /* Adds the audit record to a script's arguments (A.audit): the script appends
  * who/role/action/object/result/request id to the county's audit stream in the

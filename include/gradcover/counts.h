@@ -1,7 +1,8 @@
 /* Reading the per-county counters of one period for many counties: one
- * pipelined HMGET per county in a single round trip, plus one pipelined
- * round of the `coverage` script for counties not yet rolled into a new year.
- * Shared by the coverage API and /metrics. */
+ * pipelined HMGET per county in a single round trip (a store round: one
+ * deadline, no per-county allocation), plus one pipelined round of the
+ * `coverage` script for counties not yet rolled into a new year. Shared by
+ * the coverage API and /metrics. */
 #ifndef GRADCOVER_COUNTS_H
 #define GRADCOVER_COUNTS_H
 
@@ -19,12 +20,13 @@ extern const char *const gc_services[GC_NSERVICES];
 enum alert_state { ALERT_UNKNOWN = -1, ALERT_OK = 0, ALERT_PENDING, ALERT_FIRING };
 
 struct county_counts {
-    int period;  /* the period asked for */
-    int cur;     /* the current period by our clock */
-    size_t n;    /* counties read */
-    size_t *idx; /* their indexes in cfg->counties */
+    int period;    /* the period asked for */
+    int cur;       /* the current period by our clock */
+    size_t n;      /* counties read */
+    bool services; /* read the contacts-by-service counters too (/metrics) */
+    size_t *idx;   /* their indexes in cfg->counties */
     long long *reg, *srv;
-    long long *contacts;     /* n * GC_NSERVICES, contacts recorded by service */
+    long long *contacts;     /* n * GC_NSERVICES, contacts recorded by service (if asked) */
     enum alert_state *alert; /* the county's alert state, if any was stored */
     size_t *again;           /* internal: counties to roll */
     size_t nagain;

@@ -17,8 +17,11 @@ bool coverage_below(uint64_t served, uint64_t registered, uint32_t threshold_bp)
 /* max(0, ceil(threshold_bp * registered / 10000) - served). */
 uint64_t coverage_gap(uint64_t served, uint64_t registered, uint32_t threshold_bp);
 
-/* served/registered rounded to 4 decimals, for display; registered must be > 0. */
+/* served/registered truncated to 4 decimals, for display; registered must be > 0. */
 double coverage_rate(uint64_t served, uint64_t registered);
+
+/* The same rate in whole basis points (coverage_rate = this / 10000). */
+uint64_t coverage_rate_bp(uint64_t served, uint64_t registered);
 
 /* Parses a threshold given as a JSON number in (0, 1] into basis points,
  * rejecting more than 4 decimals of precision. */

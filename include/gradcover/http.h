@@ -66,6 +66,10 @@ void http_reply_json(struct req *r, int status, json_t *body);
  * answers 500) with status, then frees r. */
 void http_reply_jw(struct req *r, int status, struct jw *w);
 
+/* Sends the bytes collected in w (freed here) as they are, with their content
+ * type; a failed text answers 500. Then frees r. */
+void http_reply_text(struct req *r, int status, const char *ctype, struct jw *w);
+
 /* Sends {"error": {"code", "message", "fields"?}} (fields: taken, may be NULL),
  * then frees r. 503s carry Retry-After. */
 void http_reply_error(struct req *r, int status, const char *code, const char *message,

@@ -28,6 +28,9 @@ void jw_init(struct jw *w);
 /* Frees a grown buffer; the writer may be initialised again. */
 void jw_free(struct jw *w);
 
+/* Makes room for n more bytes at once (a large text known in advance). */
+void jw_reserve(struct jw *w, size_t n);
+
 /* Containers and keys; a key is written with its ":" and the next value
  * follows it. Keys are escaped like strings. */
 void jw_obj(struct jw *w);
@@ -45,6 +48,9 @@ void jw_int(struct jw *w, long long v);
  * significant digits): "%.*g", with ".0" added when it would read as an
  * integer. */
 void jw_real(struct jw *w, double v, int precision);
+/* bp / 10000 as jw_real(bp / 10000.0, 6) writes it ("0.9083", "0.9", "1.0"),
+ * without snprintf: rates and thresholds, thousands of them per coverage. */
+void jw_bp(struct jw *w, unsigned long long bp);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* A jansson value, byte for byte as json_dumps(v, JSON_COMPACT |

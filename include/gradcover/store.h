@@ -59,10 +59,46 @@ int store_command(struct store *s, int argc, const char **argv, const size_t *le
                   void *arg) GC_MUSTCHECK;
 
 /* Runs the embedded script `name` (EVALSHA, falling back to EVAL on NOSCRIPT)
- * with nkeys keys followed by the other arguments. The script must return a
- * JSON text; the callback receives it decoded. Same return rule as above. */
+ * with nkeys keys followed by the other arguments. The script returns a JSON
+ * text, which the callback receives decoded, or a flat array (reply_flat in
+ * the prelude), which it receives as a plain command's array. Same return
+ * rule as above. */
 int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
                  const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
+
+/* ---- rounds: many plain commands, one pipeline, one deadline ----
+ * For reads of O(counties) keys (coverage, /metrics): no per-command
+ * allocation, argument copy, timer or JSON value. Each reply reaches the
+ * caller as strings that live only during the row callback. */
+
+/* One element of a reply: its bytes, or s == NULL for nil. Integers and
+ * status replies come as their text. */
+struct store_str {
+    const char *s;
+    size_t len;
+};
+
+/* Reply i of the round (in the order the commands were added): an array
+ * reply's n elements, or any other reply as one element. Rows are meaningful
+ * only when the round ends with STORE_OK. */
+typedef void (*store_row_fn)(void *arg, size_t i, size_t n, const struct store_str *elems);
+/* The end of the round, called exactly once (if the round was started): OK when
+ * every command answered, else why not; rows after a timeout are dropped. */
+typedef void (*store_done_fn)(void *arg, enum store_status st);
+
+struct store_round;
+
+/* A new round; NULL when the store is not ready or memory ran out (no
+ * callback will be called). */
+struct store_round *store_round_new(struct store *s, store_row_fn row, store_done_fn done,
+                                    void *arg) GC_MUSTCHECK;
+/* Queues one command of the round (argv with explicit lengths). A command
+ * that cannot be queued (the link just broke) makes the round end with
+ * STORE_DOWN. */
+void store_round_add(struct store_round *rd, int argc, const char **argv, const size_t *lens);
+/* Arms the deadline. `done` runs after the last reply, or now when nothing
+ * was queued. The round frees itself. */
+void store_round_start(struct store_round *rd);
 
 /* Called (with arg) every time the store becomes ready: after the first
  * connection and after each reconnection. */

@@ -2,6 +2,15 @@
 -- contact record, the served set and all counters commit together.
 -- A: {id, graduate_id, service, channel, occurred_at, note?, counselor, now,
 --     cur, off, threshold_bp, idem?, body_hash?, idem_ttl, alert?}
+-- Answers {err} as JSON when refused; otherwise the flat array
+-- {"ok", replayed, id, graduate_id, period, first_in_period, registered,
+--  served, threshold_bp, alert transition or ""} (0/1 for the flags).
+local function answer(replayed, resp, alert)
+  return reply_flat({replayed = replayed},
+                    {'ok', replayed and 1 or 0, resp.id, resp.graduate_id, resp.period,
+                     resp.first_in_period and 1 or 0, resp.registered, resp.served,
+                     resp.threshold_bp, alert or ''})
+end
 local idem_key
 if A.idem then
   idem_key = P .. ':idem:' .. A.idem
@@ -11,7 +20,7 @@ if A.idem then
     if r.body_hash ~= A.body_hash then
       return reply({err = 'idempotency_key_reused'})
     end
-    return reply({ok = true, replayed = true, resp = r.resp})
+    return answer(true, r.resp, nil)
   end
 end
 local g = P .. ':g:' .. A.graduate_id
@@ -60,4 +69,4 @@ if idem_key then
   redis.call('SET', idem_key, cjson.encode({body_hash = A.body_hash, resp = resp}),
              'EX', A.idem_ttl)
 end
-return reply({ok = true, replayed = false, resp = resp, alert = alert_eval(cur)})
+return answer(false, resp, alert_eval(cur))

@@ -112,6 +112,22 @@ START_TEST(test_every_coverage_rate)
 }
 END_TEST
 
+START_TEST(test_bp_is_the_real_at_precision_6)
+{
+    for (unsigned long long bp = 0; bp <= 200000; bp++) {
+        struct jw a, b;
+        jw_init(&a);
+        jw_init(&b);
+        jw_bp(&a, bp);
+        jw_real(&b, (double)bp / 10000, 6);
+        ck_assert_msg(strcmp(jw_text(&a, NULL), jw_text(&b, NULL)) == 0, "bp %llu: %s vs %s", bp,
+                      jw_text(&a, NULL), jw_text(&b, NULL));
+        jw_free(&a);
+        jw_free(&b);
+    }
+}
+END_TEST
+
 START_TEST(test_literals_and_nesting)
 {
     same_as_jansson(json_pack("{s:b, s:b, s:n, s:{s:[i, {s:s}, [[]]]}}", "t", 1, "f", 0, "n",
@@ -214,6 +230,7 @@ static Suite *jsonw_suite(void)
     tcase_add_test(tc, test_integers);
     tcase_add_test(tc, test_reals_at_every_precision);
     tcase_add_test(tc, test_every_coverage_rate);
+    tcase_add_test(tc, test_bp_is_the_real_at_precision_6);
     tcase_add_test(tc, test_literals_and_nesting);
     tcase_add_test(tc, test_random_strings_agree);
     tcase_add_test(tc, test_large_texts_grow_past_the_inline_buffer);
