@@ -309,16 +309,17 @@ int main(int argc, char **argv)
                 for (int i = 0; i < 16; i++)
                     cid[i] = al[rnd() % 62];
                 cid[16] = '\0';
+                int svc = (int)(rnd() % N(services)), ch = (int)(rnd() % N(channels));
                 int n = snprintf(args, sizeof args,
-                                 "{\"id\":\"%s\",\"graduate_id\":\"%s\",\"service\":\"%s\","
-                                 "\"channel\":\"%s\",\"occurred_at\":%" PRId64 ",\"counselor\":"
+                                 "{\"id\":\"%s\",\"graduate_id\":\"%s\",\"service\":\"%s\",\"svc\":%d,"
+                                 "\"channel\":\"%s\",\"ch\":%d,\"occurred_at\":%" PRId64 ",\"counselor\":"
                                  "\"c%06d.counselor\",\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,"
                                  "\"idem_ttl\":172800,\"note\":\"%s\",\"threshold_bp\":%d,"
                                  "\"alert\":%s,\"audit\":{\"who\":\"c%06d.counselor\","
                                  "\"role\":\"counselor\",\"action\":\"contact.create\","
                                  "\"object\":\"%s\",\"rid\":\"L%07x-%llx\",\"keep_ms\":%lld}}",
-                                 cid, id, services[rnd() % N(services)],
-                                 channels[rnd() % N(channels)], at, code, now, cur, off,
+                                 cid, id, services[svc], svc, channels[ch], ch, at, code, now,
+                                 cur, off,
                                  notes[rnd() % N(notes)], threshold_bp, alert, code, id,
                                  (unsigned)(now & 0xfffffff), calls + ccalls, AUDIT_KEEP_MS);
                 evalsha(sha_contact, key, args, (size_t)n);

@@ -26,12 +26,21 @@
 
 static const char *const channels[] = {"in_person", "phone", "online", "sms", "home_visit", NULL};
 
-static bool one_of(const char *s, const char *const *set, size_t n)
+#define NCHANNELS (sizeof channels / sizeof channels[0] - 1)
+
+/* The index of s in set, or -1. Services and channels are stored as their
+ * index in these lists (SPEC §6's order): never reorder them, only append. */
+static int index_of(const char *s, const char *const *set, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(set[i], s) == 0)
-            return true;
-    return false;
+            return (int)i;
+    return -1;
+}
+
+static bool one_of(const char *s, const char *const *set, size_t n)
+{
+    return index_of(s, set, n) >= 0;
 }
 
 static bool idempotency_key_ok(const char *k)
@@ -163,8 +172,12 @@ static void contact_located(struct req *r, const char *county)
     jw_str(&w, c->gid);
     jw_key(&w, "service");
     jw_str(&w, c->service);
+    jw_key(&w, "svc");
+    jw_int(&w, index_of(c->service, gc_services, GC_NSERVICES));
     jw_key(&w, "channel");
     jw_str(&w, c->channel ? c->channel : "in_person");
+    jw_key(&w, "ch");
+    jw_int(&w, c->channel ? index_of(c->channel, channels, NCHANNELS) : 0);
     jw_key(&w, "occurred_at");
     jw_int(&w, c->occurred);
     jw_key(&w, "counselor");
@@ -227,7 +240,7 @@ void api_contact_create(struct req *r)
                  "internship, entrepreneurship, small_loan, tax_relief, "
                  "social_insurance_subsidy, other");
     get_text(r->body, "channel", 16, false, &channel, &v);
-    if (channel && !one_of(channel, channels, sizeof channels / sizeof channels[0] - 1))
+    if (channel && !one_of(channel, channels, NCHANNELS))
         verr_add(&v, "channel", "must be one of in_person, phone, online, sms, home_visit");
     get_text(r->body, "note", NOTE_MAX_CHARS, false, &note, &v);
     get_time(r->body, "occurred_at", now, now, &occurred, &v);
@@ -267,6 +280,66 @@ void api_contact_create(struct req *r)
 
 /* ---- GET /api/v1/graduates/{id}/contacts ---- */
 
+/* A stored contact as the object older servers stored as JSON: {id, service,
+ * channel, occurred_at, recorded_at, period, counselor, note?} (times in ms).
+ * contact.lua stores "<id>|<service>|<channel>|<occurred_at>|<recorded_at -
+ * occurred_at>|<period>|<counselor bytes>|<counselor><note>", service and
+ * channel as their index in the API's lists (less than half the bytes of the
+ * JSON). NULL when the text is neither. New reference. */
+static json_t *stored_contact(const char *text, size_t len)
+{
+    if (len > 0 && text[0] == '{')
+        return json_loadb(text, len, 0, NULL);
+    enum { ID, SVC, CH, OCC, REC, PERIOD, CLEN, NFIELDS };
+    const char *f[NFIELDS];
+    size_t flen[NFIELDS];
+    const char *p = text, *end = text + len;
+    for (int i = 0; i < NFIELDS; i++) {
+        const char *bar = memchr(p, '|', (size_t)(end - p));
+        if (!bar)
+            return NULL;
+        f[i] = p;
+        flen[i] = (size_t)(bar - p);
+        p = bar + 1;
+    }
+    int64_t v[NFIELDS] = {0};
+    for (int i = SVC; i < NFIELDS; i++) {
+        char num[24];
+        if (flen[i] == 0 || flen[i] >= sizeof num)
+            return NULL;
+        memcpy(num, f[i], flen[i]);
+        num[flen[i]] = '\0';
+        if (!parse_i64(num, &v[i]))
+            return NULL;
+    }
+    size_t rest = (size_t)(end - p);
+    if (v[SVC] < 0 || v[SVC] >= GC_NSERVICES || v[CH] < 0 || v[CH] >= (int64_t)NCHANNELS ||
+        v[CLEN] < 0 || (size_t)v[CLEN] > rest)
+        return NULL;
+    size_t clen = (size_t)v[CLEN];
+    json_t *c = json_object();
+    json_t *id = json_stringn(f[ID], flen[ID]);
+    json_t *counselor = json_stringn(p, clen);
+    json_t *note = rest > clen ? json_stringn(p + clen, rest - clen) : NULL;
+    if (!c || !id || !counselor || (rest > clen && !note)) {
+        json_decref(c);
+        json_decref(id);
+        json_decref(counselor);
+        json_decref(note);
+        return NULL;
+    }
+    json_object_set_new(c, "id", id);
+    json_object_set_new(c, "service", json_string(gc_services[v[SVC]]));
+    json_object_set_new(c, "channel", json_string(channels[v[CH]]));
+    json_object_set_new(c, "occurred_at", json_integer(v[OCC]));
+    json_object_set_new(c, "recorded_at", json_integer(v[OCC] + v[REC]));
+    json_object_set_new(c, "period", json_integer(v[PERIOD]));
+    json_object_set_new(c, "counselor", counselor);
+    if (note)
+        json_object_set_new(c, "note", note);
+    return c;
+}
+
 static int by_occurred_desc(const void *a, const void *b)
 {
     json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "occurred_at_ms"));
@@ -296,8 +369,9 @@ static void on_contacts(struct req *r, struct batch *b)
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *text = json_string_value(json_array_get(raw, i));
-        json_t *c = text ? json_loads(text, 0, NULL) : NULL;
+        json_t *t = json_array_get(raw, i);
+        json_t *c =
+            json_is_string(t) ? stored_contact(json_string_value(t), json_string_length(t)) : NULL;
         if (!json_is_object(c)) {
             json_decref(c);
             continue;

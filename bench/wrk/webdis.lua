@@ -30,14 +30,16 @@ function request()
   n = n + 1
   local county, gid = C.graduate(k * 7919 + tid)
   local args = string.format(
-    '{"id":"W%015d","graduate_id":"%s","service":"%s","channel":"%s","occurred_at":%s,' ..
+    '{"id":"W%015d","graduate_id":"%s","service":"%s","svc":%d,"channel":"%s","ch":%d,' ..
+    '"occurred_at":%s,' ..
     '"counselor":"bench.counselor","now":%s,"cur":%s,"off":%s,"idem_ttl":172800,' ..
     '"note":"%s","idem":"%s-%d-%d","body_hash":' ..
     '"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",' ..
     '"threshold_bp":9000,"alert":{"threshold_bp":9000,"clear_bp":0,"for_ms":0},' ..
     '"audit":{"who":"bench.counselor","role":"counselor","action":"contact.create",' ..
     '"object":"%s","rid":"W%07d-%x","keep_ms":%s}}',
-    k, gid, C.services[k % 10 + 1], C.channels[k % 5 + 1], occurred_ms, now, cur, off,
+    k, gid, C.services[k % 10 + 1], k % 10, C.channels[k % 5 + 1], k % 5, occurred_ms, now, cur,
+    off,
     C.note, run, tid, k, gid, tid, k, keep_ms)
   return wrk.format('POST', '/', {['Content-Type'] = 'text/plain'},
                     'EVALSHA/' .. sha .. '/1/gc:{' .. county .. '}/' .. args)

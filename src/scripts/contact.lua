@@ -1,7 +1,8 @@
 -- One service contact (KEYS[1] = "gc:{<county>}"): the idempotency check, the
 -- contact record, the served set and all counters commit together.
--- A: {id, graduate_id, service, channel, occurred_at, note?, counselor, now,
---     cur, off, threshold_bp, idem?, body_hash?, idem_ttl, alert?}
+-- A: {id, graduate_id, service, svc, channel, ch, occurred_at, note?,
+--     counselor, now, cur, off, threshold_bp, idem?, body_hash?, idem_ttl,
+--     alert?} (svc, ch: the service's and channel's index in the API's lists)
 -- Answers {err} as JSON when refused; otherwise the flat array
 -- {"ok", replayed, id, graduate_id, period, first_in_period, registered,
 --  served, threshold_bp, alert transition or ""} (0/1 for the flags).
@@ -11,16 +12,30 @@ local function answer(replayed, resp, alert)
                      resp.first_in_period and 1 or 0, resp.registered, resp.served,
                      resp.threshold_bp, alert or ''})
 end
+-- The idempotency record: "<body_hash>|<id>|<period>|<first 0/1>|<registered>|
+-- <served>|<threshold_bp>" (the graduate is the body's, which the hash pins).
+-- Older versions stored JSON {body_hash, resp}: read for their 48 h.
+local function idem_read(rec)
+  if string.sub(rec, 1, 1) == '{' then
+    local r = cjson.decode(rec)
+    return r.body_hash, r.resp
+  end
+  local bh, id, period, first, reg, srv, bp =
+    string.match(rec, '^(%x+)|(%w+)|(%d+)|(%d)|(%d+)|(%d+)|(%d+)$')
+  return bh, {id = id, graduate_id = A.graduate_id, period = tonumber(period),
+              first_in_period = first == '1', registered = tonumber(reg),
+              served = tonumber(srv), threshold_bp = tonumber(bp)}
+end
 local idem_key
 if A.idem then
   idem_key = P .. ':idem:' .. A.idem
   local rec = redis.call('GET', idem_key)
   if rec then
-    local r = cjson.decode(rec)
-    if r.body_hash ~= A.body_hash then
+    local body_hash, resp = idem_read(rec)
+    if body_hash ~= A.body_hash then
       return reply({err = 'idempotency_key_reused'})
     end
-    return answer(true, r.resp, nil)
+    return answer(true, resp, nil)
   end
 end
 local g = P .. ':g:' .. A.graduate_id
@@ -45,9 +60,12 @@ if not inside then
 end
 local q = period_of(A.occurred_at)
 local cur = roll(math.max(A.cur, q))
-local rec = {id = A.id, service = A.service, channel = A.channel, occurred_at = A.occurred_at,
-             counselor = A.counselor, recorded_at = A.now, period = q, note = A.note}
-redis.call('LPUSH', P .. ':contacts:' .. A.graduate_id, cjson.encode(rec))
+-- The record, positional (api_contacts.c reads it): id|svc|ch|occurred_at|
+-- recorded_at - occurred_at|period|#counselor|counselor..note. The counselor's
+-- byte length lets a name or a note hold any character.
+local rec = string.format('%s|%d|%d|%d|%d|%d|%d|%s%s', A.id, A.svc, A.ch, A.occurred_at,
+                          A.now - A.occurred_at, q, #A.counselor, A.counselor, A.note or '')
+redis.call('LPUSH', P .. ':contacts:' .. A.graduate_id, rec)
 redis.call('HINCRBY', g, 'contacts', 1)
 redis.call('HINCRBY', g, 'svc:' .. A.service, 1)
 local last = tonumber(redis.call('HGET', g, 'last_contact_at'))
@@ -66,7 +84,9 @@ local registered, served = counts(q)
 local resp = {id = A.id, graduate_id = A.graduate_id, period = q, first_in_period = first,
               registered = registered, served = served, threshold_bp = A.threshold_bp}
 if idem_key then
-  redis.call('SET', idem_key, cjson.encode({body_hash = A.body_hash, resp = resp}),
+  redis.call('SET', idem_key,
+             string.format('%s|%s|%d|%d|%d|%d|%d', A.body_hash, resp.id, resp.period,
+                           first and 1 or 0, registered, served, A.threshold_bp),
              'EX', A.idem_ttl)
 end
 return answer(false, resp, alert_eval(cur))

@@ -13,10 +13,19 @@ redis.call('HSET', g, 'erased_at', string.format('%d', A.now), 'erased_by', A.ac
 local ck = P .. ':contacts:' .. A.id
 local list = redis.call('LRANGE', ck, 0, -1)
 for i, text in ipairs(list) do
-  local c = cjson.decode(text)
-  if c.note then
-    c.note = nil
-    redis.call('LSET', ck, i - 1, cjson.encode(c))
+  if string.sub(text, 1, 1) == '{' then
+    -- A record as older versions stored it: JSON.
+    local c = cjson.decode(text)
+    if c.note then
+      c.note = nil
+      redis.call('LSET', ck, i - 1, cjson.encode(c))
+    end
+  else
+    -- contact.lua's record: the note is what follows the counselor's name.
+    local head, clen, rest = string.match(text, '^(%w*|%d+|%d+|%d+|%-?%d+|%d+|)(%d+)|(.*)$')
+    if head and #rest > tonumber(clen) then
+      redis.call('LSET', ck, i - 1, head .. clen .. '|' .. string.sub(rest, 1, tonumber(clen)))
+    end
   end
 end
 redis.call('ZREM', P .. ':left', A.id)
