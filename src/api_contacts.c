@@ -249,7 +249,7 @@ void api_contact_create(struct req *r)
         return;
     }
     struct contact_state *c = calloc(1, sizeof *c);
-    if (!c || gc_random_id(c->cid, CONTACT_ID_CHARS) < 0) {
+    if (!c || app_random_id(r->app, c->cid, CONTACT_ID_CHARS) < 0) {
         free(c);
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;

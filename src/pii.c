@@ -35,17 +35,22 @@ int gc_random_bytes(void *buf, size_t n)
     return 0;
 }
 
-int gc_random_id(char *out, size_t chars)
+void gc_id_from_bytes(const unsigned char *raw, size_t chars, char *out)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char raw[128];
-    if (chars > sizeof raw || gc_random_bytes(raw, chars) < 0)
-        return -1;
     /* 62 symbols: reject bytes >= 248 (= 4 * 62) would be exact; a modulo bias
      * of <2% per symbol is irrelevant for ids, which need uniqueness, not secrecy. */
     for (size_t i = 0; i < chars; i++)
         out[i] = alphabet[raw[i] % 62];
     out[chars] = '\0';
+}
+
+int gc_random_id(char *out, size_t chars)
+{
+    unsigned char raw[128];
+    if (chars > sizeof raw || gc_random_bytes(raw, chars) < 0)
+        return -1;
+    gc_id_from_bytes(raw, chars, out);
     return 0;
 }
 

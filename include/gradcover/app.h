@@ -53,6 +53,10 @@ struct app {
     bool draining;
     bool pii_mismatch; /* Redis was written with another PII key */
     uint64_t req_seq;
+    /* Random bytes for ids, fetched 512 at a time (one getrandom() per ~32
+     * contact ids instead of one each); rnd_used of them are spent. */
+    unsigned char rnd[512];
+    size_t rnd_used;
     char listen[300]; /* the address actually listened on (after --listen) */
     char req_prefix[9];
 };
@@ -68,6 +72,10 @@ void app_free(struct app *a);
 
 /* Wall-clock now in Unix ms, shifted by --now. */
 int64_t app_now_ms(const struct app *a);
+
+/* A random id of `chars` ([A-Za-z0-9]) from the app's pool of random bytes
+ * (out: chars + 1); -1 when the system has no random bytes to give. */
+int app_random_id(struct app *a, char *out, size_t chars) GC_MUSTCHECK;
 
 /* Called by http.c when a request is accepted / answered. */
 void app_request_begin(struct app *a);

@@ -31,6 +31,9 @@ int gc_random_bytes(void *buf, size_t n) GC_MUSTCHECK;
 /* A URL-safe random id of `chars` characters from [A-Za-z0-9] (out: chars + 1). */
 int gc_random_id(char *out, size_t chars) GC_MUSTCHECK;
 
+/* The same id made from `chars` random bytes the caller already has. */
+void gc_id_from_bytes(const unsigned char *raw, size_t chars, char *out);
+
 /* SHA-256 of data into out (32 bytes). Two to three times cheaper than
  * OpenSSL 3's SHA256(), which looks the digest up by name on every call. */
 void gc_sha256(const void *data, size_t len, unsigned char *out);
