@@ -168,6 +168,22 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     evtimer_add(a->drain_timer, &tv);
 }
 
+static void on_log_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    log_flush();
+}
+
+/* A line is waiting: write it at the end of this loop iteration, with the
+ * others the iteration produces. */
+static void kick_log(void *arg)
+{
+    struct app *a = arg;
+    event_active(a->log_flush, EV_TIMEOUT, 0);
+}
+
 struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, size_t errlen)
 {
     struct app *a = calloc(1, sizeof *a);
@@ -254,8 +270,9 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     a->sigterm = evsignal_new(a->base, SIGTERM, on_term, a);
     a->sigint = evsignal_new(a->base, SIGINT, on_term, a);
     a->drain_timer = evtimer_new(a->base, on_drain_deadline, a);
-    if (!a->sigterm || !a->sigint || !a->drain_timer || evsignal_add(a->sigterm, NULL) < 0 ||
-        evsignal_add(a->sigint, NULL) < 0) {
+    a->log_flush = event_new(a->base, -1, 0, on_log_flush, a);
+    if (!a->sigterm || !a->sigint || !a->drain_timer || !a->log_flush ||
+        evsignal_add(a->sigterm, NULL) < 0 || evsignal_add(a->sigint, NULL) < 0) {
         snprintf(err, errlen, "cannot install signal handlers");
         goto out_free;
     }
@@ -284,7 +301,10 @@ out_free:
 
 int app_run(struct app *a)
 {
+    if (a->log_flush)
+        log_batch_begin(kick_log, a);
     event_base_dispatch(a->base);
+    log_batch_end();
     log_info("event=stopped inflight=%u", a->inflight);
     return 0;
 }
@@ -306,6 +326,9 @@ void app_free(struct app *a)
         event_free(a->sigint);
     if (a->drain_timer)
         event_free(a->drain_timer);
+    log_batch_end();
+    if (a->log_flush)
+        event_free(a->log_flush);
     if (a->base)
         event_base_free(a->base);
     pii_free(a->pii);

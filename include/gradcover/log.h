@@ -12,6 +12,16 @@ extern enum log_level log_min_level;
 
 void log_write(enum log_level lvl, const char *fmt, ...) GC_PRINTF(2, 3);
 
+/* While the event loop runs, info and debug lines are collected and written
+ * together, whole lines only, once per loop iteration: `kick(arg)` is called
+ * when the first line is waiting and must make log_flush() run soon (the app
+ * activates an event). Warnings and errors are written at once, after what
+ * waits, so the order stays. One write(2) per iteration instead of one per
+ * request. log_batch_end() writes what waits and stops collecting. */
+void log_batch_begin(void (*kick)(void *arg), void *arg);
+void log_batch_end(void);
+void log_flush(void);
+
 /* The level is checked before the arguments are evaluated. */
 #define LOG(lvl, ...)                                                                              \
     do {                                                                                           \
