@@ -21,42 +21,44 @@
 #define QUEUE_LIMIT_MAX 500
 #define MS_PER_DAY 86400000LL
 
-/* One county's entry (SPEC §6), written into an open array or as the body.
- * Rates and thresholds with 6 significant digits, as http_reply_json writes
- * them. */
-static void county_entry(struct jw *w, const struct county_cfg *cc, long long reg, long long srv,
-                         enum alert_state alert, const char *period)
+/* A string literal, copied as it is. */
+#define LIT(w, s) jw_raw((w), (s), sizeof(s) - 1)
+
+/* One county's entry (SPEC §6), written into an open array or as the body:
+ * the head rendered once (code, name, threshold: county_text), then the
+ * counts. Rates and thresholds as http_reply_json writes reals (jw_bp). */
+static void county_entry(struct jw *w, const struct county_cfg *cc, const struct county_text *t,
+                         long long reg, long long srv, enum alert_state alert, const char *period)
 {
-    jw_obj(w);
-    jw_key(w, "code");
-    jw_str(w, cc->code);
-    jw_key(w, "name");
-    jw_str(w, cc->name);
-    jw_key(w, "threshold");
-    jw_bp(w, cc->threshold_bp);
-    jw_key(w, "registered");
-    jw_int(w, reg);
-    jw_key(w, "served");
-    jw_int(w, srv);
-    jw_key(w, "rate");
+    jw_value_raw(w, t->json_head, t->json_head_len);
+    LIT(w, "\"registered\":");
+    jw_raw_int(w, reg);
+    LIT(w, ",\"served\":");
+    jw_raw_int(w, srv);
+    LIT(w, ",\"rate\":");
     if (reg > 0)
-        jw_bp(w, coverage_rate_bp((uint64_t)srv, (uint64_t)reg));
+        jw_raw_bp(w, coverage_rate_bp((uint64_t)srv, (uint64_t)reg));
     else
-        jw_null(w);
-    jw_key(w, "gap");
-    jw_int(w, (long long)coverage_gap((uint64_t)srv, (uint64_t)reg, cc->threshold_bp));
-    jw_key(w, "below_target");
-    jw_bool(w, reg > 0 && coverage_below((uint64_t)srv, (uint64_t)reg, cc->threshold_bp));
+        LIT(w, "null");
+    LIT(w, ",\"gap\":");
+    jw_raw_int(w, (long long)coverage_gap((uint64_t)srv, (uint64_t)reg, cc->threshold_bp));
+    if (reg > 0 && coverage_below((uint64_t)srv, (uint64_t)reg, cc->threshold_bp))
+        LIT(w, ",\"below_target\":true");
+    else
+        LIT(w, ",\"below_target\":false");
     /* The alert state appears once the alert evaluation has stored one. */
-    if (alert_state_name(alert)) {
-        jw_key(w, "alert");
-        jw_str(w, alert_state_name(alert));
+    const char *a = alert_state_name(alert);
+    if (a) {
+        LIT(w, ",\"alert\":\"");
+        jw_raw(w, a, strlen(a));
+        LIT(w, "\"");
     }
     if (period) {
-        jw_key(w, "period");
-        jw_str(w, period);
+        LIT(w, ",\"period\":\"");
+        jw_raw(w, period, strlen(period));
+        LIT(w, "\"");
     }
-    jw_obj_end(w);
+    LIT(w, "}");
 }
 
 /* Bytes of one county's entry, about: the body is reserved at once. */
@@ -74,7 +76,8 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     struct jw w;
     jw_init(&w);
     if (single) {
-        county_entry(&w, &cfg->counties[c->idx[0]], c->reg[0], c->srv[0], c->alert[0], pbuf);
+        county_entry(&w, &cfg->counties[c->idx[0]], &r->app->ctext[c->idx[0]], c->reg[0], c->srv[0],
+                     c->alert[0], pbuf);
         http_reply_jw(r, 200, &w);
         return;
     }
@@ -112,7 +115,8 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     jw_key(&w, "counties");
     jw_arr(&w);
     for (size_t i = 0; i < c->n; i++)
-        county_entry(&w, &cfg->counties[c->idx[i]], c->reg[i], c->srv[i], c->alert[i], NULL);
+        county_entry(&w, &cfg->counties[c->idx[i]], &r->app->ctext[c->idx[i]], c->reg[i], c->srv[i],
+                     c->alert[i], NULL);
     jw_arr_end(&w);
     jw_obj_end(&w);
     http_reply_jw(r, 200, &w);

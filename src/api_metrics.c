@@ -27,16 +27,7 @@ static void put(struct jw *w, const char *s)
 
 static void put_ll(struct jw *w, long long v)
 {
-    char buf[24];
-    char *e = buf + sizeof buf, *p = e;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    jw_raw(w, p, (size_t)(e - p));
+    jw_raw_int(w, v);
 }
 
 /* A label value with \, " and newline escaped (text format 0.0.4). */
@@ -68,12 +59,12 @@ static void family(struct jw *w, const char *name, const char *type, const char 
 }
 
 /* metric{county="<code>" -- the caller closes the label set. */
-static void county_label(struct jw *w, const char *metric, const char *code)
+static void county_label(struct jw *w, const char *metric, const struct county_text *t)
 {
     put(w, metric);
-    put(w, "{county=\"");
-    put_label(w, code);
-    put(w, "\"");
+    jw_raw(w, "{county=\"", 9);
+    jw_raw(w, t->label, t->label_len);
+    jw_raw(w, "\"", 1);
 }
 
 static void period_value(struct jw *w, int period, long long v)
@@ -85,18 +76,19 @@ static void period_value(struct jw *w, int period, long long v)
     put(w, "\n");
 }
 
-static void render_counties(struct jw *w, const struct config *cfg, const struct county_counts *c)
+static void render_counties(struct jw *w, const struct county_text *ct,
+                            const struct county_counts *c)
 {
     family(w, "gradcover_registered_graduates", "gauge",
            "Registered unemployed graduates seeking work at some time in the period.");
     for (size_t i = 0; i < c->n; i++) {
-        county_label(w, "gradcover_registered_graduates", cfg->counties[c->idx[i]].code);
+        county_label(w, "gradcover_registered_graduates", &ct[c->idx[i]]);
         period_value(w, c->period, c->reg[i]);
     }
     family(w, "gradcover_served_graduates", "gauge",
            "Registered graduates with at least one service contact in the period.");
     for (size_t i = 0; i < c->n; i++) {
-        county_label(w, "gradcover_served_graduates", cfg->counties[c->idx[i]].code);
+        county_label(w, "gradcover_served_graduates", &ct[c->idx[i]]);
         period_value(w, c->period, c->srv[i]);
     }
     family(w, "gradcover_service_coverage_ratio", "gauge",
@@ -105,26 +97,32 @@ static void render_counties(struct jw *w, const struct config *cfg, const struct
     for (size_t i = 0; i < c->n; i++) {
         if (c->reg[i] <= 0)
             continue;
-        county_label(w, "gradcover_service_coverage_ratio", cfg->counties[c->idx[i]].code);
-        char num[32];
-        snprintf(num, sizeof num, "%.4f", coverage_rate((uint64_t)c->srv[i], (uint64_t)c->reg[i]));
+        county_label(w, "gradcover_service_coverage_ratio", &ct[c->idx[i]]);
+        /* "%.4f" of the rate, i.e. the basis points with 4 decimals. */
+        uint64_t bp = coverage_rate_bp((uint64_t)c->srv[i], (uint64_t)c->reg[i]);
+        char frac[6] = {'.',
+                        (char)('0' + bp / 1000 % 10),
+                        (char)('0' + bp / 100 % 10),
+                        (char)('0' + bp / 10 % 10),
+                        (char)('0' + bp % 10),
+                        '\n'};
         put(w, ",period=\"");
         put_ll(w, c->period);
         put(w, "\"} ");
-        put(w, num);
-        put(w, "\n");
+        put_ll(w, (long long)(bp / 10000));
+        jw_raw(w, frac, sizeof frac);
     }
     family(w, "gradcover_coverage_alert_firing", "gauge",
            "1 while the county's coverage alert is firing.");
     for (size_t i = 0; i < c->n; i++) {
-        county_label(w, "gradcover_coverage_alert_firing", cfg->counties[c->idx[i]].code);
+        county_label(w, "gradcover_coverage_alert_firing", &ct[c->idx[i]]);
         put(w, c->alert[i] == ALERT_FIRING ? "} 1\n" : "} 0\n");
     }
     family(w, "gradcover_contacts_recorded_total", "counter",
            "Service contacts recorded, by county and kind of service.");
     for (size_t i = 0; i < c->n; i++)
         for (size_t s = 0; s < GC_NSERVICES; s++) {
-            county_label(w, "gradcover_contacts_recorded_total", cfg->counties[c->idx[i]].code);
+            county_label(w, "gradcover_contacts_recorded_total", &ct[c->idx[i]]);
             put(w, ",service=\"");
             put(w, gc_services[s]);
             put(w, "\"} ");
@@ -133,12 +131,13 @@ static void render_counties(struct jw *w, const struct config *cfg, const struct
         }
 }
 
-static void render_config(struct jw *w, const struct config *cfg, const struct county_counts *c)
+static void render_config(struct jw *w, const struct config *cfg, const struct county_text *ct,
+                          const struct county_counts *c)
 {
     family(w, "gradcover_coverage_target_ratio", "gauge", "The county's target coverage.");
     for (size_t i = 0; i < c->n; i++) {
         const struct county_cfg *cc = &cfg->counties[c->idx[i]];
-        county_label(w, "gradcover_coverage_target_ratio", cc->code);
+        county_label(w, "gradcover_coverage_target_ratio", &ct[c->idx[i]]);
         char num[32];
         snprintf(num, sizeof num, "} %g\n", (double)cc->threshold_bp / COVERAGE_BP_ONE);
         put(w, num);
@@ -146,7 +145,7 @@ static void render_config(struct jw *w, const struct config *cfg, const struct c
     family(w, "gradcover_county_info", "gauge", "County code to name; always 1.");
     for (size_t i = 0; i < c->n; i++) {
         const struct county_cfg *cc = &cfg->counties[c->idx[i]];
-        county_label(w, "gradcover_county_info", cc->code);
+        county_label(w, "gradcover_county_info", &ct[c->idx[i]]);
         put(w, ",name=\"");
         put_label(w, cc->name);
         put(w, "\"} 1\n");
@@ -163,8 +162,8 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     jw_init(&w);
     jw_reserve(&w, 4096 + c->n * COUNTY_BYTES);
     if (st == STORE_OK)
-        render_counties(&w, cfg, c);
-    render_config(&w, cfg, c);
+        render_counties(&w, r->app->ctext, c);
+    render_config(&w, cfg, r->app->ctext, c);
     family(&w, "gradcover_redis_connected", "gauge",
            "1 while connected to Redis with the scripts loaded.");
     put(&w, st == STORE_OK && store_ready(r->app->store) ? "gradcover_redis_connected 1\n"

@@ -20,6 +20,7 @@
 
 #include "gradcover/alert.h"
 #include "gradcover/config.h"
+#include "gradcover/counts.h"
 #include "gradcover/keys.h"
 #include "gradcover/http.h"
 #include "gradcover/log.h"
@@ -223,11 +224,12 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     if (!a->pii)
         goto out_free;
     /* Route templates are few (the route table); 32 leaves room. */
+    a->ctext = county_text_new(cfg);
     a->metrics = metrics_new(32);
     a->tokens = tokcache_new();
     a->limits = ratelimit_new(RATELIMIT_KEYS);
     a->authfail = ratelimit_new(RATELIMIT_KEYS);
-    if (!a->metrics || !a->tokens || !a->limits || !a->authfail) {
+    if (!a->ctext || !a->metrics || !a->tokens || !a->limits || !a->authfail) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -332,6 +334,7 @@ void app_free(struct app *a)
     if (a->base)
         event_base_free(a->base);
     pii_free(a->pii);
+    county_text_free(a->ctext, a->cfg ? a->cfg->ncounties : 0);
     metrics_free(a->metrics);
     tokcache_free(a->tokens);
     ratelimit_free(a->limits);

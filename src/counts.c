@@ -9,6 +9,7 @@
 #include "gradcover/app.h"
 #include "gradcover/config.h"
 #include "gradcover/http.h"
+#include "gradcover/jsonw.h"
 #include "gradcover/keys.h"
 #include "gradcover/timeutil.h"
 
@@ -58,6 +59,61 @@ void counts_free(struct county_counts *c)
     free(c);
 }
 
+struct county_text *county_text_new(const struct config *cfg)
+{
+    struct county_text *t = calloc(cfg->ncounties ? cfg->ncounties : 1, sizeof *t);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < cfg->ncounties; i++) {
+        const struct county_cfg *cc = &cfg->counties[i];
+        char key[KEY_MAX];
+        key_county_counters(key, sizeof key, cc->code);
+        t[i].cnt_key = strdup(key);
+        t[i].cnt_key_len = strlen(key);
+        /* The head of county_entry() in api_coverage.c: code, name, threshold. */
+        struct jw w;
+        jw_init(&w);
+        jw_obj(&w);
+        jw_key(&w, "code");
+        jw_str(&w, cc->code);
+        jw_key(&w, "name");
+        jw_str(&w, cc->name);
+        jw_key(&w, "threshold");
+        jw_bp(&w, cc->threshold_bp);
+        jw_raw(&w, ",", 1);
+        t[i].json_head_len = w.len;
+        t[i].json_head = jw_take(&w);
+        /* Label values escape \, " and newline (text format 0.0.4). */
+        size_t n = 0;
+        char lab[2 * GC_COUNTY_MAX + 1];
+        for (const char *c = cc->code; *c; c++) {
+            if (*c == '\\' || *c == '"' || *c == '\n')
+                lab[n++] = '\\';
+            lab[n++] = *c == '\n' ? 'n' : *c;
+        }
+        lab[n] = '\0';
+        t[i].label = strdup(lab);
+        t[i].label_len = n;
+        if (!t[i].cnt_key || !t[i].json_head || !t[i].label) {
+            county_text_free(t, cfg->ncounties);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+void county_text_free(struct county_text *t, size_t n)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].cnt_key);
+        free(t[i].json_head);
+        free(t[i].label);
+    }
+    free(t);
+}
+
 void counts_free_void(void *c)
 {
     counts_free(c);
@@ -81,6 +137,19 @@ const char *alert_state_name(enum alert_state s)
 /* A stored decimal (a counter); 0 when absent or malformed, as json_ll. */
 static long long str_ll(const struct store_str *e)
 {
+    /* Up to 18 digits cannot overflow; longer texts take the careful way. */
+    if (e->s && e->len > 0 && e->len <= 18) {
+        size_t i = e->s[0] == '-' ? 1 : 0;
+        long long v = 0;
+        if (i == e->len)
+            return 0;
+        for (; i < e->len; i++) {
+            if (e->s[i] < '0' || e->s[i] > '9')
+                return 0;
+            v = v * 10 + (e->s[i] - '0');
+        }
+        return e->s[0] == '-' ? -v : v;
+    }
     char buf[24];
     int64_t v = 0;
     if (!e->s || e->len == 0 || e->len >= sizeof buf)
@@ -223,12 +292,10 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
     }
     for (int a = 0; a < argc; a++)
         lens[a] = strlen(argv[a]);
-    const struct config *cfg = r->app->cfg;
+    const struct county_text *ct = r->app->ctext;
     for (size_t i = 0; i < c->n; i++) {
-        char key[KEY_MAX];
-        key_county_counters(key, sizeof key, cfg->counties[c->idx[i]].code);
-        argv[1] = key;
-        lens[1] = strlen(key);
+        argv[1] = ct[c->idx[i]].cnt_key;
+        lens[1] = ct[c->idx[i]].cnt_key_len;
         store_round_add(rd, argc, argv, lens);
     }
     store_round_start(rd);

@@ -160,9 +160,11 @@ static void quoted(struct jw *w, const char *str, size_t n)
     char *o = w->p + w->len;
     *o++ = '"';
     size_t i = 0;
+    /* Bytes that need a look: controls and non-ASCII (one unsigned compare:
+     * outside 0x20..0x7f), '"' and '\\'. */
     for (; i < n; i++) {
         unsigned char c = s[i];
-        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+        if ((unsigned char)(c - 0x20) >= 0x60 || c == '"' || c == '\\')
             break;
         o[i] = (char)c;
     }
@@ -247,7 +249,7 @@ void jw_str(struct jw *w, const char *s)
     jw_strn(w, s, strlen(s));
 }
 
-void jw_int(struct jw *w, long long v)
+void jw_raw_int(struct jw *w, long long v)
 {
     char buf[24];
     char *e = buf + sizeof buf, *p = e;
@@ -259,8 +261,19 @@ void jw_int(struct jw *w, long long v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    sep(w);
     jw_raw(w, p, (size_t)(e - p));
+}
+
+void jw_int(struct jw *w, long long v)
+{
+    sep(w);
+    jw_raw_int(w, v);
+}
+
+void jw_value_raw(struct jw *w, const char *s, size_t n)
+{
+    sep(w);
+    jw_raw(w, s, n);
 }
 
 void jw_real(struct jw *w, double v, int precision)
@@ -298,12 +311,15 @@ void jw_real(struct jw *w, double v, int precision)
     jw_raw(w, buf, (size_t)n);
 }
 
-void jw_bp(struct jw *w, unsigned long long bp)
+void jw_raw_bp(struct jw *w, unsigned long long bp)
 {
     /* Below 10 the value has at most 5 significant digits, which "%.6g" of the
      * nearest double prints exactly: the decimal without trailing zeros. */
     if (bp >= 100000) {
+        bool comma = w->comma;
+        w->comma = false;
         jw_real(w, (double)bp / 10000, 6);
+        w->comma = comma;
         return;
     }
     char buf[8];
@@ -322,8 +338,13 @@ void jw_bp(struct jw *w, unsigned long long bp)
         memcpy(buf + n, d, k);
         n += k;
     }
-    sep(w);
     jw_raw(w, buf, n);
+}
+
+void jw_bp(struct jw *w, unsigned long long bp)
+{
+    sep(w);
+    jw_raw_bp(w, bp);
 }
 
 void jw_bool(struct jw *w, bool v)

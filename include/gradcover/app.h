@@ -31,6 +31,8 @@ struct app_opts {
     int redis_timeout_ms;
 };
 
+struct county_text;
+
 struct app {
     struct event_base *base;
     struct evhttp *http;
@@ -48,9 +50,10 @@ struct app {
     struct event *sigterm;
     struct event *sigint;
     struct event *drain_timer;
-    struct event *log_flush; /* writes the log lines of a loop iteration (log.h) */
-    int64_t clock_skew_ms;   /* added to the system clock (--now) */
-    unsigned inflight;       /* requests accepted and not yet answered */
+    struct event *log_flush;   /* writes the log lines of a loop iteration (log.h) */
+    struct county_text *ctext; /* per county, rendered once (counts.h) */
+    int64_t clock_skew_ms;     /* added to the system clock (--now) */
+    unsigned inflight;         /* requests accepted and not yet answered */
     bool draining;
     bool pii_mismatch; /* Redis was written with another PII key */
     uint64_t req_seq;

@@ -49,4 +49,22 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done);
 
 const char *alert_state_name(enum alert_state s);
 
+/* Text of each configured county that every coverage and /metrics answer
+ * repeats, rendered once: the configuration never changes while running.
+ * With 3,000 counties, escaping codes and names and formatting key names per
+ * request was a third of a coverage's CPU. */
+struct county_text {
+    char *cnt_key; /* "gc:{<code>}:cnt" */
+    size_t cnt_key_len;
+    char *json_head; /* {"code":"…","name":"…","threshold":0.9, */
+    size_t json_head_len;
+    char *label; /* the code as a Prometheus label value (escaped) */
+    size_t label_len;
+};
+
+struct config;
+/* One entry per cfg->counties, in the same order; NULL when memory ran out. */
+struct county_text *county_text_new(const struct config *cfg);
+void county_text_free(struct county_text *t, size_t n);
+
 #endif

@@ -59,6 +59,13 @@ void jw_null(struct jw *w);
 void jw_json(struct jw *w, const json_t *v, int precision);
 /* Bytes copied as they are (the caller vouches that they are JSON). */
 void jw_raw(struct jw *w, const char *s, size_t n);
+/* A value (or the start of one) rendered in advance, with the "," before it
+ * that the container needs; the caller writes the rest with jw_raw*. */
+void jw_value_raw(struct jw *w, const char *s, size_t n);
+/* Digits of v, and bp as jw_bp writes it, with no separator: for text the
+ * caller lays out itself (a pre-rendered object's members, /metrics). */
+void jw_raw_int(struct jw *w, long long v);
+void jw_raw_bp(struct jw *w, unsigned long long bp);
 
 /* The NUL-terminated text and its length, owned by the writer; NULL when the
  * text failed. */
