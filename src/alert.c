@@ -2,7 +2,7 @@
  * per eval_interval_seconds, the counties spread evenly over the interval: a
  * short timer sends the alert_eval calls of the counties due by then. Sent all
  * at once, 3,000 counties were ~70 ms of Redis time in one burst, which every
- * request queued behind; spread, they are ~20 small scripts every 100 ms. */
+ * request queued behind; spread, they are ~5 small scripts every 25 ms. */
 #include "gradcover/alert.h"
 
 #include <stdio.h>
@@ -23,9 +23,11 @@
 #include "gradcover/store.h"
 #include "gradcover/timeutil.h"
 
-/* The slice timer: short enough that a slice is a few scripts, long enough
- * that an idle server wakes up only 10 times a second. */
-#define SLICE_MS 100
+/* The slice timer runs once per county's turn, but at most every SLICE_MIN_MS
+ * (3,000 counties every 15 s: 5 per slice, ~0.1 ms of Redis) and at least
+ * every SLICE_MAX_MS (a few counties: an idle server sleeps). */
+#define SLICE_MIN_MS 25
+#define SLICE_MAX_MS 1000
 
 struct alerter {
     struct app *app;
@@ -146,7 +148,9 @@ struct alerter *alerter_new(struct app *a)
     al->round_start = mono_ms();
     al->next = a->cfg->ncounties;
     al->timer = event_new(a->base, -1, EV_PERSIST, on_tick, al);
-    struct timeval tv = {0, SLICE_MS * 1000};
+    int64_t tick = al->interval_ms / (int64_t)(a->cfg->ncounties ? a->cfg->ncounties : 1);
+    tick = tick < SLICE_MIN_MS ? SLICE_MIN_MS : tick > SLICE_MAX_MS ? SLICE_MAX_MS : tick;
+    struct timeval tv = {(time_t)(tick / 1000), (suseconds_t)(tick % 1000) * 1000};
     if (!al->timer || event_add(al->timer, &tv) < 0) {
         alerter_free(al);
         return NULL;

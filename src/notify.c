@@ -27,15 +27,19 @@
 #include "gradcover/timeutil.h"
 
 /* New events are read at once after a transition made here; the periodic
- * poll sweeps every outbox for events nobody read (their writer died first). */
-#define POLL_MS 125
+ * poll sweeps every outbox for events nobody read (their writer died first),
+ * SWEEP_CHUNK of them per poll, all of them every SWEEP_MS: the poll runs
+ * every SWEEP_MS * SWEEP_CHUNK / counties, within POLL_MIN_MS..POLL_MAX_MS. */
+#define SWEEP_MS 12000
+#define POLL_MIN_MS 31
+#define POLL_MAX_MS 1000
 /* Events read per stream per XREADGROUP; the rest wait for the next poll. */
 #define READ_COUNT "50"
 /* Counties whose outboxes one periodic read covers. XREADGROUP costs Redis
- * ~7 µs per stream (3,000 counties, 300 graduates each): 32 streams is
- * ~0.25 ms, short enough not to hold up the requests queued behind it, and a
+ * ~9 µs per stream (3,000 counties, 300 graduates each): 8 streams is
+ * ~0.07 ms, too short to hold up the requests queued behind it, and a
  * 3,000-county sweep still takes 12 s (256 streams a second). */
-#define SWEEP_CHUNK 32
+#define SWEEP_CHUNK 8
 /* An event pending this long at a consumer that stopped renewing it is taken
  * over by another; every in-flight event is renewed each CLAIM_EVERY_MS, three
  * times within the idle limit, so a live but slow server keeps its events. */
@@ -44,7 +48,8 @@
 /* The take-over sweep (one XAUTOCLAIM per county every CLAIM_EVERY_MS) is
  * spread over that interval in slices this far apart, never sent in one burst
  * (3,000 counties were ~15 ms of Redis time at once). */
-#define CLAIM_SLICE_MS 100
+#define CLAIM_SLICE_MIN_MS 25
+#define CLAIM_SLICE_MAX_MS 1000
 /* SPEC §7: retries from 1 s doubling up to 5 min, for up to 24 h. */
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS (5 * 60 * 1000)
@@ -828,7 +833,7 @@ static bool autoclaim(struct notifier *n, size_t i)
     return true;
 }
 
-/* Every CLAIM_SLICE_MS: renewals when due, and the counties of the take-over
+/* Every slice: renewals when due, and the counties of the take-over
  * sweep whose turn has come (county i of N at i/N of CLAIM_EVERY_MS). */
 static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -1003,7 +1008,15 @@ struct notifier *notifier_new(struct app *a)
     /* Both sweeps start one interval from now, as plain periodic timers would. */
     n->renewed_at = n->claim_round = mono_ms();
     n->claim_next = a->cfg->ncounties;
-    struct timeval poll = {0, POLL_MS * 1000}, claim = {0, CLAIM_SLICE_MS * 1000},
+    size_t nc = a->cfg->ncounties ? a->cfg->ncounties : 1;
+    int64_t poll_ms = (int64_t)SWEEP_MS * SWEEP_CHUNK / (int64_t)nc;
+    poll_ms = poll_ms < POLL_MIN_MS ? POLL_MIN_MS : poll_ms > POLL_MAX_MS ? POLL_MAX_MS : poll_ms;
+    int64_t claim_ms = CLAIM_EVERY_MS / (int64_t)nc;
+    claim_ms = claim_ms < CLAIM_SLICE_MIN_MS   ? CLAIM_SLICE_MIN_MS
+               : claim_ms > CLAIM_SLICE_MAX_MS ? CLAIM_SLICE_MAX_MS
+                                               : claim_ms;
+    struct timeval poll = {(time_t)(poll_ms / 1000), (suseconds_t)(poll_ms % 1000) * 1000},
+                   claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000},
                    resend = {AM_RESEND_MS / 1000, 0};
     if (!n->counters || !n->dirty || !n->scratch || !n->poll_timer || !n->kick || !n->claim_timer ||
         !n->resend_timer || event_add(n->poll_timer, &poll) < 0 ||
