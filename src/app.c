@@ -28,6 +28,7 @@
 #include "gradcover/retention.h"
 #include "gradcover/store.h"
 #include "gradcover/tokens.h"
+#include "gradcover/tls.h"
 
 /* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
 #define DRAIN_SECONDS 10
@@ -157,10 +158,14 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     struct app *a = calloc(1, sizeof *a);
     if (!a) {
         config_free(cfg);
+        tls_ctx_free(opts->tls_server);
+        tls_ctx_free(opts->tls_client);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    a->cfg = cfg; /* transfer ownership */
+    a->cfg = cfg;                     /* transfer ownership */
+    a->tls_server = opts->tls_server; /* transfer ownership */
+    a->tls_client = opts->tls_client; /* transfer ownership */
     if (opts->now_set) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -210,6 +215,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
      * our 413 instead of a connection reset. */
     evhttp_set_flags(a->http, EVHTTP_SERVER_LINGERING_CLOSE);
     http_setup(a->http, a);
+    if (a->tls_server)
+        tls_server_install(a->http, a->tls_server);
     a->bound = evhttp_bind_socket_with_handle(a->http, host, (ev_uint16_t)port);
     if (!a->bound) {
         snprintf(err, errlen, "cannot listen on %s", listen);
@@ -237,9 +244,10 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
-    log_info("event=listening addr=%s counties=%zu tokens=%zu redis=%s:%d%s", listen,
-             cfg->ncounties, cfg->ntokens, target.unix_socket ? target.path : target.host,
-             target.port, opts->now_set ? " clock=shifted" : "");
+    log_info("event=listening addr=%s scheme=%s counties=%zu tokens=%zu redis=%s:%d%s", listen,
+             a->tls_server ? "https" : "http", cfg->ncounties, cfg->ntokens,
+             target.unix_socket ? target.path : target.host, target.port,
+             opts->now_set ? " clock=shifted" : "");
     return a;
 out_free:
     app_free(a);
@@ -263,7 +271,7 @@ void app_free(struct app *a)
     retention_free(a->retention);
     notifier_free(a->notifier);
     if (a->http)
-        evhttp_free(a->http);
+        evhttp_free(a->http); /* frees the open connections and their SSL objects */
     if (a->sigterm)
         event_free(a->sigterm);
     if (a->sigint)
@@ -277,6 +285,8 @@ void app_free(struct app *a)
     tokcache_free(a->tokens);
     ratelimit_free(a->limits);
     ratelimit_free(a->authfail);
+    tls_ctx_free(a->tls_server);
+    tls_ctx_free(a->tls_client);
     config_free(a->cfg);
     free(a);
 }

@@ -240,12 +240,12 @@ out:
     return ok;
 }
 
-/* Receivers are reached with libevent's plain HTTP client; TLS to receivers
- * arrives with the native TLS work. Until then an https:// URL is refused here
- * rather than failing every delivery later. */
-static bool valid_http_url(const char *u)
+/* Receivers are reached with libevent's HTTP client, over TLS for https://
+ * (verified against alerts.ca_file or the system store, see tls.c). */
+static bool valid_receiver_url(const char *u)
 {
-    return strncmp(u, "http://", 7) == 0 && u[7] != '\0' && u[7] != '/';
+    size_t skip = strncmp(u, "http://", 7) == 0 ? 7 : strncmp(u, "https://", 8) == 0 ? 8 : 0;
+    return skip > 0 && u[skip] != '\0' && u[skip] != '/';
 }
 
 static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *e)
@@ -261,11 +261,8 @@ static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *
         !get_string(w, "url", path, true, &wc->url, e) ||
         !get_string(w, "secret", path, false, &wc->secret, e))
         return false;
-    if (!valid_http_url(wc->url))
-        return fail(e,
-                    "key \"%surl\": must be an http:// URL (https:// receivers are not "
-                    "supported yet: terminate TLS in a local proxy)",
-                    path);
+    if (!valid_receiver_url(wc->url))
+        return fail(e, "key \"%surl\": must be an http:// or https:// URL", path);
     json_t *cs = json_object_get(w, "counties");
     if (!cs)
         return true;
@@ -290,8 +287,9 @@ static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *
 
 static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"for_seconds", "clear_margin",     "eval_interval_seconds",
-                                       "webhooks",    "alertmanager_url", NULL};
+    static const char *const keys[] = {"for_seconds", "clear_margin", "eval_interval_seconds",
+                                       "webhooks",    "ca_file",      "alertmanager_url",
+                                       NULL};
     struct alerts_cfg *ac = &cfg->alerts;
     if (!json_is_object(a))
         return fail(e, "key \"alerts\": must be an object");
@@ -299,7 +297,8 @@ static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
         !get_int(a, "for_seconds", "alerts.", 0, FOR_SECONDS_MAX, &ac->for_seconds, e) ||
         !get_int(a, "eval_interval_seconds", "alerts.", 1, EVAL_INTERVAL_MAX,
                  &ac->eval_interval_seconds, e) ||
-        !get_string(a, "alertmanager_url", "alerts.", false, &ac->alertmanager_url, e))
+        !get_string(a, "alertmanager_url", "alerts.", false, &ac->alertmanager_url, e) ||
+        !get_string(a, "ca_file", "alerts.", false, &ac->ca_file, e))
         return false;
     json_t *m = json_object_get(a, "clear_margin");
     if (m) {
@@ -312,11 +311,13 @@ static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
             return fail(e, "key \"alerts.clear_margin\": must be below 1");
         ac->clear_margin_bp = bp;
     }
-    if (ac->alertmanager_url && !valid_http_url(ac->alertmanager_url))
-        return fail(e, "key \"alerts.alertmanager_url\": must be an http:// URL");
-    /* "http://am:9093/" and "http://am:9093" name the same API root. */
+    if (ac->alertmanager_url && !valid_receiver_url(ac->alertmanager_url))
+        return fail(e, "key \"alerts.alertmanager_url\": must be an http:// or https:// URL");
+    /* "http://am:9093/" and "http://am:9093" name the same API root; the
+     * scheme and one host character always stay. */
+    size_t keep = ac->alertmanager_url && ac->alertmanager_url[4] == 's' ? 9 : 8;
     for (size_t n = ac->alertmanager_url ? strlen(ac->alertmanager_url) : 0;
-         n > 8 && ac->alertmanager_url[n - 1] == '/'; n--)
+         n > keep && ac->alertmanager_url[n - 1] == '/'; n--)
         ac->alertmanager_url[n - 1] = '\0';
     json_t *ws = json_object_get(a, "webhooks");
     if (!ws)
@@ -426,12 +427,16 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
                                        "pii_retention_days",
                                        "audit_retention_days",
                                        "trusted_proxies",
+                                       "tls_cert",
+                                       "tls_key",
                                        NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
     if (!check_keys(root, "", keys, e) || !get_string(root, "listen", "", false, &cfg->listen, e) ||
         !get_string(root, "redis", "", false, &cfg->redis_url, e) ||
         !get_string(root, "pii_key_file", "", true, &cfg->pii_key_file, e) ||
+        !get_string(root, "tls_cert", "", false, &cfg->tls_cert, e) ||
+        !get_string(root, "tls_key", "", false, &cfg->tls_key, e) ||
         !get_int(root, "utc_offset_minutes", "", OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES,
                  &cfg->utc_offset_minutes, e) ||
         !get_threshold(root, "threshold", "", &cfg->threshold_bp, e) ||
@@ -464,6 +469,13 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
                 return fail(e, "out of memory");
         }
     }
+    /* A certificate without its key (or the reverse) is a half-done TLS
+     * setup: refuse it rather than serve plain HTTP. The files themselves
+     * are checked by tls_from_config() (tls.c). */
+    if (cfg->tls_cert && !cfg->tls_key)
+        return fail(e, "missing key \"tls_key\": \"tls_cert\" and \"tls_key\" go together");
+    if (cfg->tls_key && !cfg->tls_cert)
+        return fail(e, "missing key \"tls_cert\": \"tls_cert\" and \"tls_key\" go together");
     char host[256];
     int port;
     if (!config_split_hostport(cfg->listen, host, sizeof host, &port))
@@ -591,6 +603,8 @@ void config_free(struct config *cfg)
     free(cfg->listen);
     free(cfg->redis_url);
     free(cfg->pii_key_file);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     for (size_t i = 0; i < cfg->ncounties; i++)
         free(cfg->counties[i].name);
     free(cfg->counties);
@@ -612,6 +626,7 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
         free(cfg->trusted_proxies[i]);
     free(cfg->trusted_proxies);
+    free(cfg->alerts.ca_file);
     free(cfg);
 }
 

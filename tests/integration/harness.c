@@ -17,6 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "gradcover/natid.h"
 #include "gradcover/pii.h"
 
@@ -224,11 +228,16 @@ struct gc_server *h_start(const char *cfg_path, const char *const *args, const c
     return h_start_port(cfg_path, args, redis_url, wait_ready, 0);
 }
 
-struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
-                               const char *redis_url, bool wait_ready, int port)
+static struct gc_server *start_server(const char *cfg_path, const char *const *args,
+                                      const char *redis_url, bool wait_ready, int port,
+                                      const char *ca_file)
 {
     struct gc_server *s = calloc(1, sizeof *s);
     ck_assert(s);
+    if (ca_file) {
+        s->tls = true;
+        snprintf(s->ca_file, sizeof s->ca_file, "%s", ca_file);
+    }
     s->port = port ? port : h_free_port();
     char listen[64], url[128];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
@@ -259,6 +268,18 @@ struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
                   "gradcoverd did not become %s (log: %s)", wait_ready ? "ready" : "live",
                   s->log_path);
     return s;
+}
+
+struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
+                               const char *redis_url, bool wait_ready, int port)
+{
+    return start_server(cfg_path, args, redis_url, wait_ready, port, NULL);
+}
+
+struct gc_server *h_start_tls(const char *cfg_path, const char *const *args, const char *ca_file,
+                              bool wait_ready)
+{
+    return start_server(cfg_path, args, NULL, wait_ready, 0, ca_file);
 }
 
 int h_stop(struct gc_server *s)
@@ -321,11 +342,108 @@ static int connect_to(int port)
     return fd;
 }
 
+/* One client connection, plain or TLS. */
+struct conn {
+    int fd;
+    SSL_CTX *ctx;
+    SSL *ssl;
+};
+
+static void conn_close(struct conn *c)
+{
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    SSL_CTX_free(c->ctx);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->ssl = NULL;
+    c->ctx = NULL;
+}
+
+/* TLS over the connected c->fd; see h_tls_handshake(). Returns the version
+ * or -1 with err (the connection is then closed). */
+static int conn_tls(struct conn *c, const char *ca_file, int min_version, int max_version,
+                    const char *ciphers, char *err, size_t errlen)
+{
+    ERR_clear_error();
+    c->ctx = SSL_CTX_new(TLS_client_method());
+    ck_assert(c->ctx);
+    SSL_CTX_set_security_level(c->ctx, 0);
+    char list[256];
+    snprintf(list, sizeof list, "%s:@SECLEVEL=0", ciphers ? ciphers : "DEFAULT");
+    ck_assert_msg(SSL_CTX_set_cipher_list(c->ctx, list) == 1, "cipher list %s", list);
+    ck_assert(SSL_CTX_set_min_proto_version(c->ctx, min_version) == 1);
+    ck_assert(SSL_CTX_set_max_proto_version(c->ctx, max_version) == 1);
+    if (ca_file) {
+        ck_assert_msg(SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) == 1, "CA file %s",
+                      ca_file);
+        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+    }
+    c->ssl = SSL_new(c->ctx);
+    ck_assert(c->ssl);
+    if (ca_file)
+        ck_assert(X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), "127.0.0.1") == 1);
+    SSL_set_fd(c->ssl, c->fd);
+    if (SSL_connect(c->ssl) != 1) {
+        unsigned long e = ERR_get_error();
+        long vr = SSL_get_verify_result(c->ssl);
+        snprintf(err, errlen, "%s%s%s", e ? ERR_reason_error_string(e) : "connection closed",
+                 vr != X509_V_OK ? ": " : "",
+                 vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+        ERR_clear_error();
+        conn_close(c);
+        return -1;
+    }
+    return SSL_version(c->ssl);
+}
+
+int h_tls_handshake(int port, const char *ca_file, int min_version, int max_version,
+                    const char *ciphers, char *err, size_t errlen)
+{
+    struct conn c = {.fd = connect_to(port)};
+    if (c.fd < 0) {
+        snprintf(err, errlen, "cannot connect: %s", strerror(errno));
+        return -1;
+    }
+    int v = conn_tls(&c, ca_file, min_version, max_version, ciphers, err, errlen);
+    if (v > 0)
+        conn_close(&c);
+    return v;
+}
+
+static bool conn_write(struct conn *c, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = c->ssl ? SSL_write(c->ssl, buf, (int)len) : write(c->fd, buf, len);
+        if (w <= 0)
+            return false;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+/* Bytes read, 0 at the end (close_notify, EOF, or a dirty TLS close). */
+static ssize_t conn_read(struct conn *c, char *buf, size_t len)
+{
+    if (!c->ssl)
+        return read(c->fd, buf, len);
+    int n = SSL_read(c->ssl, buf, (int)len);
+    ERR_clear_error();
+    return n > 0 ? n : 0;
+}
+
 struct http_resp *h_http(struct gc_server *s, const char *method, const char *path,
                          const char *token, const char *body, const char *const *headers)
 {
-    int fd = connect_to(s->port);
-    if (fd < 0)
+    struct conn c = {.fd = connect_to(s->port)};
+    if (c.fd < 0)
+        return NULL;
+    char tls_err[256];
+    if (s->tls && conn_tls(&c, s->ca_file, 0, 0, NULL, tls_err, sizeof tls_err) < 0)
         return NULL;
     size_t blen = body ? strlen(body) : 0;
     size_t cap = 4096 + blen;
@@ -349,13 +467,7 @@ struct http_resp *h_http(struct gc_server *s, const char *method, const char *pa
         memcpy(req + n, body, blen);
         n += (int)blen;
     }
-    ssize_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, req + off, (size_t)(n - off));
-        if (w <= 0)
-            break;
-        off += w;
-    }
+    conn_write(&c, req, (size_t)n);
     free(req);
     size_t rcap = 65536, rlen = 0;
     char *buf = malloc(rcap + 1);
@@ -364,12 +476,12 @@ struct http_resp *h_http(struct gc_server *s, const char *method, const char *pa
             rcap *= 2;
             buf = realloc(buf, rcap + 1);
         }
-        ssize_t got = read(fd, buf + rlen, rcap - rlen);
+        ssize_t got = conn_read(&c, buf + rlen, rcap - rlen);
         if (got <= 0)
             break;
         rlen += (size_t)got;
     }
-    close(fd);
+    conn_close(&c);
     buf[rlen] = '\0';
     char *sep = strstr(buf, "\r\n\r\n");
     if (rlen < 12 || !sep) {
@@ -428,6 +540,17 @@ void h_expect(struct http_resp *r, int status, const char *error_code)
                       error_code, r->body);
     }
     h_resp_free(r);
+}
+
+const char *h_tls_file(const char *name)
+{
+    static char bufs[8][600];
+    static int slot;
+    const char *dir = getenv("GC_TLS_DIR");
+    ck_assert_msg(dir != NULL, "GC_TLS_DIR unset (the tls fixture of tests/CMakeLists.txt)");
+    char *b = bufs[slot++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
+    return b;
 }
 
 const char *h_natid(int seq)

@@ -24,6 +24,8 @@ struct gc_server {
     pid_t pid;
     int port;
     char log_path[400];
+    bool tls; /* h_http speaks HTTPS to it, verifying against ca_file */
+    char ca_file[400];
 };
 
 struct http_resp {
@@ -60,6 +62,11 @@ struct gc_server *h_start(const char *cfg_path, const char *const *args, const c
 /* The same on a given port (0 = a free one): a restart of "the same server". */
 struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
                                const char *redis_url, bool wait_ready, int port);
+/* The same for a server whose config has tls_cert/tls_key: h_http and the
+ * helpers built on it then speak HTTPS to it, trusting only ca_file and
+ * checking that the certificate names 127.0.0.1. */
+struct gc_server *h_start_tls(const char *cfg_path, const char *const *args, const char *ca_file,
+                              bool wait_ready);
 /* SIGTERM, waits, returns the exit status (-1 if it had to be killed). */
 int h_stop(struct gc_server *s);
 void h_kill(struct gc_server *s);
@@ -74,6 +81,20 @@ void h_resp_free(struct http_resp *r);
 const char *h_header(struct http_resp *r, const char *name, char *buf, size_t n);
 /* Asserts the status and, for errors, the JSON error code. Frees r. */
 void h_expect(struct http_resp *r, int status, const char *error_code);
+
+/* The throwaway PKI made by tests/tls-certs.sh for this run (ca.pem,
+ * server.pem/.key, wrongname.*, untrusted-ca.pem, untrusted.*); the path of
+ * one of its files (rotating static buffer). */
+const char *h_tls_file(const char *name);
+
+/* A TLS handshake with 127.0.0.1:port offering only protocol versions
+ * [min_version, max_version] (TLS1_1_VERSION ...; 0 = no limit) and, for
+ * TLS <= 1.2, the cipher list ciphers (NULL: OpenSSL's DEFAULT), at OpenSSL
+ * security level 0 (so that the client itself would accept TLS 1.1 or a
+ * CBC suite), verifying against ca_file (NULL: no verification). Returns the
+ * negotiated version, or -1 with OpenSSL's reason in err. */
+int h_tls_handshake(int port, const char *ca_file, int min_version, int max_version,
+                    const char *ciphers, char *err, size_t errlen);
 
 /* A valid national ID with a distinct sequence number (rotating static buffer). */
 const char *h_natid(int seq);

@@ -328,6 +328,102 @@ START_TEST(test_leader_without_county_is_accepted)
 }
 END_TEST
 
+/* TLS: the pair of server files, https:// receivers and their CA file */
+
+START_TEST(test_tls_cert_and_key_are_kept)
+{
+    const char *text = "{" MIN_PII ", " MIN_COUNTIES
+                       ", \"tls_cert\": \"/etc/gc/cert.pem\", \"tls_key\": \"/etc/gc/key.pem\"}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_str_eq(cfg->tls_cert, "/etc/gc/cert.pem");
+    ck_assert_str_eq(cfg->tls_key, "/etc/gc/key.pem");
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_no_tls_keys_means_plain_http)
+{
+    ck_assert_ptr_null(full->tls_cert);
+    ck_assert_ptr_null(full->tls_key);
+    ck_assert_ptr_null(full->alerts.ca_file);
+}
+END_TEST
+
+START_TEST(test_tls_cert_without_key_names_tls_key)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"tls_cert\": \"c.pem\"}",
+                           "\"tls_key\"");
+}
+END_TEST
+
+START_TEST(test_tls_key_without_cert_names_tls_cert)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"tls_key\": \"k.pem\"}",
+                           "\"tls_cert\"");
+}
+END_TEST
+
+START_TEST(test_empty_tls_cert_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES
+                           ", \"tls_cert\": \"\", \"tls_key\": \"k.pem\"}",
+                           "\"tls_cert\"");
+}
+END_TEST
+
+START_TEST(test_https_receivers_and_ca_file_are_accepted)
+{
+    const char *text = "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"webhooks\": [{\"name\": "
+                       "\"w\", \"url\": \"https://hooks.example.gov.cn/gc\"}], "
+                       "\"alertmanager_url\": \"https://am.example:9093//\", "
+                       "\"ca_file\": \"/etc/gc/ca.pem\"}}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_str_eq(cfg->alerts.webhooks[0].url, "https://hooks.example.gov.cn/gc");
+    ck_assert_str_eq(cfg->alerts.alertmanager_url, "https://am.example:9093");
+    ck_assert_str_eq(cfg->alerts.ca_file, "/etc/gc/ca.pem");
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_one_letter_https_host_loses_only_its_slash)
+{
+    const char *text =
+        "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"alertmanager_url\": \"https://a/\"}}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_str_eq(cfg->alerts.alertmanager_url, "https://a");
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_ftp_webhook_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"webhooks\": "
+                           "[{\"name\": \"w\", \"url\": \"ftp://h/\"}]}}",
+                           "alerts.webhooks[0].url");
+}
+END_TEST
+
+START_TEST(test_https_without_host_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES
+                           ", \"alerts\": {\"alertmanager_url\": \"https:///x\"}}",
+                           "alerts.alertmanager_url");
+}
+END_TEST
+
+START_TEST(test_empty_ca_file_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"ca_file\": \"\"}}",
+                           "alerts.ca_file");
+}
+END_TEST
+
 /* rejections, each naming the key */
 
 START_TEST(test_unknown_top_level_key_is_named)
@@ -890,6 +986,20 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_json_array_root_is_rejected);
     tcase_add_test(tc, test_duplicate_json_key_is_rejected);
     tcase_add_test(tc, test_duplicate_json_key_error_names_the_key);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("tls");
+    tcase_add_checked_fixture(tc, setup_full, teardown_full);
+    tcase_add_test(tc, test_tls_cert_and_key_are_kept);
+    tcase_add_test(tc, test_no_tls_keys_means_plain_http);
+    tcase_add_test(tc, test_tls_cert_without_key_names_tls_key);
+    tcase_add_test(tc, test_tls_key_without_cert_names_tls_cert);
+    tcase_add_test(tc, test_empty_tls_cert_is_rejected);
+    tcase_add_test(tc, test_https_receivers_and_ca_file_are_accepted);
+    tcase_add_test(tc, test_one_letter_https_host_loses_only_its_slash);
+    tcase_add_test(tc, test_ftp_webhook_is_rejected);
+    tcase_add_test(tc, test_https_without_host_is_rejected);
+    tcase_add_test(tc, test_empty_ca_file_is_rejected);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hostport");
