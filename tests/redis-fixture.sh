@@ -10,7 +10,7 @@ start)
     port=$((20000 + RANDOM % 30000))
     # AOF on, as in production; everysec keeps the suite fast.
     if redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes \
-         --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" \
+         --databases 64 --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" \
          --appendonly yes --appendfsync everysec >/dev/null 2>&1; then
       for _ in $(seq 1 50); do
         # Answering, and it is ours (not another server already on that port).
