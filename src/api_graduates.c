@@ -387,8 +387,15 @@ static void on_reseek_info(struct req *r, enum store_status st, json_t *res)
     }
     const char *hmac = json_string_value(json_array_get(res, 0));
     const char *status = json_string_value(json_array_get(res, 1));
-    if (!hmac || !status) {
+    if (!status) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (!hmac) {
+        /* Erased (DELETE): without the national ID, seeking cannot be claimed. */
+        http_reply_error(r, 409, "erased",
+                         "this graduate's personal data was erased; register the person again",
+                         NULL);
         return;
     }
     snprintf(g->hmac, sizeof g->hmac, "%s", hmac);
