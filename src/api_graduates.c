@@ -72,6 +72,16 @@ static bool phone_ok(const char *p)
     return true;
 }
 
+/* A mainland mobile number (1[3-9] and 9 more digits), with or without +86. */
+static bool looks_like_mobile(const char *s)
+{
+    if (strncmp(s, "+86", 3) == 0 || strncmp(s, "86", 2) == 0)
+        s += s[0] == '+' ? 3 : 2;
+    if (strlen(s) != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
+        return false;
+    return strspn(s, "0123456789") == 11;
+}
+
 static void reply_graduate(struct req *r, int status, json_t *stored)
 {
     json_t *g = graduate_json(r, stored);
@@ -325,6 +335,8 @@ void api_graduate_create(struct req *r)
     char idnorm[NATID_LEN + 1];
     if (id && natid_validate(id, strlen(id), (long)(now / 86400000), idnorm) == NATID_OK)
         verr_add(&v, "id", "must not be a national ID");
+    else if (id && looks_like_mobile(id))
+        verr_add(&v, "id", "must not be a phone number");
     if (county && !config_county(r->app->cfg, county))
         verr_add(&v, "county", "unknown county");
     if (verr_any(&v)) {
