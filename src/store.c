@@ -19,10 +19,18 @@
 #include "gradcover/log.h"
 #include "gradcover/scripts.h"
 
+/* Redis has 16 databases unless configured otherwise (`databases`); the test
+ * fixture runs with 64. Larger numbers are accepted up to this sanity bound. */
+#define STORE_DB_MAX 1023
+
 /* First reconnect after 100 ms (a Redis restart takes about that long), doubling
- * to 2 s: SPEC's 3 a.m. operator wants writes back within ~2 s of Redis. */
+ * to 1 s: writes must work again within 2 s of Redis answering (issue 6). With
+ * jitter an attempt comes 0.5-1 s after the previous one, so the worst case is
+ * ~1 s plus the handshake, also when an attempt lands while the restarted
+ * Redis is still loading its AOF (refused with LOADING, tried again). A 2 s
+ * cap made that worst case 2 s plus the handshake. */
 #define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 2000
+#define BACKOFF_MAX_MS 1000
 /* Loading scripts and authenticating must finish within this after connecting;
  * otherwise the connection is dropped and retried (Redis frozen or overloaded). */
 #define HANDSHAKE_TIMEOUT_MS 5000
@@ -541,8 +549,8 @@ bool store_parse_url(const char *url, struct redis_target *out, char *err, size_
         if (q) {
             char *end;
             if (strncmp(q, "?db=", 4) != 0 || q[4] == '\0' ||
-                (out->db = (int)strtol(q + 4, &end, 10)) < 0 || *end || out->db > 15) {
-                snprintf(err, errlen, "unix:// URL accepts only ?db=N (0..15)");
+                (out->db = (int)strtol(q + 4, &end, 10)) < 0 || *end || out->db > STORE_DB_MAX) {
+                snprintf(err, errlen, "unix:// URL accepts only ?db=N (0..1023)");
                 return false;
             }
         }
@@ -593,8 +601,8 @@ bool store_parse_url(const char *url, struct redis_target *out, char *err, size_
     out->port = (int)port;
     if (slash && slash[1]) {
         long db = strtol(slash + 1, &end, 10);
-        if (*end || db < 0 || db > 15) {
-            snprintf(err, errlen, "db must be 0..15");
+        if (*end || db < 0 || db > STORE_DB_MAX) {
+            snprintf(err, errlen, "db must be 0..1023");
             return false;
         }
         out->db = (int)db;

@@ -617,6 +617,12 @@ void h_counts(struct gc_server *s, const char *county, const char *period, long 
 
 struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh)
 {
+    return h_redis_spawn_fsync(name, port, fresh, "always");
+}
+
+struct h_redis_proc *h_redis_spawn_fsync(const char *name, int port, bool fresh,
+                                         const char *appendfsync)
+{
     struct h_redis_proc *p = calloc(1, sizeof *p);
     p->port = port ? port : h_free_port();
     snprintf(p->dir, sizeof p->dir, "%s/redis-%s", work_dir, name);
@@ -634,7 +640,7 @@ struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh)
     if (p->pid == 0) {
         quiet_stdio(NULL);
         execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--dir",
-               p->dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+               p->dir, "--save", "", "--appendonly", "yes", "--appendfsync", appendfsync,
                (char *)NULL);
         _exit(127);
     }

@@ -119,6 +119,9 @@ struct h_redis_proc {
     char dir[400];
 };
 struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh);
+/* The same with another appendfsync policy ("always", "everysec", "no"). */
+struct h_redis_proc *h_redis_spawn_fsync(const char *name, int port, bool fresh,
+                                         const char *appendfsync);
 void h_redis_stop(struct h_redis_proc *r, bool hard);
 
 /* Milliseconds since an arbitrary start. */

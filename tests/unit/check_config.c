@@ -865,9 +865,10 @@ START_TEST(test_url_rejects_port_70000)
 }
 END_TEST
 
-START_TEST(test_url_rejects_db_16)
+START_TEST(test_url_rejects_db_1024)
 {
-    ck_assert(!url_parses("redis://127.0.0.1:6379/16"));
+    ck_assert(url_parses("redis://127.0.0.1:6379/63"));
+    ck_assert(!url_parses("redis://127.0.0.1:6379/1024"));
 }
 END_TEST
 
@@ -907,9 +908,9 @@ START_TEST(test_url_rejects_relative_unix_path)
 }
 END_TEST
 
-START_TEST(test_url_rejects_unix_db_16)
+START_TEST(test_url_rejects_unix_db_1024)
 {
-    ck_assert(!url_parses("unix:///run/redis.sock?db=16"));
+    ck_assert(!url_parses("unix:///run/redis.sock?db=1024"));
 }
 END_TEST
 
@@ -1025,14 +1026,14 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_url_unix_socket_with_db);
     tcase_add_test(tc, test_url_rejects_port_0);
     tcase_add_test(tc, test_url_rejects_port_70000);
-    tcase_add_test(tc, test_url_rejects_db_16);
+    tcase_add_test(tc, test_url_rejects_db_1024);
     tcase_add_test(tc, test_url_rejects_missing_port);
     tcase_add_test(tc, test_url_rejects_empty_port);
     tcase_add_test(tc, test_url_rejects_missing_host);
     tcase_add_test(tc, test_url_rejects_db_with_junk);
     tcase_add_test(tc, test_url_rejects_http_scheme);
     tcase_add_test(tc, test_url_rejects_relative_unix_path);
-    tcase_add_test(tc, test_url_rejects_unix_db_16);
+    tcase_add_test(tc, test_url_rejects_unix_db_1024);
     tcase_add_test(tc, test_url_rejects_empty_password);
     suite_add_tcase(s, tc);
     return s;
