@@ -11,6 +11,9 @@
 #include "gradcover/counts.h"
 #include "gradcover/timeutil.h"
 
+/* Free-text limits, in characters: far above real values (a name is 2-4
+ * characters, a school's or major's official name under 40), low enough to
+ * keep a graduate's hash small. The note's 500 is SPEC §6. */
 #define NAME_MAX_CHARS 64
 #define SCHOOL_MAX_CHARS 100
 #define REASON_MAX_CHARS 200

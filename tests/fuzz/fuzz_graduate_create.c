@@ -63,8 +63,8 @@ static bool one(json_t *body, const char *own)
     }
     FUZZ_CHECK(!verr_any(&v));
     check_valid(body, own, &in);
-    /* The same body sent again validates to the same fields. */
     fuzz_verdict("valid");
+    /* The same body sent again validates to the same fields. */
     json_t *again = fuzz_roundtrip(body);
     struct graduate_in in2;
     FUZZ_CHECK(validate_graduate(again, fuzz_config(), own, FUZZ_NOW_MS, &in2, &v) == 0);
