@@ -13,36 +13,14 @@
 #include "gradcover/keys.h"
 #include "gradcover/pii.h"
 #include "gradcover/timeutil.h"
+#include "gradcover/validate.h"
 
 /* SPEC §6: a replay within at least 24 h returns the first answer. Kept 48 h so
  * that a counselor syncing Monday what was queued offline on Saturday is safe. */
 #define IDEMPOTENCY_TTL_S (48 * 3600)
-#define IDEMPOTENCY_KEY_MAX 128
-#define NOTE_MAX_CHARS 500
 #define CONTACT_ID_CHARS 16
 /* GET .../contacts returns at most this many, newest first. */
 #define CONTACTS_LIST_MAX 1000
-
-static const char *const channels[] = {"in_person", "phone", "online", "sms", "home_visit", NULL};
-
-static bool one_of(const char *s, const char *const *set, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(set[i], s) == 0)
-            return true;
-    return false;
-}
-
-static bool idempotency_key_ok(const char *k)
-{
-    size_t n = strlen(k);
-    if (n < 1 || n > IDEMPOTENCY_KEY_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
-            return false;
-    return true;
-}
 
 static json_t *coverage_obj(json_int_t registered, json_int_t served, uint32_t bp)
 {
@@ -131,14 +109,12 @@ static void contact_located(struct req *r, const char *county)
 
 void api_contact_create(struct req *r)
 {
-    static const char *const known[] = {"graduate_id", "service", "channel",
-                                        "occurred_at", "note",    NULL};
     if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
         http_reply_error(r, 403, "forbidden", "this token may not record contacts", NULL);
         return;
     }
     const char *ikey = http_header(r, "Idempotency-Key");
-    if (ikey && !idempotency_key_ok(ikey)) {
+    if (ikey && !validate_idempotency_key(ikey)) {
         http_reply_error(r, 400, "bad_idempotency_key",
                          "Idempotency-Key must be 1..128 visible ASCII characters", NULL);
         return;
@@ -146,27 +122,14 @@ void api_contact_create(struct req *r)
     if (http_read_json_or_reply(r) < 0)
         return;
     struct verr v = {0};
-    int64_t now = app_now_ms(r->app), occurred;
-    check_known_fields(r->body, known, &v);
-    const char *gid, *service, *channel, *note;
-    get_text(r->body, "graduate_id", GC_ID_MAX, true, &gid, &v);
-    if (gid && !valid_id(gid))
-        verr_add(&v, "graduate_id", "must match [A-Za-z0-9._-]{1,64}");
-    get_text(r->body, "service", 32, true, &service, &v);
-    if (service && !one_of(service, gc_services, GC_NSERVICES))
-        verr_add(&v, "service",
-                 "must be one of policy_briefing, career_guidance, job_referral, training, "
-                 "internship, entrepreneurship, small_loan, tax_relief, "
-                 "social_insurance_subsidy, other");
-    get_text(r->body, "channel", 16, false, &channel, &v);
-    if (channel && !one_of(channel, channels, sizeof channels / sizeof channels[0] - 1))
-        verr_add(&v, "channel", "must be one of in_person, phone, online, sms, home_visit");
-    get_text(r->body, "note", NOTE_MAX_CHARS, false, &note, &v);
-    get_time(r->body, "occurred_at", now, now, &occurred, &v);
-    if (verr_any(&v)) {
+    struct contact_in in;
+    int64_t now = app_now_ms(r->app);
+    if (validate_contact(r->body, now, &in, &v) < 0) {
         verr_reply(r, &v);
         return;
     }
+    const char *gid = in.graduate_id, *service = in.service, *channel = in.channel, *note = in.note;
+    int64_t occurred = in.occurred_at;
     char cid[CONTACT_ID_CHARS + 1];
     struct contact_state *c = calloc(1, sizeof *c);
     if (!c || gc_random_id(cid, CONTACT_ID_CHARS) < 0) {
@@ -190,7 +153,7 @@ void api_contact_create(struct req *r)
         json_object_set_new(c->args, "note", json_string(note));
     if (ikey) {
         /* Keys are per caller: two counselors may pick the same key. */
-        char scoped[GC_ID_MAX + IDEMPOTENCY_KEY_MAX + 8], idem[65], body[65];
+        char scoped[GC_ID_MAX + VALIDATE_IDEMPOTENCY_KEY_MAX + 8], idem[65], body[65];
         snprintf(scoped, sizeof scoped, "%s\n%s", r->who.name, ikey);
         gc_sha256_hex(scoped, strlen(scoped), idem);
         static const char hx[] = "0123456789abcdef";

@@ -3,7 +3,6 @@
  * evhttp_send_*; the context is freed right after it, in one place. */
 #include "gradcover/http.h"
 
-#include <ctype.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -31,6 +30,7 @@
 #include "gradcover/ratelimit.h"
 #include "gradcover/store.h"
 #include "gradcover/tokens.h"
+#include "gradcover/validate.h"
 
 enum access { PUBLIC, AUTHED };
 
@@ -99,15 +99,6 @@ static const char *method_name(enum evhttp_cmd_type m)
         return "PATCH";
     }
     return "?";
-}
-
-static bool sane_request_id(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!isalnum((unsigned char)s[n]) && !strchr("._:-", s[n]))
-            return false;
-    return n >= 1 && n <= GC_REQID_MAX;
 }
 
 enum { GUARD_NONE = 0, GUARD_OK, GUARD_REVOKED, GUARD_FAILED };
@@ -287,19 +278,10 @@ int http_read_json_or_reply(struct req *r)
     }
     const unsigned char *data = evbuffer_pullup(in, -1);
     SHA256(data ? data : (const unsigned char *)"", len, r->body_sha256);
-    json_error_t jerr;
-    /* jansson's error text quotes the input; report only the position. */
-    /* \u0000 is valid JSON: accept it here so that the field validators can
-     * answer 422 naming the field, instead of a misleading "malformed JSON". */
-    r->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    char msg[96];
+    r->body = validate_body((const char *)data, len, msg, sizeof msg);
     if (!r->body) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "malformed JSON near line %d, column %d", jerr.line, jerr.column);
         http_reply_error(r, 400, "malformed_json", msg, NULL);
-        return -1;
-    }
-    if (!json_is_object(r->body)) {
-        http_reply_error(r, 400, "malformed_json", "the body must be a JSON object", NULL);
         return -1;
     }
     return 0;
@@ -537,7 +519,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     r->ev = ev;
     r->start_us = mono_us();
     const char *rid = http_header(r, "X-Request-Id");
-    if (rid && sane_request_id(rid))
+    if (rid && validate_request_id(rid))
         snprintf(r->id, sizeof r->id, "%s", rid);
     else
         snprintf(r->id, sizeof r->id, "%s-%llx", a->req_prefix, (unsigned long long)++a->req_seq);

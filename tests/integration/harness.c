@@ -29,6 +29,11 @@ static int redis_db = 0;
 static const char *binary;
 static char work_dir[256];
 static redisContext *rc;
+/* GC_WRAPPER split at spaces (e.g. valgrind and its options): the command
+ * line every gradcoverd is started under. */
+static char *wrapper[32];
+static int nwrapper;
+static double time_scale = 1.0;
 
 /* Every process the harness started, so that none outlives the test binary even
  * when an assertion aborts a test half-way (CTest would otherwise wait for the
@@ -107,10 +112,37 @@ void h_init(void)
     fclose(f);
     redis_db = atoi(db);
     snprintf(work_dir, sizeof work_dir, "%s", wd);
+    const char *ts = getenv("GC_TIME_SCALE");
+    if (ts && atof(ts) >= 1.0)
+        time_scale = atof(ts);
+    const char *w = getenv("GC_WRAPPER");
+    static char wbuf[2048]; /* wrapper[] points into it */
+    snprintf(wbuf, sizeof wbuf, "%s", w ? w : "");
+    for (char *tok = strtok(wbuf, " "); tok && nwrapper < 31; tok = strtok(NULL, " "))
+        wrapper[nwrapper++] = tok;
     char cmd[600];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", work_dir);
     if (system(cmd) != 0)
         exit(2);
+}
+
+int h_ms(int ms)
+{
+    return (int)(ms * time_scale);
+}
+
+void h_exec_gradcoverd(const char *const *args)
+{
+    const char *argv[64];
+    int n = 0;
+    for (int i = 0; i < nwrapper; i++)
+        argv[n++] = wrapper[i];
+    argv[n++] = binary;
+    for (int i = 0; args && args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    execvp(argv[0], (char *const *)argv);
+    _exit(127);
 }
 
 int h_redis_port(void)
@@ -250,9 +282,8 @@ static struct gc_server *start_server(const char *cfg_path, const char *const *a
     static int seq;
     snprintf(s->log_path, sizeof s->log_path, "%s/gradcoverd-%d-%d.log", work_dir, (int)getpid(),
              ++seq);
-    const char *argv[32] = {binary, "--config", cfg_path, "--listen", listen, "--redis",
-                            redis_url};
-    int n = 7;
+    const char *argv[32] = {"--config", cfg_path, "--listen", listen, "--redis", redis_url};
+    int n = 6;
     for (int i = 0; args && args[i] && n < 30; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -260,8 +291,7 @@ static struct gc_server *start_server(const char *cfg_path, const char *const *a
     ck_assert(s->pid >= 0);
     if (s->pid == 0) {
         quiet_stdio(s->log_path);
-        execv(binary, (char *const *)argv);
-        _exit(127);
+        h_exec_gradcoverd(argv);
     }
     track(s->pid);
     ck_assert_msg(h_wait_status(s, wait_ready ? "/readyz" : "/healthz", 200, 10000),
@@ -288,7 +318,7 @@ int h_stop(struct gc_server *s)
         return 0;
     kill(s->pid, SIGTERM);
     int status = 0;
-    for (int i = 0; i < 1500; i++) {
+    for (int i = 0; i < h_ms(1500); i++) {
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
             untrack(s->pid);
             free(s);
@@ -313,7 +343,7 @@ void h_kill(struct gc_server *s)
 
 bool h_wait_status(struct gc_server *s, const char *path, int status, int timeout_ms)
 {
-    long long end = h_now_ms() + timeout_ms;
+    long long end = h_now_ms() + h_ms(timeout_ms);
     while (h_now_ms() < end) {
         struct http_resp *r = h_http(s, "GET", path, NULL, NULL, NULL);
         int st = r ? r->status : 0;
@@ -330,10 +360,11 @@ static int connect_to(int port)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
-    struct timeval tv = {15, 0};
+    struct timeval tv = {h_ms(15000) / 1000, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
         close(fd);
@@ -448,8 +479,8 @@ struct http_resp *h_http(struct gc_server *s, const char *method, const char *pa
     size_t blen = body ? strlen(body) : 0;
     size_t cap = 4096 + blen;
     char *req = malloc(cap);
-    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-                     method, path);
+    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method,
+                     path);
     if (token)
         n += snprintf(req + n, cap - (size_t)n, "Authorization: Bearer %s\r\n", token);
     bool has_ct = false;
@@ -568,8 +599,8 @@ const char *h_natid(int seq)
     return b;
 }
 
-void h_register(struct gc_server *s, const char *token, const char *id, const char *county,
-                int seq, const char *registered_at)
+void h_register(struct gc_server *s, const char *token, const char *id, const char *county, int seq,
+                const char *registered_at)
 {
     json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "county", county, "name", "测试",
                           "national_id", h_natid(seq));

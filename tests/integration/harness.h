@@ -35,8 +35,23 @@ struct http_resp {
     json_t *json; /* parsed body or NULL */
 };
 
-/* Reads the environment set by CTest (fixture dir, db, binary, work dir). */
+/* Reads the environment set by CTest (fixture dir, db, binary, work dir), and
+ * two optional variables for running the suite under a tool (scripts/test.sh
+ * --valgrind sets both):
+ *   GC_WRAPPER     a command line, split at spaces (no quoting), that every
+ *                  gradcoverd is started under, e.g. "valgrind
+ *                  --error-exitcode=99 --log-file=/tmp/vg-%p.log"; a tool's
+ *                  failing exit code then fails h_stop()'s caller.
+ *   GC_TIME_SCALE  a factor (>= 1) for the harness's own waits and for h_ms(). */
 void h_init(void);
+
+/* ms stretched by GC_TIME_SCALE: for deadlines that only bound how long a
+ * test waits for something (never for an assertion that something is fast). */
+int h_ms(int ms);
+
+/* In a forked child: execs gradcoverd (under GC_WRAPPER) with args
+ * (NULL-terminated, after argv[0]). Never returns. */
+_Noreturn void h_exec_gradcoverd(const char *const *args);
 int h_redis_port(void);
 int h_redis_db(void);
 const char *h_work_dir(void);
@@ -67,7 +82,8 @@ struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
  * checking that the certificate names 127.0.0.1. */
 struct gc_server *h_start_tls(const char *cfg_path, const char *const *args, const char *ca_file,
                               bool wait_ready);
-/* SIGTERM, waits, returns the exit status (-1 if it had to be killed). */
+/* SIGTERM, waits, returns the exit status (-1 if it had to be killed); under
+ * valgrind (GC_WRAPPER) a memcheck error or leak makes it 99. */
 int h_stop(struct gc_server *s);
 void h_kill(struct gc_server *s);
 bool h_wait_status(struct gc_server *s, const char *path, int status, int timeout_ms);
