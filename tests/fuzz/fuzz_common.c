@@ -179,6 +179,8 @@ static const char *const messages[] = {
     "must be an RFC 3339 time with offset, e.g. 2026-03-05T10:30:00+08:00",
     "must not be in the future",
     "must match [A-Za-z0-9._-]{1,64}",
+    "must not be a national ID",
+    "must not be a phone number",
     "must be 5..20 digits, '-' or a leading '+'",
     "must be a year between 1950 and next year",
     "unknown county",
