@@ -14,14 +14,17 @@ end
 local nidk = P .. ':nid:' .. A.hmac
 local holder = redis.call('GET', nidk)
 if holder then
-  local hid, since = string.match(holder, '^(.*)|(%d+)$')
+  local hid, since = string.match(holder, '^([^|]*)|(%d+)')
   if hid ~= A.id and holder ~= A.takeover then
     return reply({err = 'nid_seeking', holder = hid, holder_value = holder,
                   since = tonumber(since),
                   holder_county = redis.call('GET', P .. ':gid:' .. hid)})
   end
 end
-local token = A.id .. '|' .. string.format('%d', A.now)
+-- "<id>|<ms>|<seq>": unique even for two claims of one graduate within the
+-- same millisecond, so a late release of the older one never frees the newer.
+local token = A.id .. '|' .. string.format('%d', A.now) .. '|' ..
+              string.format('%d', redis.call('INCR', P .. ':claim_seq'))
 redis.call('SET', gidk, A.county)
 redis.call('SET', nidk, token)
 redis.call('HSET', P .. ':nids:' .. A.hmac, A.id, A.county)
