@@ -259,7 +259,7 @@ int main(int argc, char **argv)
             int64_t at = now - 2 * 3600000LL - (int64_t)(rnd() % (uint64_t)span);
             int n = snprintf(args, sizeof args,
                              "{\"id\":\"%s\",\"county\":\"%06d\",\"hmac\":\"%s\",\"now\":%" PRId64
-                             ",\"mode\":\"register\"}",
+                             ",\"nonce\":\"bench\",\"mode\":\"register\"}",
                              id, code, hmac, now);
             evalsha(sha_claim, gkey, args, (size_t)n);
             n = snprintf(args, sizeof args,

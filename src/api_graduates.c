@@ -20,6 +20,8 @@
 #define STALE_CLAIM_MS 60000
 /* Server-assigned graduate ids: 62^16 values, collision-free in practice. */
 #define GENERATED_ID_CHARS 16
+/* Makes claim tokens unique within a millisecond (claim.lua). */
+#define CLAIM_NONCE_CHARS 8
 
 /* State of a registration or status change across its store steps. */
 struct gstate {
@@ -148,9 +150,14 @@ static void claim_start(struct req *r)
     struct gstate *g = r->state;
     char key[KEY_MAX];
     key_global(key, sizeof key);
-    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", g->id, "county", g->county, "hmac",
-                             g->hmac, "now", (json_int_t)app_now_ms(r->app), "mode",
-                             g->registering ? "register" : "reseek");
+    char nonce[CLAIM_NONCE_CHARS + 1];
+    if (gc_random_id(nonce, CLAIM_NONCE_CHARS) < 0) {
+        http_reply_error(r, 500, "internal", "no random bytes", NULL);
+        return;
+    }
+    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "id", g->id, "county", g->county,
+                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "nonce",
+                             nonce, "mode", g->registering ? "register" : "reseek");
     if (args && g->takeover[0])
         json_object_set_new(args, "takeover", json_string(g->takeover));
     run_script(r, "claim", key, args, on_claim);

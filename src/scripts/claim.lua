@@ -5,7 +5,7 @@
 -- checked it is stale and names its exact value in A.takeover (so a claim
 -- renewed meanwhile is never overwritten). Returns the claim's token, which
 -- the county step stores with the graduate and release.lua later compares.
--- A: {id, county, hmac, now, mode = "register"|"reseek", takeover?}
+-- A: {id, county, hmac, now, nonce, mode = "register"|"reseek", takeover?}
 local gidk = P .. ':gid:' .. A.id
 local owner = redis.call('GET', gidk)
 if A.mode == 'register' and owner and owner ~= A.county then
@@ -21,10 +21,9 @@ if holder then
                   holder_county = redis.call('GET', P .. ':gid:' .. hid)})
   end
 end
--- "<id>|<ms>|<seq>": unique even for two claims of one graduate within the
+-- "<id>|<ms>|<nonce>": unique even for two claims of one graduate within the
 -- same millisecond, so a late release of the older one never frees the newer.
-local token = A.id .. '|' .. string.format('%d', A.now) .. '|' ..
-              string.format('%d', redis.call('INCR', P .. ':claim_seq'))
+local token = A.id .. '|' .. string.format('%d', A.now) .. '|' .. A.nonce
 redis.call('SET', gidk, A.county)
 redis.call('SET', nidk, token)
 redis.call('HSET', P .. ':nids:' .. A.hmac, A.id, A.county)
