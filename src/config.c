@@ -23,6 +23,14 @@
 #define EVAL_INTERVAL_MAX 3600
 /* for_seconds: up to a week. */
 #define FOR_SECONDS_MAX (7 * 86400)
+/* Each client connection needs a descriptor; the process raises its own
+ * open-file limit to fit (app.c), and 100,000 is far beyond one county
+ * bureau's clients. */
+#define MAX_CONNECTIONS_MAX 100000
+/* A head takes a client milliseconds; a minute is already generous for the
+ * worst mobile link. Bodies are at most 64 KiB: five minutes is 220 B/s. */
+#define HEADER_TIMEOUT_MAX 60
+#define BODY_TIMEOUT_MAX 300
 /* County display names are short (商丹园区); 64 bytes is generous. */
 #define COUNTY_NAME_MAX 64
 #define TOKEN_NAME_MAX 64
@@ -389,9 +397,18 @@ static bool index_counties(struct config *cfg)
 
 static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"listen",    "redis",          "utc_offset_minutes",
-                                       "threshold", "anonymous_read", "pii_key_file",
-                                       "counties",  "tokens",         "alerts",
+    static const char *const keys[] = {"listen",
+                                       "redis",
+                                       "utc_offset_minutes",
+                                       "threshold",
+                                       "anonymous_read",
+                                       "pii_key_file",
+                                       "counties",
+                                       "tokens",
+                                       "alerts",
+                                       "max_connections",
+                                       "header_timeout_seconds",
+                                       "body_timeout_seconds",
                                        NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
@@ -400,7 +417,12 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
         !get_string(root, "pii_key_file", "", true, &cfg->pii_key_file, e) ||
         !get_int(root, "utc_offset_minutes", "", OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES,
                  &cfg->utc_offset_minutes, e) ||
-        !get_threshold(root, "threshold", "", &cfg->threshold_bp, e))
+        !get_threshold(root, "threshold", "", &cfg->threshold_bp, e) ||
+        !get_int(root, "max_connections", "", 1, MAX_CONNECTIONS_MAX, &cfg->max_connections, e) ||
+        !get_int(root, "header_timeout_seconds", "", 1, HEADER_TIMEOUT_MAX,
+                 &cfg->header_timeout_seconds, e) ||
+        !get_int(root, "body_timeout_seconds", "", 1, BODY_TIMEOUT_MAX, &cfg->body_timeout_seconds,
+                 e))
         return false;
     char host[256];
     int port;
@@ -461,6 +483,14 @@ static bool set_defaults(struct config *cfg)
     cfg->utc_offset_minutes = 480; /* China Standard Time, SPEC §3 */
     cfg->threshold_bp = COVERAGE_DEFAULT_BP;
     cfg->alerts.eval_interval_seconds = 15;
+    /* Far above what the bureaus' counselors open at once, far below the
+     * descriptors one process may hold. */
+    cfg->max_connections = 1024;
+    /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
+     * 10 s keeps a slow-header attacker's connections short. */
+    cfg->header_timeout_seconds = 10;
+    /* 64 KiB within 30 s is ~2 KiB/s, slower than any working mobile link. */
+    cfg->body_timeout_seconds = 30;
     return cfg->listen && cfg->redis_url;
 }
 

@@ -54,6 +54,9 @@ struct config {
     struct token_cfg *tokens;
     size_t ntokens;
     struct alerts_cfg alerts;
+    int max_connections;        /* open client connections before accepting pauses */
+    int header_timeout_seconds; /* a request head must arrive within this */
+    int body_timeout_seconds;   /* and its body within this after the head */
 };
 
 /* Parses JSON text. Returns a new config (free with config_free) or NULL with a

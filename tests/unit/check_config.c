@@ -243,7 +243,39 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_uint_eq(cfg->ntokens, 0);
     ck_assert_int_eq(cfg->alerts.eval_interval_seconds, 15);
     ck_assert_ptr_null(cfg->alerts.alertmanager_url);
+    ck_assert_int_eq(cfg->max_connections, 1024);
+    ck_assert_int_eq(cfg->header_timeout_seconds, 10);
+    ck_assert_int_eq(cfg->body_timeout_seconds, 30);
     config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_connection_limits_are_parsed)
+{
+    const char text[] = "{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 20, "
+                        "\"header_timeout_seconds\": 3, \"body_timeout_seconds\": 300}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_int_eq(cfg->max_connections, 20);
+    ck_assert_int_eq(cfg->header_timeout_seconds, 3);
+    ck_assert_int_eq(cfg->body_timeout_seconds, 300);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_connection_limits_out_of_range_are_named)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 0}",
+                           "\"max_connections\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 100001}",
+                           "\"max_connections\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"header_timeout_seconds\": 61}",
+                           "\"header_timeout_seconds\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"body_timeout_seconds\": 0}",
+                           "\"body_timeout_seconds\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": \"1024\"}",
+                           "\"max_connections\"");
 }
 END_TEST
 
@@ -802,6 +834,8 @@ static Suite *config_suite(void)
 
     tc = tcase_create("minimal");
     tcase_add_test(tc, test_minimal_config_gets_defaults);
+    tcase_add_test(tc, test_connection_limits_are_parsed);
+    tcase_add_test(tc, test_connection_limits_out_of_range_are_named);
     tcase_add_test(tc, test_negative_utc_offset_is_parsed);
     tcase_add_test(tc, test_global_threshold_is_inherited_by_counties);
     tcase_add_test(tc, test_leader_without_county_is_accepted);
