@@ -8,6 +8,7 @@
 #include "gradcover/api_common.h"
 #include "gradcover/app.h"
 #include "gradcover/config.h"
+#include "gradcover/conns.h"
 #include "gradcover/counts.h"
 #include "gradcover/coverage.h"
 #include "gradcover/http.h"
@@ -103,6 +104,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
            "1 while connected to Redis with the scripts loaded.");
     fprintf(f, "gradcover_redis_connected %d\n", st == STORE_OK && store_ready(r->app->store));
     metrics_render_http(r->app->metrics, f);
+    conns_render_metrics(r->app->conns, f);
     notifier_render_metrics(r->app->notifier, f);
     fclose(f);
     http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);

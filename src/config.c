@@ -24,6 +24,14 @@
 #define EVAL_INTERVAL_MAX 3600
 /* for_seconds: up to a week. */
 #define FOR_SECONDS_MAX (7 * 86400)
+/* Each client connection needs a descriptor; the process raises its own
+ * open-file limit to fit (app.c), and 100,000 is far beyond one county
+ * bureau's clients. */
+#define MAX_CONNECTIONS_MAX 100000
+/* A head takes a client milliseconds; a minute is already generous for the
+ * worst mobile link. Bodies are at most 64 KiB: five minutes is 220 B/s. */
+#define HEADER_TIMEOUT_MAX 60
+#define BODY_TIMEOUT_MAX 300
 /* County display names are short (商丹园区); 64 bytes is generous. */
 #define COUNTY_NAME_MAX 64
 #define TOKEN_NAME_MAX 64
@@ -429,6 +437,9 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
                                        "trusted_proxies",
                                        "tls_cert",
                                        "tls_key",
+                                       "max_connections",
+                                       "header_timeout_seconds",
+                                       "body_timeout_seconds",
                                        NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
@@ -443,7 +454,12 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
         !get_int(root, "pii_retention_days", "", 1, RETENTION_MAX_DAYS, &cfg->pii_retention_days,
                  e) ||
         !get_int(root, "audit_retention_days", "", AUDIT_RETENTION_MIN_DAYS, RETENTION_MAX_DAYS,
-                 &cfg->audit_retention_days, e))
+                 &cfg->audit_retention_days, e) ||
+        !get_int(root, "max_connections", "", 1, MAX_CONNECTIONS_MAX, &cfg->max_connections, e) ||
+        !get_int(root, "header_timeout_seconds", "", 1, HEADER_TIMEOUT_MAX,
+                 &cfg->header_timeout_seconds, e) ||
+        !get_int(root, "body_timeout_seconds", "", 1, BODY_TIMEOUT_MAX, &cfg->body_timeout_seconds,
+                 e))
         return false;
     json_t *rl = json_object_get(root, "rate_limits");
     if (rl && !parse_rate_limits(rl, &cfg->rate_limits, e))
@@ -544,6 +560,14 @@ static bool set_defaults(struct config *cfg)
                                                 .auth_failures_per_minute = 10};
     cfg->pii_retention_days = 3 * 365;
     cfg->audit_retention_days = 200;
+    /* Far above what the bureaus' counselors open at once, far below the
+     * descriptors one process may hold. */
+    cfg->max_connections = 1024;
+    /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
+     * 10 s keeps a slow-header attacker's connections short. */
+    cfg->header_timeout_seconds = 10;
+    /* 64 KiB within 30 s is ~2 KiB/s, slower than any working mobile link. */
+    cfg->body_timeout_seconds = 30;
     return cfg->listen && cfg->redis_url;
 }
 

@@ -5,12 +5,12 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -25,6 +25,7 @@
 #include "gradcover/app.h"
 #include "gradcover/config.h"
 #include "gradcover/keys.h"
+#include "gradcover/conns.h"
 #include "gradcover/log.h"
 #include "gradcover/metrics.h"
 #include "gradcover/ratelimit.h"
@@ -186,14 +187,20 @@ static const char *reason_phrase(int status)
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
     case 415:
         return "Unsupported Media Type";
     case 422:
         return "Unprocessable Entity";
     case 429:
         return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     }
@@ -341,16 +348,14 @@ static int match(const char *tmpl, const char *path, struct req *r)
     return *tmpl == '\0' && *path == '\0';
 }
 
-static void set_nodelay(struct evhttp_request *ev)
+/* "%00" anywhere in the target: a decoded NUL would cut a path parameter or a
+ * query value short (a valid-looking prefix would be used). */
+static bool has_encoded_nul(const char *uri)
 {
-    struct evhttp_connection *c = evhttp_request_get_connection(ev);
-    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    int one = 1;
-    /* evhttp leaves Nagle on; with delayed ACKs a large reply on a keep-alive
-     * connection then stalls ~40 ms (SPEC §4). */
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%'))
+        if (p[1] == '0' && p[2] == '0')
+            return true;
+    return false;
 }
 
 /* ---- authentication of API-issued tokens, rate limits ---- */
@@ -508,7 +513,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
 {
     struct app *a = arg;
     app_request_begin(a);
-    set_nodelay(ev);
+    /* First, before anything can fail: stops the connection's deadline. */
+    const struct head_reject *refused = conns_request_begin(a->conns, ev);
     struct req *r = calloc(1, sizeof *r);
     if (!r) {
         evhttp_send_error(ev, 500, NULL);
@@ -524,6 +530,21 @@ static void on_request(struct evhttp_request *ev, void *arg)
     else
         snprintf(r->id, sizeof r->id, "%s-%llx", a->req_prefix, (unsigned long long)++a->req_seq);
 
+    /* A head conns.c refused: this is its stand-in; the connection closes after
+     * the answer (except after a 413, whose body is dropped as it arrives). */
+    if (refused) {
+        http_reply_error(r, refused->status, refused->code, refused->message, NULL);
+        return;
+    }
+    const char *uri = evhttp_request_get_uri(ev);
+    if (strlen(uri) > HTTP_URI_MAX) {
+        http_reply_error(r, 414, "uri_too_long", "the request target exceeds 2048 bytes", NULL);
+        return;
+    }
+    if (has_encoded_nul(uri)) {
+        http_reply_error(r, 400, "bad_request", "the request target must not contain %00", NULL);
+        return;
+    }
     /* RFC 9112 §3.2: an HTTP/1.1 request without Host is malformed. */
     if (ev->major == 1 && ev->minor >= 1 && !http_header(r, "Host")) {
         http_reply_error(r, 400, "bad_request", "HTTP/1.1 requests need a Host header", NULL);

@@ -40,11 +40,12 @@ struct op {
     store_cb cb;
     void *arg;
     struct event *timer;
-    bool fired;    /* the user callback has run (timeout or reply) */
-    bool internal; /* handshake command: no user callback */
-    int script;    /* index into gc_scripts, or -1 */
-    bool retried;  /* NOSCRIPT fallback already used */
-    int argc;      /* copy of the arguments, kept for the EVAL fallback */
+    bool fired;     /* the user callback has run (timeout or reply) */
+    bool internal;  /* handshake command: no user callback */
+    int script;     /* index into gc_scripts, or -1 */
+    bool retried;   /* NOSCRIPT fallback already used */
+    int timeout_ms; /* this command's deadline */
+    int argc;       /* copy of the arguments, kept for the EVAL fallback */
     char **argv;
     size_t *lens;
 };
@@ -141,7 +142,7 @@ static void on_op_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct op *o = arg;
     struct store *s = o->s;
-    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", s->timeout_ms, s->outstanding);
+    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", o->timeout_ms, s->outstanding);
     /* The op stays allocated until hiredis answers or the link dies. */
     op_fire(o, STORE_TIMEOUT, NULL);
     /* Silence for twice the deadline with work outstanding: the link or Redis is
@@ -281,6 +282,7 @@ out_free:
 
 static int submit(struct store *s, struct op *o, int timeout_ms)
 {
+    o->timeout_ms = timeout_ms;
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     if (send_op(s, o) < 0) {
         op_free(o);
@@ -492,21 +494,32 @@ int store_retry_after_s(const struct store *s)
     return 1 + BACKOFF_MAX_MS / 1000;
 }
 
-int store_command(struct store *s, int argc, const char **argv, const size_t *lens, store_cb cb,
-                  void *arg)
+int store_timeout_ms(const struct store *s)
 {
-    if (!s->ready)
+    return s->timeout_ms;
+}
+
+int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
+                         const size_t *lens, store_cb cb, void *arg)
+{
+    if (!s->ready || timeout_ms <= 0)
         return -1;
     struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, cb, arg);
     if (!o)
         return -1;
-    return submit(s, o, s->timeout_ms);
+    return submit(s, o, timeout_ms);
 }
 
-int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
-                 const size_t *lens, store_cb cb, void *arg)
+int store_command(struct store *s, int argc, const char **argv, const size_t *lens, store_cb cb,
+                  void *arg)
 {
-    if (!s->ready)
+    return store_command_within(s, s->timeout_ms, argc, argv, lens, cb, arg);
+}
+
+int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
+                        const char **argv, const size_t *lens, store_cb cb, void *arg)
+{
+    if (!s->ready || timeout_ms <= 0)
         return -1;
     int idx = -1;
     for (size_t i = 0; i < gc_nscripts; i++)
@@ -524,7 +537,13 @@ int store_script(struct store *s, const char *name, int nkeys, int argc, const c
     if (!o)
         return -1;
     o->script = idx;
-    return submit(s, o, s->timeout_ms);
+    return submit(s, o, timeout_ms);
+}
+
+int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
+                 const size_t *lens, store_cb cb, void *arg)
+{
+    return store_script_within(s, s->timeout_ms, name, nkeys, argc, argv, lens, cb, arg);
 }
 
 /* Percent-decoding is not needed: passwords with '@' or ':' go through ACL users

@@ -296,16 +296,6 @@ struct bufferevent *tls_server_bev_new(SSL_CTX *ctx, struct event_base *base)
     return bev; /* owns ssl (BEV_OPT_CLOSE_ON_FREE) */
 }
 
-static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
-{
-    return tls_server_bev_new(arg, base);
-}
-
-void tls_server_install(struct evhttp *http, SSL_CTX *ctx)
-{
-    evhttp_set_bevcb(http, on_new_connection, ctx);
-}
-
 struct bufferevent *tls_client_bev_new(SSL_CTX *ctx, struct event_base *base, const char *host)
 {
     char name[256];

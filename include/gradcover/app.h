@@ -10,6 +10,7 @@
 #include "gradcover/common.h"
 
 struct config;
+struct conns;
 struct event;
 struct event_base;
 struct evhttp;
@@ -38,7 +39,8 @@ struct app {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    struct config *cfg; /* owned */
+    struct conns *conns; /* client connections: cap, deadlines, head checks */
+    struct config *cfg;  /* owned */
     struct store *store;
     struct pii *pii;
     struct metrics *metrics;

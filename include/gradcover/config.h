@@ -71,6 +71,9 @@ struct config {
     size_t ntrusted_proxies;
     int pii_retention_days;   /* name and phone erased this long after leaving seeking */
     int audit_retention_days; /* audit entries older than this are trimmed */
+    int max_connections;        /* open client connections before accepting pauses */
+    int header_timeout_seconds; /* a request head must arrive within this */
+    int body_timeout_seconds;   /* and its body within this after the head */
 };
 
 /* Parses JSON text. Returns a new config (free with config_free) or NULL with a

@@ -64,6 +64,16 @@ int store_command(struct store *s, int argc, const char **argv, const size_t *le
 int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
                  const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
 
+/* The same two with their own deadline instead of the store's: a request
+ * gives its remaining Redis time. -1 also when timeout_ms <= 0. */
+int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
+                         const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
+int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
+                        const char **argv, const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
+
+/* The deadline every command gets by default (store_new's timeout_ms). */
+int store_timeout_ms(const struct store *s);
+
 /* Called (with arg) every time the store becomes ready: after the first
  * connection and after each reconnection. */
 void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg);

@@ -45,17 +45,12 @@ void tls_ctx_free(struct ssl_ctx_st *ctx);
 
 /* A new server-side bufferevent for one accepted connection (no fd yet:
  * evhttp sets it), in the accepting state, freeing its SSL and closing its
- * socket when freed. Meant to be returned from an evhttp_set_bevcb callback.
+ * socket when freed. Used by app.c's evhttp_set_bevcb callback (under the connection guard).
  * When the SSL objects cannot be made it returns a dead bufferevent that
  * evhttp refuses at once (the client is disconnected without a byte in
  * clear); NULL only when even that fails, and a caller must then not put a
  * plain bufferevent in its place. */
 struct bufferevent *tls_server_bev_new(struct ssl_ctx_st *ctx, struct event_base *base);
-
-/* Makes every connection accepted by http speak TLS with ctx (borrowed: it
- * must outlive http): installs an evhttp_set_bevcb callback that returns
- * tls_server_bev_new(). */
-void tls_server_install(struct evhttp *http, struct ssl_ctx_st *ctx);
 
 /* A new client-side bufferevent (no fd yet: evhttp connects it) for a TLS
  * connection to host, a DNS name or an IP literal ("[...]" accepted): SNI

@@ -648,11 +648,18 @@ void h_counts(struct gc_server *s, const char *county, const char *period, long 
 
 struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh)
 {
-    return h_redis_spawn_fsync(name, port, fresh, "always");
+    return h_redis_spawn_args(name, port, fresh, NULL);
 }
 
 struct h_redis_proc *h_redis_spawn_fsync(const char *name, int port, bool fresh,
                                          const char *appendfsync)
+{
+    const char *extra[] = {"--appendfsync", appendfsync, NULL};
+    return h_redis_spawn_args(name, port, fresh, extra);
+}
+
+struct h_redis_proc *h_redis_spawn_args(const char *name, int port, bool fresh,
+                                        const char *const *extra)
 {
     struct h_redis_proc *p = calloc(1, sizeof *p);
     p->port = port ? port : h_free_port();
@@ -670,9 +677,14 @@ struct h_redis_proc *h_redis_spawn_fsync(const char *name, int port, bool fresh,
     ck_assert(p->pid >= 0);
     if (p->pid == 0) {
         quiet_stdio(NULL);
-        execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--dir",
-               p->dir, "--save", "", "--appendonly", "yes", "--appendfsync", appendfsync,
-               (char *)NULL);
+        const char *argv[32] = {"redis-server", "--port", portbuf, "--bind", "127.0.0.1",
+                                "--dir", p->dir, "--save", "", "--appendonly", "yes",
+                                "--appendfsync", "always"};
+        int n = 13;
+        for (int i = 0; extra && extra[i] && n < 31; i++)
+            argv[n++] = extra[i];
+        argv[n] = NULL;
+        execvp("redis-server", (char *const *)argv);
         _exit(127);
     }
     track(p->pid);

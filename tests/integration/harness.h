@@ -138,6 +138,10 @@ struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh);
 /* The same with another appendfsync policy ("always", "everysec", "no"). */
 struct h_redis_proc *h_redis_spawn_fsync(const char *name, int port, bool fresh,
                                          const char *appendfsync);
+/* The same with extra redis-server arguments (NULL-terminated, may be NULL),
+ * e.g. {"--enable-debug-command", "yes", NULL} for DEBUG SLEEP. */
+struct h_redis_proc *h_redis_spawn_args(const char *name, int port, bool fresh,
+                                        const char *const *extra);
 void h_redis_stop(struct h_redis_proc *r, bool hard);
 
 /* Milliseconds since an arbitrary start. */

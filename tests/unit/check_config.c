@@ -251,6 +251,9 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_int_eq(cfg->pii_retention_days, 1095);
     ck_assert_int_eq(cfg->audit_retention_days, 200);
     ck_assert_uint_eq(cfg->ntrusted_proxies, 0);
+    ck_assert_int_eq(cfg->max_connections, 1024);
+    ck_assert_int_eq(cfg->header_timeout_seconds, 10);
+    ck_assert_int_eq(cfg->body_timeout_seconds, 30);
     config_free(cfg);
 }
 END_TEST
@@ -291,6 +294,35 @@ START_TEST(test_bad_privacy_and_limit_keys_are_named)
                            "pii_retention_days");
     assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"trusted_proxies\": [\"nginx\"]}",
                            "trusted_proxies[0]");
+}
+END_TEST
+
+START_TEST(test_connection_limits_are_parsed)
+{
+    const char text[] = "{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 20, "
+                        "\"header_timeout_seconds\": 3, \"body_timeout_seconds\": 300}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_int_eq(cfg->max_connections, 20);
+    ck_assert_int_eq(cfg->header_timeout_seconds, 3);
+    ck_assert_int_eq(cfg->body_timeout_seconds, 300);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_connection_limits_out_of_range_are_named)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 0}",
+                           "\"max_connections\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 100001}",
+                           "\"max_connections\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"header_timeout_seconds\": 61}",
+                           "\"header_timeout_seconds\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"body_timeout_seconds\": 0}",
+                           "\"body_timeout_seconds\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": \"1024\"}",
+                           "\"max_connections\"");
 }
 END_TEST
 
@@ -946,6 +978,8 @@ static Suite *config_suite(void)
 
     tc = tcase_create("minimal");
     tcase_add_test(tc, test_minimal_config_gets_defaults);
+    tcase_add_test(tc, test_connection_limits_are_parsed);
+    tcase_add_test(tc, test_connection_limits_out_of_range_are_named);
     tcase_add_test(tc, test_privacy_and_limit_keys_are_parsed);
     tcase_add_test(tc, test_bad_privacy_and_limit_keys_are_named);
     tcase_add_test(tc, test_negative_utc_offset_is_parsed);
