@@ -263,14 +263,14 @@ int main(int argc, char **argv)
             int64_t at = now - 2 * 3600000LL - (int64_t)(rnd() % (uint64_t)span);
             int n = snprintf(args, sizeof args,
                              "{\"id\":\"%s\",\"county\":\"%06d\",\"hmac\":\"%s\",\"now\":%" PRId64
-                             ",\"mode\":\"register\"}",
+                             ",\"nonce\":\"bench000\",\"mode\":\"register\"}",
                              id, code, hmac, now);
             evalsha(sha_claim, gkey, args, (size_t)n);
             n = snprintf(args, sizeof args,
                          "{\"id\":\"%s\",\"county\":\"%06d\",\"name\":\"%s%s%s\","
                          "\"nid_hmac\":\"%s\",\"nid_masked\":\"%06d********%03d%c\","
                          "\"registered_at\":%" PRId64 ",\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,"
-                         "\"actor\":\"c%06d.counselor\",\"claim\":\"%s|%" PRId64 "\","
+                         "\"actor\":\"c%06d.counselor\",\"claim\":\"%s|%" PRId64 "|bench000\","
                          "\"phone\":\"138%08d\","
                          "\"school\":\"%s\",\"major\":\"%s\",\"graduation_year\":%d,\"alert\":%s,"
                          "\"audit\":{\"who\":\"c%06d.counselor\",\"role\":\"counselor\","

@@ -2,13 +2,16 @@
 # Installs the Debian 12 packages gradcover needs (as root, or through sudo).
 #   scripts/deps.sh          to build and run gradcoverd
 #   scripts/deps.sh --test   also what the test suite drives: Prometheus,
-#                            Alertmanager, Chromium and a CJK font
+#                            Alertmanager, Chromium, a CJK font, the openssl
+#                            CLI (throwaway certificates for the TLS tests), and
+#                            the fuzzing (clang 14, libFuzzer) and valgrind tools
 #   scripts/deps.sh --list [--test]   only print the package names
 # Quiet when everything is present.
 set -euo pipefail
 pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson-dev
       libssl-dev check redis-server redis-tools curl)
-test_pkgs=(prometheus prometheus-alertmanager chromium fonts-wqy-microhei)
+test_pkgs=(prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
+           clang-14 libclang-rt-14-dev valgrind)
 list=0
 for arg in "$@"; do
   case $arg in

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gradcover/app.h"
 #include "gradcover/auth.h"
@@ -249,6 +250,26 @@ json_t *graduate_json(struct req *r, json_t *stored)
 
 /* ---- running one store call for a request ---- */
 
+/* Redis time this request has left: the store's deadline counts from the
+ * request's arrival across all of its steps (locate, claim, county step,
+ * release; a batch's rounds), so that a request answers within one deadline
+ * (503 at worst) however slowly each step goes. 0 when spent. */
+int req_budget_ms(const struct req *r)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    int64_t left = store_timeout_ms(r->app->store) - (now_us - r->start_us) / 1000;
+    return left > 0 ? (int)left : 0;
+}
+
+/* Why a command could not be sent: the request's time is spent, or the store
+ * is not ready. */
+static enum store_status unsent(int budget)
+{
+    return budget > 0 ? STORE_DOWN : STORE_TIMEOUT;
+}
+
 struct single {
     struct req *r;
     script_fn cb;
@@ -287,11 +308,12 @@ void run_script_jw(struct req *r, const char *script, const char *key, struct jw
     s->cb = cb;
     const char *argv[2] = {key, text};
     size_t lens[2] = {strlen(key), len};
-    int rc = store_script(r->app->store, script, 1, 2, argv, lens, on_single, s);
+    int budget = req_budget_ms(r);
+    int rc = store_script_within(r->app->store, budget, script, 1, 2, argv, lens, on_single, s);
     jw_free(args);
     if (rc < 0) {
         free(s);
-        http_reply_unavailable(r);
+        cb(r, unsent(budget), NULL);
     }
 }
 
@@ -404,9 +426,10 @@ void run_command(struct req *r, int argc, const char **argv, script_fn cb)
     }
     s->r = r;
     s->cb = cb;
-    if (store_command(r->app->store, argc, argv, lens, on_single, s) < 0) {
+    int budget = req_budget_ms(r);
+    if (store_command_within(r->app->store, budget, argc, argv, lens, on_single, s) < 0) {
         free(s);
-        http_reply_unavailable(r);
+        cb(r, unsent(budget), NULL);
     }
 }
 
@@ -469,7 +492,7 @@ void locate_graduate(struct req *r, const char *id, bool for_write, located_fn t
     key_graduate_county(key, sizeof key, id);
     const char *argv[2] = {"GET", key};
     size_t lens[2] = {3, strlen(key)};
-    if (store_command(r->app->store, 2, argv, lens, on_located, l) < 0) {
+    if (store_command_within(r->app->store, req_budget_ms(r), 2, argv, lens, on_located, l) < 0) {
         free(l);
         http_reply_unavailable(r);
     }
@@ -535,8 +558,10 @@ static void on_batch_slot(enum store_status st, json_t *result, void *arg)
 
 void batch_command(struct batch *b, size_t i, int argc, const char **argv, const size_t *lens)
 {
-    if (store_command(b->r->app->store, argc, argv, lens, on_batch_slot, &b->slots[i]) < 0) {
-        b->slots[i].st = STORE_DOWN;
+    int budget = req_budget_ms(b->r);
+    if (store_command_within(b->r->app->store, budget, argc, argv, lens, on_batch_slot,
+                             &b->slots[i]) < 0) {
+        b->slots[i].st = unsent(budget);
         b->pending--;
     }
 }
@@ -544,9 +569,10 @@ void batch_command(struct batch *b, size_t i, int argc, const char **argv, const
 void batch_script(struct batch *b, size_t i, const char *script, int nkeys, int argc,
                   const char **argv, const size_t *lens)
 {
-    if (store_script(b->r->app->store, script, nkeys, argc, argv, lens, on_batch_slot,
-                     &b->slots[i]) < 0) {
-        b->slots[i].st = STORE_DOWN;
+    int budget = req_budget_ms(b->r);
+    if (store_script_within(b->r->app->store, budget, script, nkeys, argc, argv, lens,
+                            on_batch_slot, &b->slots[i]) < 0) {
+        b->slots[i].st = unsent(budget);
         b->pending--;
     }
 }

@@ -14,44 +14,29 @@
 #include "gradcover/keys.h"
 #include "gradcover/pii.h"
 #include "gradcover/timeutil.h"
+#include "gradcover/validate.h"
 
 /* SPEC §6: a replay within at least 24 h returns the first answer. Kept 48 h so
  * that a counselor syncing Monday what was queued offline on Saturday is safe. */
 #define IDEMPOTENCY_TTL_S (48 * 3600)
-#define IDEMPOTENCY_KEY_MAX 128
-#define NOTE_MAX_CHARS 500
 #define CONTACT_ID_CHARS 16
 /* GET .../contacts returns at most this many, newest first. */
 #define CONTACTS_LIST_MAX 1000
 
+/* Services (gc_services) and channels are stored as their index in SPEC §6's
+ * lists, in this order: never reorder them, only append. validate.c checks
+ * the names; these lists encode and decode the stored records. */
 static const char *const channels[] = {"in_person", "phone", "online", "sms", "home_visit", NULL};
 
 #define NCHANNELS (sizeof channels / sizeof channels[0] - 1)
 
-/* The index of s in set, or -1. Services and channels are stored as their
- * index in these lists (SPEC §6's order): never reorder them, only append. */
+/* The index of s in set, or -1. */
 static int index_of(const char *s, const char *const *set, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(set[i], s) == 0)
             return (int)i;
     return -1;
-}
-
-static bool one_of(const char *s, const char *const *set, size_t n)
-{
-    return index_of(s, set, n) >= 0;
-}
-
-static bool idempotency_key_ok(const char *k)
-{
-    size_t n = strlen(k);
-    if (n < 1 || n > IDEMPOTENCY_KEY_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
-            return false;
-    return true;
 }
 
 /* What the handler validated, kept until the script answers. The strings are
@@ -212,14 +197,12 @@ static void contact_located(struct req *r, const char *county)
 
 void api_contact_create(struct req *r)
 {
-    static const char *const known[] = {"graduate_id", "service", "channel",
-                                        "occurred_at", "note",    NULL};
     if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
         http_reply_error(r, 403, "forbidden", "this token may not record contacts", NULL);
         return;
     }
     const char *ikey = http_header(r, "Idempotency-Key");
-    if (ikey && !idempotency_key_ok(ikey)) {
+    if (ikey && !validate_idempotency_key(ikey)) {
         http_reply_error(r, 400, "bad_idempotency_key",
                          "Idempotency-Key must be 1..128 visible ASCII characters", NULL);
         return;
@@ -227,27 +210,14 @@ void api_contact_create(struct req *r)
     if (http_read_json_or_reply(r) < 0)
         return;
     struct verr v = {0};
-    int64_t now = app_now_ms(r->app), occurred;
-    check_known_fields(r->body, known, &v);
-    const char *gid, *service, *channel, *note;
-    get_text(r->body, "graduate_id", GC_ID_MAX, true, &gid, &v);
-    if (gid && !valid_id(gid))
-        verr_add(&v, "graduate_id", "must match [A-Za-z0-9._-]{1,64}");
-    get_text(r->body, "service", 32, true, &service, &v);
-    if (service && !one_of(service, gc_services, GC_NSERVICES))
-        verr_add(&v, "service",
-                 "must be one of policy_briefing, career_guidance, job_referral, training, "
-                 "internship, entrepreneurship, small_loan, tax_relief, "
-                 "social_insurance_subsidy, other");
-    get_text(r->body, "channel", 16, false, &channel, &v);
-    if (channel && !one_of(channel, channels, NCHANNELS))
-        verr_add(&v, "channel", "must be one of in_person, phone, online, sms, home_visit");
-    get_text(r->body, "note", NOTE_MAX_CHARS, false, &note, &v);
-    get_time(r->body, "occurred_at", now, now, &occurred, &v);
-    if (verr_any(&v)) {
+    struct contact_in in;
+    int64_t now = app_now_ms(r->app);
+    if (validate_contact(r->body, now, &in, &v) < 0) {
         verr_reply(r, &v);
         return;
     }
+    const char *gid = in.graduate_id, *service = in.service, *channel = in.channel, *note = in.note;
+    int64_t occurred = in.occurred_at;
     struct contact_state *c = calloc(1, sizeof *c);
     if (!c || app_random_id(r->app, c->cid, CONTACT_ID_CHARS) < 0) {
         free(c);
@@ -264,7 +234,7 @@ void api_contact_create(struct req *r)
     c->now = now;
     if (ikey) {
         /* Keys are per caller: two counselors may pick the same key. */
-        char scoped[GC_ID_MAX + IDEMPOTENCY_KEY_MAX + 8];
+        char scoped[GC_ID_MAX + VALIDATE_IDEMPOTENCY_KEY_MAX + 8];
         snprintf(scoped, sizeof scoped, "%s\n%s", r->who.name, ikey);
         gc_sha256_hex(scoped, strlen(scoped), c->idem);
         static const char hx[] = "0123456789abcdef";

@@ -13,15 +13,15 @@
 #include "gradcover/natid.h"
 #include "gradcover/pii.h"
 #include "gradcover/timeutil.h"
+#include "gradcover/validate.h"
 
 /* A national-ID claim whose graduate never appeared is taken over after this:
  * the county step follows the claim within milliseconds unless a server died. */
 #define STALE_CLAIM_MS 60000
-#define NAME_MAX_CHARS 64
-#define SCHOOL_MAX_CHARS 100
-#define REASON_MAX_CHARS 200
 /* Server-assigned graduate ids: 62^16 values, collision-free in practice. */
 #define GENERATED_ID_CHARS 16
+/* Makes claim tokens unique within a millisecond (claim.lua). */
+#define CLAIM_NONCE_CHARS 8
 
 /* State of a registration or status change across its store steps. */
 struct gstate {
@@ -59,17 +59,6 @@ static struct gstate *gstate_attach(struct req *r)
         r->state_free = gstate_free;
     }
     return g;
-}
-
-static bool phone_ok(const char *p)
-{
-    size_t n = strlen(p);
-    if (n < 5 || n > 20)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '-' || (p[i] == '+' && i == 0)))
-            return false;
-    return true;
 }
 
 static void reply_graduate(struct req *r, int status, json_t *stored)
@@ -161,9 +150,14 @@ static void claim_start(struct req *r)
     struct gstate *g = r->state;
     char key[KEY_MAX];
     key_global(key, sizeof key);
-    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", g->id, "county", g->county, "hmac",
-                             g->hmac, "now", (json_int_t)app_now_ms(r->app), "mode",
-                             g->registering ? "register" : "reseek");
+    char nonce[CLAIM_NONCE_CHARS + 1];
+    if (gc_random_id(nonce, CLAIM_NONCE_CHARS) < 0) {
+        http_reply_error(r, 500, "internal", "no random bytes", NULL);
+        return;
+    }
+    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "id", g->id, "county", g->county,
+                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "nonce", nonce,
+                             "mode", g->registering ? "register" : "reseek");
     if (args && g->takeover[0])
         json_object_set_new(args, "takeover", json_string(g->takeover));
     run_script(r, "claim", key, args, on_claim);
@@ -279,9 +273,6 @@ static int pii_key_ok_or_reply(struct req *r)
 
 void api_graduate_create(struct req *r)
 {
-    static const char *const known[] = {
-        "id",    "county",          "name",          "national_id", "phone", "school",
-        "major", "graduation_year", "registered_at", NULL};
     if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
         http_reply_error(r, 403, "forbidden", "this token may not register graduates", NULL);
         return;
@@ -289,48 +280,18 @@ void api_graduate_create(struct req *r)
     if (pii_key_ok_or_reply(r) < 0 || http_read_json_or_reply(r) < 0)
         return;
     struct verr v = {0};
-    json_t *b = r->body;
+    struct graduate_in in;
     int64_t now = app_now_ms(r->app);
-    check_known_fields(b, known, &v);
-    const char *id, *county, *name, *natid, *phone, *school, *major;
-    get_text(b, "id", GC_ID_MAX, false, &id, &v);
-    if (id && !valid_id(id))
-        verr_add(&v, "id", "must match [A-Za-z0-9._-]{1,64}");
-    get_text(b, "county", GC_COUNTY_MAX, r->who.role == ROLE_ADMIN, &county, &v);
-    if (!county && r->who.role == ROLE_COUNSELOR)
-        county = r->who.county;
-    get_text(b, "name", NAME_MAX_CHARS, true, &name, &v);
-    get_text(b, "national_id", 32, true, &natid, &v);
-    get_text(b, "phone", 20, false, &phone, &v);
-    if (phone && !phone_ok(phone))
-        verr_add(&v, "phone", "must be 5..20 digits, '-' or a leading '+'");
-    get_text(b, "school", SCHOOL_MAX_CHARS, false, &school, &v);
-    get_text(b, "major", SCHOOL_MAX_CHARS, false, &major, &v);
-    json_t *gy = json_object_get(b, "graduation_year");
-    int this_year = period_of(now, r->app->cfg->utc_offset_minutes);
-    if (gy && !json_is_null(gy) &&
-        (!json_is_integer(gy) || json_integer_value(gy) < 1950 ||
-         json_integer_value(gy) > this_year + 1))
-        verr_add(&v, "graduation_year", "must be a year between 1950 and next year");
-    int64_t registered_at;
-    get_time(b, "registered_at", now, now, &registered_at, &v);
-    char norm[NATID_LEN + 1], masked[NATID_LEN + 1];
-    if (natid) {
-        enum natid_err e = natid_validate(natid, strlen(natid), (long)(now / 86400000), norm);
-        if (e != NATID_OK)
-            verr_add(&v, "national_id", natid_strerror(e));
-    }
-    /* Ids end up in key names, URLs, logs and the audit trail: never a
-     * national ID there (PIPL data minimisation). */
-    char idnorm[NATID_LEN + 1];
-    if (id && natid_validate(id, strlen(id), (long)(now / 86400000), idnorm) == NATID_OK)
-        verr_add(&v, "id", "must not be a national ID");
-    if (county && !config_county(r->app->cfg, county))
-        verr_add(&v, "county", "unknown county");
-    if (verr_any(&v)) {
+    const char *own = r->who.role == ROLE_COUNSELOR ? r->who.county : NULL;
+    if (validate_graduate(r->body, r->app->cfg, own, now, &in, &v) < 0) {
         verr_reply(r, &v);
         return;
     }
+    const char *id = in.id, *county = in.county, *name = in.name, *phone = in.phone,
+               *school = in.school, *major = in.major;
+    const char *norm = in.national_id;
+    int64_t registered_at = in.registered_at;
+    char masked[NATID_LEN + 1];
     if (!auth_can_write_county(&r->who, county)) {
         http_reply_error(r, 403, "forbidden", "this token may not register in that county", NULL);
         return;
@@ -362,8 +323,8 @@ void api_graduate_create(struct req *r)
         json_object_set_new(args, "school", json_string(school));
     if (args && major)
         json_object_set_new(args, "major", json_string(major));
-    if (args && json_is_integer(gy))
-        json_object_set(args, "graduation_year", gy);
+    if (args && in.graduation_year)
+        json_object_set_new(args, "graduation_year", json_integer(in.graduation_year));
     if (args)
         json_object_set_new(args, "alert", alert_args(r->app, g->county));
     if (!args) {
@@ -387,8 +348,15 @@ static void on_reseek_info(struct req *r, enum store_status st, json_t *res)
     }
     const char *hmac = json_string_value(json_array_get(res, 0));
     const char *status = json_string_value(json_array_get(res, 1));
-    if (!hmac || !status) {
+    if (!status) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (!hmac) {
+        /* Erased (DELETE): without the national ID, seeking cannot be claimed. */
+        http_reply_error(r, 409, "erased",
+                         "this graduate's personal data was erased; register the person again",
+                         NULL);
         return;
     }
     snprintf(g->hmac, sizeof g->hmac, "%s", hmac);
@@ -421,8 +389,6 @@ static void status_located(struct req *r, const char *county)
 
 void api_graduate_status(struct req *r)
 {
-    static const char *const known[] = {"status", "at", "reason", NULL};
-    static const char *const statuses[] = {"seeking", "employed", "not_seeking", "withdrawn", NULL};
     if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
         http_reply_error(r, 403, "forbidden", "this token may not change graduates", NULL);
         return;
@@ -434,21 +400,14 @@ void api_graduate_status(struct req *r)
     if (http_read_json_or_reply(r) < 0)
         return;
     struct verr v = {0};
-    int64_t now = app_now_ms(r->app), at;
-    check_known_fields(r->body, known, &v);
-    const char *status, *reason;
-    get_text(r->body, "status", 16, true, &status, &v);
-    bool ok = false;
-    for (const char *const *s = statuses; status && *s; s++)
-        ok = ok || strcmp(*s, status) == 0;
-    if (status && !ok)
-        verr_add(&v, "status", "must be one of seeking, employed, not_seeking, withdrawn");
-    get_text(r->body, "reason", REASON_MAX_CHARS, false, &reason, &v);
-    get_time(r->body, "at", now, now, &at, &v);
-    if (verr_any(&v)) {
+    struct status_in in;
+    int64_t now = app_now_ms(r->app);
+    if (validate_status(r->body, now, &in, &v) < 0) {
         verr_reply(r, &v);
         return;
     }
+    const char *status = in.status, *reason = in.reason;
+    int64_t at = in.at;
     struct gstate *g = gstate_attach(r);
     if (!g) {
         http_reply_error(r, 500, "internal", "out of memory", NULL);

@@ -9,6 +9,7 @@
 #include "gradcover/api_common.h"
 #include "gradcover/app.h"
 #include "gradcover/config.h"
+#include "gradcover/conns.h"
 #include "gradcover/counts.h"
 #include "gradcover/coverage.h"
 #include "gradcover/http.h"
@@ -178,6 +179,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
         return;
     }
     metrics_render_http(r->app->metrics, f);
+    conns_render_metrics(r->app->conns, f);
     notifier_render_metrics(r->app->notifier, f);
     fclose(f);
     jw_raw(&w, text, len);

@@ -6,14 +6,14 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
@@ -21,6 +21,7 @@
 #include "gradcover/alert.h"
 #include "gradcover/config.h"
 #include "gradcover/counts.h"
+#include "gradcover/conns.h"
 #include "gradcover/keys.h"
 #include "gradcover/http.h"
 #include "gradcover/log.h"
@@ -31,17 +32,23 @@
 #include "gradcover/retention.h"
 #include "gradcover/store.h"
 #include "gradcover/tokens.h"
+#include "gradcover/tls.h"
 
 /* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
 #define DRAIN_SECONDS 10
 /* After the last answer is queued, the loop runs this much longer so that the
  * bytes leave the socket buffers before the connections are closed. */
 #define FLUSH_GRACE_MS 250
-/* Idle keep-alive connections and slow bodies are dropped after this. */
+/* Idle keep-alive connections (and reads or writes that stall) are dropped
+ * after this; slow heads and bodies meet the shorter deadlines of conns.c. */
 #define HTTP_IO_TIMEOUT_S 30
-/* evhttp itself refuses bodies beyond this with its own page; between
- * HTTP_BODY_MAX and this we answer with our JSON 413 (libevent 2.1 offers no
- * hook to replace its error page). */
+/* Descriptors besides client connections: the listener, Redis, webhook and
+ * Alertmanager deliveries, stdio. */
+#define FD_RESERVE 64
+/* A Content-Length over HTTP_BODY_MAX is answered 413 by conns.c before the
+ * body is read. Chunked bodies have no length up front: evhttp reads them and
+ * refuses one beyond this with its own HTML page (libevent 2.1 offers no hook
+ * to replace it); between HTTP_BODY_MAX and this we answer our JSON 413. */
 #define HTTP_HARD_BODY_MAX (4 * HTTP_BODY_MAX)
 /* Deadline for each Redis command; keeps every answer (503 included) under 2 s. */
 #define REDIS_TIMEOUT_MS_DEFAULT 1500
@@ -158,6 +165,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     a->draining = true;
     log_info("event=shutdown signal=%d inflight=%u", (int)sig, a->inflight);
     if (a->bound) {
+        conns_set_listener(a->conns, NULL); /* freed with the bound socket */
         evhttp_del_accept_socket(a->http, a->bound);
         a->bound = NULL;
     }
@@ -185,15 +193,63 @@ static void kick_log(void *arg)
     event_active(a->log_flush, EV_TIMEOUT, 0);
 }
 
+/* The transport of one accepted connection before the guard wraps it: an
+ * OpenSSL bufferevent when TLS is configured (never a plain one then: on
+ * failure tls.c returns a dead bufferevent that evhttp drops at once), else a
+ * plain socket. evhttp sets the descriptor. */
+static struct bufferevent *transport_new(struct app *a, struct event_base *base)
+{
+    if (a->tls_server)
+        return tls_server_bev_new(a->tls_server, base);
+    return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* evhttp's bevcb: called for every accepted connection. */
+static struct bufferevent *on_accept(struct event_base *base, void *arg)
+{
+    struct app *a = arg;
+    struct bufferevent *t = transport_new(a, base);
+    /* NULL makes evhttp create a plain socket bufferevent itself. */
+    return t ? conns_wrap(a->conns, t) : NULL; /* takes t */
+}
+
+/* Every client connection holds a descriptor: raise the soft open-file limit
+ * to fit max_connections, or refuse to start (accept() failing with EMFILE
+ * would spin the loop). */
+static int fit_fd_limit(unsigned max_conns, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_conns + FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        snprintf(err, errlen,
+                 "max_connections %u needs %llu open files, the hard limit is %llu: raise "
+                 "LimitNOFILE= or lower max_connections",
+                 max_conns, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+        return -1;
+    }
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        snprintf(err, errlen, "cannot raise the open-file limit to %llu", (unsigned long long)need);
+        return -1;
+    }
+    return 0;
+}
+
 struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, size_t errlen)
 {
     struct app *a = calloc(1, sizeof *a);
     if (!a) {
         config_free(cfg);
+        tls_ctx_free(opts->tls_server);
+        tls_ctx_free(opts->tls_client);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    a->cfg = cfg; /* transfer ownership */
+    a->cfg = cfg;                     /* transfer ownership */
+    a->tls_server = opts->tls_server; /* transfer ownership */
+    a->tls_client = opts->tls_client; /* transfer ownership */
     if (opts->now_set) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -250,7 +306,22 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "cannot create the event loop");
         goto out_free;
     }
+    if (fit_fd_limit((unsigned)cfg->max_connections, err, errlen) < 0)
+        goto out_free;
+    struct conns_limits lim = {.max_connections = (unsigned)cfg->max_connections,
+                               .header_timeout_s = cfg->header_timeout_seconds,
+                               .body_timeout_s = cfg->body_timeout_seconds,
+                               .body_max = HTTP_BODY_MAX};
+    a->conns = conns_new(a->base, &lim);
+    if (!a->conns) {
+        snprintf(err, errlen, "out of memory");
+        goto out_free;
+    }
+    evhttp_set_bevcb(a->http, on_accept, a);
     evhttp_set_max_body_size(a->http, HTTP_HARD_BODY_MAX);
+    /* conns.c refuses larger heads first (431); this bounds connections that
+     * had to be served unguarded. */
+    evhttp_set_max_headers_size(a->http, HEAD_MAX_BYTES);
     evhttp_set_timeout(a->http, HTTP_IO_TIMEOUT_S);
     /* Read the rest of a refused body before closing, so that the client sees
      * our 413 instead of a connection reset. */
@@ -261,14 +332,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "cannot listen on %s", listen);
         goto out_free;
     }
-    /* SPEC §4: evhttp leaves Nagle on, and with delayed ACKs a large reply on a
-     * keep-alive connection stalls ~40 ms. Linux copies TCP_NODELAY from the
-     * listening socket to every accepted one, so it is set once here rather
-     * than by a system call per request. */
-    int one = 1;
-    if (setsockopt(evhttp_bound_socket_get_fd(a->bound), IPPROTO_TCP, TCP_NODELAY, &one,
-                   sizeof one) < 0)
-        log_warn("event=tcp_nodelay_failed addr=%s", listen);
+    conns_set_listener(a->conns, evhttp_bound_socket_get_listener(a->bound));
     a->sigterm = evsignal_new(a->base, SIGTERM, on_term, a);
     a->sigint = evsignal_new(a->base, SIGINT, on_term, a);
     a->drain_timer = evtimer_new(a->base, on_drain_deadline, a);
@@ -292,9 +356,10 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
-    log_info("event=listening addr=%s counties=%zu tokens=%zu redis=%s:%d%s", listen,
-             cfg->ncounties, cfg->ntokens, target.unix_socket ? target.path : target.host,
-             target.port, opts->now_set ? " clock=shifted" : "");
+    log_info("event=listening addr=%s scheme=%s counties=%zu tokens=%zu redis=%s:%d%s", listen,
+             a->tls_server ? "https" : "http", cfg->ncounties, cfg->ntokens,
+             target.unix_socket ? target.path : target.host, target.port,
+             opts->now_set ? " clock=shifted" : "");
     return a;
 out_free:
     app_free(a);
@@ -320,8 +385,10 @@ void app_free(struct app *a)
     alerter_free(a->alerter);
     retention_free(a->retention);
     notifier_free(a->notifier);
+    if (a->conns)
+        conns_set_listener(a->conns, NULL); /* freed by evhttp_free */
     if (a->http)
-        evhttp_free(a->http);
+        evhttp_free(a->http); /* frees the open connections and their SSL objects */
     if (a->sigterm)
         event_free(a->sigterm);
     if (a->sigint)
@@ -333,12 +400,17 @@ void app_free(struct app *a)
         event_free(a->log_flush);
     if (a->base)
         event_base_free(a->base);
+    /* After the base: freeing it finalizes the last connections, which
+     * unregister from conns. */
+    conns_free(a->conns);
     pii_free(a->pii);
     county_text_free(a->ctext, a->cfg ? a->cfg->ncounties : 0);
     metrics_free(a->metrics);
     tokcache_free(a->tokens);
     ratelimit_free(a->limits);
     ratelimit_free(a->authfail);
+    tls_ctx_free(a->tls_server);
+    tls_ctx_free(a->tls_client);
     config_free(a->cfg);
     free(a);
 }

@@ -10,8 +10,16 @@
 
 #include "gradcover/pii.h"
 
-/* A token longer than this is not one of ours (ours are 43 base64url chars). */
-#define TOKEN_MAX_LEN 512
+const char *auth_bearer_token(const char *authorization, size_t *len)
+{
+    if (strncasecmp(authorization, "Bearer ", 7) != 0)
+        return NULL;
+    const char *tok = authorization + 7;
+    while (*tok == ' ')
+        tok++;
+    *len = strlen(tok);
+    return *len == 0 || *len > AUTH_TOKEN_MAX_LEN ? NULL : tok;
+}
 
 enum auth_result auth_resolve(const struct config *cfg, const char *authorization,
                               struct principal *out)
@@ -24,13 +32,9 @@ enum auth_result auth_resolve(const struct config *cfg, const char *authorizatio
         out->role = ROLE_VIEWER;
         return AUTH_OK;
     }
-    if (strncasecmp(authorization, "Bearer ", 7) != 0)
-        return AUTH_INVALID;
-    const char *tok = authorization + 7;
-    while (*tok == ' ')
-        tok++;
-    size_t len = strlen(tok);
-    if (len == 0 || len > TOKEN_MAX_LEN)
+    size_t len;
+    const char *tok = auth_bearer_token(authorization, &len);
+    if (!tok)
         return AUTH_INVALID;
     unsigned char md[SHA256_DIGEST_LENGTH];
     gc_sha256(tok, len, md);

@@ -24,6 +24,14 @@
 #define EVAL_INTERVAL_MAX 3600
 /* for_seconds: up to a week. */
 #define FOR_SECONDS_MAX (7 * 86400)
+/* Each client connection needs a descriptor; the process raises its own
+ * open-file limit to fit (app.c), and 100,000 is far beyond one county
+ * bureau's clients. */
+#define MAX_CONNECTIONS_MAX 100000
+/* A head takes a client milliseconds; a minute is already generous for the
+ * worst mobile link. Bodies are at most 64 KiB: five minutes is 220 B/s. */
+#define HEADER_TIMEOUT_MAX 60
+#define BODY_TIMEOUT_MAX 300
 /* County display names are short (商丹园区); 64 bytes is generous. */
 #define COUNTY_NAME_MAX 64
 #define TOKEN_NAME_MAX 64
@@ -240,12 +248,12 @@ out:
     return ok;
 }
 
-/* Receivers are reached with libevent's plain HTTP client; TLS to receivers
- * arrives with the native TLS work. Until then an https:// URL is refused here
- * rather than failing every delivery later. */
-static bool valid_http_url(const char *u)
+/* Receivers are reached with libevent's HTTP client, over TLS for https://
+ * (verified against alerts.ca_file or the system store, see tls.c). */
+static bool valid_receiver_url(const char *u)
 {
-    return strncmp(u, "http://", 7) == 0 && u[7] != '\0' && u[7] != '/';
+    size_t skip = strncmp(u, "http://", 7) == 0 ? 7 : strncmp(u, "https://", 8) == 0 ? 8 : 0;
+    return skip > 0 && u[skip] != '\0' && u[skip] != '/';
 }
 
 static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *e)
@@ -261,11 +269,8 @@ static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *
         !get_string(w, "url", path, true, &wc->url, e) ||
         !get_string(w, "secret", path, false, &wc->secret, e))
         return false;
-    if (!valid_http_url(wc->url))
-        return fail(e,
-                    "key \"%surl\": must be an http:// URL (https:// receivers are not "
-                    "supported yet: terminate TLS in a local proxy)",
-                    path);
+    if (!valid_receiver_url(wc->url))
+        return fail(e, "key \"%surl\": must be an http:// or https:// URL", path);
     json_t *cs = json_object_get(w, "counties");
     if (!cs)
         return true;
@@ -290,8 +295,9 @@ static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *
 
 static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"for_seconds", "clear_margin",     "eval_interval_seconds",
-                                       "webhooks",    "alertmanager_url", NULL};
+    static const char *const keys[] = {"for_seconds", "clear_margin", "eval_interval_seconds",
+                                       "webhooks",    "ca_file",      "alertmanager_url",
+                                       NULL};
     struct alerts_cfg *ac = &cfg->alerts;
     if (!json_is_object(a))
         return fail(e, "key \"alerts\": must be an object");
@@ -299,7 +305,8 @@ static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
         !get_int(a, "for_seconds", "alerts.", 0, FOR_SECONDS_MAX, &ac->for_seconds, e) ||
         !get_int(a, "eval_interval_seconds", "alerts.", 1, EVAL_INTERVAL_MAX,
                  &ac->eval_interval_seconds, e) ||
-        !get_string(a, "alertmanager_url", "alerts.", false, &ac->alertmanager_url, e))
+        !get_string(a, "alertmanager_url", "alerts.", false, &ac->alertmanager_url, e) ||
+        !get_string(a, "ca_file", "alerts.", false, &ac->ca_file, e))
         return false;
     json_t *m = json_object_get(a, "clear_margin");
     if (m) {
@@ -312,11 +319,13 @@ static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
             return fail(e, "key \"alerts.clear_margin\": must be below 1");
         ac->clear_margin_bp = bp;
     }
-    if (ac->alertmanager_url && !valid_http_url(ac->alertmanager_url))
-        return fail(e, "key \"alerts.alertmanager_url\": must be an http:// URL");
-    /* "http://am:9093/" and "http://am:9093" name the same API root. */
+    if (ac->alertmanager_url && !valid_receiver_url(ac->alertmanager_url))
+        return fail(e, "key \"alerts.alertmanager_url\": must be an http:// or https:// URL");
+    /* "http://am:9093/" and "http://am:9093" name the same API root; the
+     * scheme and one host character always stay. */
+    size_t keep = ac->alertmanager_url && ac->alertmanager_url[4] == 's' ? 9 : 8;
     for (size_t n = ac->alertmanager_url ? strlen(ac->alertmanager_url) : 0;
-         n > 8 && ac->alertmanager_url[n - 1] == '/'; n--)
+         n > keep && ac->alertmanager_url[n - 1] == '/'; n--)
         ac->alertmanager_url[n - 1] = '\0';
     json_t *ws = json_object_get(a, "webhooks");
     if (!ws)
@@ -426,19 +435,31 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
                                        "pii_retention_days",
                                        "audit_retention_days",
                                        "trusted_proxies",
+                                       "tls_cert",
+                                       "tls_key",
+                                       "max_connections",
+                                       "header_timeout_seconds",
+                                       "body_timeout_seconds",
                                        NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
     if (!check_keys(root, "", keys, e) || !get_string(root, "listen", "", false, &cfg->listen, e) ||
         !get_string(root, "redis", "", false, &cfg->redis_url, e) ||
         !get_string(root, "pii_key_file", "", true, &cfg->pii_key_file, e) ||
+        !get_string(root, "tls_cert", "", false, &cfg->tls_cert, e) ||
+        !get_string(root, "tls_key", "", false, &cfg->tls_key, e) ||
         !get_int(root, "utc_offset_minutes", "", OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES,
                  &cfg->utc_offset_minutes, e) ||
         !get_threshold(root, "threshold", "", &cfg->threshold_bp, e) ||
         !get_int(root, "pii_retention_days", "", 1, RETENTION_MAX_DAYS, &cfg->pii_retention_days,
                  e) ||
         !get_int(root, "audit_retention_days", "", AUDIT_RETENTION_MIN_DAYS, RETENTION_MAX_DAYS,
-                 &cfg->audit_retention_days, e))
+                 &cfg->audit_retention_days, e) ||
+        !get_int(root, "max_connections", "", 1, MAX_CONNECTIONS_MAX, &cfg->max_connections, e) ||
+        !get_int(root, "header_timeout_seconds", "", 1, HEADER_TIMEOUT_MAX,
+                 &cfg->header_timeout_seconds, e) ||
+        !get_int(root, "body_timeout_seconds", "", 1, BODY_TIMEOUT_MAX, &cfg->body_timeout_seconds,
+                 e))
         return false;
     json_t *rl = json_object_get(root, "rate_limits");
     if (rl && !parse_rate_limits(rl, &cfg->rate_limits, e))
@@ -464,6 +485,13 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
                 return fail(e, "out of memory");
         }
     }
+    /* A certificate without its key (or the reverse) is a half-done TLS
+     * setup: refuse it rather than serve plain HTTP. The files themselves
+     * are checked by tls_from_config() (tls.c). */
+    if (cfg->tls_cert && !cfg->tls_key)
+        return fail(e, "missing key \"tls_key\": \"tls_cert\" and \"tls_key\" go together");
+    if (cfg->tls_key && !cfg->tls_cert)
+        return fail(e, "missing key \"tls_cert\": \"tls_cert\" and \"tls_key\" go together");
     char host[256];
     int port;
     if (!config_split_hostport(cfg->listen, host, sizeof host, &port))
@@ -532,6 +560,14 @@ static bool set_defaults(struct config *cfg)
                                                 .auth_failures_per_minute = 10};
     cfg->pii_retention_days = 3 * 365;
     cfg->audit_retention_days = 200;
+    /* Far above what the bureaus' counselors open at once, far below the
+     * descriptors one process may hold. */
+    cfg->max_connections = 1024;
+    /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
+     * 10 s keeps a slow-header attacker's connections short. */
+    cfg->header_timeout_seconds = 10;
+    /* 64 KiB within 30 s is ~2 KiB/s, slower than any working mobile link. */
+    cfg->body_timeout_seconds = 30;
     return cfg->listen && cfg->redis_url;
 }
 
@@ -591,6 +627,8 @@ void config_free(struct config *cfg)
     free(cfg->listen);
     free(cfg->redis_url);
     free(cfg->pii_key_file);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     for (size_t i = 0; i < cfg->ncounties; i++)
         free(cfg->counties[i].name);
     free(cfg->counties);
@@ -612,6 +650,7 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
         free(cfg->trusted_proxies[i]);
     free(cfg->trusted_proxies);
+    free(cfg->alerts.ca_file);
     free(cfg);
 }
 

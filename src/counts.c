@@ -267,9 +267,10 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
     r->state = p;
     r->state_free = pending_free;
     c->nagain = 0;
-    struct store_round *rd = store_round_new(r->app->store, on_counter_row, on_counters, r);
+    int budget = req_budget_ms(r);
+    struct store_round *rd = store_round_new(r->app->store, budget, on_counter_row, on_counters, r);
     if (!rd) {
-        done(r, c, STORE_DOWN);
+        done(r, c, budget > 0 ? STORE_DOWN : STORE_TIMEOUT);
         return;
     }
     char rf[16], sf[16];

@@ -3,6 +3,8 @@
  * evhttp_send_*; the context is freed right after it, in one place. */
 #include "gradcover/http.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +25,14 @@
 #include "gradcover/config.h"
 #include "gradcover/jsonw.h"
 #include "gradcover/keys.h"
+#include "gradcover/conns.h"
 #include "gradcover/log.h"
 #include "gradcover/metrics.h"
 #include "gradcover/pii.h"
 #include "gradcover/ratelimit.h"
 #include "gradcover/store.h"
 #include "gradcover/tokens.h"
+#include "gradcover/validate.h"
 
 enum access { PUBLIC, AUTHED };
 
@@ -97,15 +101,6 @@ static const char *method_name(enum evhttp_cmd_type m)
         return "PATCH";
     }
     return "?";
-}
-
-static bool sane_request_id(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!isalnum((unsigned char)s[n]) && !strchr("._:-", s[n]))
-            return false;
-    return n >= 1 && n <= GC_REQID_MAX;
 }
 
 enum { GUARD_NONE = 0, GUARD_OK, GUARD_REVOKED, GUARD_FAILED };
@@ -193,14 +188,20 @@ static const char *reason_phrase(int status)
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
     case 415:
         return "Unsupported Media Type";
     case 422:
         return "Unprocessable Entity";
     case 429:
         return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     }
@@ -324,19 +325,10 @@ int http_read_json_or_reply(struct req *r)
     }
     const unsigned char *data = evbuffer_pullup(in, -1);
     gc_sha256(data ? data : (const unsigned char *)"", len, r->body_sha256);
-    json_error_t jerr;
-    /* jansson's error text quotes the input; report only the position. */
-    /* \u0000 is valid JSON: accept it here so that the field validators can
-     * answer 422 naming the field, instead of a misleading "malformed JSON". */
-    r->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    char msg[96];
+    r->body = validate_body((const char *)data, len, msg, sizeof msg);
     if (!r->body) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "malformed JSON near line %d, column %d", jerr.line, jerr.column);
         http_reply_error(r, 400, "malformed_json", msg, NULL);
-        return -1;
-    }
-    if (!json_is_object(r->body)) {
-        http_reply_error(r, 400, "malformed_json", "the body must be a JSON object", NULL);
         return -1;
     }
     return 0;
@@ -394,6 +386,16 @@ static int match(const char *tmpl, const char *path, struct req *r)
         path += pl;
     }
     return *tmpl == '\0' && *path == '\0';
+}
+
+/* "%00" anywhere in the target: a decoded NUL would cut a path parameter or a
+ * query value short (a valid-looking prefix would be used). */
+static bool has_encoded_nul(const char *uri)
+{
+    for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%'))
+        if (p[1] == '0' && p[2] == '0')
+            return true;
+    return false;
 }
 
 /* ---- authentication of API-issued tokens, rate limits ---- */
@@ -551,6 +553,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
 {
     struct app *a = arg;
     app_request_begin(a);
+    /* First, before anything can fail: stops the connection's deadline. */
+    const struct head_reject *refused = conns_request_begin(a->conns, ev);
     struct req *r = calloc(1, sizeof *r);
     if (!r) {
         evhttp_send_error(ev, 500, NULL);
@@ -561,11 +565,26 @@ static void on_request(struct evhttp_request *ev, void *arg)
     r->ev = ev;
     r->start_us = mono_us();
     const char *rid = http_header(r, "X-Request-Id");
-    if (rid && sane_request_id(rid))
+    if (rid && validate_request_id(rid))
         snprintf(r->id, sizeof r->id, "%s", rid);
     else
         snprintf(r->id, sizeof r->id, "%s-%llx", a->req_prefix, (unsigned long long)++a->req_seq);
 
+    /* A head conns.c refused: this is its stand-in; the connection closes after
+     * the answer (except after a 413, whose body is dropped as it arrives). */
+    if (refused) {
+        http_reply_error(r, refused->status, refused->code, refused->message, NULL);
+        return;
+    }
+    const char *uri = evhttp_request_get_uri(ev);
+    if (strlen(uri) > HTTP_URI_MAX) {
+        http_reply_error(r, 414, "uri_too_long", "the request target exceeds 2048 bytes", NULL);
+        return;
+    }
+    if (has_encoded_nul(uri)) {
+        http_reply_error(r, 400, "bad_request", "the request target must not contain %00", NULL);
+        return;
+    }
     /* RFC 9112 §3.2: an HTTP/1.1 request without Host is malformed. */
     if (ev->major == 1 && ev->minor >= 1 && !http_header(r, "Host")) {
         http_reply_error(r, 400, "bad_request", "HTTP/1.1 requests need a Host header", NULL);

@@ -11,6 +11,7 @@
 #include "gradcover/config.h"
 #include "gradcover/log.h"
 #include "gradcover/timeutil.h"
+#include "gradcover/tls.h"
 
 static void usage(FILE *f)
 {
@@ -93,15 +94,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "config: %s\n", err);
         return 2;
     }
+    /* The TLS files are part of the configuration: a missing, unreadable,
+     * too open or mismatched one is a configuration error (exit 2), found by
+     * --check-config too. */
+    if (tls_from_config(cfg, &opts.tls_server, &opts.tls_client, err, sizeof err) < 0) {
+        fprintf(stderr, "config: %s\n", err);
+        config_free(cfg);
+        return 2;
+    }
     if (check_only) {
-        printf("config: %s is valid (%zu counties, %zu tokens)\n", config_path, cfg->ncounties,
-               cfg->ntokens);
+        printf("config: %s is valid (%zu counties, %zu tokens%s)\n", config_path, cfg->ncounties,
+               cfg->ntokens, opts.tls_server ? ", HTTPS" : "");
+        tls_ctx_free(opts.tls_server);
+        tls_ctx_free(opts.tls_client);
         config_free(cfg);
         return 0;
     }
     /* A client that hangs up mid-reply must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
-    struct app *a = app_new(cfg, &opts, err, sizeof err); /* takes ownership of cfg */
+    /* takes ownership of cfg and the TLS contexts */
+    struct app *a = app_new(cfg, &opts, err, sizeof err);
     if (!a) {
         log_error("event=start_failed err=\"%s\"", err);
         return 1;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -25,6 +26,7 @@
 #include "gradcover/metrics.h"
 #include "gradcover/store.h"
 #include "gradcover/timeutil.h"
+#include "gradcover/tls.h"
 
 /* New events are read at once after a transition made here; the periodic
  * poll sweeps every outbox for events nobody read (their writer died first),
@@ -178,33 +180,57 @@ static void on_post_done(struct evhttp_request *req, void *arg)
     struct post *p = arg;
     struct notifier *n = p->n;
     int status = req ? evhttp_request_get_response_code(req) : 0;
-    const char *err = status ? NULL : "connection failed or timed out";
+    char why[160];
+    const char *err = NULL;
+    if (!status)
+        /* A TLS handshake that failed (an untrusted or misnamed certificate
+         * among others) says why; the caller retries it like any
+         * connection error, and nothing was sent. */
+        err = tls_client_failure(evhttp_connection_get_bufferevent(p->conn), why, sizeof why)
+                  ? why
+                  : "connection failed or timed out";
     post_unlink(&n->posts, p);
     p->next = n->done_posts;
     n->done_posts = p;
     p->cb(status, err, p->arg);
 }
 
-/* POSTs body to url (http:// only). headers: NULL-terminated name, value pairs.
- * cb runs exactly once, also on failure to start (status 0). */
+/* POSTs body to url (http://, or https:// over a verified TLS connection).
+ * headers: NULL-terminated name, value pairs. cb runs exactly once, also on
+ * failure to start (status 0; -1 when the URL cannot be used at all). */
 static void post_json(struct notifier *n, const char *url, const char *body,
                       const char *const *headers, post_cb cb, void *arg)
 {
     struct evhttp_uri *u = evhttp_uri_parse(url);
     const char *host = u ? evhttp_uri_get_host(u) : NULL;
+    const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
+    bool tls = scheme && strcmp(scheme, "https") == 0;
     struct post *p = calloc(1, sizeof *p);
     struct evhttp_request *req = NULL;
-    if (!host || !p || strcmp(evhttp_uri_get_scheme(u), "http") != 0) {
+    if (!host || !p || !scheme || (!tls && strcmp(scheme, "http") != 0) ||
+        (tls && !n->app->tls_client)) {
         free(p);
         evhttp_uri_free(u);
         cb(-1, "receiver URL cannot be used", arg);
         return;
     }
-    int port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 80;
+    int default_port = tls ? 443 : 80;
+    int port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : default_port;
     p->n = n;
     p->cb = cb;
     p->arg = arg;
-    p->conn = evhttp_connection_base_new(n->app->base, n->dns, host, (unsigned short)port);
+    if (tls) {
+        /* The connection takes the bufferevent and frees it (and its SSL)
+         * with itself. */
+        struct bufferevent *bev = tls_client_bev_new(n->app->tls_client, n->app->base, host);
+        p->conn = bev ? evhttp_connection_base_bufferevent_new(n->app->base, n->dns, bev, host,
+                                                               (unsigned short)port)
+                      : NULL;
+        if (bev && !p->conn)
+            bufferevent_free(bev);
+    } else {
+        p->conn = evhttp_connection_base_new(n->app->base, n->dns, host, (unsigned short)port);
+    }
     req = p->conn ? evhttp_request_new(on_post_done, p) : NULL;
     if (!req) {
         if (p->conn)
@@ -217,7 +243,7 @@ static void post_json(struct notifier *n, const char *url, const char *body,
     evhttp_connection_set_timeout(p->conn, HTTP_TIMEOUT_S);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char hostport[300];
-    snprintf(hostport, sizeof hostport, port == 80 ? "%s" : "%s:%d", host, port);
+    snprintf(hostport, sizeof hostport, port == default_port ? "%s" : "%s:%d", host, port);
     evhttp_add_header(h, "Host", hostport);
     evhttp_add_header(h, "Content-Type", "application/json");
     evhttp_add_header(h, "User-Agent", "gradcoverd");

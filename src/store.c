@@ -19,10 +19,18 @@
 #include "gradcover/log.h"
 #include "gradcover/scripts.h"
 
+/* Redis has 16 databases unless configured otherwise (`databases`); the test
+ * fixture runs with 64. Larger numbers are accepted up to this sanity bound. */
+#define STORE_DB_MAX 1023
+
 /* First reconnect after 100 ms (a Redis restart takes about that long), doubling
- * to 2 s: SPEC's 3 a.m. operator wants writes back within ~2 s of Redis. */
+ * to 1 s: writes must work again within 2 s of Redis answering (issue 6). With
+ * jitter an attempt comes 0.5-1 s after the previous one, so the worst case is
+ * ~1 s plus the handshake, also when an attempt lands while the restarted
+ * Redis is still loading its AOF (refused with LOADING, tried again). A 2 s
+ * cap made that worst case 2 s plus the handshake. */
 #define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 2000
+#define BACKOFF_MAX_MS 1000
 /* Loading scripts and authenticating must finish within this after connecting;
  * otherwise the connection is dropped and retried (Redis frozen or overloaded). */
 #define HANDSHAKE_TIMEOUT_MS 5000
@@ -32,12 +40,13 @@ struct op {
     store_cb cb;
     void *arg;
     struct event *timer;
-    bool fired;    /* the user callback has run (timeout or reply) */
-    bool internal; /* handshake command: no user callback */
-    int script;    /* index into gc_scripts, or -1 */
-    bool retried;  /* NOSCRIPT fallback already used */
-    int argc;      /* arguments of the command */
-    char *cmd;     /* the command as sent (RESP), kept for the EVAL fallback */
+    bool fired;     /* the user callback has run (timeout or reply) */
+    bool internal;  /* handshake command: no user callback */
+    int script;     /* index into gc_scripts, or -1 */
+    bool retried;   /* NOSCRIPT fallback already used */
+    int timeout_ms; /* this command's deadline */
+    int argc;       /* arguments of the command */
+    char *cmd;      /* the command as sent (RESP), kept for the EVAL fallback */
     size_t len;
     size_t tail; /* scripts: where the arguments after EVALSHA <sha> begin in cmd */
 };
@@ -179,7 +188,7 @@ static void on_op_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct op *o = arg;
     struct store *s = o->s;
-    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", s->timeout_ms, s->outstanding);
+    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", o->timeout_ms, s->outstanding);
     /* The op stays allocated until hiredis answers or the link dies. */
     op_fire(o, STORE_TIMEOUT, NULL);
     /* Silence for twice the deadline with work outstanding: the link or Redis is
@@ -299,6 +308,7 @@ struct store_round {
     struct event *timer;
     size_t sent;     /* commands handed to hiredis */
     size_t answered; /* replies (or NULLs from a broken link) received */
+    int timeout_ms;  /* the round's deadline */
     bool started, fired;
     enum store_status st; /* the worst outcome so far */
 };
@@ -374,7 +384,7 @@ static void on_round_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct store_round *rd = arg;
     struct store *s = rd->s;
-    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", s->timeout_ms, s->outstanding);
+    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", rd->timeout_ms, s->outstanding);
     rd->st = STORE_TIMEOUT;
     round_fire(rd);
     /* The round stays allocated until every reply is in or the link dies. */
@@ -382,10 +392,10 @@ static void on_round_timeout(evutil_socket_t fd, short what, void *arg)
         force_reconnect(s, "unresponsive");
 }
 
-struct store_round *store_round_new(struct store *s, store_row_fn row, store_done_fn done,
-                                    void *arg)
+struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_fn row,
+                                    store_done_fn done, void *arg)
 {
-    if (!s->ready)
+    if (!s->ready || timeout_ms <= 0)
         return NULL;
     struct store_round *rd = calloc(1, sizeof *rd);
     if (!rd)
@@ -395,6 +405,7 @@ struct store_round *store_round_new(struct store *s, store_row_fn row, store_don
     rd->done = done;
     rd->arg = arg;
     rd->st = STORE_OK;
+    rd->timeout_ms = timeout_ms;
     rd->timer = evtimer_new(s->base, on_round_timeout, rd);
     if (!rd->timer) {
         free(rd);
@@ -431,7 +442,7 @@ void store_round_add(struct store_round *rd, int argc, const char **argv, const 
 
 void store_round_start(struct store_round *rd)
 {
-    int ms = rd->s->timeout_ms;
+    int ms = rd->timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     rd->started = true;
     evtimer_add(rd->timer, &tv);
@@ -475,6 +486,7 @@ static struct op *op_new(struct store *s, int npre, const char **pre, const size
 
 static int submit(struct store *s, struct op *o, int timeout_ms)
 {
+    o->timeout_ms = timeout_ms;
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     if (send_op(s, o) < 0) {
         op_free(o);
@@ -686,21 +698,32 @@ int store_retry_after_s(const struct store *s)
     return 1 + BACKOFF_MAX_MS / 1000;
 }
 
-int store_command(struct store *s, int argc, const char **argv, const size_t *lens, store_cb cb,
-                  void *arg)
+int store_timeout_ms(const struct store *s)
 {
-    if (!s->ready)
+    return s->timeout_ms;
+}
+
+int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
+                         const size_t *lens, store_cb cb, void *arg)
+{
+    if (!s->ready || timeout_ms <= 0)
         return -1;
     struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, cb, arg);
     if (!o)
         return -1;
-    return submit(s, o, s->timeout_ms);
+    return submit(s, o, timeout_ms);
 }
 
-int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
-                 const size_t *lens, store_cb cb, void *arg)
+int store_command(struct store *s, int argc, const char **argv, const size_t *lens, store_cb cb,
+                  void *arg)
 {
-    if (!s->ready)
+    return store_command_within(s, s->timeout_ms, argc, argv, lens, cb, arg);
+}
+
+int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
+                        const char **argv, const size_t *lens, store_cb cb, void *arg)
+{
+    if (!s->ready || timeout_ms <= 0)
         return -1;
     int idx = -1;
     for (size_t i = 0; i < gc_nscripts; i++)
@@ -718,7 +741,13 @@ int store_script(struct store *s, const char *name, int nkeys, int argc, const c
     if (!o)
         return -1;
     o->script = idx;
-    return submit(s, o, s->timeout_ms);
+    return submit(s, o, timeout_ms);
+}
+
+int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
+                 const size_t *lens, store_cb cb, void *arg)
+{
+    return store_script_within(s, s->timeout_ms, name, nkeys, argc, argv, lens, cb, arg);
 }
 
 /* Percent-decoding is not needed: passwords with '@' or ':' go through ACL users
@@ -743,8 +772,8 @@ bool store_parse_url(const char *url, struct redis_target *out, char *err, size_
         if (q) {
             char *end;
             if (strncmp(q, "?db=", 4) != 0 || q[4] == '\0' ||
-                (out->db = (int)strtol(q + 4, &end, 10)) < 0 || *end || out->db > 15) {
-                snprintf(err, errlen, "unix:// URL accepts only ?db=N (0..15)");
+                (out->db = (int)strtol(q + 4, &end, 10)) < 0 || *end || out->db > STORE_DB_MAX) {
+                snprintf(err, errlen, "unix:// URL accepts only ?db=N (0..1023)");
                 return false;
             }
         }
@@ -795,8 +824,8 @@ bool store_parse_url(const char *url, struct redis_target *out, char *err, size_
     out->port = (int)port;
     if (slash && slash[1]) {
         long db = strtol(slash + 1, &end, 10);
-        if (*end || db < 0 || db > 15) {
-            snprintf(err, errlen, "db must be 0..15");
+        if (*end || db < 0 || db > STORE_DB_MAX) {
+            snprintf(err, errlen, "db must be 0..1023");
             return false;
         }
         out->db = (int)db;

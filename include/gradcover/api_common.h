@@ -81,6 +81,10 @@ typedef void (*located_fn)(struct req *r, const char *county);
  * 403 when the caller may not write, 503 when Redis is down. */
 void locate_graduate(struct req *r, const char *id, bool for_write, located_fn then);
 
+/* Every store call below gets the request's remaining Redis time (the store's
+ * deadline counted from the request's arrival, across all its steps), so that
+ * a request answers within one deadline however many steps it takes. */
+
 /* Pipelined store calls that finish together. Each slot gets its result (new
  * reference, or NULL with its status); `done` runs once when all have answered
  * or timed out, with the request still unanswered; the batch is freed right
@@ -89,7 +93,8 @@ struct batch;
 typedef void (*batch_done_fn)(struct req *r, struct batch *b);
 
 struct batch *batch_new(struct req *r, size_t n, batch_done_fn done);
-/* Issue slot i; on -1 (store not ready) the slot counts as STORE_DOWN. */
+/* Issue slot i; a slot that cannot be sent counts as STORE_DOWN (store not
+ * ready) or STORE_TIMEOUT (the request's Redis time is spent). */
 void batch_command(struct batch *b, size_t i, int argc, const char **argv, const size_t *lens);
 void batch_script(struct batch *b, size_t i, const char *script, int nkeys, int argc,
                   const char **argv, const size_t *lens);
@@ -101,8 +106,14 @@ json_t *batch_result(const struct batch *b, size_t i); /* borrowed */
 /* The worst status over all slots (STORE_OK when every slot succeeded). */
 enum store_status batch_worst(const struct batch *b);
 
+/* Redis time this request has left (ms): the store's deadline counts from
+ * the request's arrival across all of its steps. 0 when spent. */
+int req_budget_ms(const struct req *r);
+
 /* Runs one script with a JSON argument object (taken) under key prefix `key`;
- * cb gets r back. Replies 503 itself when the store is not ready. */
+ * cb gets r back, exactly once: with the result, or at once with STORE_DOWN
+ * (store not ready) or STORE_TIMEOUT (the request's Redis time is spent) when
+ * the script cannot be sent. */
 typedef void (*script_fn)(struct req *r, enum store_status st, json_t *result);
 void run_script(struct req *r, const char *script, const char *key, json_t *args, script_fn cb);
 

@@ -10,6 +10,7 @@
 #include "gradcover/common.h"
 
 struct config;
+struct conns;
 struct event;
 struct event_base;
 struct evhttp;
@@ -22,6 +23,7 @@ struct notifier;
 struct tokcache;
 struct ratelimit;
 struct retention;
+struct ssl_ctx_st;
 
 struct app_opts {
     const char *listen;    /* overrides cfg->listen when non-NULL */
@@ -29,6 +31,8 @@ struct app_opts {
     bool now_set;          /* --now: run the clock from this instant */
     int64_t now_ms;
     int redis_timeout_ms;
+    struct ssl_ctx_st *tls_server; /* HTTPS listener when non-NULL; taken by app_new */
+    struct ssl_ctx_st *tls_client; /* for https:// receivers; taken by app_new */
 };
 
 struct county_text;
@@ -37,16 +41,19 @@ struct app {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    struct config *cfg; /* owned */
+    struct conns *conns; /* client connections: cap, deadlines, head checks */
+    struct config *cfg;  /* owned */
     struct store *store;
     struct pii *pii;
     struct metrics *metrics;
     struct alerter *alerter;
     struct notifier *notifier;
     struct retention *retention;
-    struct tokcache *tokens;    /* API-issued tokens seen by this server */
-    struct ratelimit *limits;   /* per-token read/write buckets */
-    struct ratelimit *authfail; /* failed authentications per client address */
+    struct tokcache *tokens;       /* API-issued tokens seen by this server */
+    struct ratelimit *limits;      /* per-token read/write buckets */
+    struct ratelimit *authfail;    /* failed authentications per client address */
+    struct ssl_ctx_st *tls_server; /* owned; NULL = plain HTTP */
+    struct ssl_ctx_st *tls_client; /* owned; NULL = no https:// receiver */
     struct event *sigterm;
     struct event *sigint;
     struct event *drain_timer;
@@ -65,8 +72,9 @@ struct app {
     char req_prefix[9];
 };
 
-/* Builds the app: binds the listener, opens the PII key, starts connecting to
- * Redis. Takes ownership of cfg (also on failure). NULL with err on failure. */
+/* Builds the app: binds the listener (HTTPS only when opts->tls_server is
+ * set), opens the PII key, starts connecting to Redis. Takes ownership of cfg
+ * and of opts' TLS contexts (also on failure). NULL with err on failure. */
 struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, size_t errlen);
 
 /* Runs the loop until SIGTERM/SIGINT and the drain finish. Returns 0. */

@@ -4,6 +4,7 @@
 #define GRADCOVER_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "gradcover/common.h"
 #include "gradcover/config.h"
@@ -24,6 +25,15 @@ enum auth_result {
     AUTH_UNKNOWN, /* well-formed but not a config token: out->tok_hex names it for
                    * a look-up among the API-issued tokens */
 };
+
+/* A token longer than this is not one of ours (ours are 43 base64url chars). */
+#define AUTH_TOKEN_MAX_LEN 512
+
+/* The token of an Authorization value "Bearer <token>" (scheme in any case,
+ * spaces before the token skipped): a pointer into authorization, borrowed,
+ * with its length in *len; NULL when the value is not a bearer credential of
+ * 1..AUTH_TOKEN_MAX_LEN bytes. */
+const char *auth_bearer_token(const char *authorization, size_t *len);
 
 /* Resolves an Authorization header value (may be NULL) against the config's
  * tokens. With anonymous_read a missing header is a viewer. */

@@ -39,6 +39,7 @@ struct alerts_cfg {
     struct webhook_cfg *webhooks;
     size_t nwebhooks;
     char *alertmanager_url; /* NULL when unset */
+    char *ca_file;          /* CAs for https:// receivers; NULL = the system store */
 };
 
 /* Per-token request rates (token buckets, per server); 0 = unlimited. */
@@ -57,6 +58,8 @@ struct config {
     uint32_t threshold_bp;
     bool anonymous_read;
     char *pii_key_file;
+    char *tls_cert; /* PEM chain; with tls_key, the listener speaks only HTTPS */
+    char *tls_key;  /* PEM private key, mode 0600; both set or neither */
     struct county_cfg *counties;
     size_t ncounties;
     size_t *by_code; /* county indexes sorted by code, for O(log n) look-ups */
@@ -66,8 +69,11 @@ struct config {
     struct rate_limits_cfg rate_limits;
     char **trusted_proxies; /* peers whose X-Real-IP names the client */
     size_t ntrusted_proxies;
-    int pii_retention_days;   /* name and phone erased this long after leaving seeking */
-    int audit_retention_days; /* audit entries older than this are trimmed */
+    int pii_retention_days;     /* name and phone erased this long after leaving seeking */
+    int audit_retention_days;   /* audit entries older than this are trimmed */
+    int max_connections;        /* open client connections before accepting pauses */
+    int header_timeout_seconds; /* a request head must arrive within this */
+    int body_timeout_seconds;   /* and its body within this after the head */
 };
 
 /* Parses JSON text. Returns a new config (free with config_free) or NULL with a

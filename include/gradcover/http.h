@@ -21,6 +21,9 @@ struct jw;
 /* SPEC §6: request bodies are limited to 64 KiB. */
 #define HTTP_BODY_MAX (64 * 1024)
 #define HTTP_MAX_PARAMS 2
+/* The longest request target: ours are under 200 bytes (the longest is a
+ * national-ID look-up); 2 KiB is what browsers and proxies reliably pass. */
+#define HTTP_URI_MAX 2048
 
 struct req {
     struct app *app;

@@ -66,6 +66,16 @@ int store_command(struct store *s, int argc, const char **argv, const size_t *le
 int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
                  const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
 
+/* The same two with their own deadline instead of the store's: a request
+ * gives its remaining Redis time. -1 also when timeout_ms <= 0. */
+int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
+                         const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
+int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
+                        const char **argv, const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
+
+/* The deadline every command gets by default (store_new's timeout_ms). */
+int store_timeout_ms(const struct store *s);
+
 /* ---- rounds: many plain commands, one pipeline, one deadline ----
  * For reads of O(counties) keys (coverage, /metrics): no per-command
  * allocation, argument copy, timer or JSON value. Each reply reaches the
@@ -88,10 +98,11 @@ typedef void (*store_done_fn)(void *arg, enum store_status st);
 
 struct store_round;
 
-/* A new round; NULL when the store is not ready or memory ran out (no
- * callback will be called). */
-struct store_round *store_round_new(struct store *s, store_row_fn row, store_done_fn done,
-                                    void *arg) GC_MUSTCHECK;
+/* A new round under a deadline of timeout_ms (a request's remaining Redis
+ * time); NULL when the store is not ready, timeout_ms <= 0 or memory ran out
+ * (no callback will be called). */
+struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_fn row,
+                                    store_done_fn done, void *arg) GC_MUSTCHECK;
 /* Queues one command of the round (argv with explicit lengths). A command
  * that cannot be queued (the link just broke) makes the round end with
  * STORE_DOWN. */

@@ -5,7 +5,7 @@
 -- checked it is stale and names its exact value in A.takeover (so a claim
 -- renewed meanwhile is never overwritten). Returns the claim's token, which
 -- the county step stores with the graduate and release.lua later compares.
--- A: {id, county, hmac, now, mode = "register"|"reseek", takeover?}
+-- A: {id, county, hmac, now, nonce, mode = "register"|"reseek", takeover?}
 local gidk = P .. ':gid:' .. A.id
 local owner = redis.call('GET', gidk)
 if A.mode == 'register' and owner and owner ~= A.county then
@@ -14,14 +14,16 @@ end
 local nidk = P .. ':nid:' .. A.hmac
 local holder = redis.call('GET', nidk)
 if holder then
-  local hid, since = string.match(holder, '^(.*)|(%d+)$')
+  local hid, since = string.match(holder, '^([^|]*)|(%d+)')
   if hid ~= A.id and holder ~= A.takeover then
     return reply({err = 'nid_seeking', holder = hid, holder_value = holder,
                   since = tonumber(since),
                   holder_county = redis.call('GET', P .. ':gid:' .. hid)})
   end
 end
-local token = A.id .. '|' .. string.format('%d', A.now)
+-- "<id>|<ms>|<nonce>": unique even for two claims of one graduate within the
+-- same millisecond, so a late release of the older one never frees the newer.
+local token = A.id .. '|' .. string.format('%d', A.now) .. '|' .. A.nonce
 redis.call('SET', gidk, A.county)
 redis.call('SET', nidk, token)
 redis.call('HSET', P .. ':nids:' .. A.hmac, A.id, A.county)

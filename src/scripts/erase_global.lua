@@ -4,7 +4,7 @@
 -- A: {id, hmac}
 local nidk = P .. ':nid:' .. A.hmac
 local holder = redis.call('GET', nidk)
-if holder and string.match(holder, '^(.*)|%d+$') == A.id then
+if holder and string.match(holder, '^([^|]*)|') == A.id then
   redis.call('DEL', nidk)
 end
 redis.call('HDEL', P .. ':nids:' .. A.hmac, A.id)

@@ -17,6 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "gradcover/natid.h"
 #include "gradcover/pii.h"
 
@@ -25,6 +29,11 @@ static int redis_db = 0;
 static const char *binary;
 static char work_dir[256];
 static redisContext *rc;
+/* GC_WRAPPER split at spaces (e.g. valgrind and its options): the command
+ * line every gradcoverd is started under. */
+static char *wrapper[32];
+static int nwrapper;
+static double time_scale = 1.0;
 
 /* Every process the harness started, so that none outlives the test binary even
  * when an assertion aborts a test half-way (CTest would otherwise wait for the
@@ -103,10 +112,37 @@ void h_init(void)
     fclose(f);
     redis_db = atoi(db);
     snprintf(work_dir, sizeof work_dir, "%s", wd);
+    const char *ts = getenv("GC_TIME_SCALE");
+    if (ts && atof(ts) >= 1.0)
+        time_scale = atof(ts);
+    const char *w = getenv("GC_WRAPPER");
+    static char wbuf[2048]; /* wrapper[] points into it */
+    snprintf(wbuf, sizeof wbuf, "%s", w ? w : "");
+    for (char *tok = strtok(wbuf, " "); tok && nwrapper < 31; tok = strtok(NULL, " "))
+        wrapper[nwrapper++] = tok;
     char cmd[600];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", work_dir);
     if (system(cmd) != 0)
         exit(2);
+}
+
+int h_ms(int ms)
+{
+    return (int)(ms * time_scale);
+}
+
+void h_exec_gradcoverd(const char *const *args)
+{
+    const char *argv[64];
+    int n = 0;
+    for (int i = 0; i < nwrapper; i++)
+        argv[n++] = wrapper[i];
+    argv[n++] = binary;
+    for (int i = 0; args && args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    execvp(argv[0], (char *const *)argv);
+    _exit(127);
 }
 
 int h_redis_port(void)
@@ -224,11 +260,16 @@ struct gc_server *h_start(const char *cfg_path, const char *const *args, const c
     return h_start_port(cfg_path, args, redis_url, wait_ready, 0);
 }
 
-struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
-                               const char *redis_url, bool wait_ready, int port)
+static struct gc_server *start_server(const char *cfg_path, const char *const *args,
+                                      const char *redis_url, bool wait_ready, int port,
+                                      const char *ca_file)
 {
     struct gc_server *s = calloc(1, sizeof *s);
     ck_assert(s);
+    if (ca_file) {
+        s->tls = true;
+        snprintf(s->ca_file, sizeof s->ca_file, "%s", ca_file);
+    }
     s->port = port ? port : h_free_port();
     char listen[64], url[128];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
@@ -241,9 +282,8 @@ struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
     static int seq;
     snprintf(s->log_path, sizeof s->log_path, "%s/gradcoverd-%d-%d.log", work_dir, (int)getpid(),
              ++seq);
-    const char *argv[32] = {binary, "--config", cfg_path, "--listen", listen, "--redis",
-                            redis_url};
-    int n = 7;
+    const char *argv[32] = {"--config", cfg_path, "--listen", listen, "--redis", redis_url};
+    int n = 6;
     for (int i = 0; args && args[i] && n < 30; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -251,8 +291,7 @@ struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
     ck_assert(s->pid >= 0);
     if (s->pid == 0) {
         quiet_stdio(s->log_path);
-        execv(binary, (char *const *)argv);
-        _exit(127);
+        h_exec_gradcoverd(argv);
     }
     track(s->pid);
     ck_assert_msg(h_wait_status(s, wait_ready ? "/readyz" : "/healthz", 200, 10000),
@@ -261,13 +300,25 @@ struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
     return s;
 }
 
+struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
+                               const char *redis_url, bool wait_ready, int port)
+{
+    return start_server(cfg_path, args, redis_url, wait_ready, port, NULL);
+}
+
+struct gc_server *h_start_tls(const char *cfg_path, const char *const *args, const char *ca_file,
+                              bool wait_ready)
+{
+    return start_server(cfg_path, args, NULL, wait_ready, 0, ca_file);
+}
+
 int h_stop(struct gc_server *s)
 {
     if (!s)
         return 0;
     kill(s->pid, SIGTERM);
     int status = 0;
-    for (int i = 0; i < 1500; i++) {
+    for (int i = 0; i < h_ms(1500); i++) {
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
             untrack(s->pid);
             free(s);
@@ -292,7 +343,7 @@ void h_kill(struct gc_server *s)
 
 bool h_wait_status(struct gc_server *s, const char *path, int status, int timeout_ms)
 {
-    long long end = h_now_ms() + timeout_ms;
+    long long end = h_now_ms() + h_ms(timeout_ms);
     while (h_now_ms() < end) {
         struct http_resp *r = h_http(s, "GET", path, NULL, NULL, NULL);
         int st = r ? r->status : 0;
@@ -309,10 +360,11 @@ static int connect_to(int port)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
-    struct timeval tv = {15, 0};
+    struct timeval tv = {h_ms(15000) / 1000, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
         close(fd);
@@ -321,17 +373,114 @@ static int connect_to(int port)
     return fd;
 }
 
+/* One client connection, plain or TLS. */
+struct conn {
+    int fd;
+    SSL_CTX *ctx;
+    SSL *ssl;
+};
+
+static void conn_close(struct conn *c)
+{
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    SSL_CTX_free(c->ctx);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->ssl = NULL;
+    c->ctx = NULL;
+}
+
+/* TLS over the connected c->fd; see h_tls_handshake(). Returns the version
+ * or -1 with err (the connection is then closed). */
+static int conn_tls(struct conn *c, const char *ca_file, int min_version, int max_version,
+                    const char *ciphers, char *err, size_t errlen)
+{
+    ERR_clear_error();
+    c->ctx = SSL_CTX_new(TLS_client_method());
+    ck_assert(c->ctx);
+    SSL_CTX_set_security_level(c->ctx, 0);
+    char list[256];
+    snprintf(list, sizeof list, "%s:@SECLEVEL=0", ciphers ? ciphers : "DEFAULT");
+    ck_assert_msg(SSL_CTX_set_cipher_list(c->ctx, list) == 1, "cipher list %s", list);
+    ck_assert(SSL_CTX_set_min_proto_version(c->ctx, min_version) == 1);
+    ck_assert(SSL_CTX_set_max_proto_version(c->ctx, max_version) == 1);
+    if (ca_file) {
+        ck_assert_msg(SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) == 1, "CA file %s",
+                      ca_file);
+        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+    }
+    c->ssl = SSL_new(c->ctx);
+    ck_assert(c->ssl);
+    if (ca_file)
+        ck_assert(X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), "127.0.0.1") == 1);
+    SSL_set_fd(c->ssl, c->fd);
+    if (SSL_connect(c->ssl) != 1) {
+        unsigned long e = ERR_get_error();
+        long vr = SSL_get_verify_result(c->ssl);
+        snprintf(err, errlen, "%s%s%s", e ? ERR_reason_error_string(e) : "connection closed",
+                 vr != X509_V_OK ? ": " : "",
+                 vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+        ERR_clear_error();
+        conn_close(c);
+        return -1;
+    }
+    return SSL_version(c->ssl);
+}
+
+int h_tls_handshake(int port, const char *ca_file, int min_version, int max_version,
+                    const char *ciphers, char *err, size_t errlen)
+{
+    struct conn c = {.fd = connect_to(port)};
+    if (c.fd < 0) {
+        snprintf(err, errlen, "cannot connect: %s", strerror(errno));
+        return -1;
+    }
+    int v = conn_tls(&c, ca_file, min_version, max_version, ciphers, err, errlen);
+    if (v > 0)
+        conn_close(&c);
+    return v;
+}
+
+static bool conn_write(struct conn *c, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = c->ssl ? SSL_write(c->ssl, buf, (int)len) : write(c->fd, buf, len);
+        if (w <= 0)
+            return false;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+/* Bytes read, 0 at the end (close_notify, EOF, or a dirty TLS close). */
+static ssize_t conn_read(struct conn *c, char *buf, size_t len)
+{
+    if (!c->ssl)
+        return read(c->fd, buf, len);
+    int n = SSL_read(c->ssl, buf, (int)len);
+    ERR_clear_error();
+    return n > 0 ? n : 0;
+}
+
 struct http_resp *h_http(struct gc_server *s, const char *method, const char *path,
                          const char *token, const char *body, const char *const *headers)
 {
-    int fd = connect_to(s->port);
-    if (fd < 0)
+    struct conn c = {.fd = connect_to(s->port)};
+    if (c.fd < 0)
+        return NULL;
+    char tls_err[256];
+    if (s->tls && conn_tls(&c, s->ca_file, 0, 0, NULL, tls_err, sizeof tls_err) < 0)
         return NULL;
     size_t blen = body ? strlen(body) : 0;
     size_t cap = 4096 + blen;
     char *req = malloc(cap);
-    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-                     method, path);
+    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method,
+                     path);
     if (token)
         n += snprintf(req + n, cap - (size_t)n, "Authorization: Bearer %s\r\n", token);
     bool has_ct = false;
@@ -349,13 +498,7 @@ struct http_resp *h_http(struct gc_server *s, const char *method, const char *pa
         memcpy(req + n, body, blen);
         n += (int)blen;
     }
-    ssize_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, req + off, (size_t)(n - off));
-        if (w <= 0)
-            break;
-        off += w;
-    }
+    conn_write(&c, req, (size_t)n);
     free(req);
     size_t rcap = 65536, rlen = 0;
     char *buf = malloc(rcap + 1);
@@ -364,12 +507,12 @@ struct http_resp *h_http(struct gc_server *s, const char *method, const char *pa
             rcap *= 2;
             buf = realloc(buf, rcap + 1);
         }
-        ssize_t got = read(fd, buf + rlen, rcap - rlen);
+        ssize_t got = conn_read(&c, buf + rlen, rcap - rlen);
         if (got <= 0)
             break;
         rlen += (size_t)got;
     }
-    close(fd);
+    conn_close(&c);
     buf[rlen] = '\0';
     char *sep = strstr(buf, "\r\n\r\n");
     if (rlen < 12 || !sep) {
@@ -430,6 +573,17 @@ void h_expect(struct http_resp *r, int status, const char *error_code)
     h_resp_free(r);
 }
 
+const char *h_tls_file(const char *name)
+{
+    static char bufs[8][600];
+    static int slot;
+    const char *dir = getenv("GC_TLS_DIR");
+    ck_assert_msg(dir != NULL, "GC_TLS_DIR unset (the tls fixture of tests/CMakeLists.txt)");
+    char *b = bufs[slot++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
+    return b;
+}
+
 const char *h_natid(int seq)
 {
     static char bufs[8][32];
@@ -445,8 +599,8 @@ const char *h_natid(int seq)
     return b;
 }
 
-void h_register(struct gc_server *s, const char *token, const char *id, const char *county,
-                int seq, const char *registered_at)
+void h_register(struct gc_server *s, const char *token, const char *id, const char *county, int seq,
+                const char *registered_at)
 {
     json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "county", county, "name", "测试",
                           "national_id", h_natid(seq));
@@ -494,6 +648,19 @@ void h_counts(struct gc_server *s, const char *county, const char *period, long 
 
 struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh)
 {
+    return h_redis_spawn_args(name, port, fresh, NULL);
+}
+
+struct h_redis_proc *h_redis_spawn_fsync(const char *name, int port, bool fresh,
+                                         const char *appendfsync)
+{
+    const char *extra[] = {"--appendfsync", appendfsync, NULL};
+    return h_redis_spawn_args(name, port, fresh, extra);
+}
+
+struct h_redis_proc *h_redis_spawn_args(const char *name, int port, bool fresh,
+                                        const char *const *extra)
+{
     struct h_redis_proc *p = calloc(1, sizeof *p);
     p->port = port ? port : h_free_port();
     snprintf(p->dir, sizeof p->dir, "%s/redis-%s", work_dir, name);
@@ -510,9 +677,14 @@ struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh)
     ck_assert(p->pid >= 0);
     if (p->pid == 0) {
         quiet_stdio(NULL);
-        execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--dir",
-               p->dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-               (char *)NULL);
+        const char *argv[32] = {"redis-server", "--port", portbuf, "--bind", "127.0.0.1",
+                                "--dir", p->dir, "--save", "", "--appendonly", "yes",
+                                "--appendfsync", "always"};
+        int n = 13;
+        for (int i = 0; extra && extra[i] && n < 31; i++)
+            argv[n++] = extra[i];
+        argv[n] = NULL;
+        execvp("redis-server", (char *const *)argv);
         _exit(127);
     }
     track(p->pid);

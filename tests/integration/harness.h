@@ -24,6 +24,8 @@ struct gc_server {
     pid_t pid;
     int port;
     char log_path[400];
+    bool tls; /* h_http speaks HTTPS to it, verifying against ca_file */
+    char ca_file[400];
 };
 
 struct http_resp {
@@ -33,8 +35,23 @@ struct http_resp {
     json_t *json; /* parsed body or NULL */
 };
 
-/* Reads the environment set by CTest (fixture dir, db, binary, work dir). */
+/* Reads the environment set by CTest (fixture dir, db, binary, work dir), and
+ * two optional variables for running the suite under a tool (scripts/test.sh
+ * --valgrind sets both):
+ *   GC_WRAPPER     a command line, split at spaces (no quoting), that every
+ *                  gradcoverd is started under, e.g. "valgrind
+ *                  --error-exitcode=99 --log-file=/tmp/vg-%p.log"; a tool's
+ *                  failing exit code then fails h_stop()'s caller.
+ *   GC_TIME_SCALE  a factor (>= 1) for the harness's own waits and for h_ms(). */
 void h_init(void);
+
+/* ms stretched by GC_TIME_SCALE: for deadlines that only bound how long a
+ * test waits for something (never for an assertion that something is fast). */
+int h_ms(int ms);
+
+/* In a forked child: execs gradcoverd (under GC_WRAPPER) with args
+ * (NULL-terminated, after argv[0]). Never returns. */
+_Noreturn void h_exec_gradcoverd(const char *const *args);
 int h_redis_port(void);
 int h_redis_db(void);
 const char *h_work_dir(void);
@@ -60,7 +77,13 @@ struct gc_server *h_start(const char *cfg_path, const char *const *args, const c
 /* The same on a given port (0 = a free one): a restart of "the same server". */
 struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
                                const char *redis_url, bool wait_ready, int port);
-/* SIGTERM, waits, returns the exit status (-1 if it had to be killed). */
+/* The same for a server whose config has tls_cert/tls_key: h_http and the
+ * helpers built on it then speak HTTPS to it, trusting only ca_file and
+ * checking that the certificate names 127.0.0.1. */
+struct gc_server *h_start_tls(const char *cfg_path, const char *const *args, const char *ca_file,
+                              bool wait_ready);
+/* SIGTERM, waits, returns the exit status (-1 if it had to be killed); under
+ * valgrind (GC_WRAPPER) a memcheck error or leak makes it 99. */
 int h_stop(struct gc_server *s);
 void h_kill(struct gc_server *s);
 bool h_wait_status(struct gc_server *s, const char *path, int status, int timeout_ms);
@@ -74,6 +97,20 @@ void h_resp_free(struct http_resp *r);
 const char *h_header(struct http_resp *r, const char *name, char *buf, size_t n);
 /* Asserts the status and, for errors, the JSON error code. Frees r. */
 void h_expect(struct http_resp *r, int status, const char *error_code);
+
+/* The throwaway PKI made by tests/tls-certs.sh for this run (ca.pem,
+ * server.pem/.key, wrongname.*, untrusted-ca.pem, untrusted.*); the path of
+ * one of its files (rotating static buffer). */
+const char *h_tls_file(const char *name);
+
+/* A TLS handshake with 127.0.0.1:port offering only protocol versions
+ * [min_version, max_version] (TLS1_1_VERSION ...; 0 = no limit) and, for
+ * TLS <= 1.2, the cipher list ciphers (NULL: OpenSSL's DEFAULT), at OpenSSL
+ * security level 0 (so that the client itself would accept TLS 1.1 or a
+ * CBC suite), verifying against ca_file (NULL: no verification). Returns the
+ * negotiated version, or -1 with OpenSSL's reason in err. */
+int h_tls_handshake(int port, const char *ca_file, int min_version, int max_version,
+                    const char *ciphers, char *err, size_t errlen);
 
 /* A valid national ID with a distinct sequence number (rotating static buffer). */
 const char *h_natid(int seq);
@@ -98,6 +135,13 @@ struct h_redis_proc {
     char dir[400];
 };
 struct h_redis_proc *h_redis_spawn(const char *name, int port, bool fresh);
+/* The same with another appendfsync policy ("always", "everysec", "no"). */
+struct h_redis_proc *h_redis_spawn_fsync(const char *name, int port, bool fresh,
+                                         const char *appendfsync);
+/* The same with extra redis-server arguments (NULL-terminated, may be NULL),
+ * e.g. {"--enable-debug-command", "yes", NULL} for DEBUG SLEEP. */
+struct h_redis_proc *h_redis_spawn_args(const char *name, int port, bool fresh,
+                                        const char *const *extra);
 void h_redis_stop(struct h_redis_proc *r, bool hard);
 
 /* Milliseconds since an arbitrary start. */

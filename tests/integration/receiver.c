@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define RECEIVER_MAX_HEAD (16 * 1024)
 #define RECEIVER_MAX_STATUSES 64
 #define RECEIVER_IO_TIMEOUT_S 5
@@ -109,14 +112,47 @@ static ssize_t read_some(int fd, char *buf, size_t cap, size_t *len)
     }
 }
 
-static void respond(int fd, int status)
+/* One accepted connection, plain or TLS. */
+struct rconn {
+    int fd;
+    SSL *ssl; /* NULL in plain mode */
+};
+
+static bool rconn_write_all(struct rconn *c, const char *buf, size_t len)
+{
+    if (!c->ssl)
+        return write_all(c->fd, buf, len);
+    while (len > 0) {
+        int w = SSL_write(c->ssl, buf, (int)len);
+        if (w <= 0)
+            return false;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+static ssize_t rconn_read_some(struct rconn *c, char *buf, size_t cap, size_t *len)
+{
+    if (!c->ssl)
+        return read_some(c->fd, buf, cap, len);
+    int got = SSL_read(c->ssl, buf + *len, (int)(cap - *len));
+    if (got > 0) {
+        *len += (size_t)got;
+        return got;
+    }
+    ERR_clear_error();
+    return SSL_get_error(c->ssl, got) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
+static void respond(struct rconn *c, int status)
 {
     char resp[256];
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
                      status, reason_phrase(status));
-    write_all(fd, resp, (size_t)n);
+    rconn_write_all(c, resp, (size_t)n);
 }
 
 static void log_request(int logfd, json_t *req)
@@ -138,7 +174,7 @@ static void log_request(int logfd, json_t *req)
 
 /* Handles one connection: one request, one answer, close. Returns true when a
  * request was answered with a status of the script (so the script advances). */
-static bool serve_one(int fd, int logfd, int status, int delay_ms)
+static bool serve_one(struct rconn *c, int logfd, int status, int delay_ms)
 {
     char *head = malloc(RECEIVER_MAX_HEAD + 1);
     char *body = malloc(RECEIVER_MAX_BODY + 1);
@@ -151,7 +187,7 @@ static bool serve_one(int fd, int logfd, int status, int delay_ms)
     while (!end) {
         if (hlen == RECEIVER_MAX_HEAD)
             goto out; /* header block too large: drop the connection */
-        if (read_some(fd, head, RECEIVER_MAX_HEAD, &hlen) <= 0)
+        if (rconn_read_some(c, head, RECEIVER_MAX_HEAD, &hlen) <= 0)
             goto out;
         head[hlen] = '\0';
         end = strstr(head, "\r\n\r\n");
@@ -209,17 +245,17 @@ static bool serve_one(int fd, int logfd, int status, int delay_ms)
         json_object_set_new(req, "status", json_integer(413));
         json_object_set_new(req, "t_ms", json_integer(receiver_mono_ms()));
         log_request(logfd, req);
-        respond(fd, 413);
+        respond(c, 413);
         goto out;
     }
     if (expect_continue && (long long)extra < content_length) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        write_all(fd, cont, sizeof cont - 1);
+        rconn_write_all(c, cont, sizeof cont - 1);
     }
     size_t blen = extra < (size_t)content_length ? extra : (size_t)content_length;
     memcpy(body, head + head_len, blen);
     while (blen < (size_t)content_length) {
-        if (read_some(fd, body, (size_t)content_length, &blen) <= 0)
+        if (rconn_read_some(c, body, (size_t)content_length, &blen) <= 0)
             break; /* short body: logged as received */
     }
     body[blen] = '\0';
@@ -234,7 +270,7 @@ static bool serve_one(int fd, int logfd, int status, int delay_ms)
     used = true;
     if (delay_ms > 0)
         receiver_sleep_ms(delay_ms);
-    respond(fd, status);
+    respond(c, status);
 out:
     json_decref(req);
     free(head);
@@ -242,8 +278,35 @@ out:
     return used;
 }
 
+/* The child's TLS context, or NULL in plain mode; exits when the files do
+ * not load. */
+static SSL_CTX *receiver_tls_ctx(const char *cert, const char *key)
+{
+    if (!cert)
+        return NULL;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1)
+        _exit(5);
+    return ctx;
+}
+
+static void log_tls_failure(const char *tls_log_path)
+{
+    unsigned long e = ERR_get_error();
+    ERR_clear_error();
+    char line[300];
+    int n = snprintf(line, sizeof line, "%s\n", e ? ERR_reason_error_string(e) : "closed");
+    int fd = open(tls_log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        write_all(fd, line, (size_t)n);
+        close(fd);
+    }
+}
+
 static void receiver_child(int lfd, const int *statuses, size_t nstatuses, int delay_ms,
-                           const char *log_path)
+                           const char *log_path, const char *tls_log_path, SSL_CTX *ctx)
 {
     /* Never outlive the test binary, whatever happens to it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -263,9 +326,23 @@ static void receiver_child(int lfd, const int *statuses, size_t nstatuses, int d
         struct timeval tv = {RECEIVER_IO_TIMEOUT_S, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        struct rconn c = {fd, NULL};
+        if (ctx) {
+            c.ssl = SSL_new(ctx);
+            if (!c.ssl || SSL_set_fd(c.ssl, fd) != 1 || SSL_accept(c.ssl) != 1) {
+                log_tls_failure(tls_log_path);
+                SSL_free(c.ssl);
+                close(fd);
+                continue;
+            }
+        }
         int status = statuses[next < nstatuses ? next : nstatuses - 1];
-        if (serve_one(fd, logfd, status, delay_ms))
+        if (serve_one(&c, logfd, status, delay_ms))
             next++;
+        if (c.ssl) {
+            SSL_shutdown(c.ssl);
+            SSL_free(c.ssl);
+        }
         shutdown(fd, SHUT_WR);
         close(fd);
     }
@@ -309,7 +386,8 @@ static int listen_on(int port)
     return -1;
 }
 
-struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms)
+static struct receiver *start_receiver(int port, const char *statuses, int delay_ms,
+                                       const char *cert, const char *key)
 {
     int script[RECEIVER_MAX_STATUSES];
     int nscript = parse_statuses(statuses, script);
@@ -342,6 +420,10 @@ struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms)
     int fd = open(r->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0)
         close(fd);
+    if (cert) {
+        snprintf(r->tls_log_path, sizeof r->tls_log_path, "%s.tls", r->log_path);
+        unlink(r->tls_log_path);
+    }
     fflush(NULL);
     r->pid = fork();
     if (r->pid < 0) {
@@ -350,7 +432,8 @@ struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms)
         return NULL;
     }
     if (r->pid == 0) {
-        receiver_child(lfd, script, (size_t)nscript, delay_ms, r->log_path);
+        receiver_child(lfd, script, (size_t)nscript, delay_ms, r->log_path, r->tls_log_path,
+                       receiver_tls_ctx(cert, key));
         _exit(0);
     }
     close(lfd); /* the child listens; the port was listening before fork */
@@ -359,9 +442,34 @@ struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms)
     return r;
 }
 
+struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms)
+{
+    return start_receiver(port, statuses, delay_ms, NULL, NULL);
+}
+
 struct receiver *receiver_start(const char *statuses)
 {
     return receiver_start_on(0, statuses, 0);
+}
+
+struct receiver *receiver_start_tls(const char *statuses, const char *cert, const char *key)
+{
+    return start_receiver(0, statuses, 0, cert, key);
+}
+
+size_t receiver_tls_failures(const struct receiver *r)
+{
+    if (!r->tls_log_path[0])
+        return 0;
+    FILE *f = fopen(r->tls_log_path, "r");
+    if (!f)
+        return 0;
+    size_t n = 0;
+    int ch;
+    while ((ch = fgetc(f)) != EOF)
+        n += ch == '\n';
+    fclose(f);
+    return n;
 }
 
 void receiver_stop(struct receiver *r)

@@ -1,7 +1,9 @@
 /* A real HTTP receiver for integration tests: a forked child process that
  * listens on 127.0.0.1, accepts HTTP/1.1 requests with Content-Length bodies
  * (up to 64 KiB), answers each with the next status of a script, and appends
- * every request as one JSON line to a file that the test reads.
+ * every request as one JSON line to a file that the test reads. In TLS mode
+ * (receiver_start_tls) it speaks only HTTPS and also counts the handshakes
+ * that failed, e.g. because the client did not trust its certificate.
  *
  * The tests are built one executable per tests/integration/test_*.c, linked
  * with the harness library only, so a test that uses the receiver includes
@@ -23,6 +25,7 @@ struct receiver {
     pid_t pid;
     int port;
     char log_path[512];
+    char tls_log_path[520]; /* one line per failed TLS handshake; "" when plain */
 };
 
 /* Starts a receiver on a free port. statuses: comma-separated HTTP statuses
@@ -33,6 +36,13 @@ struct receiver *receiver_start(const char *statuses);
 /* The same on a given port (0 = a free one), waiting delay_ms before each
  * answer (after the request has been logged). */
 struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms);
+
+/* A receiver that speaks only HTTPS with this certificate chain and key
+ * (PEM files), on a free port; statuses as above. */
+struct receiver *receiver_start_tls(const char *statuses, const char *cert, const char *key);
+
+/* TLS handshakes that failed so far (TLS mode; 0 otherwise). */
+size_t receiver_tls_failures(const struct receiver *r);
 
 /* Stops the child (SIGKILL) and frees r; the log file stays for inspection. */
 void receiver_stop(struct receiver *r);

@@ -32,9 +32,8 @@ static int run_binary(const char *cfg_path)
     ck_assert(pid >= 0);
     if (pid == 0) {
         freopen("/dev/null", "w", stderr);
-        execl(getenv("GC_BINARY"), "gradcoverd", "--config", cfg_path, "--listen",
-              "127.0.0.1:1", (char *)NULL);
-        _exit(127);
+        h_exec_gradcoverd(
+            (const char *const[]){"--config", cfg_path, "--listen", "127.0.0.1:1", NULL});
     }
     int st;
     waitpid(pid, &st, 0);

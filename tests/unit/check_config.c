@@ -251,6 +251,9 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_int_eq(cfg->pii_retention_days, 1095);
     ck_assert_int_eq(cfg->audit_retention_days, 200);
     ck_assert_uint_eq(cfg->ntrusted_proxies, 0);
+    ck_assert_int_eq(cfg->max_connections, 1024);
+    ck_assert_int_eq(cfg->header_timeout_seconds, 10);
+    ck_assert_int_eq(cfg->body_timeout_seconds, 30);
     config_free(cfg);
 }
 END_TEST
@@ -294,6 +297,35 @@ START_TEST(test_bad_privacy_and_limit_keys_are_named)
 }
 END_TEST
 
+START_TEST(test_connection_limits_are_parsed)
+{
+    const char text[] = "{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 20, "
+                        "\"header_timeout_seconds\": 3, \"body_timeout_seconds\": 300}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_int_eq(cfg->max_connections, 20);
+    ck_assert_int_eq(cfg->header_timeout_seconds, 3);
+    ck_assert_int_eq(cfg->body_timeout_seconds, 300);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_connection_limits_out_of_range_are_named)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 0}",
+                           "\"max_connections\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": 100001}",
+                           "\"max_connections\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"header_timeout_seconds\": 61}",
+                           "\"header_timeout_seconds\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"body_timeout_seconds\": 0}",
+                           "\"body_timeout_seconds\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"max_connections\": \"1024\"}",
+                           "\"max_connections\"");
+}
+END_TEST
+
 START_TEST(test_negative_utc_offset_is_parsed)
 {
     const char text[] = "{" MIN_PII ", " MIN_COUNTIES ", \"utc_offset_minutes\": -330}";
@@ -325,6 +357,102 @@ START_TEST(test_leader_without_county_is_accepted)
     ck_assert_msg(cfg != NULL, "rejected: %s", err);
     ck_assert_str_eq(cfg->tokens[0].county, "");
     config_free(cfg);
+}
+END_TEST
+
+/* TLS: the pair of server files, https:// receivers and their CA file */
+
+START_TEST(test_tls_cert_and_key_are_kept)
+{
+    const char *text = "{" MIN_PII ", " MIN_COUNTIES
+                       ", \"tls_cert\": \"/etc/gc/cert.pem\", \"tls_key\": \"/etc/gc/key.pem\"}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_str_eq(cfg->tls_cert, "/etc/gc/cert.pem");
+    ck_assert_str_eq(cfg->tls_key, "/etc/gc/key.pem");
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_no_tls_keys_means_plain_http)
+{
+    ck_assert_ptr_null(full->tls_cert);
+    ck_assert_ptr_null(full->tls_key);
+    ck_assert_ptr_null(full->alerts.ca_file);
+}
+END_TEST
+
+START_TEST(test_tls_cert_without_key_names_tls_key)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"tls_cert\": \"c.pem\"}",
+                           "\"tls_key\"");
+}
+END_TEST
+
+START_TEST(test_tls_key_without_cert_names_tls_cert)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"tls_key\": \"k.pem\"}",
+                           "\"tls_cert\"");
+}
+END_TEST
+
+START_TEST(test_empty_tls_cert_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES
+                           ", \"tls_cert\": \"\", \"tls_key\": \"k.pem\"}",
+                           "\"tls_cert\"");
+}
+END_TEST
+
+START_TEST(test_https_receivers_and_ca_file_are_accepted)
+{
+    const char *text = "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"webhooks\": [{\"name\": "
+                       "\"w\", \"url\": \"https://hooks.example.gov.cn/gc\"}], "
+                       "\"alertmanager_url\": \"https://am.example:9093//\", "
+                       "\"ca_file\": \"/etc/gc/ca.pem\"}}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_str_eq(cfg->alerts.webhooks[0].url, "https://hooks.example.gov.cn/gc");
+    ck_assert_str_eq(cfg->alerts.alertmanager_url, "https://am.example:9093");
+    ck_assert_str_eq(cfg->alerts.ca_file, "/etc/gc/ca.pem");
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_one_letter_https_host_loses_only_its_slash)
+{
+    const char *text =
+        "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"alertmanager_url\": \"https://a/\"}}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_str_eq(cfg->alerts.alertmanager_url, "https://a");
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_ftp_webhook_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"webhooks\": "
+                           "[{\"name\": \"w\", \"url\": \"ftp://h/\"}]}}",
+                           "alerts.webhooks[0].url");
+}
+END_TEST
+
+START_TEST(test_https_without_host_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES
+                           ", \"alerts\": {\"alertmanager_url\": \"https:///x\"}}",
+                           "alerts.alertmanager_url");
+}
+END_TEST
+
+START_TEST(test_empty_ca_file_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"ca_file\": \"\"}}",
+                           "alerts.ca_file");
 }
 END_TEST
 
@@ -769,9 +897,10 @@ START_TEST(test_url_rejects_port_70000)
 }
 END_TEST
 
-START_TEST(test_url_rejects_db_16)
+START_TEST(test_url_rejects_db_1024)
 {
-    ck_assert(!url_parses("redis://127.0.0.1:6379/16"));
+    ck_assert(url_parses("redis://127.0.0.1:6379/63"));
+    ck_assert(!url_parses("redis://127.0.0.1:6379/1024"));
 }
 END_TEST
 
@@ -811,9 +940,9 @@ START_TEST(test_url_rejects_relative_unix_path)
 }
 END_TEST
 
-START_TEST(test_url_rejects_unix_db_16)
+START_TEST(test_url_rejects_unix_db_1024)
 {
-    ck_assert(!url_parses("unix:///run/redis.sock?db=16"));
+    ck_assert(!url_parses("unix:///run/redis.sock?db=1024"));
 }
 END_TEST
 
@@ -849,6 +978,8 @@ static Suite *config_suite(void)
 
     tc = tcase_create("minimal");
     tcase_add_test(tc, test_minimal_config_gets_defaults);
+    tcase_add_test(tc, test_connection_limits_are_parsed);
+    tcase_add_test(tc, test_connection_limits_out_of_range_are_named);
     tcase_add_test(tc, test_privacy_and_limit_keys_are_parsed);
     tcase_add_test(tc, test_bad_privacy_and_limit_keys_are_named);
     tcase_add_test(tc, test_negative_utc_offset_is_parsed);
@@ -892,6 +1023,20 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_duplicate_json_key_error_names_the_key);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("tls");
+    tcase_add_checked_fixture(tc, setup_full, teardown_full);
+    tcase_add_test(tc, test_tls_cert_and_key_are_kept);
+    tcase_add_test(tc, test_no_tls_keys_means_plain_http);
+    tcase_add_test(tc, test_tls_cert_without_key_names_tls_key);
+    tcase_add_test(tc, test_tls_key_without_cert_names_tls_cert);
+    tcase_add_test(tc, test_empty_tls_cert_is_rejected);
+    tcase_add_test(tc, test_https_receivers_and_ca_file_are_accepted);
+    tcase_add_test(tc, test_one_letter_https_host_loses_only_its_slash);
+    tcase_add_test(tc, test_ftp_webhook_is_rejected);
+    tcase_add_test(tc, test_https_without_host_is_rejected);
+    tcase_add_test(tc, test_empty_ca_file_is_rejected);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("hostport");
     tcase_add_test(tc, test_split_ipv4_host_and_port);
     tcase_add_test(tc, test_split_bracketed_ipv6);
@@ -915,14 +1060,14 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_url_unix_socket_with_db);
     tcase_add_test(tc, test_url_rejects_port_0);
     tcase_add_test(tc, test_url_rejects_port_70000);
-    tcase_add_test(tc, test_url_rejects_db_16);
+    tcase_add_test(tc, test_url_rejects_db_1024);
     tcase_add_test(tc, test_url_rejects_missing_port);
     tcase_add_test(tc, test_url_rejects_empty_port);
     tcase_add_test(tc, test_url_rejects_missing_host);
     tcase_add_test(tc, test_url_rejects_db_with_junk);
     tcase_add_test(tc, test_url_rejects_http_scheme);
     tcase_add_test(tc, test_url_rejects_relative_unix_path);
-    tcase_add_test(tc, test_url_rejects_unix_db_16);
+    tcase_add_test(tc, test_url_rejects_unix_db_1024);
     tcase_add_test(tc, test_url_rejects_empty_password);
     suite_add_tcase(s, tc);
     return s;
