@@ -156,8 +156,8 @@ static void claim_start(struct req *r)
         return;
     }
     json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "id", g->id, "county", g->county,
-                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "nonce", nonce,
-                             "mode", g->registering ? "register" : "reseek");
+                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "nonce",
+                             nonce, "mode", g->registering ? "register" : "reseek");
     if (args && g->takeover[0])
         json_object_set_new(args, "takeover", json_string(g->takeover));
     run_script(r, "claim", key, args, on_claim);
