@@ -139,6 +139,10 @@ static char *resp_head(char *o, char c, size_t v)
     return o;
 }
 
+/* Every command buffer gets a NUL after its last byte, as hiredis' own
+ * formatter leaves one: redisAsyncFormattedCommand peeks one byte past the
+ * first argument to see whether another follows (a one-word command such as
+ * PING would be read past its end otherwise; valgrind found it). */
 static char *resp_bulk(char *o, const char *s, size_t len)
 {
     o = resp_head(o, '$', len);
@@ -248,12 +252,13 @@ static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
         size_t srclen = gc_scripts[o->script].len, rest = o->len - o->tail;
         size_t len =
             resp_head_len((size_t)o->argc) + resp_bulk_len(4) + resp_bulk_len(srclen) + rest;
-        char *cmd = malloc(len);
+        char *cmd = malloc(len + 1);
         if (cmd) {
             char *w = resp_head(cmd, '*', (size_t)o->argc);
             w = resp_bulk(w, "EVAL", 4);
             w = resp_bulk(w, src, srclen);
             memcpy(w, o->cmd + o->tail, rest);
+            cmd[len] = '\0'; /* see resp_bulk() */
             free(o->cmd);
             o->cmd = cmd;
             o->len = len;
@@ -421,7 +426,7 @@ void store_round_add(struct store_round *rd, int argc, const char **argv, const 
     size_t len = resp_head_len((size_t)argc);
     for (int i = 0; i < argc; i++)
         len += resp_bulk_len(lens[i]);
-    char *cmd = len <= sizeof small ? small : malloc(len);
+    char *cmd = len < sizeof small ? small : malloc(len + 1);
     if (!cmd) {
         rd->st = STORE_DOWN;
         return;
@@ -429,6 +434,7 @@ void store_round_add(struct store_round *rd, int argc, const char **argv, const 
     char *w = resp_head(cmd, '*', (size_t)argc);
     for (int i = 0; i < argc; i++)
         w = resp_bulk(w, argv[i], lens[i]);
+    *w = '\0'; /* see resp_bulk() */
     int rc = s->ac ? redisAsyncFormattedCommand(s->ac, on_round_reply, rd, cmd, len) : REDIS_ERR;
     if (cmd != small)
         free(cmd);
@@ -466,7 +472,7 @@ static struct op *op_new(struct store *s, int npre, const char **pre, const size
         len += resp_bulk_len(prelens[i]);
     for (int i = 0; i < argc; i++)
         len += resp_bulk_len(lens[i]);
-    o->cmd = malloc(len);
+    o->cmd = malloc(len + 1);
     o->timer = evtimer_new(s->base, on_op_timeout, o);
     if (!o->cmd || !o->timer) {
         op_free(o);
@@ -480,6 +486,7 @@ static struct op *op_new(struct store *s, int npre, const char **pre, const size
     }
     for (int i = 0; i < argc; i++)
         w = resp_bulk(w, argv[i], lens[i]);
+    *w = '\0'; /* see resp_bulk() */
     o->len = len;
     return o;
 }
