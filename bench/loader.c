@@ -10,8 +10,9 @@
  * Script source = prelude.lua + "\n" + script.lua, byte for byte what
  * cmake/embed_run.cmake embeds, so the SHAs are the ones gradcoverd uses.
  *
- * The argument objects follow api_graduates.c / api_contacts.c; "claim" is the
- * token claim.lua answers (id|now), passed on as the server does.
+ * The argument objects follow api_graduates.c / api_contacts.c, audit entry
+ * included; "claim" is the token claim.lua answers (id|now), passed on as the
+ * server does.
  *
  * Output: key=value lines on stdout (read by bench/run). */
 #include <errno.h>
@@ -27,6 +28,9 @@
 #include <hiredis/hiredis.h>
 
 #define WINDOW 2000 /* commands in flight per pipeline round */
+/* gradcoverd's default audit_retention_days (200) in ms: every registration
+ * and contact carries the audit entry the server attaches (audit_attach). */
+#define AUDIT_KEEP_MS (200LL * 86400000)
 
 static redisContext *rc;
 static unsigned long long nerr;
@@ -268,12 +272,16 @@ int main(int argc, char **argv)
                          "\"registered_at\":%" PRId64 ",\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,"
                          "\"actor\":\"c%06d.counselor\",\"claim\":\"%s|%" PRId64 "\","
                          "\"phone\":\"138%08d\","
-                         "\"school\":\"%s\",\"major\":\"%s\",\"graduation_year\":%d,\"alert\":%s}",
+                         "\"school\":\"%s\",\"major\":\"%s\",\"graduation_year\":%d,\"alert\":%s,"
+                         "\"audit\":{\"who\":\"c%06d.counselor\",\"role\":\"counselor\","
+                         "\"action\":\"graduate.register\",\"object\":\"%s\","
+                         "\"rid\":\"L%07x-%llx\",\"keep_ms\":%lld}}",
                          id, code, surnames[rnd() % N(surnames)], given[rnd() % N(given)],
                          given[rnd() % N(given)], hmac, code, (int)(rnd() % 1000),
                          "0123456789X"[rnd() % 11], at, now, cur, off, code, id, now,
                          (int)(rnd() % 100000000), schools[rnd() % N(schools)],
-                         majors[rnd() % N(majors)], cur - (int)(rnd() % 2), alert);
+                         majors[rnd() % N(majors)], cur - (int)(rnd() % 2), alert, code, id,
+                         (unsigned)(now & 0xfffffff), calls, AUDIT_KEEP_MS);
             evalsha(sha_register, key, args, (size_t)n);
             calls += 2;
         }
@@ -306,10 +314,13 @@ int main(int argc, char **argv)
                                  "\"channel\":\"%s\",\"occurred_at\":%" PRId64 ",\"counselor\":"
                                  "\"c%06d.counselor\",\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,"
                                  "\"idem_ttl\":172800,\"note\":\"%s\",\"threshold_bp\":%d,"
-                                 "\"alert\":%s}",
+                                 "\"alert\":%s,\"audit\":{\"who\":\"c%06d.counselor\","
+                                 "\"role\":\"counselor\",\"action\":\"contact.create\","
+                                 "\"object\":\"%s\",\"rid\":\"L%07x-%llx\",\"keep_ms\":%lld}}",
                                  cid, id, services[rnd() % N(services)],
                                  channels[rnd() % N(channels)], at, code, now, cur, off,
-                                 notes[rnd() % N(notes)], threshold_bp, alert);
+                                 notes[rnd() % N(notes)], threshold_bp, alert, code, id,
+                                 (unsigned)(now & 0xfffffff), calls + ccalls, AUDIT_KEEP_MS);
                 evalsha(sha_contact, key, args, (size_t)n);
                 ccalls++;
             }

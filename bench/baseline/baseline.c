@@ -7,7 +7,8 @@
  * The arguments are fixed except for a counter that makes each call's
  * Idempotency record and contact id unique and rotates the graduate within the
  * county, so that Redis does the same work per call as for gradcoverd's
- * contacts (an idempotency miss, a new contact, an idempotency record).
+ * contacts (an idempotency miss, a new contact, an idempotency record, an
+ * audit entry).
  *
  * usage: baseline --listen PORT --redis-port PORT --sha SHA --county CODE
  *                 --graduates M [--off MIN] */
@@ -27,6 +28,9 @@
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+
+/* gradcoverd's default audit_retention_days (200) in ms, as audit_attach sends it. */
+#define AUDIT_KEEP_MS (200LL * 86400000)
 
 static redisAsyncContext *ac;
 static const char *sha;
@@ -83,9 +87,13 @@ static void on_request(struct evhttp_request *req, void *arg)
         "\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,\"idem_ttl\":172800,"
         "\"note\":\"推荐商洛某电子厂技术员岗位\",\"idem\":\"baseline-%016llx-%llu\","
         "\"body_hash\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
-        "\"threshold_bp\":9000,\"alert\":{\"threshold_bp\":9000,\"clear_bp\":0,\"for_ms\":0}}",
+        "\"threshold_bp\":9000,\"alert\":{\"threshold_bp\":9000,\"clear_bp\":0,\"for_ms\":0},"
+        "\"audit\":{\"who\":\"bench.counselor\",\"role\":\"counselor\","
+        "\"action\":\"contact.create\",\"object\":\"G%s-%06d\",\"rid\":\"B%07llx-%llx\","
+        "\"keep_ms\":%lld}}",
         n, county, (int)(n % (unsigned long long)graduates), now_ms - 60000, now_ms, cur, off,
-        (unsigned long long)now_ms, n);
+        (unsigned long long)now_ms, n, county, (int)(n % (unsigned long long)graduates),
+        (unsigned long long)now_ms & 0xfffffff, n, AUDIT_KEEP_MS);
     const char *argv[5] = {"EVALSHA", sha, "1", key, args};
     size_t lens[5] = {7, strlen(sha), 1, strlen(key), (size_t)len};
     if (redisAsyncCommandArgv(ac, on_reply, req, 5, argv, lens) != REDIS_OK)
