@@ -29,6 +29,8 @@ if [ ! -f $tokens ]; then
 fi
 tok() { awk -v n="$1" '$1 == n {print $2}' $tokens; }
 sha() { printf %s "$(tok "$1")" | sha256sum | cut -d' ' -f1; }
+# The demo loads its data through the API with one admin token, faster than
+# the default write limit (20/s after a burst of 300) allows.
 cat > var/demo-config.json <<JSON
 {
   "listen": "127.0.0.1:8080",
@@ -36,6 +38,7 @@ cat > var/demo-config.json <<JSON
   "utc_offset_minutes": 480,
   "threshold": 0.90,
   "anonymous_read": false,
+  "rate_limits": {"writes_per_second": 1000, "write_burst": 1000},
   "pii_key_file": "$root/var/pii.key",
   "counties": [
     {"code": "611002", "name": "商州区"},
