@@ -267,6 +267,11 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
     r->state = p;
     r->state_free = pending_free;
     c->nagain = 0;
+    if (c->n == 0) {
+        /* Nothing to read: an empty answer, whether Redis is there or not. */
+        done(r, c, STORE_OK);
+        return;
+    }
     int budget = req_budget_ms(r);
     struct store_round *rd = store_round_new(r->app->store, budget, on_counter_row, on_counters, r);
     if (!rd) {

@@ -1,6 +1,7 @@
 /* key=value log lines on stderr, one per event, with a UTC timestamp. */
 #include "gradcover/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ static void put_out(const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(STDERR_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             return;
         p += w;
