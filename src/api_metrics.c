@@ -8,6 +8,7 @@
 #include "gradcover/api.h"
 #include "gradcover/api_common.h"
 #include "gradcover/app.h"
+#include "gradcover/ccache.h"
 #include "gradcover/config.h"
 #include "gradcover/conns.h"
 #include "gradcover/counts.h"
@@ -180,6 +181,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     }
     metrics_render_http(r->app->metrics, f);
     conns_render_metrics(r->app->conns, f);
+    ccache_render_metrics(r->app->ccache, f);
     notifier_render_metrics(r->app->notifier, f);
     fclose(f);
     jw_raw(&w, text, len);

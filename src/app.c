@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "gradcover/alert.h"
+#include "gradcover/ccache.h"
 #include "gradcover/config.h"
 #include "gradcover/counts.h"
 #include "gradcover/conns.h"
@@ -349,6 +350,11 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     }
     store_on_ready(a->store, on_store_ready, a);
+    a->ccache = ccache_new(a->base, &target, timeout, cfg);
+    if (!a->ccache) {
+        snprintf(err, errlen, "out of memory");
+        goto out_free;
+    }
     a->alerter = alerter_new(a);
     a->notifier = notifier_new(a);
     a->retention = retention_new(a);
@@ -380,7 +386,9 @@ void app_free(struct app *a)
 {
     if (!a)
         return;
-    /* The store first: its pending callbacks may still answer requests. */
+    /* The stores first: their pending callbacks may still answer requests
+     * (the cache's fall back to the main store, so it goes before it). */
+    ccache_free(a->ccache);
     store_free(a->store);
     alerter_free(a->alerter);
     retention_free(a->retention);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gradcover/api_common.h"
+#include "gradcover/ccache.h"
 #include "gradcover/app.h"
 #include "gradcover/config.h"
 #include "gradcover/http.h"
@@ -181,6 +182,11 @@ static enum alert_state parse_alert(const struct store_str *e)
 struct pending {
     struct county_counts *c;
     counts_done_fn done;
+    /* Through the cache (ccache.h): the counties read from Redis, and the
+     * tickets their answers are kept with. */
+    size_t *miss;
+    struct ccache_ticket *tix;
+    size_t nmiss;
 };
 
 static struct pending *current(struct req *r)
@@ -201,21 +207,45 @@ static void on_rolled(struct req *r, struct batch *b)
     p->done(r, c, st);
 }
 
-/* One county's HMGET: rolled, r:Y, s:Y, alert[, c:<service>...]. */
+/* One county's HMGET: rolled, r:Y, s:Y, alert[, c:<service>...]. False for
+ * anything else (an error reply). */
+static bool parse_row(size_t n, const struct store_str *el, struct county_vals *v)
+{
+    if (n < FIXED_FIELDS)
+        return false;
+    v->rolled = el[0].s ? str_ll(&el[0]) : -1;
+    v->reg = str_ll(&el[1]);
+    v->srv = str_ll(&el[2]);
+    v->alert = parse_alert(&el[3]);
+    for (size_t s = 0; s < GC_NSERVICES; s++)
+        v->contacts[s] = FIXED_FIELDS + s < n ? str_ll(&el[FIXED_FIELDS + s]) : 0;
+    return true;
+}
+
+/* A county nothing has touched since the year began still holds last year's
+ * materialisation: it must be rolled now (once a year per county). */
+static bool needs_roll(const struct county_counts *c, const struct county_vals *v)
+{
+    return v->rolled >= 0 && v->rolled < c->period;
+}
+
+static void apply_vals(struct county_counts *c, size_t i, const struct county_vals *v)
+{
+    c->reg[i] = v->reg;
+    c->srv[i] = v->srv;
+    c->alert[i] = v->alert;
+    for (size_t s = 0; c->services && s < GC_NSERVICES; s++)
+        c->contacts[i * GC_NSERVICES + s] = v->contacts[s];
+    if (needs_roll(c, v))
+        c->again[c->nagain++] = i;
+}
+
 static void on_counter_row(void *arg, size_t i, size_t n, const struct store_str *el)
 {
     struct county_counts *c = current(arg)->c;
-    if (i >= c->n || n < FIXED_FIELDS)
-        return;
-    c->reg[i] = str_ll(&el[1]);
-    c->srv[i] = str_ll(&el[2]);
-    c->alert[i] = parse_alert(&el[3]);
-    for (size_t s = 0; c->services && s < GC_NSERVICES && FIXED_FIELDS + s < n; s++)
-        c->contacts[i * GC_NSERVICES + s] = str_ll(&el[FIXED_FIELDS + s]);
-    /* A county nothing has touched since the year began still holds last
-     * year's materialisation: roll it now (once a year per county). */
-    if (el[0].s && str_ll(&el[0]) < c->period)
-        c->again[c->nagain++] = i;
+    struct county_vals v;
+    if (i < c->n && parse_row(n, el, &v))
+        apply_vals(c, i, &v);
 }
 
 static void on_counters(void *arg, enum store_status st)
@@ -249,13 +279,132 @@ static void pending_free(void *v)
 {
     struct pending *p = v;
     counts_free(p->c);
+    free(p->miss);
+    free(p->tix);
     free(p);
+}
+
+/* The HMGET of one period's counters; argv[1] (the key) is set per county. */
+struct hmget {
+    char rf[16], sf[16], svc[GC_NSERVICES][40];
+    const char *argv[2 + FIXED_FIELDS + GC_NSERVICES];
+    size_t lens[2 + FIXED_FIELDS + GC_NSERVICES];
+    int argc;
+};
+
+static void hmget_init(struct hmget *h, int period, bool services)
+{
+    snprintf(h->rf, sizeof h->rf, "r:%d", period);
+    snprintf(h->sf, sizeof h->sf, "s:%d", period);
+    h->argv[0] = "HMGET";
+    h->argv[1] = "";
+    h->argv[2] = "rolled";
+    h->argv[3] = h->rf;
+    h->argv[4] = h->sf;
+    h->argv[5] = "alert";
+    /* Coverage needs 4 fields; /metrics (and the cache) the 10 counters too. */
+    h->argc = 2 + FIXED_FIELDS + (services ? GC_NSERVICES : 0);
+    for (size_t s = 0; s < GC_NSERVICES; s++) {
+        snprintf(h->svc[s], sizeof h->svc[s], "c:%s", gc_services[s]);
+        h->argv[2 + FIXED_FIELDS + s] = h->svc[s];
+    }
+    for (int a = 0; a < h->argc; a++)
+        h->lens[a] = strlen(h->argv[a]);
+}
+
+/* Every county from Redis on the main connection. */
+static void read_direct(struct req *r)
+{
+    struct county_counts *c = current(r)->c;
+    c->nagain = 0;
+    int budget = req_budget_ms(r);
+    struct store_round *rd = store_round_new(r->app->store, budget, on_counter_row, on_counters, r);
+    if (!rd) {
+        current(r)->done(r, c, budget > 0 ? STORE_DOWN : STORE_TIMEOUT);
+        return;
+    }
+    struct hmget h;
+    hmget_init(&h, c->period, c->services);
+    const struct county_text *ct = r->app->ctext;
+    for (size_t i = 0; i < c->n; i++) {
+        h.argv[1] = ct[c->idx[i]].cnt_key;
+        h.lens[1] = ct[c->idx[i]].cnt_key_len;
+        store_round_add(rd, h.argc, h.argv, h.lens);
+    }
+    store_round_start(rd);
+}
+
+/* Reply k of a cache round: county p->miss[k], kept unless it must be rolled
+ * (the roll changes it, which the cache will hear of anyway). */
+static void on_cached_row(void *arg, size_t k, size_t n, const struct store_str *el)
+{
+    struct req *r = arg;
+    struct pending *p = current(r);
+    struct county_counts *c = p->c;
+    struct county_vals v;
+    if (k >= p->nmiss || !parse_row(n, el, &v))
+        return;
+    size_t i = p->miss[k];
+    apply_vals(c, i, &v);
+    if (!needs_roll(c, &v))
+        ccache_put(r->app->ccache, c->idx[i], c->period, p->tix[k], &v);
+}
+
+/* Every invalidation for writes acknowledged before the request arrived has
+ * been applied: counties still cached are exact; read the others. */
+static void after_barrier(void *arg, bool ok)
+{
+    struct req *r = arg;
+    struct pending *p = current(r);
+    struct county_counts *c = p->c;
+    struct ccache *cc = r->app->ccache;
+    if (!ok || !ccache_usable(cc)) {
+        read_direct(r);
+        return;
+    }
+    p->miss = malloc(c->n * sizeof *p->miss);
+    p->tix = malloc(c->n * sizeof *p->tix);
+    if (!p->miss || !p->tix) {
+        read_direct(r);
+        return;
+    }
+    c->nagain = 0;
+    p->nmiss = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        struct county_vals v;
+        if (ccache_get(cc, c->idx[i], c->period, &v))
+            apply_vals(c, i, &v);
+        else
+            p->miss[p->nmiss++] = i;
+    }
+    if (p->nmiss == 0) {
+        on_counters(r, STORE_OK);
+        return;
+    }
+    int budget = req_budget_ms(r);
+    struct store_round *rd =
+        store_round_new(ccache_store(cc), budget, on_cached_row, on_counters, r);
+    if (!rd) {
+        read_direct(r);
+        return;
+    }
+    struct hmget h;
+    hmget_init(&h, c->period, true);
+    const struct county_text *ct = r->app->ctext;
+    for (size_t k = 0; k < p->nmiss; k++) {
+        size_t i = p->miss[k];
+        p->tix[k] = ccache_ticket(cc, c->idx[i]);
+        h.argv[1] = ct[c->idx[i]].cnt_key;
+        h.lens[1] = ct[c->idx[i]].cnt_key_len;
+        store_round_add(rd, h.argc, h.argv, h.lens);
+    }
+    store_round_start(rd);
 }
 
 void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
 {
     /* r->state becomes the carrier; it owns c from here on. */
-    struct pending *p = malloc(sizeof *p);
+    struct pending *p = calloc(1, sizeof *p);
     if (!p) {
         r->state = c; /* still ours to free, with the request */
         r->state_free = counts_free_void;
@@ -272,37 +421,11 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
         done(r, c, STORE_OK);
         return;
     }
+    /* The current period goes through the cache when it is up; the barrier
+     * gets half the request's Redis time, the reads the rest. */
     int budget = req_budget_ms(r);
-    struct store_round *rd = store_round_new(r->app->store, budget, on_counter_row, on_counters, r);
-    if (!rd) {
-        done(r, c, budget > 0 ? STORE_DOWN : STORE_TIMEOUT);
+    if (c->period == c->cur && budget > 1 &&
+        ccache_barrier(r->app->ccache, budget / 2, after_barrier, r) == 0)
         return;
-    }
-    char rf[16], sf[16];
-    snprintf(rf, sizeof rf, "r:%d", c->period);
-    snprintf(sf, sizeof sf, "s:%d", c->period);
-    char svc[GC_NSERVICES][40];
-    const char *argv[2 + FIXED_FIELDS + GC_NSERVICES];
-    size_t lens[2 + FIXED_FIELDS + GC_NSERVICES];
-    argv[0] = "HMGET";
-    argv[1] = ""; /* the key, per county below */
-    argv[2] = "rolled";
-    argv[3] = rf;
-    argv[4] = sf;
-    argv[5] = "alert";
-    /* Coverage needs 4 fields; only /metrics asks for the 10 counters. */
-    int argc = 2 + FIXED_FIELDS + (c->services ? GC_NSERVICES : 0);
-    for (size_t s = 0; s < GC_NSERVICES; s++) {
-        snprintf(svc[s], sizeof svc[s], "c:%s", gc_services[s]);
-        argv[2 + FIXED_FIELDS + s] = svc[s];
-    }
-    for (int a = 0; a < argc; a++)
-        lens[a] = strlen(argv[a]);
-    const struct county_text *ct = r->app->ctext;
-    for (size_t i = 0; i < c->n; i++) {
-        argv[1] = ct[c->idx[i]].cnt_key;
-        lens[1] = ct[c->idx[i]].cnt_key_len;
-        store_round_add(rd, argc, argv, lens);
-    }
-    store_round_start(rd);
+    read_direct(r);
 }

@@ -70,6 +70,9 @@ struct store {
     char (*sha)[41];
     void (*ready_cb)(void *arg);
     void *ready_arg;
+    bool plain; /* no scripts (store_new_plain) */
+    void (*extra)(struct store *s, void *arg);
+    void *extra_arg;
 };
 
 static void store_connect(struct store *s);
@@ -525,7 +528,7 @@ static void on_handshake_reply(enum store_status st, json_t *result, void *arg)
     }
     s->ready = true;
     s->backoff_ms = BACKOFF_MIN_MS;
-    log_info("event=redis_ready scripts=%zu", gc_nscripts);
+    log_info("event=redis_ready scripts=%zu", s->plain ? (size_t)0 : gc_nscripts);
     if (s->ready_cb)
         s->ready_cb(s->ready_arg);
 }
@@ -541,7 +544,11 @@ static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void handshake_cmd(struct store *s, int argc, const char **argv)
 {
-    size_t lens[4];
+    size_t lens[8];
+    if (argc > 8) {
+        s->handshake_failed = true;
+        return;
+    }
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, on_handshake_reply, s);
@@ -624,7 +631,7 @@ static void store_connect(struct store *s)
         snprintf(db, sizeof db, "%d", s->target.db);
         handshake_cmd(s, 2, (const char *[]){"SELECT", db});
     }
-    for (size_t i = 0; i < gc_nscripts; i++) {
+    for (size_t i = 0; !s->plain && i < gc_nscripts; i++) {
         const char *argv[3] = {"SCRIPT", "LOAD", gc_scripts[i].source};
         size_t lens[3] = {6, 4, gc_scripts[i].len};
         struct op *o = op_new(s, 0, NULL, NULL, 3, argv, lens, on_handshake_reply, s);
@@ -635,6 +642,8 @@ static void store_connect(struct store *s)
         o->internal = true;
         s->pending_handshake++;
     }
+    if (s->extra)
+        s->extra(s, s->extra_arg);
     struct timeval tv = {HANDSHAKE_TIMEOUT_MS / 1000, 0};
     evtimer_add(s->handshake_timer, &tv);
     clock_gettime(CLOCK_MONOTONIC, &s->last_reply);
@@ -667,6 +676,44 @@ struct store *store_new(struct event_base *base, const struct redis_target *targ
     srand((unsigned)time(NULL) ^ (unsigned)(uintptr_t)s);
     store_connect(s);
     return s;
+}
+
+struct store *store_new_plain(struct event_base *base, const struct redis_target *target,
+                              int timeout_ms, void (*extra)(struct store *s, void *arg), void *arg)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base = base;
+    s->target = *target;
+    s->timeout_ms = timeout_ms;
+    s->backoff_ms = BACKOFF_MIN_MS;
+    s->plain = true;
+    s->extra = extra;
+    s->extra_arg = arg;
+    s->reconnect_timer = evtimer_new(base, on_reconnect_timer, s);
+    s->handshake_timer = evtimer_new(base, on_handshake_timeout, s);
+    if (!s->reconnect_timer || !s->handshake_timer) {
+        store_free(s);
+        return NULL;
+    }
+    store_connect(s);
+    return s;
+}
+
+void store_handshake_cmd(struct store *s, int argc, const char **argv)
+{
+    handshake_cmd(s, argc, argv);
+}
+
+struct redisAsyncContext *store_context(struct store *s)
+{
+    return s->ready ? s->ac : NULL;
+}
+
+void store_drop(struct store *s, const char *why)
+{
+    force_reconnect(s, why);
 }
 
 void store_free(struct store *s)

@@ -17,6 +17,7 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct pii;
 struct store;
+struct ccache;
 struct metrics;
 struct alerter;
 struct notifier;
@@ -44,6 +45,7 @@ struct app {
     struct conns *conns; /* client connections: cap, deadlines, head checks */
     struct config *cfg;  /* owned */
     struct store *store;
+    struct ccache *ccache; /* county counters kept between reads (ccache.h) */
     struct pii *pii;
     struct metrics *metrics;
     struct alerter *alerter;

@@ -19,6 +19,14 @@ extern const char *const gc_services[GC_NSERVICES];
 
 enum alert_state { ALERT_UNKNOWN = -1, ALERT_OK = 0, ALERT_PENDING, ALERT_FIRING };
 
+/* One county's counters of one period, as read by one HMGET. */
+struct county_vals {
+    long long rolled; /* the latest period materialised; -1 when absent */
+    long long reg, srv;
+    enum alert_state alert;
+    long long contacts[GC_NSERVICES];
+};
+
 struct county_counts {
     int period;    /* the period asked for */
     int cur;       /* the current period by our clock */

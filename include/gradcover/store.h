@@ -14,6 +14,7 @@
 #include "gradcover/common.h"
 
 struct event_base;
+struct redisAsyncContext;
 struct store;
 
 struct redis_target {
@@ -114,6 +115,23 @@ void store_round_start(struct store_round *rd);
 /* Called (with arg) every time the store becomes ready: after the first
  * connection and after each reconnection. */
 void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg);
+
+/* A connection of its own for ccache.c: the same target, reconnection and
+ * deadlines, but no scripts loaded. `extra` (may be NULL) runs at every
+ * connection attempt, after AUTH and SELECT are queued, and may queue more
+ * handshake steps with store_handshake_cmd(); the store is ready when every
+ * step succeeded. NULL on allocation failure. */
+struct store *store_new_plain(struct event_base *base, const struct redis_target *target,
+                              int timeout_ms, void (*extra)(struct store *s, void *arg),
+                              void *arg) GC_MUSTCHECK;
+/* Queues one handshake command (at most 8 words, NUL-terminated); only from
+ * the `extra` callback. */
+void store_handshake_cmd(struct store *s, int argc, const char **argv);
+/* The hiredis context while the store is ready, else NULL: for commands the
+ * store does not model (SUBSCRIBE). Owned by the store. */
+struct redisAsyncContext *store_context(struct store *s);
+/* Drops the connection now and reconnects after the usual back-off. */
+void store_drop(struct store *s, const char *why);
 
 /* Milliseconds a client should wait before retrying while Redis is down. */
 int store_retry_after_s(const struct store *s);
