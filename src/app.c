@@ -350,8 +350,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     }
     store_on_ready(a->store, on_store_ready, a);
-    a->ccache = ccache_new(a->base, &target, timeout, cfg);
-    if (!a->ccache) {
+    a->ccache = cfg->counter_cache ? ccache_new(a->base, &target, timeout, cfg) : NULL;
+    if (cfg->counter_cache && !a->ccache) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }

@@ -57,6 +57,8 @@ struct ccache {
     struct store *sub; /* subscribed to CHANNEL */
     struct store *rd;  /* CLIENT TRACKING on REDIRECT <sub's id> */
     bool closing;
+    bool disabled;       /* Redis refused it (ACL): off until restart */
+    int failures;        /* attempts in a row that did not go live */
     bool awaiting_first; /* the subscription's own SUBSCRIBE is unanswered */
     bool live;           /* subscribed: invalidations are being heard */
     long long sub_id;
@@ -99,9 +101,28 @@ static void fail_barriers(struct ccache *cc)
     }
 }
 
+/* Three attempts in a row refused or broken before going live: Redis will not
+ * have it (most likely the ACL). Off until restart, said once; the reads go
+ * to Redis in full as before. The two connections stay open, idle. */
+#define ATTEMPTS_MAX 3
+
+static bool attempt_failed(struct ccache *cc)
+{
+    if (++cc->failures < ATTEMPTS_MAX)
+        return false;
+    if (!cc->disabled)
+        log_error("event=counter_cache_disabled hint=\"the Redis user needs +client|id "
+                  "+client|tracking +subscribe &__redis__:invalidate (deploy/redis-users.acl), "
+                  "or set counter_cache to false\"");
+    cc->disabled = true;
+    return true;
+}
+
 /* The subscription ended (link lost or dropped): nothing heard from now on. */
 static void sub_down(struct ccache *cc)
 {
+    if (cc->awaiting_first)
+        attempt_failed(cc);
     bool was = cc->live || cc->awaiting_first;
     cc->live = false;
     cc->awaiting_first = false;
@@ -143,10 +164,13 @@ static void on_tracking(enum store_status st, json_t *res, void *arg)
         return;
     if (st == STORE_OK && cc->live && cc->rd_asked == cc->epoch) {
         cc->rd_epoch = cc->epoch;
+        cc->failures = 0;
         return;
     }
-    if (st != STORE_OK && st != STORE_DOWN)
-        store_drop(cc->rd, "tracking_failed");
+    /* Refused (ACL), or the subscription it named just went: try again with
+     * a new subscription, a few times. */
+    if (st == STORE_FAILED && !attempt_failed(cc))
+        store_drop(cc->sub, "tracking_failed");
 }
 
 /* Points rd's tracking at the live subscription (commands after this one on
@@ -165,7 +189,7 @@ static void track_into_live(struct ccache *cc)
 static void on_rd_ready(void *arg)
 {
     struct ccache *cc = arg;
-    if (cc->live && cc->rd_epoch != cc->epoch)
+    if (!cc->disabled && cc->live && cc->rd_epoch != cc->epoch)
         track_into_live(cc);
 }
 
@@ -239,7 +263,8 @@ static void on_client_id(enum store_status st, json_t *res, void *arg)
     struct ccache *cc = arg;
     redisAsyncContext *ac = store_context(cc->sub);
     if (cc->closing || st != STORE_OK || !json_is_integer(res) || !ac) {
-        if (!cc->closing && st != STORE_DOWN)
+        /* Refused (ACL) counts towards giving up; slow or gone only retries. */
+        if (!cc->closing && st != STORE_DOWN && !(st == STORE_FAILED && attempt_failed(cc)))
             store_drop(cc->sub, "client_id_failed");
         return;
     }
@@ -255,25 +280,12 @@ static void on_client_id(enum store_status st, json_t *res, void *arg)
 static void on_sub_ready(void *arg)
 {
     struct ccache *cc = arg;
+    if (cc->disabled)
+        return;
     const char *argv[2] = {"CLIENT", "ID"};
     size_t lens[2] = {6, 2};
     if (store_command(cc->sub, 2, argv, lens, on_client_id, cc) < 0)
         store_drop(cc->sub, "client_id_failed");
-}
-
-/* Each connection attempt of the reading connection: track into the live
- * subscription if there is one. */
-static void rd_handshake(struct store *s, void *arg)
-{
-    struct ccache *cc = arg;
-    if (!cc->live) {
-        cc->rd_epoch = 0;
-        return;
-    }
-    char id[24];
-    snprintf(id, sizeof id, "%lld", cc->sub_id);
-    store_handshake_cmd(s, 5, (const char *[]){"CLIENT", "TRACKING", "on", "REDIRECT", id});
-    cc->rd_epoch = cc->epoch;
 }
 
 struct ccache *ccache_new(struct event_base *base, const struct redis_target *target,
@@ -290,8 +302,8 @@ struct ccache *ccache_new(struct event_base *base, const struct redis_target *ta
         free(cc);
         return NULL;
     }
-    cc->rd = store_new_plain(base, target, timeout_ms, rd_handshake, cc);
-    cc->sub = store_new_plain(base, target, timeout_ms, NULL, NULL);
+    cc->rd = store_new_plain(base, target, timeout_ms);
+    cc->sub = store_new_plain(base, target, timeout_ms);
     if (!cc->rd || !cc->sub) {
         ccache_free(cc);
         return NULL;
@@ -315,7 +327,8 @@ void ccache_free(struct ccache *cc)
 
 bool ccache_usable(const struct ccache *cc)
 {
-    return cc && !cc->closing && cc->live && cc->rd_epoch == cc->epoch && store_ready(cc->rd);
+    return cc && !cc->closing && !cc->disabled && cc->live && cc->rd_epoch == cc->epoch &&
+           store_ready(cc->rd);
 }
 
 static void on_barrier_timeout(evutil_socket_t fd, short what, void *arg)

@@ -440,6 +440,7 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
                                        "max_connections",
                                        "header_timeout_seconds",
                                        "body_timeout_seconds",
+                                       "counter_cache",
                                        NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
@@ -506,6 +507,12 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
             return fail(e, "key \"anonymous_read\": must be true or false");
         cfg->anonymous_read = json_is_true(ar);
     }
+    json_t *cc = json_object_get(root, "counter_cache");
+    if (cc) {
+        if (!json_is_boolean(cc))
+            return fail(e, "key \"counter_cache\": must be true or false");
+        cfg->counter_cache = json_is_true(cc);
+    }
     json_t *cs = json_object_get(root, "counties");
     if (!cs)
         return fail(e, "missing key \"counties\"");
@@ -563,6 +570,7 @@ static bool set_defaults(struct config *cfg)
     /* Far above what the bureaus' counselors open at once, far below the
      * descriptors one process may hold. */
     cfg->max_connections = 1024;
+    cfg->counter_cache = true;
     /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
      * 10 s keeps a slow-header attacker's connections short. */
     cfg->header_timeout_seconds = 10;

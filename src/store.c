@@ -71,8 +71,6 @@ struct store {
     void (*ready_cb)(void *arg);
     void *ready_arg;
     bool plain; /* no scripts (store_new_plain) */
-    void (*extra)(struct store *s, void *arg);
-    void *extra_arg;
 };
 
 static void store_connect(struct store *s);
@@ -544,11 +542,7 @@ static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void handshake_cmd(struct store *s, int argc, const char **argv)
 {
-    size_t lens[8];
-    if (argc > 8) {
-        s->handshake_failed = true;
-        return;
-    }
+    size_t lens[4];
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, on_handshake_reply, s);
@@ -642,8 +636,6 @@ static void store_connect(struct store *s)
         o->internal = true;
         s->pending_handshake++;
     }
-    if (s->extra)
-        s->extra(s, s->extra_arg);
     struct timeval tv = {HANDSHAKE_TIMEOUT_MS / 1000, 0};
     evtimer_add(s->handshake_timer, &tv);
     clock_gettime(CLOCK_MONOTONIC, &s->last_reply);
@@ -679,7 +671,7 @@ struct store *store_new(struct event_base *base, const struct redis_target *targ
 }
 
 struct store *store_new_plain(struct event_base *base, const struct redis_target *target,
-                              int timeout_ms, void (*extra)(struct store *s, void *arg), void *arg)
+                              int timeout_ms)
 {
     struct store *s = calloc(1, sizeof *s);
     if (!s)
@@ -689,8 +681,6 @@ struct store *store_new_plain(struct event_base *base, const struct redis_target
     s->timeout_ms = timeout_ms;
     s->backoff_ms = BACKOFF_MIN_MS;
     s->plain = true;
-    s->extra = extra;
-    s->extra_arg = arg;
     s->reconnect_timer = evtimer_new(base, on_reconnect_timer, s);
     s->handshake_timer = evtimer_new(base, on_handshake_timeout, s);
     if (!s->reconnect_timer || !s->handshake_timer) {
@@ -699,11 +689,6 @@ struct store *store_new_plain(struct event_base *base, const struct redis_target
     }
     store_connect(s);
     return s;
-}
-
-void store_handshake_cmd(struct store *s, int argc, const char **argv)
-{
-    handshake_cmd(s, argc, argv);
 }
 
 struct redisAsyncContext *store_context(struct store *s)

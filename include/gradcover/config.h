@@ -57,6 +57,7 @@ struct config {
     int utc_offset_minutes;
     uint32_t threshold_bp;
     bool anonymous_read;
+    bool counter_cache; /* coverage and /metrics through ccache.c (default on) */
     char *pii_key_file;
     char *tls_cert; /* PEM chain; with tls_key, the listener speaks only HTTPS */
     char *tls_key;  /* PEM private key, mode 0600; both set or neither */
@@ -69,8 +70,8 @@ struct config {
     struct rate_limits_cfg rate_limits;
     char **trusted_proxies; /* peers whose X-Real-IP names the client */
     size_t ntrusted_proxies;
-    int pii_retention_days;   /* name and phone erased this long after leaving seeking */
-    int audit_retention_days; /* audit entries older than this are trimmed */
+    int pii_retention_days;     /* name and phone erased this long after leaving seeking */
+    int audit_retention_days;   /* audit entries older than this are trimmed */
     int max_connections;        /* open client connections before accepting pauses */
     int header_timeout_seconds; /* a request head must arrive within this */
     int body_timeout_seconds;   /* and its body within this after the head */

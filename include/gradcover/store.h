@@ -117,16 +117,9 @@ void store_round_start(struct store_round *rd);
 void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg);
 
 /* A connection of its own for ccache.c: the same target, reconnection and
- * deadlines, but no scripts loaded. `extra` (may be NULL) runs at every
- * connection attempt, after AUTH and SELECT are queued, and may queue more
- * handshake steps with store_handshake_cmd(); the store is ready when every
- * step succeeded. NULL on allocation failure. */
+ * deadlines, but no scripts loaded. NULL on allocation failure. */
 struct store *store_new_plain(struct event_base *base, const struct redis_target *target,
-                              int timeout_ms, void (*extra)(struct store *s, void *arg),
-                              void *arg) GC_MUSTCHECK;
-/* Queues one handshake command (at most 8 words, NUL-terminated); only from
- * the `extra` callback. */
-void store_handshake_cmd(struct store *s, int argc, const char **argv);
+                              int timeout_ms) GC_MUSTCHECK;
 /* The hiredis context while the store is ready, else NULL: for commands the
  * store does not model (SUBSCRIBE). Owned by the store. */
 struct redisAsyncContext *store_context(struct store *s);

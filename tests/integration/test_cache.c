@@ -271,6 +271,58 @@ START_TEST(test_an_emptied_database_empties_the_cache)
 }
 END_TEST
 
+/* A Redis user without the cache's permissions (an ACL from before it): the
+ * cache gives up after three refusals, says so once, and every read is still
+ * exact, straight from Redis. */
+START_TEST(test_without_the_acl_the_cache_stays_off_and_reads_stay_exact)
+{
+    redisReply *u = redisCommand(h_redis(), "ACL SETUSER gc-nocache reset on >nocache-pw ~gc:* "
+                                            "resetchannels +@all -subscribe -client");
+    ck_assert(u && u->type == REDIS_REPLY_STATUS);
+    freeReplyObject(u);
+    char url[128];
+    snprintf(url, sizeof url, "redis://gc-nocache:nocache-pw@127.0.0.1:%d/%d", h_redis_port(),
+             h_redis_db());
+    struct gc_server *a = h_start(config(), NULL, url, true);
+    long long until = h_now_ms() + h_ms(10000);
+    while (!log_has(a, "event=counter_cache_disabled")) {
+        ck_assert_msg(h_now_ms() < until, "the cache did not give up");
+        h_sleep_ms(50);
+    }
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        gid(id, sizeof id, 500 + i);
+        h_register(a, T_ADMIN, id, COUNTY, 500 + i, NULL);
+        expect_counts(a, i + 1, 0, true);
+    }
+    ck_assert_int_eq(metric(a, "gradcover_county_cache_ready"), 0);
+    ck_assert_int_eq(metric(a, "gradcover_county_cache_lookups_total{result=\"hit\"}"), 0);
+    ck_assert_int_eq(h_stop(a), 0);
+}
+END_TEST
+
+/* counter_cache: false: no extra connections, every read straight from Redis. */
+START_TEST(test_turned_off_every_read_goes_to_redis)
+{
+    json_t *cfg = h_default_config();
+    json_object_set_new(cfg, "counter_cache", json_false());
+    const char *path = h_write_config(cfg, "cache-off");
+    json_decref(cfg);
+    struct gc_server *a = h_start(path, NULL, NULL, true);
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        gid(id, sizeof id, 600 + i);
+        h_register(a, T_ADMIN, id, COUNTY, 600 + i, NULL);
+        expect_counts(a, i + 1, 0, true);
+        expect_counts(a, i + 1, 0, true);
+    }
+    ck_assert_int_eq(metric(a, "gradcover_county_cache_ready"), 0);
+    ck_assert_int_eq(metric(a, "gradcover_county_cache_lookups_total{result=\"hit\"}"), 0);
+    ck_assert_int_eq(metric(a, "gradcover_county_cache_lookups_total{result=\"miss\"}"), 0);
+    ck_assert_int_eq(h_stop(a), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -281,6 +333,8 @@ int main(void)
     tcase_add_test(tc, test_a_read_waits_for_invalidations_still_on_their_way);
     tcase_add_test(tc, test_a_lost_subscription_drops_the_cache);
     tcase_add_test(tc, test_an_emptied_database_empties_the_cache);
+    tcase_add_test(tc, test_without_the_acl_the_cache_stays_off_and_reads_stay_exact);
+    tcase_add_test(tc, test_turned_off_every_read_goes_to_redis);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

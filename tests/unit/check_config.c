@@ -240,6 +240,7 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_uint_eq(cfg->threshold_bp, 9000);
     ck_assert_uint_eq(cfg->counties[0].threshold_bp, 9000);
     ck_assert(!cfg->anonymous_read);
+    ck_assert(cfg->counter_cache);
     ck_assert_uint_eq(cfg->ntokens, 0);
     ck_assert_int_eq(cfg->alerts.eval_interval_seconds, 15);
     ck_assert_ptr_null(cfg->alerts.alertmanager_url);
@@ -659,6 +660,24 @@ START_TEST(test_missing_pii_key_file_is_rejected)
 }
 END_TEST
 
+START_TEST(test_counter_cache_can_be_turned_off)
+{
+    const char text[] = "{" MIN_PII ", " MIN_COUNTIES ", \"counter_cache\": false}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert(!cfg->counter_cache);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_counter_cache_not_boolean_is_rejected)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"counter_cache\": \"no\"}",
+                           "counter_cache");
+}
+END_TEST
+
 START_TEST(test_anonymous_read_not_boolean_is_rejected)
 {
     assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"anonymous_read\": 1}",
@@ -1015,6 +1034,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_empty_counties_is_rejected);
     tcase_add_test(tc, test_missing_pii_key_file_is_rejected);
     tcase_add_test(tc, test_anonymous_read_not_boolean_is_rejected);
+    tcase_add_test(tc, test_counter_cache_can_be_turned_off);
+    tcase_add_test(tc, test_counter_cache_not_boolean_is_rejected);
     tcase_add_test(tc, test_webhook_for_unconfigured_county_is_rejected);
     tcase_add_test(tc, test_eval_interval_0_is_rejected);
     tcase_add_test(tc, test_invalid_json_is_rejected);
