@@ -68,7 +68,7 @@ struct ccache {
     int period;        /* of every valid entry */
     struct entry *e;   /* per configured county */
     struct barrier *head, *tail;
-    unsigned long long hits, misses, invalidations, resets;
+    unsigned long long hits, misses, invalidations;
 };
 
 static void drop_all(struct ccache *cc)
@@ -128,10 +128,8 @@ static void sub_down(struct ccache *cc)
     cc->awaiting_first = false;
     cc->epoch++;
     drop_all(cc);
-    if (was) {
-        cc->resets++;
+    if (was)
         log_info("event=counter_cache_off");
-    }
     fail_barriers(cc);
 }
 

@@ -636,6 +636,10 @@ static void store_connect(struct store *s)
         o->internal = true;
         s->pending_handshake++;
     }
+    /* A plain store with no password and db 0 has nothing to say: one PING,
+     * so that it too becomes ready on an answer. */
+    if (s->pending_handshake == 0 && !s->handshake_failed)
+        handshake_cmd(s, 1, (const char *[]){"PING"});
     struct timeval tv = {HANDSHAKE_TIMEOUT_MS / 1000, 0};
     evtimer_add(s->handshake_timer, &tv);
     clock_gettime(CLOCK_MONOTONIC, &s->last_reply);

@@ -323,6 +323,25 @@ START_TEST(test_turned_off_every_read_goes_to_redis)
 }
 END_TEST
 
+/* A Redis without a password, database 0 (the bench's, a laptop's): the
+ * cache's connections have no AUTH or SELECT to send and still come up. */
+START_TEST(test_the_cache_comes_up_without_a_password)
+{
+    struct h_redis_proc *rp = h_redis_spawn("cache-nopass", 0, true);
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rp->port);
+    struct gc_server *a = h_start(config(), NULL, url, true);
+    wait_cache_ready(a);
+    h_register(a, T_ADMIN, "C00700", COUNTY, 700, NULL);
+    expect_counts(a, 1, 0, true);
+    expect_counts(a, 1, 0, true);
+    ck_assert_int_gt(metric(a, "gradcover_county_cache_lookups_total{result=\"hit\"}"), 0);
+    ck_assert_int_eq(h_stop(a), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -335,6 +354,7 @@ int main(void)
     tcase_add_test(tc, test_an_emptied_database_empties_the_cache);
     tcase_add_test(tc, test_without_the_acl_the_cache_stays_off_and_reads_stay_exact);
     tcase_add_test(tc, test_turned_off_every_read_goes_to_redis);
+    tcase_add_test(tc, test_the_cache_comes_up_without_a_password);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
