@@ -118,10 +118,11 @@ static bool attempt_failed(struct ccache *cc)
     return true;
 }
 
-/* The subscription ended (link lost or dropped): nothing heard from now on. */
-static void sub_down(struct ccache *cc)
+/* The subscription ended (link lost or dropped): nothing heard from now on.
+ * refused: Redis refused the SUBSCRIBE (hiredis closes the link on it). */
+static void sub_down(struct ccache *cc, bool refused)
 {
-    if (cc->awaiting_first)
+    if (cc->awaiting_first && refused)
         attempt_failed(cc);
     bool was = cc->live || cc->awaiting_first;
     cc->live = false;
@@ -166,9 +167,12 @@ static void on_tracking(enum store_status st, json_t *res, void *arg)
         return;
     }
     /* Refused (ACL), or the subscription it named just went: try again with
-     * a new subscription, a few times. */
+     * a new subscription, a few times. Unanswered in time: a new rd asks
+     * again once it is ready (a late OK is not trusted). */
     if (st == STORE_FAILED && !attempt_failed(cc))
         store_drop(cc->sub, "tracking_failed");
+    else if (st == STORE_TIMEOUT)
+        store_drop(cc->rd, "tracking_timeout");
 }
 
 /* Points rd's tracking at the live subscription (commands after this one on
@@ -184,10 +188,16 @@ static void track_into_live(struct ccache *cc)
         store_drop(cc->rd, "tracking_failed");
 }
 
+/* rd (re)connected. Redis forgot what the old connection read (no more
+ * invalidations for it) and tracks nothing for the new one yet: what is kept
+ * goes, and the new connection is pointed at the subscription. */
 static void on_rd_ready(void *arg)
 {
     struct ccache *cc = arg;
-    if (!cc->disabled && cc->live && cc->rd_epoch != cc->epoch)
+    cc->epoch++;
+    drop_all(cc);
+    cc->rd_epoch = 0;
+    if (!cc->disabled && cc->live)
         track_into_live(cc);
 }
 
@@ -222,13 +232,12 @@ static void on_subscribed(struct ccache *cc)
  * NULL once when hiredis frees the context (link lost or dropped). */
 static void on_sub(redisAsyncContext *ac, void *replyp, void *privdata)
 {
-    (void)ac;
     struct ccache *cc = privdata;
     redisReply *r = replyp;
     if (cc->closing)
         return;
     if (!r) {
-        sub_down(cc);
+        sub_down(cc, ac && strstr(ac->errstr, "NOPERM") != NULL);
         return;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||

@@ -27,6 +27,8 @@ const char *const gc_services[GC_NSERVICES] = {"policy_briefing",
 
 /* HMGET fields: rolled, r:Y, s:Y, alert, then one per service. */
 #define FIXED_FIELDS 4
+/* Below this much Redis time a read skips the cache (see counts_read). */
+#define BARRIER_MIN_BUDGET_MS 200
 
 struct county_counts *counts_new(size_t n)
 {
@@ -350,6 +352,18 @@ static void on_cached_row(void *arg, size_t k, size_t n, const struct store_str 
         ccache_put(r->app->ccache, c->idx[i], c->period, p->tix[k], &v);
 }
 
+/* The cache's reading connection failed the round (dropped, slow): the
+ * request reads everything again on the main connection while it has time. */
+static void on_cached_done(void *arg, enum store_status st)
+{
+    struct req *r = arg;
+    if (st != STORE_OK && st != STORE_TIMEOUT && req_budget_ms(r) > 0) {
+        read_direct(r);
+        return;
+    }
+    on_counters(r, st);
+}
+
 /* Every invalidation for writes acknowledged before the request arrived has
  * been applied: counties still cached are exact; read the others. */
 static void after_barrier(void *arg, bool ok)
@@ -383,7 +397,7 @@ static void after_barrier(void *arg, bool ok)
     }
     int budget = req_budget_ms(r);
     struct store_round *rd =
-        store_round_new(ccache_store(cc), budget, on_cached_row, on_counters, r);
+        store_round_new(ccache_store(cc), budget, on_cached_row, on_cached_done, r);
     if (!rd) {
         read_direct(r);
         return;
@@ -421,10 +435,13 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
         done(r, c, STORE_OK);
         return;
     }
-    /* The current period goes through the cache when it is up; the barrier
-     * gets half the request's Redis time, the reads the rest. */
+    /* The current period goes through the cache when it and the main
+     * connection are up (Redis loading its data answers the cache's commands
+     * but not the reads); the barrier gets half the request's Redis time, the
+     * reads the rest. A request with little time left reads directly: an
+     * unanswered barrier renews the subscription for everyone. */
     int budget = req_budget_ms(r);
-    if (c->period == c->cur && budget > 1 &&
+    if (c->period == c->cur && budget >= BARRIER_MIN_BUDGET_MS && store_ready(r->app->store) &&
         ccache_barrier(r->app->ccache, budget / 2, after_barrier, r) == 0)
         return;
     read_direct(r);

@@ -210,6 +210,33 @@ static int kill_subscriptions(void)
     return killed;
 }
 
+/* Kills the reading connections of this test's database: the tracking ones
+ * (flag t in CLIENT LIST). */
+static int kill_readers(void)
+{
+    redisReply *l = redisCommand(h_redis(), "CLIENT LIST TYPE normal");
+    ck_assert(l && l->type == REDIS_REPLY_STRING);
+    char want[32];
+    snprintf(want, sizeof want, " db=%d ", h_redis_db());
+    int killed = 0;
+    for (char *line = strtok(l->str, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *flags = strstr(line, " flags=");
+        if (!strstr(line, want) || strncmp(line, "id=", 3) != 0 || !flags)
+            continue;
+        bool tracking = false;
+        for (const char *f = flags + 7; *f && *f != ' '; f++)
+            tracking |= *f == 't';
+        if (!tracking)
+            continue;
+        redisReply *k = redisCommand(h_redis(), "CLIENT KILL ID %lld", atoll(line + 3));
+        ck_assert(k && k->type == REDIS_REPLY_INTEGER);
+        killed += (int)k->integer;
+        freeReplyObject(k);
+    }
+    freeReplyObject(l);
+    return killed;
+}
+
 static bool log_has(struct gc_server *s, const char *what)
 {
     FILE *f = fopen(s->log_path, "r");
@@ -248,6 +275,35 @@ START_TEST(test_a_lost_subscription_drops_the_cache)
         expect_counts(a, 2 + round, 2 + round, true);
     }
     ck_assert(log_has(a, "event=counter_cache_off"));
+    ck_assert_int_eq(h_stop(b), 0);
+    ck_assert_int_eq(h_stop(a), 0);
+}
+END_TEST
+
+/* Only the reading connection goes (Redis `timeout`, a firewall, CLIENT
+ * KILL): Redis forgets what it read, so no invalidation will come for the
+ * counties kept. They must not be served again. */
+START_TEST(test_a_lost_reading_connection_drops_the_cache)
+{
+    const char *cfg = config();
+    struct gc_server *a = h_start(cfg, NULL, NULL, true);
+    struct gc_server *b = h_start(cfg, NULL, NULL, true);
+    wait_cache_ready(a);
+    h_register(b, T_ADMIN, "C00800", COUNTY, 800, NULL);
+    expect_counts(a, 1, 0, true);
+    expect_counts(a, 1, 0, true); /* kept */
+    for (int round = 0; round < 3; round++) {
+        ck_assert_int_ge(kill_readers(), 1);
+        /* Until a reads again through a new connection, writes go unheard. */
+        h_sleep_ms(300);
+        wait_cache_ready(a);
+        char id[16];
+        gid(id, sizeof id, 810 + round);
+        h_register(b, T_ADMIN, id, COUNTY, 810 + round, NULL);
+        ck_assert_int_eq(h_contact(b, T_C611002, id, NULL, NULL), 201);
+        expect_counts(a, 2 + round, 1 + round, true);
+        expect_counts(a, 2 + round, 1 + round, true);
+    }
     ck_assert_int_eq(h_stop(b), 0);
     ck_assert_int_eq(h_stop(a), 0);
 }
@@ -351,6 +407,7 @@ int main(void)
     tcase_add_test(tc, test_reads_see_every_acknowledged_write_of_another_server);
     tcase_add_test(tc, test_a_read_waits_for_invalidations_still_on_their_way);
     tcase_add_test(tc, test_a_lost_subscription_drops_the_cache);
+    tcase_add_test(tc, test_a_lost_reading_connection_drops_the_cache);
     tcase_add_test(tc, test_an_emptied_database_empties_the_cache);
     tcase_add_test(tc, test_without_the_acl_the_cache_stays_off_and_reads_stay_exact);
     tcase_add_test(tc, test_turned_off_every_read_goes_to_redis);
