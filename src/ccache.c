@@ -237,7 +237,7 @@ static void on_sub(redisAsyncContext *ac, void *replyp, void *privdata)
     if (cc->closing)
         return;
     if (!r) {
-        sub_down(cc, ac && strstr(ac->errstr, "NOPERM") != NULL);
+        sub_down(cc, ac && ac->errstr && strstr(ac->errstr, "NOPERM") != NULL);
         return;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
