@@ -190,31 +190,12 @@ START_TEST(test_a_read_waits_for_invalidations_still_on_their_way)
 }
 END_TEST
 
-/* Kills the subscribed connections of this test's database (both servers'). */
-static int kill_subscriptions(void)
+/* Kills the connections of this test's database of CLIENT LIST type `type`
+ * whose flags include `flag` (0: any): the subscribed ones are type pubsub,
+ * the cache's reading ones type normal with flag t (tracking). */
+static int kill_clients(const char *type, char flag)
 {
-    redisReply *l = redisCommand(h_redis(), "CLIENT LIST TYPE pubsub");
-    ck_assert(l && l->type == REDIS_REPLY_STRING);
-    char want[32];
-    snprintf(want, sizeof want, " db=%d ", h_redis_db());
-    int killed = 0;
-    for (char *line = strtok(l->str, "\n"); line; line = strtok(NULL, "\n")) {
-        if (!strstr(line, want) || strncmp(line, "id=", 3) != 0)
-            continue;
-        redisReply *k = redisCommand(h_redis(), "CLIENT KILL ID %lld", atoll(line + 3));
-        ck_assert(k && k->type == REDIS_REPLY_INTEGER);
-        killed += (int)k->integer;
-        freeReplyObject(k);
-    }
-    freeReplyObject(l);
-    return killed;
-}
-
-/* Kills the reading connections of this test's database: the tracking ones
- * (flag t in CLIENT LIST). */
-static int kill_readers(void)
-{
-    redisReply *l = redisCommand(h_redis(), "CLIENT LIST TYPE normal");
+    redisReply *l = redisCommand(h_redis(), "CLIENT LIST TYPE %s", type);
     ck_assert(l && l->type == REDIS_REPLY_STRING);
     char want[32];
     snprintf(want, sizeof want, " db=%d ", h_redis_db());
@@ -223,10 +204,8 @@ static int kill_readers(void)
         const char *flags = strstr(line, " flags=");
         if (!strstr(line, want) || strncmp(line, "id=", 3) != 0 || !flags)
             continue;
-        bool tracking = false;
-        for (const char *f = flags + 7; *f && *f != ' '; f++)
-            tracking |= *f == 't';
-        if (!tracking)
+        size_t n = strcspn(flags + 7, " ");
+        if (flag && !memchr(flags + 7, flag, n))
             continue;
         redisReply *k = redisCommand(h_redis(), "CLIENT KILL ID %lld", atoll(line + 3));
         ck_assert(k && k->type == REDIS_REPLY_INTEGER);
@@ -265,7 +244,7 @@ START_TEST(test_a_lost_subscription_drops_the_cache)
     for (int round = 0; round < 3; round++) {
         wait_cache_ready(a);
         wait_cache_ready(b);
-        ck_assert_int_eq(kill_subscriptions(), 2);
+        ck_assert_int_eq(kill_clients("pubsub", 0), 2);
         char id[16];
         gid(id, sizeof id, 10 + round);
         h_register(b, T_ADMIN, id, COUNTY, 210 + round, NULL);
@@ -293,7 +272,7 @@ START_TEST(test_a_lost_reading_connection_drops_the_cache)
     expect_counts(a, 1, 0, true);
     expect_counts(a, 1, 0, true); /* kept */
     for (int round = 0; round < 3; round++) {
-        ck_assert_int_ge(kill_readers(), 1);
+        ck_assert_int_ge(kill_clients("normal", 't'), 1);
         /* Until a reads again through a new connection, writes go unheard. */
         h_sleep_ms(300);
         wait_cache_ready(a);
