@@ -233,8 +233,8 @@ static void reject(const char *method, const char *path, const char *token, cons
                    const char *const *hdrs, int status, const char *code, const char *field,
                    const char *field_msg)
 {
-    char what[300];
-    snprintf(what, sizeof what, "%s %s %.200s", method, path, body ? body : "");
+    char what[512];
+    snprintf(what, sizeof what, "%.16s %.200s %.200s", method, path, body ? body : "");
     struct snap before;
     snap_take(&before);
     expect_error(h_http(srv, method, path, token, body, hdrs), what, status, code, field,
