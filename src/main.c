@@ -12,11 +12,13 @@
 #include "gradcover/log.h"
 #include "gradcover/timeutil.h"
 #include "gradcover/tls.h"
+#include "gradcover/version.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gradcoverd --config FILE [--listen HOST:PORT] [--redis URL]\n"
                "                  [--check-config] [--now RFC3339] [--log-level LEVEL]\n"
+               "       gradcoverd --version\n"
                "\n"
                "  --config FILE      JSON configuration (see README)\n"
                "  --listen HOST:PORT override \"listen\"\n"
@@ -26,7 +28,8 @@ static void usage(FILE *f)
                "  --now RFC3339      run the clock from this instant instead of the system\n"
                "                     time (it keeps ticking); for drills and tests of year\n"
                "                     boundaries, e.g. --now 2026-12-31T23:59:50+08:00\n"
-               "  --log-level LEVEL  debug, info (default), warn or error\n");
+               "  --log-level LEVEL  debug, info (default), warn or error\n"
+               "  --version          print the version (and git commit) and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -35,7 +38,8 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
         {"redis", required_argument, NULL, 'r'},  {"check-config", no_argument, NULL, 'k'},
         {"now", required_argument, NULL, 'n'},    {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
     bool check_only = false;
@@ -78,6 +82,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
+            return 0;
+        case 'V':
+            gc_version_print(stdout, "gradcoverd");
             return 0;
         default:
             usage(stderr);

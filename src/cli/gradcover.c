@@ -24,10 +24,12 @@
 #include "gradcover/store.h"
 #include "gradcover/timeutil.h"
 #include "gradcover/tokens.h"
+#include "gradcover/version.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gradcover --config FILE [--redis URL] COMMAND\n"
+               "       gradcover --version\n"
                "\n"
                "commands:\n"
                "  token create NAME --role ROLE [--county CODE] [--expires-at RFC3339]\n"
@@ -282,6 +284,7 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
                                              {"redis", required_argument, NULL, 'r'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
     const char *config_path = NULL, *redis_url = NULL;
     int o;
@@ -293,6 +296,9 @@ int main(int argc, char **argv)
             redis_url = optarg;
         else if (o == 'h') {
             usage(stdout);
+            return 0;
+        } else if (o == 'V') {
+            gc_version_print(stdout, "gradcover");
             return 0;
         } else {
             usage(stderr);
