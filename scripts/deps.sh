@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gradcover needs (as root, or through sudo).
-#   scripts/deps.sh          to build and run gradcoverd
-#   scripts/deps.sh --test   also what the test suite drives: Prometheus,
+#   scripts/deps.sh          to build and run gradcoverd and the gradcover tool
+#   scripts/deps.sh --test   also what the test suite needs: Check (unit
+#                            tests), Prometheus,
 #                            Alertmanager, Chromium, a CJK font, the openssl
 #                            CLI (throwaway certificates for the TLS tests), and
 #                            the fuzzing (clang 14, libFuzzer) and valgrind tools
@@ -9,8 +10,8 @@
 # Quiet when everything is present.
 set -euo pipefail
 pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson-dev
-      libssl-dev check redis-server redis-tools curl)
-test_pkgs=(prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
+      libssl-dev redis-server redis-tools curl)
+test_pkgs=(check prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
            clang-14 libclang-rt-14-dev valgrind)
 list=0
 for arg in "$@"; do
