@@ -18,22 +18,22 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "gradcover/alert.h"
-#include "gradcover/ccache.h"
-#include "gradcover/config.h"
-#include "gradcover/counts.h"
-#include "gradcover/conns.h"
-#include "gradcover/keys.h"
-#include "gradcover/http.h"
-#include "gradcover/log.h"
-#include "gradcover/metrics.h"
-#include "gradcover/notify.h"
-#include "gradcover/pii.h"
-#include "gradcover/ratelimit.h"
-#include "gradcover/retention.h"
-#include "gradcover/store.h"
-#include "gradcover/tokens.h"
-#include "gradcover/tls.h"
+#include "gradcover/alerts/eval.h"
+#include "gradcover/store/ccache.h"
+#include "gradcover/core/config.h"
+#include "gradcover/api/counts.h"
+#include "gradcover/http/conns.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/http/request.h"
+#include "gradcover/core/log.h"
+#include "gradcover/core/metrics.h"
+#include "gradcover/alerts/notify.h"
+#include "gradcover/core/pii.h"
+#include "gradcover/http/ratelimit.h"
+#include "gradcover/jobs/retention.h"
+#include "gradcover/store/store.h"
+#include "gradcover/domain/tokens.h"
+#include "gradcover/http/tls.h"
 
 /* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
 #define DRAIN_SECONDS 10

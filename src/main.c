@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "gradcover/app.h"
-#include "gradcover/config.h"
-#include "gradcover/log.h"
-#include "gradcover/timeutil.h"
-#include "gradcover/tls.h"
-#include "gradcover/version.h"
+#include "gradcover/core/config.h"
+#include "gradcover/core/log.h"
+#include "gradcover/core/timeutil.h"
+#include "gradcover/http/tls.h"
+#include "gradcover/core/version.h"
 
 static void usage(FILE *f)
 {

@@ -16,15 +16,15 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
-#include "gradcover/auth.h"
-#include "gradcover/config.h"
-#include "gradcover/keys.h"
-#include "gradcover/pii.h"
-#include "gradcover/scripts.h"
-#include "gradcover/store.h"
-#include "gradcover/timeutil.h"
-#include "gradcover/tokens.h"
-#include "gradcover/version.h"
+#include "gradcover/domain/auth.h"
+#include "gradcover/core/config.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/core/pii.h"
+#include "gradcover/store/scripts.h"
+#include "gradcover/store/store.h"
+#include "gradcover/core/timeutil.h"
+#include "gradcover/domain/tokens.h"
+#include "gradcover/core/version.h"
 
 static void usage(FILE *f)
 {

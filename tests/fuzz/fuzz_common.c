@@ -7,8 +7,8 @@
 
 #include <openssl/sha.h>
 
-#include "gradcover/config.h"
-#include "gradcover/validate.h"
+#include "gradcover/core/config.h"
+#include "gradcover/domain/validate.h"
 
 void fuzz_fail(const char *what, const char *file, int line)
 {

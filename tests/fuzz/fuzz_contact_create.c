@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "gradcover/counts.h"
-#include "gradcover/validate.h"
+#include "gradcover/api/counts.h"
+#include "gradcover/domain/validate.h"
 
 static const char *const known[] = {"graduate_id", "service", "channel",
                                     "occurred_at", "note",    NULL};

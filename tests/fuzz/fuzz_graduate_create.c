@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "gradcover/config.h"
-#include "gradcover/validate.h"
+#include "gradcover/core/config.h"
+#include "gradcover/domain/validate.h"
 
 static const char *const known[] = {
     "id",    "county",          "name",          "national_id", "phone", "school",

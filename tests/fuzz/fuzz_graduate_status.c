@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "gradcover/validate.h"
+#include "gradcover/domain/validate.h"
 
 static const char *const known[] = {"status", "at", "reason", NULL};
 

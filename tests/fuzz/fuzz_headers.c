@@ -8,8 +8,8 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "gradcover/auth.h"
-#include "gradcover/validate.h"
+#include "gradcover/domain/auth.h"
+#include "gradcover/domain/validate.h"
 
 static bool check_bearer(const char *s)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "gradcover/metrics.h"
+#include "gradcover/core/metrics.h"
 
 /* Unescapes one label value starting after its opening quote; returns the
  * position after the closing quote, or NULL when malformed. */

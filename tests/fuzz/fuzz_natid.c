@@ -1,10 +1,10 @@
-/* National IDs (src/natid.c) against a reference written from GB 11643's
+/* National IDs (src/domain/natid.c) against a reference written from GB 11643's
  * definition in fuzz_common.c: the two must agree on every input, and what
  * is accepted is normalised and masked as documented. */
 #include <string.h>
 
 #include "fuzz.h"
-#include "gradcover/natid.h"
+#include "gradcover/domain/natid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -21,8 +21,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "gradcover/natid.h"
-#include "gradcover/pii.h"
+#include "gradcover/domain/natid.h"
+#include "gradcover/core/pii.h"
 
 static int redis_port = -1;
 static int redis_db = 0;

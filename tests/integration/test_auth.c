@@ -2,7 +2,7 @@
  * matrix of every /api/v1 route against every kind of caller and a target in
  * each of two counties, with denied writes changing nothing; masking of
  * personal data; anonymous_read; the coverage list of a scoped token; and a
- * guard that fails when src/http.c gains a route without a matrix row. */
+ * guard that fails when src/http/router.c gains a route without a matrix row. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,14 +66,14 @@ enum kind {
 
 struct row {
     const char *method;
-    const char *route; /* exactly as in src/http.c routes[]: "{}" is one segment */
+    const char *route; /* exactly as in src/http/router.c routes[]: "{}" is one segment */
     enum kind kind;
     bool write;
     /* expected status per target (611002, 611021) and caller (columns above) */
     int expect[NTARGETS][NCALLERS];
 };
 
-/* When a route is added to src/http.c, add its row here (test_route_table_covered
+/* When a route is added to src/http/router.c, add its row here (test_route_table_covered
  * fails until then). Columns: no-token, admin, C611002, C611021, L611002, LALL, viewer. */
 static const struct row matrix[] = {
     {"POST",
@@ -635,14 +635,14 @@ START_TEST(test_matrix_row)
 }
 END_TEST
 
-/* Parses src/http.c (found from this file's path) and checks that every
+/* Parses src/http/router.c (found from this file's path) and checks that every
  * /api/v1 route has exactly one row in the matrix and every row a route. */
 START_TEST(test_route_table_covered)
 {
     char path[1024];
     const char *slash = strrchr(__FILE__, '/');
     ck_assert_msg(slash && __FILE__[0] == '/', "__FILE__ is not absolute: %s", __FILE__);
-    snprintf(path, sizeof path, "%.*s/../../src/http.c", (int)(slash - __FILE__), __FILE__);
+    snprintf(path, sizeof path, "%.*s/../../src/http/router.c", (int)(slash - __FILE__), __FILE__);
     FILE *f = fopen(path, "r");
     ck_assert_msg(f, "cannot open %s", path);
     static char src[1 << 20];
@@ -675,12 +675,12 @@ START_TEST(test_route_table_covered)
                 found = true;
             }
         ck_assert_msg(found,
-                      "route %.*s %.*s in src/http.c has no row in the authorization "
+                      "route %.*s %.*s in src/http/router.c has no row in the authorization "
                       "matrix of %s: add one",
                       (int)ml, m, (int)pl, q, __FILE__);
     }
     for (int i = 0; i < NROWS; i++)
-        ck_assert_msg(seen[i] == 1, "matrix row %s %s matches %d routes of src/http.c",
+        ck_assert_msg(seen[i] == 1, "matrix row %s %s matches %d routes of src/http/router.c",
                       matrix[i].method, matrix[i].route, seen[i]);
     ck_assert_int_eq(api_routes, NROWS);
 }

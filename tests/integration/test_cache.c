@@ -1,4 +1,4 @@
-/* The county counter cache (src/ccache.c): coverage and /metrics read only the
+/* The county counter cache (src/store/ccache.c): coverage and /metrics read only the
  * counties Redis says changed. Whatever the cache does, a read sees every write
  * acknowledged before it, by this server or another; losing the subscription
  * or emptying the database drops what was kept; and the cache is really used.

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "gradcover/pii.h"
+#include "gradcover/core/pii.h"
 #include "harness.h"
 
 static struct gc_server *srv;

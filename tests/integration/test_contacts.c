@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/pii.h"
+#include "gradcover/core/pii.h"
 #include "harness.h"
 
 static struct gc_server *srv;

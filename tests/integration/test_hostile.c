@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gradcover/pii.h"
+#include "gradcover/core/pii.h"
 #include "harness.h"
 #include "proxy.h"
 

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "dbscan.h"
-#include "gradcover/pii.h"
+#include "gradcover/core/pii.h"
 #include "harness.h"
 
 #include "dbscan.c"

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gradcover/natid.h"
-#include "gradcover/pii.h"
+#include "gradcover/domain/natid.h"
+#include "gradcover/core/pii.h"
 #include "harness.h"
 
 static struct gc_server *srv;

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/auth.h"
-#include "gradcover/config.h"
-#include "gradcover/pii.h"
+#include "gradcover/domain/auth.h"
+#include "gradcover/core/config.h"
+#include "gradcover/core/pii.h"
 
 #define HOME "611002"  /* the county of the counselor and the county leader */
 #define OTHER "611021" /* another configured county */

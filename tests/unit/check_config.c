@@ -7,8 +7,8 @@
 
 #include <openssl/sha.h>
 
-#include "gradcover/config.h"
-#include "gradcover/store.h"
+#include "gradcover/core/config.h"
+#include "gradcover/store/store.h"
 
 /* SPEC §5's example with real SHA-256 values: of "admin-token", "zhang-token",
  * "leader-token" and "grafana-token". The alert values differ from the

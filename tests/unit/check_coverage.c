@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gradcover/coverage.h"
+#include "gradcover/domain/coverage.h"
 
 /* A per-county override of SPEC §5's example (洛南县, 0.92). */
 #define COUNTY_BP 9200u

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/httphead.h"
+#include "gradcover/http/httphead.h"
 
 #define BODY_MAX 65536
 

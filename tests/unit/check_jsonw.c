@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/jsonw.h"
+#include "gradcover/core/jsonw.h"
 
 /* Both writers on v (an object or array, taken); returns whether they agree. */
 static void same_as_jansson(json_t *v, int precision)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gradcover/log.h"
+#include "gradcover/core/log.h"
 
 static char path[] = "/tmp/gc-check-log-XXXXXX";
 static int saved_stderr = -1;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/natid.h"
+#include "gradcover/domain/natid.h"
 
 /* "Today" for every test: 2026-06-01, as days since 1970-01-01. */
 #define TODAY_DAYS 20605L

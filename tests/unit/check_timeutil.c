@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gradcover/timeutil.h"
+#include "gradcover/core/timeutil.h"
 
 /* SPEC §3: the default period offset, China Standard Time. */
 #define CST 480

@@ -1,0 +1,87 @@
+/* The pure step of each POST endpoint and of the request headers we check:
+ * bytes or a parsed JSON body in, the validated fields or every field error
+ * out. No I/O and no request context: the handlers reply with what these
+ * return, and the fuzz targets in tests/fuzz/ call them directly. */
+#ifndef GRADCOVER_VALIDATE_H
+#define GRADCOVER_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gradcover/api/common.h"
+#include "gradcover/common.h"
+#include "gradcover/domain/natid.h"
+
+struct config;
+
+/* Parses a request body: JSON (duplicate keys rejected; \u0000 accepted so
+ * that the field validators can name the field) that must be an object.
+ * Returns a new reference, or NULL with a message for a 400 in msg (at least
+ * 64 bytes are enough). The message never quotes the input (jansson's error
+ * text does), only the line and column. */
+json_t *validate_body(const char *data, size_t len, char *msg, size_t msglen) GC_MUSTCHECK;
+
+/* ---- POST /api/v1/graduates ---- */
+
+struct graduate_in {
+    const char *id;     /* NULL: the server assigns one */
+    const char *county; /* never NULL once valid */
+    const char *name;
+    const char *phone, *school, *major; /* NULL when absent */
+    int graduation_year;                /* 0 when absent */
+    int64_t registered_at;              /* Unix ms; now when absent */
+    char national_id[NATID_LEN + 1];    /* normalised (upper-case X) */
+};
+
+/* Validates a registration body against cfg's counties. default_county is the
+ * caller's own county (a counselor's), used when the body names none; NULL
+ * makes "county" required (an admin). now_ms bounds the times. Returns 0 with
+ * *out filled (strings borrowed from body), or -1 with every field error
+ * added to v. Scope (may this caller write that county) is not checked here. */
+int validate_graduate(json_t *body, const struct config *cfg, const char *default_county,
+                      int64_t now_ms, struct graduate_in *out, struct verr *v) GC_MUSTCHECK;
+
+/* ---- POST /api/v1/graduates/{id}/status ---- */
+
+struct status_in {
+    const char *status; /* seeking, employed, not_seeking or withdrawn */
+    const char *reason; /* NULL when absent */
+    int64_t at;         /* Unix ms; now when absent */
+};
+
+int validate_status(json_t *body, int64_t now_ms, struct status_in *out,
+                    struct verr *v) GC_MUSTCHECK;
+
+/* ---- POST /api/v1/contacts ---- */
+
+struct contact_in {
+    const char *graduate_id;
+    const char *service;
+    const char *channel; /* "in_person" when absent */
+    const char *note;    /* NULL when absent */
+    int64_t occurred_at; /* Unix ms; now when absent */
+};
+
+int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out,
+                     struct verr *v) GC_MUSTCHECK;
+
+/* ---- POST /api/v1/tokens ----
+ * (SPEC §6 Administration.) Its body validator belongs here, next to the
+ * others, as validate_token(); tests/fuzz/CMakeLists.txt has the matching
+ * place for its fuzz target. */
+
+/* ---- headers ---- */
+
+/* SPEC §6: Idempotency-Key is 1..128 visible ASCII characters (0x21..0x7e). */
+#define VALIDATE_IDEMPOTENCY_KEY_MAX 128
+bool validate_idempotency_key(const char *k);
+
+/* A client's X-Request-Id is echoed in our reply and logs only when it is
+ * 1..GC_REQID_MAX of [A-Za-z0-9._:-]: nothing that could split a header or a
+ * key=value log line. */
+bool validate_request_id(const char *s);
+
+#endif

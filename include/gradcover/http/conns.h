@@ -1,0 +1,53 @@
+/* Client connections of the HTTP server, guarded: a count against
+ * max_connections (the listener pauses at the cap and resumes when one
+ * closes), a deadline for each request head and body, and a strict check of
+ * every request head before evhttp parses it (httphead.h). The guard is a
+ * pass-through bufferevent filter stacked on whatever transport evhttp gets, so
+ * it does not care whether that is a plain socket or TLS. */
+#ifndef GRADCOVER_CONNS_H
+#define GRADCOVER_CONNS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gradcover/http/httphead.h"
+
+struct bufferevent;
+struct conns;
+struct event_base;
+struct evconnlistener;
+struct evhttp_request;
+
+struct conns_limits {
+    unsigned max_connections;
+    int header_timeout_s; /* from the first byte of a request (or the accept) to its empty line */
+    int body_timeout_s;   /* from the end of the head to the last byte of the body */
+    long long body_max;   /* a larger Content-Length is answered 413 without reading the body */
+};
+
+/* NULL on allocation failure. */
+struct conns *conns_new(struct event_base *base, const struct conns_limits *lim);
+
+/* Frees the set. Connections still open reference it until their bufferevents
+ * are finalized, so call this after evhttp_free() and event_base_free().
+ * NULL is a no-op. */
+void conns_free(struct conns *cs);
+
+/* The listener to pause at the cap; NULL once it is gone (graceful stop). */
+void conns_set_listener(struct conns *cs, struct evconnlistener *lev);
+
+/* For evhttp's bevcb: takes ownership of transport (a bufferevent without fd;
+ * evhttp sets it) and returns the guarded bufferevent to give evhttp, which
+ * owns it from then on. When memory is short, returns transport itself
+ * (served unguarded and uncounted). */
+struct bufferevent *conns_wrap(struct conns *cs, struct bufferevent *transport);
+
+/* Called by the router for every request evhttp hands over: stops the
+ * request's deadline until the answer is written. Returns how to answer a
+ * request whose head was refused (its stand-in reached the router), or NULL. */
+const struct head_reject *conns_request_begin(struct conns *cs, struct evhttp_request *req);
+
+/* Writes the gradcover_http_connection* families (Prometheus text format). */
+void conns_render_metrics(const struct conns *cs, FILE *out);
+
+#endif

@@ -1,0 +1,99 @@
+/* The HTTP front: route table, one request context per request, body and
+ * parameter reading, and reply helpers that always answer exactly once. */
+#ifndef GRADCOVER_HTTP_H
+#define GRADCOVER_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gradcover/domain/auth.h"
+#include "gradcover/common.h"
+
+struct app;
+struct evbuffer;
+struct evhttp;
+struct evhttp_request;
+struct jw;
+
+/* SPEC §6: request bodies are limited to 64 KiB. */
+#define HTTP_BODY_MAX (64 * 1024)
+#define HTTP_MAX_PARAMS 2
+/* The longest request target: ours are under 200 bytes (the longest is a
+ * national-ID look-up); 2 KiB is what browsers and proxies reliably pass. */
+#define HTTP_URI_MAX 2048
+
+struct req {
+    struct app *app;
+    struct evhttp_request *ev;
+    char id[GC_REQID_MAX + 1];
+    const char *route; /* the route template, e.g. "/api/v1/graduates/{id}" */
+    struct principal who;
+    char params[HTTP_MAX_PARAMS][GC_ID_MAX + 1]; /* decoded path parameters */
+    int64_t start_us;
+    unsigned char body_sha256[32]; /* of the raw body, for idempotency */
+    json_t *body;                  /* owned; NULL until read */
+    void *state;                   /* a handler's own state, freed with the request */
+    void (*state_free)(void *state);
+    void (*handler)(struct req *r); /* the matched route's handler */
+    /* API-issued tokens: their liveness is checked in Redis alongside the
+     * request's own commands. A reply ready before that check answered is
+     * held (owned here) and sent, or replaced by a 401, once it has. */
+    bool guard_pending;
+    int guard; /* GUARD_* in http.c */
+    struct evbuffer *held;
+    int held_status;
+    const char *held_reason, *held_ctype;
+};
+
+/* Installs the route table and the generic callback on http. */
+void http_setup(struct evhttp *http, struct app *app);
+
+/* Reads the request body as a JSON object into r->body. On failure replies
+ * (400/413/415) and returns -1: the request is gone, touch nothing. */
+int http_read_json_or_reply(struct req *r) GC_MUSTCHECK;
+
+/* Query parameter lookup; the value is a new malloc'd string or NULL when absent.
+ * *bad is set when the query string itself is malformed. */
+char *http_query(struct req *r, const char *name, bool *bad);
+
+/* Header lookup on the request; borrowed. */
+const char *http_header(struct req *r, const char *name);
+
+/* Sends `body` (takes ownership) with status, then frees r. */
+void http_reply_json(struct req *r, int status, json_t *body);
+
+/* Sends the JSON text built in w (freed here, also on failure: a failed text
+ * answers 500) with status, then frees r. */
+void http_reply_jw(struct req *r, int status, struct jw *w);
+
+/* Sends the bytes collected in w (freed here) as they are, with their content
+ * type; a failed text answers 500. Then frees r. */
+void http_reply_text(struct req *r, int status, const char *ctype, struct jw *w);
+
+/* Sends {"error": {"code", "message", "fields"?}} (fields: taken, may be NULL),
+ * then frees r. 503s carry Retry-After. */
+void http_reply_error(struct req *r, int status, const char *code, const char *message,
+                      json_t *fields);
+
+/* 422 with one field message. */
+void http_reply_invalid(struct req *r, const char *field, const char *message);
+
+/* 503 for a store that is down, timed out or failed; frees r. */
+void http_reply_unavailable(struct req *r);
+
+/* Sends a non-JSON body (copied) with its content type, then frees r. */
+void http_reply_raw(struct req *r, int status, const char *ctype, const char *data, size_t len);
+
+/* 429 with Retry-After: retry_s. */
+void http_reply_too_many(struct req *r, int retry_s, const char *message);
+
+/* The client's address (numeric), borrowed from the connection. */
+const char *http_peer(struct req *r);
+
+/* Adds a response header before one of the replies above. */
+void http_add_header(struct req *r, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,168 @@
+/* Timer-driven alert evaluation (see alert.h). Each county is evaluated once
+ * per eval_interval_seconds, the counties spread evenly over the interval: a
+ * short timer sends the alert_eval calls of the counties due by then. Sent all
+ * at once, 3,000 counties were ~70 ms of Redis time in one burst, which every
+ * request queued behind; spread, they are ~5 small scripts every 25 ms. */
+#include "gradcover/alerts/eval.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "gradcover/api/common.h"
+#include "gradcover/app.h"
+#include "gradcover/core/config.h"
+#include "gradcover/core/jsonw.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/core/log.h"
+#include "gradcover/alerts/notify.h"
+#include "gradcover/store/store.h"
+#include "gradcover/core/timeutil.h"
+
+/* The slice timer runs once per county's turn, but at most every SLICE_MIN_MS
+ * (3,000 counties every 15 s: 5 per slice, ~0.1 ms of Redis) and at least
+ * every SLICE_MAX_MS (a few counties: an idle server sleeps). */
+#define SLICE_MIN_MS 25
+#define SLICE_MAX_MS 1000
+
+struct alerter {
+    struct app *app;
+    struct event *timer;
+    size_t outstanding;  /* alert_eval calls sent and not yet answered */
+    size_t next;         /* the next county of the current round */
+    int64_t round_start; /* monotonic ms at which the current round began */
+    int64_t interval_ms;
+};
+
+struct eval_call {
+    struct alerter *al;
+    size_t county;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_eval(enum store_status st, json_t *res, void *arg)
+{
+    struct eval_call *c = arg;
+    struct alerter *al = c->al;
+    const char *t = st == STORE_OK ? json_string_value(json_object_get(res, "transition")) : NULL;
+    if (t) {
+        log_info("event=alert_transition county=%s transition=%s source=timer",
+                 al->app->cfg->counties[c->county].code, t);
+        notifier_kick(al->app->notifier, al->app->cfg->counties[c->county].code);
+    }
+    al->outstanding--;
+    free(c);
+}
+
+/* Sends alert_eval for county i; false when the store refused it. */
+static bool evaluate(struct alerter *al, size_t i, int64_t now, int cur)
+{
+    struct app *a = al->app;
+    struct eval_call *c = malloc(sizeof *c);
+    if (!c)
+        return false;
+    c->al = al;
+    c->county = i;
+    struct jw w;
+    jw_init(&w);
+    jw_obj(&w);
+    jw_key(&w, "cur");
+    jw_int(&w, cur);
+    jw_key(&w, "off");
+    jw_int(&w, a->cfg->utc_offset_minutes);
+    jw_key(&w, "now");
+    jw_int(&w, now);
+    write_alert_args(&w, a, i);
+    jw_obj_end(&w);
+    char key[KEY_MAX];
+    key_county(key, sizeof key, a->cfg->counties[i].code);
+    size_t len = 0;
+    const char *text = jw_text(&w, &len);
+    const char *argv[2] = {key, text};
+    size_t lens[2] = {strlen(key), len};
+    bool sent = text && store_script(a->store, "alert_eval", 1, 2, argv, lens, on_eval, c) == 0;
+    jw_free(&w);
+    if (!sent) {
+        free(c);
+        return false;
+    }
+    al->outstanding++;
+    return true;
+}
+
+/* Evaluates the counties whose turn has come: county i of n at i/n of the
+ * interval. While Redis has not answered the previous slice, or is down,
+ * nothing is sent and the counties stay due. */
+static void slice(struct alerter *al)
+{
+    struct app *a = al->app;
+    size_t n = a->cfg->ncounties;
+    int64_t t = mono_ms();
+    if (al->next >= n) {
+        if (t - al->round_start < al->interval_ms)
+            return;
+        /* A new round; after a long stall it starts now rather than catching up. */
+        al->round_start += al->interval_ms;
+        if (t - al->round_start >= al->interval_ms)
+            al->round_start = t;
+        al->next = 0;
+    }
+    if (al->outstanding > 0 || !store_ready(a->store))
+        return;
+    int64_t elapsed = t - al->round_start;
+    size_t due = (size_t)(elapsed * (int64_t)n / al->interval_ms) + 1;
+    if (due > n)
+        due = n;
+    int64_t now = app_now_ms(a);
+    int cur = period_of(now, a->cfg->utc_offset_minutes);
+    while (al->next < due && evaluate(al, al->next, now, cur))
+        al->next++;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    slice(arg);
+}
+
+struct alerter *alerter_new(struct app *a)
+{
+    struct alerter *al = calloc(1, sizeof *al);
+    if (!al)
+        return NULL;
+    al->app = a;
+    al->interval_ms = (int64_t)a->cfg->alerts.eval_interval_seconds * 1000;
+    /* The first round ends one interval from now, as a plain periodic timer's
+     * first tick would. */
+    al->round_start = mono_ms();
+    al->next = a->cfg->ncounties;
+    al->timer = event_new(a->base, -1, EV_PERSIST, on_tick, al);
+    int64_t tick = al->interval_ms / (int64_t)(a->cfg->ncounties ? a->cfg->ncounties : 1);
+    tick = tick < SLICE_MIN_MS ? SLICE_MIN_MS : tick > SLICE_MAX_MS ? SLICE_MAX_MS : tick;
+    struct timeval tv = {(time_t)(tick / 1000), (suseconds_t)(tick % 1000) * 1000};
+    if (!al->timer || event_add(al->timer, &tv) < 0) {
+        alerter_free(al);
+        return NULL;
+    }
+    return al;
+}
+
+void alerter_free(struct alerter *al)
+{
+    if (!al)
+        return;
+    if (al->timer)
+        event_free(al->timer);
+    free(al);
+}

@@ -1,0 +1,255 @@
+/* GET /api/v1/alerts?state=firing|resolved|all&county=: alert episodes of the
+ * caller's scope, newest first. Two pipelined rounds: each county's latest
+ * episode ids, then the episodes themselves. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcover/api/handlers.h"
+#include "gradcover/api/common.h"
+#include "gradcover/app.h"
+#include "gradcover/core/config.h"
+#include "gradcover/domain/coverage.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/core/timeutil.h"
+
+/* Episodes listed per county (newest first), ?limit= within 1..100: the
+ * default keeps a country-wide admin view to a bounded number of reads. */
+#define EPISODES_DEFAULT 20
+#define EPISODES_MAX 100
+
+enum filter { F_ALL, F_FIRING, F_RESOLVED };
+
+struct alerts_state {
+    enum filter filter;
+    int limit;
+    size_t n;
+    size_t *idx; /* counties asked */
+};
+
+static void alerts_state_free(void *p)
+{
+    struct alerts_state *s = p;
+    if (s)
+        free(s->idx);
+    free(s);
+}
+
+static json_t *counts_obj(json_t *ep, const char *reg_key, const char *srv_key)
+{
+    long long reg = json_ll(json_object_get(ep, reg_key)),
+              srv = json_ll(json_object_get(ep, srv_key));
+    return json_pack("{s:I, s:I, s:o}", "registered", (json_int_t)reg, "served", (json_int_t)srv,
+                     "rate", json_rate(srv, reg));
+}
+
+static json_t *episode_json(struct req *r, json_t *ep)
+{
+    const char *code = json_string_value(json_object_get(ep, "county"));
+    const struct county_cfg *cc = code ? config_county(r->app->cfg, code) : NULL;
+    if (!cc)
+        return NULL;
+    json_t *o = json_pack(
+        "{s:O, s:{s:s, s:s}, s:O, s:O, s:o, s:f, s:o, s:o}", "id", json_object_get(ep, "id"),
+        "county", "code", cc->code, "name", cc->name, "period", json_object_get(ep, "period"),
+        "status", json_object_get(ep, "status"), "started_at",
+        json_time(r->app, json_ll(json_object_get(ep, "started_at"))), "threshold",
+        (double)json_ll(json_object_get(ep, "threshold_bp")) / COVERAGE_BP_ONE, "at_start",
+        counts_obj(ep, "start_registered", "start_served"), "lowest",
+        counts_obj(ep, "low_registered", "low_served"));
+    if (!o)
+        return NULL;
+    if (json_object_get(ep, "resolved_at")) {
+        json_object_set_new(o, "resolved_at",
+                            json_time(r->app, json_ll(json_object_get(ep, "resolved_at"))));
+        json_object_set_new(o, "at_end", counts_obj(ep, "end_registered", "end_served"));
+    } else {
+        json_object_set_new(o, "resolved_at", json_null());
+    }
+    return o;
+}
+
+/* Appends one entry per receiver from a delivery hash (receiver -> JSON). */
+static void add_deliveries(struct req *r, json_t *out, const char *ep, const char *status,
+                           json_t *flat)
+{
+    char ev[96];
+    snprintf(ev, sizeof ev, "%s:%s", ep ? ep : "", status);
+    for (size_t i = 0; i + 1 < json_array_size(flat); i += 2) {
+        const char *receiver = json_string_value(json_array_get(flat, i));
+        json_t *rec = json_loads(json_string_value(json_array_get(flat, i + 1)), 0, NULL);
+        if (!receiver || !json_is_object(rec)) {
+            json_decref(rec);
+            continue;
+        }
+        json_t *last = json_object_get(rec, "last_attempt_at");
+        json_t *err = json_object_get(rec, "last_error");
+        json_array_append_new(
+            out, json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:o}", "event_id", ev, "status", status,
+                           "receiver", receiver, "state", json_object_get(rec, "state"), "attempts",
+                           json_object_get(rec, "attempts"), "last_error", err ? err : json_null(),
+                           "last_attempt_at",
+                           json_is_integer(last) ? json_time(r->app, json_integer_value(last))
+                                                 : json_null()));
+        json_decref(rec);
+    }
+}
+
+static int by_started_desc(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "_started"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "_started"));
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void on_episodes(struct req *r, struct batch *b)
+{
+    struct alerts_state *s = r->state;
+    if (batch_worst(b) != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    size_t n = batch_size(b) / 3, k = 0;
+    json_t **items = calloc(n ? n : 1, sizeof *items);
+    if (!items) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *ep = flat_to_object(batch_result(b, 3 * i));
+        const char *status = json_string_value(json_object_get(ep, "status"));
+        bool keep = status && (s->filter == F_ALL ||
+                               (s->filter == F_FIRING && strcmp(status, "firing") == 0) ||
+                               (s->filter == F_RESOLVED && strcmp(status, "resolved") == 0));
+        json_t *o = keep ? episode_json(r, ep) : NULL;
+        if (o) {
+            json_t *dl = json_array();
+            add_deliveries(r, dl, json_string_value(json_object_get(ep, "id")), "firing",
+                           batch_result(b, 3 * i + 1));
+            add_deliveries(r, dl, json_string_value(json_object_get(ep, "id")), "resolved",
+                           batch_result(b, 3 * i + 2));
+            json_object_set_new(o, "deliveries", dl);
+            json_object_set_new(o, "_started",
+                                json_integer(json_ll(json_object_get(ep, "started_at"))));
+            items[k++] = o;
+        }
+        json_decref(ep);
+    }
+    qsort(items, k, sizeof *items, by_started_desc);
+    json_t *list = json_array();
+    for (size_t i = 0; i < k; i++) {
+        json_object_del(items[i], "_started");
+        json_array_append_new(list, items[i]);
+    }
+    free(items);
+    http_reply_json(r, 200, json_pack("{s:o}", "alerts", list));
+}
+
+static void on_ids(struct req *r, struct batch *b)
+{
+    struct alerts_state *s = r->state;
+    if (batch_worst(b) != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < batch_size(b); i++)
+        total += json_array_size(batch_result(b, i));
+    /* Per episode: the episode, and the delivery records of its two events. */
+    struct batch *b2 = batch_new(r, 3 * total, on_episodes);
+    if (!b2) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    size_t slot = 0;
+    for (size_t i = 0; i < batch_size(b); i++) {
+        json_t *ids = batch_result(b, i);
+        const char *code = r->app->cfg->counties[s->idx[i]].code;
+        for (size_t j = 0; j < json_array_size(ids); j++) {
+            const char *ep = json_string_value(json_array_get(ids, j));
+            char key[3][KEY_MAX + 96], ev[96];
+            key_alert_episode(key[0], sizeof key[0], code, ep);
+            snprintf(ev, sizeof ev, "%s:firing", ep);
+            key_delivery(key[1], sizeof key[1], code, ev);
+            snprintf(ev, sizeof ev, "%s:resolved", ep);
+            key_delivery(key[2], sizeof key[2], code, ev);
+            for (int k = 0; k < 3; k++) {
+                const char *argv[2] = {"HGETALL", key[k]};
+                size_t lens[2] = {7, strlen(key[k])};
+                batch_command(b2, slot++, 2, argv, lens);
+            }
+        }
+    }
+    batch_start(b2);
+}
+
+void api_alerts(struct req *r)
+{
+    const struct config *cfg = r->app->cfg;
+    if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_LEADER) {
+        http_reply_error(r, 403, "forbidden", "alerts are for leaders and admins", NULL);
+        return;
+    }
+    bool bad = false;
+    char *state = http_query(r, "state", &bad);
+    char *county = http_query(r, "county", &bad);
+    char *lim = http_query(r, "limit", &bad);
+    int64_t limit = EPISODES_DEFAULT;
+    if (lim && (!parse_i64(lim, &limit) || limit < 1 || limit > EPISODES_MAX))
+        bad = true;
+    free(lim);
+    enum filter f = F_ALL;
+    if (state && strcmp(state, "firing") == 0)
+        f = F_FIRING;
+    else if (state && strcmp(state, "resolved") == 0)
+        f = F_RESOLVED;
+    else if (state && strcmp(state, "all") != 0)
+        bad = true;
+    long one = county ? config_county_index(cfg, county) : -1;
+    bool unknown = county && one < 0;
+    bool forbidden = county && one >= 0 && !auth_can_read_county(&r->who, county);
+    free(state);
+    free(county);
+    if (bad || unknown) {
+        http_reply_error(r, 400, "bad_parameter",
+                         "state must be firing, resolved or all; county a configured county; "
+                         "limit 1..100",
+                         NULL);
+        return;
+    }
+    if (forbidden) {
+        http_reply_error(r, 403, "forbidden", "this token may not read that county's alerts", NULL);
+        return;
+    }
+    struct alerts_state *s = calloc(1, sizeof *s);
+    if (s)
+        s->idx = calloc(cfg->ncounties, sizeof *s->idx);
+    if (!s || !s->idx) {
+        alerts_state_free(s);
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    s->filter = f;
+    s->limit = (int)limit;
+    for (size_t i = 0; i < cfg->ncounties; i++)
+        if ((one < 0 || (size_t)one == i) && auth_can_read_county(&r->who, cfg->counties[i].code))
+            s->idx[s->n++] = i;
+    r->state = s;
+    r->state_free = alerts_state_free;
+    struct batch *b = batch_new(r, s->n, on_ids);
+    if (!b) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    char last[16];
+    snprintf(last, sizeof last, "%d", s->limit - 1);
+    for (size_t i = 0; i < s->n; i++) {
+        char key[KEY_MAX];
+        key_alert_episodes(key, sizeof key, cfg->counties[s->idx[i]].code);
+        const char *argv[4] = {"ZREVRANGE", key, "0", last};
+        size_t lens[4] = {9, strlen(key), 1, strlen(last)};
+        batch_command(b, i, 4, argv, lens);
+    }
+    batch_start(b);
+}

@@ -1,0 +1,448 @@
+/* Pipelined per-county counter reads (see counts.h). */
+#include "gradcover/api/counts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcover/api/common.h"
+#include "gradcover/store/ccache.h"
+#include "gradcover/app.h"
+#include "gradcover/core/config.h"
+#include "gradcover/http/request.h"
+#include "gradcover/core/jsonw.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/core/timeutil.h"
+
+const char *const gc_services[GC_NSERVICES] = {"policy_briefing",
+                                               "career_guidance",
+                                               "job_referral",
+                                               "training",
+                                               "internship",
+                                               "entrepreneurship",
+                                               "small_loan",
+                                               "tax_relief",
+                                               "social_insurance_subsidy",
+                                               "other"};
+
+/* HMGET fields: rolled, r:Y, s:Y, alert, then one per service. */
+#define FIXED_FIELDS 4
+/* Below this much Redis time a read skips the cache (see counts_read). */
+#define BARRIER_MIN_BUDGET_MS 200
+
+struct county_counts *counts_new(size_t n)
+{
+    struct county_counts *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    size_t m = n ? n : 1;
+    c->idx = calloc(m, sizeof *c->idx);
+    c->reg = calloc(m, sizeof *c->reg);
+    c->srv = calloc(m, sizeof *c->srv);
+    c->contacts = calloc(m * GC_NSERVICES, sizeof *c->contacts);
+    c->alert = calloc(m, sizeof *c->alert);
+    c->again = calloc(m, sizeof *c->again);
+    if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->alert || !c->again) {
+        counts_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void counts_free(struct county_counts *c)
+{
+    if (!c)
+        return;
+    free(c->idx);
+    free(c->reg);
+    free(c->srv);
+    free(c->contacts);
+    free(c->alert);
+    free(c->again);
+    free(c);
+}
+
+struct county_text *county_text_new(const struct config *cfg)
+{
+    struct county_text *t = calloc(cfg->ncounties ? cfg->ncounties : 1, sizeof *t);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < cfg->ncounties; i++) {
+        const struct county_cfg *cc = &cfg->counties[i];
+        char key[KEY_MAX];
+        key_county_counters(key, sizeof key, cc->code);
+        t[i].cnt_key = strdup(key);
+        t[i].cnt_key_len = strlen(key);
+        /* The head of county_entry() in api_coverage.c: code, name, threshold. */
+        struct jw w;
+        jw_init(&w);
+        jw_obj(&w);
+        jw_key(&w, "code");
+        jw_str(&w, cc->code);
+        jw_key(&w, "name");
+        jw_str(&w, cc->name);
+        jw_key(&w, "threshold");
+        jw_bp(&w, cc->threshold_bp);
+        jw_raw(&w, ",", 1);
+        t[i].json_head_len = w.len;
+        t[i].json_head = jw_take(&w);
+        /* Label values escape \, " and newline (text format 0.0.4). */
+        size_t n = 0;
+        char lab[2 * GC_COUNTY_MAX + 1];
+        for (const char *c = cc->code; *c; c++) {
+            if (*c == '\\' || *c == '"' || *c == '\n')
+                lab[n++] = '\\';
+            lab[n++] = *c == '\n' ? 'n' : *c;
+        }
+        lab[n] = '\0';
+        t[i].label = strdup(lab);
+        t[i].label_len = n;
+        if (!t[i].cnt_key || !t[i].json_head || !t[i].label) {
+            county_text_free(t, cfg->ncounties);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+void county_text_free(struct county_text *t, size_t n)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].cnt_key);
+        free(t[i].json_head);
+        free(t[i].label);
+    }
+    free(t);
+}
+
+void counts_free_void(void *c)
+{
+    counts_free(c);
+}
+
+const char *alert_state_name(enum alert_state s)
+{
+    switch (s) {
+    case ALERT_OK:
+        return "ok";
+    case ALERT_PENDING:
+        return "pending";
+    case ALERT_FIRING:
+        return "firing";
+    case ALERT_UNKNOWN:
+        break;
+    }
+    return NULL;
+}
+
+/* A stored decimal (a counter); 0 when absent or malformed, as json_ll. */
+static long long str_ll(const struct store_str *e)
+{
+    /* Up to 18 digits cannot overflow; longer texts take the careful way. */
+    if (e->s && e->len > 0 && e->len <= 18) {
+        size_t i = e->s[0] == '-' ? 1 : 0;
+        long long v = 0;
+        if (i == e->len)
+            return 0;
+        for (; i < e->len; i++) {
+            if (e->s[i] < '0' || e->s[i] > '9')
+                return 0;
+            v = v * 10 + (e->s[i] - '0');
+        }
+        return e->s[0] == '-' ? -v : v;
+    }
+    char buf[24];
+    int64_t v = 0;
+    if (!e->s || e->len == 0 || e->len >= sizeof buf)
+        return 0;
+    memcpy(buf, e->s, e->len);
+    buf[e->len] = '\0';
+    return parse_i64(buf, &v) ? v : 0;
+}
+
+static bool str_is(const struct store_str *e, const char *lit)
+{
+    size_t n = strlen(lit);
+    return e->s && e->len == n && memcmp(e->s, lit, n) == 0;
+}
+
+static enum alert_state parse_alert(const struct store_str *e)
+{
+    if (str_is(e, "ok"))
+        return ALERT_OK;
+    if (str_is(e, "pending"))
+        return ALERT_PENDING;
+    if (str_is(e, "firing"))
+        return ALERT_FIRING;
+    return ALERT_UNKNOWN;
+}
+
+/* The round and the batch callbacks know only the request; the counts and
+ * the continuation travel in this small carrier, owned by the request. */
+struct pending {
+    struct county_counts *c;
+    counts_done_fn done;
+    /* Through the cache (ccache.h): the counties read from Redis, and the
+     * tickets their answers are kept with. */
+    size_t *miss;
+    struct ccache_ticket *tix;
+    size_t nmiss;
+};
+
+static struct pending *current(struct req *r)
+{
+    return (struct pending *)r->state;
+}
+
+static void on_rolled(struct req *r, struct batch *b)
+{
+    struct pending *p = current(r);
+    struct county_counts *c = p->c;
+    enum store_status st = batch_worst(b);
+    for (size_t k = 0; st == STORE_OK && k < c->nagain; k++) {
+        json_t *res = batch_result(b, k);
+        c->reg[c->again[k]] = json_ll(json_object_get(res, "registered"));
+        c->srv[c->again[k]] = json_ll(json_object_get(res, "served"));
+    }
+    p->done(r, c, st);
+}
+
+/* One county's HMGET: rolled, r:Y, s:Y, alert[, c:<service>...]. False for
+ * anything else (an error reply). */
+static bool parse_row(size_t n, const struct store_str *el, struct county_vals *v)
+{
+    if (n < FIXED_FIELDS)
+        return false;
+    v->rolled = el[0].s ? str_ll(&el[0]) : -1;
+    v->reg = str_ll(&el[1]);
+    v->srv = str_ll(&el[2]);
+    v->alert = parse_alert(&el[3]);
+    for (size_t s = 0; s < GC_NSERVICES; s++)
+        v->contacts[s] = FIXED_FIELDS + s < n ? str_ll(&el[FIXED_FIELDS + s]) : 0;
+    return true;
+}
+
+/* A county nothing has touched since the year began still holds last year's
+ * materialisation: it must be rolled now (once a year per county). */
+static bool needs_roll(const struct county_counts *c, const struct county_vals *v)
+{
+    return v->rolled >= 0 && v->rolled < c->period;
+}
+
+static void apply_vals(struct county_counts *c, size_t i, const struct county_vals *v)
+{
+    c->reg[i] = v->reg;
+    c->srv[i] = v->srv;
+    c->alert[i] = v->alert;
+    for (size_t s = 0; c->services && s < GC_NSERVICES; s++)
+        c->contacts[i * GC_NSERVICES + s] = v->contacts[s];
+    if (needs_roll(c, v))
+        c->again[c->nagain++] = i;
+}
+
+static void on_counter_row(void *arg, size_t i, size_t n, const struct store_str *el)
+{
+    struct county_counts *c = current(arg)->c;
+    struct county_vals v;
+    if (i < c->n && parse_row(n, el, &v))
+        apply_vals(c, i, &v);
+}
+
+static void on_counters(void *arg, enum store_status st)
+{
+    struct req *r = arg;
+    struct pending *p = current(r);
+    struct county_counts *c = p->c;
+    if (st != STORE_OK || c->nagain == 0) {
+        p->done(r, c, st);
+        return;
+    }
+    struct batch *b2 = batch_new(r, c->nagain, on_rolled);
+    if (!b2) {
+        p->done(r, c, STORE_FAILED);
+        return;
+    }
+    int off = r->app->cfg->utc_offset_minutes;
+    for (size_t k = 0; k < c->nagain; k++) {
+        char key[KEY_MAX], args[96];
+        key_county(key, sizeof key, r->app->cfg->counties[c->idx[c->again[k]]].code);
+        snprintf(args, sizeof args, "{\"cur\":%d,\"period\":%d,\"off\":%d}", c->cur, c->period,
+                 off);
+        const char *argv[2] = {key, args};
+        size_t lens[2] = {strlen(key), strlen(args)};
+        batch_script(b2, k, "coverage", 1, 2, argv, lens);
+    }
+    batch_start(b2);
+}
+
+static void pending_free(void *v)
+{
+    struct pending *p = v;
+    counts_free(p->c);
+    free(p->miss);
+    free(p->tix);
+    free(p);
+}
+
+/* The HMGET of one period's counters; argv[1] (the key) is set per county. */
+struct hmget {
+    char rf[16], sf[16], svc[GC_NSERVICES][40];
+    const char *argv[2 + FIXED_FIELDS + GC_NSERVICES];
+    size_t lens[2 + FIXED_FIELDS + GC_NSERVICES];
+    int argc;
+};
+
+static void hmget_init(struct hmget *h, int period, bool services)
+{
+    snprintf(h->rf, sizeof h->rf, "r:%d", period);
+    snprintf(h->sf, sizeof h->sf, "s:%d", period);
+    h->argv[0] = "HMGET";
+    h->argv[1] = "";
+    h->argv[2] = "rolled";
+    h->argv[3] = h->rf;
+    h->argv[4] = h->sf;
+    h->argv[5] = "alert";
+    /* Coverage needs 4 fields; /metrics (and the cache) the 10 counters too. */
+    h->argc = 2 + FIXED_FIELDS + (services ? GC_NSERVICES : 0);
+    for (size_t s = 0; s < GC_NSERVICES; s++) {
+        snprintf(h->svc[s], sizeof h->svc[s], "c:%s", gc_services[s]);
+        h->argv[2 + FIXED_FIELDS + s] = h->svc[s];
+    }
+    for (int a = 0; a < h->argc; a++)
+        h->lens[a] = strlen(h->argv[a]);
+}
+
+/* Every county from Redis on the main connection. */
+static void read_direct(struct req *r)
+{
+    struct county_counts *c = current(r)->c;
+    c->nagain = 0;
+    int budget = req_budget_ms(r);
+    struct store_round *rd = store_round_new(r->app->store, budget, on_counter_row, on_counters, r);
+    if (!rd) {
+        current(r)->done(r, c, budget > 0 ? STORE_DOWN : STORE_TIMEOUT);
+        return;
+    }
+    struct hmget h;
+    hmget_init(&h, c->period, c->services);
+    const struct county_text *ct = r->app->ctext;
+    for (size_t i = 0; i < c->n; i++) {
+        h.argv[1] = ct[c->idx[i]].cnt_key;
+        h.lens[1] = ct[c->idx[i]].cnt_key_len;
+        store_round_add(rd, h.argc, h.argv, h.lens);
+    }
+    store_round_start(rd);
+}
+
+/* Reply k of a cache round: county p->miss[k], kept unless it must be rolled
+ * (the roll changes it, which the cache will hear of anyway). */
+static void on_cached_row(void *arg, size_t k, size_t n, const struct store_str *el)
+{
+    struct req *r = arg;
+    struct pending *p = current(r);
+    struct county_counts *c = p->c;
+    struct county_vals v;
+    if (k >= p->nmiss || !parse_row(n, el, &v))
+        return;
+    size_t i = p->miss[k];
+    apply_vals(c, i, &v);
+    if (!needs_roll(c, &v))
+        ccache_put(r->app->ccache, c->idx[i], c->period, p->tix[k], &v);
+}
+
+/* The cache's reading connection failed the round (dropped, slow): the
+ * request reads everything again on the main connection while it has time. */
+static void on_cached_done(void *arg, enum store_status st)
+{
+    struct req *r = arg;
+    if (st != STORE_OK && st != STORE_TIMEOUT && req_budget_ms(r) > 0) {
+        read_direct(r);
+        return;
+    }
+    on_counters(r, st);
+}
+
+/* Every invalidation for writes acknowledged before the request arrived has
+ * been applied: counties still cached are exact; read the others. */
+static void after_barrier(void *arg, bool ok)
+{
+    struct req *r = arg;
+    struct pending *p = current(r);
+    struct county_counts *c = p->c;
+    struct ccache *cc = r->app->ccache;
+    if (!ok || !ccache_usable(cc)) {
+        read_direct(r);
+        return;
+    }
+    p->miss = malloc(c->n * sizeof *p->miss);
+    p->tix = malloc(c->n * sizeof *p->tix);
+    if (!p->miss || !p->tix) {
+        read_direct(r);
+        return;
+    }
+    c->nagain = 0;
+    p->nmiss = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        struct county_vals v;
+        if (ccache_get(cc, c->idx[i], c->period, &v))
+            apply_vals(c, i, &v);
+        else
+            p->miss[p->nmiss++] = i;
+    }
+    if (p->nmiss == 0) {
+        on_counters(r, STORE_OK);
+        return;
+    }
+    int budget = req_budget_ms(r);
+    struct store_round *rd =
+        store_round_new(ccache_store(cc), budget, on_cached_row, on_cached_done, r);
+    if (!rd) {
+        read_direct(r);
+        return;
+    }
+    struct hmget h;
+    hmget_init(&h, c->period, true);
+    const struct county_text *ct = r->app->ctext;
+    for (size_t k = 0; k < p->nmiss; k++) {
+        size_t i = p->miss[k];
+        p->tix[k] = ccache_ticket(cc, c->idx[i]);
+        h.argv[1] = ct[c->idx[i]].cnt_key;
+        h.lens[1] = ct[c->idx[i]].cnt_key_len;
+        store_round_add(rd, h.argc, h.argv, h.lens);
+    }
+    store_round_start(rd);
+}
+
+void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
+{
+    /* r->state becomes the carrier; it owns c from here on. */
+    struct pending *p = calloc(1, sizeof *p);
+    if (!p) {
+        r->state = c; /* still ours to free, with the request */
+        r->state_free = counts_free_void;
+        done(r, c, STORE_FAILED);
+        return;
+    }
+    p->c = c;
+    p->done = done;
+    r->state = p;
+    r->state_free = pending_free;
+    c->nagain = 0;
+    if (c->n == 0) {
+        /* Nothing to read: an empty answer, whether Redis is there or not. */
+        done(r, c, STORE_OK);
+        return;
+    }
+    /* The current period goes through the cache when it and the main
+     * connection are up (Redis loading its data answers the cache's commands
+     * but not the reads); the barrier gets half the request's Redis time, the
+     * reads the rest. A request with little time left reads directly: an
+     * unanswered barrier renews the subscription for everyone. */
+    int budget = req_budget_ms(r);
+    if (c->period == c->cur && budget >= BARRIER_MIN_BUDGET_MS && store_ready(r->app->store) &&
+        ccache_barrier(r->app->ccache, budget / 2, after_barrier, r) == 0)
+        return;
+    read_direct(r);
+}

@@ -1,0 +1,269 @@
+/* Coverage of every county (one pipelined round trip of O(counties) HMGETs;
+ * a second one only for counties not yet rolled into a new year) and each
+ * county's queue of graduates still waiting for a service. The counter reads
+ * themselves live in counts.c, shared with /metrics. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcover/api/handlers.h"
+#include "gradcover/api/common.h"
+#include "gradcover/app.h"
+#include "gradcover/core/config.h"
+#include "gradcover/api/counts.h"
+#include "gradcover/domain/coverage.h"
+#include "gradcover/http/request.h"
+#include "gradcover/core/jsonw.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/core/timeutil.h"
+
+#define QUEUE_LIMIT_DEFAULT 50
+#define QUEUE_LIMIT_MAX 500
+#define MS_PER_DAY 86400000LL
+
+/* A string literal, copied as it is. */
+#define LIT(w, s) jw_raw((w), (s), sizeof(s) - 1)
+
+/* One county's entry (SPEC §6), written into an open array or as the body:
+ * the head rendered once (code, name, threshold: county_text), then the
+ * counts. Rates and thresholds as http_reply_json writes reals (jw_bp). */
+static void county_entry(struct jw *w, const struct county_cfg *cc, const struct county_text *t,
+                         long long reg, long long srv, enum alert_state alert, const char *period)
+{
+    jw_value_raw(w, t->json_head, t->json_head_len);
+    LIT(w, "\"registered\":");
+    jw_raw_int(w, reg);
+    LIT(w, ",\"served\":");
+    jw_raw_int(w, srv);
+    LIT(w, ",\"rate\":");
+    if (reg > 0)
+        jw_raw_bp(w, coverage_rate_bp((uint64_t)srv, (uint64_t)reg));
+    else
+        LIT(w, "null");
+    LIT(w, ",\"gap\":");
+    jw_raw_int(w, (long long)coverage_gap((uint64_t)srv, (uint64_t)reg, cc->threshold_bp));
+    if (reg > 0 && coverage_below((uint64_t)srv, (uint64_t)reg, cc->threshold_bp))
+        LIT(w, ",\"below_target\":true");
+    else
+        LIT(w, ",\"below_target\":false");
+    /* The alert state appears once the alert evaluation has stored one. */
+    const char *a = alert_state_name(alert);
+    if (a) {
+        LIT(w, ",\"alert\":\"");
+        jw_raw(w, a, strlen(a));
+        LIT(w, "\"");
+    }
+    if (period) {
+        LIT(w, ",\"period\":\"");
+        jw_raw(w, period, strlen(period));
+        LIT(w, "\"");
+    }
+    LIT(w, "}");
+}
+
+/* Bytes of one county's entry, about: the body is reserved at once. */
+#define ENTRY_BYTES 160
+
+static void on_counts(struct req *r, struct county_counts *c, enum store_status st, bool single)
+{
+    const struct config *cfg = r->app->cfg;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    char pbuf[16];
+    snprintf(pbuf, sizeof pbuf, "%d", c->period);
+    struct jw w;
+    jw_init(&w);
+    if (single) {
+        county_entry(&w, &cfg->counties[c->idx[0]], &r->app->ctext[c->idx[0]], c->reg[0], c->srv[0],
+                     c->alert[0], pbuf);
+        http_reply_jw(r, 200, &w);
+        return;
+    }
+    /* Written straight into the reply's text: with 3,000 counties a JSON tree
+     * was 45,000 values to build, dump and free for one 400 KB answer. */
+    jw_reserve(&w, 256 + c->n * ENTRY_BYTES);
+    long long treg = 0, tsrv = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        treg += c->reg[i];
+        tsrv += c->srv[i];
+    }
+    char gen[40];
+    rfc3339_format(app_now_ms(r->app), cfg->utc_offset_minutes, gen, sizeof gen);
+    jw_obj(&w);
+    jw_key(&w, "period");
+    jw_str(&w, pbuf);
+    jw_key(&w, "generated_at");
+    jw_str(&w, gen);
+    jw_key(&w, "total");
+    jw_obj(&w);
+    jw_key(&w, "registered");
+    jw_int(&w, treg);
+    jw_key(&w, "served");
+    jw_int(&w, tsrv);
+    jw_key(&w, "rate");
+    if (treg > 0)
+        jw_bp(&w, coverage_rate_bp((uint64_t)tsrv, (uint64_t)treg));
+    else
+        jw_null(&w);
+    jw_key(&w, "gap");
+    jw_int(&w, (long long)coverage_gap((uint64_t)tsrv, (uint64_t)treg, cfg->threshold_bp));
+    jw_key(&w, "threshold");
+    jw_bp(&w, cfg->threshold_bp);
+    jw_obj_end(&w);
+    jw_key(&w, "counties");
+    jw_arr(&w);
+    for (size_t i = 0; i < c->n; i++)
+        county_entry(&w, &cfg->counties[c->idx[i]], &r->app->ctext[c->idx[i]], c->reg[i], c->srv[i],
+                     c->alert[i], NULL);
+    jw_arr_end(&w);
+    jw_obj_end(&w);
+    http_reply_jw(r, 200, &w);
+}
+
+static void on_counts_all(struct req *r, struct county_counts *c, enum store_status st)
+{
+    on_counts(r, c, st, false);
+}
+
+static void on_counts_single(struct req *r, struct county_counts *c, enum store_status st)
+{
+    on_counts(r, c, st, true);
+}
+
+/* Reads ?period=YYYY (default: the current period). Replies 400 and returns -1
+ * on a malformed or future period. */
+static int period_param_or_reply(struct req *r, int cur, int *out)
+{
+    bool bad = false;
+    char *p = http_query(r, "period", &bad);
+    *out = cur;
+    int64_t y = 0;
+    bool ok = !bad && (!p || (strlen(p) == 4 && parse_i64(p, &y) && y >= GC_YEAR_MIN && y <= cur));
+    if (p && ok)
+        *out = (int)y;
+    free(p);
+    if (!ok) {
+        http_reply_error(r, 400, "bad_parameter",
+                         "period must be a year (YYYY) not after the current one", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void api_coverage_all(struct req *r)
+{
+    const struct config *cfg = r->app->cfg;
+    int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
+    if (period_param_or_reply(r, cur, &period) < 0)
+        return;
+    struct county_counts *c = counts_new(cfg->ncounties);
+    if (!c) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    c->period = period;
+    c->cur = cur;
+    for (size_t i = 0; i < cfg->ncounties; i++)
+        if (auth_can_see_coverage(&r->who, cfg->counties[i].code))
+            c->idx[c->n++] = i;
+    counts_read(r, c, on_counts_all); /* takes c */
+}
+
+void api_coverage_county(struct req *r)
+{
+    const struct config *cfg = r->app->cfg;
+    long i = config_county_index(cfg, r->params[0]);
+    if (i < 0) {
+        http_reply_error(r, 404, "not_found", "no such county", NULL);
+        return;
+    }
+    if (!auth_can_see_coverage(&r->who, r->params[0])) {
+        http_reply_error(r, 403, "forbidden", "this token may not read that county", NULL);
+        return;
+    }
+    int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
+    if (period_param_or_reply(r, cur, &period) < 0)
+        return;
+    struct county_counts *c = counts_new(1);
+    if (!c) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    c->period = period;
+    c->cur = cur;
+    c->idx[0] = (size_t)i;
+    c->n = 1;
+    counts_read(r, c, on_counts_single); /* takes c */
+}
+
+/* ---- GET /api/v1/counties/{code}/queue ---- */
+
+static void on_queue(struct req *r, enum store_status st, json_t *res)
+{
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    int64_t now = app_now_ms(r->app);
+    json_t *items = json_array();
+    json_t *raw = json_object_get(res, "items");
+    size_t i;
+    json_t *it;
+    json_array_foreach(raw, i, it)
+    {
+        json_int_t since = json_integer_value(json_object_get(it, "since"));
+        json_t *stored =
+            json_pack("{s:O?, s:s, s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(it, "id"),
+                      "county", r->params[0], "name", json_object_get(it, "name"), "phone",
+                      json_object_get(it, "phone"), "school", json_object_get(it, "school"),
+                      "major", json_object_get(it, "major"));
+        json_t *g = graduate_json(r, stored);
+        json_decref(stored);
+        json_object_del(g, "services");
+        json_object_set(g, "contacts", json_object_get(it, "contacts"));
+        json_object_set_new(g, "waiting_since", json_time(r->app, since));
+        json_object_set_new(g, "waiting_days",
+                            json_integer(now > since ? (now - since) / MS_PER_DAY : 0));
+        json_t *lc = json_object_get(it, "last_contact_at");
+        if (json_is_integer(lc))
+            json_object_set_new(g, "last_contact_at", json_time(r->app, json_integer_value(lc)));
+        json_array_append_new(items, g);
+    }
+    char pbuf[16];
+    snprintf(pbuf, sizeof pbuf, "%lld",
+             (long long)json_integer_value(json_object_get(res, "period")));
+    audit_read(r, r->params[0], "queue.read", "", "ok");
+    http_reply_json(r, 200,
+                    json_pack("{s:s, s:s, s:O, s:o}", "county", r->params[0], "period", pbuf,
+                              "total", json_object_get(res, "total"), "graduates", items));
+}
+
+void api_queue(struct req *r)
+{
+    const struct config *cfg = r->app->cfg;
+    if (!config_county(cfg, r->params[0])) {
+        http_reply_error(r, 404, "not_found", "no such county", NULL);
+        return;
+    }
+    if (!auth_can_read_county(&r->who, r->params[0])) {
+        http_reply_error(r, 403, "forbidden", "this token may not read that county's queue", NULL);
+        return;
+    }
+    bool bad = false;
+    char *l = http_query(r, "limit", &bad);
+    int64_t limit = QUEUE_LIMIT_DEFAULT;
+    bool ok = !bad && (!l || (parse_i64(l, &limit) && limit >= 1 && limit <= QUEUE_LIMIT_MAX));
+    free(l);
+    if (!ok) {
+        http_reply_error(r, 400, "bad_parameter", "limit must be an integer in 1..500", NULL);
+        return;
+    }
+    int off = cfg->utc_offset_minutes;
+    char key[KEY_MAX];
+    key_county(key, sizeof key, r->params[0]);
+    json_t *args = json_pack("{s:i, s:i, s:I}", "cur", period_of(app_now_ms(r->app), off), "off",
+                             off, "limit", (json_int_t)limit);
+    run_script(r, "queue", key, args, on_queue);
+}

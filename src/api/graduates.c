@@ -1,0 +1,636 @@
+/* Graduates: register, read, look up by national ID, change status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcover/api/handlers.h"
+#include "gradcover/api/common.h"
+#include "gradcover/app.h"
+#include "gradcover/core/config.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/core/log.h"
+#include "gradcover/domain/natid.h"
+#include "gradcover/core/pii.h"
+#include "gradcover/core/timeutil.h"
+#include "gradcover/domain/validate.h"
+
+/* A national-ID claim whose graduate never appeared is taken over after this:
+ * the county step follows the claim within milliseconds unless a server died. */
+#define STALE_CLAIM_MS 60000
+/* Server-assigned graduate ids: 62^16 values, collision-free in practice. */
+#define GENERATED_ID_CHARS 16
+/* Makes claim tokens unique within a millisecond (claim.lua). */
+#define CLAIM_NONCE_CHARS 8
+
+/* State of a registration or status change across its store steps. */
+struct gstate {
+    char id[GC_ID_MAX + 1];
+    char county[GC_COUNTY_MAX + 1];
+    char hmac[PII_HMAC_HEX_LEN + 1];
+    char takeover[GC_ID_MAX + 32];     /* the exact value of a stale claim to replace */
+    char holder[GC_ID_MAX + 1];        /* who holds the national-ID claim we hit */
+    char holder_value[GC_ID_MAX + 32]; /* and the claim's exact value */
+    int64_t holder_since;
+    char token[GC_ID_MAX + 32]; /* our claim's token (from claim.lua), or a released one */
+    json_t *county_args;        /* arguments of the county script, owned */
+    json_t *graduate;           /* the county script's answer, owned */
+    int status_code;            /* reply status once the last step is done */
+    char error[32];             /* a script's refusal, replied after releasing our claim */
+    bool registering;
+    bool claimed; /* we hold the national-ID claim for this request */
+};
+
+static void gstate_free(void *p)
+{
+    struct gstate *g = p;
+    if (!g)
+        return;
+    json_decref(g->county_args);
+    json_decref(g->graduate);
+    free(g);
+}
+
+static struct gstate *gstate_attach(struct req *r)
+{
+    struct gstate *g = calloc(1, sizeof *g);
+    if (g) {
+        r->state = g;
+        r->state_free = gstate_free;
+    }
+    return g;
+}
+
+static void reply_graduate(struct req *r, int status, json_t *stored)
+{
+    json_t *g = graduate_json(r, stored);
+    http_reply_json(r, status, g);
+}
+
+/* ---- the claim protocol shared by registration and return to seeking ---- */
+
+static void claim_start(struct req *r);
+
+static void on_county_step(struct req *r, enum store_status st, json_t *res);
+
+static void county_step(struct req *r)
+{
+    struct gstate *g = r->state;
+    char key[KEY_MAX];
+    key_county(key, sizeof key, g->county);
+    json_t *args = g->county_args;
+    g->county_args = NULL;
+    audit_attach(r, args, g->registering ? "graduate.register" : "graduate.status", g->id);
+    run_script(r, g->registering ? "register" : "status", key, args, on_county_step);
+}
+
+static void on_holder_status(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *status = json_string_value(json_array_get(res, 0));
+    bool young = app_now_ms(r->app) - g->holder_since < STALE_CLAIM_MS;
+    if ((status && strcmp(status, "seeking") == 0) || (!status && young)) {
+        /* Seeking, or a registration still being written by another request. */
+        http_reply_error(r, 409, "already_seeking",
+                         "a graduate with this national ID is already registered as seeking", NULL);
+        return;
+    }
+    /* The holder left seeking (its release was lost) or was never written: take
+     * the claim over, naming it so that a newer claim is never overwritten. */
+    snprintf(g->takeover, sizeof g->takeover, "%s", g->holder_value);
+    claim_start(r);
+}
+
+static void on_claim(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *err = json_string_value(json_object_get(res, "err"));
+    if (!err) {
+        const char *token = json_string_value(json_object_get(res, "token"));
+        if (!token || strlen(token) >= sizeof g->token) {
+            http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+            return;
+        }
+        snprintf(g->token, sizeof g->token, "%s", token);
+        json_object_set_new(g->county_args, "claim", json_string(token));
+        g->claimed = true;
+        county_step(r);
+        return;
+    }
+    if (strcmp(err, "id_taken") == 0) {
+        http_reply_error(r, 409, "id_taken", "this graduate id is already in use", NULL);
+        return;
+    }
+    const char *holder = json_string_value(json_object_get(res, "holder"));
+    const char *hcounty = json_string_value(json_object_get(res, "holder_county"));
+    if (!holder || !hcounty || g->takeover[0] || !valid_id(holder)) {
+        http_reply_error(r, 409, "already_seeking",
+                         "a graduate with this national ID is already registered as seeking", NULL);
+        return;
+    }
+    const char *hvalue = json_string_value(json_object_get(res, "holder_value"));
+    snprintf(g->holder, sizeof g->holder, "%s", holder);
+    snprintf(g->holder_value, sizeof g->holder_value, "%s", hvalue ? hvalue : "");
+    g->holder_since = json_integer_value(json_object_get(res, "since"));
+    char key[KEY_MAX];
+    key_graduate(key, sizeof key, hcounty, holder);
+    run_command(r, 3, (const char *[]){"HMGET", key, "status"}, on_holder_status);
+}
+
+static void claim_start(struct req *r)
+{
+    struct gstate *g = r->state;
+    char key[KEY_MAX];
+    key_global(key, sizeof key);
+    char nonce[CLAIM_NONCE_CHARS + 1];
+    if (gc_random_id(nonce, CLAIM_NONCE_CHARS) < 0) {
+        http_reply_error(r, 500, "internal", "no random bytes", NULL);
+        return;
+    }
+    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "id", g->id, "county", g->county,
+                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "nonce",
+                             nonce, "mode", g->registering ? "register" : "reseek");
+    if (args && g->takeover[0])
+        json_object_set_new(args, "takeover", json_string(g->takeover));
+    run_script(r, "claim", key, args, on_claim);
+}
+
+/* ---- after the county step ---- */
+
+static void reply_status_error(struct req *r, const char *err);
+
+static void on_released(struct req *r, enum store_status st, json_t *res)
+{
+    (void)res;
+    struct gstate *g = r->state;
+    if (st != STORE_OK)
+        /* Harmless: the next registration sees the claim's graduate is not seeking. */
+        log_warn("event=nid_release_failed request_id=%s graduate=%s", r->id, g->id);
+    if (g->error[0]) {
+        reply_status_error(r, g->error);
+        return;
+    }
+    reply_graduate(r, g->status_code, g->graduate);
+}
+
+static void release_claim(struct req *r, bool forget)
+{
+    struct gstate *g = r->state;
+    char key[KEY_MAX];
+    key_global(key, sizeof key);
+    json_t *args = json_pack("{s:s, s:s, s:s, s:b}", "id", g->id, "hmac", g->hmac, "token",
+                             g->token, "forget", forget);
+    run_script(r, "release", key, args, on_released);
+}
+
+static void reply_status_error(struct req *r, const char *err)
+{
+    if (strcmp(err, "not_found") == 0)
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+    else if (strcmp(err, "id_taken") == 0)
+        http_reply_error(r, 409, "id_taken", "this graduate id is already in use", NULL);
+    else if (strcmp(err, "withdrawn") == 0)
+        http_reply_error(r, 409, "withdrawn",
+                         "the graduate is withdrawn; register the person again instead", NULL);
+    else if (strcmp(err, "at_before_last_change") == 0)
+        http_reply_invalid(r, "at", "must not be before the graduate's last status change");
+    else if (strcmp(err, "at_before_last_contact") == 0)
+        http_reply_invalid(r, "at", "must not be before the graduate's last service contact");
+    else if (strcmp(err, "needs_claim") == 0)
+        http_reply_error(r, 409, "conflict",
+                         "the graduate's status changed during this request; retry", NULL);
+    else
+        http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+}
+
+static void on_county_step(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        /* Outcome unknown (Redis went away): the client retries; the claim is ours
+         * and a retry with the same id goes through. */
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *err = json_string_value(json_object_get(res, "err"));
+    log_alert_transition(r, g->county, res);
+    if (g->registering) {
+        if (err) {
+            snprintf(g->error, sizeof g->error, "id_taken"); /* another person's: undo our claim */
+            release_claim(r, true);
+            return;
+        }
+        g->graduate = json_incref(json_object_get(res, "graduate"));
+        g->status_code = json_is_true(json_object_get(res, "existed")) ? 200 : 201;
+        reply_graduate(r, g->status_code, g->graduate);
+        return;
+    }
+    if (err) {
+        if (g->claimed) {
+            /* A refused return to seeking must leave nothing behind. */
+            snprintf(g->error, sizeof g->error, "%s", err);
+            release_claim(r, false);
+            return;
+        }
+        reply_status_error(r, err);
+        return;
+    }
+    g->graduate = json_incref(json_object_get(res, "graduate"));
+    g->status_code = 200;
+    const char *prev = json_string_value(json_object_get(res, "previous"));
+    const char *released = json_string_value(json_object_get(res, "released_claim"));
+    if (json_is_true(json_object_get(res, "changed")) && prev && strcmp(prev, "seeking") == 0 &&
+        released) {
+        const char *hmac = json_string_value(json_object_get(g->graduate, "nid_hmac"));
+        snprintf(g->hmac, sizeof g->hmac, "%s", hmac ? hmac : "");
+        snprintf(g->token, sizeof g->token, "%s", released);
+        release_claim(r, false);
+        return;
+    }
+    reply_graduate(r, 200, g->graduate);
+}
+
+/* National IDs are matched by HMAC: with the wrong key nothing would match, and
+ * duplicates would slip through. Refuses (503) and returns -1 in that case. */
+static int pii_key_ok_or_reply(struct req *r)
+{
+    if (!r->app->pii_mismatch)
+        return 0;
+    http_reply_error(r, 503, "pii_key_mismatch",
+                     "this server's PII key is not the one the data was written with", NULL);
+    return -1;
+}
+
+/* ---- POST /api/v1/graduates ---- */
+
+void api_graduate_create(struct req *r)
+{
+    if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
+        http_reply_error(r, 403, "forbidden", "this token may not register graduates", NULL);
+        return;
+    }
+    if (pii_key_ok_or_reply(r) < 0 || http_read_json_or_reply(r) < 0)
+        return;
+    struct verr v = {0};
+    struct graduate_in in;
+    int64_t now = app_now_ms(r->app);
+    const char *own = r->who.role == ROLE_COUNSELOR ? r->who.county : NULL;
+    if (validate_graduate(r->body, r->app->cfg, own, now, &in, &v) < 0) {
+        verr_reply(r, &v);
+        return;
+    }
+    const char *id = in.id, *county = in.county, *name = in.name, *phone = in.phone,
+               *school = in.school, *major = in.major;
+    const char *norm = in.national_id;
+    int64_t registered_at = in.registered_at;
+    char masked[NATID_LEN + 1];
+    if (!auth_can_write_county(&r->who, county)) {
+        http_reply_error(r, 403, "forbidden", "this token may not register in that county", NULL);
+        return;
+    }
+    struct gstate *g = gstate_attach(r);
+    if (!g) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    g->registering = true;
+    if (id)
+        snprintf(g->id, sizeof g->id, "%s", id);
+    else if (gc_random_id(g->id, GENERATED_ID_CHARS) < 0) {
+        http_reply_error(r, 500, "internal", "no random bytes", NULL);
+        return;
+    }
+    snprintf(g->county, sizeof g->county, "%s", county);
+    pii_hmac_hex(r->app->pii, norm, NATID_LEN, g->hmac);
+    natid_mask(norm, masked);
+    json_t *args =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s}", "id", g->id, "county",
+                  g->county, "name", name, "nid_hmac", g->hmac, "nid_masked", masked,
+                  "registered_at", (json_int_t)registered_at, "now", (json_int_t)now, "cur",
+                  period_of(now, r->app->cfg->utc_offset_minutes), "off",
+                  r->app->cfg->utc_offset_minutes, "actor", r->who.name);
+    if (args && phone)
+        json_object_set_new(args, "phone", json_string(phone));
+    if (args && school)
+        json_object_set_new(args, "school", json_string(school));
+    if (args && major)
+        json_object_set_new(args, "major", json_string(major));
+    if (args && in.graduation_year)
+        json_object_set_new(args, "graduation_year", json_integer(in.graduation_year));
+    if (args)
+        json_object_set_new(args, "alert", alert_args(r->app, g->county));
+    if (!args) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    g->county_args = args;
+    claim_start(r);
+}
+
+/* ---- POST /api/v1/graduates/{id}/status ---- */
+
+static void status_located(struct req *r, const char *county);
+
+static void on_reseek_info(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *hmac = json_string_value(json_array_get(res, 0));
+    const char *status = json_string_value(json_array_get(res, 1));
+    if (!status) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (!hmac) {
+        /* Erased (DELETE): without the national ID, seeking cannot be claimed. */
+        http_reply_error(r, 409, "erased",
+                         "this graduate's personal data was erased; register the person again",
+                         NULL);
+        return;
+    }
+    snprintf(g->hmac, sizeof g->hmac, "%s", hmac);
+    if (strcmp(status, "seeking") == 0 || strcmp(status, "withdrawn") == 0) {
+        county_step(r); /* nothing to claim; the script answers (no change / 409) */
+        return;
+    }
+    claim_start(r);
+}
+
+static void status_located(struct req *r, const char *county)
+{
+    struct gstate *g = r->state;
+    snprintf(g->county, sizeof g->county, "%s", county);
+    json_t *al = alert_args(r->app, county);
+    if (!al) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    json_object_set_new(g->county_args, "alert", al);
+    const char *status = json_string_value(json_object_get(g->county_args, "status"));
+    if (strcmp(status, "seeking") != 0) {
+        county_step(r);
+        return;
+    }
+    char key[KEY_MAX];
+    key_graduate(key, sizeof key, county, g->id);
+    run_command(r, 4, (const char *[]){"HMGET", key, "nid_hmac", "status"}, on_reseek_info);
+}
+
+void api_graduate_status(struct req *r)
+{
+    if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
+        http_reply_error(r, 403, "forbidden", "this token may not change graduates", NULL);
+        return;
+    }
+    if (!valid_id(r->params[0])) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (http_read_json_or_reply(r) < 0)
+        return;
+    struct verr v = {0};
+    struct status_in in;
+    int64_t now = app_now_ms(r->app);
+    if (validate_status(r->body, now, &in, &v) < 0) {
+        verr_reply(r, &v);
+        return;
+    }
+    const char *status = in.status, *reason = in.reason;
+    int64_t at = in.at;
+    struct gstate *g = gstate_attach(r);
+    if (!g) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    snprintf(g->id, sizeof g->id, "%s", r->params[0]);
+    g->county_args =
+        json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:i, s:i}", "id", g->id, "status", status, "at",
+                  (json_int_t)at, "reason", reason ? reason : "", "actor", r->who.name, "now",
+                  (json_int_t)now, "cur", period_of(now, r->app->cfg->utc_offset_minutes), "off",
+                  r->app->cfg->utc_offset_minutes);
+    if (!g->county_args) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    locate_graduate(r, g->id, true, status_located);
+}
+
+/* ---- GET /api/v1/graduates/{id} ---- */
+
+static void on_graduate(struct req *r, enum store_status st, json_t *res)
+{
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *county = r->state;
+    if (json_array_size(res) == 0) {
+        audit_read(r, county, "graduate.read", r->params[0], "not_found");
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    audit_read(r, county, "graduate.read", r->params[0], "ok");
+    json_t *stored = flat_to_object(res);
+    reply_graduate(r, 200, stored);
+    json_decref(stored);
+}
+
+static void get_located(struct req *r, const char *county)
+{
+    r->state = strdup(county);
+    r->state_free = free;
+    if (!r->state) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    char key[KEY_MAX];
+    key_graduate(key, sizeof key, county, r->params[0]);
+    run_command(r, 2, (const char *[]){"HGETALL", key}, on_graduate);
+}
+
+void api_graduate_get(struct req *r)
+{
+    if (!valid_id(r->params[0])) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    locate_graduate(r, r->params[0], false, get_located);
+}
+
+/* ---- GET /api/v1/graduates?national_id= ---- */
+
+static void on_lookup_graduates(struct req *r, struct batch *b)
+{
+    if (batch_worst(b) != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < batch_size(b); i++) {
+        json_t *flat = batch_result(b, i);
+        if (json_array_size(flat) == 0)
+            continue;
+        json_t *stored = flat_to_object(flat);
+        audit_read(r, json_string_value(json_object_get(stored, "county")), "graduate.lookup",
+                   json_string_value(json_object_get(stored, "id")), "ok");
+        json_array_append_new(list, graduate_json(r, stored));
+        json_decref(stored);
+    }
+    if (json_array_size(list) == 0)
+        audit_read(r, NULL, "graduate.lookup", "", "not_found");
+    http_reply_json(r, 200, json_pack("{s:o}", "graduates", list));
+}
+
+static void on_lookup_index(struct req *r, enum store_status st, json_t *res)
+{
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    /* res: flat [id, county, id, county, ...]; keep what the caller may read. */
+    size_t n = 0;
+    char keys[16][KEY_MAX];
+    for (size_t i = 0; i + 1 < json_array_size(res) && n < 16; i += 2) {
+        const char *id = json_string_value(json_array_get(res, i));
+        const char *county = json_string_value(json_array_get(res, i + 1));
+        if (id && county && auth_can_read_county(&r->who, county))
+            key_graduate(keys[n++], KEY_MAX, county, id);
+    }
+    struct batch *b = batch_new(r, n, on_lookup_graduates);
+    if (!b) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *argv[2] = {"HGETALL", keys[i]};
+        size_t lens[2] = {7, strlen(keys[i])};
+        batch_command(b, i, 2, argv, lens);
+    }
+    batch_start(b);
+}
+
+void api_graduate_lookup(struct req *r)
+{
+    if (r->who.role == ROLE_VIEWER) {
+        http_reply_error(r, 403, "forbidden", "viewers see aggregates only", NULL);
+        return;
+    }
+    if (pii_key_ok_or_reply(r) < 0)
+        return;
+    bool bad = false;
+    char *natid = http_query(r, "national_id", &bad);
+    int64_t now = app_now_ms(r->app);
+    char norm[NATID_LEN + 1];
+    if (bad || !natid ||
+        natid_validate(natid, strlen(natid), (long)(now / 86400000), norm) != NATID_OK) {
+        free(natid);
+        http_reply_error(r, 400, "bad_parameter",
+                         "national_id must be a valid 18-character national ID", NULL);
+        return;
+    }
+    free(natid);
+    char hmac[PII_HMAC_HEX_LEN + 1], key[KEY_MAX];
+    pii_hmac_hex(r->app->pii, norm, NATID_LEN, hmac);
+    key_nid_index(key, sizeof key, hmac);
+    run_command(r, 2, (const char *[]){"HGETALL", key}, on_lookup_index);
+}
+
+/* ---- DELETE /api/v1/graduates/{id}: erase a graduate's personal data ---- */
+
+static void on_erased(struct req *r, enum store_status st, json_t *res)
+{
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    if (json_object_get(res, "err")) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    log_info("event=graduate_erased request_id=%s graduate=%s by=%s", r->id, r->params[0],
+             r->who.name);
+    reply_graduate(r, 200, json_object_get(res, "graduate"));
+}
+
+static void erase_county_step(struct req *r)
+{
+    struct gstate *g = r->state;
+    json_t *args = json_pack("{s:s, s:I, s:s}", "id", g->id, "now", (json_int_t)app_now_ms(r->app),
+                             "actor", r->who.name);
+    audit_attach(r, args, "graduate.erase", g->id);
+    char key[KEY_MAX];
+    key_county(key, sizeof key, g->county);
+    run_script(r, "erase", key, args, on_erased);
+}
+
+static void on_erase_global(struct req *r, enum store_status st, json_t *res)
+{
+    (void)res;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    erase_county_step(r);
+}
+
+static void on_erase_info(struct req *r, enum store_status st, json_t *res)
+{
+    struct gstate *g = r->state;
+    if (st != STORE_OK) {
+        http_reply_unavailable(r);
+        return;
+    }
+    const char *hmac = json_string_value(json_array_get(res, 0));
+    if (!json_is_string(json_array_get(res, 1))) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (!hmac) {
+        erase_county_step(r); /* erased before: the county step is idempotent */
+        return;
+    }
+    /* The look-up index first: if the county step then fails, a retry still
+     * finds the HMAC in the record and repeats both steps. */
+    char key[KEY_MAX];
+    key_global(key, sizeof key);
+    run_script(r, "erase_global", key, json_pack("{s:s, s:s}", "id", g->id, "hmac", hmac),
+               on_erase_global);
+}
+
+static void erase_located(struct req *r, const char *county)
+{
+    struct gstate *g = gstate_attach(r);
+    if (!g) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    snprintf(g->id, sizeof g->id, "%s", r->params[0]);
+    snprintf(g->county, sizeof g->county, "%s", county);
+    char key[KEY_MAX];
+    key_graduate(key, sizeof key, county, g->id);
+    run_command(r, 4, (const char *[]){"HMGET", key, "nid_hmac", "status"}, on_erase_info);
+}
+
+void api_graduate_erase(struct req *r)
+{
+    if (r->who.role != ROLE_ADMIN) {
+        http_reply_error(r, 403, "forbidden", "only admins erase personal data", NULL);
+        return;
+    }
+    if (!valid_id(r->params[0])) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    locate_graduate(r, r->params[0], true, erase_located);
+}

@@ -1,0 +1,40 @@
+/* Liveness and readiness probes. */
+#include <string.h>
+
+#include "gradcover/api/handlers.h"
+#include "gradcover/api/common.h"
+#include "gradcover/app.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/store.h"
+
+void api_healthz(struct req *r)
+{
+    http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void on_ping(struct req *r, enum store_status st, json_t *res)
+{
+    if (st != STORE_OK || !json_is_string(res) || strcmp(json_string_value(res), "PONG") != 0) {
+        http_reply_error(r, 503, "redis_unavailable", "Redis does not answer", NULL);
+        return;
+    }
+    http_reply_json(
+        r, 200, json_pack("{s:s, s:b, s:b}", "status", "ready", "redis", 1, "scripts_loaded", 1));
+}
+
+/* Ready means connected, scripts loaded, and Redis answering now (a frozen
+ * Redis keeps the socket open but fails the PING deadline). */
+void api_readyz(struct req *r)
+{
+    if (r->app->pii_mismatch) {
+        http_reply_error(r, 503, "pii_key_mismatch",
+                         "this server's PII key is not the one the data was written with", NULL);
+        return;
+    }
+    if (!store_ready(r->app->store)) {
+        http_reply_error(r, 503, "redis_unavailable",
+                         "not connected to Redis or scripts not loaded yet", NULL);
+        return;
+    }
+    run_command(r, 1, (const char *[]){"PING"}, on_ping);
+}

@@ -1,0 +1,707 @@
+/* Strict JSON configuration (SPEC §5). Every key is checked against a table of
+ * known keys; a missing required key, an unknown key or a bad value is fatal
+ * and reported with the key's path. Nothing falls back silently. */
+#include "gradcover/core/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gradcover/domain/coverage.h"
+#include "gradcover/store/store.h"
+
+/* UTC offsets on Earth span -12:00 .. +14:00. */
+#define OFFSET_MIN_MINUTES (-12 * 60)
+#define OFFSET_MAX_MINUTES (14 * 60)
+/* A whole country has ~2,900 counties (SPEC §1); leave room. */
+#define MAX_COUNTIES 10000
+/* eval_interval: at least 1 s (a busy loop otherwise), at most an hour. */
+#define EVAL_INTERVAL_MAX 3600
+/* for_seconds: up to a week. */
+#define FOR_SECONDS_MAX (7 * 86400)
+/* Each client connection needs a descriptor; the process raises its own
+ * open-file limit to fit (app.c), and 100,000 is far beyond one county
+ * bureau's clients. */
+#define MAX_CONNECTIONS_MAX 100000
+/* A head takes a client milliseconds; a minute is already generous for the
+ * worst mobile link. Bodies are at most 64 KiB: five minutes is 220 B/s. */
+#define HEADER_TIMEOUT_MAX 60
+#define BODY_TIMEOUT_MAX 300
+/* County display names are short (商丹园区); 64 bytes is generous. */
+#define COUNTY_NAME_MAX 64
+#define TOKEN_NAME_MAX 64
+/* Rate limits: up to a million a second (effectively off for a bench). */
+#define RATE_MAX 1000000
+/* Retention: the audit trail is kept at least ~6 months (issue 5); at most a
+ * century for anything. */
+#define AUDIT_RETENTION_MIN_DAYS 183
+#define RETENTION_MAX_DAYS 36500
+
+struct perr {
+    char *buf;
+    size_t len;
+};
+
+static bool fail(struct perr *e, const char *fmt, ...) GC_PRINTF(2, 3);
+static bool fail(struct perr *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->buf, e->len, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Rejects keys of obj that are not in allowed (NULL-terminated). */
+static bool check_keys(json_t *obj, const char *path, const char *const *allowed, struct perr *e)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, k) == 0)
+                ok = true;
+        if (!ok)
+            return fail(e, "unknown key \"%s%s%s\"", path, *path ? "." : "", k);
+    }
+    return true;
+}
+
+static bool get_string(json_t *obj, const char *key, const char *path, bool required, char **out,
+                       struct perr *e)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) {
+        if (required)
+            return fail(e, "missing key \"%s%s\"", path, key);
+        return true;
+    }
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return fail(e, "key \"%s%s\": must be a non-empty string", path, key);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return fail(e, "key \"%s%s\": must not contain NUL", path, key);
+    free(*out);
+    *out = strdup(json_string_value(v));
+    return *out ? true : fail(e, "out of memory");
+}
+
+static bool get_int(json_t *obj, const char *key, const char *path, long min, long max, int *out,
+                    struct perr *e)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return fail(e, "key \"%s%s\": must be an integer in [%ld, %ld]", path, key, min, max);
+    *out = (int)json_integer_value(v);
+    return true;
+}
+
+static bool get_threshold(json_t *obj, const char *key, const char *path, uint32_t *out,
+                          struct perr *e)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_number(v) || !coverage_threshold_bp(json_number_value(v), out))
+        return fail(e, "key \"%s%s\": must be a number in (0, 1] with at most 4 decimals", path,
+                    key);
+    return true;
+}
+
+bool config_valid_county_code(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '-')
+            return false;
+    return n >= 1 && n <= GC_COUNTY_MAX;
+}
+
+static bool parse_county(json_t *c, size_t i, struct config *cfg, struct perr *e)
+{
+    static const char *const keys[] = {"code", "name", "threshold", NULL};
+    char path[64];
+    snprintf(path, sizeof path, "counties[%zu].", i);
+    struct county_cfg *cc = &cfg->counties[i];
+    cc->threshold_bp = cfg->threshold_bp;
+    if (!json_is_object(c))
+        return fail(e, "key \"counties[%zu]\": must be an object", i);
+    char ctx[64];
+    snprintf(ctx, sizeof ctx, "counties[%zu]", i);
+    if (!check_keys(c, ctx, keys, e))
+        return false;
+    char *code = NULL;
+    if (!get_string(c, "code", path, true, &code, e))
+        return false;
+    bool valid = config_valid_county_code(code);
+    if (valid)
+        strcpy(cc->code, code);
+    free(code);
+    if (!valid)
+        return fail(e, "key \"%scode\": must match [A-Za-z0-9_-]{1,%d}", path, GC_COUNTY_MAX);
+    if (!get_string(c, "name", path, true, &cc->name, e))
+        return false;
+    if (strlen(cc->name) > COUNTY_NAME_MAX)
+        return fail(e, "key \"%sname\": longer than %d bytes", path, COUNTY_NAME_MAX);
+    if (!get_threshold(c, "threshold", path, &cc->threshold_bp, e))
+        return false;
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(cfg->counties[j].code, cc->code) == 0)
+            return fail(e, "key \"%scode\": duplicate county \"%s\"", path, cc->code);
+    return true;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool parse_token(json_t *t, size_t i, struct config *cfg, struct perr *e)
+{
+    static const char *const keys[] = {"name", "sha256", "role", "county", NULL};
+    char path[64], ctx[64];
+    snprintf(path, sizeof path, "tokens[%zu].", i);
+    snprintf(ctx, sizeof ctx, "tokens[%zu]", i);
+    struct token_cfg *tc = &cfg->tokens[i];
+    if (!json_is_object(t))
+        return fail(e, "key \"%s\": must be an object", ctx);
+    if (!check_keys(t, ctx, keys, e))
+        return false;
+    char *hex = NULL, *role = NULL, *county = NULL;
+    bool ok = false;
+    if (!get_string(t, "name", path, true, &tc->name, e) ||
+        !get_string(t, "sha256", path, true, &hex, e) ||
+        !get_string(t, "role", path, true, &role, e) ||
+        !get_string(t, "county", path, false, &county, e))
+        goto out;
+    if (strlen(tc->name) > TOKEN_NAME_MAX) {
+        fail(e, "key \"%sname\": longer than %d bytes", path, TOKEN_NAME_MAX);
+        goto out;
+    }
+    if (strlen(hex) != 64) {
+        fail(e, "key \"%ssha256\": must be 64 hex digits", path);
+        goto out;
+    }
+    for (int b = 0; b < 32; b++) {
+        int hi = hexval(hex[2 * b]), lo = hexval(hex[2 * b + 1]);
+        if (hi < 0 || lo < 0) {
+            fail(e, "key \"%ssha256\": must be 64 hex digits", path);
+            goto out;
+        }
+        tc->sha256[b] = (unsigned char)(hi << 4 | lo);
+    }
+    if (strcmp(role, "admin") == 0)
+        tc->role = ROLE_ADMIN;
+    else if (strcmp(role, "counselor") == 0)
+        tc->role = ROLE_COUNSELOR;
+    else if (strcmp(role, "leader") == 0)
+        tc->role = ROLE_LEADER;
+    else if (strcmp(role, "viewer") == 0)
+        tc->role = ROLE_VIEWER;
+    else {
+        fail(e, "key \"%srole\": must be one of admin, counselor, leader, viewer", path);
+        goto out;
+    }
+    if (county) {
+        if (tc->role != ROLE_COUNSELOR && tc->role != ROLE_LEADER) {
+            fail(e, "key \"%scounty\": only counselor and leader tokens have a county", path);
+            goto out;
+        }
+        if (!config_county(cfg, county)) {
+            fail(e, "key \"%scounty\": unknown county \"%s\"", path, county);
+            goto out;
+        }
+        strcpy(tc->county, county);
+    } else if (tc->role == ROLE_COUNSELOR) {
+        fail(e, "key \"%scounty\": a counselor token needs a county", path);
+        goto out;
+    }
+    for (size_t j = 0; j < i; j++) {
+        if (strcmp(cfg->tokens[j].name, tc->name) == 0) {
+            fail(e, "key \"%sname\": duplicate token name \"%s\"", path, tc->name);
+            goto out;
+        }
+        if (memcmp(cfg->tokens[j].sha256, tc->sha256, 32) == 0) {
+            fail(e, "key \"%ssha256\": same token as tokens[%zu]", path, j);
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    free(hex);
+    free(role);
+    free(county);
+    return ok;
+}
+
+/* Receivers are reached with libevent's HTTP client, over TLS for https://
+ * (verified against alerts.ca_file or the system store, see tls.c). */
+static bool valid_receiver_url(const char *u)
+{
+    size_t skip = strncmp(u, "http://", 7) == 0 ? 7 : strncmp(u, "https://", 8) == 0 ? 8 : 0;
+    return skip > 0 && u[skip] != '\0' && u[skip] != '/';
+}
+
+static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *e)
+{
+    static const char *const keys[] = {"name", "url", "secret", "counties", NULL};
+    char path[80], ctx[64];
+    snprintf(ctx, sizeof ctx, "alerts.webhooks[%zu]", i);
+    snprintf(path, sizeof path, "%s.", ctx);
+    struct webhook_cfg *wc = &cfg->alerts.webhooks[i];
+    if (!json_is_object(w))
+        return fail(e, "key \"%s\": must be an object", ctx);
+    if (!check_keys(w, ctx, keys, e) || !get_string(w, "name", path, true, &wc->name, e) ||
+        !get_string(w, "url", path, true, &wc->url, e) ||
+        !get_string(w, "secret", path, false, &wc->secret, e))
+        return false;
+    if (!valid_receiver_url(wc->url))
+        return fail(e, "key \"%surl\": must be an http:// or https:// URL", path);
+    json_t *cs = json_object_get(w, "counties");
+    if (!cs)
+        return true;
+    if (!json_is_array(cs))
+        return fail(e, "key \"%scounties\": must be an array of county codes", path);
+    wc->counties = calloc(json_array_size(cs) + 1, sizeof *wc->counties);
+    if (!wc->counties)
+        return fail(e, "out of memory");
+    size_t j;
+    json_t *c;
+    json_array_foreach(cs, j, c)
+    {
+        if (!json_is_string(c) || !config_county(cfg, json_string_value(c)))
+            return fail(e, "key \"%scounties[%zu]\": not a configured county", path, j);
+        wc->counties[j] = strdup(json_string_value(c));
+        if (!wc->counties[j])
+            return fail(e, "out of memory");
+        wc->ncounties = j + 1;
+    }
+    return true;
+}
+
+static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
+{
+    static const char *const keys[] = {"for_seconds", "clear_margin", "eval_interval_seconds",
+                                       "webhooks",    "ca_file",      "alertmanager_url",
+                                       NULL};
+    struct alerts_cfg *ac = &cfg->alerts;
+    if (!json_is_object(a))
+        return fail(e, "key \"alerts\": must be an object");
+    if (!check_keys(a, "alerts", keys, e) ||
+        !get_int(a, "for_seconds", "alerts.", 0, FOR_SECONDS_MAX, &ac->for_seconds, e) ||
+        !get_int(a, "eval_interval_seconds", "alerts.", 1, EVAL_INTERVAL_MAX,
+                 &ac->eval_interval_seconds, e) ||
+        !get_string(a, "alertmanager_url", "alerts.", false, &ac->alertmanager_url, e) ||
+        !get_string(a, "ca_file", "alerts.", false, &ac->ca_file, e))
+        return false;
+    json_t *m = json_object_get(a, "clear_margin");
+    if (m) {
+        double v = json_is_number(m) ? json_number_value(m) : -1;
+        uint32_t bp = 0;
+        if (v != 0.0 && !coverage_threshold_bp(v, &bp))
+            return fail(e, "key \"alerts.clear_margin\": must be a number in [0, 1) with at "
+                           "most 4 decimals");
+        if (bp >= COVERAGE_BP_ONE)
+            return fail(e, "key \"alerts.clear_margin\": must be below 1");
+        ac->clear_margin_bp = bp;
+    }
+    if (ac->alertmanager_url && !valid_receiver_url(ac->alertmanager_url))
+        return fail(e, "key \"alerts.alertmanager_url\": must be an http:// or https:// URL");
+    /* "http://am:9093/" and "http://am:9093" name the same API root; the
+     * scheme and one host character always stay. */
+    size_t keep = ac->alertmanager_url && ac->alertmanager_url[4] == 's' ? 9 : 8;
+    for (size_t n = ac->alertmanager_url ? strlen(ac->alertmanager_url) : 0;
+         n > keep && ac->alertmanager_url[n - 1] == '/'; n--)
+        ac->alertmanager_url[n - 1] = '\0';
+    json_t *ws = json_object_get(a, "webhooks");
+    if (!ws)
+        return true;
+    if (!json_is_array(ws))
+        return fail(e, "key \"alerts.webhooks\": must be an array");
+    ac->webhooks = calloc(json_array_size(ws) + 1, sizeof *ac->webhooks);
+    if (!ac->webhooks)
+        return fail(e, "out of memory");
+    size_t i;
+    json_t *w;
+    json_array_foreach(ws, i, w)
+    {
+        ac->nwebhooks = i + 1;
+        if (!parse_webhook(w, i, cfg, e))
+            return false;
+    }
+    return true;
+}
+
+bool config_split_hostport(const char *s, char *host, size_t hostlen, int *port)
+{
+    const char *colon;
+    size_t hlen;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return false;
+        hlen = (size_t)(close - s - 1);
+        s++;
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return false;
+        hlen = (size_t)(colon - s);
+    }
+    if (hlen == 0 || hlen >= hostlen)
+        return false;
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535)
+        return false;
+    *port = (int)p;
+    return true;
+}
+
+struct code_idx {
+    const char *code;
+    size_t idx;
+};
+
+static int code_idx_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct code_idx *)a)->code, ((const struct code_idx *)b)->code);
+}
+
+/* cfg->by_code: county indexes in code order, for binary search. */
+static bool index_counties(struct config *cfg)
+{
+    struct code_idx *tmp = malloc(cfg->ncounties * sizeof *tmp);
+    cfg->by_code = malloc(cfg->ncounties * sizeof *cfg->by_code);
+    if (!tmp || !cfg->by_code) {
+        free(tmp);
+        return false;
+    }
+    for (size_t k = 0; k < cfg->ncounties; k++)
+        tmp[k] = (struct code_idx){cfg->counties[k].code, k};
+    qsort(tmp, cfg->ncounties, sizeof *tmp, code_idx_cmp);
+    for (size_t k = 0; k < cfg->ncounties; k++)
+        cfg->by_code[k] = tmp[k].idx;
+    free(tmp);
+    return true;
+}
+
+static bool parse_rate_limits(json_t *l, struct rate_limits_cfg *rl, struct perr *e)
+{
+    static const char *const keys[] = {"writes_per_second",        "write_burst",
+                                       "reads_per_second",         "read_burst",
+                                       "auth_failures_per_minute", NULL};
+    if (!json_is_object(l))
+        return fail(e, "key \"rate_limits\": must be an object");
+    return check_keys(l, "rate_limits", keys, e) &&
+           get_int(l, "writes_per_second", "rate_limits.", 0, RATE_MAX, &rl->writes_per_second,
+                   e) &&
+           get_int(l, "write_burst", "rate_limits.", 1, RATE_MAX, &rl->write_burst, e) &&
+           get_int(l, "reads_per_second", "rate_limits.", 0, RATE_MAX, &rl->reads_per_second, e) &&
+           get_int(l, "read_burst", "rate_limits.", 1, RATE_MAX, &rl->read_burst, e) &&
+           get_int(l, "auth_failures_per_minute", "rate_limits.", 0, RATE_MAX,
+                   &rl->auth_failures_per_minute, e);
+}
+
+static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
+{
+    static const char *const keys[] = {"listen",
+                                       "redis",
+                                       "utc_offset_minutes",
+                                       "threshold",
+                                       "anonymous_read",
+                                       "pii_key_file",
+                                       "counties",
+                                       "tokens",
+                                       "alerts",
+                                       "rate_limits",
+                                       "pii_retention_days",
+                                       "audit_retention_days",
+                                       "trusted_proxies",
+                                       "tls_cert",
+                                       "tls_key",
+                                       "max_connections",
+                                       "header_timeout_seconds",
+                                       "body_timeout_seconds",
+                                       "counter_cache",
+                                       NULL};
+    if (!json_is_object(root))
+        return fail(e, "the configuration must be a JSON object");
+    if (!check_keys(root, "", keys, e) || !get_string(root, "listen", "", false, &cfg->listen, e) ||
+        !get_string(root, "redis", "", false, &cfg->redis_url, e) ||
+        !get_string(root, "pii_key_file", "", true, &cfg->pii_key_file, e) ||
+        !get_string(root, "tls_cert", "", false, &cfg->tls_cert, e) ||
+        !get_string(root, "tls_key", "", false, &cfg->tls_key, e) ||
+        !get_int(root, "utc_offset_minutes", "", OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES,
+                 &cfg->utc_offset_minutes, e) ||
+        !get_threshold(root, "threshold", "", &cfg->threshold_bp, e) ||
+        !get_int(root, "pii_retention_days", "", 1, RETENTION_MAX_DAYS, &cfg->pii_retention_days,
+                 e) ||
+        !get_int(root, "audit_retention_days", "", AUDIT_RETENTION_MIN_DAYS, RETENTION_MAX_DAYS,
+                 &cfg->audit_retention_days, e) ||
+        !get_int(root, "max_connections", "", 1, MAX_CONNECTIONS_MAX, &cfg->max_connections, e) ||
+        !get_int(root, "header_timeout_seconds", "", 1, HEADER_TIMEOUT_MAX,
+                 &cfg->header_timeout_seconds, e) ||
+        !get_int(root, "body_timeout_seconds", "", 1, BODY_TIMEOUT_MAX, &cfg->body_timeout_seconds,
+                 e))
+        return false;
+    json_t *rl = json_object_get(root, "rate_limits");
+    if (rl && !parse_rate_limits(rl, &cfg->rate_limits, e))
+        return false;
+    json_t *tp = json_object_get(root, "trusted_proxies");
+    if (tp) {
+        if (!json_is_array(tp) || json_array_size(tp) > 64)
+            return fail(e, "key \"trusted_proxies\": must be an array of up to 64 IP addresses");
+        cfg->trusted_proxies = calloc(json_array_size(tp) + 1, sizeof *cfg->trusted_proxies);
+        if (!cfg->trusted_proxies)
+            return fail(e, "out of memory");
+        size_t k;
+        json_t *a;
+        json_array_foreach(tp, k, a)
+        {
+            unsigned char buf[sizeof(struct in6_addr)];
+            const char *ip = json_string_value(a);
+            if (!ip || (inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1))
+                return fail(e, "key \"trusted_proxies[%zu]\": must be an IP address", k);
+            cfg->trusted_proxies[k] = strdup(ip);
+            cfg->ntrusted_proxies = k + 1;
+            if (!cfg->trusted_proxies[k])
+                return fail(e, "out of memory");
+        }
+    }
+    /* A certificate without its key (or the reverse) is a half-done TLS
+     * setup: refuse it rather than serve plain HTTP. The files themselves
+     * are checked by tls_from_config() (tls.c). */
+    if (cfg->tls_cert && !cfg->tls_key)
+        return fail(e, "missing key \"tls_key\": \"tls_cert\" and \"tls_key\" go together");
+    if (cfg->tls_key && !cfg->tls_cert)
+        return fail(e, "missing key \"tls_cert\": \"tls_cert\" and \"tls_key\" go together");
+    char host[256];
+    int port;
+    if (!config_split_hostport(cfg->listen, host, sizeof host, &port))
+        return fail(e, "key \"listen\": must be host:port");
+    struct redis_target t;
+    char uerr[128];
+    if (!store_parse_url(cfg->redis_url, &t, uerr, sizeof uerr))
+        return fail(e, "key \"redis\": %s", uerr);
+    json_t *ar = json_object_get(root, "anonymous_read");
+    if (ar) {
+        if (!json_is_boolean(ar))
+            return fail(e, "key \"anonymous_read\": must be true or false");
+        cfg->anonymous_read = json_is_true(ar);
+    }
+    json_t *cc = json_object_get(root, "counter_cache");
+    if (cc) {
+        if (!json_is_boolean(cc))
+            return fail(e, "key \"counter_cache\": must be true or false");
+        cfg->counter_cache = json_is_true(cc);
+    }
+    json_t *cs = json_object_get(root, "counties");
+    if (!cs)
+        return fail(e, "missing key \"counties\"");
+    if (!json_is_array(cs) || json_array_size(cs) == 0 || json_array_size(cs) > MAX_COUNTIES)
+        return fail(e, "key \"counties\": must be an array of 1..%d counties", MAX_COUNTIES);
+    cfg->counties = calloc(json_array_size(cs), sizeof *cfg->counties);
+    if (!cfg->counties)
+        return fail(e, "out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs, i, v)
+    {
+        cfg->ncounties = i + 1;
+        if (!parse_county(v, i, cfg, e))
+            return false;
+    }
+    if (!index_counties(cfg))
+        return fail(e, "out of memory");
+    json_t *ts = json_object_get(root, "tokens");
+    if (ts) {
+        if (!json_is_array(ts))
+            return fail(e, "key \"tokens\": must be an array");
+        cfg->tokens = calloc(json_array_size(ts) + 1, sizeof *cfg->tokens);
+        if (!cfg->tokens)
+            return fail(e, "out of memory");
+        json_array_foreach(ts, i, v)
+        {
+            cfg->ntokens = i + 1;
+            if (!parse_token(v, i, cfg, e))
+                return false;
+        }
+    }
+    json_t *al = json_object_get(root, "alerts");
+    if (al && !parse_alerts(al, cfg, e))
+        return false;
+    return true;
+}
+
+static bool set_defaults(struct config *cfg)
+{
+    cfg->listen = strdup("127.0.0.1:8080");
+    cfg->redis_url = strdup("redis://127.0.0.1:6379/0");
+    cfg->utc_offset_minutes = 480; /* China Standard Time, SPEC §3 */
+    cfg->threshold_bp = COVERAGE_DEFAULT_BP;
+    cfg->alerts.eval_interval_seconds = 15;
+    /* A counselor syncing a day of offline work sends a few hundred contacts at
+     * once; a runaway script is held to 20 writes a second. */
+    cfg->rate_limits = (struct rate_limits_cfg){.writes_per_second = 20,
+                                                .write_burst = 300,
+                                                .reads_per_second = 50,
+                                                .read_burst = 300,
+                                                .auth_failures_per_minute = 10};
+    cfg->pii_retention_days = 3 * 365;
+    cfg->audit_retention_days = 200;
+    /* Far above what the bureaus' counselors open at once, far below the
+     * descriptors one process may hold. */
+    cfg->max_connections = 1024;
+    cfg->counter_cache = true;
+    /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
+     * 10 s keeps a slow-header attacker's connections short. */
+    cfg->header_timeout_seconds = 10;
+    /* 64 KiB within 30 s is ~2 KiB/s, slower than any working mobile link. */
+    cfg->body_timeout_seconds = 30;
+    return cfg->listen && cfg->redis_url;
+}
+
+struct config *config_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+    struct perr e = {err, errlen};
+    struct config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg || !set_defaults(cfg)) {
+        snprintf(err, errlen, "out of memory");
+        config_free(cfg);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        config_free(cfg);
+        return NULL;
+    }
+    bool ok = parse_root(root, cfg, &e);
+    json_decref(root);
+    if (!ok) {
+        config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+struct config *config_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s", path);
+        return NULL;
+    }
+    /* A configuration larger than this is a mistake, not a county list. */
+    enum { CONFIG_MAX_BYTES = 16 * 1024 * 1024 };
+    char *buf = malloc(CONFIG_MAX_BYTES);
+    size_t n = buf ? fread(buf, 1, CONFIG_MAX_BYTES, f) : 0;
+    bool too_big = buf && n == CONFIG_MAX_BYTES;
+    fclose(f);
+    if (!buf || too_big) {
+        snprintf(err, errlen, buf ? "%s is larger than 16 MiB" : "out of memory", path);
+        free(buf);
+        return NULL;
+    }
+    struct config *cfg = config_parse(buf, n, err, errlen);
+    free(buf);
+    return cfg;
+}
+
+void config_free(struct config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->listen);
+    free(cfg->redis_url);
+    free(cfg->pii_key_file);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    for (size_t i = 0; i < cfg->ncounties; i++)
+        free(cfg->counties[i].name);
+    free(cfg->counties);
+    free(cfg->by_code);
+    for (size_t i = 0; i < cfg->ntokens; i++)
+        free(cfg->tokens[i].name);
+    free(cfg->tokens);
+    for (size_t i = 0; i < cfg->alerts.nwebhooks; i++) {
+        struct webhook_cfg *w = &cfg->alerts.webhooks[i];
+        free(w->name);
+        free(w->url);
+        free(w->secret);
+        for (size_t j = 0; j < w->ncounties; j++)
+            free(w->counties[j]);
+        free(w->counties);
+    }
+    free(cfg->alerts.webhooks);
+    free(cfg->alerts.alertmanager_url);
+    for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
+        free(cfg->trusted_proxies[i]);
+    free(cfg->trusted_proxies);
+    free(cfg->alerts.ca_file);
+    free(cfg);
+}
+
+long config_county_index(const struct config *cfg, const char *code)
+{
+    if (!cfg->by_code) {
+        /* While the counties themselves are being parsed. */
+        for (size_t i = 0; i < cfg->ncounties; i++)
+            if (strcmp(cfg->counties[i].code, code) == 0)
+                return (long)i;
+        return -1;
+    }
+    size_t lo = 0, hi = cfg->ncounties;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(cfg->counties[cfg->by_code[mid]].code, code);
+        if (c == 0)
+            return (long)cfg->by_code[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+const struct county_cfg *config_county(const struct config *cfg, const char *code)
+{
+    long i = config_county_index(cfg, code);
+    return i < 0 ? NULL : &cfg->counties[i];
+}
+
+const char *role_name(enum role r)
+{
+    switch (r) {
+    case ROLE_ADMIN:
+        return "admin";
+    case ROLE_COUNSELOR:
+        return "counselor";
+    case ROLE_LEADER:
+        return "leader";
+    case ROLE_VIEWER:
+        return "viewer";
+    }
+    return "unknown";
+}

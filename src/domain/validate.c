@@ -1,0 +1,188 @@
+/* Request bodies and headers of the write endpoints, validated without I/O
+ * (see validate.h). The field primitives (get_text, get_time, verr) live in
+ * api_common.c; this file holds each endpoint's rules. */
+#include "gradcover/domain/validate.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gradcover/core/config.h"
+#include "gradcover/api/counts.h"
+#include "gradcover/core/timeutil.h"
+
+/* Free-text limits, in characters: far above real values (a name is 2-4
+ * characters, a school's or major's official name under 40), low enough to
+ * keep a graduate's hash small. The note's 500 is SPEC §6. */
+#define NAME_MAX_CHARS 64
+#define SCHOOL_MAX_CHARS 100
+#define REASON_MAX_CHARS 200
+#define NOTE_MAX_CHARS 500
+/* Longer than any GB 11643 number (18), so that a pasted number with spaces
+ * gets the national-ID message rather than a length one. */
+#define NATID_FIELD_MAX_CHARS 32
+/* Graduation years: the oldest plausible registrant, and next year's class
+ * registering before it graduates. */
+#define GRADUATION_YEAR_MIN 1950
+
+json_t *validate_body(const char *data, size_t len, char *msg, size_t msglen)
+{
+    json_error_t jerr;
+    json_t *root =
+        json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!root) {
+        /* jansson's error text quotes the input; report only the position. */
+        snprintf(msg, msglen, "malformed JSON near line %d, column %d", jerr.line, jerr.column);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        snprintf(msg, msglen, "the body must be a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+static bool one_of(const char *s, const char *const *set)
+{
+    for (; *set; set++)
+        if (strcmp(*set, s) == 0)
+            return true;
+    return false;
+}
+
+static bool phone_ok(const char *p)
+{
+    size_t n = strlen(p);
+    if (n < 5 || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '-' || (p[i] == '+' && i == 0)))
+            return false;
+    return true;
+}
+
+/* A mainland mobile number (1[3-9] and 9 more digits), with or without +86. */
+static bool looks_like_mobile(const char *s)
+{
+    if (strncmp(s, "+86", 3) == 0 || strncmp(s, "86", 2) == 0)
+        s += s[0] == '+' ? 3 : 2;
+    if (strlen(s) != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
+        return false;
+    return strspn(s, "0123456789") == 11;
+}
+
+int validate_graduate(json_t *body, const struct config *cfg, const char *default_county,
+                      int64_t now_ms, struct graduate_in *out, struct verr *v)
+{
+    static const char *const known[] = {
+        "id",    "county",          "name",          "national_id", "phone", "school",
+        "major", "graduation_year", "registered_at", NULL};
+    memset(out, 0, sizeof *out);
+    check_known_fields(body, known, v);
+    get_text(body, "id", GC_ID_MAX, false, &out->id, v);
+    if (out->id && !valid_id(out->id))
+        verr_add(v, "id", "must match [A-Za-z0-9._-]{1,64}");
+    get_text(body, "county", GC_COUNTY_MAX, default_county == NULL, &out->county, v);
+    if (!out->county)
+        out->county = default_county; /* any error about the field is already in v */
+    get_text(body, "name", NAME_MAX_CHARS, true, &out->name, v);
+    const char *natid;
+    get_text(body, "national_id", NATID_FIELD_MAX_CHARS, true, &natid, v);
+    get_text(body, "phone", 20, false, &out->phone, v);
+    if (out->phone && !phone_ok(out->phone))
+        verr_add(v, "phone", "must be 5..20 digits, '-' or a leading '+'");
+    get_text(body, "school", SCHOOL_MAX_CHARS, false, &out->school, v);
+    get_text(body, "major", SCHOOL_MAX_CHARS, false, &out->major, v);
+    json_t *gy = json_object_get(body, "graduation_year");
+    int this_year = period_of(now_ms, cfg->utc_offset_minutes);
+    if (gy && !json_is_null(gy)) {
+        if (!json_is_integer(gy) || json_integer_value(gy) < GRADUATION_YEAR_MIN ||
+            json_integer_value(gy) > this_year + 1)
+            verr_add(v, "graduation_year", "must be a year between 1950 and next year");
+        else
+            out->graduation_year = (int)json_integer_value(gy);
+    }
+    get_time(body, "registered_at", now_ms, now_ms, &out->registered_at, v);
+    if (natid) {
+        enum natid_err e =
+            natid_validate(natid, strlen(natid), (long)(now_ms / 86400000), out->national_id);
+        if (e != NATID_OK)
+            verr_add(v, "national_id", natid_strerror(e));
+    }
+    /* Ids end up in key names, URLs, logs and the audit trail: never a
+     * national ID or a phone number there (PIPL data minimisation). */
+    char idnorm[NATID_LEN + 1];
+    if (out->id && valid_id(out->id) &&
+        natid_validate(out->id, strlen(out->id), (long)(now_ms / 86400000), idnorm) == NATID_OK)
+        verr_add(v, "id", "must not be a national ID");
+    else if (out->id && looks_like_mobile(out->id))
+        verr_add(v, "id", "must not be a phone number");
+    if (out->county && !config_county(cfg, out->county))
+        verr_add(v, "county", "unknown county");
+    return verr_any(v) ? -1 : 0;
+}
+
+int validate_status(json_t *body, int64_t now_ms, struct status_in *out, struct verr *v)
+{
+    static const char *const known[] = {"status", "at", "reason", NULL};
+    static const char *const statuses[] = {"seeking", "employed", "not_seeking", "withdrawn", NULL};
+    memset(out, 0, sizeof *out);
+    check_known_fields(body, known, v);
+    get_text(body, "status", 16, true, &out->status, v);
+    if (out->status && !one_of(out->status, statuses))
+        verr_add(v, "status", "must be one of seeking, employed, not_seeking, withdrawn");
+    get_text(body, "reason", REASON_MAX_CHARS, false, &out->reason, v);
+    get_time(body, "at", now_ms, now_ms, &out->at, v);
+    return verr_any(v) ? -1 : 0;
+}
+
+int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out, struct verr *v)
+{
+    static const char *const known[] = {"graduate_id", "service", "channel",
+                                        "occurred_at", "note",    NULL};
+    static const char *const channels[] = {"in_person", "phone",      "online",
+                                           "sms",       "home_visit", NULL};
+    memset(out, 0, sizeof *out);
+    check_known_fields(body, known, v);
+    get_text(body, "graduate_id", GC_ID_MAX, true, &out->graduate_id, v);
+    if (out->graduate_id && !valid_id(out->graduate_id))
+        verr_add(v, "graduate_id", "must match [A-Za-z0-9._-]{1,64}");
+    get_text(body, "service", 32, true, &out->service, v);
+    bool known_service = false;
+    for (size_t i = 0; out->service && i < GC_NSERVICES; i++)
+        known_service = known_service || strcmp(gc_services[i], out->service) == 0;
+    if (out->service && !known_service)
+        verr_add(v, "service",
+                 "must be one of policy_briefing, career_guidance, job_referral, training, "
+                 "internship, entrepreneurship, small_loan, tax_relief, "
+                 "social_insurance_subsidy, other");
+    get_text(body, "channel", 16, false, &out->channel, v);
+    if (out->channel && !one_of(out->channel, channels))
+        verr_add(v, "channel", "must be one of in_person, phone, online, sms, home_visit");
+    if (!out->channel)
+        out->channel = "in_person";
+    get_text(body, "note", NOTE_MAX_CHARS, false, &out->note, v);
+    get_time(body, "occurred_at", now_ms, now_ms, &out->occurred_at, v);
+    return verr_any(v) ? -1 : 0;
+}
+
+bool validate_idempotency_key(const char *k)
+{
+    size_t n = strlen(k);
+    if (n < 1 || n > VALIDATE_IDEMPOTENCY_KEY_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
+            return false;
+    return true;
+}
+
+bool validate_request_id(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!isalnum((unsigned char)s[n]) && !strchr("._:-", s[n]))
+            return false;
+    return n >= 1 && n <= GC_REQID_MAX;
+}

@@ -1,0 +1,551 @@
+/* Guarded client connections (see conns.h). Each accepted connection gets a
+ * struct conn, owned by its filter bufferevent and freed by the filter's
+ * free_context when evhttp frees the connection; nothing else frees it. The
+ * filter holds back each request head until its empty line, checks it, and
+ * passes it (or a stand-in for a refused one) to evhttp; bodies flow through.
+ * A connection that misses a deadline is shut down (shutdown(2)): evhttp sees
+ * the end of the stream and frees the connection itself. */
+#include "gradcover/http/conns.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "gradcover/core/log.h"
+
+/* A head buffer starts this small and doubles up to HEAD_MAX_BYTES; one that
+ * grew beyond HEAD_KEEP_BYTES is released after each head, so that idle
+ * keep-alive connections hold little memory. */
+#define HEAD_INITIAL_BYTES 1024
+#define HEAD_KEEP_BYTES 4096
+/* A stand-in head is under 100 bytes. */
+#define STAND_IN_MAX 128
+
+enum phase {
+    PH_IDLE, /* between requests: no deadline (evhttp's idle timeout applies) */
+    PH_HEAD, /* holding back a head until its empty line; header deadline */
+    PH_BODY, /* head released, body flowing to evhttp; body deadline */
+    PH_BUSY, /* request handed to the router; no deadline until it is answered */
+};
+
+enum deadline { DL_NONE, DL_HEADER, DL_BODY };
+
+struct conn {
+    struct conns *cs;
+    struct bufferevent *bev;          /* the filter; evhttp owns it and, through it, us */
+    struct bufferevent *transport;    /* under the filter, owned by it */
+    struct evbuffer_cb_entry *out_cb; /* on_transport_out, on the transport's output */
+    struct evbuffer_cb_entry *in_cb;  /* on_filter_output, on the filter's output */
+    bool out_pending; /* answer bytes passed to the transport, not yet reported written */
+    struct event *timer;
+    enum deadline armed;
+    evutil_socket_t fd; /* -1 until the first bytes arrive (evhttp sets it after wrap) */
+    enum phase phase;
+    bool discard;          /* drop all further input (a refused head's connection is closing) */
+    long long skip;        /* bytes of a refused body still to drop before the next head */
+    bool close_after_skip; /* and then close: the client asked for it */
+    const struct head_reject *verdict; /* for the stand-in now with the router */
+    char *head;                        /* owned; NULL between heads when released */
+    size_t head_len, head_cap;
+    int eol; /* end-of-head scan: 0 within a line, 1 after LF, 2 after LF CR */
+};
+
+struct conns {
+    struct event_base *base;
+    struct evconnlistener *listener; /* borrowed from evhttp; NULL when gone */
+    unsigned max, open;
+    bool paused;
+    struct timeval header_tv, body_tv;
+    long long body_max;
+    struct conn **by_fd; /* live connections by socket, for conns_request_begin */
+    size_t nfd;
+    uint64_t accepted, limit_reached, header_timeouts, body_timeouts, refused_heads;
+};
+
+struct conns *conns_new(struct event_base *base, const struct conns_limits *lim)
+{
+    struct conns *cs = calloc(1, sizeof *cs);
+    if (!cs)
+        return NULL;
+    cs->base = base;
+    cs->max = lim->max_connections;
+    cs->header_tv.tv_sec = lim->header_timeout_s;
+    cs->body_tv.tv_sec = lim->body_timeout_s;
+    cs->body_max = lim->body_max;
+    return cs;
+}
+
+void conns_free(struct conns *cs)
+{
+    if (!cs)
+        return;
+    free(cs->by_fd);
+    free(cs);
+}
+
+static void pause_accepting(struct conns *cs)
+{
+    if (cs->paused || !cs->listener)
+        return;
+    evconnlistener_disable(cs->listener);
+    cs->paused = true;
+    cs->limit_reached++;
+    log_warn("event=http_connection_limit open=%u max=%u action=pause_accepting", cs->open,
+             cs->max);
+}
+
+static void resume_accepting(struct conns *cs)
+{
+    if (!cs->paused)
+        return;
+    cs->paused = false;
+    if (cs->listener) {
+        evconnlistener_enable(cs->listener);
+        log_info("event=http_connection_limit open=%u max=%u action=resume_accepting", cs->open,
+                 cs->max);
+    }
+}
+
+void conns_set_listener(struct conns *cs, struct evconnlistener *lev)
+{
+    cs->listener = lev;
+    cs->paused = false;
+    if (lev && cs->open >= cs->max)
+        pause_accepting(cs);
+}
+
+static void arm(struct conn *c, enum deadline d)
+{
+    evtimer_add(c->timer, d == DL_HEADER ? &c->cs->header_tv : &c->cs->body_tv);
+    c->armed = d;
+}
+
+static void disarm(struct conn *c)
+{
+    if (c->armed != DL_NONE)
+        evtimer_del(c->timer);
+    c->armed = DL_NONE;
+}
+
+static void on_deadline(evutil_socket_t unused, short what, void *arg)
+{
+    (void)unused;
+    (void)what;
+    struct conn *c = arg;
+    bool header = c->armed == DL_HEADER;
+    c->armed = DL_NONE;
+    if (header)
+        c->cs->header_timeouts++;
+    else
+        c->cs->body_timeouts++;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    log_info("event=http_deadline deadline=%s fd=%d action=close", header ? "header" : "body",
+             (int)fd);
+    c->discard = true;
+    /* evhttp reads the end of the stream and frees the connection, and with it
+     * c; the descriptor stays ours until then, so it cannot be reused here. */
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+}
+
+static void begin_head(struct conn *c)
+{
+    c->phase = PH_HEAD;
+    c->head_len = 0;
+    c->eol = 0;
+    arm(c, DL_HEADER);
+}
+
+/* Hands the stand-in of a refused head to evhttp; its answer closes the
+ * connection. Except after a too large body: that body is dropped as it
+ * arrives (and the connection kept, as HTTP/1.1 even for a 1.0 client) so that
+ * the client reads our 413 rather than a reset; a client that asked for the
+ * close gets it once the body is through (close_after_skip). */
+static void refuse(struct conn *c, enum head_verdict v, const struct head_info *info,
+                   struct evbuffer *dst)
+{
+    char buf[STAND_IN_MAX];
+    bool linger = v == HEAD_BODY_TOO_LARGE;
+    struct head_info stand_in = *info;
+    if (linger)
+        stand_in.minor = 1;
+    size_t n = head_stand_in(&stand_in, linger, buf, sizeof buf);
+    c->verdict = head_reject_of(v);
+    c->cs->refused_heads++;
+    c->head_len = 0;
+    if (linger) {
+        c->skip = info->content_length;
+        c->close_after_skip = info->close;
+    } else {
+        c->discard = true;
+    }
+    evbuffer_add(dst, buf, n);
+    c->phase = PH_BODY;
+    arm(c, DL_BODY);
+}
+
+/* The 413 is written and the refused body dropped: close if the client asked. */
+static void close_if_done(struct conn *c)
+{
+    if (!c->close_after_skip || c->skip > 0 || c->phase != PH_IDLE)
+        return;
+    c->close_after_skip = false;
+    c->discard = true;
+    disarm(c);
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR); /* evhttp reads the end and frees the connection */
+}
+
+static void release_head(struct conn *c, struct evbuffer *dst)
+{
+    struct head_info info;
+    enum head_verdict v = head_check(c->head, c->head_len, c->cs->body_max, &info);
+    if (v == HEAD_OK) {
+        evbuffer_add(dst, c->head, c->head_len);
+        c->phase = PH_BODY;
+        arm(c, DL_BODY);
+    } else {
+        refuse(c, v, &info, dst);
+    }
+    c->head_len = 0;
+    if (c->head_cap > HEAD_KEEP_BYTES) {
+        free(c->head);
+        c->head = NULL;
+        c->head_cap = 0;
+    }
+}
+
+static bool head_room(struct conn *c)
+{
+    if (c->head_len < c->head_cap)
+        return true;
+    size_t cap = c->head_cap ? c->head_cap * 2 : HEAD_INITIAL_BYTES;
+    if (cap > HEAD_MAX_BYTES)
+        cap = HEAD_MAX_BYTES;
+    if (cap <= c->head_cap)
+        return false;
+    char *p = realloc(c->head, cap);
+    if (!p)
+        return false;
+    c->head = p;
+    c->head_cap = cap;
+    return true;
+}
+
+/* Moves head bytes from src into the head buffer up to the empty line, then
+ * releases the head to dst. */
+static void take_head(struct conn *c, struct evbuffer *src, struct evbuffer *dst)
+{
+    if (c->head_len == 0) {
+        /* Empty lines before a request line are ignored (RFC 9112 §2.2). */
+        unsigned char first;
+        while (evbuffer_copyout(src, &first, 1) == 1 && (first == '\r' || first == '\n'))
+            evbuffer_drain(src, 1);
+        if (evbuffer_get_length(src) == 0)
+            return;
+    }
+    if (!head_room(c)) { /* out of memory */
+        struct head_info info = {.method = "GET", .minor = 1, .content_length = -1};
+        refuse(c, HEAD_TOO_LARGE, &info, dst);
+        return;
+    }
+    size_t n = evbuffer_get_length(src);
+    if (n > c->head_cap - c->head_len)
+        n = c->head_cap - c->head_len;
+    char *p = c->head + c->head_len;
+    ev_ssize_t got = evbuffer_copyout(src, p, n);
+    if (got < 0) {
+        c->discard = true; /* cannot happen with valid arguments; never spin */
+        return;
+    }
+    size_t used = (size_t)got;
+    bool end = false;
+    for (size_t i = 0; i < (size_t)got; i++) {
+        if (p[i] == '\n') {
+            if (c->eol != 0) {
+                used = i + 1; /* the empty line: the head ends here */
+                end = true;
+                break;
+            }
+            c->eol = 1;
+        } else {
+            c->eol = p[i] == '\r' && c->eol == 1 ? 2 : 0;
+        }
+    }
+    evbuffer_drain(src, used);
+    c->head_len += used;
+    if (!end && c->head_len >= HEAD_MAX_BYTES) {
+        struct head_info info = {.method = "GET", .minor = 1, .content_length = -1};
+        refuse(c, HEAD_TOO_LARGE, &info, dst);
+        return;
+    }
+    if (end)
+        release_head(c, dst);
+}
+
+/* Passes src to dst through the guard; drains src completely. */
+static void feed(struct conn *c, struct evbuffer *src, struct evbuffer *dst)
+{
+    size_t len;
+    while ((len = evbuffer_get_length(src)) > 0) {
+        if (c->discard) {
+            evbuffer_drain(src, len);
+            return;
+        }
+        if (c->skip > 0) {
+            size_t n = (long long)len < c->skip ? len : (size_t)c->skip;
+            evbuffer_drain(src, n);
+            c->skip -= (long long)n;
+            if (c->skip == 0 && c->phase == PH_IDLE)
+                disarm(c);
+            close_if_done(c);
+            continue;
+        }
+        switch (c->phase) {
+        case PH_IDLE:
+            begin_head(c);
+            break;
+        case PH_HEAD:
+            take_head(c, src, dst);
+            break;
+        case PH_BODY:
+        case PH_BUSY:
+            evbuffer_add_buffer(dst, src);
+            break;
+        }
+    }
+}
+
+/* Remembers the connection under its socket, once evhttp has set it. */
+static void register_fd(struct conn *c)
+{
+    struct conns *cs = c->cs;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd < 0)
+        return;
+    if ((size_t)fd >= cs->nfd) {
+        size_t n = cs->nfd ? cs->nfd : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct conn **t = realloc(cs->by_fd, n * sizeof *t);
+        if (!t)
+            return; /* served, but its deadlines keep running while it is answered */
+        memset(t + cs->nfd, 0, (n - cs->nfd) * sizeof *t);
+        cs->by_fd = t;
+        cs->nfd = n;
+    }
+    cs->by_fd[fd] = c;
+    c->fd = fd;
+    /* evhttp leaves Nagle on; with delayed ACKs a large reply on a keep-alive
+     * connection then stalls ~40 ms (SPEC §4). */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evbuffer *dst,
+                                                ev_ssize_t limit, enum bufferevent_flush_mode mode,
+                                                void *arg)
+{
+    (void)limit; /* evhttp sets no read watermark, so there is no limit */
+    (void)mode;
+    struct conn *c = arg;
+    if (c->fd < 0)
+        register_fd(c);
+    if (evbuffer_get_length(src) == 0)
+        return BEV_NEED_MORE;
+    /* BEV_OK even when only a partial head was taken: evhttp's idle timer then
+     * sees the bytes, as it would without the guard. */
+    feed(c, src, dst);
+    return BEV_OK;
+}
+
+/* Answers flow out unchanged, and at once: evhttp queues an answer while its
+ * writing is still disabled on the filter, and the filter would then hold it
+ * back until the transport happens to call (on_filter_output moves it). And
+ * evhttp must not learn that an answer is written before the transport has
+ * handed every byte to the kernel: after "Connection: close" it frees the
+ * connection and shuts the socket down at once, losing what is still queued.
+ * So the filter never reports progress itself (BEV_NEED_MORE); on_transport_out
+ * reports the answer written once the transport's output is empty. */
+static void pass_output(struct conn *c, struct evbuffer *src)
+{
+    if (evbuffer_get_length(src) == 0)
+        return;
+    evbuffer_add_buffer(bufferevent_get_output(c->transport), src);
+    c->out_pending = true;
+}
+
+static enum bufferevent_filter_result filter_out(struct evbuffer *src, struct evbuffer *dst,
+                                                 ev_ssize_t limit, enum bufferevent_flush_mode mode,
+                                                 void *arg)
+{
+    (void)dst; /* the transport's output, which pass_output fills */
+    (void)limit;
+    (void)mode;
+    pass_output(arg, src);
+    return BEV_NEED_MORE;
+}
+
+/* Callback on the filter's output buffer (where evhttp writes). */
+static void on_filter_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    if (info->n_added > 0)
+        pass_output(arg, buf);
+}
+
+/* Callback on the transport's output buffer: runs evhttp's write callback
+ * (deferred to the loop, outside the transport's own write path) when an
+ * answer has fully left for the kernel. */
+static void on_transport_out(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct conn *c = arg;
+    if (info->n_deleted == 0 || evbuffer_get_length(buf) > 0 || !c->out_pending ||
+        evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+        return;
+    c->out_pending = false;
+    bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void conn_free(void *arg)
+{
+    struct conn *c = arg;
+    struct conns *cs = c->cs;
+    if (c->fd >= 0 && (size_t)c->fd < cs->nfd && cs->by_fd[c->fd] == c)
+        cs->by_fd[c->fd] = NULL;
+    /* The transport outlives this call by a moment (the filter releases it
+     * right after): it must not call us back. */
+    evbuffer_remove_cb_entry(bufferevent_get_output(c->transport), c->out_cb);
+    if (c->in_cb)
+        evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->in_cb);
+    event_free(c->timer);
+    free(c->head);
+    free(c);
+    cs->open--;
+    if (cs->open < cs->max)
+        resume_accepting(cs);
+}
+
+struct bufferevent *conns_wrap(struct conns *cs, struct bufferevent *transport)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return transport;
+    c->cs = cs;
+    c->fd = -1;
+    c->transport = transport;
+    c->timer = evtimer_new(cs->base, on_deadline, c);
+    c->out_cb = evbuffer_add_cb(bufferevent_get_output(transport), on_transport_out, c);
+    if (c->timer && c->out_cb)
+        c->bev = bufferevent_filter_new(transport, filter_in, filter_out, BEV_OPT_CLOSE_ON_FREE,
+                                        conn_free, c);
+    if (!c->bev) {
+        if (c->out_cb)
+            evbuffer_remove_cb_entry(bufferevent_get_output(transport), c->out_cb);
+        if (c->timer)
+            event_free(c->timer);
+        free(c);
+        log_warn("event=http_connection_unguarded reason=out_of_memory");
+        return transport;
+    }
+    /* From here c belongs to the filter (conn_free), the transport too. */
+    cs->open++;
+    c->in_cb = evbuffer_add_cb(bufferevent_get_output(c->bev), on_filter_output, c);
+    if (!c->in_cb) {
+        bufferevent_free(c->bev); /* frees c (conn_free) and the transport */
+        return NULL;              /* evhttp makes a plain bufferevent itself */
+    }
+    cs->accepted++;
+    begin_head(c); /* the first head is due within the header deadline of the accept */
+    if (cs->open >= cs->max)
+        pause_accepting(cs);
+    return c->bev;
+}
+
+static struct conn *conn_of(struct conns *cs, struct evhttp_request *req)
+{
+    struct evhttp_connection *ec = evhttp_request_get_connection(req);
+    struct bufferevent *bev = ec ? evhttp_connection_get_bufferevent(ec) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0 || (size_t)fd >= cs->nfd)
+        return NULL;
+    struct conn *c = cs->by_fd[fd];
+    return c && c->bev == bev ? c : NULL;
+}
+
+/* The answer is written and evhttp is about to read the next request: bytes
+ * the client pipelined behind the one just answered already passed the filter
+ * unchecked (as body bytes); take them back and check them like new input. */
+static void on_answered(struct evhttp_request *req, void *arg)
+{
+    struct conn *c = conn_of(arg, req);
+    if (!c || c->phase != PH_BUSY)
+        return;
+    c->phase = PH_IDLE;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (evbuffer_get_length(in) > 0 && !c->discard) {
+        struct evbuffer *tmp = evbuffer_new();
+        if (tmp) {
+            evbuffer_add_buffer(tmp, in);
+            feed(c, tmp, in);
+            evbuffer_free(tmp);
+        }
+    }
+    if (c->phase == PH_IDLE && c->skip > 0)
+        arm(c, DL_BODY); /* the rest of a refused body is due within the body deadline */
+    close_if_done(c);
+}
+
+const struct head_reject *conns_request_begin(struct conns *cs, struct evhttp_request *req)
+{
+    struct conn *c = conn_of(cs, req);
+    if (!c)
+        return NULL;
+    disarm(c);
+    c->phase = PH_BUSY;
+    const struct head_reject *v = c->verdict;
+    c->verdict = NULL;
+    evhttp_request_set_on_complete_cb(req, on_answered, cs);
+    return v;
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void conns_render_metrics(const struct conns *cs, FILE *f)
+{
+    family(f, "gradcover_http_connections", "gauge", "Client connections open now.");
+    fprintf(f, "gradcover_http_connections %u\n", cs->open);
+    family(f, "gradcover_http_connections_max", "gauge",
+           "max_connections: at this many open connections new ones wait in the backlog.");
+    fprintf(f, "gradcover_http_connections_max %u\n", cs->max);
+    family(f, "gradcover_http_connections_accepted_total", "counter",
+           "Client connections accepted.");
+    fprintf(f, "gradcover_http_connections_accepted_total %llu\n",
+            (unsigned long long)cs->accepted);
+    family(f, "gradcover_http_connection_limit_reached_total", "counter",
+           "Times accepting paused because max_connections were open.");
+    fprintf(f, "gradcover_http_connection_limit_reached_total %llu\n",
+            (unsigned long long)cs->limit_reached);
+    family(f, "gradcover_http_connections_closed_total", "counter",
+           "Connections closed by the server because a request missed its deadline.");
+    fprintf(f, "gradcover_http_connections_closed_total{reason=\"header_timeout\"} %llu\n",
+            (unsigned long long)cs->header_timeouts);
+    fprintf(f, "gradcover_http_connections_closed_total{reason=\"body_timeout\"} %llu\n",
+            (unsigned long long)cs->body_timeouts);
+    family(f, "gradcover_http_request_heads_refused_total", "counter",
+           "Request heads refused before routing (malformed framing, NUL bytes, too large).");
+    fprintf(f, "gradcover_http_request_heads_refused_total %llu\n",
+            (unsigned long long)cs->refused_heads);
+}

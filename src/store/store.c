@@ -1,0 +1,877 @@
+/* Redis access: one hiredis async connection on the app's loop, reconnected
+ * with exponential backoff and jitter; every command bounded by an evtimer
+ * (hiredis 0.14 has no command timeouts); scripts loaded at connect and run
+ * with EVALSHA, re-sent as EVAL on NOSCRIPT. Replies are mapped to jansson
+ * values before they leave this file. */
+#include "gradcover/store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+
+#include "gradcover/core/log.h"
+#include "gradcover/store/scripts.h"
+
+/* Redis has 16 databases unless configured otherwise (`databases`); the test
+ * fixture runs with 64. Larger numbers are accepted up to this sanity bound. */
+#define STORE_DB_MAX 1023
+
+/* First reconnect after 100 ms (a Redis restart takes about that long), doubling
+ * to 1 s: writes must work again within 2 s of Redis answering (issue 6). With
+ * jitter an attempt comes 0.5-1 s after the previous one, so the worst case is
+ * ~1 s plus the handshake, also when an attempt lands while the restarted
+ * Redis is still loading its AOF (refused with LOADING, tried again). A 2 s
+ * cap made that worst case 2 s plus the handshake. */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 1000
+/* Loading scripts and authenticating must finish within this after connecting;
+ * otherwise the connection is dropped and retried (Redis frozen or overloaded). */
+#define HANDSHAKE_TIMEOUT_MS 5000
+
+struct op {
+    struct store *s;
+    store_cb cb;
+    void *arg;
+    struct event *timer;
+    bool fired;     /* the user callback has run (timeout or reply) */
+    bool internal;  /* handshake command: no user callback */
+    int script;     /* index into gc_scripts, or -1 */
+    bool retried;   /* NOSCRIPT fallback already used */
+    int timeout_ms; /* this command's deadline */
+    int argc;       /* arguments of the command */
+    char *cmd;      /* the command as sent (RESP), kept for the EVAL fallback */
+    size_t len;
+    size_t tail; /* scripts: where the arguments after EVALSHA <sha> begin in cmd */
+};
+
+struct store {
+    struct event_base *base;
+    struct redis_target target;
+    redisAsyncContext *ac;
+    bool connected;
+    bool ready;
+    bool closing;
+    int pending_handshake;
+    bool handshake_failed;
+    bool handshake_refused; /* Redis answered a handshake step with an error */
+    struct event *reconnect_timer;
+    struct event *handshake_timer;
+    int backoff_ms;
+    int timeout_ms;
+    unsigned outstanding;       /* commands sent and not yet answered */
+    struct timespec last_reply; /* when Redis last answered anything */
+    char (*sha)[41];
+    void (*ready_cb)(void *arg);
+    void *ready_arg;
+    bool plain; /* no scripts (store_new_plain) */
+};
+
+static void store_connect(struct store *s);
+
+static void schedule_reconnect(struct store *s)
+{
+    if (s->closing)
+        return;
+    int jitter = rand() % (s->backoff_ms / 2 + 1);
+    int delay = s->backoff_ms / 2 + jitter;
+    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+    evtimer_add(s->reconnect_timer, &tv);
+    log_info("event=redis_reconnect_scheduled retry_ms=%d", delay);
+    s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+static void on_reconnect_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    store_connect(arg);
+}
+
+static void op_free(struct op *o)
+{
+    if (o->timer)
+        event_free(o->timer);
+    free(o->cmd);
+    free(o);
+}
+
+/* ---- the Redis protocol, written directly ----
+ * hiredis formats an argv with sdscatfmt, ~6,000 instructions a command; these
+ * few lines write the same bytes (RESP: *<argc> then $<len> <bytes> per
+ * argument) for redisAsyncFormattedCommand. */
+
+static size_t digits(size_t v)
+{
+    size_t n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+/* Bytes of "<c><v>\r\n". */
+static size_t resp_head_len(size_t v)
+{
+    return 1 + digits(v) + 2;
+}
+
+static size_t resp_bulk_len(size_t len)
+{
+    return resp_head_len(len) + len + 2;
+}
+
+static char *resp_head(char *o, char c, size_t v)
+{
+    size_t n = digits(v);
+    *o++ = c;
+    for (size_t i = n; i > 0; i--, v /= 10)
+        o[i - 1] = (char)('0' + v % 10);
+    o += n;
+    *o++ = '\r';
+    *o++ = '\n';
+    return o;
+}
+
+/* Every command buffer gets a NUL after its last byte, as hiredis' own
+ * formatter leaves one: redisAsyncFormattedCommand peeks one byte past the
+ * first argument to see whether another follows (a one-word command such as
+ * PING would be read past its end otherwise; valgrind found it). */
+static char *resp_bulk(char *o, const char *s, size_t len)
+{
+    o = resp_head(o, '$', len);
+    memcpy(o, s, len);
+    o += len;
+    *o++ = '\r';
+    *o++ = '\n';
+    return o;
+}
+
+static void op_fire(struct op *o, enum store_status st, json_t *result)
+{
+    if (o->fired)
+        return;
+    o->fired = true;
+    if (o->timer)
+        evtimer_del(o->timer);
+    if (o->cb)
+        o->cb(st, result, o->arg);
+}
+
+static long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* Drops the connection at once (hiredis' own disconnect waits for pending
+ * replies, which a frozen Redis never sends); pending callbacks fire with NULL. */
+static void force_reconnect(struct store *s, const char *why)
+{
+    if (!s->ac)
+        return;
+    redisAsyncContext *ac = s->ac;
+    s->ac = NULL;
+    s->connected = s->ready = false;
+    evtimer_del(s->handshake_timer);
+    log_warn("event=redis_dropped reason=%s", why);
+    redisAsyncFree(ac);
+    schedule_reconnect(s);
+}
+
+static void on_op_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct op *o = arg;
+    struct store *s = o->s;
+    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", o->timeout_ms, s->outstanding);
+    /* The op stays allocated until hiredis answers or the link dies. */
+    op_fire(o, STORE_TIMEOUT, NULL);
+    /* Silence for twice the deadline with work outstanding: the link or Redis is
+     * stuck; reconnecting is the only way to notice when it is back. */
+    if (s->outstanding > 0 && ms_since(&s->last_reply) > 2L * s->timeout_ms)
+        force_reconnect(s, "unresponsive");
+}
+
+/* Maps a reply to a new JSON value; NULL for errors. */
+static json_t *reply_to_json(const redisReply *r)
+{
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+        return json_stringn_nocheck(r->str, r->len);
+    case REDIS_REPLY_INTEGER:
+        return json_integer(r->integer);
+    case REDIS_REPLY_NIL:
+        return json_null();
+    case REDIS_REPLY_ARRAY: {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < r->elements; i++) {
+            json_t *e = reply_to_json(r->element[i]);
+            if (!e || json_array_append_new(a, e) < 0) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    default:
+        return NULL;
+    }
+}
+
+static int send_op(struct store *s, struct op *o);
+
+static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
+{
+    (void)ac;
+    struct op *o = privdata;
+    struct store *s = o->s;
+    redisReply *r = replyp;
+    s->outstanding--;
+    if (r)
+        clock_gettime(CLOCK_MONOTONIC, &s->last_reply);
+    if (!r) {
+        op_fire(o, STORE_DOWN, NULL);
+        op_free(o);
+        return;
+    }
+    if (r->type == REDIS_REPLY_ERROR && o->script >= 0 && !o->retried &&
+        strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        /* Redis restarted or SCRIPT FLUSH: send the source once; it is cached again. */
+        o->retried = true;
+        const char *src = gc_scripts[o->script].source;
+        size_t srclen = gc_scripts[o->script].len, rest = o->len - o->tail;
+        size_t len =
+            resp_head_len((size_t)o->argc) + resp_bulk_len(4) + resp_bulk_len(srclen) + rest;
+        char *cmd = malloc(len + 1);
+        if (cmd) {
+            char *w = resp_head(cmd, '*', (size_t)o->argc);
+            w = resp_bulk(w, "EVAL", 4);
+            w = resp_bulk(w, src, srclen);
+            memcpy(w, o->cmd + o->tail, rest);
+            cmd[len] = '\0'; /* see resp_bulk() */
+            free(o->cmd);
+            o->cmd = cmd;
+            o->len = len;
+            o->tail = len - rest;
+            if (send_op(s, o) == 0)
+                return;
+        }
+        op_fire(o, STORE_DOWN, NULL);
+        op_free(o);
+        return;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        char q[256];
+        log_error("event=redis_error err=%s", log_quote(r->str, q, sizeof q));
+        op_fire(o, STORE_FAILED, NULL);
+        op_free(o);
+        return;
+    }
+    json_t *j = NULL;
+    if (o->script >= 0) {
+        if (r->type == REDIS_REPLY_STRING)
+            j = json_loadb(r->str, r->len, JSON_DECODE_ANY, NULL);
+        else if (r->type == REDIS_REPLY_ARRAY)
+            j = reply_to_json(r); /* a hot path's flat answer (reply_flat) */
+        if (!j)
+            log_error("event=script_bad_reply script=%s", gc_scripts[o->script].name);
+    } else {
+        j = reply_to_json(r);
+    }
+    op_fire(o, j ? STORE_OK : STORE_FAILED, j);
+    json_decref(j);
+    op_free(o);
+}
+
+static int send_op(struct store *s, struct op *o)
+{
+    if (!s->ac)
+        return -1;
+    if (redisAsyncFormattedCommand(s->ac, on_reply, o, o->cmd, o->len) != REDIS_OK)
+        return -1;
+    s->outstanding++;
+    return 0;
+}
+
+/* ---- rounds (store.h) ---- */
+
+struct store_round {
+    struct store *s;
+    store_row_fn row;
+    store_done_fn done;
+    void *arg;
+    struct event *timer;
+    size_t sent;     /* commands handed to hiredis */
+    size_t answered; /* replies (or NULLs from a broken link) received */
+    int timeout_ms;  /* the round's deadline */
+    bool started, fired;
+    enum store_status st; /* the worst outcome so far */
+};
+
+static void round_fire(struct store_round *rd)
+{
+    if (rd->fired)
+        return;
+    rd->fired = true;
+    evtimer_del(rd->timer);
+    rd->done(rd->arg, rd->st);
+}
+
+/* Frees the round once it has fired and every reply is in. */
+static void round_settle(struct store_round *rd)
+{
+    if (rd->started && rd->answered == rd->sent) {
+        round_fire(rd);
+        event_free(rd->timer);
+        free(rd);
+    }
+}
+
+/* Elements handed to a row callback at most; HMGET of every counter fits. */
+#define ROUND_ELEMS_MAX 32
+
+static void on_round_reply(redisAsyncContext *ac, void *replyp, void *privdata)
+{
+    (void)ac;
+    struct store_round *rd = privdata;
+    struct store *s = rd->s;
+    redisReply *r = replyp;
+    size_t i = rd->answered++;
+    s->outstanding--;
+    if (!r) {
+        rd->st = STORE_DOWN;
+    } else {
+        clock_gettime(CLOCK_MONOTONIC, &s->last_reply);
+        if (r->type == REDIS_REPLY_ERROR) {
+            char q[256];
+            log_error("event=redis_error err=%s", log_quote(r->str, q, sizeof q));
+            if (rd->st == STORE_OK)
+                rd->st = STORE_FAILED;
+        } else if (!rd->fired && rd->st == STORE_OK) {
+            struct store_str el[ROUND_ELEMS_MAX];
+            char num[ROUND_ELEMS_MAX][24];
+            const redisReply *const *items = (const redisReply *const *)r->element;
+            size_t n = r->type == REDIS_REPLY_ARRAY ? r->elements : 1;
+            if (n > ROUND_ELEMS_MAX)
+                n = ROUND_ELEMS_MAX;
+            for (size_t k = 0; k < n; k++) {
+                const redisReply *e = r->type == REDIS_REPLY_ARRAY ? items[k] : r;
+                if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) {
+                    el[k].s = e->str;
+                    el[k].len = e->len;
+                } else if (e->type == REDIS_REPLY_INTEGER) {
+                    el[k].len = (size_t)snprintf(num[k], sizeof num[k], "%lld", e->integer);
+                    el[k].s = num[k];
+                } else {
+                    el[k].s = NULL;
+                    el[k].len = 0;
+                }
+            }
+            rd->row(rd->arg, i, n, el);
+        }
+    }
+    round_settle(rd);
+}
+
+static void on_round_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct store_round *rd = arg;
+    struct store *s = rd->s;
+    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", rd->timeout_ms, s->outstanding);
+    rd->st = STORE_TIMEOUT;
+    round_fire(rd);
+    /* The round stays allocated until every reply is in or the link dies. */
+    if (s->outstanding > 0 && ms_since(&s->last_reply) > 2L * s->timeout_ms)
+        force_reconnect(s, "unresponsive");
+}
+
+struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_fn row,
+                                    store_done_fn done, void *arg)
+{
+    if (!s->ready || timeout_ms <= 0)
+        return NULL;
+    struct store_round *rd = calloc(1, sizeof *rd);
+    if (!rd)
+        return NULL;
+    rd->s = s;
+    rd->row = row;
+    rd->done = done;
+    rd->arg = arg;
+    rd->st = STORE_OK;
+    rd->timeout_ms = timeout_ms;
+    rd->timer = evtimer_new(s->base, on_round_timeout, rd);
+    if (!rd->timer) {
+        free(rd);
+        return NULL;
+    }
+    return rd;
+}
+
+void store_round_add(struct store_round *rd, int argc, const char **argv, const size_t *lens)
+{
+    struct store *s = rd->s;
+    char small[512];
+    size_t len = resp_head_len((size_t)argc);
+    for (int i = 0; i < argc; i++)
+        len += resp_bulk_len(lens[i]);
+    char *cmd = len < sizeof small ? small : malloc(len + 1);
+    if (!cmd) {
+        rd->st = STORE_DOWN;
+        return;
+    }
+    char *w = resp_head(cmd, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++)
+        w = resp_bulk(w, argv[i], lens[i]);
+    *w = '\0'; /* see resp_bulk() */
+    int rc = s->ac ? redisAsyncFormattedCommand(s->ac, on_round_reply, rd, cmd, len) : REDIS_ERR;
+    if (cmd != small)
+        free(cmd);
+    if (rc != REDIS_OK) {
+        rd->st = STORE_DOWN;
+        return;
+    }
+    rd->sent++;
+    s->outstanding++;
+}
+
+void store_round_start(struct store_round *rd)
+{
+    int ms = rd->timeout_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    rd->started = true;
+    evtimer_add(rd->timer, &tv);
+    round_settle(rd);
+}
+
+/* Builds an op holding prefix (npre args) + argv as one RESP command. */
+static struct op *op_new(struct store *s, int npre, const char **pre, const size_t *prelens,
+                         int argc, const char **argv, const size_t *lens, store_cb cb, void *arg)
+{
+    struct op *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->s = s;
+    o->cb = cb;
+    o->arg = arg;
+    o->script = -1;
+    o->argc = npre + argc;
+    size_t len = resp_head_len((size_t)o->argc);
+    for (int i = 0; i < npre; i++)
+        len += resp_bulk_len(prelens[i]);
+    for (int i = 0; i < argc; i++)
+        len += resp_bulk_len(lens[i]);
+    o->cmd = malloc(len + 1);
+    o->timer = evtimer_new(s->base, on_op_timeout, o);
+    if (!o->cmd || !o->timer) {
+        op_free(o);
+        return NULL;
+    }
+    char *w = resp_head(o->cmd, '*', (size_t)o->argc);
+    for (int i = 0; i < npre; i++) {
+        w = resp_bulk(w, pre[i], prelens[i]);
+        if (i == 1) /* after EVALSHA <sha>: what EVAL <source> replaces */
+            o->tail = (size_t)(w - o->cmd);
+    }
+    for (int i = 0; i < argc; i++)
+        w = resp_bulk(w, argv[i], lens[i]);
+    *w = '\0'; /* see resp_bulk() */
+    o->len = len;
+    return o;
+}
+
+static int submit(struct store *s, struct op *o, int timeout_ms)
+{
+    o->timeout_ms = timeout_ms;
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    if (send_op(s, o) < 0) {
+        op_free(o);
+        return -1;
+    }
+    evtimer_add(o->timer, &tv);
+    return 0;
+}
+
+static void on_handshake_reply(enum store_status st, json_t *result, void *arg)
+{
+    struct store *s = arg;
+    (void)result;
+    if (st != STORE_OK)
+        s->handshake_failed = true;
+    if (st == STORE_FAILED)
+        s->handshake_refused = true;
+    if (--s->pending_handshake > 0)
+        return;
+    evtimer_del(s->handshake_timer);
+    if (s->handshake_failed) {
+        /* Redis refused a step (AUTH, SELECT, SCRIPT LOAD), whichever came last:
+         * start over later. A link that died is already being reconnected. */
+        if (s->handshake_refused) {
+            log_error("event=redis_handshake_failed hint=\"check the password, ACL and db\"");
+            force_reconnect(s, "handshake_failed");
+        }
+        return;
+    }
+    s->ready = true;
+    s->backoff_ms = BACKOFF_MIN_MS;
+    log_info("event=redis_ready scripts=%zu", s->plain ? (size_t)0 : gc_nscripts);
+    if (s->ready_cb)
+        s->ready_cb(s->ready_arg);
+}
+
+static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct store *s = arg;
+    log_warn("event=redis_handshake_timeout timeout_ms=%d", HANDSHAKE_TIMEOUT_MS);
+    force_reconnect(s, "handshake_timeout");
+}
+
+static void handshake_cmd(struct store *s, int argc, const char **argv)
+{
+    size_t lens[4];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, on_handshake_reply, s);
+    if (!o || submit(s, o, HANDSHAKE_TIMEOUT_MS) < 0) {
+        s->handshake_failed = true;
+        return;
+    }
+    o->internal = true;
+    s->pending_handshake++;
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct store *s = ac->data;
+    if (ac != s->ac)
+        return; /* already dropped by force_reconnect() */
+    if (status != REDIS_OK) {
+        char q[256];
+        log_warn("event=redis_connect_failed err=%s", log_quote(ac->errstr, q, sizeof q));
+        s->ac = NULL; /* hiredis frees the context after this callback */
+        s->connected = s->ready = false;
+        evtimer_del(s->handshake_timer);
+        schedule_reconnect(s);
+        return;
+    }
+    s->connected = true;
+    log_info("event=redis_connected");
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct store *s = ac->data;
+    if (ac != s->ac)
+        return; /* already dropped by force_reconnect() or store_free() */
+    bool was_ready = s->ready;
+    s->ac = NULL;
+    s->connected = s->ready = false;
+    evtimer_del(s->handshake_timer);
+    if (s->closing)
+        return;
+    char q[256];
+    if (status != REDIS_OK || was_ready)
+        log_warn("event=redis_disconnected err=%s",
+                 log_quote(ac->errstr[0] ? ac->errstr : "closed", q, sizeof q));
+    schedule_reconnect(s);
+}
+
+static void store_connect(struct store *s)
+{
+    redisAsyncContext *ac = s->target.unix_socket
+                                ? redisAsyncConnectUnix(s->target.path)
+                                : redisAsyncConnect(s->target.host, s->target.port);
+    if (!ac || ac->err) {
+        char q[256];
+        log_warn("event=redis_connect_failed err=%s",
+                 log_quote(ac ? ac->errstr : "out of memory", q, sizeof q));
+        if (ac)
+            redisAsyncFree(ac);
+        schedule_reconnect(s);
+        return;
+    }
+    ac->data = s;
+    s->ac = ac;
+    redisLibeventAttach(ac, s->base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+
+    /* Queued now, written once the socket connects: AUTH, SELECT, then every script. */
+    s->pending_handshake = 0;
+    s->handshake_failed = false;
+    s->handshake_refused = false;
+    if (s->target.password[0]) {
+        if (s->target.user[0])
+            handshake_cmd(s, 3, (const char *[]){"AUTH", s->target.user, s->target.password});
+        else
+            handshake_cmd(s, 2, (const char *[]){"AUTH", s->target.password});
+    }
+    if (s->target.db) {
+        char db[16];
+        snprintf(db, sizeof db, "%d", s->target.db);
+        handshake_cmd(s, 2, (const char *[]){"SELECT", db});
+    }
+    for (size_t i = 0; !s->plain && i < gc_nscripts; i++) {
+        const char *argv[3] = {"SCRIPT", "LOAD", gc_scripts[i].source};
+        size_t lens[3] = {6, 4, gc_scripts[i].len};
+        struct op *o = op_new(s, 0, NULL, NULL, 3, argv, lens, on_handshake_reply, s);
+        if (!o || submit(s, o, HANDSHAKE_TIMEOUT_MS) < 0) {
+            s->handshake_failed = true;
+            continue;
+        }
+        o->internal = true;
+        s->pending_handshake++;
+    }
+    /* A plain store with no password and db 0 has nothing to say: one PING,
+     * so that it too becomes ready on an answer. */
+    if (s->pending_handshake == 0 && !s->handshake_failed)
+        handshake_cmd(s, 1, (const char *[]){"PING"});
+    struct timeval tv = {HANDSHAKE_TIMEOUT_MS / 1000, 0};
+    evtimer_add(s->handshake_timer, &tv);
+    clock_gettime(CLOCK_MONOTONIC, &s->last_reply);
+    if (s->handshake_failed && s->pending_handshake == 0)
+        force_reconnect(s, "handshake_send_failed");
+}
+
+struct store *store_new(struct event_base *base, const struct redis_target *target, int timeout_ms)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base = base;
+    s->target = *target;
+    s->timeout_ms = timeout_ms;
+    s->backoff_ms = BACKOFF_MIN_MS;
+    s->sha = calloc(gc_nscripts ? gc_nscripts : 1, sizeof *s->sha);
+    s->reconnect_timer = evtimer_new(base, on_reconnect_timer, s);
+    s->handshake_timer = evtimer_new(base, on_handshake_timeout, s);
+    if (!s->sha || !s->reconnect_timer || !s->handshake_timer) {
+        store_free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < gc_nscripts; i++) {
+        unsigned char md[SHA_DIGEST_LENGTH];
+        SHA1((const unsigned char *)gc_scripts[i].source, gc_scripts[i].len, md);
+        for (int b = 0; b < SHA_DIGEST_LENGTH; b++)
+            snprintf(s->sha[i] + 2 * b, 3, "%02x", md[b]);
+    }
+    srand((unsigned)time(NULL) ^ (unsigned)(uintptr_t)s);
+    store_connect(s);
+    return s;
+}
+
+struct store *store_new_plain(struct event_base *base, const struct redis_target *target,
+                              int timeout_ms)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base = base;
+    s->target = *target;
+    s->timeout_ms = timeout_ms;
+    s->backoff_ms = BACKOFF_MIN_MS;
+    s->plain = true;
+    s->reconnect_timer = evtimer_new(base, on_reconnect_timer, s);
+    s->handshake_timer = evtimer_new(base, on_handshake_timeout, s);
+    if (!s->reconnect_timer || !s->handshake_timer) {
+        store_free(s);
+        return NULL;
+    }
+    store_connect(s);
+    return s;
+}
+
+struct redisAsyncContext *store_context(struct store *s)
+{
+    return s->ready ? s->ac : NULL;
+}
+
+void store_drop(struct store *s, const char *why)
+{
+    force_reconnect(s, why);
+}
+
+void store_free(struct store *s)
+{
+    if (!s)
+        return;
+    s->closing = true;
+    if (s->ac) {
+        redisAsyncContext *ac = s->ac;
+        s->ac = NULL;
+        redisAsyncFree(ac);
+    }
+    if (s->reconnect_timer)
+        event_free(s->reconnect_timer);
+    if (s->handshake_timer)
+        event_free(s->handshake_timer);
+    free(s->sha);
+    free(s);
+}
+
+void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg)
+{
+    s->ready_cb = cb;
+    s->ready_arg = arg;
+}
+
+bool store_ready(const struct store *s)
+{
+    return s->ready;
+}
+
+int store_retry_after_s(const struct store *s)
+{
+    (void)s;
+    /* Reconnects are attempted at most BACKOFF_MAX_MS apart. */
+    return 1 + BACKOFF_MAX_MS / 1000;
+}
+
+int store_timeout_ms(const struct store *s)
+{
+    return s->timeout_ms;
+}
+
+int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
+                         const size_t *lens, store_cb cb, void *arg)
+{
+    if (!s->ready || timeout_ms <= 0)
+        return -1;
+    struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, cb, arg);
+    if (!o)
+        return -1;
+    return submit(s, o, timeout_ms);
+}
+
+int store_command(struct store *s, int argc, const char **argv, const size_t *lens, store_cb cb,
+                  void *arg)
+{
+    return store_command_within(s, s->timeout_ms, argc, argv, lens, cb, arg);
+}
+
+int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
+                        const char **argv, const size_t *lens, store_cb cb, void *arg)
+{
+    if (!s->ready || timeout_ms <= 0)
+        return -1;
+    int idx = -1;
+    for (size_t i = 0; i < gc_nscripts; i++)
+        if (strcmp(gc_scripts[i].name, name) == 0)
+            idx = (int)i;
+    if (idx < 0) {
+        log_error("event=unknown_script script=%s", name);
+        return -1;
+    }
+    char nk[16];
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    const char *pre[3] = {"EVALSHA", s->sha[idx], nk};
+    size_t prelens[3] = {7, 40, strlen(nk)};
+    struct op *o = op_new(s, 3, pre, prelens, argc, argv, lens, cb, arg);
+    if (!o)
+        return -1;
+    o->script = idx;
+    return submit(s, o, timeout_ms);
+}
+
+int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,
+                 const size_t *lens, store_cb cb, void *arg)
+{
+    return store_script_within(s, s->timeout_ms, name, nkeys, argc, argv, lens, cb, arg);
+}
+
+/* Percent-decoding is not needed: passwords with '@' or ':' go through ACL users
+ * whose secrets are chosen by the operator; we reject what we cannot parse. */
+bool store_parse_url(const char *url, struct redis_target *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!url) {
+        snprintf(err, errlen, "missing URL");
+        return false;
+    }
+    if (strncmp(url, "unix://", 7) == 0) {
+        const char *path = url + 7;
+        const char *q = strchr(path, '?');
+        size_t plen = q ? (size_t)(q - path) : strlen(path);
+        if (plen == 0 || path[0] != '/' || plen >= sizeof out->path) {
+            snprintf(err, errlen, "unix:// URL needs an absolute socket path");
+            return false;
+        }
+        memcpy(out->path, path, plen);
+        out->unix_socket = true;
+        if (q) {
+            char *end;
+            if (strncmp(q, "?db=", 4) != 0 || q[4] == '\0' ||
+                (out->db = (int)strtol(q + 4, &end, 10)) < 0 || *end || out->db > STORE_DB_MAX) {
+                snprintf(err, errlen, "unix:// URL accepts only ?db=N (0..1023)");
+                return false;
+            }
+        }
+        return true;
+    }
+    if (strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errlen, "must start with redis:// or unix://");
+        return false;
+    }
+    const char *p = url + 8;
+    const char *at = strrchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (!colon) {
+            snprintf(err, errlen, "credentials must be [user]:password@");
+            return false;
+        }
+        size_t ulen = (size_t)(colon - p), plen = (size_t)(at - colon - 1);
+        if (ulen >= sizeof out->user || plen >= sizeof out->password || plen == 0) {
+            snprintf(err, errlen, "user or password empty or too long");
+            return false;
+        }
+        memcpy(out->user, p, ulen);
+        memcpy(out->password, colon + 1, plen);
+        p = at + 1;
+    }
+    const char *slash = strchr(p, '/');
+    size_t hplen = slash ? (size_t)(slash - p) : strlen(p);
+    char hostport[300];
+    if (hplen == 0 || hplen >= sizeof hostport) {
+        snprintf(err, errlen, "missing host:port");
+        return false;
+    }
+    memcpy(hostport, p, hplen);
+    hostport[hplen] = '\0';
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof out->host) {
+        snprintf(err, errlen, "must be redis://host:port[/db]");
+        return false;
+    }
+    memcpy(out->host, hostport, (size_t)(colon - hostport));
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end || port < 1 || port > 65535) {
+        snprintf(err, errlen, "port must be 1..65535");
+        return false;
+    }
+    out->port = (int)port;
+    if (slash && slash[1]) {
+        long db = strtol(slash + 1, &end, 10);
+        if (*end || db < 0 || db > STORE_DB_MAX) {
+            snprintf(err, errlen, "db must be 0..1023");
+            return false;
+        }
+        out->db = (int)db;
+    }
+    return true;
+}
