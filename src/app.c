@@ -19,8 +19,9 @@
 #include <jansson.h>
 
 #include "gradcover/alerts/eval.h"
+#include "gradcover/core/clock.h"
 #include "gradcover/store/ccache.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/api/counts.h"
 #include "gradcover/http/conns.h"
 #include "gradcover/store/keys.h"
@@ -58,9 +59,7 @@
 
 int64_t app_now_ms(const struct app *a)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + a->clock_skew_ms;
+    return clock_now_ms(&a->clock);
 }
 
 int app_random_id(struct app *a, char *out, size_t chars)
@@ -251,11 +250,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     a->cfg = cfg;                     /* transfer ownership */
     a->tls_server = opts->tls_server; /* transfer ownership */
     a->tls_client = opts->tls_client; /* transfer ownership */
-    if (opts->now_set) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        a->clock_skew_ms = opts->now_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-    }
+    if (opts->now_set)
+        clock_start_at(&a->clock, opts->now_ms);
     a->rnd_used = sizeof a->rnd; /* the pool starts empty */
     if (gc_random_id(a->req_prefix, 8) < 0) {
         snprintf(err, errlen, "no random bytes available");
@@ -272,7 +268,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     }
     struct redis_target target;
     char uerr[128];
-    if (!store_parse_url(redis_url, &target, uerr, sizeof uerr)) {
+    if (!redis_url_parse(redis_url, &target, uerr, sizeof uerr)) {
         snprintf(err, errlen, "redis URL: %s", uerr);
         goto out_free;
     }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/timeutil.h"
 #include "gradcover/http/tls.h"

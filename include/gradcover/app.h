@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "gradcover/common.h"
+#include "gradcover/core/clock.h"
 
 struct config;
 struct conns;
@@ -61,7 +62,7 @@ struct app {
     struct event *drain_timer;
     struct event *log_flush;   /* writes the log lines of a loop iteration (log.h) */
     struct county_text *ctext; /* per county, rendered once (counts.h) */
-    int64_t clock_skew_ms;     /* added to the system clock (--now) */
+    struct clock clock;        /* the wall clock, shifted by --now */
     unsigned inflight;         /* requests accepted and not yet answered */
     bool draining;
     bool pii_mismatch; /* Redis was written with another PII key */

@@ -15,7 +15,8 @@
 
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
+#include "gradcover/core/clock.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/core/log.h"
@@ -42,13 +43,6 @@ struct eval_call {
     struct alerter *al;
     size_t county;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_eval(enum store_status st, json_t *res, void *arg)
 {
@@ -107,7 +101,7 @@ static void slice(struct alerter *al)
 {
     struct app *a = al->app;
     size_t n = a->cfg->ncounties;
-    int64_t t = mono_ms();
+    int64_t t = clock_mono_ms();
     if (al->next >= n) {
         if (t - al->round_start < al->interval_ms)
             return;
@@ -145,7 +139,7 @@ struct alerter *alerter_new(struct app *a)
     al->interval_ms = (int64_t)a->cfg->alerts.eval_interval_seconds * 1000;
     /* The first round ends one interval from now, as a plain periodic timer's
      * first tick would. */
-    al->round_start = mono_ms();
+    al->round_start = clock_mono_ms();
     al->next = a->cfg->ncounties;
     al->timer = event_new(a->base, -1, EV_PERSIST, on_tick, al);
     int64_t tick = al->interval_ms / (int64_t)(a->cfg->ncounties ? a->cfg->ncounties : 1);

@@ -18,8 +18,10 @@
 
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
+#include "gradcover/core/clock.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/api/counts.h"
+#include "gradcover/core/hex.h"
 #include "gradcover/domain/coverage.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/core/log.h"
@@ -336,8 +338,7 @@ static void hmac_hex(const char *secret, const char *body, char *out)
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, strlen(body), md,
          &len);
-    for (unsigned i = 0; i < len; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    hex_encode(md, len, out);
 }
 
 /* ---- jobs ---- */
@@ -813,13 +814,6 @@ static void on_renewed(enum store_status st, json_t *res, void *arg)
     (void)arg;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Our own in-flight events, renewed so that nobody takes them over. */
 static void renew_own(struct notifier *n)
 {
@@ -870,7 +864,7 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
     if (!store_ready(n->app->store))
         return;
     size_t nc = n->app->cfg->ncounties;
-    int64_t t = mono_ms();
+    int64_t t = clock_mono_ms();
     if (t - n->renewed_at >= CLAIM_EVERY_MS) {
         n->renewed_at = t;
         renew_own(n);
@@ -1033,7 +1027,7 @@ struct notifier *notifier_new(struct app *a)
     n->claim_timer = event_new(a->base, -1, EV_PERSIST, on_claim_timer, n);
     n->resend_timer = event_new(a->base, -1, EV_PERSIST, on_resend_timer, n);
     /* Both sweeps start one interval from now, as plain periodic timers would. */
-    n->renewed_at = n->claim_round = mono_ms();
+    n->renewed_at = n->claim_round = clock_mono_ms();
     n->claim_next = a->cfg->ncounties;
     size_t nc = a->cfg->ncounties ? a->cfg->ncounties : 1;
     int64_t poll_ms = (int64_t)SWEEP_MS * SWEEP_CHUNK / (int64_t)nc;
@@ -1083,10 +1077,9 @@ void notifier_free(struct notifier *n)
 
 void notifier_render_metrics(const struct notifier *n, FILE *out)
 {
-    fputs("# HELP gradcover_alert_notifications_total Alert notification delivery attempts by "
-          "receiver and result (delivered, retry, failed).\n"
-          "# TYPE gradcover_alert_notifications_total counter\n",
-          out);
+    metrics_family(out, "gradcover_alert_notifications_total", "counter",
+                   "Alert notification delivery attempts by receiver and result (delivered, "
+                   "retry, failed).");
     for (size_t r = 0; r < n->nreceivers; r++)
         for (int k = 0; k < NRESULTS; k++) {
             fputs("gradcover_alert_notifications_total{receiver=\"", out);

@@ -9,7 +9,7 @@
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
 #include "gradcover/domain/auth.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/core/timeutil.h"

@@ -8,8 +8,9 @@
 #include <time.h>
 
 #include "gradcover/app.h"
+#include "gradcover/core/clock.h"
 #include "gradcover/domain/auth.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/domain/coverage.h"
 #include "gradcover/http/request.h"
 #include "gradcover/core/jsonw.h"
@@ -256,10 +257,7 @@ json_t *graduate_json(struct req *r, json_t *stored)
  * (503 at worst) however slowly each step goes. 0 when spent. */
 int req_budget_ms(const struct req *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    int64_t left = store_timeout_ms(r->app->store) - (now_us - r->start_us) / 1000;
+    int64_t left = store_timeout_ms(r->app->store) - (clock_mono_us() - r->start_us) / 1000;
     return left > 0 ? (int)left : 0;
 }
 

@@ -6,9 +6,10 @@
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
-#include "gradcover/api/counts.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/core/hex.h"
 #include "gradcover/domain/coverage.h"
+#include "gradcover/domain/services.h"
 #include "gradcover/http/request.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/store/keys.h"
@@ -22,22 +23,6 @@
 #define CONTACT_ID_CHARS 16
 /* GET .../contacts returns at most this many, newest first. */
 #define CONTACTS_LIST_MAX 1000
-
-/* Services (gc_services) and channels are stored as their index in SPEC §6's
- * lists, in this order: never reorder them, only append. validate.c checks
- * the names; these lists encode and decode the stored records. */
-static const char *const channels[] = {"in_person", "phone", "online", "sms", "home_visit", NULL};
-
-#define NCHANNELS (sizeof channels / sizeof channels[0] - 1)
-
-/* The index of s in set, or -1. */
-static int index_of(const char *s, const char *const *set, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(set[i], s) == 0)
-            return (int)i;
-    return -1;
-}
 
 /* What the handler validated, kept until the script answers. The strings are
  * borrowed from r->body, which lives as long as the request. */
@@ -158,11 +143,11 @@ static void contact_located(struct req *r, const char *county)
     jw_key(&w, "service");
     jw_str(&w, c->service);
     jw_key(&w, "svc");
-    jw_int(&w, index_of(c->service, gc_services, GC_NSERVICES));
+    jw_int(&w, service_index(c->service));
     jw_key(&w, "channel");
-    jw_str(&w, c->channel ? c->channel : "in_person");
+    jw_str(&w, c->channel);
     jw_key(&w, "ch");
-    jw_int(&w, c->channel ? index_of(c->channel, channels, NCHANNELS) : 0);
+    jw_int(&w, channel_index(c->channel));
     jw_key(&w, "occurred_at");
     jw_int(&w, c->occurred);
     jw_key(&w, "counselor");
@@ -237,12 +222,7 @@ void api_contact_create(struct req *r)
         char scoped[GC_ID_MAX + VALIDATE_IDEMPOTENCY_KEY_MAX + 8];
         snprintf(scoped, sizeof scoped, "%s\n%s", r->who.name, ikey);
         gc_sha256_hex(scoped, strlen(scoped), c->idem);
-        static const char hx[] = "0123456789abcdef";
-        for (int i = 0; i < 32; i++) {
-            c->body_hash[2 * i] = hx[r->body_sha256[i] >> 4];
-            c->body_hash[2 * i + 1] = hx[r->body_sha256[i] & 15];
-        }
-        c->body_hash[64] = '\0';
+        hex_encode(r->body_sha256, sizeof r->body_sha256, c->body_hash);
         c->keyed = true;
     }
     locate_graduate(r, gid, true, contact_located);
@@ -283,7 +263,7 @@ static json_t *stored_contact(const char *text, size_t len)
             return NULL;
     }
     size_t rest = (size_t)(end - p);
-    if (v[SVC] < 0 || v[SVC] >= GC_NSERVICES || v[CH] < 0 || v[CH] >= (int64_t)NCHANNELS ||
+    if (v[SVC] < 0 || v[SVC] >= GC_NSERVICES || v[CH] < 0 || v[CH] >= GC_NCHANNELS ||
         v[CLEN] < 0 || (size_t)v[CLEN] > rest)
         return NULL;
     size_t clen = (size_t)v[CLEN];
@@ -300,7 +280,7 @@ static json_t *stored_contact(const char *text, size_t len)
     }
     json_object_set_new(c, "id", id);
     json_object_set_new(c, "service", json_string(gc_services[v[SVC]]));
-    json_object_set_new(c, "channel", json_string(channels[v[CH]]));
+    json_object_set_new(c, "channel", json_string(gc_channels[v[CH]]));
     json_object_set_new(c, "occurred_at", json_integer(v[OCC]));
     json_object_set_new(c, "recorded_at", json_integer(v[OCC] + v[REC]));
     json_object_set_new(c, "period", json_integer(v[PERIOD]));

@@ -8,22 +8,12 @@
 #include "gradcover/api/common.h"
 #include "gradcover/store/ccache.h"
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/http/request.h"
 #include "gradcover/core/jsonw.h"
+#include "gradcover/core/metrics.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/core/timeutil.h"
-
-const char *const gc_services[GC_NSERVICES] = {"policy_briefing",
-                                               "career_guidance",
-                                               "job_referral",
-                                               "training",
-                                               "internship",
-                                               "entrepreneurship",
-                                               "small_loan",
-                                               "tax_relief",
-                                               "social_insurance_subsidy",
-                                               "other"};
 
 /* HMGET fields: rolled, r:Y, s:Y, alert, then one per service. */
 #define FIXED_FIELDS 4
@@ -86,18 +76,13 @@ struct county_text *county_text_new(const struct config *cfg)
         jw_raw(&w, ",", 1);
         t[i].json_head_len = w.len;
         t[i].json_head = jw_take(&w);
-        /* Label values escape \, " and newline (text format 0.0.4). */
-        size_t n = 0;
-        char lab[2 * GC_COUNTY_MAX + 1];
-        for (const char *c = cc->code; *c; c++) {
-            if (*c == '\\' || *c == '"' || *c == '\n')
-                lab[n++] = '\\';
-            lab[n++] = *c == '\n' ? 'n' : *c;
-        }
-        lab[n] = '\0';
-        t[i].label = strdup(lab);
-        t[i].label_len = n;
-        if (!t[i].cnt_key || !t[i].json_head || !t[i].label) {
+        t[i].label = malloc(2 * strlen(cc->code) + 1);
+        t[i].name_label = malloc(2 * strlen(cc->name) + 1);
+        if (t[i].label)
+            t[i].label_len = metrics_label_escape(cc->code, t[i].label);
+        if (t[i].name_label)
+            t[i].name_label_len = metrics_label_escape(cc->name, t[i].name_label);
+        if (!t[i].cnt_key || !t[i].json_head || !t[i].label || !t[i].name_label) {
             county_text_free(t, cfg->ncounties);
             return NULL;
         }
@@ -113,6 +98,7 @@ void county_text_free(struct county_text *t, size_t n)
         free(t[i].cnt_key);
         free(t[i].json_head);
         free(t[i].label);
+        free(t[i].name_label);
     }
     free(t);
 }

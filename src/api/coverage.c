@@ -9,7 +9,7 @@
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/api/counts.h"
 #include "gradcover/domain/coverage.h"
 #include "gradcover/http/request.h"

@@ -6,7 +6,7 @@
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/core/log.h"

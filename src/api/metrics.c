@@ -9,7 +9,7 @@
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
 #include "gradcover/store/ccache.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/http/conns.h"
 #include "gradcover/api/counts.h"
 #include "gradcover/domain/coverage.h"
@@ -32,32 +32,11 @@ static void put_ll(struct jw *w, long long v)
     jw_raw_int(w, v);
 }
 
-/* A label value with \, " and newline escaped (text format 0.0.4). */
-static void put_label(struct jw *w, const char *s)
-{
-    const char *run = s;
-    for (; *s; s++) {
-        const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
-        if (esc) {
-            jw_raw(w, run, (size_t)(s - run));
-            put(w, esc);
-            run = s + 1;
-        }
-    }
-    jw_raw(w, run, (size_t)(s - run));
-}
-
 static void family(struct jw *w, const char *name, const char *type, const char *help)
 {
-    put(w, "# HELP ");
-    put(w, name);
-    put(w, " ");
-    put(w, help);
-    put(w, "\n# TYPE ");
-    put(w, name);
-    put(w, " ");
-    put(w, type);
-    put(w, "\n");
+    char head[512];
+    int n = metrics_family_head(head, sizeof head, name, type, help);
+    jw_raw(w, head, n > 0 && (size_t)n < sizeof head ? (size_t)n : 0);
 }
 
 /* metric{county="<code>" -- the caller closes the label set. */
@@ -146,10 +125,9 @@ static void render_config(struct jw *w, const struct config *cfg, const struct c
     }
     family(w, "gradcover_county_info", "gauge", "County code to name; always 1.");
     for (size_t i = 0; i < c->n; i++) {
-        const struct county_cfg *cc = &cfg->counties[c->idx[i]];
         county_label(w, "gradcover_county_info", &ct[c->idx[i]]);
         put(w, ",name=\"");
-        put_label(w, cc->name);
+        jw_raw(w, ct[c->idx[i]].name_label, ct[c->idx[i]].name_label_len);
         put(w, "\"} 1\n");
     }
 }

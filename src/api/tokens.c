@@ -9,7 +9,7 @@
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
 #include "gradcover/domain/auth.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/core/log.h"
@@ -23,14 +23,6 @@ static int admin_only_or_reply(struct req *r)
         return 0;
     http_reply_error(r, 403, "forbidden", "only admins manage tokens", NULL);
     return -1;
-}
-
-static bool config_has_token(const struct config *cfg, const char *name)
-{
-    for (size_t i = 0; i < cfg->ntokens; i++)
-        if (strcmp(cfg->tokens[i].name, name) == 0)
-            return true;
-    return false;
 }
 
 /* The answer to a create: the token's facts and, this once, the secret. */
@@ -83,15 +75,15 @@ void api_token_create(struct req *r)
         verr_add(&v, "name", "must match [A-Za-z0-9._-]{1,64}");
     get_text(r->body, "role", 16, true, &role_s, &v);
     enum role role = ROLE_VIEWER;
-    if (role_s && !auth_parse_role(role_s, &role))
+    bool role_ok = role_s && role_parse(role_s, &role);
+    if (role_s && !role_ok)
         verr_add(&v, "role", "must be one of admin, counselor, leader, viewer");
     get_text(r->body, "county", GC_COUNTY_MAX, false, &county, &v);
+    const char *problem = role_ok ? role_county_problem(role, county != NULL) : NULL;
     if (county && !config_county(r->app->cfg, county))
         verr_add(&v, "county", "unknown county");
-    else if (role_s && county && role != ROLE_COUNSELOR && role != ROLE_LEADER)
-        verr_add(&v, "county", "only counselor and leader tokens have a county");
-    else if (role_s && !county && role == ROLE_COUNSELOR)
-        verr_add(&v, "county", "a counselor token needs a county");
+    else if (problem)
+        verr_add(&v, "county", problem);
     int64_t expires = 0;
     if (json_object_get(r->body, "expires_at")) {
         /* get_time refuses instants in the future; an expiry must be one. */
@@ -105,7 +97,7 @@ void api_token_create(struct req *r)
         verr_reply(r, &v);
         return;
     }
-    if (config_has_token(r->app->cfg, name)) {
+    if (config_token_named(r->app->cfg, name)) {
         http_reply_error(r, 409, "name_taken", "a token with this name exists in the config", NULL);
         return;
     }
@@ -221,7 +213,7 @@ void api_token_delete(struct req *r)
         http_reply_error(r, 404, "not_found", "no such token", NULL);
         return;
     }
-    if (config_has_token(r->app->cfg, name)) {
+    if (config_token_named(r->app->cfg, name)) {
         http_reply_error(r, 409, "config_token",
                          "this token is defined in the config file: remove it there", NULL);
         return;

@@ -17,8 +17,9 @@
 #include <jansson.h>
 
 #include "gradcover/domain/auth.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/store/keys.h"
+#include "gradcover/core/clock.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/store/scripts.h"
 #include "gradcover/store/store.h"
@@ -44,9 +45,8 @@ static void usage(FILE *f)
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    static const struct clock wall = {0};
+    return clock_now_ms(&wall);
 }
 
 /* Connects, authenticates and selects the database; NULL (message printed)
@@ -55,7 +55,7 @@ static redisContext *connect_redis(const char *url)
 {
     struct redis_target t;
     char err[160];
-    if (!store_parse_url(url, &t, err, sizeof err)) {
+    if (!redis_url_parse(url, &t, err, sizeof err)) {
         fprintf(stderr, "gradcover: redis URL: %s\n", err);
         return NULL;
     }
@@ -134,12 +134,26 @@ static json_t *audit(const struct config *cfg, const char *action, const char *o
                      (json_int_t)cfg->audit_retention_days * 86400000);
 }
 
-static bool config_has_token(const struct config *cfg, const char *name)
+/* Why `token create` cannot go ahead with these arguments (NULL: it can);
+ * fills *role and *expires on the way. */
+static const char *create_problem(const struct config *cfg, const char *name, const char *role_s,
+                                  const char *county, const char *exp_s, int64_t now,
+                                  enum role *role, int64_t *expires)
 {
-    for (size_t i = 0; i < cfg->ntokens; i++)
-        if (strcmp(cfg->tokens[i].name, name) == 0)
-            return true;
-    return false;
+    if (!token_name_ok(name))
+        return "NAME must match [A-Za-z0-9._-]{1,64}";
+    if (!role_s || !role_parse(role_s, role))
+        return "--role must be admin, counselor, leader or viewer";
+    if (county && !config_county(cfg, county))
+        return "--county is not a county of the configuration";
+    const char *problem = role_county_problem(*role, county != NULL);
+    if (problem)
+        return problem;
+    if (exp_s && (!rfc3339_parse(exp_s, expires) || *expires <= now))
+        return "--expires-at must be a future RFC 3339 time";
+    if (config_token_named(cfg, name))
+        return "a token with this name is in the configuration file";
+    return NULL;
 }
 
 static int token_create(const struct config *cfg, redisContext *c, int argc, char **argv)
@@ -168,21 +182,7 @@ static int token_create(const struct config *cfg, redisContext *c, int argc, cha
     const char *name = argv[optind];
     enum role role;
     int64_t expires = 0, now = now_ms();
-    const char *bad = NULL;
-    if (!token_name_ok(name))
-        bad = "NAME must match [A-Za-z0-9._-]{1,64}";
-    else if (!role_s || !auth_parse_role(role_s, &role))
-        bad = "--role must be admin, counselor, leader or viewer";
-    else if (county && !config_county(cfg, county))
-        bad = "--county is not a county of the configuration";
-    else if (county && role != ROLE_COUNSELOR && role != ROLE_LEADER)
-        bad = "only counselor and leader tokens have a county";
-    else if (!county && role == ROLE_COUNSELOR)
-        bad = "a counselor token needs --county";
-    else if (exp_s && (!rfc3339_parse(exp_s, &expires) || expires <= now))
-        bad = "--expires-at must be a future RFC 3339 time";
-    else if (config_has_token(cfg, name))
-        bad = "a token with this name is in the configuration file";
+    const char *bad = create_problem(cfg, name, role_s, county, exp_s, now, &role, &expires);
     if (bad) {
         fprintf(stderr, "gradcover: %s\n", bad);
         return 2;
@@ -260,7 +260,7 @@ static int token_revoke(const struct config *cfg, redisContext *c, const char *n
         fprintf(stderr, "gradcover: no such token\n");
         return 1;
     }
-    if (config_has_token(cfg, name)) {
+    if (config_token_named(cfg, name)) {
         fprintf(stderr, "gradcover: \"%s\" is in the configuration file: remove it there\n", name);
         return 1;
     }

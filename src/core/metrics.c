@@ -76,23 +76,53 @@ void metrics_observe(struct metrics *m, const char *route, int status, int64_t d
     rs->sum_us += duration_us;
 }
 
+/* Text format 0.0.4: a label value escapes \\, " and newline. NULL: as is. */
+static const char *escape_of(char c)
+{
+    return c == '\\' ? "\\\\" : c == '"' ? "\\\"" : c == '\n' ? "\\n" : NULL;
+}
+
+size_t metrics_label_escape(const char *s, char *out)
+{
+    size_t n = 0;
+    for (; *s; s++) {
+        const char *esc = escape_of(*s);
+        if (esc) {
+            out[n++] = esc[0];
+            out[n++] = esc[1];
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
 void metrics_label(FILE *out, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            fputc('\\', out), fputc(*s, out);
-        else if (*s == '\n')
-            fputs("\\n", out);
+        const char *esc = escape_of(*s);
+        if (esc)
+            fputs(esc, out);
         else
             fputc(*s, out);
     }
 }
 
+int metrics_family_head(char *out, size_t n, const char *name, const char *type, const char *help)
+{
+    return snprintf(out, n, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void metrics_family(FILE *out, const char *name, const char *type, const char *help)
+{
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 void metrics_render_http(const struct metrics *m, FILE *out)
 {
-    fputs("# HELP gradcover_http_requests_total HTTP requests answered, by route template and "
-          "status code.\n# TYPE gradcover_http_requests_total counter\n",
-          out);
+    metrics_family(out, "gradcover_http_requests_total", "counter",
+                   "HTTP requests answered, by route template and status code.");
     for (size_t i = 0; i < m->n; i++)
         for (int c = 0; c < CODE_SPAN; c++)
             if (m->routes[i].codes[c]) {
@@ -101,10 +131,8 @@ void metrics_render_http(const struct metrics *m, FILE *out)
                 fprintf(out, "\",code=\"%d\"} %llu\n", c + CODE_MIN,
                         (unsigned long long)m->routes[i].codes[c]);
             }
-    fputs("# HELP gradcover_http_request_duration_seconds Time from request received to answer "
-          "queued, by route template.\n# TYPE gradcover_http_request_duration_seconds "
-          "histogram\n",
-          out);
+    metrics_family(out, "gradcover_http_request_duration_seconds", "histogram",
+                   "Time from request received to answer queued, by route template.");
     for (size_t i = 0; i < m->n; i++) {
         const struct route_stats *rs = &m->routes[i];
         uint64_t cum = 0;

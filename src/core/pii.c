@@ -1,6 +1,8 @@
 /* PII key file handling and the crypto helpers built on libcrypto. */
 #include "gradcover/core/pii.h"
 
+
+#include "gradcover/core/hex.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,16 +56,6 @@ int gc_random_id(char *out, size_t chars)
     return 0;
 }
 
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[b[i] >> 4];
-        out[2 * i + 1] = hx[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void gc_sha256(const void *data, size_t len, unsigned char *out)
 {
     /* Fetched once and kept for the life of the process (OpenSSL objects are
@@ -79,7 +71,7 @@ void gc_sha256_hex(const void *data, size_t len, char *out)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     gc_sha256(data, len, md);
-    to_hex(md, sizeof md, out);
+    hex_encode(md, sizeof md, out);
 }
 
 struct pii *pii_open(const char *path, char *err, size_t errlen)
@@ -150,7 +142,7 @@ void pii_hmac_hex(const struct pii *p, const char *data, size_t len, char *out)
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     HMAC(EVP_sha256(), p->key, sizeof p->key, (const unsigned char *)data, len, md, &mdlen);
-    to_hex(md, mdlen, out);
+    hex_encode(md, mdlen, out);
 }
 
 void pii_fingerprint(const struct pii *p, char *out)

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "gradcover/core/hex.h"
 #include "gradcover/core/pii.h"
 
 const char *auth_bearer_token(const char *authorization, size_t *len)
@@ -48,11 +49,7 @@ enum auth_result auth_resolve(const struct config *cfg, const char *authorizatio
     }
     memset(out, 0, sizeof *out);
     if (!hit) {
-        static const char hx[] = "0123456789abcdef";
-        for (size_t i = 0; i < sizeof md; i++) {
-            out->tok_hex[2 * i] = hx[md[i] >> 4];
-            out->tok_hex[2 * i + 1] = hx[md[i] & 15];
-        }
+        hex_encode(md, sizeof md, out->tok_hex);
         return AUTH_UNKNOWN;
     }
     snprintf(out->name, sizeof out->name, "%s", hit->name);
@@ -101,15 +98,4 @@ bool auth_can_write_county(const struct principal *p, const char *county)
 bool auth_sees_full_pii(const struct principal *p, const char *county)
 {
     return p->role == ROLE_ADMIN || (p->role == ROLE_COUNSELOR && in_scope(p, county));
-}
-
-bool auth_parse_role(const char *s, enum role *out)
-{
-    static const enum role roles[] = {ROLE_ADMIN, ROLE_COUNSELOR, ROLE_LEADER, ROLE_VIEWER};
-    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if (strcmp(s, role_name(roles[i])) == 0) {
-            *out = roles[i];
-            return true;
-        }
-    return false;
 }

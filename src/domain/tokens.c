@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/core/timeutil.h"
 
@@ -60,12 +60,8 @@ bool token_record_parse(json_t *rec, const struct config *cfg, const char *hex,
     const char *exp = json_string_value(json_object_get(rec, "expires_at"));
     memset(out, 0, sizeof *out);
     *expires_ms = 0;
-    if (!name || !role || !token_name_ok(name) || !auth_parse_role(role, &out->role))
-        return false;
-    if (county &&
-        (!config_county(cfg, county) || (out->role != ROLE_COUNSELOR && out->role != ROLE_LEADER)))
-        return false;
-    if (!county && out->role == ROLE_COUNSELOR)
+    if (!name || !role || !token_name_ok(name) || !role_parse(role, &out->role) ||
+        role_county_problem(out->role, county != NULL) || (county && !config_county(cfg, county)))
         return false;
     if (exp && !parse_i64(exp, expires_ms))
         return false;

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gradcover/core/config.h"
-#include "gradcover/api/counts.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/services.h"
 #include "gradcover/core/timeutil.h"
 
 /* Free-text limits, in characters: far above real values (a name is 2-4
@@ -141,27 +141,24 @@ int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out, struc
 {
     static const char *const known[] = {"graduate_id", "service", "channel",
                                         "occurred_at", "note",    NULL};
-    static const char *const channels[] = {"in_person", "phone",      "online",
-                                           "sms",       "home_visit", NULL};
     memset(out, 0, sizeof *out);
     check_known_fields(body, known, v);
     get_text(body, "graduate_id", GC_ID_MAX, true, &out->graduate_id, v);
     if (out->graduate_id && !valid_id(out->graduate_id))
         verr_add(v, "graduate_id", "must match [A-Za-z0-9._-]{1,64}");
     get_text(body, "service", 32, true, &out->service, v);
-    bool known_service = false;
-    for (size_t i = 0; out->service && i < GC_NSERVICES; i++)
-        known_service = known_service || strcmp(gc_services[i], out->service) == 0;
-    if (out->service && !known_service)
-        verr_add(v, "service",
-                 "must be one of policy_briefing, career_guidance, job_referral, training, "
-                 "internship, entrepreneurship, small_loan, tax_relief, "
-                 "social_insurance_subsidy, other");
+    char msg[256];
+    if (out->service && service_index(out->service) < 0) {
+        snprintf(msg, sizeof msg, "must be one of %s", gc_services_text);
+        verr_add(v, "service", msg);
+    }
     get_text(body, "channel", 16, false, &out->channel, v);
-    if (out->channel && !one_of(out->channel, channels))
-        verr_add(v, "channel", "must be one of in_person, phone, online, sms, home_visit");
+    if (out->channel && channel_index(out->channel) < 0) {
+        snprintf(msg, sizeof msg, "must be one of %s", gc_channels_text);
+        verr_add(v, "channel", msg);
+    }
     if (!out->channel)
-        out->channel = "in_person";
+        out->channel = GC_DEFAULT_CHANNEL;
     get_text(body, "note", NOTE_MAX_CHARS, false, &out->note, v);
     get_time(body, "occurred_at", now_ms, now_ms, &out->occurred_at, v);
     return verr_any(v) ? -1 : 0;

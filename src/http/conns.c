@@ -21,6 +21,7 @@
 #include <event2/listener.h>
 
 #include "gradcover/core/log.h"
+#include "gradcover/core/metrics.h"
 
 /* A head buffer starts this small and doubles up to HEAD_MAX_BYTES; one that
  * grew beyond HEAD_KEEP_BYTES is released after each head, so that idle
@@ -518,33 +519,28 @@ const struct head_reject *conns_request_begin(struct conns *cs, struct evhttp_re
     return v;
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
-{
-    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 void conns_render_metrics(const struct conns *cs, FILE *f)
 {
-    family(f, "gradcover_http_connections", "gauge", "Client connections open now.");
+    metrics_family(f, "gradcover_http_connections", "gauge", "Client connections open now.");
     fprintf(f, "gradcover_http_connections %u\n", cs->open);
-    family(f, "gradcover_http_connections_max", "gauge",
+    metrics_family(f, "gradcover_http_connections_max", "gauge",
            "max_connections: at this many open connections new ones wait in the backlog.");
     fprintf(f, "gradcover_http_connections_max %u\n", cs->max);
-    family(f, "gradcover_http_connections_accepted_total", "counter",
+    metrics_family(f, "gradcover_http_connections_accepted_total", "counter",
            "Client connections accepted.");
     fprintf(f, "gradcover_http_connections_accepted_total %llu\n",
             (unsigned long long)cs->accepted);
-    family(f, "gradcover_http_connection_limit_reached_total", "counter",
+    metrics_family(f, "gradcover_http_connection_limit_reached_total", "counter",
            "Times accepting paused because max_connections were open.");
     fprintf(f, "gradcover_http_connection_limit_reached_total %llu\n",
             (unsigned long long)cs->limit_reached);
-    family(f, "gradcover_http_connections_closed_total", "counter",
+    metrics_family(f, "gradcover_http_connections_closed_total", "counter",
            "Connections closed by the server because a request missed its deadline.");
     fprintf(f, "gradcover_http_connections_closed_total{reason=\"header_timeout\"} %llu\n",
             (unsigned long long)cs->header_timeouts);
     fprintf(f, "gradcover_http_connections_closed_total{reason=\"body_timeout\"} %llu\n",
             (unsigned long long)cs->body_timeouts);
-    family(f, "gradcover_http_request_heads_refused_total", "counter",
+    metrics_family(f, "gradcover_http_request_heads_refused_total", "counter",
            "Request heads refused before routing (malformed framing, NUL bytes, too large).");
     fprintf(f, "gradcover_http_request_heads_refused_total %llu\n",
             (unsigned long long)cs->refused_heads);

@@ -22,7 +22,8 @@
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/common.h"
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
+#include "gradcover/core/clock.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/http/conns.h"
@@ -70,13 +71,6 @@ static const struct route routes[] = {
     {EVHTTP_REQ_DELETE, "/api/v1/tokens/{}", "/api/v1/tokens/{name}", AUTHED, api_token_delete},
     {EVHTTP_REQ_GET, "/api/v1/audit", "/api/v1/audit", AUTHED, api_audit},
 };
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static const char *method_name(enum evhttp_cmd_type m)
 {
@@ -156,7 +150,7 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     evhttp_send_reply(r->ev, status, reason, buf);
-    int64_t dur = mono_us() - r->start_us;
+    int64_t dur = clock_mono_us() - r->start_us;
     metrics_observe(r->app->metrics, r->route, status, dur);
     log_info("event=http_request request_id=%s method=%s route=%s status=%d duration_us=%lld "
              "principal=%s",
@@ -563,7 +557,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     }
     r->app = a;
     r->ev = ev;
-    r->start_us = mono_us();
+    r->start_us = clock_mono_us();
     const char *rid = http_header(r, "X-Request-Id");
     if (rid && validate_request_id(rid))
         snprintf(r->id, sizeof r->id, "%s", rid);

@@ -21,7 +21,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/core/log.h"
 
 /* TLS 1.2 suites: forward secrecy (ECDHE) and AEAD ciphers only. TLS 1.3

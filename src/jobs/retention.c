@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "gradcover/app.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/core/log.h"

@@ -29,8 +29,9 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/core/log.h"
+#include "gradcover/core/metrics.h"
 #include "gradcover/store/store.h"
 
 #define CHANNEL "__redis__:invalidate"
@@ -422,23 +423,16 @@ void ccache_put(struct ccache *cc, size_t i, int period, struct ccache_ticket t,
 
 void ccache_render_metrics(const struct ccache *cc, FILE *f)
 {
+    metrics_family(f, "gradcover_county_cache_ready", "gauge",
+                   "1 while county counters are read through the invalidated cache.");
+    fprintf(f, "gradcover_county_cache_ready %d\n", ccache_usable(cc) ? 1 : 0);
+    metrics_family(f, "gradcover_county_cache_lookups_total", "counter",
+                   "County counter look-ups by coverage and /metrics, by result.");
     fprintf(f,
-            "# HELP gradcover_county_cache_ready 1 while county counters are read through the "
-            "invalidated cache.\n"
-            "# TYPE gradcover_county_cache_ready gauge\n"
-            "gradcover_county_cache_ready %d\n",
-            ccache_usable(cc) ? 1 : 0);
-    fprintf(f,
-            "# HELP gradcover_county_cache_lookups_total County counter look-ups by coverage "
-            "and /metrics, by result.\n"
-            "# TYPE gradcover_county_cache_lookups_total counter\n"
             "gradcover_county_cache_lookups_total{result=\"hit\"} %llu\n"
             "gradcover_county_cache_lookups_total{result=\"miss\"} %llu\n",
             cc ? cc->hits : 0, cc ? cc->misses : 0);
-    fprintf(f,
-            "# HELP gradcover_county_cache_invalidations_total Invalidation messages from Redis "
-            "that dropped a cached county (or all).\n"
-            "# TYPE gradcover_county_cache_invalidations_total counter\n"
-            "gradcover_county_cache_invalidations_total %llu\n",
-            cc ? cc->invalidations : 0);
+    metrics_family(f, "gradcover_county_cache_invalidations_total", "counter",
+                   "Invalidation messages from Redis that dropped a cached county (or all).");
+    fprintf(f, "gradcover_county_cache_invalidations_total %llu\n", cc ? cc->invalidations : 0);
 }

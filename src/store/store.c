@@ -16,12 +16,11 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include "gradcover/core/clock.h"
+#include "gradcover/core/hex.h"
 #include "gradcover/core/log.h"
 #include "gradcover/store/scripts.h"
 
-/* Redis has 16 databases unless configured otherwise (`databases`); the test
- * fixture runs with 64. Larger numbers are accepted up to this sanity bound. */
-#define STORE_DB_MAX 1023
 
 /* First reconnect after 100 ms (a Redis restart takes about that long), doubling
  * to 1 s: writes must work again within 2 s of Redis answering (issue 6). With
@@ -66,7 +65,7 @@ struct store {
     int backoff_ms;
     int timeout_ms;
     unsigned outstanding;       /* commands sent and not yet answered */
-    struct timespec last_reply; /* when Redis last answered anything */
+    int64_t last_reply_ms; /* monotonic: when Redis last answered anything */
     char (*sha)[41];
     void (*ready_cb)(void *arg);
     void *ready_arg;
@@ -165,13 +164,6 @@ static void op_fire(struct op *o, enum store_status st, json_t *result)
         o->cb(st, result, o->arg);
 }
 
-static long ms_since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 /* Drops the connection at once (hiredis' own disconnect waits for pending
  * replies, which a frozen Redis never sends); pending callbacks fire with NULL. */
 static void force_reconnect(struct store *s, const char *why)
@@ -198,7 +190,7 @@ static void on_op_timeout(evutil_socket_t fd, short what, void *arg)
     op_fire(o, STORE_TIMEOUT, NULL);
     /* Silence for twice the deadline with work outstanding: the link or Redis is
      * stuck; reconnecting is the only way to notice when it is back. */
-    if (s->outstanding > 0 && ms_since(&s->last_reply) > 2L * s->timeout_ms)
+    if (s->outstanding > 0 && (clock_mono_ms() - s->last_reply_ms) > 2L * s->timeout_ms)
         force_reconnect(s, "unresponsive");
 }
 
@@ -239,7 +231,7 @@ static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
     redisReply *r = replyp;
     s->outstanding--;
     if (r)
-        clock_gettime(CLOCK_MONOTONIC, &s->last_reply);
+        s->last_reply_ms = clock_mono_ms();
     if (!r) {
         op_fire(o, STORE_DOWN, NULL);
         op_free(o);
@@ -352,7 +344,7 @@ static void on_round_reply(redisAsyncContext *ac, void *replyp, void *privdata)
     if (!r) {
         rd->st = STORE_DOWN;
     } else {
-        clock_gettime(CLOCK_MONOTONIC, &s->last_reply);
+        s->last_reply_ms = clock_mono_ms();
         if (r->type == REDIS_REPLY_ERROR) {
             char q[256];
             log_error("event=redis_error err=%s", log_quote(r->str, q, sizeof q));
@@ -394,7 +386,7 @@ static void on_round_timeout(evutil_socket_t fd, short what, void *arg)
     rd->st = STORE_TIMEOUT;
     round_fire(rd);
     /* The round stays allocated until every reply is in or the link dies. */
-    if (s->outstanding > 0 && ms_since(&s->last_reply) > 2L * s->timeout_ms)
+    if (s->outstanding > 0 && (clock_mono_ms() - s->last_reply_ms) > 2L * s->timeout_ms)
         force_reconnect(s, "unresponsive");
 }
 
@@ -642,7 +634,7 @@ static void store_connect(struct store *s)
         handshake_cmd(s, 1, (const char *[]){"PING"});
     struct timeval tv = {HANDSHAKE_TIMEOUT_MS / 1000, 0};
     evtimer_add(s->handshake_timer, &tv);
-    clock_gettime(CLOCK_MONOTONIC, &s->last_reply);
+    s->last_reply_ms = clock_mono_ms();
     if (s->handshake_failed && s->pending_handshake == 0)
         force_reconnect(s, "handshake_send_failed");
 }
@@ -666,8 +658,7 @@ struct store *store_new(struct event_base *base, const struct redis_target *targ
     for (size_t i = 0; i < gc_nscripts; i++) {
         unsigned char md[SHA_DIGEST_LENGTH];
         SHA1((const unsigned char *)gc_scripts[i].source, gc_scripts[i].len, md);
-        for (int b = 0; b < SHA_DIGEST_LENGTH; b++)
-            snprintf(s->sha[i] + 2 * b, 3, "%02x", md[b]);
+        hex_encode(md, SHA_DIGEST_LENGTH, s->sha[i]);
     }
     srand((unsigned)time(NULL) ^ (unsigned)(uintptr_t)s);
     store_connect(s);
@@ -795,83 +786,3 @@ int store_script(struct store *s, const char *name, int nkeys, int argc, const c
 
 /* Percent-decoding is not needed: passwords with '@' or ':' go through ACL users
  * whose secrets are chosen by the operator; we reject what we cannot parse. */
-bool store_parse_url(const char *url, struct redis_target *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    if (!url) {
-        snprintf(err, errlen, "missing URL");
-        return false;
-    }
-    if (strncmp(url, "unix://", 7) == 0) {
-        const char *path = url + 7;
-        const char *q = strchr(path, '?');
-        size_t plen = q ? (size_t)(q - path) : strlen(path);
-        if (plen == 0 || path[0] != '/' || plen >= sizeof out->path) {
-            snprintf(err, errlen, "unix:// URL needs an absolute socket path");
-            return false;
-        }
-        memcpy(out->path, path, plen);
-        out->unix_socket = true;
-        if (q) {
-            char *end;
-            if (strncmp(q, "?db=", 4) != 0 || q[4] == '\0' ||
-                (out->db = (int)strtol(q + 4, &end, 10)) < 0 || *end || out->db > STORE_DB_MAX) {
-                snprintf(err, errlen, "unix:// URL accepts only ?db=N (0..1023)");
-                return false;
-            }
-        }
-        return true;
-    }
-    if (strncmp(url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "must start with redis:// or unix://");
-        return false;
-    }
-    const char *p = url + 8;
-    const char *at = strrchr(p, '@');
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (!colon) {
-            snprintf(err, errlen, "credentials must be [user]:password@");
-            return false;
-        }
-        size_t ulen = (size_t)(colon - p), plen = (size_t)(at - colon - 1);
-        if (ulen >= sizeof out->user || plen >= sizeof out->password || plen == 0) {
-            snprintf(err, errlen, "user or password empty or too long");
-            return false;
-        }
-        memcpy(out->user, p, ulen);
-        memcpy(out->password, colon + 1, plen);
-        p = at + 1;
-    }
-    const char *slash = strchr(p, '/');
-    size_t hplen = slash ? (size_t)(slash - p) : strlen(p);
-    char hostport[300];
-    if (hplen == 0 || hplen >= sizeof hostport) {
-        snprintf(err, errlen, "missing host:port");
-        return false;
-    }
-    memcpy(hostport, p, hplen);
-    hostport[hplen] = '\0';
-    const char *colon = strrchr(hostport, ':');
-    if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof out->host) {
-        snprintf(err, errlen, "must be redis://host:port[/db]");
-        return false;
-    }
-    memcpy(out->host, hostport, (size_t)(colon - hostport));
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end || port < 1 || port > 65535) {
-        snprintf(err, errlen, "port must be 1..65535");
-        return false;
-    }
-    out->port = (int)port;
-    if (slash && slash[1]) {
-        long db = strtol(slash + 1, &end, 10);
-        if (*end || db < 0 || db > STORE_DB_MAX) {
-            snprintf(err, errlen, "db must be 0..1023");
-            return false;
-        }
-        out->db = (int)db;
-    }
-    return true;
-}

@@ -7,7 +7,7 @@
 
 #include <openssl/sha.h>
 
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/domain/validate.h"
 
 void fuzz_fail(const char *what, const char *file, int line)

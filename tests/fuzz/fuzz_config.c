@@ -1,11 +1,11 @@
-/* The configuration parser (src/core/config.c): any bytes either give a config
+/* The configuration parser (src/domain/config.c): any bytes either give a config
  * that holds what SPEC §5 promises, or NULL with a message; never a crash,
  * a leak or a read past the input. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/domain/validate.h"
 
 static const char *const known[] = {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "gradcover/domain/auth.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/core/pii.h"
 
 #define HOME "611002"  /* the county of the counselor and the county leader */

@@ -1,5 +1,5 @@
 /* Unit tests of config_parse() (SPEC §5: strict, every error names its key),
- * config_split_hostport() and store_parse_url(). */
+ * config_split_hostport() and redis_url_parse(). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include <openssl/sha.h>
 
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/store/store.h"
 
 /* SPEC §5's example with real SHA-256 values: of "admin-token", "zhang-token",
@@ -819,13 +819,13 @@ START_TEST(test_split_rejects_unclosed_ipv6_bracket)
 }
 END_TEST
 
-/* store_parse_url */
+/* redis_url_parse */
 
 static struct redis_target parse_url_ok(const char *url)
 {
     struct redis_target t;
     char err[128] = "";
-    ck_assert_msg(store_parse_url(url, &t, err, sizeof err), "%s rejected: %s", url, err);
+    ck_assert_msg(redis_url_parse(url, &t, err, sizeof err), "%s rejected: %s", url, err);
     return t;
 }
 
@@ -833,7 +833,7 @@ static bool url_parses(const char *url)
 {
     struct redis_target t;
     char err[128];
-    return store_parse_url(url, &t, err, sizeof err);
+    return redis_url_parse(url, &t, err, sizeof err);
 }
 
 START_TEST(test_url_host_port_db)

@@ -9,13 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gradcover/domain/services.h"
 #include "gradcover/store/store.h"
 
 struct req;
 
-/* The service kinds of SPEC §6, in API order. */
-#define GC_NSERVICES 10
-extern const char *const gc_services[GC_NSERVICES];
 
 enum alert_state { ALERT_UNKNOWN = -1, ALERT_OK = 0, ALERT_PENDING, ALERT_FIRING };
 
@@ -68,6 +66,8 @@ struct county_text {
     size_t json_head_len;
     char *label; /* the code as a Prometheus label value (escaped) */
     size_t label_len;
+    char *name_label; /* the name as a Prometheus label value (escaped) */
+    size_t name_label_len;
 };
 
 struct config;

@@ -23,4 +23,14 @@ void metrics_render_http(const struct metrics *m, FILE *out);
 /* Writes s as a Prometheus label value (escapes \\, " and newline). */
 void metrics_label(FILE *out, const char *s);
 
+/* The same escaping into out (2 * strlen(s) + 1 bytes), NUL-terminated;
+ * returns the length written. */
+size_t metrics_label_escape(const char *s, char *out);
+
+/* A metric family's head, "# HELP name help\n# TYPE name type\n": written to
+ * out, or formatted into buf (snprintf's contract: the length it needed). */
+void metrics_family(FILE *out, const char *name, const char *type, const char *help);
+int metrics_family_head(char *buf, size_t n, const char *name, const char *type,
+                        const char *help);
+
 #endif

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "gradcover/common.h"
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 
 /* A resolved caller. Self-contained (copies, no borrowed pointers), so it
  * outlives a revoked token's cache entry. */
@@ -48,7 +48,5 @@ bool auth_can_read_county(const struct principal *p, const char *county);
 bool auth_can_write_county(const struct principal *p, const char *county);
 /* Sees personal data (phone) unmasked: admin and the county's counselor. */
 bool auth_sees_full_pii(const struct principal *p, const char *county);
-/* "<name>" of a role, or false for an unknown one. */
-bool auth_parse_role(const char *s, enum role *out);
 
 #endif

@@ -12,24 +12,11 @@
 #include <jansson.h>
 
 #include "gradcover/common.h"
+#include "gradcover/core/redis_url.h"
 
 struct event_base;
 struct redisAsyncContext;
 struct store;
-
-struct redis_target {
-    bool unix_socket;
-    char host[256];
-    int port;
-    char path[256];
-    char user[128];     /* "" = default user */
-    char password[256]; /* "" = no AUTH */
-    int db;
-};
-
-/* redis://[[user]:password@]host:port[/db] or unix:///path/redis.sock[?db=N]. */
-bool store_parse_url(const char *url, struct redis_target *out, char *err,
-                     size_t errlen) GC_MUSTCHECK;
 
 enum store_status {
     STORE_OK = 0,

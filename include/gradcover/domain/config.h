@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "gradcover/common.h"
+#include "gradcover/domain/roles.h"
 
-enum role { ROLE_ADMIN = 0, ROLE_COUNSELOR, ROLE_LEADER, ROLE_VIEWER };
 
 struct county_cfg {
     char code[GC_COUNTY_MAX + 1];
@@ -53,7 +53,7 @@ struct rate_limits_cfg {
 
 struct config {
     char *listen;    /* "host:port" */
-    char *redis_url; /* see store_parse_url() */
+    char *redis_url; /* see redis_url_parse() */
     int utc_offset_minutes;
     uint32_t threshold_bp;
     bool anonymous_read;
@@ -89,6 +89,9 @@ void config_free(struct config *cfg);
 /* The configured county with this code, or NULL. Borrowed from cfg. */
 const struct county_cfg *config_county(const struct config *cfg, const char *code);
 
+/* True when the file defines a token of this name. */
+bool config_token_named(const struct config *cfg, const char *name);
+
 /* Index of the county in cfg->counties, or -1. */
 long config_county_index(const struct config *cfg, const char *code);
 
@@ -98,6 +101,5 @@ bool config_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 /* True when s is a valid county code: [A-Za-z0-9_-]{1,GC_COUNTY_MAX}. */
 bool config_valid_county_code(const char *s);
 
-const char *role_name(enum role r);
 
 #endif

@@ -1,7 +1,7 @@
 /* Strict JSON configuration (SPEC §5). Every key is checked against a table of
  * known keys; a missing required key, an unknown key or a bad value is fatal
  * and reported with the key's path. Nothing falls back silently. */
-#include "gradcover/core/config.h"
+#include "gradcover/domain/config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -12,8 +12,9 @@
 
 #include <jansson.h>
 
+#include "gradcover/core/hex.h"
 #include "gradcover/domain/coverage.h"
-#include "gradcover/store/store.h"
+#include "gradcover/core/redis_url.h"
 
 /* UTC offsets on Earth span -12:00 .. +14:00. */
 #define OFFSET_MIN_MINUTES (-12 * 60)
@@ -159,17 +160,6 @@ static bool parse_county(json_t *c, size_t i, struct config *cfg, struct perr *e
     return true;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool parse_token(json_t *t, size_t i, struct config *cfg, struct perr *e)
 {
     static const char *const keys[] = {"name", "sha256", "role", "county", NULL};
@@ -192,43 +182,25 @@ static bool parse_token(json_t *t, size_t i, struct config *cfg, struct perr *e)
         fail(e, "key \"%sname\": longer than %d bytes", path, TOKEN_NAME_MAX);
         goto out;
     }
-    if (strlen(hex) != 64) {
+    if (!hex_decode(hex, tc->sha256, sizeof tc->sha256)) {
         fail(e, "key \"%ssha256\": must be 64 hex digits", path);
         goto out;
     }
-    for (int b = 0; b < 32; b++) {
-        int hi = hexval(hex[2 * b]), lo = hexval(hex[2 * b + 1]);
-        if (hi < 0 || lo < 0) {
-            fail(e, "key \"%ssha256\": must be 64 hex digits", path);
-            goto out;
-        }
-        tc->sha256[b] = (unsigned char)(hi << 4 | lo);
-    }
-    if (strcmp(role, "admin") == 0)
-        tc->role = ROLE_ADMIN;
-    else if (strcmp(role, "counselor") == 0)
-        tc->role = ROLE_COUNSELOR;
-    else if (strcmp(role, "leader") == 0)
-        tc->role = ROLE_LEADER;
-    else if (strcmp(role, "viewer") == 0)
-        tc->role = ROLE_VIEWER;
-    else {
+    if (!role_parse(role, &tc->role)) {
         fail(e, "key \"%srole\": must be one of admin, counselor, leader, viewer", path);
         goto out;
     }
+    const char *problem = role_county_problem(tc->role, county != NULL);
+    if (problem) {
+        fail(e, "key \"%scounty\": %s", path, problem);
+        goto out;
+    }
     if (county) {
-        if (tc->role != ROLE_COUNSELOR && tc->role != ROLE_LEADER) {
-            fail(e, "key \"%scounty\": only counselor and leader tokens have a county", path);
-            goto out;
-        }
         if (!config_county(cfg, county)) {
             fail(e, "key \"%scounty\": unknown county \"%s\"", path, county);
             goto out;
         }
         strcpy(tc->county, county);
-    } else if (tc->role == ROLE_COUNSELOR) {
-        fail(e, "key \"%scounty\": a counselor token needs a county", path);
-        goto out;
     }
     for (size_t j = 0; j < i; j++) {
         if (strcmp(cfg->tokens[j].name, tc->name) == 0) {
@@ -499,7 +471,7 @@ static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
         return fail(e, "key \"listen\": must be host:port");
     struct redis_target t;
     char uerr[128];
-    if (!store_parse_url(cfg->redis_url, &t, uerr, sizeof uerr))
+    if (!redis_url_parse(cfg->redis_url, &t, uerr, sizeof uerr))
         return fail(e, "key \"redis\": %s", uerr);
     json_t *ar = json_object_get(root, "anonymous_read");
     if (ar) {
@@ -685,23 +657,16 @@ long config_county_index(const struct config *cfg, const char *code)
     return -1;
 }
 
+bool config_token_named(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->ntokens; i++)
+        if (strcmp(cfg->tokens[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 const struct county_cfg *config_county(const struct config *cfg, const char *code)
 {
     long i = config_county_index(cfg, code);
     return i < 0 ? NULL : &cfg->counties[i];
-}
-
-const char *role_name(enum role r)
-{
-    switch (r) {
-    case ROLE_ADMIN:
-        return "admin";
-    case ROLE_COUNSELOR:
-        return "counselor";
-    case ROLE_LEADER:
-        return "leader";
-    case ROLE_VIEWER:
-        return "viewer";
-    }
-    return "unknown";
 }
