@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gradcover needs (as root, or through sudo).
-#   scripts/deps.sh          to build and run gradcoverd
+#   scripts/deps.sh          to build and run gradcoverd, and package it
+#                            (dpkg-dev: dpkg-shlibdeps for `cpack -G DEB`)
 #   scripts/deps.sh --test   also what the test suite drives: Prometheus,
 #                            Alertmanager, Chromium, a CJK font, the openssl
-#                            CLI (throwaway certificates for the TLS tests), and
-#                            the fuzzing (clang 14, libFuzzer) and valgrind tools
+#                            CLI (throwaway certificates for the TLS tests),
+#                            the fuzzing (clang 14, libFuzzer) and valgrind
+#                            tools, and what tests/package runs (objdump,
+#                            useradd, deb-systemd-helper, fakeroot)
 #   scripts/deps.sh --list [--test]   only print the package names
 # Quiet when everything is present.
 set -euo pipefail
 pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson-dev
-      libssl-dev check redis-server redis-tools curl)
+      libssl-dev check redis-server redis-tools curl dpkg-dev)
 test_pkgs=(prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
-           clang-14 libclang-rt-14-dev valgrind)
+           clang-14 libclang-rt-14-dev valgrind binutils passwd init-system-helpers fakeroot)
 list=0
 for arg in "$@"; do
   case $arg in
