@@ -7,14 +7,16 @@
 #                            CLI (throwaway certificates for the TLS tests),
 #                            the fuzzing (clang 14, libFuzzer) and valgrind
 #                            tools, and what tests/package runs (objdump,
-#                            useradd, deb-systemd-helper, fakeroot)
+#                            useradd, deb-systemd-helper, fakeroot,
+#                            systemd-analyze)
 #   scripts/deps.sh --list [--test]   only print the package names
 # Quiet when everything is present.
 set -euo pipefail
 pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson-dev
       libssl-dev check redis-server redis-tools curl dpkg-dev)
 test_pkgs=(prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
-           clang-14 libclang-rt-14-dev valgrind binutils passwd init-system-helpers fakeroot)
+           clang-14 libclang-rt-14-dev valgrind binutils passwd init-system-helpers fakeroot
+           systemd)
 list=0
 for arg in "$@"; do
   case $arg in

@@ -6,7 +6,8 @@
 #                                              the file list
 #   deb.sh install  SOURCE_DIR WORK_DIR VERSION dpkg --root into a scratch root
 #                                              with chrootless maintainer scripts:
-#                                              postinst effects, the packaged
+#                                              postinst effects, the unit as
+#                                              systemd-analyze sees it, the packaged
 #                                              binary on the packaged config,
 #                                              reinstall, remove, purge; the
 #                                              host's accounts untouched
@@ -113,7 +114,7 @@ contents)
   ;;
 
 install)
-  need dpkg dpkg-query useradd groupadd deb-systemd-helper getent
+  need dpkg dpkg-query useradd groupadd deb-systemd-helper getent systemd-analyze
   if [ "$(id -u)" -ne 0 ] && [ -z "${FAKEROOTKEY:-}" ]; then
     need fakeroot
     exec fakeroot -- "$0" "$@"
@@ -181,6 +182,15 @@ install)
     diff <(echo "$before") <(host_state) >&2
     fail "the host's accounts or units changed"
   }
+
+  # systemd accepts the installed unit without a word, and its commands are
+  # the installed binary (checked at their place in the root).
+  mkdir -p "$work/unit"
+  sed "s|=/usr/sbin/gradcoverd |=$root/usr/sbin/gradcoverd |" \
+    "$root/lib/systemd/system/gradcoverd.service" >"$work/unit/gradcoverd.service"
+  verify=$(systemd-analyze verify "$work/unit/gradcoverd.service" 2>&1) ||
+    fail "systemd-analyze verify: $verify"
+  [ -z "$verify" ] || fail "systemd-analyze verify: $verify"
 
   # The packaged binary accepts the packaged configuration as shipped (run
   # outside fakeroot's LD_PRELOAD, which an ASan build refuses).
