@@ -29,7 +29,7 @@
 
 #define WINDOW 2000 /* commands in flight per pipeline round */
 /* gradcoverd's default audit_retention_days (200) in ms: every registration
- * and contact carries the audit entry the server attaches (audit_attach). */
+ * and contact carries the audit entry the server attaches (trail_attach). */
 #define AUDIT_KEEP_MS (200LL * 86400000)
 
 static redisContext *rc;
@@ -154,18 +154,25 @@ static const char *const surnames[] = {"王", "李", "张", "刘", "陈", "杨",
                                        "周", "吴", "徐", "孙", "马", "胡", "朱", "郭"};
 static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "磊", "洋", "艳",
                                     "勇", "军", "杰", "娟", "涛", "明", "超", "霞"};
-static const char *const schools[] = {"商洛学院", "西北大学", "陕西师范大学", "西安科技大学",
-                                      "长安大学", "西安石油大学"};
-static const char *const majors[] = {"计算机科学与技术", "会计学", "汉语言文学", "机械设计制造及其自动化",
-                                     "电子商务", "护理学", "市场营销", "土木工程"};
-static const char *const services[] = {"policy_briefing", "career_guidance", "job_referral",
-                                       "training",        "internship",      "entrepreneurship",
-                                       "small_loan",      "tax_relief",      "social_insurance_subsidy",
+static const char *const schools[] = {"商洛学院",     "西北大学", "陕西师范大学",
+                                      "西安科技大学", "长安大学", "西安石油大学"};
+static const char *const majors[] = {
+    "计算机科学与技术", "会计学", "汉语言文学", "机械设计制造及其自动化",
+    "电子商务",         "护理学", "市场营销",   "土木工程"};
+static const char *const services[] = {"policy_briefing",
+                                       "career_guidance",
+                                       "job_referral",
+                                       "training",
+                                       "internship",
+                                       "entrepreneurship",
+                                       "small_loan",
+                                       "tax_relief",
+                                       "social_insurance_subsidy",
                                        "other"};
 static const char *const channels[] = {"in_person", "phone", "online", "sms", "home_visit"};
 static const char *const notes[] = {"推荐商洛某电子厂技术员岗位", "讲解创业担保贷款政策",
-                                    "电话回访求职意向", "推荐参加就业见习", "职业指导：简历修改",
-                                    "通知参加招聘会"};
+                                    "电话回访求职意向",           "推荐参加就业见习",
+                                    "职业指导：简历修改",         "通知参加招聘会"};
 #define N(a) (sizeof(a) / sizeof(a[0]))
 
 /* Year (in UTC offset `off` minutes) of an instant, and the ms of its Jan 1. */
@@ -181,8 +188,9 @@ static int year_of(int64_t ms, int off, int64_t *year_start)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: loader --port P [--host H] --scripts DIR [--counties N] [--graduates M]\n"
-                    "              [--contacts K] [--code-base B] [--off MIN] [--threshold-bp BP]\n");
+    fprintf(stderr,
+            "usage: loader --port P [--host H] --scripts DIR [--counties N] [--graduates M]\n"
+            "              [--contacts K] [--code-base B] [--off MIN] [--threshold-bp BP]\n");
     exit(2);
 }
 
@@ -242,7 +250,8 @@ int main(int argc, char **argv)
     if (span < 1)
         span = 1;
     char alert[96];
-    snprintf(alert, sizeof alert, "{\"threshold_bp\":%d,\"clear_bp\":0,\"for_ms\":0}", threshold_bp);
+    snprintf(alert, sizeof alert, "{\"threshold_bp\":%d,\"clear_bp\":0,\"for_ms\":0}",
+             threshold_bp);
 
     long long mem0 = info_field("memory", "used_memory");
     char args[4096], key[64], gkey[16], id[48];
@@ -258,8 +267,8 @@ int main(int argc, char **argv)
             snprintf(id, sizeof id, "G%06d-%06d", code, g);
             uint64_t h1 = rnd(), h2 = rnd(), h3 = rnd(), h4 = rnd();
             char hmac[65];
-            snprintf(hmac, sizeof hmac, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64,
-                     h1, h2, h3, h4);
+            snprintf(hmac, sizeof hmac, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, h1,
+                     h2, h3, h4);
             int64_t at = now - 2 * 3600000LL - (int64_t)(rnd() % (uint64_t)span);
             int n = snprintf(args, sizeof args,
                              "{\"id\":\"%s\",\"county\":\"%06d\",\"hmac\":\"%s\",\"now\":%" PRId64
@@ -310,18 +319,18 @@ int main(int argc, char **argv)
                     cid[i] = al[rnd() % 62];
                 cid[16] = '\0';
                 int svc = (int)(rnd() % N(services)), ch = (int)(rnd() % N(channels));
-                int n = snprintf(args, sizeof args,
-                                 "{\"id\":\"%s\",\"graduate_id\":\"%s\",\"service\":\"%s\",\"svc\":%d,"
-                                 "\"channel\":\"%s\",\"ch\":%d,\"occurred_at\":%" PRId64 ",\"counselor\":"
-                                 "\"c%06d.counselor\",\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,"
-                                 "\"idem_ttl\":172800,\"note\":\"%s\",\"threshold_bp\":%d,"
-                                 "\"alert\":%s,\"audit\":{\"who\":\"c%06d.counselor\","
-                                 "\"role\":\"counselor\",\"action\":\"contact.create\","
-                                 "\"object\":\"%s\",\"rid\":\"L%07x-%llx\",\"keep_ms\":%lld}}",
-                                 cid, id, services[svc], svc, channels[ch], ch, at, code, now,
-                                 cur, off,
-                                 notes[rnd() % N(notes)], threshold_bp, alert, code, id,
-                                 (unsigned)(now & 0xfffffff), calls + ccalls, AUDIT_KEEP_MS);
+                int n = snprintf(
+                    args, sizeof args,
+                    "{\"id\":\"%s\",\"graduate_id\":\"%s\",\"service\":\"%s\",\"svc\":%d,"
+                    "\"channel\":\"%s\",\"ch\":%d,\"occurred_at\":%" PRId64 ",\"counselor\":"
+                    "\"c%06d.counselor\",\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,"
+                    "\"idem_ttl\":172800,\"note\":\"%s\",\"threshold_bp\":%d,"
+                    "\"alert\":%s,\"audit\":{\"who\":\"c%06d.counselor\","
+                    "\"role\":\"counselor\",\"action\":\"contact.create\","
+                    "\"object\":\"%s\",\"rid\":\"L%07x-%llx\",\"keep_ms\":%lld}}",
+                    cid, id, services[svc], svc, channels[ch], ch, at, code, now, cur, off,
+                    notes[rnd() % N(notes)], threshold_bp, alert, code, id,
+                    (unsigned)(now & 0xfffffff), calls + ccalls, AUDIT_KEEP_MS);
                 evalsha(sha_contact, key, args, (size_t)n);
                 ccalls++;
             }

@@ -19,22 +19,22 @@
 #include <jansson.h>
 
 #include "gradcover/alerts/eval.h"
-#include "gradcover/core/clock.h"
-#include "gradcover/store/ccache.h"
-#include "gradcover/domain/config.h"
+#include "gradcover/alerts/notify.h"
 #include "gradcover/api/counts.h"
-#include "gradcover/http/conns.h"
-#include "gradcover/store/keys.h"
-#include "gradcover/http/request.h"
+#include "gradcover/core/clock.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
-#include "gradcover/alerts/notify.h"
 #include "gradcover/core/pii.h"
-#include "gradcover/http/ratelimit.h"
-#include "gradcover/jobs/retention.h"
-#include "gradcover/store/store.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/domain/tokens.h"
+#include "gradcover/http/conns.h"
+#include "gradcover/http/ratelimit.h"
+#include "gradcover/http/request.h"
 #include "gradcover/http/tls.h"
+#include "gradcover/jobs/retention.h"
+#include "gradcover/store/ccache.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/store/store.h"
 
 /* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
 #define DRAIN_SECONDS 10

@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "gradcover/app.h"
-#include "gradcover/domain/config.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/timeutil.h"
-#include "gradcover/http/tls.h"
 #include "gradcover/core/version.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/http/tls.h"
 
 static void usage(FILE *f)
 {
@@ -35,10 +35,14 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-        {"redis", required_argument, NULL, 'r'},  {"check-config", no_argument, NULL, 'k'},
-        {"now", required_argument, NULL, 'n'},    {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"redis", required_argument, NULL, 'r'},
+        {"check-config", no_argument, NULL, 'k'},
+        {"now", required_argument, NULL, 'n'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;

@@ -29,7 +29,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-/* gradcoverd's default audit_retention_days (200) in ms, as audit_attach sends it. */
+/* gradcoverd's default audit_retention_days (200) in ms, as trail_attach sends it. */
 #define AUDIT_KEEP_MS (200LL * 86400000)
 
 static redisAsyncContext *ac;
@@ -85,7 +85,8 @@ static void on_request(struct evhttp_request *req, void *arg)
     int len = snprintf(
         args, sizeof args,
         "{\"id\":\"B%015llu\",\"graduate_id\":\"G%s-%06d\",\"service\":\"job_referral\","
-        "\"svc\":2,\"channel\":\"phone\",\"ch\":1,\"occurred_at\":%" PRId64 ",\"counselor\":\"bench.counselor\","
+        "\"svc\":2,\"channel\":\"phone\",\"ch\":1,\"occurred_at\":%" PRId64
+        ",\"counselor\":\"bench.counselor\","
         "\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,\"idem_ttl\":172800,"
         "\"note\":\"推荐商洛某电子厂技术员岗位\",\"idem\":\"baseline-%016llx-%llu\","
         "\"body_hash\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","

@@ -13,16 +13,16 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "gradcover/api/common.h"
+#include "gradcover/alerts/notify.h"
 #include "gradcover/app.h"
 #include "gradcover/core/clock.h"
-#include "gradcover/domain/config.h"
 #include "gradcover/core/jsonw.h"
-#include "gradcover/store/keys.h"
 #include "gradcover/core/log.h"
-#include "gradcover/alerts/notify.h"
-#include "gradcover/store/store.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/alert.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/store/store.h"
 
 /* The slice timer runs once per county's turn, but at most every SLICE_MIN_MS
  * (3,000 counties every 15 s: 5 per slice, ~0.1 ms of Redis) and at least
@@ -48,12 +48,9 @@ static void on_eval(enum store_status st, json_t *res, void *arg)
 {
     struct eval_call *c = arg;
     struct alerter *al = c->al;
-    const char *t = st == STORE_OK ? json_string_value(json_object_get(res, "transition")) : NULL;
-    if (t) {
-        log_info("event=alert_transition county=%s transition=%s source=timer",
-                 al->app->cfg->counties[c->county].code, t);
-        notifier_kick(al->app->notifier, al->app->cfg->counties[c->county].code);
-    }
+    if (st == STORE_OK)
+        notifier_transition(al->app->notifier, NULL, al->app->cfg->counties[c->county].code,
+                            json_string_value(json_object_get(res, "transition")));
     al->outstanding--;
     free(c);
 }
@@ -76,7 +73,7 @@ static bool evaluate(struct alerter *al, size_t i, int64_t now, int cur)
     jw_int(&w, a->cfg->utc_offset_minutes);
     jw_key(&w, "now");
     jw_int(&w, now);
-    write_alert_args(&w, a, i);
+    alert_params_write(&w, a->cfg, i);
     jw_obj_end(&w);
     char key[KEY_MAX];
     key_county(key, sizeof key, a->cfg->counties[i].code);

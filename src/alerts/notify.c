@@ -16,19 +16,19 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "gradcover/api/common.h"
+#include "gradcover/api/counts.h"
 #include "gradcover/app.h"
 #include "gradcover/core/clock.h"
-#include "gradcover/domain/config.h"
-#include "gradcover/api/counts.h"
 #include "gradcover/core/hex.h"
-#include "gradcover/domain/coverage.h"
-#include "gradcover/store/keys.h"
+#include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
-#include "gradcover/store/store.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/coverage.h"
 #include "gradcover/http/tls.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/store/store.h"
 
 /* New events are read at once after a transition made here; the periodic
  * poll sweeps every outbox for events nobody read (their writer died first),
@@ -279,7 +279,7 @@ static void post_json(struct notifier *n, const char *url, const char *body,
 
 static long long fnum(json_t *ev, const char *k)
 {
-    return json_ll(json_object_get(ev, k));
+    return jsonx_ll(json_object_get(ev, k));
 }
 
 static const char *fstr(json_t *ev, const char *k)
@@ -294,16 +294,17 @@ static json_t *webhook_body(struct notifier *n, struct job *j)
     long long reg = fnum(j->event, "registered"), srv = fnum(j->event, "served");
     uint32_t bp = (uint32_t)fnum(j->event, "threshold_bp");
     bool resolved = strcmp(fstr(j->event, "status"), "resolved") == 0;
-    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:I, s:I, s:o, s:f, s:I, s:o, s:o, s:o}",
-                     "version", "1", "event_id", j->event_id, "status", fstr(j->event, "status"),
-                     "county", "code", cc->code, "name", cc->name, "period",
-                     fstr(j->event, "period"), "registered", (json_int_t)reg, "served",
-                     (json_int_t)srv, "rate", json_rate(srv, reg), "threshold",
-                     (double)bp / COVERAGE_BP_ONE, "gap",
-                     (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, bp), "started_at",
-                     json_time(n->app, fnum(j->event, "started_at")), "resolved_at",
-                     resolved ? json_time(n->app, fnum(j->event, "resolved_at")) : json_null(),
-                     "sent_at", json_time(n->app, app_now_ms(n->app)));
+    return json_pack(
+        "{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:I, s:I, s:o, s:f, s:I, s:o, s:o, s:o}", "version",
+        "1", "event_id", j->event_id, "status", fstr(j->event, "status"), "county", "code",
+        cc->code, "name", cc->name, "period", fstr(j->event, "period"), "registered",
+        (json_int_t)reg, "served", (json_int_t)srv, "rate", coverage_rate_json(srv, reg),
+        "threshold", (double)bp / COVERAGE_BP_ONE, "gap",
+        (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, bp), "started_at",
+        jsonx_time(n->app->cfg->utc_offset_minutes, fnum(j->event, "started_at")), "resolved_at",
+        resolved ? jsonx_time(n->app->cfg->utc_offset_minutes, fnum(j->event, "resolved_at"))
+                 : json_null(),
+        "sent_at", jsonx_time(n->app->cfg->utc_offset_minutes, app_now_ms(n->app)));
 }
 
 static json_t *am_alert(struct notifier *n, size_t county, const char *period, long long reg,
@@ -779,6 +780,19 @@ void notifier_kick(struct notifier *n, const char *county)
         return;
     n->dirty[i] = true;
     evtimer_add(n->kick, &now);
+}
+
+void notifier_transition(struct notifier *n, const char *request_id, const char *county,
+                         const char *transition)
+{
+    if (!transition || !transition[0])
+        return;
+    if (request_id)
+        log_info("event=alert_transition request_id=%s county=%s transition=%s", request_id, county,
+                 transition);
+    else
+        log_info("event=alert_transition county=%s transition=%s source=timer", county, transition);
+    notifier_kick(n, county);
 }
 
 /* ---- taking over from dead consumers, renewing our own ---- */

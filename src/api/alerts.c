@@ -5,14 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradcover/api/batch.h"
+#include "gradcover/api/call.h"
 #include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
 #include "gradcover/app.h"
+#include "gradcover/core/jsonx.h"
+#include "gradcover/core/timeutil.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/domain/coverage.h"
+#include "gradcover/domain/roles.h"
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
-#include "gradcover/core/timeutil.h"
 
 /* Episodes listed per county (newest first), ?limit= within 1..100: the
  * default keeps a country-wide admin view to a bounded number of reads. */
@@ -38,10 +41,10 @@ static void alerts_state_free(void *p)
 
 static json_t *counts_obj(json_t *ep, const char *reg_key, const char *srv_key)
 {
-    long long reg = json_ll(json_object_get(ep, reg_key)),
-              srv = json_ll(json_object_get(ep, srv_key));
+    long long reg = jsonx_ll(json_object_get(ep, reg_key)),
+              srv = jsonx_ll(json_object_get(ep, srv_key));
     return json_pack("{s:I, s:I, s:o}", "registered", (json_int_t)reg, "served", (json_int_t)srv,
-                     "rate", json_rate(srv, reg));
+                     "rate", coverage_rate_json(srv, reg));
 }
 
 static json_t *episode_json(struct req *r, json_t *ep)
@@ -54,15 +57,16 @@ static json_t *episode_json(struct req *r, json_t *ep)
         "{s:O, s:{s:s, s:s}, s:O, s:O, s:o, s:f, s:o, s:o}", "id", json_object_get(ep, "id"),
         "county", "code", cc->code, "name", cc->name, "period", json_object_get(ep, "period"),
         "status", json_object_get(ep, "status"), "started_at",
-        json_time(r->app, json_ll(json_object_get(ep, "started_at"))), "threshold",
-        (double)json_ll(json_object_get(ep, "threshold_bp")) / COVERAGE_BP_ONE, "at_start",
-        counts_obj(ep, "start_registered", "start_served"), "lowest",
+        jsonx_time(r->app->cfg->utc_offset_minutes, jsonx_ll(json_object_get(ep, "started_at"))),
+        "threshold", (double)jsonx_ll(json_object_get(ep, "threshold_bp")) / COVERAGE_BP_ONE,
+        "at_start", counts_obj(ep, "start_registered", "start_served"), "lowest",
         counts_obj(ep, "low_registered", "low_served"));
     if (!o)
         return NULL;
     if (json_object_get(ep, "resolved_at")) {
         json_object_set_new(o, "resolved_at",
-                            json_time(r->app, json_ll(json_object_get(ep, "resolved_at"))));
+                            jsonx_time(r->app->cfg->utc_offset_minutes,
+                                       jsonx_ll(json_object_get(ep, "resolved_at"))));
         json_object_set_new(o, "at_end", counts_obj(ep, "end_registered", "end_served"));
     } else {
         json_object_set_new(o, "resolved_at", json_null());
@@ -90,7 +94,8 @@ static void add_deliveries(struct req *r, json_t *out, const char *ep, const cha
                            "receiver", receiver, "state", json_object_get(rec, "state"), "attempts",
                            json_object_get(rec, "attempts"), "last_error", err ? err : json_null(),
                            "last_attempt_at",
-                           json_is_integer(last) ? json_time(r->app, json_integer_value(last))
+                           json_is_integer(last) ? jsonx_time(r->app->cfg->utc_offset_minutes,
+                                                              json_integer_value(last))
                                                  : json_null()));
         json_decref(rec);
     }
@@ -106,10 +111,8 @@ static int by_started_desc(const void *a, const void *b)
 static void on_episodes(struct req *r, struct batch *b)
 {
     struct alerts_state *s = r->state;
-    if (batch_worst(b) != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, batch_worst(b)) < 0)
         return;
-    }
     size_t n = batch_size(b) / 3, k = 0;
     json_t **items = calloc(n ? n : 1, sizeof *items);
     if (!items) {
@@ -117,7 +120,7 @@ static void on_episodes(struct req *r, struct batch *b)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        json_t *ep = flat_to_object(batch_result(b, 3 * i));
+        json_t *ep = jsonx_from_flat(batch_result(b, 3 * i));
         const char *status = json_string_value(json_object_get(ep, "status"));
         bool keep = status && (s->filter == F_ALL ||
                                (s->filter == F_FIRING && strcmp(status, "firing") == 0) ||
@@ -131,7 +134,7 @@ static void on_episodes(struct req *r, struct batch *b)
                            batch_result(b, 3 * i + 2));
             json_object_set_new(o, "deliveries", dl);
             json_object_set_new(o, "_started",
-                                json_integer(json_ll(json_object_get(ep, "started_at"))));
+                                json_integer(jsonx_ll(json_object_get(ep, "started_at"))));
             items[k++] = o;
         }
         json_decref(ep);
@@ -149,10 +152,8 @@ static void on_episodes(struct req *r, struct batch *b)
 static void on_ids(struct req *r, struct batch *b)
 {
     struct alerts_state *s = r->state;
-    if (batch_worst(b) != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, batch_worst(b)) < 0)
         return;
-    }
     size_t total = 0;
     for (size_t i = 0; i < batch_size(b); i++)
         total += json_array_size(batch_result(b, i));

@@ -5,14 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradcover/api/call.h"
 #include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
 #include "gradcover/app.h"
+#include "gradcover/core/jsonx.h"
+#include "gradcover/core/timeutil.h"
 #include "gradcover/domain/auth.h"
 #include "gradcover/domain/config.h"
+#include "gradcover/domain/roles.h"
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
-#include "gradcover/core/timeutil.h"
 
 #define AUDIT_DEFAULT 100
 #define AUDIT_MAX 1000
@@ -31,10 +33,8 @@ static bool stream_id_ok(const char *s)
 
 static void on_range(struct req *r, enum store_status st, json_t *res)
 {
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     int limit = *(int *)r->state;
     json_t *entries = json_array();
     size_t i;
@@ -43,7 +43,7 @@ static void on_range(struct req *r, enum store_status st, json_t *res)
     json_array_foreach(res, i, e)
     {
         const char *id = json_string_value(json_array_get(e, 0));
-        json_t *f = flat_to_object(json_array_get(e, 1));
+        json_t *f = jsonx_from_flat(json_array_get(e, 1));
         char msbuf[24] = "";
         int64_t ms = 0;
         if (id)
@@ -53,11 +53,12 @@ static void on_range(struct req *r, enum store_status st, json_t *res)
             continue;
         }
         last = id;
-        json_t *o = json_pack(
-            "{s:s, s:o, s:O, s:O, s:O, s:O, s:O, s:O}", "id", id, "at", json_time(r->app, ms),
-            "who", json_object_get(f, "who"), "role", json_object_get(f, "role"), "action",
-            json_object_get(f, "action"), "object", json_object_get(f, "object"), "result",
-            json_object_get(f, "result"), "request_id", json_object_get(f, "rid"));
+        json_t *o = json_pack("{s:s, s:o, s:O, s:O, s:O, s:O, s:O, s:O}", "id", id, "at",
+                              jsonx_time(r->app->cfg->utc_offset_minutes, ms), "who",
+                              json_object_get(f, "who"), "role", json_object_get(f, "role"),
+                              "action", json_object_get(f, "action"), "object",
+                              json_object_get(f, "object"), "result", json_object_get(f, "result"),
+                              "request_id", json_object_get(f, "rid"));
         json_decref(f);
         json_array_append_new(entries, o);
     }
@@ -133,5 +134,5 @@ void api_audit(struct req *r)
     key_audit(key, sizeof key, county);
     free(county);
     snprintf(count, sizeof count, "%d", (int)limit);
-    run_command(r, 6, (const char *[]){"XRANGE", key, range, "+", "COUNT", count}, on_range);
+    call_command(r, 6, (const char *[]){"XRANGE", key, range, "+", "COUNT", count}, on_range);
 }

@@ -3,19 +3,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradcover/alerts/notify.h"
+#include "gradcover/api/batch.h"
+#include "gradcover/api/call.h"
 #include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
+#include "gradcover/api/locate.h"
+#include "gradcover/api/trail.h"
 #include "gradcover/app.h"
-#include "gradcover/domain/config.h"
 #include "gradcover/core/hex.h"
-#include "gradcover/domain/coverage.h"
-#include "gradcover/domain/services.h"
-#include "gradcover/http/request.h"
 #include "gradcover/core/jsonw.h"
-#include "gradcover/store/keys.h"
+#include "gradcover/core/jsonx.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/alert.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/coverage.h"
+#include "gradcover/domain/ids.h"
+#include "gradcover/domain/roles.h"
+#include "gradcover/domain/services.h"
 #include "gradcover/domain/validate.h"
+#include "gradcover/domain/verr.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/keys.h"
 
 /* SPEC §6: a replay within at least 24 h returns the first answer. Kept 48 h so
  * that a counselor syncing Monday what was queued offline on Saturday is safe. */
@@ -46,16 +55,14 @@ enum {
     C_REGISTERED,
     C_SERVED,
     C_THRESHOLD,
-    C_ALERT,
+    C_TRANSITION,
     C_FIELDS
 };
 
 static void on_contact(struct req *r, enum store_status st, json_t *res)
 {
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     const char *err = json_string_value(json_object_get(res, "err"));
     if (err) {
         if (strcmp(err, "graduate_not_found") == 0)
@@ -79,12 +86,11 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
         return;
     }
     const struct contact_state *c = r->state;
-    const char *transition = json_string_value(json_array_get(res, C_ALERT));
-    if (transition && transition[0])
-        log_transition(r, c->county, transition);
-    long long reg = json_ll(json_array_get(res, C_REGISTERED));
-    long long srv = json_ll(json_array_get(res, C_SERVED));
-    uint32_t bp = (uint32_t)json_ll(json_array_get(res, C_THRESHOLD));
+    notifier_transition(r->app->notifier, r->id, c->county,
+                        json_string_value(json_array_get(res, C_TRANSITION)));
+    long long reg = jsonx_ll(json_array_get(res, C_REGISTERED));
+    long long srv = jsonx_ll(json_array_get(res, C_SERVED));
+    uint32_t bp = (uint32_t)jsonx_ll(json_array_get(res, C_THRESHOLD));
     /* SPEC §6's 201 body, written directly (no JSON tree on the hot path). */
     struct jw w;
     jw_init(&w);
@@ -96,11 +102,11 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
     jw_key(&w, "county");
     jw_str(&w, c->county);
     char pbuf[24];
-    snprintf(pbuf, sizeof pbuf, "%lld", json_ll(json_array_get(res, C_PERIOD)));
+    snprintf(pbuf, sizeof pbuf, "%lld", jsonx_ll(json_array_get(res, C_PERIOD)));
     jw_key(&w, "period");
     jw_str(&w, pbuf);
     jw_key(&w, "first_in_period");
-    jw_bool(&w, json_ll(json_array_get(res, C_FIRST)) != 0);
+    jw_bool(&w, jsonx_ll(json_array_get(res, C_FIRST)) != 0);
     jw_key(&w, "coverage");
     jw_obj(&w);
     jw_key(&w, "registered");
@@ -116,7 +122,7 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
     jw_int(&w, (long long)coverage_gap((uint64_t)srv, (uint64_t)reg, bp));
     jw_obj_end(&w);
     jw_obj_end(&w);
-    if (json_ll(json_array_get(res, C_REPLAYED)))
+    if (jsonx_ll(json_array_get(res, C_REPLAYED)))
         http_add_header(r, "Idempotent-Replayed", "true");
     http_reply_jw(r, 201, &w);
 }
@@ -172,12 +178,12 @@ static void contact_located(struct req *r, const char *county)
     }
     jw_key(&w, "threshold_bp");
     jw_int(&w, cfg->counties[i].threshold_bp);
-    write_alert_args(&w, r->app, (size_t)i);
-    write_request_members(&w, r, "contact.create", c->gid);
+    alert_params_write(&w, r->app->cfg, (size_t)i);
+    trail_members(&w, r, "contact.create", c->gid);
     jw_obj_end(&w);
     char key[KEY_MAX];
     key_county(key, sizeof key, county);
-    run_script_jw(r, "contact", key, &w, on_contact);
+    call_script_jw(r, "contact", key, &w, on_contact);
 }
 
 void api_contact_create(struct req *r)
@@ -198,7 +204,7 @@ void api_contact_create(struct req *r)
     struct contact_in in;
     int64_t now = app_now_ms(r->app);
     if (validate_contact(r->body, now, &in, &v) < 0) {
-        verr_reply(r, &v);
+        http_reply_verr(r, &v);
         return;
     }
     const char *gid = in.graduate_id, *service = in.service, *channel = in.channel, *note = in.note;
@@ -263,8 +269,8 @@ static json_t *stored_contact(const char *text, size_t len)
             return NULL;
     }
     size_t rest = (size_t)(end - p);
-    if (v[SVC] < 0 || v[SVC] >= GC_NSERVICES || v[CH] < 0 || v[CH] >= GC_NCHANNELS ||
-        v[CLEN] < 0 || (size_t)v[CLEN] > rest)
+    if (v[SVC] < 0 || v[SVC] >= GC_NSERVICES || v[CH] < 0 || v[CH] >= GC_NCHANNELS || v[CLEN] < 0 ||
+        (size_t)v[CLEN] > rest)
         return NULL;
     size_t clen = (size_t)v[CLEN];
     json_t *c = json_object();
@@ -299,17 +305,15 @@ static int by_occurred_desc(const void *a, const void *b)
 
 static void on_contacts(struct req *r, struct batch *b)
 {
-    if (batch_worst(b) != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, batch_worst(b)) < 0)
         return;
-    }
     const char *county = r->state;
     if (json_integer_value(batch_result(b, 0)) == 0) {
-        audit_read(r, county, "contacts.read", r->params[0], "not_found");
+        trail_read(r, county, "contacts.read", r->params[0], "not_found");
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
-    audit_read(r, county, "contacts.read", r->params[0], "ok");
+    trail_read(r, county, "contacts.read", r->params[0], "ok");
     json_t *raw = batch_result(b, 1);
     size_t n = json_array_size(raw);
     json_t **items = calloc(n ? n : 1, sizeof *items);
@@ -340,8 +344,8 @@ static void on_contacts(struct req *r, struct batch *b)
         char pbuf[16];
         snprintf(pbuf, sizeof pbuf, "%lld", (long long)period);
         json_object_del(c, "occurred_at_ms");
-        json_object_set_new(c, "occurred_at", json_time(r->app, occ));
-        json_object_set_new(c, "recorded_at", json_time(r->app, rec));
+        json_object_set_new(c, "occurred_at", jsonx_time(r->app->cfg->utc_offset_minutes, occ));
+        json_object_set_new(c, "recorded_at", jsonx_time(r->app->cfg->utc_offset_minutes, rec));
         json_object_set_new(c, "period", json_string(pbuf));
         json_array_append_new(list, c);
     }
@@ -377,7 +381,7 @@ static void contacts_located(struct req *r, const char *county)
 
 void api_contact_list(struct req *r)
 {
-    if (!valid_id(r->params[0])) {
+    if (!id_valid(r->params[0])) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }

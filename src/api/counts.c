@@ -5,15 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/api/common.h"
-#include "gradcover/store/ccache.h"
+#include "gradcover/api/batch.h"
+#include "gradcover/api/call.h"
 #include "gradcover/app.h"
-#include "gradcover/domain/config.h"
-#include "gradcover/http/request.h"
 #include "gradcover/core/jsonw.h"
+#include "gradcover/core/jsonx.h"
 #include "gradcover/core/metrics.h"
-#include "gradcover/store/keys.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/alert.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/services.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/ccache.h"
+#include "gradcover/store/keys.h"
 
 /* HMGET fields: rolled, r:Y, s:Y, alert, then one per service. */
 #define FIXED_FIELDS 4
@@ -108,22 +112,7 @@ void counts_free_void(void *c)
     counts_free(c);
 }
 
-const char *alert_state_name(enum alert_state s)
-{
-    switch (s) {
-    case ALERT_OK:
-        return "ok";
-    case ALERT_PENDING:
-        return "pending";
-    case ALERT_FIRING:
-        return "firing";
-    case ALERT_UNKNOWN:
-        break;
-    }
-    return NULL;
-}
-
-/* A stored decimal (a counter); 0 when absent or malformed, as json_ll. */
+/* A stored decimal (a counter); 0 when absent or malformed, as jsonx_ll. */
 static long long str_ll(const struct store_str *e)
 {
     /* Up to 18 digits cannot overflow; longer texts take the careful way. */
@@ -146,23 +135,6 @@ static long long str_ll(const struct store_str *e)
     memcpy(buf, e->s, e->len);
     buf[e->len] = '\0';
     return parse_i64(buf, &v) ? v : 0;
-}
-
-static bool str_is(const struct store_str *e, const char *lit)
-{
-    size_t n = strlen(lit);
-    return e->s && e->len == n && memcmp(e->s, lit, n) == 0;
-}
-
-static enum alert_state parse_alert(const struct store_str *e)
-{
-    if (str_is(e, "ok"))
-        return ALERT_OK;
-    if (str_is(e, "pending"))
-        return ALERT_PENDING;
-    if (str_is(e, "firing"))
-        return ALERT_FIRING;
-    return ALERT_UNKNOWN;
 }
 
 /* The round and the batch callbacks know only the request; the counts and
@@ -189,8 +161,8 @@ static void on_rolled(struct req *r, struct batch *b)
     enum store_status st = batch_worst(b);
     for (size_t k = 0; st == STORE_OK && k < c->nagain; k++) {
         json_t *res = batch_result(b, k);
-        c->reg[c->again[k]] = json_ll(json_object_get(res, "registered"));
-        c->srv[c->again[k]] = json_ll(json_object_get(res, "served"));
+        c->reg[c->again[k]] = jsonx_ll(json_object_get(res, "registered"));
+        c->srv[c->again[k]] = jsonx_ll(json_object_get(res, "served"));
     }
     p->done(r, c, st);
 }
@@ -204,7 +176,7 @@ static bool parse_row(size_t n, const struct store_str *el, struct county_vals *
     v->rolled = el[0].s ? str_ll(&el[0]) : -1;
     v->reg = str_ll(&el[1]);
     v->srv = str_ll(&el[2]);
-    v->alert = parse_alert(&el[3]);
+    v->alert = alert_state_parse(el[3].s, el[3].len);
     for (size_t s = 0; s < GC_NSERVICES; s++)
         v->contacts[s] = FIXED_FIELDS + s < n ? str_ll(&el[FIXED_FIELDS + s]) : 0;
     return true;
@@ -305,7 +277,7 @@ static void read_direct(struct req *r)
 {
     struct county_counts *c = current(r)->c;
     c->nagain = 0;
-    int budget = req_budget_ms(r);
+    int budget = call_budget_ms(r);
     struct store_round *rd = store_round_new(r->app->store, budget, on_counter_row, on_counters, r);
     if (!rd) {
         current(r)->done(r, c, budget > 0 ? STORE_DOWN : STORE_TIMEOUT);
@@ -343,7 +315,7 @@ static void on_cached_row(void *arg, size_t k, size_t n, const struct store_str 
 static void on_cached_done(void *arg, enum store_status st)
 {
     struct req *r = arg;
-    if (st != STORE_OK && st != STORE_TIMEOUT && req_budget_ms(r) > 0) {
+    if (st != STORE_OK && st != STORE_TIMEOUT && call_budget_ms(r) > 0) {
         read_direct(r);
         return;
     }
@@ -381,7 +353,7 @@ static void after_barrier(void *arg, bool ok)
         on_counters(r, STORE_OK);
         return;
     }
-    int budget = req_budget_ms(r);
+    int budget = call_budget_ms(r);
     struct store_round *rd =
         store_round_new(ccache_store(cc), budget, on_cached_row, on_cached_done, r);
     if (!rd) {
@@ -426,7 +398,7 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
      * but not the reads); the barrier gets half the request's Redis time, the
      * reads the rest. A request with little time left reads directly: an
      * unanswered barrier renews the subscription for everyone. */
-    int budget = req_budget_ms(r);
+    int budget = call_budget_ms(r);
     if (c->period == c->cur && budget >= BARRIER_MIN_BUDGET_MS && store_ready(r->app->store) &&
         ccache_barrier(r->app->ccache, budget / 2, after_barrier, r) == 0)
         return;

@@ -6,16 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
-#include "gradcover/app.h"
-#include "gradcover/domain/config.h"
+#include "gradcover/api/call.h"
 #include "gradcover/api/counts.h"
+#include "gradcover/api/graduate_view.h"
+#include "gradcover/api/handlers.h"
+#include "gradcover/api/trail.h"
+#include "gradcover/app.h"
+#include "gradcover/core/jsonw.h"
+#include "gradcover/core/jsonx.h"
+#include "gradcover/core/timeutil.h"
+#include "gradcover/domain/alert.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/domain/coverage.h"
 #include "gradcover/http/request.h"
-#include "gradcover/core/jsonw.h"
 #include "gradcover/store/keys.h"
-#include "gradcover/core/timeutil.h"
 
 #define QUEUE_LIMIT_DEFAULT 50
 #define QUEUE_LIMIT_MAX 500
@@ -67,10 +71,8 @@ static void county_entry(struct jw *w, const struct county_cfg *cc, const struct
 static void on_counts(struct req *r, struct county_counts *c, enum store_status st, bool single)
 {
     const struct config *cfg = r->app->cfg;
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     char pbuf[16];
     snprintf(pbuf, sizeof pbuf, "%d", c->period);
     struct jw w;
@@ -202,10 +204,8 @@ void api_coverage_county(struct req *r)
 
 static void on_queue(struct req *r, enum store_status st, json_t *res)
 {
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     int64_t now = app_now_ms(r->app);
     json_t *items = json_array();
     json_t *raw = json_object_get(res, "items");
@@ -219,22 +219,24 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
                       "county", r->params[0], "name", json_object_get(it, "name"), "phone",
                       json_object_get(it, "phone"), "school", json_object_get(it, "school"),
                       "major", json_object_get(it, "major"));
-        json_t *g = graduate_json(r, stored);
+        json_t *g = graduate_view(r, stored);
         json_decref(stored);
         json_object_del(g, "services");
         json_object_set(g, "contacts", json_object_get(it, "contacts"));
-        json_object_set_new(g, "waiting_since", json_time(r->app, since));
+        json_object_set_new(g, "waiting_since", jsonx_time(r->app->cfg->utc_offset_minutes, since));
         json_object_set_new(g, "waiting_days",
                             json_integer(now > since ? (now - since) / MS_PER_DAY : 0));
         json_t *lc = json_object_get(it, "last_contact_at");
         if (json_is_integer(lc))
-            json_object_set_new(g, "last_contact_at", json_time(r->app, json_integer_value(lc)));
+            json_object_set_new(
+                g, "last_contact_at",
+                jsonx_time(r->app->cfg->utc_offset_minutes, json_integer_value(lc)));
         json_array_append_new(items, g);
     }
     char pbuf[16];
     snprintf(pbuf, sizeof pbuf, "%lld",
              (long long)json_integer_value(json_object_get(res, "period")));
-    audit_read(r, r->params[0], "queue.read", "", "ok");
+    trail_read(r, r->params[0], "queue.read", "", "ok");
     http_reply_json(r, 200,
                     json_pack("{s:s, s:s, s:O, s:o}", "county", r->params[0], "period", pbuf,
                               "total", json_object_get(res, "total"), "graduates", items));
@@ -265,5 +267,5 @@ void api_queue(struct req *r)
     key_county(key, sizeof key, r->params[0]);
     json_t *args = json_pack("{s:i, s:i, s:I}", "cur", period_of(app_now_ms(r->app), off), "off",
                              off, "limit", (json_int_t)limit);
-    run_script(r, "queue", key, args, on_queue);
+    call_script(r, "queue", key, args, on_queue);
 }

@@ -3,17 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradcover/alerts/notify.h"
+#include "gradcover/api/batch.h"
+#include "gradcover/api/call.h"
+#include "gradcover/api/graduate_view.h"
 #include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
+#include "gradcover/api/locate.h"
+#include "gradcover/api/trail.h"
 #include "gradcover/app.h"
-#include "gradcover/domain/config.h"
-#include "gradcover/http/request.h"
-#include "gradcover/store/keys.h"
+#include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
-#include "gradcover/domain/natid.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/alert.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/ids.h"
+#include "gradcover/domain/natid.h"
+#include "gradcover/domain/roles.h"
 #include "gradcover/domain/validate.h"
+#include "gradcover/domain/verr.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/keys.h"
 
 /* A national-ID claim whose graduate never appeared is taken over after this:
  * the county step follows the claim within milliseconds unless a server died. */
@@ -63,7 +73,7 @@ static struct gstate *gstate_attach(struct req *r)
 
 static void reply_graduate(struct req *r, int status, json_t *stored)
 {
-    json_t *g = graduate_json(r, stored);
+    json_t *g = graduate_view(r, stored);
     http_reply_json(r, status, g);
 }
 
@@ -80,17 +90,15 @@ static void county_step(struct req *r)
     key_county(key, sizeof key, g->county);
     json_t *args = g->county_args;
     g->county_args = NULL;
-    audit_attach(r, args, g->registering ? "graduate.register" : "graduate.status", g->id);
-    run_script(r, g->registering ? "register" : "status", key, args, on_county_step);
+    trail_attach(r, args, g->registering ? "graduate.register" : "graduate.status", g->id);
+    call_script(r, g->registering ? "register" : "status", key, args, on_county_step);
 }
 
 static void on_holder_status(struct req *r, enum store_status st, json_t *res)
 {
     struct gstate *g = r->state;
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     const char *status = json_string_value(json_array_get(res, 0));
     bool young = app_now_ms(r->app) - g->holder_since < STALE_CLAIM_MS;
     if ((status && strcmp(status, "seeking") == 0) || (!status && young)) {
@@ -108,10 +116,8 @@ static void on_holder_status(struct req *r, enum store_status st, json_t *res)
 static void on_claim(struct req *r, enum store_status st, json_t *res)
 {
     struct gstate *g = r->state;
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     const char *err = json_string_value(json_object_get(res, "err"));
     if (!err) {
         const char *token = json_string_value(json_object_get(res, "token"));
@@ -131,7 +137,7 @@ static void on_claim(struct req *r, enum store_status st, json_t *res)
     }
     const char *holder = json_string_value(json_object_get(res, "holder"));
     const char *hcounty = json_string_value(json_object_get(res, "holder_county"));
-    if (!holder || !hcounty || g->takeover[0] || !valid_id(holder)) {
+    if (!holder || !hcounty || g->takeover[0] || !id_valid(holder)) {
         http_reply_error(r, 409, "already_seeking",
                          "a graduate with this national ID is already registered as seeking", NULL);
         return;
@@ -142,7 +148,7 @@ static void on_claim(struct req *r, enum store_status st, json_t *res)
     g->holder_since = json_integer_value(json_object_get(res, "since"));
     char key[KEY_MAX];
     key_graduate(key, sizeof key, hcounty, holder);
-    run_command(r, 3, (const char *[]){"HMGET", key, "status"}, on_holder_status);
+    call_command(r, 3, (const char *[]){"HMGET", key, "status"}, on_holder_status);
 }
 
 static void claim_start(struct req *r)
@@ -156,11 +162,11 @@ static void claim_start(struct req *r)
         return;
     }
     json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "id", g->id, "county", g->county,
-                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "nonce",
-                             nonce, "mode", g->registering ? "register" : "reseek");
+                             "hmac", g->hmac, "now", (json_int_t)app_now_ms(r->app), "nonce", nonce,
+                             "mode", g->registering ? "register" : "reseek");
     if (args && g->takeover[0])
         json_object_set_new(args, "takeover", json_string(g->takeover));
-    run_script(r, "claim", key, args, on_claim);
+    call_script(r, "claim", key, args, on_claim);
 }
 
 /* ---- after the county step ---- */
@@ -188,7 +194,7 @@ static void release_claim(struct req *r, bool forget)
     key_global(key, sizeof key);
     json_t *args = json_pack("{s:s, s:s, s:s, s:b}", "id", g->id, "hmac", g->hmac, "token",
                              g->token, "forget", forget);
-    run_script(r, "release", key, args, on_released);
+    call_script(r, "release", key, args, on_released);
 }
 
 static void reply_status_error(struct req *r, const char *err)
@@ -221,7 +227,8 @@ static void on_county_step(struct req *r, enum store_status st, json_t *res)
         return;
     }
     const char *err = json_string_value(json_object_get(res, "err"));
-    log_alert_transition(r, g->county, res);
+    notifier_transition(r->app->notifier, r->id, g->county,
+                        json_string_value(json_object_get(res, "transition")));
     if (g->registering) {
         if (err) {
             snprintf(g->error, sizeof g->error, "id_taken"); /* another person's: undo our claim */
@@ -284,7 +291,7 @@ void api_graduate_create(struct req *r)
     int64_t now = app_now_ms(r->app);
     const char *own = r->who.role == ROLE_COUNSELOR ? r->who.county : NULL;
     if (validate_graduate(r->body, r->app->cfg, own, now, &in, &v) < 0) {
-        verr_reply(r, &v);
+        http_reply_verr(r, &v);
         return;
     }
     const char *id = in.id, *county = in.county, *name = in.name, *phone = in.phone,
@@ -326,7 +333,7 @@ void api_graduate_create(struct req *r)
     if (args && in.graduation_year)
         json_object_set_new(args, "graduation_year", json_integer(in.graduation_year));
     if (args)
-        json_object_set_new(args, "alert", alert_args(r->app, g->county));
+        json_object_set_new(args, "alert", alert_params_json(r->app->cfg, g->county));
     if (!args) {
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
@@ -342,10 +349,8 @@ static void status_located(struct req *r, const char *county);
 static void on_reseek_info(struct req *r, enum store_status st, json_t *res)
 {
     struct gstate *g = r->state;
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     const char *hmac = json_string_value(json_array_get(res, 0));
     const char *status = json_string_value(json_array_get(res, 1));
     if (!status) {
@@ -371,7 +376,7 @@ static void status_located(struct req *r, const char *county)
 {
     struct gstate *g = r->state;
     snprintf(g->county, sizeof g->county, "%s", county);
-    json_t *al = alert_args(r->app, county);
+    json_t *al = alert_params_json(r->app->cfg, county);
     if (!al) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
@@ -384,7 +389,7 @@ static void status_located(struct req *r, const char *county)
     }
     char key[KEY_MAX];
     key_graduate(key, sizeof key, county, g->id);
-    run_command(r, 4, (const char *[]){"HMGET", key, "nid_hmac", "status"}, on_reseek_info);
+    call_command(r, 4, (const char *[]){"HMGET", key, "nid_hmac", "status"}, on_reseek_info);
 }
 
 void api_graduate_status(struct req *r)
@@ -393,7 +398,7 @@ void api_graduate_status(struct req *r)
         http_reply_error(r, 403, "forbidden", "this token may not change graduates", NULL);
         return;
     }
-    if (!valid_id(r->params[0])) {
+    if (!id_valid(r->params[0])) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
@@ -403,7 +408,7 @@ void api_graduate_status(struct req *r)
     struct status_in in;
     int64_t now = app_now_ms(r->app);
     if (validate_status(r->body, now, &in, &v) < 0) {
-        verr_reply(r, &v);
+        http_reply_verr(r, &v);
         return;
     }
     const char *status = in.status, *reason = in.reason;
@@ -430,18 +435,16 @@ void api_graduate_status(struct req *r)
 
 static void on_graduate(struct req *r, enum store_status st, json_t *res)
 {
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     const char *county = r->state;
     if (json_array_size(res) == 0) {
-        audit_read(r, county, "graduate.read", r->params[0], "not_found");
+        trail_read(r, county, "graduate.read", r->params[0], "not_found");
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
-    audit_read(r, county, "graduate.read", r->params[0], "ok");
-    json_t *stored = flat_to_object(res);
+    trail_read(r, county, "graduate.read", r->params[0], "ok");
+    json_t *stored = jsonx_from_flat(res);
     reply_graduate(r, 200, stored);
     json_decref(stored);
 }
@@ -456,12 +459,12 @@ static void get_located(struct req *r, const char *county)
     }
     char key[KEY_MAX];
     key_graduate(key, sizeof key, county, r->params[0]);
-    run_command(r, 2, (const char *[]){"HGETALL", key}, on_graduate);
+    call_command(r, 2, (const char *[]){"HGETALL", key}, on_graduate);
 }
 
 void api_graduate_get(struct req *r)
 {
-    if (!valid_id(r->params[0])) {
+    if (!id_valid(r->params[0])) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
@@ -472,32 +475,28 @@ void api_graduate_get(struct req *r)
 
 static void on_lookup_graduates(struct req *r, struct batch *b)
 {
-    if (batch_worst(b) != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, batch_worst(b)) < 0)
         return;
-    }
     json_t *list = json_array();
     for (size_t i = 0; i < batch_size(b); i++) {
         json_t *flat = batch_result(b, i);
         if (json_array_size(flat) == 0)
             continue;
-        json_t *stored = flat_to_object(flat);
-        audit_read(r, json_string_value(json_object_get(stored, "county")), "graduate.lookup",
+        json_t *stored = jsonx_from_flat(flat);
+        trail_read(r, json_string_value(json_object_get(stored, "county")), "graduate.lookup",
                    json_string_value(json_object_get(stored, "id")), "ok");
-        json_array_append_new(list, graduate_json(r, stored));
+        json_array_append_new(list, graduate_view(r, stored));
         json_decref(stored);
     }
     if (json_array_size(list) == 0)
-        audit_read(r, NULL, "graduate.lookup", "", "not_found");
+        trail_read(r, NULL, "graduate.lookup", "", "not_found");
     http_reply_json(r, 200, json_pack("{s:o}", "graduates", list));
 }
 
 static void on_lookup_index(struct req *r, enum store_status st, json_t *res)
 {
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     /* res: flat [id, county, id, county, ...]; keep what the caller may read. */
     size_t n = 0;
     char keys[16][KEY_MAX];
@@ -543,17 +542,15 @@ void api_graduate_lookup(struct req *r)
     char hmac[PII_HMAC_HEX_LEN + 1], key[KEY_MAX];
     pii_hmac_hex(r->app->pii, norm, NATID_LEN, hmac);
     key_nid_index(key, sizeof key, hmac);
-    run_command(r, 2, (const char *[]){"HGETALL", key}, on_lookup_index);
+    call_command(r, 2, (const char *[]){"HGETALL", key}, on_lookup_index);
 }
 
 /* ---- DELETE /api/v1/graduates/{id}: erase a graduate's personal data ---- */
 
 static void on_erased(struct req *r, enum store_status st, json_t *res)
 {
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     if (json_object_get(res, "err")) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
@@ -568,29 +565,25 @@ static void erase_county_step(struct req *r)
     struct gstate *g = r->state;
     json_t *args = json_pack("{s:s, s:I, s:s}", "id", g->id, "now", (json_int_t)app_now_ms(r->app),
                              "actor", r->who.name);
-    audit_attach(r, args, "graduate.erase", g->id);
+    trail_attach(r, args, "graduate.erase", g->id);
     char key[KEY_MAX];
     key_county(key, sizeof key, g->county);
-    run_script(r, "erase", key, args, on_erased);
+    call_script(r, "erase", key, args, on_erased);
 }
 
 static void on_erase_global(struct req *r, enum store_status st, json_t *res)
 {
     (void)res;
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     erase_county_step(r);
 }
 
 static void on_erase_info(struct req *r, enum store_status st, json_t *res)
 {
     struct gstate *g = r->state;
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     const char *hmac = json_string_value(json_array_get(res, 0));
     if (!json_is_string(json_array_get(res, 1))) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
@@ -604,8 +597,8 @@ static void on_erase_info(struct req *r, enum store_status st, json_t *res)
      * finds the HMAC in the record and repeats both steps. */
     char key[KEY_MAX];
     key_global(key, sizeof key);
-    run_script(r, "erase_global", key, json_pack("{s:s, s:s}", "id", g->id, "hmac", hmac),
-               on_erase_global);
+    call_script(r, "erase_global", key, json_pack("{s:s, s:s}", "id", g->id, "hmac", hmac),
+                on_erase_global);
 }
 
 static void erase_located(struct req *r, const char *county)
@@ -619,7 +612,7 @@ static void erase_located(struct req *r, const char *county)
     snprintf(g->county, sizeof g->county, "%s", county);
     char key[KEY_MAX];
     key_graduate(key, sizeof key, county, g->id);
-    run_command(r, 4, (const char *[]){"HMGET", key, "nid_hmac", "status"}, on_erase_info);
+    call_command(r, 4, (const char *[]){"HMGET", key, "nid_hmac", "status"}, on_erase_info);
 }
 
 void api_graduate_erase(struct req *r)
@@ -628,7 +621,7 @@ void api_graduate_erase(struct req *r)
         http_reply_error(r, 403, "forbidden", "only admins erase personal data", NULL);
         return;
     }
-    if (!valid_id(r->params[0])) {
+    if (!id_valid(r->params[0])) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }

@@ -5,20 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
-#include "gradcover/app.h"
-#include "gradcover/store/ccache.h"
-#include "gradcover/domain/config.h"
-#include "gradcover/http/conns.h"
+#include "gradcover/alerts/notify.h"
 #include "gradcover/api/counts.h"
-#include "gradcover/domain/coverage.h"
-#include "gradcover/http/request.h"
+#include "gradcover/api/handlers.h"
+#include "gradcover/app.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/core/metrics.h"
-#include "gradcover/alerts/notify.h"
-#include "gradcover/store/store.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/alert.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/coverage.h"
+#include "gradcover/domain/services.h"
+#include "gradcover/http/conns.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/ccache.h"
+#include "gradcover/store/store.h"
 
 /* The county series are written straight into one buffer (50,000 lines for
  * 3,000 counties: one fprintf each was most of a scrape's time). */

@@ -1,8 +1,8 @@
 /* Liveness and readiness probes. */
 #include <string.h>
 
+#include "gradcover/api/call.h"
 #include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
 #include "gradcover/app.h"
 #include "gradcover/http/request.h"
 #include "gradcover/store/store.h"
@@ -36,5 +36,5 @@ void api_readyz(struct req *r)
                          "not connected to Redis or scripts not loaded yet", NULL);
         return;
     }
-    run_command(r, 1, (const char *[]){"PING"}, on_ping);
+    call_command(r, 1, (const char *[]){"PING"}, on_ping);
 }

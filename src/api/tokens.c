@@ -5,17 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradcover/api/call.h"
 #include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
+#include "gradcover/api/trail.h"
 #include "gradcover/app.h"
-#include "gradcover/domain/auth.h"
-#include "gradcover/domain/config.h"
-#include "gradcover/http/request.h"
-#include "gradcover/store/keys.h"
+#include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/auth.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/ids.h"
+#include "gradcover/domain/roles.h"
 #include "gradcover/domain/tokens.h"
+#include "gradcover/domain/verr.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/keys.h"
 
 static int admin_only_or_reply(struct req *r)
 {
@@ -41,10 +46,8 @@ static void created_free(void *p)
 static void on_created(struct req *r, enum store_status st, json_t *res)
 {
     struct created *c = r->state;
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     const char *err = json_string_value(json_object_get(res, "err"));
     if (err && strcmp(err, "name_taken") == 0) {
         http_reply_error(r, 409, "name_taken", "a token with this name exists", NULL);
@@ -68,17 +71,17 @@ void api_token_create(struct req *r)
         return;
     struct verr v = {0};
     int64_t now = app_now_ms(r->app);
-    check_known_fields(r->body, known, &v);
+    verr_unknown_keys(r->body, known, &v);
     const char *name, *role_s, *county;
-    get_text(r->body, "name", GC_ID_MAX, true, &name, &v);
-    if (name && !token_name_ok(name))
+    verr_text(r->body, "name", GC_ID_MAX, true, &name, &v);
+    if (name && !id_valid(name))
         verr_add(&v, "name", "must match [A-Za-z0-9._-]{1,64}");
-    get_text(r->body, "role", 16, true, &role_s, &v);
+    verr_text(r->body, "role", 16, true, &role_s, &v);
     enum role role = ROLE_VIEWER;
     bool role_ok = role_s && role_parse(role_s, &role);
     if (role_s && !role_ok)
         verr_add(&v, "role", "must be one of admin, counselor, leader, viewer");
-    get_text(r->body, "county", GC_COUNTY_MAX, false, &county, &v);
+    verr_text(r->body, "county", GC_COUNTY_MAX, false, &county, &v);
     const char *problem = role_ok ? role_county_problem(role, county != NULL) : NULL;
     if (county && !config_county(r->app->cfg, county))
         verr_add(&v, "county", "unknown county");
@@ -86,7 +89,7 @@ void api_token_create(struct req *r)
         verr_add(&v, "county", problem);
     int64_t expires = 0;
     if (json_object_get(r->body, "expires_at")) {
-        /* get_time refuses instants in the future; an expiry must be one. */
+        /* verr_time refuses instants in the future; an expiry must be one. */
         json_t *e = json_object_get(r->body, "expires_at");
         if (!json_is_string(e) || !rfc3339_parse(json_string_value(e), &expires))
             verr_add(&v, "expires_at", "must be an RFC 3339 time");
@@ -94,7 +97,7 @@ void api_token_create(struct req *r)
             verr_add(&v, "expires_at", "must be in the future");
     }
     if (verr_any(&v)) {
-        verr_reply(r, &v);
+        http_reply_verr(r, &v);
         return;
     }
     if (config_token_named(r->app->cfg, name)) {
@@ -114,7 +117,7 @@ void api_token_create(struct req *r)
     json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", name, "sha", hex, "role",
                              role_name(role), "now", (json_int_t)now, "created_by", r->who.name);
     c->body = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "role", role_name(role), "token",
-                        token, "created_at", json_time(r->app, now));
+                        token, "created_at", jsonx_time(r->app->cfg->utc_offset_minutes, now));
     if (!args || !c->body) {
         json_decref(args);
         http_reply_error(r, 500, "internal", "out of memory", NULL);
@@ -126,12 +129,13 @@ void api_token_create(struct req *r)
     }
     if (expires) {
         json_object_set_new(args, "expires_at", json_integer(expires));
-        json_object_set_new(c->body, "expires_at", json_time(r->app, expires));
+        json_object_set_new(c->body, "expires_at",
+                            jsonx_time(r->app->cfg->utc_offset_minutes, expires));
     }
-    audit_attach(r, args, "token.create", name);
+    trail_attach(r, args, "token.create", name);
     char key[KEY_MAX];
     key_global(key, sizeof key);
-    run_script(r, "token_create", key, args, on_created);
+    call_script(r, "token_create", key, args, on_created);
 }
 
 static json_t *token_json(struct req *r, json_t *rec)
@@ -147,7 +151,7 @@ static json_t *token_json(struct req *r, json_t *rec)
     for (const char *const *k = times; *k; k++) {
         json_t *v = json_object_get(rec, *k);
         if (v)
-            json_object_set_new(o, *k, json_time(r->app, json_ll(v)));
+            json_object_set_new(o, *k, jsonx_time(r->app->cfg->utc_offset_minutes, jsonx_ll(v)));
     }
     json_object_set_new(o, "source", json_string("api"));
     return o;
@@ -155,10 +159,8 @@ static json_t *token_json(struct req *r, json_t *rec)
 
 static void on_listed(struct req *r, enum store_status st, json_t *res)
 {
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     json_t *list = json_array();
     const struct config *cfg = r->app->cfg;
     for (size_t i = 0; i < cfg->ntokens; i++) {
@@ -182,15 +184,13 @@ void api_token_list(struct req *r)
         return;
     char key[KEY_MAX];
     key_global(key, sizeof key);
-    run_script(r, "token_list", key, json_object(), on_listed);
+    call_script(r, "token_list", key, json_object(), on_listed);
 }
 
 static void on_deleted(struct req *r, enum store_status st, json_t *res)
 {
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     const char *err = json_string_value(json_object_get(res, "err"));
     if (err && strcmp(err, "not_found") == 0) {
         http_reply_error(r, 404, "not_found", "no such token", NULL);
@@ -209,7 +209,7 @@ void api_token_delete(struct req *r)
     if (admin_only_or_reply(r) < 0)
         return;
     const char *name = r->params[0];
-    if (!token_name_ok(name)) {
+    if (!id_valid(name)) {
         http_reply_error(r, 404, "not_found", "no such token", NULL);
         return;
     }
@@ -219,8 +219,8 @@ void api_token_delete(struct req *r)
         return;
     }
     json_t *args = json_pack("{s:s}", "name", name);
-    audit_attach(r, args, "token.revoke", name);
+    trail_attach(r, args, "token.revoke", name);
     char key[KEY_MAX];
     key_global(key, sizeof key);
-    run_script(r, "token_delete", key, args, on_deleted);
+    call_script(r, "token_delete", key, args, on_deleted);
 }

@@ -16,16 +16,18 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
-#include "gradcover/domain/auth.h"
-#include "gradcover/domain/config.h"
-#include "gradcover/store/keys.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/pii.h"
+#include "gradcover/core/timeutil.h"
+#include "gradcover/core/version.h"
+#include "gradcover/domain/auth.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/ids.h"
+#include "gradcover/domain/roles.h"
+#include "gradcover/domain/tokens.h"
+#include "gradcover/store/keys.h"
 #include "gradcover/store/scripts.h"
 #include "gradcover/store/store.h"
-#include "gradcover/core/timeutil.h"
-#include "gradcover/domain/tokens.h"
-#include "gradcover/core/version.h"
 
 static void usage(FILE *f)
 {
@@ -140,7 +142,7 @@ static const char *create_problem(const struct config *cfg, const char *name, co
                                   const char *county, const char *exp_s, int64_t now,
                                   enum role *role, int64_t *expires)
 {
-    if (!token_name_ok(name))
+    if (!id_valid(name))
         return "NAME must match [A-Za-z0-9._-]{1,64}";
     if (!role_s || !role_parse(role_s, role))
         return "--role must be admin, counselor, leader or viewer";
@@ -256,7 +258,7 @@ static int token_list(const struct config *cfg, redisContext *c)
 
 static int token_revoke(const struct config *cfg, redisContext *c, const char *name)
 {
-    if (!token_name_ok(name)) {
+    if (!id_valid(name)) {
         fprintf(stderr, "gradcover: no such token\n");
         return 1;
     }

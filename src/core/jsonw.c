@@ -436,7 +436,7 @@ char *jw_take(struct jw *w)
     return out;
 }
 
-char *gc_json_dumps(const json_t *v, int precision)
+char *jw_dumps(const json_t *v, int precision)
 {
     if (!json_is_object(v) && !json_is_array(v))
         return NULL;

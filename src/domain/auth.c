@@ -10,6 +10,7 @@
 
 #include "gradcover/core/hex.h"
 #include "gradcover/core/pii.h"
+#include "gradcover/domain/roles.h"
 
 const char *auth_bearer_token(const char *authorization, size_t *len)
 {

@@ -13,8 +13,9 @@
 #include <jansson.h>
 
 #include "gradcover/core/hex.h"
-#include "gradcover/domain/coverage.h"
 #include "gradcover/core/redis_url.h"
+#include "gradcover/domain/coverage.h"
+#include "gradcover/domain/roles.h"
 
 /* UTC offsets on Earth span -12:00 .. +14:00. */
 #define OFFSET_MIN_MINUTES (-12 * 60)

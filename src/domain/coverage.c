@@ -37,3 +37,8 @@ bool coverage_threshold_bp(double v, uint32_t *bp_out)
     *bp_out = (uint32_t)r;
     return *bp_out > 0;
 }
+
+json_t *coverage_rate_json(uint64_t served, uint64_t registered)
+{
+    return registered > 0 ? json_real(coverage_rate(served, registered)) : json_null();
+}

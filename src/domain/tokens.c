@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcover/domain/config.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/ids.h"
+#include "gradcover/domain/roles.h"
 
 #define CACHE_BUCKETS 1024
 /* More live API tokens than this on one server empties the cache (it refills
@@ -41,16 +43,6 @@ int token_generate(char *out)
     return 0;
 }
 
-bool token_name_ok(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
-              (s[n] >= '0' && s[n] <= '9') || s[n] == '.' || s[n] == '_' || s[n] == '-'))
-            return false;
-    return n >= 1 && n <= GC_ID_MAX;
-}
-
 bool token_record_parse(json_t *rec, const struct config *cfg, const char *hex,
                         struct principal *out, int64_t *expires_ms)
 {
@@ -60,7 +52,7 @@ bool token_record_parse(json_t *rec, const struct config *cfg, const char *hex,
     const char *exp = json_string_value(json_object_get(rec, "expires_at"));
     memset(out, 0, sizeof *out);
     *expires_ms = 0;
-    if (!name || !role || !token_name_ok(name) || !role_parse(role, &out->role) ||
+    if (!name || !role || !id_valid(name) || !role_parse(role, &out->role) ||
         role_county_problem(out->role, county != NULL) || (county && !config_county(cfg, county)))
         return false;
     if (exp && !parse_i64(exp, expires_ms))

@@ -1,5 +1,5 @@
 /* Request bodies and headers of the write endpoints, validated without I/O
- * (see validate.h). The field primitives (get_text, get_time, verr) live in
+ * (see validate.h). The field primitives (verr_text, verr_time, verr) live in
  * api_common.c; this file holds each endpoint's rules. */
 #include "gradcover/domain/validate.h"
 
@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gradcover/domain/config.h"
-#include "gradcover/domain/services.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/ids.h"
+#include "gradcover/domain/services.h"
+#include "gradcover/domain/verr.h"
 
 /* Free-text limits, in characters: far above real values (a name is 2-4
  * characters, a school's or major's official name under 40), low enough to
@@ -79,21 +81,21 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
         "id",    "county",          "name",          "national_id", "phone", "school",
         "major", "graduation_year", "registered_at", NULL};
     memset(out, 0, sizeof *out);
-    check_known_fields(body, known, v);
-    get_text(body, "id", GC_ID_MAX, false, &out->id, v);
-    if (out->id && !valid_id(out->id))
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "id", GC_ID_MAX, false, &out->id, v);
+    if (out->id && !id_valid(out->id))
         verr_add(v, "id", "must match [A-Za-z0-9._-]{1,64}");
-    get_text(body, "county", GC_COUNTY_MAX, default_county == NULL, &out->county, v);
+    verr_text(body, "county", GC_COUNTY_MAX, default_county == NULL, &out->county, v);
     if (!out->county)
         out->county = default_county; /* any error about the field is already in v */
-    get_text(body, "name", NAME_MAX_CHARS, true, &out->name, v);
+    verr_text(body, "name", NAME_MAX_CHARS, true, &out->name, v);
     const char *natid;
-    get_text(body, "national_id", NATID_FIELD_MAX_CHARS, true, &natid, v);
-    get_text(body, "phone", 20, false, &out->phone, v);
+    verr_text(body, "national_id", NATID_FIELD_MAX_CHARS, true, &natid, v);
+    verr_text(body, "phone", 20, false, &out->phone, v);
     if (out->phone && !phone_ok(out->phone))
         verr_add(v, "phone", "must be 5..20 digits, '-' or a leading '+'");
-    get_text(body, "school", SCHOOL_MAX_CHARS, false, &out->school, v);
-    get_text(body, "major", SCHOOL_MAX_CHARS, false, &out->major, v);
+    verr_text(body, "school", SCHOOL_MAX_CHARS, false, &out->school, v);
+    verr_text(body, "major", SCHOOL_MAX_CHARS, false, &out->major, v);
     json_t *gy = json_object_get(body, "graduation_year");
     int this_year = period_of(now_ms, cfg->utc_offset_minutes);
     if (gy && !json_is_null(gy)) {
@@ -103,7 +105,7 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
         else
             out->graduation_year = (int)json_integer_value(gy);
     }
-    get_time(body, "registered_at", now_ms, now_ms, &out->registered_at, v);
+    verr_time(body, "registered_at", now_ms, now_ms, &out->registered_at, v);
     if (natid) {
         enum natid_err e =
             natid_validate(natid, strlen(natid), (long)(now_ms / 86400000), out->national_id);
@@ -113,7 +115,7 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
     /* Ids end up in key names, URLs, logs and the audit trail: never a
      * national ID or a phone number there (PIPL data minimisation). */
     char idnorm[NATID_LEN + 1];
-    if (out->id && valid_id(out->id) &&
+    if (out->id && id_valid(out->id) &&
         natid_validate(out->id, strlen(out->id), (long)(now_ms / 86400000), idnorm) == NATID_OK)
         verr_add(v, "id", "must not be a national ID");
     else if (out->id && looks_like_mobile(out->id))
@@ -128,12 +130,12 @@ int validate_status(json_t *body, int64_t now_ms, struct status_in *out, struct 
     static const char *const known[] = {"status", "at", "reason", NULL};
     static const char *const statuses[] = {"seeking", "employed", "not_seeking", "withdrawn", NULL};
     memset(out, 0, sizeof *out);
-    check_known_fields(body, known, v);
-    get_text(body, "status", 16, true, &out->status, v);
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "status", 16, true, &out->status, v);
     if (out->status && !one_of(out->status, statuses))
         verr_add(v, "status", "must be one of seeking, employed, not_seeking, withdrawn");
-    get_text(body, "reason", REASON_MAX_CHARS, false, &out->reason, v);
-    get_time(body, "at", now_ms, now_ms, &out->at, v);
+    verr_text(body, "reason", REASON_MAX_CHARS, false, &out->reason, v);
+    verr_time(body, "at", now_ms, now_ms, &out->at, v);
     return verr_any(v) ? -1 : 0;
 }
 
@@ -142,25 +144,25 @@ int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out, struc
     static const char *const known[] = {"graduate_id", "service", "channel",
                                         "occurred_at", "note",    NULL};
     memset(out, 0, sizeof *out);
-    check_known_fields(body, known, v);
-    get_text(body, "graduate_id", GC_ID_MAX, true, &out->graduate_id, v);
-    if (out->graduate_id && !valid_id(out->graduate_id))
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "graduate_id", GC_ID_MAX, true, &out->graduate_id, v);
+    if (out->graduate_id && !id_valid(out->graduate_id))
         verr_add(v, "graduate_id", "must match [A-Za-z0-9._-]{1,64}");
-    get_text(body, "service", 32, true, &out->service, v);
+    verr_text(body, "service", 32, true, &out->service, v);
     char msg[256];
     if (out->service && service_index(out->service) < 0) {
         snprintf(msg, sizeof msg, "must be one of %s", gc_services_text);
         verr_add(v, "service", msg);
     }
-    get_text(body, "channel", 16, false, &out->channel, v);
+    verr_text(body, "channel", 16, false, &out->channel, v);
     if (out->channel && channel_index(out->channel) < 0) {
         snprintf(msg, sizeof msg, "must be one of %s", gc_channels_text);
         verr_add(v, "channel", msg);
     }
     if (!out->channel)
         out->channel = GC_DEFAULT_CHANNEL;
-    get_text(body, "note", NOTE_MAX_CHARS, false, &out->note, v);
-    get_time(body, "occurred_at", now_ms, now_ms, &out->occurred_at, v);
+    verr_text(body, "note", NOTE_MAX_CHARS, false, &out->note, v);
+    verr_time(body, "occurred_at", now_ms, now_ms, &out->occurred_at, v);
     return verr_any(v) ? -1 : 0;
 }
 

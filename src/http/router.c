@@ -20,20 +20,21 @@
 #include <openssl/sha.h>
 
 #include "gradcover/api/handlers.h"
-#include "gradcover/api/common.h"
 #include "gradcover/app.h"
 #include "gradcover/core/clock.h"
-#include "gradcover/domain/config.h"
 #include "gradcover/core/jsonw.h"
-#include "gradcover/store/keys.h"
-#include "gradcover/http/conns.h"
+#include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
 #include "gradcover/core/pii.h"
-#include "gradcover/http/ratelimit.h"
-#include "gradcover/store/store.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/domain/tokens.h"
 #include "gradcover/domain/validate.h"
+#include "gradcover/domain/verr.h"
+#include "gradcover/http/conns.h"
+#include "gradcover/http/ratelimit.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/store/store.h"
 
 enum access { PUBLIC, AUTHED };
 
@@ -119,8 +120,6 @@ const char *http_header(struct req *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
 }
 
-static void reply_revoked(struct req *r);
-
 static void send_and_free(struct req *r, int status, const char *reason, const char *ctype,
                           struct evbuffer *buf)
 {
@@ -139,7 +138,7 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
         r->guard = GUARD_NONE;
         evhttp_clear_headers(evhttp_request_get_output_headers(r->ev));
         if (g == GUARD_REVOKED)
-            reply_revoked(r);
+            http_reply_revoked(r);
         else
             http_reply_unavailable(r);
         return;
@@ -290,6 +289,17 @@ void http_reply_error(struct req *r, int status, const char *code, const char *m
     http_reply_json(r, status, err ? json_pack("{s:o}", "error", err) : NULL);
 }
 
+void http_reply_revoked(struct req *r)
+{
+    http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    http_reply_error(r, 401, "unauthorized", "unknown, expired or revoked token", NULL);
+}
+
+void http_reply_verr(struct req *r, struct verr *v)
+{
+    http_reply_error(r, 422, "validation_failed", "validation failed", verr_take(v));
+}
+
 void http_reply_invalid(struct req *r, const char *field, const char *message)
 {
     http_reply_error(r, 422, "validation_failed", "validation failed",
@@ -300,6 +310,14 @@ void http_reply_unavailable(struct req *r)
 {
     http_reply_error(r, 503, "redis_unavailable",
                      "the data store is unavailable; retry after the indicated delay", NULL);
+}
+
+int http_store_ok_or_reply(struct req *r, enum store_status st)
+{
+    if (st == STORE_OK)
+        return 0;
+    http_reply_unavailable(r);
+    return -1;
 }
 
 int http_read_json_or_reply(struct req *r)
@@ -394,12 +412,6 @@ static bool has_encoded_nul(const char *uri)
 
 /* ---- authentication of API-issued tokens, rate limits ---- */
 
-static void reply_revoked(struct req *r)
-{
-    http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    http_reply_error(r, 401, "unauthorized", "unknown, expired or revoked token", NULL);
-}
-
 /* An X-Real-IP value we are willing to key a rate limit on. */
 static bool sane_ip(const char *s)
 {
@@ -448,7 +460,7 @@ static void auth_failed(struct req *r)
         http_reply_too_many(r, wait, "too many failed authentications from this address");
         return;
     }
-    reply_revoked(r);
+    http_reply_revoked(r);
 }
 
 static void on_guard(enum store_status st, json_t *res, void *arg)
@@ -503,7 +515,7 @@ static void dispatch(struct req *r, bool fresh)
             json_t *args = json_pack("{s:s}", "tok", tkey);
             if (touch)
                 json_object_set_new(args, "touch", json_integer(app_now_ms(a)));
-            char *text = args ? gc_json_dumps(args, 0) : NULL;
+            char *text = args ? jw_dumps(args, 0) : NULL;
             json_decref(args);
             if (!text) {
                 http_reply_error(r, 500, "internal", "out of memory", NULL);
@@ -525,13 +537,11 @@ static void on_token_record(enum store_status st, json_t *res, void *arg)
 {
     struct req *r = arg;
     struct app *a = r->app;
-    if (st != STORE_OK) {
-        http_reply_unavailable(r);
+    if (http_store_ok_or_reply(r, st) < 0)
         return;
-    }
     char hex[sizeof r->who.tok_hex];
     snprintf(hex, sizeof hex, "%s", r->who.tok_hex);
-    json_t *rec = flat_to_object(res);
+    json_t *rec = jsonx_from_flat(res);
     int64_t expires_ms = 0;
     bool ok = rec && token_record_parse(rec, a->cfg, hex, &r->who, &expires_ms);
     json_decref(rec);

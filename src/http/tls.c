@@ -21,8 +21,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "gradcover/domain/config.h"
 #include "gradcover/core/log.h"
+#include "gradcover/domain/config.h"
 
 /* TLS 1.2 suites: forward secrecy (ECDHE) and AEAD ciphers only. TLS 1.3
  * suites are all AEAD with forward secrecy; OpenSSL's default list stays. */

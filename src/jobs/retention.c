@@ -10,10 +10,10 @@
 #include <jansson.h>
 
 #include "gradcover/app.h"
-#include "gradcover/domain/config.h"
 #include "gradcover/core/jsonw.h"
-#include "gradcover/store/keys.h"
 #include "gradcover/core/log.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
 
 /* 64 counties a second, in small slices so that no tick is a burst of Redis
@@ -78,7 +78,7 @@ static void tick(struct retention *rt)
                   "now", (json_int_t)now, "limit", ERASE_PER_CALL, "audit", "who", "retention",
                   "role", "system", "action", "retention.erase", "object", "", "rid", "-",
                   "keep_ms", (json_int_t)a->cfg->audit_retention_days * 86400000);
-    char *text = args ? gc_json_dumps(args, 0) : NULL;
+    char *text = args ? jw_dumps(args, 0) : NULL;
     json_decref(args);
     if (!text)
         return;

@@ -29,9 +29,9 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "gradcover/domain/config.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
+#include "gradcover/domain/config.h"
 #include "gradcover/store/store.h"
 
 #define CHANNEL "__redis__:invalidate"

@@ -6,6 +6,7 @@
 
 #include "fuzz.h"
 #include "gradcover/domain/config.h"
+#include "gradcover/domain/roles.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

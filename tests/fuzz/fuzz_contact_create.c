@@ -4,7 +4,9 @@
 
 #include "fuzz.h"
 #include "gradcover/api/counts.h"
+#include "gradcover/domain/services.h"
 #include "gradcover/domain/validate.h"
+#include "gradcover/domain/verr.h"
 
 static const char *const known[] = {"graduate_id", "service", "channel",
                                     "occurred_at", "note",    NULL};

@@ -8,6 +8,7 @@
 #include "fuzz.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/domain/validate.h"
+#include "gradcover/domain/verr.h"
 
 static const char *const known[] = {
     "id",    "county",          "name",          "national_id", "phone", "school",

@@ -5,6 +5,7 @@
 
 #include "fuzz.h"
 #include "gradcover/domain/validate.h"
+#include "gradcover/domain/verr.h"
 
 static const char *const known[] = {"status", "at", "reason", NULL};
 

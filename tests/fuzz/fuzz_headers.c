@@ -9,6 +9,7 @@
 
 #include "fuzz.h"
 #include "gradcover/domain/auth.h"
+#include "gradcover/domain/roles.h"
 #include "gradcover/domain/validate.h"
 
 static bool check_bearer(const char *s)

@@ -21,8 +21,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "gradcover/domain/natid.h"
 #include "gradcover/core/pii.h"
+#include "gradcover/domain/natid.h"
 
 static int redis_port = -1;
 static int redis_db = 0;
@@ -227,23 +227,23 @@ json_t *h_default_config(void)
 {
     char pii[600];
     snprintf(pii, sizeof pii, "%s/pii.key", work_dir);
-    json_t *counties = json_pack(
-        "[{s:s, s:s}, {s:s, s:s, s:f}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s},"
-        " {s:s, s:s}, {s:s, s:s}]",
-        "code", "611002", "name", "商州区", "code", "611021", "name", "洛南县", "threshold", 0.92,
-        "code", "611022", "name", "丹凤县", "code", "611023", "name", "商南县", "code", "611024",
-        "name", "山阳县", "code", "611025", "name", "镇安县", "code", "611026", "name", "柞水县",
-        "code", "shangdan-park", "name", "商丹园区");
+    json_t *counties =
+        json_pack("[{s:s, s:s}, {s:s, s:s, s:f}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s},"
+                  " {s:s, s:s}, {s:s, s:s}]",
+                  "code", "611002", "name", "商州区", "code", "611021", "name", "洛南县",
+                  "threshold", 0.92, "code", "611022", "name", "丹凤县", "code", "611023", "name",
+                  "商南县", "code", "611024", "name", "山阳县", "code", "611025", "name", "镇安县",
+                  "code", "611026", "name", "柞水县", "code", "shangdan-park", "name", "商丹园区");
     json_t *tokens = json_pack("[o, o, o, o, o, o]", token("admin", T_ADMIN, "admin", NULL),
                                token("zhang.counselor", T_C611002, "counselor", "611002"),
                                token("li.counselor", T_C611021, "counselor", "611021"),
                                token("shangzhou.leader", T_L611002, "leader", "611002"),
                                token("city.leader", T_LALL, "leader", NULL),
                                token("grafana", T_VIEWER, "viewer", NULL));
-    return json_pack("{s:s, s:s, s:i, s:f, s:b, s:s, s:o, s:o}", "listen", "127.0.0.1:0",
-                     "redis", "redis://127.0.0.1:1/0", "utc_offset_minutes", 480, "threshold",
-                     0.9, "anonymous_read", 0, "pii_key_file", pii, "counties", counties,
-                     "tokens", tokens);
+    return json_pack("{s:s, s:s, s:i, s:f, s:b, s:s, s:o, s:o}", "listen", "127.0.0.1:0", "redis",
+                     "redis://127.0.0.1:1/0", "utc_offset_minutes", 480, "threshold", 0.9,
+                     "anonymous_read", 0, "pii_key_file", pii, "counties", counties, "tokens",
+                     tokens);
 }
 
 const char *h_write_config(json_t *cfg, const char *name)
@@ -300,8 +300,8 @@ static struct gc_server *start_server(const char *cfg_path, const char *const *a
     return s;
 }
 
-struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
-                               const char *redis_url, bool wait_ready, int port)
+struct gc_server *h_start_port(const char *cfg_path, const char *const *args, const char *redis_url,
+                               bool wait_ready, int port)
 {
     return start_server(cfg_path, args, redis_url, wait_ready, port, NULL);
 }
@@ -677,9 +677,9 @@ struct h_redis_proc *h_redis_spawn_args(const char *name, int port, bool fresh,
     ck_assert(p->pid >= 0);
     if (p->pid == 0) {
         quiet_stdio(NULL);
-        const char *argv[32] = {"redis-server", "--port", portbuf, "--bind", "127.0.0.1",
-                                "--dir", p->dir, "--save", "", "--appendonly", "yes",
-                                "--appendfsync", "always"};
+        const char *argv[32] = {"redis-server", "--port",        portbuf,  "--bind", "127.0.0.1",
+                                "--dir",        p->dir,          "--save", "",       "--appendonly",
+                                "yes",          "--appendfsync", "always"};
         int n = 13;
         for (int i = 0; extra && extra[i] && n < 31; i++)
             argv[n++] = extra[i];

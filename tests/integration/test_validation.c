@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gradcover/domain/natid.h"
 #include "gradcover/core/pii.h"
+#include "gradcover/domain/natid.h"
 #include "harness.h"
 
 static struct gc_server *srv;
@@ -442,9 +442,10 @@ START_TEST(test_registration_with_invalid_id_is_422_and_changes_nothing)
              h_natid(4), h_natid(3));
     reject_registration(T_C611002, body, 422, "validation_failed", "id",
                         "must not be a national ID");
-    snprintf(body, sizeof body,
-             "{\"id\":\"13800000000\",\"county\":\"611002\",\"name\":\"王五\",\"national_id\":\"%s\"}",
-             h_natid(3));
+    snprintf(
+        body, sizeof body,
+        "{\"id\":\"13800000000\",\"county\":\"611002\",\"name\":\"王五\",\"national_id\":\"%s\"}",
+        h_natid(3));
     reject_registration(T_C611002, body, 422, "validation_failed", "id",
                         "must not be a phone number");
 }

@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradcover/core/pii.h"
 #include "gradcover/domain/auth.h"
 #include "gradcover/domain/config.h"
-#include "gradcover/core/pii.h"
+#include "gradcover/domain/roles.h"
 
 #define HOME "611002"  /* the county of the counselor and the county leader */
 #define OTHER "611021" /* another configured county */

@@ -15,7 +15,7 @@
 static void same_as_jansson(json_t *v, int precision)
 {
     char *want = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(precision));
-    char *got = gc_json_dumps(v, precision);
+    char *got = jw_dumps(v, precision);
     if (want)
         ck_assert_msg(got && strcmp(want, got) == 0, "jansson %s\n   ours %s", want,
                       got ? got : "(null)");

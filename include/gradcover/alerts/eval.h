@@ -3,8 +3,8 @@
  * alert fires after for_seconds even when nothing is written; the counties
  * are spread evenly over the interval, never sent in one burst. Transitions
  * made by writes are evaluated inside those writes' scripts. */
-#ifndef GRADCOVER_ALERT_H
-#define GRADCOVER_ALERT_H
+#ifndef GRADCOVER_ALERTS_EVAL_H
+#define GRADCOVER_ALERTS_EVAL_H
 
 struct app;
 struct alerter;

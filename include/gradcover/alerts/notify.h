@@ -4,8 +4,8 @@
  * retries with exponential backoff and jitter, records every attempt in Redis
  * and acknowledges an event once every receiver is done. Events claimed by a
  * process that died are taken over after CLAIM_IDLE_MS. */
-#ifndef GRADCOVER_NOTIFY_H
-#define GRADCOVER_NOTIFY_H
+#ifndef GRADCOVER_ALERTS_NOTIFY_H
+#define GRADCOVER_ALERTS_NOTIFY_H
 
 #include <stdio.h>
 
@@ -22,6 +22,13 @@ void notifier_on_ready(struct notifier *n);
 /* Reads this county's outbox at once (after a write or the timer reported a
  * transition there). */
 void notifier_kick(struct notifier *n, const char *county);
+
+/* A transition of a county's alert that a script reported (its "transition"
+ * answer: pending, firing, resolved, cancelled; NULL or "" for none): logged
+ * with the request that made it (request_id NULL: the evaluation timer), and
+ * the county's outbox read at once. */
+void notifier_transition(struct notifier *n, const char *request_id, const char *county,
+                         const char *transition);
 
 /* Writes gradcover_alert_notifications_total in Prometheus text format. */
 void notifier_render_metrics(const struct notifier *n, FILE *out);

@@ -3,27 +3,18 @@
  * deadline, no per-county allocation), plus one pipelined round of the
  * `coverage` script for counties not yet rolled into a new year. Shared by
  * the coverage API and /metrics. */
-#ifndef GRADCOVER_COUNTS_H
-#define GRADCOVER_COUNTS_H
+#ifndef GRADCOVER_API_COUNTS_H
+#define GRADCOVER_API_COUNTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gradcover/domain/alert.h"
 #include "gradcover/domain/services.h"
+#include "gradcover/store/ccache.h"
 #include "gradcover/store/store.h"
 
 struct req;
-
-
-enum alert_state { ALERT_UNKNOWN = -1, ALERT_OK = 0, ALERT_PENDING, ALERT_FIRING };
-
-/* One county's counters of one period, as read by one HMGET. */
-struct county_vals {
-    long long rolled; /* the latest period materialised; -1 when absent */
-    long long reg, srv;
-    enum alert_state alert;
-    long long contacts[GC_NSERVICES];
-};
 
 struct county_counts {
     int period;    /* the period asked for */
@@ -52,8 +43,6 @@ typedef void (*counts_done_fn)(struct req *r, struct county_counts *c, enum stor
  * ownership of c: it lives in r->state and is freed with the request, so it is
  * valid in `done` until the reply. r->state must be unused. */
 void counts_read(struct req *r, struct county_counts *c, counts_done_fn done);
-
-const char *alert_state_name(enum alert_state s);
 
 /* Text of each configured county that every coverage and /metrics answer
  * repeats, rendered once: the configuration never changes while running.

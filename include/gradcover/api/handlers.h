@@ -1,6 +1,6 @@
 /* The API handlers; each parses and validates, calls the store, replies. */
-#ifndef GRADCOVER_API_H
-#define GRADCOVER_API_H
+#ifndef GRADCOVER_API_HANDLERS_H
+#define GRADCOVER_API_HANDLERS_H
 
 struct req;
 

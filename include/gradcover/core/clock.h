@@ -1,8 +1,8 @@
 /* The two clocks: the wall clock (Unix ms, shifted by --now for drills and
  * tests of the year boundary) that periods and stored times use, and the
  * monotonic clock that deadlines, durations and sweeps use. */
-#ifndef GRADCOVER_CLOCK_H
-#define GRADCOVER_CLOCK_H
+#ifndef GRADCOVER_CORE_CLOCK_H
+#define GRADCOVER_CORE_CLOCK_H
 
 #include <stdint.h>
 

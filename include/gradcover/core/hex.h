@@ -1,6 +1,6 @@
 /* Lower-case hexadecimal, the one encoding of digests and keys in text. */
-#ifndef GRADCOVER_HEX_H
-#define GRADCOVER_HEX_H
+#ifndef GRADCOVER_CORE_HEX_H
+#define GRADCOVER_CORE_HEX_H
 
 #include <stdbool.h>
 #include <stddef.h>

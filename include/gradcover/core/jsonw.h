@@ -3,8 +3,8 @@
  * ~60,000 instructions on a 600-byte object (loop detection with a hashtable
  * keyed by snprintf("%p") per container, a callback per fragment); this writes
  * the same bytes in a few thousand. jansson still parses every input. */
-#ifndef GRADCOVER_JSONW_H
-#define GRADCOVER_JSONW_H
+#ifndef GRADCOVER_CORE_JSONW_H
+#define GRADCOVER_CORE_JSONW_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -77,6 +77,6 @@ char *jw_take(struct jw *w);
 
 /* json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(precision)) for an object
  * or an array, faster: a new malloc'd string or NULL. */
-char *gc_json_dumps(const json_t *v, int precision);
+char *jw_dumps(const json_t *v, int precision);
 
 #endif

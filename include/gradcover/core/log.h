@@ -1,6 +1,6 @@
 /* Leveled key=value log lines on stderr; nothing else. */
-#ifndef GRADCOVER_LOG_H
-#define GRADCOVER_LOG_H
+#ifndef GRADCOVER_CORE_LOG_H
+#define GRADCOVER_CORE_LOG_H
 
 #include <stddef.h>
 

@@ -1,8 +1,8 @@
 /* In-process HTTP statistics for /metrics: requests by route template and
  * status code, and a latency histogram per route. No I/O; the rendering of
  * the Redis-backed series lives in api_metrics.c. */
-#ifndef GRADCOVER_METRICS_H
-#define GRADCOVER_METRICS_H
+#ifndef GRADCOVER_CORE_METRICS_H
+#define GRADCOVER_CORE_METRICS_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +30,6 @@ size_t metrics_label_escape(const char *s, char *out);
 /* A metric family's head, "# HELP name help\n# TYPE name type\n": written to
  * out, or formatted into buf (snprintf's contract: the length it needed). */
 void metrics_family(FILE *out, const char *name, const char *type, const char *help);
-int metrics_family_head(char *buf, size_t n, const char *name, const char *type,
-                        const char *help);
+int metrics_family_head(char *buf, size_t n, const char *name, const char *type, const char *help);
 
 #endif

@@ -1,7 +1,7 @@
 /* The PII key: a 32-byte secret in a file (created 0600 on first start) used to
  * HMAC national IDs so they can be looked up without being stored. */
-#ifndef GRADCOVER_PII_H
-#define GRADCOVER_PII_H
+#ifndef GRADCOVER_CORE_PII_H
+#define GRADCOVER_CORE_PII_H
 
 #include <stddef.h>
 

@@ -1,8 +1,8 @@
 /* Where Redis is: the grammar of the "redis" setting and of --redis, pure
  * parsing (no I/O), shared by the configuration check, the store and the
  * gradcover tool. */
-#ifndef GRADCOVER_REDIS_URL_H
-#define GRADCOVER_REDIS_URL_H
+#ifndef GRADCOVER_CORE_REDIS_URL_H
+#define GRADCOVER_CORE_REDIS_URL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* Time and periods: RFC 3339 parsing/formatting and calendar years in a fixed
  * UTC offset. Pure functions; the clock itself lives in app.c. */
-#ifndef GRADCOVER_TIMEUTIL_H
-#define GRADCOVER_TIMEUTIL_H
+#ifndef GRADCOVER_CORE_TIMEUTIL_H
+#define GRADCOVER_CORE_TIMEUTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>

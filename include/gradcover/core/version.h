@@ -1,7 +1,7 @@
 /* The version a binary was built as: CMake's project version and, for a build
  * from a git checkout, the commit (generated at build time, cmake/version.cmake). */
-#ifndef GRADCOVER_VERSION_H
-#define GRADCOVER_VERSION_H
+#ifndef GRADCOVER_CORE_VERSION_H
+#define GRADCOVER_CORE_VERSION_H
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* Who is calling: bearer tokens looked up by SHA-256 (constant-time compare),
  * roles and county scope of SPEC §6. Pure decisions; no I/O. */
-#ifndef GRADCOVER_AUTH_H
-#define GRADCOVER_AUTH_H
+#ifndef GRADCOVER_DOMAIN_AUTH_H
+#define GRADCOVER_DOMAIN_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>

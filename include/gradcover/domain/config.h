@@ -1,7 +1,7 @@
 /* The JSON configuration of SPEC §5: parsed strictly (unknown keys and bad
  * values are errors naming the key), immutable once loaded. */
-#ifndef GRADCOVER_CONFIG_H
-#define GRADCOVER_CONFIG_H
+#ifndef GRADCOVER_DOMAIN_CONFIG_H
+#define GRADCOVER_DOMAIN_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -9,7 +9,6 @@
 
 #include "gradcover/common.h"
 #include "gradcover/domain/roles.h"
-
 
 struct county_cfg {
     char code[GC_COUNTY_MAX + 1];
@@ -100,6 +99,5 @@ bool config_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 
 /* True when s is a valid county code: [A-Za-z0-9_-]{1,GC_COUNTY_MAX}. */
 bool config_valid_county_code(const char *s);
-
 
 #endif

@@ -1,10 +1,12 @@
 /* Coverage arithmetic of SPEC §3 in integers (basis points). No I/O.
  * Counts are at most 2^32 (a Redis set's size), so every product fits in 64 bits. */
-#ifndef GRADCOVER_COVERAGE_H
-#define GRADCOVER_COVERAGE_H
+#ifndef GRADCOVER_DOMAIN_COVERAGE_H
+#define GRADCOVER_DOMAIN_COVERAGE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 /* 100% in basis points. */
 #define COVERAGE_BP_ONE 10000u
@@ -19,6 +21,10 @@ uint64_t coverage_gap(uint64_t served, uint64_t registered, uint32_t threshold_b
 
 /* served/registered truncated to 4 decimals, for display; registered must be > 0. */
 double coverage_rate(uint64_t served, uint64_t registered);
+
+/* SPEC §3's rate as JSON: coverage_rate, or null when nobody is registered.
+ * New reference. */
+json_t *coverage_rate_json(uint64_t served, uint64_t registered);
 
 /* The same rate in whole basis points (coverage_rate = this / 10000). */
 uint64_t coverage_rate_bp(uint64_t served, uint64_t registered);

@@ -1,7 +1,7 @@
 /* Chinese resident identity numbers (GB 11643-1999): validation, normalisation
  * and masking. Pure; never logs or stores the number. */
-#ifndef GRADCOVER_NATID_H
-#define GRADCOVER_NATID_H
+#ifndef GRADCOVER_DOMAIN_NATID_H
+#define GRADCOVER_DOMAIN_NATID_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* The roles of SPEC §6 and the one rule about which of them carry a county:
  * names, parsing, and the sets of roles a route admits. Pure. */
-#ifndef GRADCOVER_ROLES_H
-#define GRADCOVER_ROLES_H
+#ifndef GRADCOVER_DOMAIN_ROLES_H
+#define GRADCOVER_DOMAIN_ROLES_H
 
 #include <stdbool.h>
 
@@ -10,8 +10,9 @@ enum role { ROLE_ADMIN = 0, ROLE_COUNSELOR, ROLE_LEADER, ROLE_VIEWER };
 
 /* Sets of roles (a route's "who may call it"): one bit per role. */
 #define ROLE_BIT(r) (1u << (r))
-#define ROLES_ALL (ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_COUNSELOR) | ROLE_BIT(ROLE_LEADER) | \
-                   ROLE_BIT(ROLE_VIEWER))
+#define ROLES_ALL                                                                                  \
+    (ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_COUNSELOR) | ROLE_BIT(ROLE_LEADER) |                     \
+     ROLE_BIT(ROLE_VIEWER))
 /* Who reads graduates, contacts, queues and alerts of a scope. */
 #define ROLES_READERS (ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_COUNSELOR) | ROLE_BIT(ROLE_LEADER))
 /* Who registers graduates, changes status and records contacts. */

@@ -1,8 +1,8 @@
 /* The kinds of service and the channels of SPEC §6, in API order. Contacts
  * store each as its index in these lists (a few bytes per contact): never
  * reorder them, only append. */
-#ifndef GRADCOVER_SERVICES_H
-#define GRADCOVER_SERVICES_H
+#ifndef GRADCOVER_DOMAIN_SERVICES_H
+#define GRADCOVER_DOMAIN_SERVICES_H
 
 #define GC_NSERVICES 10
 extern const char *const gc_services[GC_NSERVICES];

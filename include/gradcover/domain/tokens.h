@@ -2,16 +2,16 @@
  * record's format, and a per-server cache of who a token is. The cache only
  * saves a look-up; whether a token still exists is checked in Redis on every
  * request (http.c), so a revocation is never answered from it. */
-#ifndef GRADCOVER_TOKENS_H
-#define GRADCOVER_TOKENS_H
+#ifndef GRADCOVER_DOMAIN_TOKENS_H
+#define GRADCOVER_DOMAIN_TOKENS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
-#include "gradcover/domain/auth.h"
 #include "gradcover/common.h"
+#include "gradcover/domain/auth.h"
 
 struct config;
 struct tokcache;
@@ -23,9 +23,6 @@ struct tokcache;
 
 /* out: TOKEN_TEXT_LEN + 1 bytes. -1 when no random bytes are available. */
 int token_generate(char *out) GC_MUSTCHECK;
-
-/* [A-Za-z0-9._-]{1,64}, like graduate ids. */
-bool token_name_ok(const char *name);
 
 /* A stored token record (HGETALL as an object) -> principal and expiry (0 =
  * never). False for an empty or malformed record, or a county the config no

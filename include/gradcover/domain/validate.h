@@ -2,8 +2,8 @@
  * bytes or a parsed JSON body in, the validated fields or every field error
  * out. No I/O and no request context: the handlers reply with what these
  * return, and the fuzz targets in tests/fuzz/ call them directly. */
-#ifndef GRADCOVER_VALIDATE_H
-#define GRADCOVER_VALIDATE_H
+#ifndef GRADCOVER_DOMAIN_VALIDATE_H
+#define GRADCOVER_DOMAIN_VALIDATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,9 +11,9 @@
 
 #include <jansson.h>
 
-#include "gradcover/api/common.h"
 #include "gradcover/common.h"
 #include "gradcover/domain/natid.h"
+#include "gradcover/domain/verr.h"
 
 struct config;
 

@@ -4,8 +4,8 @@
  * every request head before evhttp parses it (httphead.h). The guard is a
  * pass-through bufferevent filter stacked on whatever transport evhttp gets, so
  * it does not care whether that is a plain socket or TLS. */
-#ifndef GRADCOVER_CONNS_H
-#define GRADCOVER_CONNS_H
+#ifndef GRADCOVER_HTTP_CONNS_H
+#define GRADCOVER_HTTP_CONNS_H
 
 #include <stdint.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
  * it: the framing problems evhttp would accept silently (a NUL that truncates a
  * value, duplicate Content-Length) or reject with its own HTML page (Content-
  * Length with Transfer-Encoding, a NUL in a name). Pure: no I/O, no libevent. */
-#ifndef GRADCOVER_HTTPHEAD_H
-#define GRADCOVER_HTTPHEAD_H
+#ifndef GRADCOVER_HTTP_HTTPHEAD_H
+#define GRADCOVER_HTTP_HTTPHEAD_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* Token buckets by key (a token's name, a client address), in this process:
  * a caller may spend `burst` requests at once and then `rate` per second. With
  * several servers each keeps its own buckets (docs/security.md). */
-#ifndef GRADCOVER_RATELIMIT_H
-#define GRADCOVER_RATELIMIT_H
+#ifndef GRADCOVER_HTTP_RATELIMIT_H
+#define GRADCOVER_HTTP_RATELIMIT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* The HTTP front: route table, one request context per request, body and
  * parameter reading, and reply helpers that always answer exactly once. */
-#ifndef GRADCOVER_HTTP_H
-#define GRADCOVER_HTTP_H
+#ifndef GRADCOVER_HTTP_REQUEST_H
+#define GRADCOVER_HTTP_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -9,14 +9,16 @@
 
 #include <jansson.h>
 
-#include "gradcover/domain/auth.h"
 #include "gradcover/common.h"
+#include "gradcover/domain/auth.h"
+#include "gradcover/store/store.h"
 
 struct app;
 struct evbuffer;
 struct evhttp;
 struct evhttp_request;
 struct jw;
+struct verr;
 
 /* SPEC §6: request bodies are limited to 64 KiB. */
 #define HTTP_BODY_MAX (64 * 1024)
@@ -78,11 +80,24 @@ void http_reply_text(struct req *r, int status, const char *ctype, struct jw *w)
 void http_reply_error(struct req *r, int status, const char *code, const char *message,
                       json_t *fields);
 
+/* 401 for an unknown, expired or revoked token (WWW-Authenticate: Bearer
+ * error="invalid_token"). */
+void http_reply_revoked(struct req *r);
+
+/* 422 naming every field collected in v (taken: v is empty after). */
+void http_reply_verr(struct req *r, struct verr *v);
+
 /* 422 with one field message. */
 void http_reply_invalid(struct req *r, const char *field, const char *message);
 
 /* 503 for a store that is down, timed out or failed; frees r. */
 void http_reply_unavailable(struct req *r);
+
+/* The OrReply shape for store results: 0 when st is STORE_OK; otherwise
+ * answers 503 (with Retry-After) and returns -1: the request is gone.
+ *   if (http_store_ok_or_reply(r, st) < 0)
+ *       return; */
+int http_store_ok_or_reply(struct req *r, enum store_status st) GC_MUSTCHECK;
 
 /* Sends a non-JSON body (copied) with its content type, then frees r. */
 void http_reply_raw(struct req *r, int status, const char *ctype, const char *data, size_t len);

@@ -2,8 +2,8 @@
  * than pii_retention_days ago lose their name and phone, county by county in
  * small slices so that Redis never sees a burst. A pass runs when the store
  * becomes ready and every few hours after. */
-#ifndef GRADCOVER_RETENTION_H
-#define GRADCOVER_RETENTION_H
+#ifndef GRADCOVER_JOBS_RETENTION_H
+#define GRADCOVER_JOBS_RETENTION_H
 
 struct app;
 struct retention;

@@ -6,8 +6,8 @@
  * barrier on that second connection, so every write acknowledged before the
  * read began has been heard of (docs/design.md, "Counter cache"). Coverage and
  * /metrics then read only the counties that changed. */
-#ifndef GRADCOVER_CCACHE_H
-#define GRADCOVER_CCACHE_H
+#ifndef GRADCOVER_STORE_CCACHE_H
+#define GRADCOVER_STORE_CCACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,13 +15,22 @@
 #include <stdio.h>
 
 #include "gradcover/common.h"
-#include "gradcover/api/counts.h"
+#include "gradcover/domain/alert.h"
+#include "gradcover/domain/services.h"
 
 struct event_base;
 struct config;
 struct redis_target;
 struct store;
 struct ccache;
+
+/* One county's counters of one period, as read by one HMGET. */
+struct county_vals {
+    long long rolled; /* the latest period materialised; -1 when absent */
+    long long reg, srv;
+    enum alert_state alert;
+    long long contacts[GC_NSERVICES];
+};
 
 /* Starts both connections (they come up in the background). NULL on
  * allocation failure. cfg must outlive the cache. */

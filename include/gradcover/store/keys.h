@@ -3,8 +3,8 @@
  * facts live under "gc:{@}" ('@' never appears in a county code). The Lua
  * scripts derive sub-keys from the prefix they are given; docs/design.md lists
  * them all. */
-#ifndef GRADCOVER_KEYS_H
-#define GRADCOVER_KEYS_H
+#ifndef GRADCOVER_STORE_KEYS_H
+#define GRADCOVER_STORE_KEYS_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* The Lua scripts embedded at build time (see cmake/embed.cmake). */
-#ifndef GRADCOVER_SCRIPTS_H
-#define GRADCOVER_SCRIPTS_H
+#ifndef GRADCOVER_STORE_SCRIPTS_H
+#define GRADCOVER_STORE_SCRIPTS_H
 
 #include <stddef.h>
 

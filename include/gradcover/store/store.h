@@ -2,8 +2,8 @@
  * loop, reconnect with backoff, per-command deadlines, the script cache
  * (EVALSHA with NOSCRIPT fallback). No redisReply leaves this module: replies
  * reach callers as borrowed jansson values. */
-#ifndef GRADCOVER_STORE_H
-#define GRADCOVER_STORE_H
+#ifndef GRADCOVER_STORE_STORE_H
+#define GRADCOVER_STORE_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,12 +5,13 @@
 --     alert?} (svc, ch: the service's and channel's index in the API's lists)
 -- Answers {err} as JSON when refused; otherwise the flat array
 -- {"ok", replayed, id, graduate_id, period, first_in_period, registered,
---  served, threshold_bp, alert transition or ""} (0/1 for the flags).
-local function answer(replayed, resp, alert)
+--  served, threshold_bp, transition or ""} (0/1 for the flags; the transition
+-- the write made to the county's alert, as every script names it).
+local function answer(replayed, resp, transition)
   return reply_flat({replayed = replayed},
                     {'ok', replayed and 1 or 0, resp.id, resp.graduate_id, resp.period,
                      resp.first_in_period and 1 or 0, resp.registered, resp.served,
-                     resp.threshold_bp, alert or ''})
+                     resp.threshold_bp, transition or ''})
 end
 -- The idempotency record: "<body_hash>|<id>|<period>|<first 0/1>|<registered>|
 -- <served>|<threshold_bp>" (the graduate is the body's, which the hash pins).

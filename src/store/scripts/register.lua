@@ -37,5 +37,5 @@ if A.graduation_year then
 end
 redis.call('HSET', g, unpack(fields))
 add_seeking(A.id, A.registered_at, cur)
-local alert = alert_eval(cur)
-return reply({ok = true, existed = false, graduate = hgetall(g), alert = alert})
+local transition = alert_eval(cur)
+return reply({ok = true, existed = false, graduate = hgetall(g), transition = transition})

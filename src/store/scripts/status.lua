@@ -60,6 +60,6 @@ end
 redis.call('HSET', g, 'status', A.status, 'status_at', string.format('%d', A.at),
            'status_reason', A.reason or '', 'iv', format_intervals(iv),
            'updated_by', A.actor, 'updated_at', string.format('%d', A.now))
-local alert = alert_eval(cur)
+local transition = alert_eval(cur)
 return reply({ok = true, changed = true, previous = cur_status, graduate = hgetall(g),
-              alert = alert, released_claim = released_claim})
+              transition = transition, released_claim = released_claim})

@@ -1,0 +1,28 @@
+/* The audit trail as handlers write it (docs/security.md): who, role,
+ * action, object id, result, request id, time. A write script appends its
+ * entry in the same atomic step as its write (the "audit" member of its
+ * arguments, src/store/scripts/lib/prelude.lua); a read of personal data
+ * appends one after the read. Objects are ids, never personal data. */
+#ifndef GRADCOVER_API_TRAIL_H
+#define GRADCOVER_API_TRAIL_H
+
+#include <jansson.h>
+
+struct jw;
+struct req;
+
+/* Adds the audit record to a script's argument object (args may be NULL). */
+void trail_attach(struct req *r, json_t *args, const char *action, const char *object);
+
+/* Writes the argument members every write script takes from the request into
+ * an open object: "audit" (as trail_attach) and, for an API-issued token,
+ * "tok" (the script refuses to write for a revoked one). */
+void trail_members(struct jw *w, struct req *r, const char *action, const char *object);
+
+/* Appends one entry (a read of personal data, or an outcome decided outside
+ * a script) to the trail of `county` (NULL: the global one), without holding
+ * up the reply; a failure is logged. */
+void trail_read(struct req *r, const char *county, const char *action, const char *object,
+                const char *result);
+
+#endif

@@ -1,0 +1,86 @@
+/* A stored graduate as the API shows it (see graduate_view.h). */
+#include "gradcover/api/graduate_view.h"
+
+#include <string.h>
+
+#include "gradcover/app.h"
+#include "gradcover/core/jsonx.h"
+#include "gradcover/core/timeutil.h"
+#include "gradcover/domain/auth.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/phone.h"
+#include "gradcover/http/request.h"
+
+static bool ms_field(json_t *stored, const char *key, int64_t *out)
+{
+    json_t *j = json_object_get(stored, key);
+    if (json_is_integer(j)) {
+        *out = json_integer_value(j);
+        return true;
+    }
+    return json_is_string(j) && parse_i64(json_string_value(j), out);
+}
+
+static void copy_str(json_t *dst, json_t *stored, const char *from, const char *to)
+{
+    json_t *j = json_object_get(stored, from);
+    if (json_is_string(j) && json_string_length(j) > 0)
+        json_object_set(dst, to, j);
+}
+
+json_t *graduate_view(struct req *r, json_t *stored)
+{
+    json_t *g = json_object();
+    if (!g)
+        return NULL;
+    copy_str(g, stored, "id", "id");
+    copy_str(g, stored, "county", "county");
+    copy_str(g, stored, "name", "name");
+    copy_str(g, stored, "nid_masked", "national_id");
+    json_t *phone = json_object_get(stored, "phone");
+    const char *county = json_string_value(json_object_get(stored, "county"));
+    if (json_is_string(phone)) {
+        /* PIPL Art. 51: the full number only for who serves the graduate. */
+        if (county && auth_sees_full_pii(&r->who, county)) {
+            json_object_set(g, "phone", phone);
+        } else {
+            char m[32];
+            phone_mask(json_string_value(phone), m, sizeof m);
+            json_object_set_new(g, "phone", json_string(m));
+        }
+    }
+    copy_str(g, stored, "school", "school");
+    copy_str(g, stored, "major", "major");
+    int64_t v;
+    if (ms_field(stored, "graduation_year", &v))
+        json_object_set_new(g, "graduation_year", json_integer(v));
+    copy_str(g, stored, "status", "status");
+    if (ms_field(stored, "status_at", &v))
+        json_object_set_new(g, "status_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    copy_str(g, stored, "status_reason", "status_reason");
+    if (ms_field(stored, "registered_at", &v))
+        json_object_set_new(g, "registered_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    json_t *services = json_object();
+    const char *k;
+    json_t *val;
+    json_object_foreach(stored, k, val)
+    {
+        int64_t n;
+        if (strncmp(k, "svc:", 4) == 0 && json_is_string(val) &&
+            parse_i64(json_string_value(val), &n))
+            json_object_set_new(services, k + 4, json_integer(n));
+    }
+    json_object_set_new(g, "contacts", json_integer(ms_field(stored, "contacts", &v) ? v : 0));
+    json_object_set_new(g, "services", services);
+    if (ms_field(stored, "last_contact_at", &v))
+        json_object_set_new(g, "last_contact_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    if (ms_field(stored, "erased_at", &v))
+        json_object_set_new(g, "erased_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    if (ms_field(stored, "pii_expired_at", &v))
+        json_object_set_new(g, "personal_data_expired_at",
+                            jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    copy_str(g, stored, "created_by", "created_by");
+    if (ms_field(stored, "created_at", &v))
+        json_object_set_new(g, "created_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    return g;
+}

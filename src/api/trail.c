@@ -1,0 +1,93 @@
+/* Audit trail entries of requests (see trail.h). */
+#include "gradcover/api/trail.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcover/app.h"
+#include "gradcover/core/jsonw.h"
+#include "gradcover/core/log.h"
+#include "gradcover/domain/config.h"
+#include "gradcover/domain/roles.h"
+#include "gradcover/http/request.h"
+#include "gradcover/store/keys.h"
+#include "gradcover/store/store.h"
+
+static int64_t audit_keep_ms(const struct req *r)
+{
+    return (int64_t)r->app->cfg->audit_retention_days * 86400000;
+}
+
+static json_t *audit_obj(struct req *r, const char *action, const char *object)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "who", r->who.name, "role",
+                     role_name(r->who.role), "action", action, "object", object ? object : "",
+                     "rid", r->id, "keep_ms", (json_int_t)audit_keep_ms(r));
+}
+
+void trail_members(struct jw *w, struct req *r, const char *action, const char *object)
+{
+    /* The same members, in the same order, as audit_obj. */
+    jw_key(w, "audit");
+    jw_obj(w);
+    jw_key(w, "who");
+    jw_str(w, r->who.name);
+    jw_key(w, "role");
+    jw_str(w, role_name(r->who.role));
+    jw_key(w, "action");
+    jw_str(w, action);
+    jw_key(w, "object");
+    jw_str(w, object ? object : "");
+    jw_key(w, "rid");
+    jw_str(w, r->id);
+    jw_key(w, "keep_ms");
+    jw_int(w, audit_keep_ms(r));
+    jw_obj_end(w);
+    if (r->who.tok_hex[0]) {
+        /* The script refuses to change anything for a revoked token. */
+        char tkey[KEY_MAX];
+        key_token(tkey, sizeof tkey, r->who.tok_hex);
+        jw_key(w, "tok");
+        jw_str(w, tkey);
+    }
+}
+
+void trail_attach(struct req *r, json_t *args, const char *action, const char *object)
+{
+    if (args)
+        json_object_set_new(args, "audit", audit_obj(r, action, object));
+}
+
+static void on_audit_written(enum store_status st, json_t *result, void *arg)
+{
+    (void)result;
+    char *rid = arg;
+    if (st != STORE_OK)
+        log_warn("event=audit_write_failed request_id=%s", rid);
+    free(rid);
+}
+
+void trail_read(struct req *r, const char *county, const char *action, const char *object,
+                const char *result)
+{
+    json_t *au = audit_obj(r, action, object);
+    if (au)
+        json_object_set_new(au, "result", json_string(result));
+    json_t *args = json_pack("{s:o}", "audit", au);
+    char *text = args ? jw_dumps(args, 0) : NULL;
+    json_decref(args);
+    char *rid = strdup(r->id);
+    char key[KEY_MAX];
+    if (county)
+        key_county(key, sizeof key, county);
+    else
+        key_global(key, sizeof key);
+    const char *argv[2] = {key, text};
+    size_t lens[2] = {strlen(key), text ? strlen(text) : 0};
+    if (!text || !rid ||
+        store_script(r->app->store, "audit", 1, 2, argv, lens, on_audit_written, rid) < 0) {
+        log_warn("event=audit_write_failed request_id=%s", r->id);
+        free(rid);
+    }
+    free(text);
+}
