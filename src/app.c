@@ -21,6 +21,7 @@
 #include "gradcover/alerts/eval.h"
 #include "gradcover/alerts/notify.h"
 #include "gradcover/api/counts.h"
+#include "gradcover/api/routes.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
@@ -30,6 +31,7 @@
 #include "gradcover/http/conns.h"
 #include "gradcover/http/ratelimit.h"
 #include "gradcover/http/request.h"
+#include "gradcover/http/router.h"
 #include "gradcover/http/tls.h"
 #include "gradcover/jobs/retention.h"
 #include "gradcover/store/ccache.h"
@@ -54,8 +56,6 @@
 #define HTTP_HARD_BODY_MAX (4 * HTTP_BODY_MAX)
 /* Deadline for each Redis command; keeps every answer (503 included) under 2 s. */
 #define REDIS_TIMEOUT_MS_DEFAULT 1500
-/* Rate-limit buckets kept per table (tokens, client addresses). */
-#define RATELIMIT_KEYS 100000
 
 int64_t app_now_ms(const struct app *a)
 {
@@ -74,11 +74,6 @@ int app_random_id(struct app *a, char *out, size_t chars)
     gc_id_from_bytes(a->rnd + a->rnd_used, chars, out);
     a->rnd_used += chars;
     return 0;
-}
-
-void app_request_begin(struct app *a)
-{
-    a->inflight++;
 }
 
 static void on_pii_checked(enum store_status st, json_t *res, void *arg)
@@ -140,10 +135,10 @@ static void exit_after_flush(struct app *a)
     event_base_loopexit(a->base, &tv);
 }
 
-void app_request_end(struct app *a)
+/* The router answered its last request in flight. */
+static void on_idle(struct app *a)
 {
-    a->inflight--;
-    if (a->draining && a->inflight == 0)
+    if (a->draining)
         exit_after_flush(a);
 }
 
@@ -152,7 +147,7 @@ static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct app *a = arg;
-    log_warn("event=drain_deadline inflight=%u", a->inflight);
+    log_warn("event=drain_deadline inflight=%u", router_inflight(a->router));
     event_base_loopexit(a->base, NULL);
 }
 
@@ -163,13 +158,13 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     if (a->draining)
         return;
     a->draining = true;
-    log_info("event=shutdown signal=%d inflight=%u", (int)sig, a->inflight);
+    log_info("event=shutdown signal=%d inflight=%u", (int)sig, router_inflight(a->router));
     if (a->bound) {
         conns_set_listener(a->conns, NULL); /* freed with the bound socket */
         evhttp_del_accept_socket(a->http, a->bound);
         a->bound = NULL;
     }
-    if (a->inflight == 0) {
+    if (router_inflight(a->router) == 0) {
         exit_after_flush(a);
         return;
     }
@@ -253,10 +248,6 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     if (opts->now_set)
         clock_start_at(&a->clock, opts->now_ms);
     a->rnd_used = sizeof a->rnd; /* the pool starts empty */
-    if (gc_random_id(a->req_prefix, 8) < 0) {
-        snprintf(err, errlen, "no random bytes available");
-        goto out_free;
-    }
     const char *listen = opts->listen ? opts->listen : cfg->listen;
     snprintf(a->listen, sizeof a->listen, "%s", listen);
     const char *redis_url = opts->redis_url ? opts->redis_url : cfg->redis_url;
@@ -279,10 +270,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     /* Route templates are few (the route table); 32 leaves room. */
     a->ctext = county_text_new(cfg);
     a->metrics = metrics_new(32);
-    a->tokens = tokcache_new();
-    a->limits = ratelimit_new(RATELIMIT_KEYS);
-    a->authfail = ratelimit_new(RATELIMIT_KEYS);
-    if (!a->ctext || !a->metrics || !a->tokens || !a->limits || !a->authfail) {
+    if (!a->ctext || !a->metrics) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -323,7 +311,6 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     /* Read the rest of a refused body before closing, so that the client sees
      * our 413 instead of a connection reset. */
     evhttp_set_flags(a->http, EVHTTP_SERVER_LINGERING_CLOSE);
-    http_setup(a->http, a);
     a->bound = evhttp_bind_socket_with_handle(a->http, host, (ev_uint16_t)port);
     if (!a->bound) {
         snprintf(err, errlen, "cannot listen on %s", listen);
@@ -346,6 +333,18 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     }
     store_on_ready(a->store, on_store_ready, a);
+    struct http_deps hd = {.cfg = cfg,
+                           .store = a->store,
+                           .metrics = a->metrics,
+                           .conns = a->conns,
+                           .clock = &a->clock,
+                           .app = a,
+                           .idle = on_idle};
+    a->router = router_new(a->http, &hd, api_routes, api_nroutes);
+    if (!a->router) {
+        snprintf(err, errlen, "out of memory");
+        goto out_free;
+    }
     a->ccache = cfg->counter_cache ? ccache_new(a->base, &target, timeout, cfg) : NULL;
     if (cfg->counter_cache && !a->ccache) {
         snprintf(err, errlen, "out of memory");
@@ -374,7 +373,7 @@ int app_run(struct app *a)
         log_batch_begin(kick_log, a);
     event_base_dispatch(a->base);
     log_batch_end();
-    log_info("event=stopped inflight=%u", a->inflight);
+    log_info("event=stopped inflight=%u", router_inflight(a->router));
     return 0;
 }
 
@@ -410,9 +409,7 @@ void app_free(struct app *a)
     pii_free(a->pii);
     county_text_free(a->ctext, a->cfg ? a->cfg->ncounties : 0);
     metrics_free(a->metrics);
-    tokcache_free(a->tokens);
-    ratelimit_free(a->limits);
-    ratelimit_free(a->authfail);
+    router_free(a->router);
     tls_ctx_free(a->tls_server);
     tls_ctx_free(a->tls_client);
     config_free(a->cfg);

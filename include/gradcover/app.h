@@ -22,8 +22,7 @@ struct ccache;
 struct metrics;
 struct alerter;
 struct notifier;
-struct tokcache;
-struct ratelimit;
+struct router;
 struct retention;
 struct ssl_ctx_st;
 
@@ -52,9 +51,7 @@ struct app {
     struct alerter *alerter;
     struct notifier *notifier;
     struct retention *retention;
-    struct tokcache *tokens;       /* API-issued tokens seen by this server */
-    struct ratelimit *limits;      /* per-token read/write buckets */
-    struct ratelimit *authfail;    /* failed authentications per client address */
+    struct router *router;         /* the HTTP front: routes, authentication, limits */
     struct ssl_ctx_st *tls_server; /* owned; NULL = plain HTTP */
     struct ssl_ctx_st *tls_client; /* owned; NULL = no https:// receiver */
     struct event *sigterm;
@@ -63,16 +60,13 @@ struct app {
     struct event *log_flush;   /* writes the log lines of a loop iteration (log.h) */
     struct county_text *ctext; /* per county, rendered once (counts.h) */
     struct clock clock;        /* the wall clock, shifted by --now */
-    unsigned inflight;         /* requests accepted and not yet answered */
     bool draining;
     bool pii_mismatch; /* Redis was written with another PII key */
-    uint64_t req_seq;
     /* Random bytes for ids, fetched 512 at a time (one getrandom() per ~32
      * contact ids instead of one each); rnd_used of them are spent. */
     unsigned char rnd[512];
     size_t rnd_used;
     char listen[300]; /* the address actually listened on (after --listen) */
-    char req_prefix[9];
 };
 
 /* Builds the app: binds the listener (HTTPS only when opts->tls_server is
@@ -91,9 +85,5 @@ int64_t app_now_ms(const struct app *a);
 /* A random id of `chars` ([A-Za-z0-9]) from the app's pool of random bytes
  * (out: chars + 1); -1 when the system has no random bytes to give. */
 int app_random_id(struct app *a, char *out, size_t chars) GC_MUSTCHECK;
-
-/* Called by http.c when a request is accepted / answered. */
-void app_request_begin(struct app *a);
-void app_request_end(struct app *a);
 
 #endif

@@ -188,10 +188,6 @@ static void on_ids(struct req *r, struct batch *b)
 void api_alerts(struct req *r)
 {
     const struct config *cfg = r->app->cfg;
-    if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_LEADER) {
-        http_reply_error(r, 403, "forbidden", "alerts are for leaders and admins", NULL);
-        return;
-    }
     bool bad = false;
     char *state = http_query(r, "state", &bad);
     char *county = http_query(r, "county", &bad);

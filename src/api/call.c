@@ -37,7 +37,6 @@ static void on_single(enum store_status st, json_t *result, void *arg)
     if (st == STORE_OK && err && strcmp(err, "token_revoked") == 0) {
         /* Revoked on some server while this request was under way: nothing
          * was written. */
-        tokcache_drop(r->app->tokens, r->who.tok_hex);
         http_reply_revoked(r);
         return;
     }

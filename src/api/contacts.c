@@ -188,10 +188,6 @@ static void contact_located(struct req *r, const char *county)
 
 void api_contact_create(struct req *r)
 {
-    if (r->who.role != ROLE_ADMIN && r->who.role != ROLE_COUNSELOR) {
-        http_reply_error(r, 403, "forbidden", "this token may not record contacts", NULL);
-        return;
-    }
     const char *ikey = http_header(r, "Idempotency-Key");
     if (ikey && !validate_idempotency_key(ikey)) {
         http_reply_error(r, 400, "bad_idempotency_key",

@@ -524,24 +524,25 @@ void conns_render_metrics(const struct conns *cs, FILE *f)
     metrics_family(f, "gradcover_http_connections", "gauge", "Client connections open now.");
     fprintf(f, "gradcover_http_connections %u\n", cs->open);
     metrics_family(f, "gradcover_http_connections_max", "gauge",
-           "max_connections: at this many open connections new ones wait in the backlog.");
+                   "max_connections: at this many open connections new ones wait in the backlog.");
     fprintf(f, "gradcover_http_connections_max %u\n", cs->max);
     metrics_family(f, "gradcover_http_connections_accepted_total", "counter",
-           "Client connections accepted.");
+                   "Client connections accepted.");
     fprintf(f, "gradcover_http_connections_accepted_total %llu\n",
             (unsigned long long)cs->accepted);
     metrics_family(f, "gradcover_http_connection_limit_reached_total", "counter",
-           "Times accepting paused because max_connections were open.");
+                   "Times accepting paused because max_connections were open.");
     fprintf(f, "gradcover_http_connection_limit_reached_total %llu\n",
             (unsigned long long)cs->limit_reached);
     metrics_family(f, "gradcover_http_connections_closed_total", "counter",
-           "Connections closed by the server because a request missed its deadline.");
+                   "Connections closed by the server because a request missed its deadline.");
     fprintf(f, "gradcover_http_connections_closed_total{reason=\"header_timeout\"} %llu\n",
             (unsigned long long)cs->header_timeouts);
     fprintf(f, "gradcover_http_connections_closed_total{reason=\"body_timeout\"} %llu\n",
             (unsigned long long)cs->body_timeouts);
-    metrics_family(f, "gradcover_http_request_heads_refused_total", "counter",
-           "Request heads refused before routing (malformed framing, NUL bytes, too large).");
+    metrics_family(
+        f, "gradcover_http_request_heads_refused_total", "counter",
+        "Request heads refused before routing (malformed framing, NUL bytes, too large).");
     fprintf(f, "gradcover_http_request_heads_refused_total %llu\n",
             (unsigned long long)cs->refused_heads);
 }

@@ -1,5 +1,6 @@
-/* The HTTP front: route table, one request context per request, body and
- * parameter reading, and reply helpers that always answer exactly once. */
+/* One request and its one answer: the request context handlers receive,
+ * reading its body, query and headers, and the reply helpers, each of which
+ * answers exactly once and frees the request. */
 #ifndef GRADCOVER_HTTP_REQUEST_H
 #define GRADCOVER_HTTP_REQUEST_H
 
@@ -15,9 +16,10 @@
 
 struct app;
 struct evbuffer;
-struct evhttp;
 struct evhttp_request;
 struct jw;
+struct route;
+struct router;
 struct verr;
 
 /* SPEC §6: request bodies are limited to 64 KiB. */
@@ -28,30 +30,29 @@ struct verr;
 #define HTTP_URI_MAX 2048
 
 struct req {
-    struct app *app;
+    struct router *rt; /* the HTTP front that received it (router.h) */
+    struct app *app;   /* the server, for handlers; never read by http/ */
     struct evhttp_request *ev;
     char id[GC_REQID_MAX + 1];
     const char *route; /* the route template, e.g. "/api/v1/graduates/{id}" */
     struct principal who;
     char params[HTTP_MAX_PARAMS][GC_ID_MAX + 1]; /* decoded path parameters */
-    int64_t start_us;
-    unsigned char body_sha256[32]; /* of the raw body, for idempotency */
-    json_t *body;                  /* owned; NULL until read */
-    void *state;                   /* a handler's own state, freed with the request */
+    int64_t start_us;                            /* monotonic, at arrival */
+    unsigned char body_sha256[32];               /* of the raw body, for idempotency */
+    json_t *body;                                /* owned; NULL until read */
+    void *state;                                 /* a handler's own state, freed with the request */
     void (*state_free)(void *state);
-    void (*handler)(struct req *r); /* the matched route's handler */
+    const struct route *matched; /* its row in the route table (router.h) */
     /* API-issued tokens: their liveness is checked in Redis alongside the
-     * request's own commands. A reply ready before that check answered is
-     * held (owned here) and sent, or replaced by a 401, once it has. */
+     * request's own commands (authn.h). A reply ready before that check
+     * answered is held (owned here) and sent, or replaced by a 401, once it
+     * has. */
     bool guard_pending;
-    int guard; /* GUARD_* in http.c */
+    int guard; /* AUTHN_GUARD_* */
     struct evbuffer *held;
     int held_status;
     const char *held_reason, *held_ctype;
 };
-
-/* Installs the route table and the generic callback on http. */
-void http_setup(struct evhttp *http, struct app *app);
 
 /* Reads the request body as a JSON object into r->body. On failure replies
  * (400/413/415) and returns -1: the request is gone, touch nothing. */
@@ -64,6 +65,13 @@ char *http_query(struct req *r, const char *name, bool *bad);
 /* Header lookup on the request; borrowed. */
 const char *http_header(struct req *r, const char *name);
 
+/* The client's address (numeric): the peer, or the X-Real-IP of a trusted
+ * proxy. Borrowed from the connection or the request. */
+const char *http_peer(struct req *r);
+
+/* Adds a response header before one of the replies below. */
+void http_add_header(struct req *r, const char *name, const char *value);
+
 /* Sends `body` (takes ownership) with status, then frees r. */
 void http_reply_json(struct req *r, int status, json_t *body);
 
@@ -75,20 +83,26 @@ void http_reply_jw(struct req *r, int status, struct jw *w);
  * type; a failed text answers 500. Then frees r. */
 void http_reply_text(struct req *r, int status, const char *ctype, struct jw *w);
 
+/* Sends a non-JSON body (copied) with its content type, then frees r. */
+void http_reply_raw(struct req *r, int status, const char *ctype, const char *data, size_t len);
+
 /* Sends {"error": {"code", "message", "fields"?}} (fields: taken, may be NULL),
  * then frees r. 503s carry Retry-After. */
 void http_reply_error(struct req *r, int status, const char *code, const char *message,
                       json_t *fields);
 
-/* 401 for an unknown, expired or revoked token (WWW-Authenticate: Bearer
- * error="invalid_token"). */
-void http_reply_revoked(struct req *r);
+/* 422 with one field message. */
+void http_reply_invalid(struct req *r, const char *field, const char *message);
 
 /* 422 naming every field collected in v (taken: v is empty after). */
 void http_reply_verr(struct req *r, struct verr *v);
 
-/* 422 with one field message. */
-void http_reply_invalid(struct req *r, const char *field, const char *message);
+/* 401 for an unknown, expired or revoked token (WWW-Authenticate: Bearer
+ * error="invalid_token"); an API-issued token is dropped from the cache. */
+void http_reply_revoked(struct req *r);
+
+/* 429 with Retry-After: retry_s. */
+void http_reply_too_many(struct req *r, int retry_s, const char *message);
 
 /* 503 for a store that is down, timed out or failed; frees r. */
 void http_reply_unavailable(struct req *r);
@@ -99,16 +113,9 @@ void http_reply_unavailable(struct req *r);
  *       return; */
 int http_store_ok_or_reply(struct req *r, enum store_status st) GC_MUSTCHECK;
 
-/* Sends a non-JSON body (copied) with its content type, then frees r. */
-void http_reply_raw(struct req *r, int status, const char *ctype, const char *data, size_t len);
-
-/* 429 with Retry-After: retry_s. */
-void http_reply_too_many(struct req *r, int retry_s, const char *message);
-
-/* The client's address (numeric), borrowed from the connection. */
-const char *http_peer(struct req *r);
-
-/* Adds a response header before one of the replies above. */
-void http_add_header(struct req *r, const char *name, const char *value);
+/* For the router and authn.c: a new request context for ev (NULL when memory
+ * ran out), and the sending of a reply that was held for the token guard. */
+struct req *http_request_new(struct router *rt, struct evhttp_request *ev);
+void http_send_held(struct req *r);
 
 #endif

@@ -1,0 +1,47 @@
+/* The route table (see routes.h). One row per method and path: who may call
+ * it is decided here, before the handler runs; what a caller may see of a
+ * county (its scope) is decided by the handler. */
+#include "gradcover/api/routes.h"
+
+#include "gradcover/api/handlers.h"
+#include "gradcover/domain/roles.h"
+
+#define ADMIN ROLE_BIT(ROLE_ADMIN)
+#define LEADER ROLE_BIT(ROLE_LEADER)
+
+/* Why each group of roles is refused, as the 403 says it. */
+#define NOT_WRITER "this token may not change graduates"
+#define NOT_READER "viewers see aggregates only"
+
+const struct route api_routes[] = {
+    /* method, path, who may call it, the 403 for anyone else, handler */
+    {EVHTTP_REQ_GET, "/healthz", ROUTE_PUBLIC, NULL, api_healthz},
+    {EVHTTP_REQ_GET, "/readyz", ROUTE_PUBLIC, NULL, api_readyz},
+    {EVHTTP_REQ_GET, "/", ROUTE_PUBLIC, NULL, api_dashboard},
+    {EVHTTP_REQ_GET, "/metrics", ROLES_ALL, NULL, api_metrics},
+    {EVHTTP_REQ_POST, "/api/v1/graduates", ROLES_WRITERS, "this token may not register graduates",
+     api_graduate_create},
+    {EVHTTP_REQ_GET, "/api/v1/graduates", ROLES_READERS, NOT_READER, api_graduate_lookup},
+    {EVHTTP_REQ_GET, "/api/v1/graduates/{id}", ROLES_READERS, NOT_READER, api_graduate_get},
+    {EVHTTP_REQ_POST, "/api/v1/graduates/{id}/status", ROLES_WRITERS, NOT_WRITER,
+     api_graduate_status},
+    {EVHTTP_REQ_GET, "/api/v1/graduates/{id}/contacts", ROLES_READERS, NOT_READER,
+     api_contact_list},
+    {EVHTTP_REQ_POST, "/api/v1/contacts", ROLES_WRITERS, "this token may not record contacts",
+     api_contact_create},
+    {EVHTTP_REQ_GET, "/api/v1/coverage", ROLES_ALL, NULL, api_coverage_all},
+    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/coverage", ROLES_ALL, NULL, api_coverage_county},
+    {EVHTTP_REQ_GET, "/api/v1/alerts", ADMIN | LEADER, "alerts are for leaders and admins",
+     api_alerts},
+    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/queue", ROLES_READERS, NOT_READER, api_queue},
+    {EVHTTP_REQ_DELETE, "/api/v1/graduates/{id}", ADMIN, "only admins erase personal data",
+     api_graduate_erase},
+    {EVHTTP_REQ_POST, "/api/v1/tokens", ADMIN, "only admins manage tokens", api_token_create},
+    {EVHTTP_REQ_GET, "/api/v1/tokens", ADMIN, "only admins manage tokens", api_token_list},
+    {EVHTTP_REQ_DELETE, "/api/v1/tokens/{name}", ADMIN, "only admins manage tokens",
+     api_token_delete},
+    {EVHTTP_REQ_GET, "/api/v1/audit", ADMIN | LEADER,
+     "only admins and leaders read the audit trail", api_audit},
+};
+
+const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
