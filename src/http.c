@@ -48,6 +48,7 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/healthz", "/healthz", PUBLIC, api_healthz},
     {EVHTTP_REQ_GET, "/readyz", "/readyz", PUBLIC, api_readyz},
     {EVHTTP_REQ_GET, "/", "/", PUBLIC, api_dashboard},
+    {EVHTTP_REQ_GET, "/api/v1/openapi.json", "/api/v1/openapi.json", PUBLIC, api_openapi},
     {EVHTTP_REQ_GET, "/metrics", "/metrics", AUTHED, api_metrics},
     {EVHTTP_REQ_POST, "/api/v1/graduates", "/api/v1/graduates", AUTHED, api_graduate_create},
     {EVHTTP_REQ_GET, "/api/v1/graduates", "/api/v1/graduates", AUTHED, api_graduate_lookup},
