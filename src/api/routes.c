@@ -18,6 +18,7 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_GET, "/healthz", ROUTE_PUBLIC, NULL, api_healthz},
     {EVHTTP_REQ_GET, "/readyz", ROUTE_PUBLIC, NULL, api_readyz},
     {EVHTTP_REQ_GET, "/", ROUTE_PUBLIC, NULL, api_dashboard},
+    {EVHTTP_REQ_GET, "/api/v1/openapi.json", ROUTE_PUBLIC, NULL, api_openapi},
     {EVHTTP_REQ_GET, "/metrics", ROLES_ALL, NULL, api_metrics},
     {EVHTTP_REQ_POST, "/api/v1/graduates", ROLES_WRITERS, "this token may not register graduates",
      api_graduate_create},

@@ -23,10 +23,13 @@
 
 #include "gradcover/core/pii.h"
 #include "gradcover/domain/natid.h"
+#include "openapi.h"
 
 static int redis_port = -1;
 static int redis_db = 0;
 static const char *binary;
+static const char *openapi_path;
+static struct oa_doc *openapi;
 static char work_dir[256];
 static redisContext *rc;
 /* GC_WRAPPER split at spaces (e.g. valgrind and its options): the command
@@ -98,7 +101,8 @@ void h_init(void)
     const char *db = getenv("GC_REDIS_DB");
     const char *wd = getenv("GC_WORK_DIR");
     binary = getenv("GC_BINARY");
-    if (!fx || !db || !wd || !binary) {
+    openapi_path = getenv("GC_OPENAPI");
+    if (!fx || !db || !wd || !binary || !openapi_path) {
         fprintf(stderr, "run through ctest (GC_FIXTURE_DIR etc. unset)\n");
         exit(2);
     }
@@ -523,10 +527,48 @@ struct http_resp *h_http(struct gc_server *s, const char *method, const char *pa
     r->status = atoi(buf + 9);
     *sep = '\0';
     r->head = strdup(buf);
-    r->body = strdup(sep + 4);
+    r->body_len = rlen - (size_t)(sep + 4 - buf);
+    r->body = malloc(r->body_len + 1);
+    memcpy(r->body, sep + 4, r->body_len + 1);
     r->json = json_loads(r->body, 0, NULL);
     free(buf);
+    if (!s->foreign)
+        h_check_answer(method, path, r);
     return r;
+}
+
+const struct oa_doc *h_openapi(void)
+{
+    if (openapi)
+        return openapi;
+    char err[1024];
+    ck_assert_msg(openapi_path, "GC_OPENAPI unset (h_init first, through ctest)");
+    openapi = oa_load_file(openapi_path, err, sizeof err);
+    ck_assert_msg(openapi, "%s", err);
+    return openapi;
+}
+
+void h_check_answer(const char *method, const char *target, const struct http_resp *r)
+{
+    char err[1200];
+    struct oa_answer a = {r->status, r->head, r->body, r->body_len};
+    ck_assert_msg(oa_check(h_openapi(), method, target, &a, err, sizeof err) == 0, "%s", err);
+}
+
+size_t h_check_wire(const char *req, const char *buf, size_t len)
+{
+    char method[16], target[2100];
+    size_t ml = strcspn(req, " ");
+    ck_assert_msg(ml > 0 && ml < sizeof method, "no request line in %.40s", req);
+    memcpy(method, req, ml);
+    method[ml] = '\0';
+    size_t tl = strcspn(req + ml + 1, " ");
+    snprintf(target, sizeof target, "%.*s", (int)tl, req + ml + 1);
+    char err[1200];
+    size_t used = 0;
+    ck_assert_msg(oa_check_wire(h_openapi(), method, target, buf, len, &used, err, sizeof err) == 0,
+                  "%s", err);
+    return used;
 }
 
 void h_resp_free(struct http_resp *r)

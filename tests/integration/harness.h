@@ -26,16 +26,21 @@ struct gc_server {
     char log_path[400];
     bool tls; /* h_http speaks HTTPS to it, verifying against ca_file */
     char ca_file[400];
+    bool foreign; /* not gradcoverd (a Prometheus, an Alertmanager a test
+                     talks to with h_http): its answers are not checked
+                     against docs/openapi.json */
 };
 
 struct http_resp {
     int status;
     char *head; /* raw header block */
     char *body;
+    size_t body_len;
     json_t *json; /* parsed body or NULL */
 };
 
-/* Reads the environment set by CTest (fixture dir, db, binary, work dir), and
+/* Reads the environment set by CTest (fixture dir, db, binary, work dir, and
+ * GC_OPENAPI: the source tree's docs/openapi.json), and
  * two optional variables for running the suite under a tool (scripts/test.sh
  * --valgrind sets both):
  *   GC_WRAPPER     a command line, split at spaces (no quoting), that every
@@ -90,10 +95,25 @@ bool h_wait_status(struct gc_server *s, const char *path, int status, int timeou
 
 /* One HTTP request on a fresh connection. headers: NULL-terminated "Name: value"
  * strings, may be NULL. body may be NULL; sent as application/json unless a
- * Content-Type header is given. */
+ * Content-Type header is given. Every answer is checked against
+ * docs/openapi.json (h_check_answer): an undocumented one fails the test. */
 struct http_resp *h_http(struct gc_server *s, const char *method, const char *path,
                          const char *token, const char *body, const char *const *headers);
 void h_resp_free(struct http_resp *r);
+
+/* docs/openapi.json (GC_OPENAPI), loaded once per test binary; a document
+ * the checker cannot load fails the test naming why. */
+struct oa_doc;
+const struct oa_doc *h_openapi(void);
+/* Fails the test at once, naming the method, path, status and the first
+ * violation, unless r (the answer to "method target") is what the document
+ * says that operation answers (tests/integration/openapi.h). */
+void h_check_answer(const char *method, const char *target, const struct http_resp *r);
+/* The same for the raw answer at the start of buf (len bytes) to the request
+ * whose bytes start at req (its request line names the method and target),
+ * for tests that speak HTTP over their own sockets. Returns the answer's
+ * length: a pipelined next answer starts there. */
+size_t h_check_wire(const char *req, const char *buf, size_t len);
 const char *h_header(struct http_resp *r, const char *name, char *buf, size_t n);
 /* Asserts the status and, for errors, the JSON error code. Frees r. */
 void h_expect(struct http_resp *r, int status, const char *error_code);

@@ -22,6 +22,9 @@
 
 #include <jansson.h>
 
+#include "harness.h"
+#include "openapi.h"
+
 /* Connections of one load process (tests use up to 32). */
 #define LG_MAX_CONN 64
 /* Largest answer kept: contact answers are ~250 bytes, errors ~200. */
@@ -38,6 +41,8 @@ struct lg_shared {
 struct lg {
     pid_t pid;
     struct lg_shared *sh;
+    struct lg_req *reqs; /* for the answers' checks at lg_wait */
+    size_t n;
 };
 
 enum cstate { C_IDLE, C_CONNECTING, C_SENDING, C_READING };
@@ -154,6 +159,7 @@ static void begin(struct run *ru, struct conn *c, struct lg_req *q)
     q->id[0] = q->err[0] = '\0';
     q->t_sent = mono_ms();
     q->t_done = 0;
+    q->oa_err[0] = '\0';
     size_t blen = strlen(q->body);
     int n = snprintf(c->out, sizeof c->out,
                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
@@ -220,6 +226,9 @@ static bool parse_answer(struct run *ru, struct conn *c)
         q->retry_after = atoi(v);
     q->replayed = header(c->in, "Idempotent-Replayed", v, sizeof v) && strcmp(v, "true") == 0;
     bool close_after = header(c->in, "Connection", v, sizeof v) && strcasecmp(v, "close") == 0;
+    struct oa_answer a = {status, c->in, c->in + hlen, (size_t)clen};
+    if (oa_check(h_openapi(), "POST", q->path, &a, q->oa_err, sizeof q->oa_err) == 0)
+        q->oa_err[0] = '\0';
     json_t *j = json_loadb(c->in + hlen, (size_t)clen, 0, NULL);
     const char *id = json_string_value(json_object_get(j, "id"));
     const char *code = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
@@ -352,6 +361,9 @@ struct lg *lg_start(struct lg_req *reqs, size_t n, const struct lg_opts *o)
     atomic_init(&g->sh->stop, 0);
     atomic_init(&g->sh->done, 0);
     atomic_init(&g->sh->acked, 0);
+    g->reqs = reqs;
+    g->n = n;
+    h_openapi(); /* loaded here: the load process only reads it */
     fflush(NULL);
     g->pid = fork();
     if (g->pid < 0) {
@@ -390,7 +402,11 @@ int lg_wait(struct lg *g)
     while (waitpid(g->pid, &st, 0) < 0 && errno == EINTR)
         ;
     munmap(g->sh, sizeof *g->sh);
+    struct lg_req *reqs = g->reqs;
+    size_t n = g->n;
     free(g);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(!reqs[i].oa_err[0], "%s", reqs[i].oa_err);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

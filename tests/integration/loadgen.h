@@ -28,6 +28,7 @@ struct lg_req {
     char err[48];     /* error.code, or connect/closed/timeout */
     long long t_sent; /* h_now_ms() when the first byte was written (or tried) */
     long long t_done; /* h_now_ms() when the answer was complete (or failed) */
+    char oa_err[256]; /* why the answer is not what docs/openapi.json says, or "" */
 };
 
 struct lg_opts {
@@ -56,7 +57,9 @@ size_t lg_acked(const struct lg *g);
 /* No new requests after this; those in flight finish. */
 void lg_stop(struct lg *g);
 /* Waits for the load process to finish and frees g; returns its exit status
- * (0 when it ran to completion). */
+ * (0 when it ran to completion). Every answer was checked against
+ * docs/openapi.json in the load process; the first that was not documented
+ * fails the test here (h_check_answer's message, in oa_err). */
 int lg_wait(struct lg *g);
 /* lg_start + lg_wait. */
 int lg_run(struct lg_req *reqs, size_t n, const struct lg_opts *o);

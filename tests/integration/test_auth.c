@@ -63,6 +63,7 @@ enum kind {
     K_TOKEN_LIST,      /* GET /api/v1/tokens */
     K_TOKEN_DELETE,    /* DELETE /api/v1/tokens/{name} (the fixture's token of that county) */
     K_AUDIT,           /* GET /api/v1/audit?county= */
+    K_OPENAPI,         /* GET /api/v1/openapi.json (public: no target) */
 };
 
 struct row {
@@ -158,6 +159,12 @@ static const struct row matrix[] = {
      K_AUDIT,
      false,
      {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 404, 200, 403}}},
+    /* The API's description is public (SPEC §14), like /healthz. */
+    {"GET",
+     "/api/v1/openapi.json",
+     K_OPENAPI,
+     false,
+     {{200, 200, 200, 200, 200, 200, 200}, {200, 200, 200, 200, 200, 200, 200}}},
 };
 
 #define NROWS ((int)(sizeof matrix / sizeof matrix[0]))
@@ -330,6 +337,7 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_REGISTER:
     case K_CONTACT:
     case K_COVERAGE:
+    case K_OPENAPI:
         snprintf(out, n, "%s", row->route);
         return;
     }
@@ -424,6 +432,10 @@ static void check_success_body(struct report *rep, const char *what, const struc
             json_array_size(json_object_get(j, "entries")) == 0)
             note(rep, "%s: unexpected audit answer %.300s", what, r->body);
         return;
+    case K_OPENAPI:
+        if (strcmp(jstr(j, "openapi"), "3.1.0") != 0)
+            note(rep, "%s: not the OpenAPI document: %.100s", what, r->body);
+        return;
     }
 }
 
@@ -481,6 +493,7 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_TOKEN_LIST:
     case K_TOKEN_DELETE:
     case K_AUDIT:
+    case K_OPENAPI:
         return;
     }
 }
@@ -534,6 +547,7 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     case K_TOKEN_LIST:
     case K_TOKEN_DELETE:
     case K_AUDIT:
+    case K_OPENAPI:
     case K_LOOKUP:
     case K_GET:
     case K_CONTACTS:

@@ -302,11 +302,13 @@ START_TEST(test_keep_alive_then_slow_second_head_is_cut)
     raw_send(c.fd, req, sizeof req - 1);
     conn_collect(&c, 1, 500);
     ck_assert_int_eq(status_of(c.buf), 200);
+    h_check_wire(req, c.buf, c.len);
     h_sleep_ms(3000); /* idle longer than the header deadline: still open */
     c.len = 0;
     raw_send(c.fd, req, sizeof req - 1);
     conn_collect(&c, 1, 500);
     ck_assert_msg(!c.eof && status_of(c.buf) == 200, "idle keep-alive connection was closed");
+    h_check_wire(req, c.buf, c.len);
     c.len = 0;
     long long t0 = h_now_ms();
     raw_send(c.fd, "GET /healthz HTTP/1.1\r\n", 23);
@@ -354,6 +356,7 @@ START_TEST(test_connection_cap_pauses_accepting_and_recovers)
     ck_assert_msg(responses(extra.buf) == 1 && status_of(extra.buf) == 200,
                   "the waiting connection was not served after recovery: %s",
                   extra.buf ? extra.buf : "(nothing)");
+    h_check_wire(req, extra.buf, extra.len);
     conn_close(&extra);
     h_expect(h_http(s, "GET", "/healthz", NULL, NULL, NULL), 200, NULL);
     ck_assert_int_ge(metric(s, "gradcover_http_connection_limit_reached_total"), 1);
@@ -475,6 +478,9 @@ static void frozen_batch(struct gc_server *s)
                       c[i].buf ? c[i].buf : "");
         ck_assert_msg(status_of(c[i].buf) == k->status, "%s: status %d, expected %d: %s", k->name,
                       status_of(c[i].buf), k->status, c[i].buf);
+        char req[1024];
+        build_request(k, req, sizeof req);
+        h_check_wire(req, c[i].buf, c[i].len);
         ck_assert_msg(took <= REDIS_DEADLINE_MS + ANSWER_SLACK_MS, "%s: answered after %lld ms",
                       k->name, took);
         char ra[16];
@@ -504,6 +510,7 @@ static void check_recovery(struct gc_server *s, int redis_port)
         size_t n = build_request(k, req, sizeof req);
         struct conn c = raw_exchange(s, req, n, 5000);
         int st = status_of(c.buf);
+        h_check_wire(req, c.buf, c.len);
         /* A write that committed after its 503 is found again (200 for a
          * registration, a replay for a keyed contact). */
         ck_assert_msg(st == 200 || st == 201, "retry of %s: %s", k->name, c.buf ? c.buf : "");
@@ -608,14 +615,14 @@ START_TEST(test_slow_redis_every_request_answers_within_one_deadline)
     };
     enum { N = sizeof reqs / sizeof reqs[0] };
     struct conn c[N];
+    char req[N][1024];
     for (int i = 0; i < N; i++) {
         struct kind k = {
             reqs[i].name, reqs[i].method, reqs[i].path, reqs[i].token, reqs[i].body, NULL, 0, NULL};
-        char req[1024];
-        size_t n = build_request(&k, req, sizeof req);
+        size_t n = build_request(&k, req[i], sizeof req[i]);
         c[i] = (struct conn){.fd = raw_connect(s->port)};
         c[i].sent_ms = h_now_ms();
-        raw_send(c[i].fd, req, n);
+        raw_send(c[i].fd, req[i], n);
     }
     conn_collect(c, N, 5000);
     for (int i = 0; i < N; i++) {
@@ -625,6 +632,7 @@ START_TEST(test_slow_redis_every_request_answers_within_one_deadline)
         ck_assert_msg(took <= REDIS_DEADLINE_MS + ANSWER_SLACK_MS, "%s: answered after %lld ms",
                       reqs[i].name, took);
         int st = status_of(c[i].buf);
+        h_check_wire(req[i], c[i].buf, c[i].len);
         if (reqs[i].multi) {
             char ra[16];
             ck_assert_msg(st == 503 && header_of(c[i].buf, "Retry-After", ra, sizeof ra), "%s: %s",
@@ -829,6 +837,12 @@ START_TEST(test_malformed_requests_get_a_json_error_and_change_nothing)
         ck_assert_msg(strcmp(error_code_of(c.buf), b->code) == 0, "%s: expected %s, got: %s",
                       b->name, b->code, c.buf);
         ck_assert_msg(responses(c.buf) == 1, "%s: %d answers", b->name, responses(c.buf));
+        /* Checked against docs/openapi.json as an answer to the method and
+         * target of its request line, unless that line is not one (a NUL in
+         * it): there is no operation to match. */
+        const char *eol = memmem(req, n, "\r\n", 2);
+        if (eol && !memchr(req, '\0', (size_t)(eol - req)))
+            h_check_wire(req, c.buf, c.len);
         char v[32];
         ck_assert_msg(header_of(c.buf, "Content-Type", v, sizeof v) &&
                           strncmp(v, "application/json", 16) == 0,
@@ -863,6 +877,7 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     struct conn c = raw_exchange(s, req, (size_t)n, 1500);
     ck_assert_int_eq(status_of(c.buf), 431);
     ck_assert_str_eq(error_code_of(c.buf), "headers_too_large");
+    h_check_wire(req, c.buf, c.len);
     ck_assert(c.eof);
     conn_close(&c);
     /* A request target over 2 KiB (within the head limit): 414. */
@@ -873,6 +888,7 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     c = raw_exchange(s, req, (size_t)n, 1000);
     ck_assert_int_eq(status_of(c.buf), 414);
     ck_assert_str_eq(error_code_of(c.buf), "uri_too_long");
+    h_check_wire(req, c.buf, c.len);
     conn_close(&c);
     /* A 100 KiB body with its length: 413 JSON, seen by a client that sends
      * the whole body first; the connection stays usable. */
@@ -882,12 +898,15 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
                  T_C611002, big);
     memset(req + n, ' ', big);
     n += (int)big;
+    const char *second = req + n;
     n += sprintf(req + n, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     c = raw_exchange(s, req, (size_t)n, 3000);
     ck_assert_int_eq(status_of(c.buf), 413);
     ck_assert_str_eq(error_code_of(c.buf), "body_too_large");
     ck_assert_msg(responses(c.buf) == 2 && strstr(c.buf, "HTTP/1.1 200 OK"),
                   "no answer after the 413 on the same connection: %s", c.buf);
+    size_t first = h_check_wire(req, c.buf, c.len);
+    h_check_wire(second, c.buf + first, c.len - first);
     conn_close(&c);
     /* The same with "Connection: close": the 413, then the close once the body
      * is through (not after an idle timeout). */
@@ -899,6 +918,7 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     n += (int)big;
     c = raw_exchange(s, req, (size_t)n, 5000);
     ck_assert_int_eq(status_of(c.buf), 413);
+    h_check_wire(req, c.buf, c.len);
     ck_assert_msg(c.eof && c.done_ms - c.sent_ms < 2000, "closed after %lld ms",
                   c.done_ms - c.sent_ms);
     conn_close(&c);
@@ -913,6 +933,7 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     c = raw_exchange(s, req, (size_t)n, 3000);
     ck_assert_int_eq(status_of(c.buf), 413);
     ck_assert_str_eq(error_code_of(c.buf), "body_too_large");
+    h_check_wire(req, c.buf, c.len);
     conn_close(&c);
     free(req);
     char *after = db_digest(s);
@@ -941,6 +962,12 @@ START_TEST(test_pipelined_requests_are_answered_in_order)
     const char *a = strstr(c.buf, "200 OK"), *b = strstr(c.buf, "404 Not Found");
     const char *r = a ? strstr(a + 1, "200 OK") : NULL;
     ck_assert_msg(a && b && r && a < b && b < r, "out of order: %s", c.buf);
+    /* Each answer checked against docs/openapi.json as the answer to its own
+     * request: the pipelined requests start at each "GET ". */
+    size_t off = 0;
+    const char *q = req;
+    for (int i = 0; i < 3; i++, q = strstr(q + 1, "GET "))
+        off += h_check_wire(q, c.buf + off, c.len - off);
     ck_assert(c.eof);
     conn_close(&c);
     /* A refused head in the middle: the first is answered, then the refusal,
@@ -953,6 +980,8 @@ START_TEST(test_pipelined_requests_are_answered_in_order)
     c = raw_exchange(s, req, (size_t)n, 3000);
     ck_assert_int_eq(responses(c.buf), 2);
     ck_assert_ptr_nonnull(strstr(c.buf, "400 Bad Request"));
+    off = h_check_wire(req, c.buf, c.len);
+    h_check_wire(strstr(req + 1, "GET "), c.buf + off, c.len - off);
     ck_assert(c.eof);
     conn_close(&c);
     ck_assert_int_eq(h_stop(s), 0);

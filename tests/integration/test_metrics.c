@@ -178,7 +178,7 @@ START_TEST(test_prometheus_scrapes_and_answers_promql)
         execlp("prometheus", "prometheus", cfgarg, dataarg, listen, (char *)NULL);
         _exit(127);
     }
-    struct gc_server promsrv = {.pid = prom, .port = pport};
+    struct gc_server promsrv = {.pid = prom, .port = pport, .foreign = true};
     double got = -1;
     for (int i = 0; i < 150 && got < 0; i++) {
         h_sleep_ms(200);

@@ -1002,7 +1002,7 @@ END_TEST
 
 static json_t *am_get(int port, const char *path)
 {
-    struct gc_server am = {.pid = am_pid, .port = port};
+    struct gc_server am = {.pid = am_pid, .port = port, .foreign = true};
     struct http_resp *r = h_http(&am, "GET", path, NULL, NULL, NULL);
     json_t *j = r && r->status == 200 ? json_incref(r->json) : NULL;
     h_resp_free(r);
@@ -1052,7 +1052,7 @@ START_TEST(test_alertmanager_receives_and_resolves)
                "--cluster.listen-address=", (char *)NULL);
         _exit(127);
     }
-    struct gc_server amsrv = {.pid = am_pid, .port = port};
+    struct gc_server amsrv = {.pid = am_pid, .port = port, .foreign = true};
     ck_assert_msg(h_wait_status(&amsrv, "/-/ready", 200, 15000),
                   "alertmanager did not become ready (log: %s)", logp);
 

@@ -1,4 +1,5 @@
-/* Operations: the PII key file, script cache loss, graceful stop, logs. */
+/* Operations: the PII key file, script cache loss, graceful stop, logs, the
+ * OpenAPI document. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -172,6 +173,29 @@ START_TEST(test_logs_carry_client_request_id_and_no_personal_data)
 }
 END_TEST
 
+/* GET /api/v1/openapi.json needs no token and is docs/openapi.json byte for
+ * byte (embedded at build time), as JSON. */
+START_TEST(test_openapi_document_is_served_publicly_as_built)
+{
+    struct gc_server *s = h_start(h_write_config(cfg, "ops-openapi"), NULL, NULL, true);
+    struct http_resp *r = h_http(s, "GET", "/api/v1/openapi.json", NULL, NULL, NULL);
+    ck_assert_msg(r && r->status == 200, "%s", r ? r->body : "no answer");
+    char ct[64];
+    ck_assert(h_header(r, "Content-Type", ct, sizeof ct));
+    ck_assert_msg(strncmp(ct, "application/json", 16) == 0, "Content-Type %s", ct);
+    FILE *f = fopen(getenv("GC_OPENAPI"), "rb");
+    ck_assert(f);
+    static char file[1 << 20];
+    size_t n = fread(file, 1, sizeof file, f);
+    fclose(f);
+    ck_assert_uint_eq(r->body_len, n);
+    ck_assert(memcmp(r->body, file, n) == 0);
+    ck_assert_str_eq(json_string_value(json_object_get(r->json, "openapi")), "3.1.0");
+    h_resp_free(r);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops");
@@ -184,6 +208,7 @@ int main(void)
     tcase_add_test(tc, test_scripts_reloaded_after_script_flush);
     tcase_add_test(tc, test_sigterm_finishes_in_flight_request_and_exits_0);
     tcase_add_test(tc, test_logs_carry_client_request_id_and_no_personal_data);
+    tcase_add_test(tc, test_openapi_document_is_served_publicly_as_built);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -1093,6 +1093,7 @@ static int raw_request(const char *req, char *body, size_t n)
         len += (size_t)got;
     close(fd);
     buf[len] = '\0';
+    h_check_wire(req, buf, len);
     const char *sep = strstr(buf, "\r\n\r\n");
     snprintf(body, n, "%s", sep ? sep + 4 : "");
     return len > 12 ? atoi(buf + 9) : 0;

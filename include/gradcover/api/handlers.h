@@ -16,6 +16,8 @@ void api_queue(struct req *r);
 void api_healthz(struct req *r);
 void api_readyz(struct req *r);
 void api_dashboard(struct req *r);
+/* GET /api/v1/openapi.json: docs/openapi.json, embedded at build time. */
+void api_openapi(struct req *r);
 void api_metrics(struct req *r);
 void api_alerts(struct req *r);
 void api_graduate_erase(struct req *r);
