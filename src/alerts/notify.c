@@ -16,7 +16,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "gradcover/api/counts.h"
 #include "gradcover/app.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/hex.h"

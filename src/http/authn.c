@@ -17,7 +17,6 @@
 #include "gradcover/domain/tokens.h"
 #include "gradcover/http/ratelimit.h"
 #include "gradcover/http/request.h"
-#include "gradcover/http/router.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
 
@@ -50,12 +49,12 @@ static void on_guard(enum store_status st, json_t *res, void *arg)
     r->guard_pending = false;
     const char *err = json_string_value(json_object_get(res, "err"));
     if (st != STORE_OK)
-        r->guard = AUTHN_GUARD_FAILED;
+        r->guard = HTTP_GUARD_FAILED;
     else if (err && strcmp(err, "token_revoked") == 0) {
-        r->guard = AUTHN_GUARD_REVOKED;
+        r->guard = HTTP_GUARD_REVOKED;
         tokcache_drop(r->rt->tokens, r->who.tok_hex);
     } else
-        r->guard = AUTHN_GUARD_OK;
+        r->guard = HTTP_GUARD_OK;
     if (r->held)
         http_send_held(r);
 }
@@ -102,7 +101,7 @@ static void dispatch(struct req *r, bool fresh, then_fn then)
             r->guard_pending =
                 store_script(rt->deps.store, "token_guard", 1, 2, argv, lens, on_guard, r) == 0;
             if (!r->guard_pending)
-                r->guard = AUTHN_GUARD_FAILED;
+                r->guard = HTTP_GUARD_FAILED;
             free(text);
         }
     }

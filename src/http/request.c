@@ -21,8 +21,6 @@
 #include "gradcover/domain/tokens.h"
 #include "gradcover/domain/validate.h"
 #include "gradcover/domain/verr.h"
-#include "gradcover/http/authn.h"
-#include "gradcover/http/router.h"
 
 struct req *http_request_new(struct router *rt, struct evhttp_request *ev)
 {
@@ -74,11 +72,11 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
         r->held_ctype = ctype;
         return;
     }
-    if (r->guard == AUTHN_GUARD_REVOKED || (r->guard == AUTHN_GUARD_FAILED && status < 500)) {
+    if (r->guard == HTTP_GUARD_REVOKED || (r->guard == HTTP_GUARD_FAILED && status < 500)) {
         int g = r->guard;
-        r->guard = AUTHN_GUARD_NONE;
+        r->guard = HTTP_GUARD_NONE;
         evhttp_clear_headers(evhttp_request_get_output_headers(r->ev));
-        if (g == AUTHN_GUARD_REVOKED)
+        if (g == HTTP_GUARD_REVOKED)
             http_reply_revoked(r);
         else
             http_reply_unavailable(r);
@@ -98,7 +96,7 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
              r->id, http_method_name(evhttp_request_get_command(r->ev)), r->route ? r->route : "-",
              status, (long long)dur, r->who.name[0] ? r->who.name : "-");
     req_free(r);
-    router_request_done(rt);
+    http_request_done(rt);
 }
 
 void http_send_held(struct req *r)
@@ -349,4 +347,35 @@ const char *http_peer(struct req *r)
         }
     }
     return addr;
+}
+
+const char *http_method_name(enum evhttp_cmd_type m)
+{
+    switch (m) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_TRACE:
+        return "TRACE";
+    case EVHTTP_REQ_CONNECT:
+        return "CONNECT";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    }
+    return "?";
+}
+
+void http_request_done(struct router *rt)
+{
+    if (--rt->inflight == 0 && rt->deps.idle)
+        rt->deps.idle(rt->deps.app);
 }

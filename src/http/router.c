@@ -22,31 +22,6 @@
 /* Rate-limit buckets kept per table (tokens, client addresses). */
 #define RATELIMIT_KEYS 100000
 
-const char *http_method_name(enum evhttp_cmd_type m)
-{
-    switch (m) {
-    case EVHTTP_REQ_GET:
-        return "GET";
-    case EVHTTP_REQ_POST:
-        return "POST";
-    case EVHTTP_REQ_HEAD:
-        return "HEAD";
-    case EVHTTP_REQ_PUT:
-        return "PUT";
-    case EVHTTP_REQ_DELETE:
-        return "DELETE";
-    case EVHTTP_REQ_OPTIONS:
-        return "OPTIONS";
-    case EVHTTP_REQ_TRACE:
-        return "TRACE";
-    case EVHTTP_REQ_CONNECT:
-        return "CONNECT";
-    case EVHTTP_REQ_PATCH:
-        return "PATCH";
-    }
-    return "?";
-}
-
 /* Matches path against the template; captures decoded "{name}" segments.
  * Returns 1 on match, 0 on no match, -1 for a segment that cannot be decoded. */
 static int match(const char *tmpl, const char *path, struct req *r)
@@ -112,7 +87,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     struct req *r = http_request_new(rt, ev);
     if (!r) {
         evhttp_send_error(ev, 500, NULL);
-        router_request_done(rt);
+        http_request_done(rt);
         return;
     }
     /* A head conns.c refused: this is its stand-in; the connection closes after
@@ -215,10 +190,4 @@ void router_free(struct router *rt)
 unsigned router_inflight(const struct router *rt)
 {
     return rt ? rt->inflight : 0;
-}
-
-void router_request_done(struct router *rt)
-{
-    if (--rt->inflight == 0 && rt->deps.idle)
-        rt->deps.idle(rt->deps.app);
 }

@@ -8,9 +8,6 @@
 
 struct req;
 
-/* r->guard: what Redis said of an API-issued token's liveness. */
-enum { AUTHN_GUARD_NONE = 0, AUTHN_GUARD_OK, AUTHN_GUARD_REVOKED, AUTHN_GUARD_FAILED };
-
 /* Authenticates r (fills r->who) and spends one request of the caller's rate
  * limit, then calls then(r); or answers 401/429/503 itself. Either way r is
  * answered exactly once, by then or here. */

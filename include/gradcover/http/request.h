@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/http.h>
 #include <jansson.h>
 
 #include "gradcover/common.h"
@@ -15,11 +16,17 @@
 #include "gradcover/store/store.h"
 
 struct app;
+struct clock;
+struct config;
+struct conns;
 struct evbuffer;
 struct evhttp_request;
 struct jw;
+struct metrics;
+struct ratelimit;
 struct route;
-struct router;
+struct store;
+struct tokcache;
 struct verr;
 
 /* SPEC §6: request bodies are limited to 64 KiB. */
@@ -28,6 +35,35 @@ struct verr;
 /* The longest request target: ours are under 200 bytes (the longest is a
  * national-ID look-up); 2 KiB is what browsers and proxies reliably pass. */
 #define HTTP_URI_MAX 2048
+
+/* What the front needs from the rest of the server; borrowed, all outlive it. */
+struct http_deps {
+    const struct config *cfg;
+    struct store *store;     /* API-issued tokens and their liveness; Retry-After */
+    struct metrics *metrics; /* requests by route and status */
+    struct conns *conns;     /* the connection guard (conns.h) */
+    const struct clock *clock;
+    struct app *app; /* handed to handlers as r->app */
+    /* Called each time the last request in flight has been answered. */
+    void (*idle)(struct app *app);
+};
+
+/* The front of one evhttp server: made by router_new (router.h), shared by
+ * every request it receives (request.c, authn.c). */
+struct router {
+    struct http_deps deps;
+    const struct route *routes;
+    size_t nroutes;
+    struct tokcache *tokens;    /* API-issued tokens seen by this server */
+    struct ratelimit *limits;   /* per-token read/write buckets */
+    struct ratelimit *authfail; /* failed authentications per client address */
+    unsigned inflight;          /* requests accepted and not yet answered */
+    uint64_t seq;               /* request ids: prefix-seq */
+    char prefix[9];
+};
+
+/* r->guard: what Redis said of an API-issued token's liveness (authn.h). */
+enum { HTTP_GUARD_NONE = 0, HTTP_GUARD_OK, HTTP_GUARD_REVOKED, HTTP_GUARD_FAILED };
 
 struct req {
     struct router *rt; /* the HTTP front that received it (router.h) */
@@ -48,7 +84,7 @@ struct req {
      * answered is held (owned here) and sent, or replaced by a 401, once it
      * has. */
     bool guard_pending;
-    int guard; /* AUTHN_GUARD_* */
+    int guard; /* HTTP_GUARD_* */
     struct evbuffer *held;
     int held_status;
     const char *held_reason, *held_ctype;
@@ -117,5 +153,11 @@ int http_store_ok_or_reply(struct req *r, enum store_status st) GC_MUSTCHECK;
  * ran out), and the sending of a reply that was held for the token guard. */
 struct req *http_request_new(struct router *rt, struct evhttp_request *ev);
 void http_send_held(struct req *r);
+
+/* For the router: one request fewer in flight (deps.idle is called at 0). */
+void http_request_done(struct router *rt);
+
+/* "GET", "POST", ... */
+const char *http_method_name(enum evhttp_cmd_type m);
 
 #endif
