@@ -67,7 +67,7 @@ struct county_text *county_text_new(const struct config *cfg)
         key_county_counters(key, sizeof key, cc->code);
         t[i].cnt_key = strdup(key);
         t[i].cnt_key_len = strlen(key);
-        /* The head of county_entry() in api_coverage.c: code, name, threshold. */
+        /* The head of county_entry() in api/coverage.c: code, name, threshold. */
         struct jw w;
         jw_init(&w);
         jw_obj(&w);

@@ -1,6 +1,6 @@
 /* Request bodies and headers of the write endpoints, validated without I/O
  * (see validate.h). The field primitives (verr_text, verr_time, verr) live in
- * api_common.c; this file holds each endpoint's rules. */
+ * verr.c; this file holds each endpoint's rules. */
 #include "gradcover/domain/validate.h"
 
 #include <ctype.h>

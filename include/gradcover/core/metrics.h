@@ -1,6 +1,6 @@
 /* In-process HTTP statistics for /metrics: requests by route template and
  * status code, and a latency histogram per route. No I/O; the rendering of
- * the Redis-backed series lives in api_metrics.c. */
+ * the Redis-backed series lives in api/metrics.c. */
 #ifndef GRADCOVER_CORE_METRICS_H
 #define GRADCOVER_CORE_METRICS_H
 

@@ -1,7 +1,7 @@
 /* API-issued bearer tokens (SPEC §6 administration): generation, the stored
  * record's format, and a per-server cache of who a token is. The cache only
  * saves a look-up; whether a token still exists is checked in Redis on every
- * request (http.c), so a revocation is never answered from it. */
+ * request (http/authn.c), so a revocation is never answered from it. */
 #ifndef GRADCOVER_DOMAIN_TOKENS_H
 #define GRADCOVER_DOMAIN_TOKENS_H
 
