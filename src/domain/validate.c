@@ -10,6 +10,7 @@
 #include "gradcover/core/timeutil.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/domain/ids.h"
+#include "gradcover/domain/phone.h"
 #include "gradcover/domain/services.h"
 #include "gradcover/domain/verr.h"
 
@@ -53,27 +54,6 @@ static bool one_of(const char *s, const char *const *set)
     return false;
 }
 
-static bool phone_ok(const char *p)
-{
-    size_t n = strlen(p);
-    if (n < 5 || n > 20)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '-' || (p[i] == '+' && i == 0)))
-            return false;
-    return true;
-}
-
-/* A mainland mobile number (1[3-9] and 9 more digits), with or without +86. */
-static bool looks_like_mobile(const char *s)
-{
-    if (strncmp(s, "+86", 3) == 0 || strncmp(s, "86", 2) == 0)
-        s += s[0] == '+' ? 3 : 2;
-    if (strlen(s) != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
-        return false;
-    return strspn(s, "0123456789") == 11;
-}
-
 int validate_graduate(json_t *body, const struct config *cfg, const char *default_county,
                       int64_t now_ms, struct graduate_in *out, struct verr *v)
 {
@@ -92,7 +72,7 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
     const char *natid;
     verr_text(body, "national_id", NATID_FIELD_MAX_CHARS, true, &natid, v);
     verr_text(body, "phone", 20, false, &out->phone, v);
-    if (out->phone && !phone_ok(out->phone))
+    if (out->phone && !phone_valid(out->phone))
         verr_add(v, "phone", "must be 5..20 digits, '-' or a leading '+'");
     verr_text(body, "school", SCHOOL_MAX_CHARS, false, &out->school, v);
     verr_text(body, "major", SCHOOL_MAX_CHARS, false, &out->major, v);
@@ -118,7 +98,7 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
     if (out->id && id_valid(out->id) &&
         natid_validate(out->id, strlen(out->id), (long)(now_ms / 86400000), idnorm) == NATID_OK)
         verr_add(v, "id", "must not be a national ID");
-    else if (out->id && looks_like_mobile(out->id))
+    else if (out->id && phone_looks_mobile(out->id))
         verr_add(v, "id", "must not be a phone number");
     if (out->county && !config_county(cfg, out->county))
         verr_add(v, "county", "unknown county");

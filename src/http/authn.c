@@ -20,9 +20,6 @@
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
 
-/* What runs once the caller is let through (the route's role check and handler). */
-typedef void (*then_fn)(struct req *r);
-
 static int64_t now_ms(const struct req *r)
 {
     return clock_now_ms(r->rt->deps.clock);
@@ -61,7 +58,7 @@ static void on_guard(enum store_status st, json_t *res, void *arg)
 
 /* After authentication: the caller's rate limit, the liveness check of an
  * API token (skipped when it was just read from Redis), then the route. */
-static void dispatch(struct req *r, bool fresh, then_fn then)
+static void dispatch(struct req *r, bool fresh)
 {
     struct router *rt = r->rt;
     const struct rate_limits_cfg *rl = &rt->deps.cfg->rate_limits;
@@ -105,21 +102,12 @@ static void dispatch(struct req *r, bool fresh, then_fn then)
             free(text);
         }
     }
-    then(r);
+    r->authenticated(r);
 }
-
-/* The look-up of an API token carries the continuation with the request. */
-struct lookup {
-    struct req *r;
-    then_fn then;
-};
 
 static void on_token_record(enum store_status st, json_t *res, void *arg)
 {
-    struct lookup *l = arg;
-    struct req *r = l->r;
-    then_fn then = l->then;
-    free(l);
+    struct req *r = arg;
     if (http_store_ok_or_reply(r, st) < 0)
         return;
     char hex[sizeof r->who.tok_hex];
@@ -133,16 +121,17 @@ static void on_token_record(enum store_status st, json_t *res, void *arg)
         return;
     }
     tokcache_put(r->rt->tokens, &r->who, expires_ms);
-    dispatch(r, true, then);
+    dispatch(r, true);
 }
 
-void authn_request(struct req *r, then_fn then)
+void authn_request(struct req *r, void (*then)(struct req *r))
 {
+    r->authenticated = then;
     struct router *rt = r->rt;
     const struct config *cfg = rt->deps.cfg;
     switch (auth_resolve(cfg, http_header(r, "Authorization"), &r->who)) {
     case AUTH_OK:
-        dispatch(r, false, then);
+        dispatch(r, false);
         return;
     case AUTH_MISSING:
         http_add_header(r, "WWW-Authenticate", "Bearer");
@@ -162,7 +151,7 @@ void authn_request(struct req *r, then_fn then)
             auth_failed(r);
             return;
         }
-        dispatch(r, false, then);
+        dispatch(r, false);
         return;
     }
     /* Guessing is throttled before it costs Redis anything. */
@@ -172,19 +161,10 @@ void authn_request(struct req *r, then_fn then)
         http_reply_too_many(r, wait, "too many failed authentications from this address");
         return;
     }
-    struct lookup *l = malloc(sizeof *l);
-    if (!l) {
-        http_reply_error(r, 500, "internal", "out of memory", NULL);
-        return;
-    }
-    l->r = r;
-    l->then = then;
     char key[KEY_MAX];
     key_token(key, sizeof key, r->who.tok_hex);
     const char *argv[2] = {"HGETALL", key};
     size_t lens[2] = {7, strlen(key)};
-    if (store_command(rt->deps.store, 2, argv, lens, on_token_record, l) < 0) {
-        free(l);
+    if (store_command(rt->deps.store, 2, argv, lens, on_token_record, r) < 0)
         http_reply_unavailable(r);
-    }
 }

@@ -78,7 +78,8 @@ struct req {
     json_t *body;                                /* owned; NULL until read */
     void *state;                                 /* a handler's own state, freed with the request */
     void (*state_free)(void *state);
-    const struct route *matched; /* its row in the route table (router.h) */
+    const struct route *matched;          /* its row in the route table (router.h) */
+    void (*authenticated)(struct req *r); /* where authn.c continues */
     /* API-issued tokens: their liveness is checked in Redis alongside the
      * request's own commands (authn.h). A reply ready before that check
      * answered is held (owned here) and sent, or replaced by a 401, once it
