@@ -79,11 +79,13 @@ struct config {
 
 /* Parses JSON text. Returns a new config (free with config_free) or NULL with a
  * message naming the offending key in err, e.g. `unknown key "alerts.for_secs"`. */
-struct config *config_parse(const char *text, size_t len, char *err, size_t errlen);
+struct config *config_parse(const char *text, size_t len, char *err, size_t errlen) GC_MUSTCHECK;
 
-/* Reads and parses a file; relative pii_key_file paths stay as given. */
-struct config *config_load(const char *path, char *err, size_t errlen);
+/* Reads and parses a file; relative pii_key_file paths stay as given. Returns
+ * a new config or NULL with the reason in err, as config_parse(). */
+struct config *config_load(const char *path, char *err, size_t errlen) GC_MUSTCHECK;
 
+/* Frees cfg and everything it holds; NULL is a no-op. */
 void config_free(struct config *cfg);
 
 /* The configured county with this code, or NULL. Borrowed from cfg. */
