@@ -1,6 +1,8 @@
-/* Strict JSON configuration (SPEC §5). Every key is checked against a table of
- * known keys; a missing required key, an unknown key or a bad value is fatal
- * and reported with the key's path. Nothing falls back silently. */
+/* Strict JSON configuration (SPEC §5). Every scalar setting is one row of
+ * SETTINGS (path, type, bounds, default, field); the keys an object accepts
+ * are the table's and STRUCTURED's. A missing required key, an unknown key or
+ * a bad value is fatal and reported with the key's path. Nothing falls back
+ * silently. */
 #include "gradcover/domain/config.h"
 
 #include <arpa/inet.h>
@@ -44,6 +46,92 @@
 #define AUDIT_RETENTION_MIN_DAYS 183
 #define RETENTION_MAX_DAYS 36500
 
+/* A row of each type. FIELD() is the field's offset, and refuses at compile
+ * time a field whose C type is not the one the row's type reads into. */
+#define FIELD(f, T)                                                                                \
+    (offsetof(struct config, f) + 0 * sizeof(_Generic(((struct config *)0)->f, T : 1)))
+#define ROW(path, type, required, min, max, def, def_str, offset)                                  \
+    {                                                                                              \
+        path, type, required, min, max, def, def_str, offset                                       \
+    }
+#define ROW_STRING(path, f, def) ROW(path, CONFIG_STRING, false, 0, 0, 0, def, FIELD(f, char *))
+#define ROW_REQUIRED_STRING(path, f) ROW(path, CONFIG_STRING, true, 0, 0, 0, NULL, FIELD(f, char *))
+#define ROW_INT(path, f, min, max, def)                                                            \
+    ROW(path, CONFIG_INT, false, min, max, def, NULL, FIELD(f, int))
+#define ROW_BOOL(path, f, def) ROW(path, CONFIG_BOOL, false, 0, 0, def, NULL, FIELD(f, bool))
+#define ROW_THRESHOLD(path, f, def)                                                                \
+    ROW(path, CONFIG_THRESHOLD, false, 0, 0, def, NULL, FIELD(f, uint32_t))
+#define ROW_MARGIN(path, f, def)                                                                   \
+    ROW(path, CONFIG_MARGIN, false, 0, 0, def, NULL, FIELD(f, uint32_t))
+
+/* Every scalar setting, once. Within each object the rows are checked in this
+ * order, so the first bad key of a file is reported. */
+static const struct config_setting SETTINGS[] = {
+    /* Loopback: nothing off this host reaches the API until the file says so. */
+    ROW_STRING("listen", listen, "127.0.0.1:8080"),
+    /* A redis-server on this host, on its default port, database 0. */
+    ROW_STRING("redis", redis_url, "redis://127.0.0.1:6379/0"),
+    /* No default: the key that makes national IDs unguessable is the operator's file. */
+    ROW_REQUIRED_STRING("pii_key_file", pii_key_file),
+    /* Unset: plain HTTP; both set or neither (check_endpoints). */
+    ROW_STRING("tls_cert", tls_cert, NULL),
+    ROW_STRING("tls_key", tls_key, NULL),
+    /* China Standard Time (SPEC §3); bounds: the offsets Earth has. */
+    ROW_INT("utc_offset_minutes", utc_offset_minutes, OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES, 480),
+    /* SPEC §3's 0.90; a county without a threshold of its own inherits this one. */
+    ROW_THRESHOLD("threshold", threshold_bp, COVERAGE_DEFAULT_BP),
+    /* Three years after leaving seeking, as docs/security.md promises; a day at least. */
+    ROW_INT("pii_retention_days", pii_retention_days, 1, RETENTION_MAX_DAYS, 3 * 365),
+    /* A little over the ~6 months the trail must cover (issue 5). */
+    ROW_INT("audit_retention_days", audit_retention_days, AUDIT_RETENTION_MIN_DAYS,
+            RETENTION_MAX_DAYS, 200),
+    /* Far above what the bureaus' counselors open at once, far below the
+     * descriptors one process may hold. */
+    ROW_INT("max_connections", max_connections, 1, MAX_CONNECTIONS_MAX, 1024),
+    /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
+     * 10 s keeps a slow-header attacker's connections short. */
+    ROW_INT("header_timeout_seconds", header_timeout_seconds, 1, HEADER_TIMEOUT_MAX, 10),
+    /* 64 KiB within 30 s is ~2 KiB/s, slower than any working mobile link. */
+    ROW_INT("body_timeout_seconds", body_timeout_seconds, 1, BODY_TIMEOUT_MAX, 30),
+    /* Off: a request without a token is refused unless the operator opts in. */
+    ROW_BOOL("anonymous_read", anonymous_read, false),
+    /* On: coverage and /metrics re-read only the counties Redis says changed. */
+    ROW_BOOL("counter_cache", counter_cache, true),
+    /* A counselor syncing a day of offline work sends a few hundred contacts at
+     * once; a runaway script is held to 20 writes a second. A rate of 0 is
+     * unlimited; a burst is at least 1, as a bucket of 0 would refuse all. */
+    ROW_INT("rate_limits.writes_per_second", rate_limits.writes_per_second, 0, RATE_MAX, 20),
+    ROW_INT("rate_limits.write_burst", rate_limits.write_burst, 1, RATE_MAX, 300),
+    /* Reads: more than a person's screens ask for, less than a runaway poller. */
+    ROW_INT("rate_limits.reads_per_second", rate_limits.reads_per_second, 0, RATE_MAX, 50),
+    ROW_INT("rate_limits.read_burst", rate_limits.read_burst, 1, RATE_MAX, 300),
+    /* Ten mistyped tokens a minute per address; guessing one of 2^256 is hopeless anyway. */
+    ROW_INT("rate_limits.auth_failures_per_minute", rate_limits.auth_failures_per_minute, 0,
+            RATE_MAX, 10),
+    /* 0: a dip fires at once (SPEC §7). */
+    ROW_INT("alerts.for_seconds", alerts.for_seconds, 0, FOR_SECONDS_MAX, 0),
+    /* SPEC §5's 15 s: with 3,000 counties, 200 evaluations a second (docs/performance.md). */
+    ROW_INT("alerts.eval_interval_seconds", alerts.eval_interval_seconds, 1, EVAL_INTERVAL_MAX, 15),
+    /* Unset: no Alertmanager; checked and trimmed in parse_alerts. */
+    ROW_STRING("alerts.alertmanager_url", alerts.alertmanager_url, NULL),
+    /* Unset: https:// receivers are verified against the system store. */
+    ROW_STRING("alerts.ca_file", alerts.ca_file, NULL),
+    /* 0: a firing county resolves as soon as it is back on target (SPEC §7). */
+    ROW_MARGIN("alerts.clear_margin", alerts.clear_margin_bp, 0),
+};
+#define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
+
+/* Keys whose values are lists, parsed by their own functions below. */
+static const char *const STRUCTURED[] = {"trusted_proxies", "counties", "tokens",
+                                         "alerts.webhooks"};
+#define NSTRUCTURED (sizeof STRUCTURED / sizeof STRUCTURED[0])
+
+const struct config_setting *config_settings(size_t *n)
+{
+    *n = NSETTINGS;
+    return SETTINGS;
+}
+
 struct perr {
     char *buf;
     size_t len;
@@ -59,15 +147,35 @@ static bool fail(struct perr *e, const char *fmt, ...)
     return false;
 }
 
-/* Rejects keys of obj that are not in allowed (NULL-terminated). */
-static bool check_keys(json_t *obj, const char *path, const char *const *allowed, struct perr *e)
+/* True when key belongs to the object at path ("" = the root): it is the next
+ * component of a row's path or of a STRUCTURED path under it. */
+static bool known_key(const char *path, const char *key)
+{
+    size_t plen = strlen(path), klen = strlen(key);
+    for (size_t i = 0; i < NSETTINGS + NSTRUCTURED; i++) {
+        const char *p = i < NSETTINGS ? SETTINGS[i].path : STRUCTURED[i - NSETTINGS];
+        if (plen > 0) {
+            if (strncmp(p, path, plen) != 0 || p[plen] != '.')
+                continue;
+            p += plen + 1;
+        }
+        if (strcspn(p, ".") == klen && strncmp(p, key, klen) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Rejects keys of obj (at path) that are not in allowed (NULL-terminated) or,
+ * when allowed is NULL, not known to the table (known_key). */
+static GC_MUSTCHECK bool check_keys(json_t *obj, const char *path, const char *const *allowed,
+                                    struct perr *e)
 {
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v)
     {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
+        bool ok = !allowed && known_key(path, k);
+        for (const char *const *a = allowed; a && *a; a++)
             if (strcmp(*a, k) == 0)
                 ok = true;
         if (!ok)
@@ -76,15 +184,12 @@ static bool check_keys(json_t *obj, const char *path, const char *const *allowed
     return true;
 }
 
-static bool get_string(json_t *obj, const char *key, const char *path, bool required, char **out,
-                       struct perr *e)
+/* The readers of one value v, present, at path + key (path ends in "." or is
+ * ""): each stores it in *out or fails with a message naming the key. */
+
+static GC_MUSTCHECK bool read_string(json_t *v, const char *path, const char *key, char **out,
+                                     struct perr *e)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v) {
-        if (required)
-            return fail(e, "missing key \"%s%s\"", path, key);
-        return true;
-    }
     if (!json_is_string(v) || json_string_length(v) == 0)
         return fail(e, "key \"%s%s\": must be a non-empty string", path, key);
     if (strlen(json_string_value(v)) != json_string_length(v))
@@ -94,27 +199,128 @@ static bool get_string(json_t *obj, const char *key, const char *path, bool requ
     return *out ? true : fail(e, "out of memory");
 }
 
-static bool get_int(json_t *obj, const char *key, const char *path, long min, long max, int *out,
-                    struct perr *e)
+static GC_MUSTCHECK bool read_int(json_t *v, const char *path, const char *key, long min, long max,
+                                  int *out, struct perr *e)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return true;
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
         return fail(e, "key \"%s%s\": must be an integer in [%ld, %ld]", path, key, min, max);
     *out = (int)json_integer_value(v);
     return true;
 }
 
-static bool get_threshold(json_t *obj, const char *key, const char *path, uint32_t *out,
-                          struct perr *e)
+static GC_MUSTCHECK bool read_bool(json_t *v, const char *path, const char *key, bool *out,
+                                   struct perr *e)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return true;
+    if (!json_is_boolean(v))
+        return fail(e, "key \"%s%s\": must be true or false", path, key);
+    *out = json_is_true(v);
+    return true;
+}
+
+static GC_MUSTCHECK bool read_threshold(json_t *v, const char *path, const char *key, uint32_t *out,
+                                        struct perr *e)
+{
     if (!json_is_number(v) || !coverage_threshold_bp(json_number_value(v), out))
         return fail(e, "key \"%s%s\": must be a number in (0, 1] with at most 4 decimals", path,
                     key);
+    return true;
+}
+
+static GC_MUSTCHECK bool read_margin(json_t *v, const char *path, const char *key, uint32_t *out,
+                                     struct perr *e)
+{
+    double d = json_is_number(v) ? json_number_value(v) : -1;
+    uint32_t bp = 0;
+    if (d != 0.0 && !coverage_threshold_bp(d, &bp))
+        return fail(e, "key \"%s%s\": must be a number in [0, 1) with at most 4 decimals", path,
+                    key);
+    if (bp >= COVERAGE_BP_ONE)
+        return fail(e, "key \"%s%s\": must be below 1", path, key);
+    *out = bp;
+    return true;
+}
+
+/* The string at obj.key into *out (replacing it); absent is an error only
+ * when required. path prefixes the key in messages. */
+static GC_MUSTCHECK bool get_string(json_t *obj, const char *key, const char *path, bool required,
+                                    char **out, struct perr *e)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return required ? fail(e, "missing key \"%s%s\"", path, key) : true;
+    return read_string(v, path, key, out, e);
+}
+
+/* Reads the value v of row s (NULL: the key is absent) into its field of cfg. */
+static GC_MUSTCHECK bool read_setting(const struct config_setting *s, json_t *v, struct config *cfg,
+                                      struct perr *e)
+{
+    void *field = (char *)cfg + s->offset;
+    if (!v)
+        return s->required ? fail(e, "missing key \"%s\"", s->path) : true;
+    switch (s->type) {
+    case CONFIG_STRING:
+        return read_string(v, "", s->path, field, e);
+    case CONFIG_INT:
+        return read_int(v, "", s->path, s->min, s->max, field, e);
+    case CONFIG_BOOL:
+        return read_bool(v, "", s->path, field, e);
+    case CONFIG_THRESHOLD:
+        return read_threshold(v, "", s->path, field, e);
+    case CONFIG_MARGIN:
+        return read_margin(v, "", s->path, field, e);
+    }
+    return fail(e, "key \"%s\": unknown setting type", s->path);
+}
+
+/* Checks the keys of the object obj at path ("" = the root) and reads the
+ * rows directly under it, in table order. An absent object (NULL) leaves
+ * every row at its default. */
+static GC_MUSTCHECK bool read_object(json_t *obj, const char *path, struct config *cfg,
+                                     struct perr *e)
+{
+    if (!obj)
+        return true;
+    if (*path && !json_is_object(obj))
+        return fail(e, "key \"%s\": must be an object", path);
+    if (!check_keys(obj, path, NULL, e))
+        return false;
+    size_t plen = strlen(path);
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *leaf = strrchr(SETTINGS[i].path, '.');
+        leaf = leaf ? leaf + 1 : SETTINGS[i].path;
+        size_t parent = (size_t)(leaf - SETTINGS[i].path);
+        if (parent != (plen ? plen + 1 : 0) || strncmp(SETTINGS[i].path, path, plen) != 0)
+            continue;
+        if (!read_setting(&SETTINGS[i], json_object_get(obj, leaf), cfg, e))
+            return false;
+    }
+    return true;
+}
+
+/* Gives every row its default; false when out of memory. */
+static GC_MUSTCHECK bool set_defaults(struct config *cfg)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct config_setting *s = &SETTINGS[i];
+        void *field = (char *)cfg + s->offset;
+        switch (s->type) {
+        case CONFIG_STRING:
+            if (s->def_str && !(*(char **)field = strdup(s->def_str)))
+                return false;
+            break;
+        case CONFIG_INT:
+            *(int *)field = (int)s->def;
+            break;
+        case CONFIG_BOOL:
+            *(bool *)field = s->def != 0;
+            break;
+        case CONFIG_THRESHOLD:
+        case CONFIG_MARGIN:
+            *(uint32_t *)field = (uint32_t)s->def;
+            break;
+        }
+    }
     return true;
 }
 
@@ -127,7 +333,7 @@ bool config_valid_county_code(const char *s)
     return n >= 1 && n <= GC_COUNTY_MAX;
 }
 
-static bool parse_county(json_t *c, size_t i, struct config *cfg, struct perr *e)
+static GC_MUSTCHECK bool parse_county(json_t *c, size_t i, struct config *cfg, struct perr *e)
 {
     static const char *const keys[] = {"code", "name", "threshold", NULL};
     char path[64];
@@ -153,7 +359,8 @@ static bool parse_county(json_t *c, size_t i, struct config *cfg, struct perr *e
         return false;
     if (strlen(cc->name) > COUNTY_NAME_MAX)
         return fail(e, "key \"%sname\": longer than %d bytes", path, COUNTY_NAME_MAX);
-    if (!get_threshold(c, "threshold", path, &cc->threshold_bp, e))
+    json_t *t = json_object_get(c, "threshold");
+    if (t && !read_threshold(t, path, "threshold", &cc->threshold_bp, e))
         return false;
     for (size_t j = 0; j < i; j++)
         if (strcmp(cfg->counties[j].code, cc->code) == 0)
@@ -161,7 +368,27 @@ static bool parse_county(json_t *c, size_t i, struct config *cfg, struct perr *e
     return true;
 }
 
-static bool parse_token(json_t *t, size_t i, struct config *cfg, struct perr *e)
+static GC_MUSTCHECK bool parse_counties(json_t *cs, struct config *cfg, struct perr *e)
+{
+    if (!cs)
+        return fail(e, "missing key \"counties\"");
+    if (!json_is_array(cs) || json_array_size(cs) == 0 || json_array_size(cs) > MAX_COUNTIES)
+        return fail(e, "key \"counties\": must be an array of 1..%d counties", MAX_COUNTIES);
+    cfg->counties = calloc(json_array_size(cs), sizeof *cfg->counties);
+    if (!cfg->counties)
+        return fail(e, "out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs, i, v)
+    {
+        cfg->ncounties = i + 1;
+        if (!parse_county(v, i, cfg, e))
+            return false;
+    }
+    return true;
+}
+
+static GC_MUSTCHECK bool parse_token(json_t *t, size_t i, struct config *cfg, struct perr *e)
 {
     static const char *const keys[] = {"name", "sha256", "role", "county", NULL};
     char path[64], ctx[64];
@@ -221,6 +448,26 @@ out:
     return ok;
 }
 
+static GC_MUSTCHECK bool parse_tokens(json_t *ts, struct config *cfg, struct perr *e)
+{
+    if (!ts)
+        return true;
+    if (!json_is_array(ts))
+        return fail(e, "key \"tokens\": must be an array");
+    cfg->tokens = calloc(json_array_size(ts) + 1, sizeof *cfg->tokens);
+    if (!cfg->tokens)
+        return fail(e, "out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(ts, i, v)
+    {
+        cfg->ntokens = i + 1;
+        if (!parse_token(v, i, cfg, e))
+            return false;
+    }
+    return true;
+}
+
 /* Receivers are reached with libevent's HTTP client, over TLS for https://
  * (verified against alerts.ca_file or the system store, see tls.c). */
 static bool valid_receiver_url(const char *u)
@@ -229,7 +476,7 @@ static bool valid_receiver_url(const char *u)
     return skip > 0 && u[skip] != '\0' && u[skip] != '/';
 }
 
-static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *e)
+static GC_MUSTCHECK bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *e)
 {
     static const char *const keys[] = {"name", "url", "secret", "counties", NULL};
     char path[80], ctx[64];
@@ -266,32 +513,15 @@ static bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *
     return true;
 }
 
-static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
+/* The alerts object: its rows, then the Alertmanager URL's form, then the
+ * webhooks (after the counties, which they name). */
+static GC_MUSTCHECK bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"for_seconds", "clear_margin", "eval_interval_seconds",
-                                       "webhooks",    "ca_file",      "alertmanager_url",
-                                       NULL};
     struct alerts_cfg *ac = &cfg->alerts;
-    if (!json_is_object(a))
-        return fail(e, "key \"alerts\": must be an object");
-    if (!check_keys(a, "alerts", keys, e) ||
-        !get_int(a, "for_seconds", "alerts.", 0, FOR_SECONDS_MAX, &ac->for_seconds, e) ||
-        !get_int(a, "eval_interval_seconds", "alerts.", 1, EVAL_INTERVAL_MAX,
-                 &ac->eval_interval_seconds, e) ||
-        !get_string(a, "alertmanager_url", "alerts.", false, &ac->alertmanager_url, e) ||
-        !get_string(a, "ca_file", "alerts.", false, &ac->ca_file, e))
+    if (!a)
+        return true;
+    if (!read_object(a, "alerts", cfg, e))
         return false;
-    json_t *m = json_object_get(a, "clear_margin");
-    if (m) {
-        double v = json_is_number(m) ? json_number_value(m) : -1;
-        uint32_t bp = 0;
-        if (v != 0.0 && !coverage_threshold_bp(v, &bp))
-            return fail(e, "key \"alerts.clear_margin\": must be a number in [0, 1) with at "
-                           "most 4 decimals");
-        if (bp >= COVERAGE_BP_ONE)
-            return fail(e, "key \"alerts.clear_margin\": must be below 1");
-        ac->clear_margin_bp = bp;
-    }
     if (ac->alertmanager_url && !valid_receiver_url(ac->alertmanager_url))
         return fail(e, "key \"alerts.alertmanager_url\": must be an http:// or https:// URL");
     /* "http://am:9093/" and "http://am:9093" name the same API root; the
@@ -316,6 +546,53 @@ static bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
         if (!parse_webhook(w, i, cfg, e))
             return false;
     }
+    return true;
+}
+
+static GC_MUSTCHECK bool parse_trusted_proxies(json_t *tp, struct config *cfg, struct perr *e)
+{
+    if (!tp)
+        return true;
+    if (!json_is_array(tp) || json_array_size(tp) > 64)
+        return fail(e, "key \"trusted_proxies\": must be an array of up to 64 IP addresses");
+    cfg->trusted_proxies = calloc(json_array_size(tp) + 1, sizeof *cfg->trusted_proxies);
+    if (!cfg->trusted_proxies)
+        return fail(e, "out of memory");
+    size_t k;
+    json_t *a;
+    json_array_foreach(tp, k, a)
+    {
+        unsigned char buf[sizeof(struct in6_addr)];
+        const char *ip = json_string_value(a);
+        if (!ip || (inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1))
+            return fail(e, "key \"trusted_proxies[%zu]\": must be an IP address", k);
+        cfg->trusted_proxies[k] = strdup(ip);
+        cfg->ntrusted_proxies = k + 1;
+        if (!cfg->trusted_proxies[k])
+            return fail(e, "out of memory");
+    }
+    return true;
+}
+
+/* The forms of listen, redis and the TLS pair, which their rows hold as plain
+ * strings. */
+static GC_MUSTCHECK bool check_endpoints(const struct config *cfg, struct perr *e)
+{
+    /* A certificate without its key (or the reverse) is a half-done TLS
+     * setup: refuse it rather than serve plain HTTP. The files themselves
+     * are checked by tls_from_config() (tls.c). */
+    if (cfg->tls_cert && !cfg->tls_key)
+        return fail(e, "missing key \"tls_key\": \"tls_cert\" and \"tls_key\" go together");
+    if (cfg->tls_key && !cfg->tls_cert)
+        return fail(e, "missing key \"tls_cert\": \"tls_cert\" and \"tls_key\" go together");
+    char host[256];
+    int port;
+    if (!config_split_hostport(cfg->listen, host, sizeof host, &port))
+        return fail(e, "key \"listen\": must be host:port");
+    struct redis_target t;
+    char uerr[128];
+    if (!redis_url_parse(cfg->redis_url, &t, uerr, sizeof uerr))
+        return fail(e, "key \"redis\": %s", uerr);
     return true;
 }
 
@@ -359,7 +636,7 @@ static int code_idx_cmp(const void *a, const void *b)
 }
 
 /* cfg->by_code: county indexes in code order, for binary search. */
-static bool index_counties(struct config *cfg)
+static GC_MUSTCHECK bool index_counties(struct config *cfg)
 {
     struct code_idx *tmp = malloc(cfg->ncounties * sizeof *tmp);
     cfg->by_code = malloc(cfg->ncounties * sizeof *cfg->by_code);
@@ -376,180 +653,21 @@ static bool index_counties(struct config *cfg)
     return true;
 }
 
-static bool parse_rate_limits(json_t *l, struct rate_limits_cfg *rl, struct perr *e)
+/* The whole file: the root's rows, rate_limits' rows, trusted_proxies, the
+ * endpoints, the counties, the tokens (which name counties) and alerts. */
+static GC_MUSTCHECK bool parse_root(json_t *root, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"writes_per_second",        "write_burst",
-                                       "reads_per_second",         "read_burst",
-                                       "auth_failures_per_minute", NULL};
-    if (!json_is_object(l))
-        return fail(e, "key \"rate_limits\": must be an object");
-    return check_keys(l, "rate_limits", keys, e) &&
-           get_int(l, "writes_per_second", "rate_limits.", 0, RATE_MAX, &rl->writes_per_second,
-                   e) &&
-           get_int(l, "write_burst", "rate_limits.", 1, RATE_MAX, &rl->write_burst, e) &&
-           get_int(l, "reads_per_second", "rate_limits.", 0, RATE_MAX, &rl->reads_per_second, e) &&
-           get_int(l, "read_burst", "rate_limits.", 1, RATE_MAX, &rl->read_burst, e) &&
-           get_int(l, "auth_failures_per_minute", "rate_limits.", 0, RATE_MAX,
-                   &rl->auth_failures_per_minute, e);
-}
-
-static bool parse_root(json_t *root, struct config *cfg, struct perr *e)
-{
-    static const char *const keys[] = {"listen",
-                                       "redis",
-                                       "utc_offset_minutes",
-                                       "threshold",
-                                       "anonymous_read",
-                                       "pii_key_file",
-                                       "counties",
-                                       "tokens",
-                                       "alerts",
-                                       "rate_limits",
-                                       "pii_retention_days",
-                                       "audit_retention_days",
-                                       "trusted_proxies",
-                                       "tls_cert",
-                                       "tls_key",
-                                       "max_connections",
-                                       "header_timeout_seconds",
-                                       "body_timeout_seconds",
-                                       "counter_cache",
-                                       NULL};
     if (!json_is_object(root))
         return fail(e, "the configuration must be a JSON object");
-    if (!check_keys(root, "", keys, e) || !get_string(root, "listen", "", false, &cfg->listen, e) ||
-        !get_string(root, "redis", "", false, &cfg->redis_url, e) ||
-        !get_string(root, "pii_key_file", "", true, &cfg->pii_key_file, e) ||
-        !get_string(root, "tls_cert", "", false, &cfg->tls_cert, e) ||
-        !get_string(root, "tls_key", "", false, &cfg->tls_key, e) ||
-        !get_int(root, "utc_offset_minutes", "", OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES,
-                 &cfg->utc_offset_minutes, e) ||
-        !get_threshold(root, "threshold", "", &cfg->threshold_bp, e) ||
-        !get_int(root, "pii_retention_days", "", 1, RETENTION_MAX_DAYS, &cfg->pii_retention_days,
-                 e) ||
-        !get_int(root, "audit_retention_days", "", AUDIT_RETENTION_MIN_DAYS, RETENTION_MAX_DAYS,
-                 &cfg->audit_retention_days, e) ||
-        !get_int(root, "max_connections", "", 1, MAX_CONNECTIONS_MAX, &cfg->max_connections, e) ||
-        !get_int(root, "header_timeout_seconds", "", 1, HEADER_TIMEOUT_MAX,
-                 &cfg->header_timeout_seconds, e) ||
-        !get_int(root, "body_timeout_seconds", "", 1, BODY_TIMEOUT_MAX, &cfg->body_timeout_seconds,
-                 e))
+    if (!read_object(root, "", cfg, e) ||
+        !read_object(json_object_get(root, "rate_limits"), "rate_limits", cfg, e) ||
+        !parse_trusted_proxies(json_object_get(root, "trusted_proxies"), cfg, e) ||
+        !check_endpoints(cfg, e) || !parse_counties(json_object_get(root, "counties"), cfg, e))
         return false;
-    json_t *rl = json_object_get(root, "rate_limits");
-    if (rl && !parse_rate_limits(rl, &cfg->rate_limits, e))
-        return false;
-    json_t *tp = json_object_get(root, "trusted_proxies");
-    if (tp) {
-        if (!json_is_array(tp) || json_array_size(tp) > 64)
-            return fail(e, "key \"trusted_proxies\": must be an array of up to 64 IP addresses");
-        cfg->trusted_proxies = calloc(json_array_size(tp) + 1, sizeof *cfg->trusted_proxies);
-        if (!cfg->trusted_proxies)
-            return fail(e, "out of memory");
-        size_t k;
-        json_t *a;
-        json_array_foreach(tp, k, a)
-        {
-            unsigned char buf[sizeof(struct in6_addr)];
-            const char *ip = json_string_value(a);
-            if (!ip || (inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1))
-                return fail(e, "key \"trusted_proxies[%zu]\": must be an IP address", k);
-            cfg->trusted_proxies[k] = strdup(ip);
-            cfg->ntrusted_proxies = k + 1;
-            if (!cfg->trusted_proxies[k])
-                return fail(e, "out of memory");
-        }
-    }
-    /* A certificate without its key (or the reverse) is a half-done TLS
-     * setup: refuse it rather than serve plain HTTP. The files themselves
-     * are checked by tls_from_config() (tls.c). */
-    if (cfg->tls_cert && !cfg->tls_key)
-        return fail(e, "missing key \"tls_key\": \"tls_cert\" and \"tls_key\" go together");
-    if (cfg->tls_key && !cfg->tls_cert)
-        return fail(e, "missing key \"tls_cert\": \"tls_cert\" and \"tls_key\" go together");
-    char host[256];
-    int port;
-    if (!config_split_hostport(cfg->listen, host, sizeof host, &port))
-        return fail(e, "key \"listen\": must be host:port");
-    struct redis_target t;
-    char uerr[128];
-    if (!redis_url_parse(cfg->redis_url, &t, uerr, sizeof uerr))
-        return fail(e, "key \"redis\": %s", uerr);
-    json_t *ar = json_object_get(root, "anonymous_read");
-    if (ar) {
-        if (!json_is_boolean(ar))
-            return fail(e, "key \"anonymous_read\": must be true or false");
-        cfg->anonymous_read = json_is_true(ar);
-    }
-    json_t *cc = json_object_get(root, "counter_cache");
-    if (cc) {
-        if (!json_is_boolean(cc))
-            return fail(e, "key \"counter_cache\": must be true or false");
-        cfg->counter_cache = json_is_true(cc);
-    }
-    json_t *cs = json_object_get(root, "counties");
-    if (!cs)
-        return fail(e, "missing key \"counties\"");
-    if (!json_is_array(cs) || json_array_size(cs) == 0 || json_array_size(cs) > MAX_COUNTIES)
-        return fail(e, "key \"counties\": must be an array of 1..%d counties", MAX_COUNTIES);
-    cfg->counties = calloc(json_array_size(cs), sizeof *cfg->counties);
-    if (!cfg->counties)
-        return fail(e, "out of memory");
-    size_t i;
-    json_t *v;
-    json_array_foreach(cs, i, v)
-    {
-        cfg->ncounties = i + 1;
-        if (!parse_county(v, i, cfg, e))
-            return false;
-    }
     if (!index_counties(cfg))
         return fail(e, "out of memory");
-    json_t *ts = json_object_get(root, "tokens");
-    if (ts) {
-        if (!json_is_array(ts))
-            return fail(e, "key \"tokens\": must be an array");
-        cfg->tokens = calloc(json_array_size(ts) + 1, sizeof *cfg->tokens);
-        if (!cfg->tokens)
-            return fail(e, "out of memory");
-        json_array_foreach(ts, i, v)
-        {
-            cfg->ntokens = i + 1;
-            if (!parse_token(v, i, cfg, e))
-                return false;
-        }
-    }
-    json_t *al = json_object_get(root, "alerts");
-    if (al && !parse_alerts(al, cfg, e))
-        return false;
-    return true;
-}
-
-static bool set_defaults(struct config *cfg)
-{
-    cfg->listen = strdup("127.0.0.1:8080");
-    cfg->redis_url = strdup("redis://127.0.0.1:6379/0");
-    cfg->utc_offset_minutes = 480; /* China Standard Time, SPEC §3 */
-    cfg->threshold_bp = COVERAGE_DEFAULT_BP;
-    cfg->alerts.eval_interval_seconds = 15;
-    /* A counselor syncing a day of offline work sends a few hundred contacts at
-     * once; a runaway script is held to 20 writes a second. */
-    cfg->rate_limits = (struct rate_limits_cfg){.writes_per_second = 20,
-                                                .write_burst = 300,
-                                                .reads_per_second = 50,
-                                                .read_burst = 300,
-                                                .auth_failures_per_minute = 10};
-    cfg->pii_retention_days = 3 * 365;
-    cfg->audit_retention_days = 200;
-    /* Far above what the bureaus' counselors open at once, far below the
-     * descriptors one process may hold. */
-    cfg->max_connections = 1024;
-    cfg->counter_cache = true;
-    /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
-     * 10 s keeps a slow-header attacker's connections short. */
-    cfg->header_timeout_seconds = 10;
-    /* 64 KiB within 30 s is ~2 KiB/s, slower than any working mobile link. */
-    cfg->body_timeout_seconds = 30;
-    return cfg->listen && cfg->redis_url;
+    return parse_tokens(json_object_get(root, "tokens"), cfg, e) &&
+           parse_alerts(json_object_get(root, "alerts"), cfg, e);
 }
 
 struct config *config_parse(const char *text, size_t len, char *err, size_t errlen)
@@ -605,11 +723,9 @@ void config_free(struct config *cfg)
 {
     if (!cfg)
         return;
-    free(cfg->listen);
-    free(cfg->redis_url);
-    free(cfg->pii_key_file);
-    free(cfg->tls_cert);
-    free(cfg->tls_key);
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (SETTINGS[i].type == CONFIG_STRING)
+            free(*(char **)((char *)cfg + SETTINGS[i].offset));
     for (size_t i = 0; i < cfg->ncounties; i++)
         free(cfg->counties[i].name);
     free(cfg->counties);
@@ -627,11 +743,9 @@ void config_free(struct config *cfg)
         free(w->counties);
     }
     free(cfg->alerts.webhooks);
-    free(cfg->alerts.alertmanager_url);
     for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
         free(cfg->trusted_proxies[i]);
     free(cfg->trusted_proxies);
-    free(cfg->alerts.ca_file);
     free(cfg);
 }
 

@@ -259,6 +259,55 @@ START_TEST(test_minimal_config_gets_defaults)
 }
 END_TEST
 
+/* Every row of the settings table against the parser: a file without the key
+ * gets the row's default, and the default is inside the row's bounds. */
+START_TEST(test_every_setting_row_default_is_what_a_minimal_config_gets)
+{
+    const char text[] = "{" MIN_PII ", " MIN_COUNTIES "}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    size_t n;
+    const struct config_setting *rows = config_settings(&n);
+    ck_assert_uint_gt(n, 0);
+    for (size_t i = 0; i < n; i++) {
+        const struct config_setting *s = &rows[i];
+        const char *field = (const char *)cfg + s->offset;
+        const char *str = s->type == CONFIG_STRING ? *(char *const *)field : NULL;
+        switch (s->type) {
+        case CONFIG_STRING:
+            if (s->required)
+                ck_assert_msg(str != NULL, "%s: required, yet unset", s->path);
+            else if (s->def_str)
+                ck_assert_msg(str && strcmp(str, s->def_str) == 0, "%s: \"%s\", row says \"%s\"",
+                              s->path, str ? str : "(null)", s->def_str);
+            else
+                ck_assert_msg(str == NULL, "%s: \"%s\", row says unset", s->path, str);
+            break;
+        case CONFIG_INT:
+            ck_assert_msg(*(const int *)field == s->def, "%s: %d, row says %ld", s->path,
+                          *(const int *)field, s->def);
+            ck_assert_msg(s->min <= s->def && s->def <= s->max, "%s: default out of bounds",
+                          s->path);
+            break;
+        case CONFIG_BOOL:
+            ck_assert_msg(*(const bool *)field == (s->def != 0), "%s: not the row's default",
+                          s->path);
+            break;
+        case CONFIG_THRESHOLD:
+        case CONFIG_MARGIN:
+            ck_assert_msg(*(const uint32_t *)field == s->def, "%s: %u bp, row says %ld", s->path,
+                          *(const uint32_t *)field, s->def);
+            ck_assert_msg(s->type == CONFIG_THRESHOLD ? s->def > 0 && s->def <= 10000
+                                                      : s->def >= 0 && s->def < 10000,
+                          "%s: default out of bounds", s->path);
+            break;
+        }
+    }
+    config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_privacy_and_limit_keys_are_parsed)
 {
     const char text[] =
@@ -997,6 +1046,7 @@ static Suite *config_suite(void)
 
     tc = tcase_create("minimal");
     tcase_add_test(tc, test_minimal_config_gets_defaults);
+    tcase_add_test(tc, test_every_setting_row_default_is_what_a_minimal_config_gets);
     tcase_add_test(tc, test_connection_limits_are_parsed);
     tcase_add_test(tc, test_connection_limits_out_of_range_are_named);
     tcase_add_test(tc, test_privacy_and_limit_keys_are_parsed);

@@ -76,13 +76,41 @@ struct config {
     int body_timeout_seconds;   /* and its body within this after the head */
 };
 
+/* How a scalar setting's JSON value is read, and the C type of its field. */
+enum config_type {
+    CONFIG_STRING,    /* non-empty string without NUL; char * (owned, NULL = unset) */
+    CONFIG_INT,       /* integer in [min, max]; int */
+    CONFIG_BOOL,      /* true or false; bool */
+    CONFIG_THRESHOLD, /* number in (0, 1] with at most 4 decimals; uint32_t basis points */
+    CONFIG_MARGIN,    /* number in [0, 1) with at most 4 decimals; uint32_t basis points */
+};
+
+/* One scalar setting of the file: a row of the table config_parse() reads by.
+ * Lists of objects and addresses (counties, tokens, alerts.webhooks,
+ * trusted_proxies) have parsers of their own and no row. */
+struct config_setting {
+    const char *path; /* JSON path, e.g. "alerts.for_seconds" */
+    enum config_type type;
+    bool required;       /* no default: the file must set it */
+    long min, max;       /* CONFIG_INT only; the other types' ranges are the type's */
+    long def;            /* default of CONFIG_INT, CONFIG_BOOL (0 or 1) and basis points */
+    const char *def_str; /* default of CONFIG_STRING; NULL = unset */
+    size_t offset;       /* of the field in struct config */
+};
+
+/* The table of scalar settings (within each object, in the order
+ * config_parse() checks them); *n gets the number of rows. Static. */
+const struct config_setting *config_settings(size_t *n);
+
 /* Parses JSON text. Returns a new config (free with config_free) or NULL with a
  * message naming the offending key in err, e.g. `unknown key "alerts.for_secs"`. */
-struct config *config_parse(const char *text, size_t len, char *err, size_t errlen);
+struct config *config_parse(const char *text, size_t len, char *err, size_t errlen) GC_MUSTCHECK;
 
-/* Reads and parses a file; relative pii_key_file paths stay as given. */
-struct config *config_load(const char *path, char *err, size_t errlen);
+/* Reads and parses a file; relative pii_key_file paths stay as given. Returns
+ * a new config or NULL with the reason in err, as config_parse(). */
+struct config *config_load(const char *path, char *err, size_t errlen) GC_MUSTCHECK;
 
+/* Frees cfg and everything it holds; NULL is a no-op. */
 void config_free(struct config *cfg);
 
 /* The configured county with this code, or NULL. Borrowed from cfg. */
