@@ -6,16 +6,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/dns.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "gradcover/alerts/post.h"
 #include "gradcover/api/counts.h"
 #include "gradcover/app.h"
 #include "gradcover/core/clock.h"
@@ -26,7 +22,6 @@
 #include "gradcover/core/timeutil.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/domain/coverage.h"
-#include "gradcover/http/tls.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
 
@@ -59,8 +54,6 @@
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS (5 * 60 * 1000)
 #define RETRY_FOR_MS (24LL * 3600 * 1000)
-/* A receiver gets this long to connect and answer. */
-#define HTTP_TIMEOUT_S 10
 /* Firing alerts are re-sent to Alertmanager this often; its default
  * resolve_timeout is 5 min, so an alert never expires while firing. */
 #define AM_RESEND_MS 60000
@@ -95,7 +88,7 @@ struct job {
 
 struct notifier {
     struct app *app;
-    struct evdns_base *dns;
+    struct post_client *post;
     struct event *poll_timer;
     struct event *claim_timer;
     struct event *resend_timer;
@@ -112,9 +105,7 @@ struct notifier {
     int64_t renewed_at;    /* monotonic ms of the last renewal of our own events */
     size_t claims_pending; /* XAUTOCLAIMs sent and not yet answered */
     struct job *jobs;
-    struct post *posts;      /* requests in flight */
-    struct post *done_posts; /* answered; connections freed on the next tick */
-    size_t nreceivers;       /* webhooks, then Alertmanager if configured */
+    size_t nreceivers; /* webhooks, then Alertmanager if configured */
     uint64_t (*counters)[NRESULTS];
 };
 
@@ -141,138 +132,6 @@ static bool receiver_wants(const struct notifier *n, size_t r, const char *count
         if (strcmp(w->counties[i], county) == 0)
             return true;
     return false;
-}
-
-/* ---- a minimal non-blocking HTTP POST ---- */
-
-typedef void (*post_cb)(int status, const char *err, void *arg);
-
-/* A request in flight (on n->posts) or finished and waiting for its connection
- * to be freed (on n->done_posts: a connection may not be freed inside its own
- * callback, so the next poll tick or notifier_free() does it). */
-struct post {
-    struct notifier *n;
-    struct post *next;
-    struct evhttp_connection *conn;
-    post_cb cb;
-    void *arg;
-};
-
-static void post_unlink(struct post **list, struct post *p)
-{
-    for (; *list; list = &(*list)->next)
-        if (*list == p) {
-            *list = p->next;
-            return;
-        }
-}
-
-static void free_posts(struct post **list)
-{
-    while (*list) {
-        struct post *p = *list;
-        *list = p->next;
-        evhttp_connection_free(p->conn);
-        free(p);
-    }
-}
-
-static void on_post_done(struct evhttp_request *req, void *arg)
-{
-    struct post *p = arg;
-    struct notifier *n = p->n;
-    int status = req ? evhttp_request_get_response_code(req) : 0;
-    char why[160];
-    const char *err = NULL;
-    if (!status)
-        /* A TLS handshake that failed (an untrusted or misnamed certificate
-         * among others) says why; the caller retries it like any
-         * connection error, and nothing was sent. */
-        err = tls_client_failure(evhttp_connection_get_bufferevent(p->conn), why, sizeof why)
-                  ? why
-                  : "connection failed or timed out";
-    post_unlink(&n->posts, p);
-    p->next = n->done_posts;
-    n->done_posts = p;
-    p->cb(status, err, p->arg);
-}
-
-/* POSTs body to url (http://, or https:// over a verified TLS connection).
- * headers: NULL-terminated name, value pairs. cb runs exactly once, also on
- * failure to start (status 0; -1 when the URL cannot be used at all). */
-static void post_json(struct notifier *n, const char *url, const char *body,
-                      const char *const *headers, post_cb cb, void *arg)
-{
-    struct evhttp_uri *u = evhttp_uri_parse(url);
-    const char *host = u ? evhttp_uri_get_host(u) : NULL;
-    const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
-    bool tls = scheme && strcmp(scheme, "https") == 0;
-    struct post *p = calloc(1, sizeof *p);
-    struct evhttp_request *req = NULL;
-    if (!host || !p || !scheme || (!tls && strcmp(scheme, "http") != 0) ||
-        (tls && !n->app->tls_client)) {
-        free(p);
-        evhttp_uri_free(u);
-        cb(-1, "receiver URL cannot be used", arg);
-        return;
-    }
-    int default_port = tls ? 443 : 80;
-    int port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : default_port;
-    p->n = n;
-    p->cb = cb;
-    p->arg = arg;
-    if (tls) {
-        /* The connection takes the bufferevent and frees it (and its SSL)
-         * with itself. */
-        struct bufferevent *bev = tls_client_bev_new(n->app->tls_client, n->app->base, host);
-        p->conn = bev ? evhttp_connection_base_bufferevent_new(n->app->base, n->dns, bev, host,
-                                                               (unsigned short)port)
-                      : NULL;
-        if (bev && !p->conn)
-            bufferevent_free(bev);
-    } else {
-        p->conn = evhttp_connection_base_new(n->app->base, n->dns, host, (unsigned short)port);
-    }
-    req = p->conn ? evhttp_request_new(on_post_done, p) : NULL;
-    if (!req) {
-        if (p->conn)
-            evhttp_connection_free(p->conn);
-        free(p);
-        evhttp_uri_free(u);
-        cb(0, "out of memory", arg);
-        return;
-    }
-    evhttp_connection_set_timeout(p->conn, HTTP_TIMEOUT_S);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    char hostport[300];
-    snprintf(hostport, sizeof hostport, port == default_port ? "%s" : "%s:%d", host, port);
-    evhttp_add_header(h, "Host", hostport);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    evhttp_add_header(h, "User-Agent", "gradcoverd");
-    evhttp_add_header(h, "Connection", "close");
-    for (size_t i = 0; headers && headers[i]; i += 2)
-        evhttp_add_header(h, headers[i], headers[i + 1]);
-    evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-    p->next = n->posts;
-    n->posts = p;
-    const char *path = evhttp_uri_get_path(u);
-    const char *query = evhttp_uri_get_query(u);
-    char target[1024];
-    snprintf(target, sizeof target, "%s%s%s", path && *path ? path : "/", query ? "?" : "",
-             query ? query : "");
-    evhttp_uri_free(u);
-    if (evhttp_make_request(p->conn, req, EVHTTP_REQ_POST, target) == 0)
-        return;
-    /* Failed at once (e.g. no socket). Unless libevent already answered
-     * through on_post_done, answer here, exactly once. */
-    for (struct post *q = n->posts; q; q = q->next)
-        if (q == p) {
-            post_unlink(&n->posts, p);
-            p->next = n->done_posts;
-            n->done_posts = p;
-            cb(0, "cannot start the request", arg);
-            return;
-        }
 }
 
 /* ---- payloads ---- */
@@ -509,7 +368,7 @@ static void attempt(struct delivery *d)
         headers[h++] = "X-Gradcover-Signature";
         headers[h++] = sig;
     }
-    post_json(n, url, text, headers, on_attempt_done, d);
+    post_json(n->post, url, text, headers, on_attempt_done, d);
     free(text);
 }
 
@@ -731,7 +590,8 @@ void notifier_on_ready(struct notifier *n)
 
 static void poll_now(struct notifier *n)
 {
-    free_posts(&n->done_posts);
+    /* Connections of answered requests are freed here, outside their callbacks. */
+    post_client_reap(n->post);
     if (!store_ready(n->app->store))
         return;
     if (n->reading) {
@@ -952,7 +812,7 @@ static void on_resend_state(enum store_status st, json_t *res, void *arg)
         snprintf(url, sizeof url, "%s/api/v2/alerts", n->app->cfg->alerts.alertmanager_url);
         char *text = json_dumps(rs->alerts, JSON_COMPACT | JSON_REAL_PRECISION(10));
         if (text)
-            post_json(n, url, text, NULL, on_resent, NULL);
+            post_json(n->post, url, text, NULL, on_resent, NULL);
         free(text);
     }
     json_decref(rs->alerts);
@@ -1035,7 +895,7 @@ struct notifier *notifier_new(struct app *a)
         boot[8] = '\0';
     }
     snprintf(n->consumer, sizeof n->consumer, "%s:%s:%s", host, a->listen, boot);
-    n->dns = evdns_base_new(a->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    n->post = post_client_new(a->base, a->tls_client);
     n->poll_timer = event_new(a->base, -1, EV_PERSIST, on_poll, n);
     n->kick = evtimer_new(a->base, on_poll, n);
     n->claim_timer = event_new(a->base, -1, EV_PERSIST, on_claim_timer, n);
@@ -1053,8 +913,8 @@ struct notifier *notifier_new(struct app *a)
     struct timeval poll = {(time_t)(poll_ms / 1000), (suseconds_t)(poll_ms % 1000) * 1000},
                    claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000},
                    resend = {AM_RESEND_MS / 1000, 0};
-    if (!n->counters || !n->dirty || !n->scratch || !n->poll_timer || !n->kick || !n->claim_timer ||
-        !n->resend_timer || event_add(n->poll_timer, &poll) < 0 ||
+    if (!n->counters || !n->post || !n->dirty || !n->scratch || !n->poll_timer || !n->kick ||
+        !n->claim_timer || !n->resend_timer || event_add(n->poll_timer, &poll) < 0 ||
         event_add(n->claim_timer, &claim) < 0 ||
         (ac->alertmanager_url && event_add(n->resend_timer, &resend) < 0)) {
         notifier_free(n);
@@ -1069,8 +929,7 @@ void notifier_free(struct notifier *n)
         return;
     /* Requests still in flight are dropped with their connections; their events
      * stay pending in Redis and are delivered after the restart. */
-    free_posts(&n->posts);
-    free_posts(&n->done_posts);
+    post_client_free(n->post);
     while (n->jobs)
         job_free(n->jobs);
     if (n->poll_timer)
@@ -1081,8 +940,6 @@ void notifier_free(struct notifier *n)
         event_free(n->claim_timer);
     if (n->resend_timer)
         event_free(n->resend_timer);
-    if (n->dns)
-        evdns_base_free(n->dns, 0);
     free(n->counters);
     free(n->dirty);
     free(n->scratch);
