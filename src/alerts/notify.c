@@ -289,8 +289,10 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
     attempt(arg);
 }
 
-static void on_attempt_done(int status, const char *err, void *arg)
+static void on_attempt_done(const struct post_answer *ans, void *arg)
 {
+    int status = ans->status;
+    const char *err = ans->err;
     struct delivery *d = arg;
     struct job *j = d->job;
     struct notifier *n = j->n;
@@ -355,7 +357,8 @@ static void attempt(struct delivery *d)
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(body);
     if (!text) {
-        on_attempt_done(0, "out of memory", d);
+        struct post_answer oom = {.status = 0, .err = "out of memory", .body = ""};
+        on_attempt_done(&oom, d);
         return;
     }
     size_t h = 0;
@@ -767,11 +770,12 @@ struct resend {
     json_t *alerts;
 };
 
-static void on_resent(int status, const char *err, void *arg)
+static void on_resent(const struct post_answer *ans, void *arg)
 {
     (void)arg;
-    if (status < 200 || status >= 300)
-        log_warn("event=alertmanager_resend_failed status=%d err=%s", status, err ? err : "-");
+    if (ans->status < 200 || ans->status >= 300)
+        log_warn("event=alertmanager_resend_failed status=%d err=%s", ans->status,
+                 ans->err ? ans->err : "-");
 }
 
 struct resend_call {

@@ -61,20 +61,34 @@ static void on_post_done(struct evhttp_request *req, void *arg)
 {
     struct post *p = arg;
     struct post_client *pc = p->pc;
-    int status = req ? evhttp_request_get_response_code(req) : 0;
-    char why[160];
-    const char *err = NULL;
-    if (!status)
+    char why[160], body[POST_BODY_MAX + 1];
+    struct post_answer ans = {.status = req ? evhttp_request_get_response_code(req) : 0,
+                              .body = body};
+    if (ans.status > 0) {
+        /* evhttp has read the whole body by now; the caller sees its head. */
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        ev_ssize_t got = in ? evbuffer_copyout(in, body, POST_BODY_MAX) : 0;
+        ans.len = got > 0 ? (size_t)got : 0;
+    } else if (ans.status == 0) {
         /* A TLS handshake that failed (an untrusted or misnamed certificate
          * among others) says why; the caller retries it like any
          * connection error, and nothing was sent. */
-        err = tls_client_failure(evhttp_connection_get_bufferevent(p->conn), why, sizeof why)
-                  ? why
-                  : "connection failed or timed out";
+        ans.err = tls_client_failure(evhttp_connection_get_bufferevent(p->conn), why, sizeof why)
+                      ? why
+                      : "connection failed or timed out";
+    }
+    body[ans.len] = '\0';
     post_unlink(&pc->posts, p);
     p->next = pc->done_posts;
     pc->done_posts = p;
-    p->cb(status, err, p->arg);
+    p->cb(&ans, p->arg);
+}
+
+/* Answers a request that never reached the wire. */
+static void fail_now(post_cb cb, void *arg, int status, const char *err)
+{
+    struct post_answer ans = {.status = status, .err = err, .body = ""};
+    cb(&ans, arg);
 }
 
 void post_json(struct post_client *pc, const char *url, const char *body,
@@ -89,7 +103,7 @@ void post_json(struct post_client *pc, const char *url, const char *body,
     if (!host || !p || !scheme || (!tls && strcmp(scheme, "http") != 0) || (tls && !pc->tls)) {
         free(p);
         evhttp_uri_free(u);
-        cb(-1, "receiver URL cannot be used", arg);
+        fail_now(cb, arg, -1, "receiver URL cannot be used");
         return;
     }
     int default_port = tls ? 443 : 80;
@@ -115,7 +129,7 @@ void post_json(struct post_client *pc, const char *url, const char *body,
             evhttp_connection_free(p->conn);
         free(p);
         evhttp_uri_free(u);
-        cb(0, "out of memory", arg);
+        fail_now(cb, arg, 0, "out of memory");
         return;
     }
     evhttp_connection_set_timeout(p->conn, HTTP_TIMEOUT_S);
@@ -146,7 +160,7 @@ void post_json(struct post_client *pc, const char *url, const char *body,
             post_unlink(&pc->posts, p);
             p->next = pc->done_posts;
             pc->done_posts = p;
-            cb(0, "cannot start the request", arg);
+            fail_now(cb, arg, 0, "cannot start the request");
             return;
         }
 }

@@ -4,14 +4,29 @@
 #ifndef GRADCOVER_ALERTS_POST_H
 #define GRADCOVER_ALERTS_POST_H
 
+#include <stddef.h>
+
+/* The most of an answer's body handed to the caller: chat robots answer
+ * {"errcode": 0, "errmsg": "ok"} in a few dozen bytes, and an error page
+ * needs no more to be recognised. Longer bodies are cut, never refused. */
+#define POST_BODY_MAX 4096
+
 struct event_base;
 struct post_client;
 struct ssl_ctx_st;
 
-/* Called exactly once per post_json: status is the HTTP status, 0 when no
- * answer came (connection failed or timed out, TLS refused) and -1 when the
- * URL cannot be used at all; err says why when status <= 0 (NULL otherwise). */
-typedef void (*post_cb)(int status, const char *err, void *arg);
+/* What became of one POST; valid only during the callback. */
+struct post_answer {
+    /* The HTTP status; 0 when no answer came (connection failed or timed
+     * out, TLS refused), -1 when the URL cannot be used at all. */
+    int status;
+    const char *err;  /* why, when status <= 0; NULL otherwise */
+    const char *body; /* the answer's first POST_BODY_MAX bytes, NUL-terminated ("" if none) */
+    size_t len;       /* bytes in body */
+};
+
+/* Called exactly once per post_json. */
+typedef void (*post_cb)(const struct post_answer *ans, void *arg);
 
 /* A client on base; tls (borrowed, may be NULL: https:// URLs then cannot be
  * used) verifies https:// receivers. NULL on allocation failure. Free with
