@@ -12,8 +12,6 @@
 #include <openssl/hmac.h>
 
 #include "gradcover/alerts/post.h"
-#include "gradcover/api/counts.h"
-#include "gradcover/app.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/hex.h"
 #include "gradcover/core/jsonx.h"
@@ -87,7 +85,10 @@ struct job {
 };
 
 struct notifier {
-    struct app *app;
+    struct event_base *base;
+    struct store *store;
+    const struct config *cfg;
+    const struct clock *clock;
     struct post_client *post;
     struct event *poll_timer;
     struct event *claim_timer;
@@ -113,19 +114,19 @@ struct notifier {
 
 static bool is_alertmanager(const struct notifier *n, size_t r)
 {
-    return r == n->app->cfg->alerts.nwebhooks;
+    return r == n->cfg->alerts.nwebhooks;
 }
 
 static const char *receiver_name(const struct notifier *n, size_t r)
 {
-    return is_alertmanager(n, r) ? "alertmanager" : n->app->cfg->alerts.webhooks[r].name;
+    return is_alertmanager(n, r) ? "alertmanager" : n->cfg->alerts.webhooks[r].name;
 }
 
 static bool receiver_wants(const struct notifier *n, size_t r, const char *county)
 {
     if (is_alertmanager(n, r))
         return true;
-    const struct webhook_cfg *w = &n->app->cfg->alerts.webhooks[r];
+    const struct webhook_cfg *w = &n->cfg->alerts.webhooks[r];
     if (w->ncounties == 0)
         return true;
     for (size_t i = 0; i < w->ncounties; i++)
@@ -149,7 +150,7 @@ static const char *fstr(json_t *ev, const char *k)
 
 static json_t *webhook_body(struct notifier *n, struct job *j)
 {
-    const struct county_cfg *cc = &n->app->cfg->counties[j->county];
+    const struct county_cfg *cc = &n->cfg->counties[j->county];
     long long reg = fnum(j->event, "registered"), srv = fnum(j->event, "served");
     uint32_t bp = (uint32_t)fnum(j->event, "threshold_bp");
     bool resolved = strcmp(fstr(j->event, "status"), "resolved") == 0;
@@ -160,16 +161,16 @@ static json_t *webhook_body(struct notifier *n, struct job *j)
         (json_int_t)reg, "served", (json_int_t)srv, "rate", coverage_rate_json(srv, reg),
         "threshold", (double)bp / COVERAGE_BP_ONE, "gap",
         (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, bp), "started_at",
-        jsonx_time(n->app->cfg->utc_offset_minutes, fnum(j->event, "started_at")), "resolved_at",
-        resolved ? jsonx_time(n->app->cfg->utc_offset_minutes, fnum(j->event, "resolved_at"))
+        jsonx_time(n->cfg->utc_offset_minutes, fnum(j->event, "started_at")), "resolved_at",
+        resolved ? jsonx_time(n->cfg->utc_offset_minutes, fnum(j->event, "resolved_at"))
                  : json_null(),
-        "sent_at", jsonx_time(n->app->cfg->utc_offset_minutes, app_now_ms(n->app)));
+        "sent_at", jsonx_time(n->cfg->utc_offset_minutes, clock_now_ms(n->clock)));
 }
 
 static json_t *am_alert(struct notifier *n, size_t county, const char *period, long long reg,
                         long long srv, uint32_t bp, int64_t started, int64_t resolved)
 {
-    const struct county_cfg *cc = &n->app->cfg->counties[county];
+    const struct county_cfg *cc = &n->cfg->counties[county];
     char summary[256], desc[512];
     double rate = reg > 0 ? coverage_rate((uint64_t)srv, (uint64_t)reg) : 0;
     snprintf(summary, sizeof summary, "%s 高校毕业生就业服务率 %.1f%%，低于目标 %.1f%%", cc->name,
@@ -236,7 +237,7 @@ static void write_record(struct job *j, const char *receiver, json_t *rec)
 {
     struct notifier *n = j->n;
     char key[KEY_MAX];
-    key_county(key, sizeof key, n->app->cfg->counties[j->county].code);
+    key_county(key, sizeof key, n->cfg->counties[j->county].code);
     char *rtext = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
     json_t *args = json_pack("{s:s, s:s, s:b}", "event_id", j->event_id, "entry", j->entry, "done",
                              j->pending == 0);
@@ -250,7 +251,7 @@ static void write_record(struct job *j, const char *receiver, json_t *rec)
     const char *argv[2] = {key, text ? text : "{}"};
     size_t lens[2] = {strlen(key), strlen(argv[1])};
     j->writes++;
-    if (store_script(n->app->store, "delivery_record", 1, 2, argv, lens, on_recorded, j) < 0) {
+    if (store_script(n->store, "delivery_record", 1, 2, argv, lens, on_recorded, j) < 0) {
         /* Redis is down: the entry stays pending and is delivered again later. */
         log_warn("event=delivery_record_failed event_id=%s", j->event_id);
         if (--j->writes == 0 && j->pending == 0)
@@ -264,10 +265,10 @@ static void attempt(struct delivery *d);
 static void record(struct delivery *d, const char *state)
 {
     struct job *j = d->job;
-    json_t *rec =
-        json_pack("{s:s, s:i, s:s?, s:I, s:I}", "state", state, "attempts", d->attempts,
-                  "last_error", d->last_error[0] ? d->last_error : NULL, "last_attempt_at",
-                  (json_int_t)app_now_ms(j->n->app), "first_attempt_at", (json_int_t)d->first_at);
+    json_t *rec = json_pack("{s:s, s:i, s:s?, s:I, s:I}", "state", state, "attempts", d->attempts,
+                            "last_error", d->last_error[0] ? d->last_error : NULL,
+                            "last_attempt_at", (json_int_t)clock_now_ms(j->n->clock),
+                            "first_attempt_at", (json_int_t)d->first_at);
     write_record(j, receiver_name(j->n, d->receiver), rec);
     json_decref(rec);
 }
@@ -308,7 +309,7 @@ static void on_attempt_done(const struct post_answer *ans, void *arg)
             snprintf(d->last_error, sizeof d->last_error, "%s", err ? err : "failed");
         /* status -1: the request cannot be made at all (a permanent error). */
         bool retryable = status == 0 || status == 429 || status >= 500;
-        bool expired = app_now_ms(n->app) - d->first_at > RETRY_FOR_MS;
+        bool expired = clock_now_ms(n->clock) - d->first_at > RETRY_FOR_MS;
         res = retryable && !expired ? R_RETRY : R_FAILED;
     }
     n->counters[d->receiver][res]++;
@@ -331,10 +332,10 @@ static void attempt(struct delivery *d)
 {
     struct job *j = d->job;
     struct notifier *n = j->n;
-    const struct alerts_cfg *ac = &n->app->cfg->alerts;
+    const struct alerts_cfg *ac = &n->cfg->alerts;
     d->attempts++;
     if (!d->first_at)
-        d->first_at = app_now_ms(n->app);
+        d->first_at = clock_now_ms(n->clock);
     json_t *body;
     const char *url;
     char urlbuf[600];
@@ -455,11 +456,11 @@ static void job_new(struct notifier *n, size_t county, json_t *entry)
         free(j);
         return;
     }
-    const char *code = n->app->cfg->counties[county].code;
+    const char *code = n->cfg->counties[county].code;
     for (size_t r = 0; r < n->nreceivers; r++) {
         j->d[r].job = j;
         j->d[r].receiver = r;
-        j->d[r].timer = evtimer_new(n->app->base, on_retry_timer, &j->d[r]);
+        j->d[r].timer = evtimer_new(n->base, on_retry_timer, &j->d[r]);
         if (receiver_wants(n, r, code))
             j->pending++;
         else
@@ -471,7 +472,7 @@ static void job_new(struct notifier *n, size_t county, json_t *entry)
     key_delivery(key, sizeof key, code, j->event_id);
     const char *argv[2] = {"HGETALL", key};
     size_t lens[2] = {7, strlen(key)};
-    if (store_command(n->app->store, 2, argv, lens, on_previous, j) < 0)
+    if (store_command(n->store, 2, argv, lens, on_previous, j) < 0)
         job_free(j);
 }
 
@@ -486,7 +487,7 @@ static long county_of_stream(const struct notifier *n, const char *key)
     char code[GC_COUNTY_MAX + 1];
     memcpy(code, open + 1, (size_t)(close - open - 1));
     code[close - open - 1] = '\0';
-    return config_county_index(n->app->cfg, code);
+    return config_county_index(n->cfg, code);
 }
 
 static void handle_read(struct notifier *n, json_t *res)
@@ -529,7 +530,7 @@ static void on_read(enum store_status st, json_t *res, void *arg)
 /* XREADGROUP over the outboxes of the counties idx[0..count). */
 static void read_outboxes(struct notifier *n, const char *from, const size_t *idx, size_t count)
 {
-    const struct config *cfg = n->app->cfg;
+    const struct config *cfg = n->cfg;
     if (count == 0)
         return;
     size_t argc = 7 + 2 * count;
@@ -554,7 +555,7 @@ static void read_outboxes(struct notifier *n, const char *from, const size_t *id
         argv[a++] = from;
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    if (store_command(n->app->store, (int)argc, argv, lens, on_read, n) == 0)
+    if (store_command(n->store, (int)argc, argv, lens, on_read, n) == 0)
         n->reading = true;
 out:
     free(argv);
@@ -573,13 +574,13 @@ static void on_group_ready(enum store_status st, json_t *res, void *arg)
  * (a restart of this server) are read before new ones. */
 static void on_connected(struct notifier *n)
 {
-    const struct config *cfg = n->app->cfg;
+    const struct config *cfg = n->cfg;
     for (size_t i = 0; i < cfg->ncounties; i++) {
         char key[KEY_MAX];
         key_county(key, sizeof key, cfg->counties[i].code);
         const char *argv[2] = {key, "{}"};
         size_t lens[2] = {strlen(key), 2};
-        if (store_script(n->app->store, "outbox_init", 1, 2, argv, lens, on_group_ready, n) < 0)
+        if (store_script(n->store, "outbox_init", 1, 2, argv, lens, on_group_ready, n) < 0)
             return;
     }
     n->own_pending_read = false;
@@ -595,13 +596,13 @@ static void poll_now(struct notifier *n)
 {
     /* Connections of answered requests are freed here, outside their callbacks. */
     post_client_reap(n->post);
-    if (!store_ready(n->app->store))
+    if (!store_ready(n->store))
         return;
     if (n->reading) {
         n->read_again = true;
         return;
     }
-    size_t nc = n->app->cfg->ncounties, count = 0;
+    size_t nc = n->cfg->ncounties, count = 0;
     if (!n->own_pending_read) {
         /* Our own pending entries first (a restart), then straight on to new
          * ones; once per connection, so all counties in one command. */
@@ -638,7 +639,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 void notifier_kick(struct notifier *n, const char *county)
 {
     static const struct timeval now = {0, 0};
-    long i = n ? config_county_index(n->app->cfg, county) : -1;
+    long i = n ? config_county_index(n->cfg, county) : -1;
     if (i < 0)
         return;
     n->dirty[i] = true;
@@ -676,8 +677,7 @@ static void on_autoclaim(enum store_status st, json_t *res, void *arg)
         json_array_foreach(entries, k, e)
         {
             log_info("event=alert_event_taken_over county=%s entry=%s",
-                     c->n->app->cfg->counties[c->county].code,
-                     json_string_value(json_array_get(e, 0)));
+                     c->n->cfg->counties[c->county].code, json_string_value(json_array_get(e, 0)));
             job_new(c->n, c->county, e);
         }
     }
@@ -694,7 +694,7 @@ static void on_renewed(enum store_status st, json_t *res, void *arg)
 /* Our own in-flight events, renewed so that nobody takes them over. */
 static void renew_own(struct notifier *n)
 {
-    const struct config *cfg = n->app->cfg;
+    const struct config *cfg = n->cfg;
     for (struct job *j = n->jobs; j; j = j->next) {
         char key[KEY_MAX];
         key_outbox(key, sizeof key, cfg->counties[j->county].code);
@@ -702,7 +702,7 @@ static void renew_own(struct notifier *n)
         size_t lens[7];
         for (int i = 0; i < 7; i++)
             lens[i] = strlen(argv[i]);
-        if (store_command(n->app->store, 7, argv, lens, on_renewed, NULL) < 0)
+        if (store_command(n->store, 7, argv, lens, on_renewed, NULL) < 0)
             return;
     }
 }
@@ -717,13 +717,13 @@ static bool autoclaim(struct notifier *n, size_t i)
     c->n = n;
     c->county = i;
     char key[KEY_MAX], idle[16];
-    key_outbox(key, sizeof key, n->app->cfg->counties[i].code);
+    key_outbox(key, sizeof key, n->cfg->counties[i].code);
     snprintf(idle, sizeof idle, "%d", CLAIM_IDLE_MS);
     const char *argv[8] = {"XAUTOCLAIM", key, "delivery", n->consumer, idle, "0-0", "COUNT", "20"};
     size_t lens[8];
     for (int a = 0; a < 8; a++)
         lens[a] = strlen(argv[a]);
-    if (store_command(n->app->store, 8, argv, lens, on_autoclaim, c) < 0) {
+    if (store_command(n->store, 8, argv, lens, on_autoclaim, c) < 0) {
         free(c);
         return false;
     }
@@ -738,9 +738,9 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct notifier *n = arg;
-    if (!store_ready(n->app->store))
+    if (!store_ready(n->store))
         return;
-    size_t nc = n->app->cfg->ncounties;
+    size_t nc = n->cfg->ncounties;
     int64_t t = clock_mono_ms();
     if (t - n->renewed_at >= CLAIM_EVERY_MS) {
         n->renewed_at = t;
@@ -803,9 +803,9 @@ static void on_resend_state(enum store_status st, json_t *res, void *arg)
                 srv = v;
             char period[16];
             snprintf(period, sizeof period, "%d", rs->period);
-            json_array_append_new(
-                rs->alerts, am_alert(n, c->county, period, reg, srv,
-                                     n->app->cfg->counties[c->county].threshold_bp, since, 0));
+            json_array_append_new(rs->alerts,
+                                  am_alert(n, c->county, period, reg, srv,
+                                           n->cfg->counties[c->county].threshold_bp, since, 0));
         }
     }
     free(c);
@@ -813,7 +813,7 @@ static void on_resend_state(enum store_status st, json_t *res, void *arg)
         return;
     if (json_array_size(rs->alerts) > 0) {
         char url[600];
-        snprintf(url, sizeof url, "%s/api/v2/alerts", n->app->cfg->alerts.alertmanager_url);
+        snprintf(url, sizeof url, "%s/api/v2/alerts", n->cfg->alerts.alertmanager_url);
         char *text = json_dumps(rs->alerts, JSON_COMPACT | JSON_REAL_PRECISION(10));
         if (text)
             post_json(n->post, url, text, NULL, on_resent, NULL);
@@ -828,8 +828,8 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct notifier *n = arg;
-    const struct config *cfg = n->app->cfg;
-    if (!store_ready(n->app->store))
+    const struct config *cfg = n->cfg;
+    if (!store_ready(n->store))
         return;
     struct resend *rs = calloc(1, sizeof *rs);
     if (!rs || !(rs->alerts = json_array())) {
@@ -837,7 +837,7 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
         return;
     }
     rs->n = n;
-    rs->period = period_of(app_now_ms(n->app), cfg->utc_offset_minutes);
+    rs->period = period_of(clock_now_ms(n->clock), cfg->utc_offset_minutes);
     rs->pending = 1; /* held until every county is asked */
     char rf[16], sf[16];
     snprintf(rf, sizeof rf, "r:%d", rs->period);
@@ -854,7 +854,7 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
         size_t lens[6];
         for (int a = 0; a < 6; a++)
             lens[a] = strlen(argv[a]);
-        if (store_command(n->app->store, 6, argv, lens, on_resend_state, c) < 0) {
+        if (store_command(n->store, 6, argv, lens, on_resend_state, c) < 0) {
             free(c);
             break;
         }
@@ -873,17 +873,20 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lifecycle and metrics ---- */
 
-struct notifier *notifier_new(struct app *a)
+struct notifier *notifier_new(const struct notifier_deps *deps)
 {
     struct notifier *n = calloc(1, sizeof *n);
     if (!n)
         return NULL;
-    n->app = a;
-    const struct alerts_cfg *ac = &a->cfg->alerts;
+    n->base = deps->base;
+    n->store = deps->store;
+    n->cfg = deps->cfg;
+    n->clock = deps->clock;
+    const struct alerts_cfg *ac = &n->cfg->alerts;
     n->nreceivers = ac->nwebhooks + (ac->alertmanager_url ? 1 : 0);
     n->counters = calloc(n->nreceivers ? n->nreceivers : 1, sizeof *n->counters);
-    n->dirty = calloc(a->cfg->ncounties, sizeof *n->dirty);
-    n->scratch = calloc(a->cfg->ncounties, sizeof *n->scratch);
+    n->dirty = calloc(n->cfg->ncounties, sizeof *n->dirty);
+    n->scratch = calloc(n->cfg->ncounties, sizeof *n->scratch);
     char host[64] = "gradcoverd";
     gethostname(host, sizeof host - 1);
     /* Stable across restarts of the same server, so that it re-reads its own
@@ -898,16 +901,16 @@ struct notifier *notifier_new(struct app *a)
         boot[strcspn(boot, "\n")] = '\0';
         boot[8] = '\0';
     }
-    snprintf(n->consumer, sizeof n->consumer, "%s:%s:%s", host, a->listen, boot);
-    n->post = post_client_new(a->base, a->tls_client);
-    n->poll_timer = event_new(a->base, -1, EV_PERSIST, on_poll, n);
-    n->kick = evtimer_new(a->base, on_poll, n);
-    n->claim_timer = event_new(a->base, -1, EV_PERSIST, on_claim_timer, n);
-    n->resend_timer = event_new(a->base, -1, EV_PERSIST, on_resend_timer, n);
+    snprintf(n->consumer, sizeof n->consumer, "%s:%s:%s", host, deps->listen, boot);
+    n->post = post_client_new(n->base, deps->tls_client);
+    n->poll_timer = event_new(n->base, -1, EV_PERSIST, on_poll, n);
+    n->kick = evtimer_new(n->base, on_poll, n);
+    n->claim_timer = event_new(n->base, -1, EV_PERSIST, on_claim_timer, n);
+    n->resend_timer = event_new(n->base, -1, EV_PERSIST, on_resend_timer, n);
     /* Both sweeps start one interval from now, as plain periodic timers would. */
     n->renewed_at = n->claim_round = clock_mono_ms();
-    n->claim_next = a->cfg->ncounties;
-    size_t nc = a->cfg->ncounties ? a->cfg->ncounties : 1;
+    n->claim_next = n->cfg->ncounties;
+    size_t nc = n->cfg->ncounties ? n->cfg->ncounties : 1;
     int64_t poll_ms = (int64_t)SWEEP_MS * SWEEP_CHUNK / (int64_t)nc;
     poll_ms = poll_ms < POLL_MIN_MS ? POLL_MIN_MS : poll_ms > POLL_MAX_MS ? POLL_MAX_MS : poll_ms;
     int64_t claim_ms = CLAIM_EVERY_MS / (int64_t)nc;

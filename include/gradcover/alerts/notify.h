@@ -9,10 +9,31 @@
 
 #include <stdio.h>
 
-struct app;
+struct clock;
+struct config;
+struct event_base;
 struct notifier;
+struct ssl_ctx_st;
+struct store;
 
-struct notifier *notifier_new(struct app *a);
+/* What the notifier works with; every pointer is borrowed and must outlive
+ * it (listen is copied). */
+struct notifier_deps {
+    struct event_base *base;
+    struct store *store;
+    const struct config *cfg;
+    const struct clock *clock;     /* the wall clock: sent_at, delivery records, periods */
+    struct ssl_ctx_st *tls_client; /* verifies https:// receivers; NULL: they cannot be used */
+    const char *listen;            /* the address listened on: names our delivery consumer */
+};
+
+/* Starts reading the outboxes and delivering on deps->base (the timers run
+ * from now; the first read waits for notifier_on_ready). NULL on allocation
+ * failure. Free with notifier_free. */
+struct notifier *notifier_new(const struct notifier_deps *deps);
+
+/* Stops delivering: requests in flight are dropped (their events stay
+ * pending in Redis and are delivered again later). NULL is a no-op. */
 void notifier_free(struct notifier *n);
 
 /* Called each time Redis becomes ready (after every reconnection): makes sure
