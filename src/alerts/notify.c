@@ -8,12 +8,10 @@
 
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "gradcover/alerts/post.h"
+#include "gradcover/alerts/receiver.h"
 #include "gradcover/core/clock.h"
-#include "gradcover/core/hex.h"
 #include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
@@ -52,9 +50,6 @@
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS (5 * 60 * 1000)
 #define RETRY_FOR_MS (24LL * 3600 * 1000)
-/* Firing alerts are re-sent to Alertmanager this often; its default
- * resolve_timeout is 5 min, so an alert never expires while firing. */
-#define AM_RESEND_MS 60000
 
 enum result { R_DELIVERED, R_RETRY, R_FAILED, NRESULTS };
 static const char *const result_names[NRESULTS] = {"delivered", "retry", "failed"};
@@ -92,8 +87,8 @@ struct notifier {
     struct post_client *post;
     struct event *poll_timer;
     struct event *claim_timer;
-    struct event *resend_timer;
-    char consumer[512]; /* host (64) : listen (300) : boot id (40) */
+    struct rcv_alertmanager_resend *am_resend; /* when Alertmanager is configured */
+    char consumer[512];                        /* host (64) : listen (300) : boot id (40) */
     bool reading;
     bool read_again;       /* a kick arrived while a read was in flight */
     bool own_pending_read; /* after (re)connecting, our own pending entries come first */
@@ -135,7 +130,7 @@ static bool receiver_wants(const struct notifier *n, size_t r, const char *count
     return false;
 }
 
-/* ---- payloads ---- */
+/* ---- the event as the receivers see it ---- */
 
 static long long fnum(json_t *ev, const char *k)
 {
@@ -146,60 +141,6 @@ static const char *fstr(json_t *ev, const char *k)
 {
     const char *s = json_string_value(json_object_get(ev, k));
     return s ? s : "";
-}
-
-static json_t *webhook_body(struct notifier *n, struct job *j)
-{
-    const struct county_cfg *cc = &n->cfg->counties[j->county];
-    long long reg = fnum(j->event, "registered"), srv = fnum(j->event, "served");
-    uint32_t bp = (uint32_t)fnum(j->event, "threshold_bp");
-    bool resolved = strcmp(fstr(j->event, "status"), "resolved") == 0;
-    return json_pack(
-        "{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:I, s:I, s:o, s:f, s:I, s:o, s:o, s:o}", "version",
-        "1", "event_id", j->event_id, "status", fstr(j->event, "status"), "county", "code",
-        cc->code, "name", cc->name, "period", fstr(j->event, "period"), "registered",
-        (json_int_t)reg, "served", (json_int_t)srv, "rate", coverage_rate_json(srv, reg),
-        "threshold", (double)bp / COVERAGE_BP_ONE, "gap",
-        (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, bp), "started_at",
-        jsonx_time(n->cfg->utc_offset_minutes, fnum(j->event, "started_at")), "resolved_at",
-        resolved ? jsonx_time(n->cfg->utc_offset_minutes, fnum(j->event, "resolved_at"))
-                 : json_null(),
-        "sent_at", jsonx_time(n->cfg->utc_offset_minutes, clock_now_ms(n->clock)));
-}
-
-static json_t *am_alert(struct notifier *n, size_t county, const char *period, long long reg,
-                        long long srv, uint32_t bp, int64_t started, int64_t resolved)
-{
-    const struct county_cfg *cc = &n->cfg->counties[county];
-    char summary[256], desc[512];
-    double rate = reg > 0 ? coverage_rate((uint64_t)srv, (uint64_t)reg) : 0;
-    snprintf(summary, sizeof summary, "%s 高校毕业生就业服务率 %.1f%%，低于目标 %.1f%%", cc->name,
-             rate * 100, bp / 100.0);
-    snprintf(desc, sizeof desc,
-             "%s (%s), period %s: %lld of %lld registered graduates served (%.1f%%), target "
-             "%.1f%%; %llu more must be served.",
-             cc->name, cc->code, period, srv, reg, rate * 100, bp / 100.0,
-             (unsigned long long)coverage_gap((uint64_t)srv, (uint64_t)reg, bp));
-    char ts[40];
-    rfc3339_format(started, 0, ts, sizeof ts);
-    json_t *a = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s}, s:s}", "labels", "alertname",
-                          "GraduateServiceCoverageLow", "county", cc->code, "county_name", cc->name,
-                          "period", period, "severity", "warning", "annotations", "summary",
-                          summary, "description", desc, "startsAt", ts);
-    if (a && resolved) {
-        rfc3339_format(resolved, 0, ts, sizeof ts);
-        json_object_set_new(a, "endsAt", json_string(ts));
-    }
-    return a;
-}
-
-static void hmac_hex(const char *secret, const char *body, char *out)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, strlen(body), md,
-         &len);
-    hex_encode(md, len, out);
 }
 
 /* ---- jobs ---- */
@@ -328,6 +269,24 @@ static void on_attempt_done(const struct post_answer *ans, void *arg)
     record(d, res == R_DELIVERED ? "delivered" : "failed");
 }
 
+/* The job's event for the receivers; borrowed from j, valid while it lives. */
+static void event_view(const struct job *j, int64_t now, struct receiver_event *ev)
+{
+    const struct config *cfg = j->n->cfg;
+    ev->event_id = j->event_id;
+    ev->status = fstr(j->event, "status");
+    ev->resolved = strcmp(ev->status, "resolved") == 0;
+    ev->county = &cfg->counties[j->county];
+    ev->period = fstr(j->event, "period");
+    ev->registered = fnum(j->event, "registered");
+    ev->served = fnum(j->event, "served");
+    ev->threshold_bp = (uint32_t)fnum(j->event, "threshold_bp");
+    ev->started_at = fnum(j->event, "started_at");
+    ev->resolved_at = fnum(j->event, "resolved_at");
+    ev->sent_at = now;
+    ev->utc_offset_minutes = cfg->utc_offset_minutes;
+}
+
 static void attempt(struct delivery *d)
 {
     struct job *j = d->job;
@@ -336,22 +295,19 @@ static void attempt(struct delivery *d)
     d->attempts++;
     if (!d->first_at)
         d->first_at = clock_now_ms(n->clock);
+    struct receiver_event ev;
+    event_view(j, clock_now_ms(n->clock), &ev);
     json_t *body;
     const char *url;
     char urlbuf[600];
     const char *headers[8] = {NULL};
-    char sig[80];
+    char sig[RCV_JSON_SIG_LEN];
     if (is_alertmanager(n, d->receiver)) {
-        bool resolved = strcmp(fstr(j->event, "status"), "resolved") == 0;
-        body = json_pack("[o]", am_alert(n, j->county, fstr(j->event, "period"),
-                                         fnum(j->event, "registered"), fnum(j->event, "served"),
-                                         (uint32_t)fnum(j->event, "threshold_bp"),
-                                         fnum(j->event, "started_at"),
-                                         resolved ? fnum(j->event, "resolved_at") : 0));
+        body = rcv_alertmanager_body(&ev);
         snprintf(urlbuf, sizeof urlbuf, "%s/api/v2/alerts", ac->alertmanager_url);
         url = urlbuf;
     } else {
-        body = webhook_body(n, j);
+        body = rcv_json_body(&ev);
         url = ac->webhooks[d->receiver].url;
     }
     /* 10 significant digits: 0.9 stays 0.9 on the wire. */
@@ -367,8 +323,7 @@ static void attempt(struct delivery *d)
     headers[h++] = j->event_id;
     const char *secret = is_alertmanager(n, d->receiver) ? NULL : ac->webhooks[d->receiver].secret;
     if (secret) {
-        strcpy(sig, "sha256=");
-        hmac_hex(secret, text, sig + 7);
+        rcv_json_sign(secret, text, sig);
         headers[h++] = "X-Gradcover-Signature";
         headers[h++] = sig;
     }
@@ -761,116 +716,6 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
         n->claim_next++;
 }
 
-/* ---- Alertmanager keep-alive ---- */
-
-struct resend {
-    struct notifier *n;
-    size_t pending;
-    int period;
-    json_t *alerts;
-};
-
-static void on_resent(const struct post_answer *ans, void *arg)
-{
-    (void)arg;
-    if (ans->status < 200 || ans->status >= 300)
-        log_warn("event=alertmanager_resend_failed status=%d err=%s", ans->status,
-                 ans->err ? ans->err : "-");
-}
-
-struct resend_call {
-    struct resend *rs;
-    size_t county;
-};
-
-static void on_resend_state(enum store_status st, json_t *res, void *arg)
-{
-    struct resend_call *c = arg;
-    struct resend *rs = c->rs;
-    struct notifier *n = rs->n;
-    const char *state = st == STORE_OK ? json_string_value(json_array_get(res, 0)) : NULL;
-    if (state && strcmp(state, "firing") == 0) {
-        int64_t since = 0;
-        const char *s = json_string_value(json_array_get(res, 1));
-        if (s && parse_i64(s, &since)) {
-            long long reg = 0, srv = 0;
-            int64_t v;
-            if (json_string_value(json_array_get(res, 2)) &&
-                parse_i64(json_string_value(json_array_get(res, 2)), &v))
-                reg = v;
-            if (json_string_value(json_array_get(res, 3)) &&
-                parse_i64(json_string_value(json_array_get(res, 3)), &v))
-                srv = v;
-            char period[16];
-            snprintf(period, sizeof period, "%d", rs->period);
-            json_array_append_new(rs->alerts,
-                                  am_alert(n, c->county, period, reg, srv,
-                                           n->cfg->counties[c->county].threshold_bp, since, 0));
-        }
-    }
-    free(c);
-    if (--rs->pending > 0)
-        return;
-    if (json_array_size(rs->alerts) > 0) {
-        char url[600];
-        snprintf(url, sizeof url, "%s/api/v2/alerts", n->cfg->alerts.alertmanager_url);
-        char *text = json_dumps(rs->alerts, JSON_COMPACT | JSON_REAL_PRECISION(10));
-        if (text)
-            post_json(n->post, url, text, NULL, on_resent, NULL);
-        free(text);
-    }
-    json_decref(rs->alerts);
-    free(rs);
-}
-
-static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct notifier *n = arg;
-    const struct config *cfg = n->cfg;
-    if (!store_ready(n->store))
-        return;
-    struct resend *rs = calloc(1, sizeof *rs);
-    if (!rs || !(rs->alerts = json_array())) {
-        free(rs);
-        return;
-    }
-    rs->n = n;
-    rs->period = period_of(clock_now_ms(n->clock), cfg->utc_offset_minutes);
-    rs->pending = 1; /* held until every county is asked */
-    char rf[16], sf[16];
-    snprintf(rf, sizeof rf, "r:%d", rs->period);
-    snprintf(sf, sizeof sf, "s:%d", rs->period);
-    for (size_t i = 0; i < cfg->ncounties; i++) {
-        struct resend_call *c = malloc(sizeof *c);
-        if (!c)
-            break;
-        c->rs = rs;
-        c->county = i;
-        char key[KEY_MAX];
-        key_county_counters(key, sizeof key, cfg->counties[i].code);
-        const char *argv[6] = {"HMGET", key, "alert", "a_since", rf, sf};
-        size_t lens[6];
-        for (int a = 0; a < 6; a++)
-            lens[a] = strlen(argv[a]);
-        if (store_command(n->store, 6, argv, lens, on_resend_state, c) < 0) {
-            free(c);
-            break;
-        }
-        rs->pending++;
-    }
-    /* Release the hold: the last answer (or this call) sends. */
-    struct resend_call *last = malloc(sizeof *last);
-    if (!last) {
-        rs->pending--;
-        return;
-    }
-    last->rs = rs;
-    last->county = 0;
-    on_resend_state(STORE_DOWN, NULL, last);
-}
-
 /* ---- lifecycle and metrics ---- */
 
 struct notifier *notifier_new(const struct notifier_deps *deps)
@@ -906,7 +751,6 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
     n->poll_timer = event_new(n->base, -1, EV_PERSIST, on_poll, n);
     n->kick = evtimer_new(n->base, on_poll, n);
     n->claim_timer = event_new(n->base, -1, EV_PERSIST, on_claim_timer, n);
-    n->resend_timer = event_new(n->base, -1, EV_PERSIST, on_resend_timer, n);
     /* Both sweeps start one interval from now, as plain periodic timers would. */
     n->renewed_at = n->claim_round = clock_mono_ms();
     n->claim_next = n->cfg->ncounties;
@@ -918,16 +762,20 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
                : claim_ms > CLAIM_SLICE_MAX_MS ? CLAIM_SLICE_MAX_MS
                                                : claim_ms;
     struct timeval poll = {(time_t)(poll_ms / 1000), (suseconds_t)(poll_ms % 1000) * 1000},
-                   claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000},
-                   resend = {AM_RESEND_MS / 1000, 0};
+                   claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000};
+    const struct receiver_env env = {
+        .base = n->base, .store = n->store, .cfg = n->cfg, .clock = n->clock, .post = n->post};
     if (!n->counters || !n->post || !n->dirty || !n->scratch || !n->poll_timer || !n->kick ||
-        !n->claim_timer || !n->resend_timer || event_add(n->poll_timer, &poll) < 0 ||
-        event_add(n->claim_timer, &claim) < 0 ||
-        (ac->alertmanager_url && event_add(n->resend_timer, &resend) < 0)) {
-        notifier_free(n);
-        return NULL;
-    }
+        !n->claim_timer || event_add(n->poll_timer, &poll) < 0 ||
+        event_add(n->claim_timer, &claim) < 0)
+        goto out_free_notifier;
+    if (ac->alertmanager_url &&
+        !(n->am_resend = rcv_alertmanager_resend_new(&env, ac->alertmanager_url)))
+        goto out_free_notifier;
     return n;
+out_free_notifier:
+    notifier_free(n);
+    return NULL;
 }
 
 void notifier_free(struct notifier *n)
@@ -945,8 +793,7 @@ void notifier_free(struct notifier *n)
         event_free(n->kick);
     if (n->claim_timer)
         event_free(n->claim_timer);
-    if (n->resend_timer)
-        event_free(n->resend_timer);
+    rcv_alertmanager_resend_free(n->am_resend);
     free(n->counters);
     free(n->dirty);
     free(n->scratch);
