@@ -1,4 +1,6 @@
-/* Alert notification delivery (see notify.h). */
+/* The outbox consumer (see notify.h): jobs, per-receiver deliveries, retries,
+ * delivery records and acks, take-over and renewal of pending entries. What
+ * is sent and how an answer counts is each receiver kind's (receiver.h). */
 #include "gradcover/alerts/notify.h"
 
 #include <stdlib.h>
@@ -15,9 +17,7 @@
 #include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
-#include "gradcover/core/timeutil.h"
 #include "gradcover/domain/config.h"
-#include "gradcover/domain/coverage.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
 
@@ -74,7 +74,7 @@ struct job {
     char entry[48]; /* stream entry id */
     char event_id[96];
     json_t *event;      /* the entry's fields as an object */
-    struct delivery *d; /* one per receiver */
+    struct delivery *d; /* one per receiver, in n->receivers' order */
     size_t pending;     /* receivers not done */
     int writes;         /* delivery_record calls in flight */
 };
@@ -87,8 +87,7 @@ struct notifier {
     struct post_client *post;
     struct event *poll_timer;
     struct event *claim_timer;
-    struct rcv_alertmanager_resend *am_resend; /* when Alertmanager is configured */
-    char consumer[512];                        /* host (64) : listen (300) : boot id (40) */
+    char consumer[512]; /* host (64) : listen (300) : boot id (40) */
     bool reading;
     bool read_again;       /* a kick arrived while a read was in flight */
     bool own_pending_read; /* after (re)connecting, our own pending entries come first */
@@ -101,34 +100,10 @@ struct notifier {
     int64_t renewed_at;    /* monotonic ms of the last renewal of our own events */
     size_t claims_pending; /* XAUTOCLAIMs sent and not yet answered */
     struct job *jobs;
-    size_t nreceivers; /* webhooks, then Alertmanager if configured */
-    uint64_t (*counters)[NRESULTS];
+    struct receiver *receivers; /* receiver.h; the metrics' order */
+    size_t nreceivers;
+    uint64_t (*counters)[NRESULTS]; /* per receiver */
 };
-
-/* ---- receivers ---- */
-
-static bool is_alertmanager(const struct notifier *n, size_t r)
-{
-    return r == n->cfg->alerts.nwebhooks;
-}
-
-static const char *receiver_name(const struct notifier *n, size_t r)
-{
-    return is_alertmanager(n, r) ? "alertmanager" : n->cfg->alerts.webhooks[r].name;
-}
-
-static bool receiver_wants(const struct notifier *n, size_t r, const char *county)
-{
-    if (is_alertmanager(n, r))
-        return true;
-    const struct webhook_cfg *w = &n->cfg->alerts.webhooks[r];
-    if (w->ncounties == 0)
-        return true;
-    for (size_t i = 0; i < w->ncounties; i++)
-        if (strcmp(w->counties[i], county) == 0)
-            return true;
-    return false;
-}
 
 /* ---- the event as the receivers see it ---- */
 
@@ -210,7 +185,7 @@ static void record(struct delivery *d, const char *state)
                             "last_error", d->last_error[0] ? d->last_error : NULL,
                             "last_attempt_at", (json_int_t)clock_now_ms(j->n->clock),
                             "first_attempt_at", (json_int_t)d->first_at);
-    write_record(j, receiver_name(j->n, d->receiver), rec);
+    write_record(j, j->n->receivers[d->receiver].name, rec);
     json_decref(rec);
 }
 
@@ -233,29 +208,31 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 
 static void on_attempt_done(const struct post_answer *ans, void *arg)
 {
-    int status = ans->status;
-    const char *err = ans->err;
     struct delivery *d = arg;
     struct job *j = d->job;
     struct notifier *n = j->n;
-    const char *rname = receiver_name(n, d->receiver);
+    const struct receiver *r = &n->receivers[d->receiver];
+    enum receiver_verdict v;
+    if (ans->status > 0) {
+        v = r->kind->classify(ans->status, ans->body, ans->len, d->last_error,
+                              sizeof d->last_error);
+    } else {
+        /* No answer is retried like a 5xx, whatever the kind; a URL that
+         * cannot be used (-1) fails at once: repeating cannot help. */
+        snprintf(d->last_error, sizeof d->last_error, "%s", ans->err ? ans->err : "failed");
+        v = ans->status == 0 ? RECEIVER_RETRY : RECEIVER_PERMANENT;
+    }
     enum result res;
-    if (status >= 200 && status < 300) {
+    if (v == RECEIVER_DONE) {
         res = R_DELIVERED;
         d->last_error[0] = '\0';
     } else {
-        if (status > 0)
-            snprintf(d->last_error, sizeof d->last_error, "HTTP %d", status);
-        else
-            snprintf(d->last_error, sizeof d->last_error, "%s", err ? err : "failed");
-        /* status -1: the request cannot be made at all (a permanent error). */
-        bool retryable = status == 0 || status == 429 || status >= 500;
         bool expired = clock_now_ms(n->clock) - d->first_at > RETRY_FOR_MS;
-        res = retryable && !expired ? R_RETRY : R_FAILED;
+        res = v == RECEIVER_RETRY && !expired ? R_RETRY : R_FAILED;
     }
     n->counters[d->receiver][res]++;
     log_info("event=alert_delivery event_id=%s receiver=%s attempt=%d result=%s%s%s", j->event_id,
-             rname, d->attempts, result_names[res], d->last_error[0] ? " error=" : "",
+             r->name, d->attempts, result_names[res], d->last_error[0] ? " error=" : "",
              d->last_error[0] ? d->last_error : "");
     if (res == R_RETRY) {
         int64_t ms = backoff_ms(d->attempts);
@@ -291,44 +268,22 @@ static void attempt(struct delivery *d)
 {
     struct job *j = d->job;
     struct notifier *n = j->n;
-    const struct alerts_cfg *ac = &n->cfg->alerts;
+    const struct receiver *r = &n->receivers[d->receiver];
     d->attempts++;
     if (!d->first_at)
         d->first_at = clock_now_ms(n->clock);
     struct receiver_event ev;
     event_view(j, clock_now_ms(n->clock), &ev);
-    json_t *body;
-    const char *url;
-    char urlbuf[600];
-    const char *headers[8] = {NULL};
-    char sig[RCV_JSON_SIG_LEN];
-    if (is_alertmanager(n, d->receiver)) {
-        body = rcv_alertmanager_body(&ev);
-        snprintf(urlbuf, sizeof urlbuf, "%s/api/v2/alerts", ac->alertmanager_url);
-        url = urlbuf;
-    } else {
-        body = rcv_json_body(&ev);
-        url = ac->webhooks[d->receiver].url;
-    }
-    /* 10 significant digits: 0.9 stays 0.9 on the wire. */
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-    json_decref(body);
-    if (!text) {
+    struct receiver_request req = {0};
+    if (r->kind->build(r, &ev, &req) < 0 ||
+        (r->secret && r->kind->sign && r->kind->sign(r, &ev, &req) < 0)) {
+        receiver_request_clear(&req);
         struct post_answer oom = {.status = 0, .err = "out of memory", .body = ""};
         on_attempt_done(&oom, d);
         return;
     }
-    size_t h = 0;
-    headers[h++] = "X-Gradcover-Event-Id";
-    headers[h++] = j->event_id;
-    const char *secret = is_alertmanager(n, d->receiver) ? NULL : ac->webhooks[d->receiver].secret;
-    if (secret) {
-        rcv_json_sign(secret, text, sig);
-        headers[h++] = "X-Gradcover-Signature";
-        headers[h++] = sig;
-    }
-    post_json(n->post, url, text, headers, on_attempt_done, d);
-    free(text);
+    post_json(n->post, req.url, req.body, req.headers, on_attempt_done, d);
+    receiver_request_clear(&req);
 }
 
 static void job_start(struct job *j)
@@ -364,7 +319,7 @@ static void on_previous(enum store_status st, json_t *res, void *arg)
         const char *name = json_string_value(json_array_get(res, i));
         json_t *rec = json_loads(json_string_value(json_array_get(res, i + 1)), 0, NULL);
         for (size_t r = 0; name && rec && r < n->nreceivers; r++) {
-            if (strcmp(receiver_name(n, r), name) != 0 || j->d[r].done)
+            if (strcmp(n->receivers[r].name, name) != 0 || j->d[r].done)
                 continue;
             const char *state = json_string_value(json_object_get(rec, "state"));
             j->d[r].attempts = (int)json_integer_value(json_object_get(rec, "attempts"));
@@ -416,7 +371,7 @@ static void job_new(struct notifier *n, size_t county, json_t *entry)
         j->d[r].job = j;
         j->d[r].receiver = r;
         j->d[r].timer = evtimer_new(n->base, on_retry_timer, &j->d[r]);
-        if (receiver_wants(n, r, code))
+        if (receiver_wants(&n->receivers[r], code))
             j->pending++;
         else
             j->d[r].done = true;
@@ -727,8 +682,7 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
     n->store = deps->store;
     n->cfg = deps->cfg;
     n->clock = deps->clock;
-    const struct alerts_cfg *ac = &n->cfg->alerts;
-    n->nreceivers = ac->nwebhooks + (ac->alertmanager_url ? 1 : 0);
+    n->receivers = receivers_new(n->cfg, &n->nreceivers);
     n->counters = calloc(n->nreceivers ? n->nreceivers : 1, sizeof *n->counters);
     n->dirty = calloc(n->cfg->ncounties, sizeof *n->dirty);
     n->scratch = calloc(n->cfg->ncounties, sizeof *n->scratch);
@@ -765,12 +719,11 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
                    claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000};
     const struct receiver_env env = {
         .base = n->base, .store = n->store, .cfg = n->cfg, .clock = n->clock, .post = n->post};
-    if (!n->counters || !n->post || !n->dirty || !n->scratch || !n->poll_timer || !n->kick ||
-        !n->claim_timer || event_add(n->poll_timer, &poll) < 0 ||
+    if (!n->receivers || !n->counters || !n->post || !n->dirty || !n->scratch || !n->poll_timer ||
+        !n->kick || !n->claim_timer || event_add(n->poll_timer, &poll) < 0 ||
         event_add(n->claim_timer, &claim) < 0)
         goto out_free_notifier;
-    if (ac->alertmanager_url &&
-        !(n->am_resend = rcv_alertmanager_resend_new(&env, ac->alertmanager_url)))
+    if (receivers_start(n->receivers, n->nreceivers, &env) < 0)
         goto out_free_notifier;
     return n;
 out_free_notifier:
@@ -793,7 +746,7 @@ void notifier_free(struct notifier *n)
         event_free(n->kick);
     if (n->claim_timer)
         event_free(n->claim_timer);
-    rcv_alertmanager_resend_free(n->am_resend);
+    receivers_free(n->receivers, n->nreceivers);
     free(n->counters);
     free(n->dirty);
     free(n->scratch);
@@ -808,7 +761,7 @@ void notifier_render_metrics(const struct notifier *n, FILE *out)
     for (size_t r = 0; r < n->nreceivers; r++)
         for (int k = 0; k < NRESULTS; k++) {
             fputs("gradcover_alert_notifications_total{receiver=\"", out);
-            metrics_label(out, receiver_name(n, r));
+            metrics_label(out, n->receivers[r].name);
             fprintf(out, "\",result=\"%s\"} %llu\n", result_names[k],
                     (unsigned long long)n->counters[r][k]);
         }

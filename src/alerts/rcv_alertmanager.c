@@ -1,6 +1,7 @@
 /* The "alertmanager" receiver kind: one alert per transition posted to
- * {alertmanager_url}/api/v2/alerts, and every firing county's alert re-sent
- * each AM_RESEND_MS so that Alertmanager keeps it (docs/alerts.md). */
+ * {alertmanager_url}/api/v2/alerts, judged by the status alone, and, in the
+ * background, every firing county's alert re-sent each AM_RESEND_MS so that
+ * Alertmanager keeps it (docs/alerts.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,16 +48,23 @@ static json_t *am_alert(const struct county_cfg *cc, const char *period, long lo
     return a;
 }
 
-json_t *rcv_alertmanager_body(const struct receiver_event *ev)
+static int am_build(const struct receiver *r, const struct receiver_event *ev,
+                    struct receiver_request *req)
 {
-    return json_pack("[o]",
-                     am_alert(ev->county, ev->period, ev->registered, ev->served, ev->threshold_bp,
-                              ev->started_at, ev->resolved ? ev->resolved_at : 0));
+    snprintf(req->urlbuf, sizeof req->urlbuf, "%s/api/v2/alerts", r->url);
+    req->url = req->urlbuf;
+    json_t *body = json_pack("[o]", am_alert(ev->county, ev->period, ev->registered, ev->served,
+                                             ev->threshold_bp, ev->started_at,
+                                             ev->resolved ? ev->resolved_at : 0));
+    if (receiver_request_body(req, body) < 0)
+        return -1;
+    return receiver_request_header(req, "X-Gradcover-Event-Id", ev->event_id);
 }
 
 /* ---- keep-alive ---- */
 
-struct rcv_alertmanager_resend {
+/* The keep-alive of one Alertmanager: the kind's state between start and stop. */
+struct am_resend {
     struct receiver_env env;
     const char *url; /* alertmanager_url, borrowed */
     struct event *timer;
@@ -65,7 +73,7 @@ struct rcv_alertmanager_resend {
 /* One round of re-sending: the firing counties' alerts, collected from
  * their answers and posted in one request when the last has answered. */
 struct resend {
-    const struct rcv_alertmanager_resend *am;
+    const struct am_resend *am;
     size_t pending;
     int period;
     json_t *alerts;
@@ -128,7 +136,7 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    const struct rcv_alertmanager_resend *am = arg;
+    const struct am_resend *am = arg;
     const struct config *cfg = am->env.cfg;
     if (!store_ready(am->env.store))
         return;
@@ -172,28 +180,36 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
     on_resend_state(STORE_DOWN, NULL, last);
 }
 
-struct rcv_alertmanager_resend *rcv_alertmanager_resend_new(const struct receiver_env *env,
-                                                            const char *url)
+static void am_stop(void *state)
 {
-    struct rcv_alertmanager_resend *am = calloc(1, sizeof *am);
-    if (!am)
-        return NULL;
-    am->env = *env;
-    am->url = url;
-    am->timer = event_new(env->base, -1, EV_PERSIST, on_resend_timer, am);
-    struct timeval resend = {AM_RESEND_MS / 1000, 0};
-    if (!am->timer || event_add(am->timer, &resend) < 0) {
-        rcv_alertmanager_resend_free(am);
-        return NULL;
-    }
-    return am;
-}
-
-void rcv_alertmanager_resend_free(struct rcv_alertmanager_resend *am)
-{
+    struct am_resend *am = state;
     if (!am)
         return;
     if (am->timer)
         event_free(am->timer);
     free(am);
 }
+
+static void *am_start(const struct receiver *r, const struct receiver_env *env)
+{
+    struct am_resend *am = calloc(1, sizeof *am);
+    if (!am)
+        return NULL;
+    am->env = *env;
+    am->url = r->url;
+    am->timer = event_new(env->base, -1, EV_PERSIST, on_resend_timer, am);
+    struct timeval resend = {AM_RESEND_MS / 1000, 0};
+    if (!am->timer || event_add(am->timer, &resend) < 0) {
+        am_stop(am);
+        return NULL;
+    }
+    return am;
+}
+
+const struct receiver_kind rcv_alertmanager_kind = {
+    .name = "alertmanager",
+    .build = am_build,
+    .classify = receiver_classify_http,
+    .start = am_start,
+    .stop = am_stop,
+};

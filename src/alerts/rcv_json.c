@@ -1,5 +1,7 @@
-/* The "json" receiver kind: SPEC §7's webhook body, signed with the
- * webhook's secret (X-Gradcover-Signature). Builds bytes; sends nothing. */
+/* The "json" receiver kind: SPEC §7's webhook body, with X-Gradcover-Event-Id
+ * and, when the webhook has a secret, X-Gradcover-Signature (HMAC-SHA256 of
+ * the raw body); judged by the status alone. Builds bytes; sends nothing. */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -11,7 +13,7 @@
 #include "gradcover/domain/config.h"
 #include "gradcover/domain/coverage.h"
 
-json_t *rcv_json_body(const struct receiver_event *ev)
+static json_t *webhook_body(const struct receiver_event *ev)
 {
     const struct county_cfg *cc = ev->county;
     long long reg = ev->registered, srv = ev->served;
@@ -28,12 +30,34 @@ json_t *rcv_json_body(const struct receiver_event *ev)
                      jsonx_time(off, ev->sent_at));
 }
 
-void rcv_json_sign(const char *secret, const char *body, char out[RCV_JSON_SIG_LEN])
+static int json_build(const struct receiver *r, const struct receiver_event *ev,
+                      struct receiver_request *req)
 {
+    req->url = r->url;
+    if (receiver_request_body(req, webhook_body(ev)) < 0)
+        return -1;
+    return receiver_request_header(req, "X-Gradcover-Event-Id", ev->event_id);
+}
+
+/* X-Gradcover-Signature: "sha256=<hex HMAC-SHA256(secret, raw body)>". */
+static int json_sign(const struct receiver *r, const struct receiver_event *ev,
+                     struct receiver_request *req)
+{
+    (void)ev;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, strlen(body), md,
-         &len);
-    strcpy(out, "sha256=");
-    hex_encode(md, len, out + 7);
+    if (!HMAC(EVP_sha256(), r->secret, (int)strlen(r->secret), (const unsigned char *)req->body,
+              strlen(req->body), md, &len))
+        return -1;
+    char sig[sizeof "sha256=" + 2 * EVP_MAX_MD_SIZE];
+    strcpy(sig, "sha256=");
+    hex_encode(md, len, sig + 7);
+    return receiver_request_header(req, "X-Gradcover-Signature", sig);
 }
+
+const struct receiver_kind rcv_json_kind = {
+    .name = "json",
+    .build = json_build,
+    .sign = json_sign,
+    .classify = receiver_classify_http,
+};

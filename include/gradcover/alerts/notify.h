@@ -1,9 +1,9 @@
 /* Alert notification delivery (SPEC §7): reads the county outbox streams
- * through the consumer group "delivery", posts webhooks (signed when a secret
- * is set) and Alertmanager alerts with a non-blocking libevent HTTP client,
- * retries with exponential backoff and jitter, records every attempt in Redis
- * and acknowledges an event once every receiver is done. Events claimed by a
- * process that died are taken over after CLAIM_IDLE_MS. */
+ * through the consumer group "delivery", hands each event to every receiver
+ * that wants it (receiver.h: one kind per format) over a non-blocking HTTP
+ * client (post.h), retries with exponential backoff and jitter, records every
+ * attempt in Redis and acknowledges an event once every receiver is done.
+ * Events claimed by a process that died are taken over after CLAIM_IDLE_MS. */
 #ifndef GRADCOVER_ALERTS_NOTIFY_H
 #define GRADCOVER_ALERTS_NOTIFY_H
 
