@@ -17,6 +17,7 @@
 #include "gradcover/core/clock.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/core/log.h"
+#include "gradcover/core/sweep.h"
 #include "gradcover/core/timeutil.h"
 #include "gradcover/domain/alert.h"
 #include "gradcover/domain/config.h"
@@ -32,10 +33,8 @@
 struct alerter {
     struct alerter_deps d;
     struct event *timer;
-    size_t outstanding;  /* alert_eval calls sent and not yet answered */
-    size_t next;         /* the next county of the current round */
-    int64_t round_start; /* monotonic ms at which the current round began */
-    int64_t interval_ms;
+    size_t outstanding; /* alert_eval calls sent and not yet answered */
+    struct sweep sweep; /* the counties of the current round */
 };
 
 struct eval_call {
@@ -96,27 +95,18 @@ static bool evaluate(struct alerter *al, size_t i, int64_t now, int cur)
 static void slice(struct alerter *al)
 {
     const struct alerter_deps *d = &al->d;
-    size_t n = d->cfg->ncounties;
     int64_t t = clock_mono_ms();
-    if (al->next >= n) {
-        if (t - al->round_start < al->interval_ms)
-            return;
-        /* A new round; after a long stall it starts now rather than catching up. */
-        al->round_start += al->interval_ms;
-        if (t - al->round_start >= al->interval_ms)
-            al->round_start = t;
-        al->next = 0;
-    }
+    /* Rounds keep their phase; after a long stall one starts now rather than
+     * catching up (SWEEP_KEEP_PHASE). */
+    if (!sweep_round(&al->sweep, t))
+        return;
     if (al->outstanding > 0 || !store_ready(d->store))
         return;
-    int64_t elapsed = t - al->round_start;
-    size_t due = (size_t)(elapsed * (int64_t)n / al->interval_ms) + 1;
-    if (due > n)
-        due = n;
+    size_t due = sweep_due(&al->sweep, t);
     int64_t now = clock_now_ms(d->clock);
     int cur = period_of(now, d->cfg->utc_offset_minutes);
-    while (al->next < due && evaluate(al, al->next, now, cur))
-        al->next++;
+    while (al->sweep.next < due && evaluate(al, al->sweep.next, now, cur))
+        al->sweep.next++;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -132,14 +122,13 @@ struct alerter *alerter_new(const struct alerter_deps *deps)
     if (!al)
         return NULL;
     al->d = *deps;
-    al->interval_ms = (int64_t)deps->cfg->alerts.eval_interval_seconds * 1000;
+    int64_t interval_ms = (int64_t)deps->cfg->alerts.eval_interval_seconds * 1000;
+    size_t n = deps->cfg->ncounties;
     /* The first round ends one interval from now, as a plain periodic timer's
      * first tick would. */
-    al->round_start = clock_mono_ms();
-    al->next = deps->cfg->ncounties;
+    sweep_init(&al->sweep, n, interval_ms, SWEEP_KEEP_PHASE, clock_mono_ms());
     al->timer = event_new(deps->base, -1, EV_PERSIST, on_tick, al);
-    int64_t tick = al->interval_ms / (int64_t)(deps->cfg->ncounties ? deps->cfg->ncounties : 1);
-    tick = tick < SLICE_MIN_MS ? SLICE_MIN_MS : tick > SLICE_MAX_MS ? SLICE_MAX_MS : tick;
+    int64_t tick = sweep_tick_ms(interval_ms, n, 1, SLICE_MIN_MS, SLICE_MAX_MS);
     struct timeval tv = {(time_t)(tick / 1000), (suseconds_t)(tick % 1000) * 1000};
     if (!al->timer || event_add(al->timer, &tv) < 0) {
         alerter_free(al);

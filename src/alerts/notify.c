@@ -17,6 +17,7 @@
 #include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
+#include "gradcover/core/sweep.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
@@ -95,8 +96,7 @@ struct notifier {
     bool *dirty;           /* counties with a transition made here, not yet read */
     size_t *scratch;       /* county indexes of the read being built */
     size_t sweep_pos;      /* next county of the periodic sweep */
-    size_t claim_next;     /* next county of the take-over sweep */
-    int64_t claim_round;   /* monotonic ms at which the take-over sweep began */
+    struct sweep claims;   /* the take-over sweep: every county each CLAIM_EVERY_MS */
     int64_t renewed_at;    /* monotonic ms of the last renewal of our own events */
     size_t claims_pending; /* XAUTOCLAIMs sent and not yet answered */
     struct job *jobs;
@@ -650,25 +650,19 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
     struct notifier *n = arg;
     if (!store_ready(n->store))
         return;
-    size_t nc = n->cfg->ncounties;
     int64_t t = clock_mono_ms();
     if (t - n->renewed_at >= CLAIM_EVERY_MS) {
         n->renewed_at = t;
         renew_own(n);
     }
-    if (n->claim_next >= nc) {
-        if (t - n->claim_round < CLAIM_EVERY_MS)
-            return;
-        n->claim_round = t;
-        n->claim_next = 0;
-    }
+    /* A new round at the first slice CLAIM_EVERY_MS after the last began. */
+    if (!sweep_round(&n->claims, t))
+        return;
     if (n->claims_pending > 0)
         return; /* Redis has not answered the last slice: no pile-up */
-    size_t due = (size_t)((t - n->claim_round) * (int64_t)nc / CLAIM_EVERY_MS) + 1;
-    if (due > nc)
-        due = nc;
-    while (n->claim_next < due && autoclaim(n, n->claim_next))
-        n->claim_next++;
+    size_t due = sweep_due(&n->claims, t);
+    while (n->claims.next < due && autoclaim(n, n->claims.next))
+        n->claims.next++;
 }
 
 /* ---- lifecycle and metrics ---- */
@@ -706,15 +700,11 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
     n->kick = evtimer_new(n->base, on_poll, n);
     n->claim_timer = event_new(n->base, -1, EV_PERSIST, on_claim_timer, n);
     /* Both sweeps start one interval from now, as plain periodic timers would. */
-    n->renewed_at = n->claim_round = clock_mono_ms();
-    n->claim_next = n->cfg->ncounties;
-    size_t nc = n->cfg->ncounties ? n->cfg->ncounties : 1;
-    int64_t poll_ms = (int64_t)SWEEP_MS * SWEEP_CHUNK / (int64_t)nc;
-    poll_ms = poll_ms < POLL_MIN_MS ? POLL_MIN_MS : poll_ms > POLL_MAX_MS ? POLL_MAX_MS : poll_ms;
-    int64_t claim_ms = CLAIM_EVERY_MS / (int64_t)nc;
-    claim_ms = claim_ms < CLAIM_SLICE_MIN_MS   ? CLAIM_SLICE_MIN_MS
-               : claim_ms > CLAIM_SLICE_MAX_MS ? CLAIM_SLICE_MAX_MS
-                                               : claim_ms;
+    size_t nc = n->cfg->ncounties;
+    n->renewed_at = clock_mono_ms();
+    sweep_init(&n->claims, nc, CLAIM_EVERY_MS, SWEEP_AT_TICK, n->renewed_at);
+    int64_t poll_ms = sweep_tick_ms(SWEEP_MS, nc, SWEEP_CHUNK, POLL_MIN_MS, POLL_MAX_MS);
+    int64_t claim_ms = sweep_tick_ms(CLAIM_EVERY_MS, nc, 1, CLAIM_SLICE_MIN_MS, CLAIM_SLICE_MAX_MS);
     struct timeval poll = {(time_t)(poll_ms / 1000), (suseconds_t)(poll_ms % 1000) * 1000},
                    claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000};
     const struct receiver_env env = {

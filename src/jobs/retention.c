@@ -12,6 +12,7 @@
 #include "gradcover/core/clock.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/core/log.h"
+#include "gradcover/core/sweep.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
@@ -29,7 +30,7 @@ struct retention {
     struct retention_deps d;
     struct event *timer;
     bool active;
-    size_t pos;         /* next county of the pass */
+    struct sweep pass;  /* the counties of the pass, COUNTIES_PER_TICK at a time */
     size_t outstanding; /* calls of the current tick not yet answered */
     int64_t next_pass_ms;
     long erased; /* in this pass */
@@ -52,8 +53,8 @@ static void on_retention(enum store_status st, json_t *res, void *arg)
             log_info("event=retention_erased county=%s graduates=%ld",
                      rt->d.cfg->counties[c->county].code, n);
         /* More due in this county: take it again on the next tick. */
-        if (json_is_true(json_object_get(res, "more")) && c->county < rt->pos)
-            rt->pos = c->county;
+        if (json_is_true(json_object_get(res, "more")))
+            sweep_again(&rt->pass, c->county);
     }
     free(c);
 }
@@ -66,7 +67,7 @@ static void tick(struct retention *rt)
         retention_start(rt);
     if (!rt->active || rt->outstanding > 0 || !store_ready(d->store))
         return;
-    if (rt->pos >= d->cfg->ncounties) {
+    if (sweep_over(&rt->pass)) {
         rt->active = false;
         rt->next_pass_ms = now + PASS_EVERY_MS;
         log_info("event=retention_pass_done erased=%ld", rt->erased);
@@ -82,11 +83,8 @@ static void tick(struct retention *rt)
     json_decref(args);
     if (!text)
         return;
-    size_t end = rt->pos + COUNTIES_PER_TICK;
-    if (end > d->cfg->ncounties)
-        end = d->cfg->ncounties;
-    size_t from = rt->pos;
-    rt->pos = end;
+    size_t from = rt->pass.next, end = sweep_chunk(&rt->pass, COUNTIES_PER_TICK);
+    rt->pass.next = end;
     for (size_t i = from; i < end; i++) {
         struct call *c = malloc(sizeof *c);
         if (!c)
@@ -99,7 +97,7 @@ static void tick(struct retention *rt)
         size_t lens[2] = {strlen(key), strlen(text)};
         if (store_script(d->store, "retention", 1, 2, argv, lens, on_retention, c) < 0) {
             free(c);
-            rt->pos = i; /* not sent: retry from here */
+            rt->pass.next = i; /* not sent: retry from here */
             break;
         }
         rt->outstanding++;
@@ -120,6 +118,7 @@ struct retention *retention_new(const struct retention_deps *deps)
     if (!rt)
         return NULL;
     rt->d = *deps;
+    sweep_init_unpaced(&rt->pass, deps->cfg->ncounties);
     rt->timer = event_new(deps->base, -1, EV_PERSIST, on_tick, rt);
     struct timeval tv = {0, TICK_MS * 1000};
     if (!rt->timer || event_add(rt->timer, &tv) < 0) {
@@ -143,6 +142,6 @@ void retention_start(struct retention *rt)
     if (rt->active)
         return;
     rt->active = true;
-    rt->pos = 0;
+    sweep_start(&rt->pass);
     rt->erased = 0;
 }
