@@ -118,6 +118,24 @@ static const char *fstr(json_t *ev, const char *k)
     return s ? s : "";
 }
 
+/* The job's event for the receivers; borrowed from j, valid while it lives. */
+static void event_view(const struct job *j, int64_t now, struct receiver_event *ev)
+{
+    const struct config *cfg = j->n->cfg;
+    ev->event_id = j->event_id;
+    ev->status = fstr(j->event, "status");
+    ev->resolved = strcmp(ev->status, "resolved") == 0;
+    ev->county = &cfg->counties[j->county];
+    ev->period = fstr(j->event, "period");
+    ev->registered = fnum(j->event, "registered");
+    ev->served = fnum(j->event, "served");
+    ev->threshold_bp = (uint32_t)fnum(j->event, "threshold_bp");
+    ev->started_at = fnum(j->event, "started_at");
+    ev->resolved_at = fnum(j->event, "resolved_at");
+    ev->sent_at = now;
+    ev->utc_offset_minutes = cfg->utc_offset_minutes;
+}
+
 /* ---- jobs ---- */
 
 static void job_free(struct job *j)
@@ -244,24 +262,6 @@ static void on_attempt_done(const struct post_answer *ans, void *arg)
     d->done = true;
     j->pending--;
     record(d, res == R_DELIVERED ? "delivered" : "failed");
-}
-
-/* The job's event for the receivers; borrowed from j, valid while it lives. */
-static void event_view(const struct job *j, int64_t now, struct receiver_event *ev)
-{
-    const struct config *cfg = j->n->cfg;
-    ev->event_id = j->event_id;
-    ev->status = fstr(j->event, "status");
-    ev->resolved = strcmp(ev->status, "resolved") == 0;
-    ev->county = &cfg->counties[j->county];
-    ev->period = fstr(j->event, "period");
-    ev->registered = fnum(j->event, "registered");
-    ev->served = fnum(j->event, "served");
-    ev->threshold_bp = (uint32_t)fnum(j->event, "threshold_bp");
-    ev->started_at = fnum(j->event, "started_at");
-    ev->resolved_at = fnum(j->event, "resolved_at");
-    ev->sent_at = now;
-    ev->utc_offset_minutes = cfg->utc_offset_minutes;
 }
 
 static void attempt(struct delivery *d)
@@ -448,7 +448,7 @@ static void read_outboxes(struct notifier *n, const char *from, const size_t *id
     size_t *lens = calloc(argc, sizeof *lens);
     char(*keys)[KEY_MAX] = calloc(count, sizeof *keys);
     if (!argv || !lens || !keys)
-        goto out;
+        goto out_free_argv;
     size_t a = 0;
     argv[a++] = "XREADGROUP";
     argv[a++] = "GROUP";
@@ -467,7 +467,7 @@ static void read_outboxes(struct notifier *n, const char *from, const size_t *id
         lens[i] = strlen(argv[i]);
     if (store_command(n->store, (int)argc, argv, lens, on_read, n) == 0)
         n->reading = true;
-out:
+out_free_argv:
     free(argv);
     free(lens);
     free(keys);
