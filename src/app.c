@@ -350,9 +350,20 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
-    a->alerter = alerter_new(a);
-    a->notifier = notifier_new(a);
-    a->retention = retention_new(a);
+    /* The notifier first: the alerter tells it of every transition. */
+    a->notifier = notifier_new(&(struct notifier_deps){.base = a->base,
+                                                       .store = a->store,
+                                                       .cfg = cfg,
+                                                       .clock = &a->clock,
+                                                       .tls_client = a->tls_client,
+                                                       .listen = a->listen});
+    a->alerter = alerter_new(&(struct alerter_deps){.base = a->base,
+                                                    .store = a->store,
+                                                    .cfg = cfg,
+                                                    .clock = &a->clock,
+                                                    .notifier = a->notifier});
+    a->retention = retention_new(&(struct retention_deps){
+        .base = a->base, .store = a->store, .cfg = cfg, .clock = &a->clock});
     if (!a->alerter || !a->notifier || !a->retention) {
         snprintf(err, errlen, "out of memory");
         goto out_free;

@@ -14,10 +14,10 @@
 #include <jansson.h>
 
 #include "gradcover/alerts/notify.h"
-#include "gradcover/app.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/core/log.h"
+#include "gradcover/core/sweep.h"
 #include "gradcover/core/timeutil.h"
 #include "gradcover/domain/alert.h"
 #include "gradcover/domain/config.h"
@@ -31,12 +31,10 @@
 #define SLICE_MAX_MS 1000
 
 struct alerter {
-    struct app *app;
+    struct alerter_deps d;
     struct event *timer;
-    size_t outstanding;  /* alert_eval calls sent and not yet answered */
-    size_t next;         /* the next county of the current round */
-    int64_t round_start; /* monotonic ms at which the current round began */
-    int64_t interval_ms;
+    size_t outstanding; /* alert_eval calls sent and not yet answered */
+    struct sweep sweep; /* the counties of the current round */
 };
 
 struct eval_call {
@@ -49,7 +47,7 @@ static void on_eval(enum store_status st, json_t *res, void *arg)
     struct eval_call *c = arg;
     struct alerter *al = c->al;
     if (st == STORE_OK)
-        notifier_transition(al->app->notifier, NULL, al->app->cfg->counties[c->county].code,
+        notifier_transition(al->d.notifier, NULL, al->d.cfg->counties[c->county].code,
                             json_string_value(json_object_get(res, "transition")));
     al->outstanding--;
     free(c);
@@ -58,7 +56,7 @@ static void on_eval(enum store_status st, json_t *res, void *arg)
 /* Sends alert_eval for county i; false when the store refused it. */
 static bool evaluate(struct alerter *al, size_t i, int64_t now, int cur)
 {
-    struct app *a = al->app;
+    const struct alerter_deps *d = &al->d;
     struct eval_call *c = malloc(sizeof *c);
     if (!c)
         return false;
@@ -70,18 +68,18 @@ static bool evaluate(struct alerter *al, size_t i, int64_t now, int cur)
     jw_key(&w, "cur");
     jw_int(&w, cur);
     jw_key(&w, "off");
-    jw_int(&w, a->cfg->utc_offset_minutes);
+    jw_int(&w, d->cfg->utc_offset_minutes);
     jw_key(&w, "now");
     jw_int(&w, now);
-    alert_params_write(&w, a->cfg, i);
+    alert_params_write(&w, d->cfg, i);
     jw_obj_end(&w);
     char key[KEY_MAX];
-    key_county(key, sizeof key, a->cfg->counties[i].code);
+    key_county(key, sizeof key, d->cfg->counties[i].code);
     size_t len = 0;
     const char *text = jw_text(&w, &len);
     const char *argv[2] = {key, text};
     size_t lens[2] = {strlen(key), len};
-    bool sent = text && store_script(a->store, "alert_eval", 1, 2, argv, lens, on_eval, c) == 0;
+    bool sent = text && store_script(d->store, "alert_eval", 1, 2, argv, lens, on_eval, c) == 0;
     jw_free(&w);
     if (!sent) {
         free(c);
@@ -96,28 +94,19 @@ static bool evaluate(struct alerter *al, size_t i, int64_t now, int cur)
  * nothing is sent and the counties stay due. */
 static void slice(struct alerter *al)
 {
-    struct app *a = al->app;
-    size_t n = a->cfg->ncounties;
+    const struct alerter_deps *d = &al->d;
     int64_t t = clock_mono_ms();
-    if (al->next >= n) {
-        if (t - al->round_start < al->interval_ms)
-            return;
-        /* A new round; after a long stall it starts now rather than catching up. */
-        al->round_start += al->interval_ms;
-        if (t - al->round_start >= al->interval_ms)
-            al->round_start = t;
-        al->next = 0;
-    }
-    if (al->outstanding > 0 || !store_ready(a->store))
+    /* Rounds keep their phase; after a long stall one starts now rather than
+     * catching up (SWEEP_KEEP_PHASE). */
+    if (!sweep_round(&al->sweep, t))
         return;
-    int64_t elapsed = t - al->round_start;
-    size_t due = (size_t)(elapsed * (int64_t)n / al->interval_ms) + 1;
-    if (due > n)
-        due = n;
-    int64_t now = app_now_ms(a);
-    int cur = period_of(now, a->cfg->utc_offset_minutes);
-    while (al->next < due && evaluate(al, al->next, now, cur))
-        al->next++;
+    if (al->outstanding > 0 || !store_ready(d->store))
+        return;
+    size_t due = sweep_due(&al->sweep, t);
+    int64_t now = clock_now_ms(d->clock);
+    int cur = period_of(now, d->cfg->utc_offset_minutes);
+    while (al->sweep.next < due && evaluate(al, al->sweep.next, now, cur))
+        al->sweep.next++;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -127,20 +116,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     slice(arg);
 }
 
-struct alerter *alerter_new(struct app *a)
+struct alerter *alerter_new(const struct alerter_deps *deps)
 {
     struct alerter *al = calloc(1, sizeof *al);
     if (!al)
         return NULL;
-    al->app = a;
-    al->interval_ms = (int64_t)a->cfg->alerts.eval_interval_seconds * 1000;
+    al->d = *deps;
+    int64_t interval_ms = (int64_t)deps->cfg->alerts.eval_interval_seconds * 1000;
+    size_t n = deps->cfg->ncounties;
     /* The first round ends one interval from now, as a plain periodic timer's
      * first tick would. */
-    al->round_start = clock_mono_ms();
-    al->next = a->cfg->ncounties;
-    al->timer = event_new(a->base, -1, EV_PERSIST, on_tick, al);
-    int64_t tick = al->interval_ms / (int64_t)(a->cfg->ncounties ? a->cfg->ncounties : 1);
-    tick = tick < SLICE_MIN_MS ? SLICE_MIN_MS : tick > SLICE_MAX_MS ? SLICE_MAX_MS : tick;
+    sweep_init(&al->sweep, n, interval_ms, SWEEP_KEEP_PHASE, clock_mono_ms());
+    al->timer = event_new(deps->base, -1, EV_PERSIST, on_tick, al);
+    int64_t tick = sweep_tick_ms(interval_ms, n, 1, SLICE_MIN_MS, SLICE_MAX_MS);
     struct timeval tv = {(time_t)(tick / 1000), (suseconds_t)(tick % 1000) * 1000};
     if (!al->timer || event_add(al->timer, &tv) < 0) {
         alerter_free(al);

@@ -1,4 +1,6 @@
-/* Alert notification delivery (see notify.h). */
+/* The outbox consumer (see notify.h): jobs, per-receiver deliveries, retries,
+ * delivery records and acks, take-over and renewal of pending entries. What
+ * is sent and how an answer counts is each receiver kind's (receiver.h). */
 #include "gradcover/alerts/notify.h"
 
 #include <stdlib.h>
@@ -6,26 +8,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/dns.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "gradcover/app.h"
+#include "gradcover/alerts/post.h"
+#include "gradcover/alerts/receiver.h"
 #include "gradcover/core/clock.h"
-#include "gradcover/core/hex.h"
 #include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
-#include "gradcover/core/timeutil.h"
+#include "gradcover/core/sweep.h"
 #include "gradcover/domain/config.h"
-#include "gradcover/domain/coverage.h"
-#include "gradcover/http/tls.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
 
@@ -58,11 +51,6 @@
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS (5 * 60 * 1000)
 #define RETRY_FOR_MS (24LL * 3600 * 1000)
-/* A receiver gets this long to connect and answer. */
-#define HTTP_TIMEOUT_S 10
-/* Firing alerts are re-sent to Alertmanager this often; its default
- * resolve_timeout is 5 min, so an alert never expires while firing. */
-#define AM_RESEND_MS 60000
 
 enum result { R_DELIVERED, R_RETRY, R_FAILED, NRESULTS };
 static const char *const result_names[NRESULTS] = {"delivered", "retry", "failed"};
@@ -87,17 +75,19 @@ struct job {
     char entry[48]; /* stream entry id */
     char event_id[96];
     json_t *event;      /* the entry's fields as an object */
-    struct delivery *d; /* one per receiver */
+    struct delivery *d; /* one per receiver, in n->receivers' order */
     size_t pending;     /* receivers not done */
     int writes;         /* delivery_record calls in flight */
 };
 
 struct notifier {
-    struct app *app;
-    struct evdns_base *dns;
+    struct event_base *base;
+    struct store *store;
+    const struct config *cfg;
+    const struct clock *clock;
+    struct post_client *post;
     struct event *poll_timer;
     struct event *claim_timer;
-    struct event *resend_timer;
     char consumer[512]; /* host (64) : listen (300) : boot id (40) */
     bool reading;
     bool read_again;       /* a kick arrived while a read was in flight */
@@ -106,175 +96,16 @@ struct notifier {
     bool *dirty;           /* counties with a transition made here, not yet read */
     size_t *scratch;       /* county indexes of the read being built */
     size_t sweep_pos;      /* next county of the periodic sweep */
-    size_t claim_next;     /* next county of the take-over sweep */
-    int64_t claim_round;   /* monotonic ms at which the take-over sweep began */
+    struct sweep claims;   /* the take-over sweep: every county each CLAIM_EVERY_MS */
     int64_t renewed_at;    /* monotonic ms of the last renewal of our own events */
     size_t claims_pending; /* XAUTOCLAIMs sent and not yet answered */
     struct job *jobs;
-    struct post *posts;      /* requests in flight */
-    struct post *done_posts; /* answered; connections freed on the next tick */
-    size_t nreceivers;       /* webhooks, then Alertmanager if configured */
-    uint64_t (*counters)[NRESULTS];
+    struct receiver *receivers; /* receiver.h; the metrics' order */
+    size_t nreceivers;
+    uint64_t (*counters)[NRESULTS]; /* per receiver */
 };
 
-/* ---- receivers ---- */
-
-static bool is_alertmanager(const struct notifier *n, size_t r)
-{
-    return r == n->app->cfg->alerts.nwebhooks;
-}
-
-static const char *receiver_name(const struct notifier *n, size_t r)
-{
-    return is_alertmanager(n, r) ? "alertmanager" : n->app->cfg->alerts.webhooks[r].name;
-}
-
-static bool receiver_wants(const struct notifier *n, size_t r, const char *county)
-{
-    if (is_alertmanager(n, r))
-        return true;
-    const struct webhook_cfg *w = &n->app->cfg->alerts.webhooks[r];
-    if (w->ncounties == 0)
-        return true;
-    for (size_t i = 0; i < w->ncounties; i++)
-        if (strcmp(w->counties[i], county) == 0)
-            return true;
-    return false;
-}
-
-/* ---- a minimal non-blocking HTTP POST ---- */
-
-typedef void (*post_cb)(int status, const char *err, void *arg);
-
-/* A request in flight (on n->posts) or finished and waiting for its connection
- * to be freed (on n->done_posts: a connection may not be freed inside its own
- * callback, so the next poll tick or notifier_free() does it). */
-struct post {
-    struct notifier *n;
-    struct post *next;
-    struct evhttp_connection *conn;
-    post_cb cb;
-    void *arg;
-};
-
-static void post_unlink(struct post **list, struct post *p)
-{
-    for (; *list; list = &(*list)->next)
-        if (*list == p) {
-            *list = p->next;
-            return;
-        }
-}
-
-static void free_posts(struct post **list)
-{
-    while (*list) {
-        struct post *p = *list;
-        *list = p->next;
-        evhttp_connection_free(p->conn);
-        free(p);
-    }
-}
-
-static void on_post_done(struct evhttp_request *req, void *arg)
-{
-    struct post *p = arg;
-    struct notifier *n = p->n;
-    int status = req ? evhttp_request_get_response_code(req) : 0;
-    char why[160];
-    const char *err = NULL;
-    if (!status)
-        /* A TLS handshake that failed (an untrusted or misnamed certificate
-         * among others) says why; the caller retries it like any
-         * connection error, and nothing was sent. */
-        err = tls_client_failure(evhttp_connection_get_bufferevent(p->conn), why, sizeof why)
-                  ? why
-                  : "connection failed or timed out";
-    post_unlink(&n->posts, p);
-    p->next = n->done_posts;
-    n->done_posts = p;
-    p->cb(status, err, p->arg);
-}
-
-/* POSTs body to url (http://, or https:// over a verified TLS connection).
- * headers: NULL-terminated name, value pairs. cb runs exactly once, also on
- * failure to start (status 0; -1 when the URL cannot be used at all). */
-static void post_json(struct notifier *n, const char *url, const char *body,
-                      const char *const *headers, post_cb cb, void *arg)
-{
-    struct evhttp_uri *u = evhttp_uri_parse(url);
-    const char *host = u ? evhttp_uri_get_host(u) : NULL;
-    const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
-    bool tls = scheme && strcmp(scheme, "https") == 0;
-    struct post *p = calloc(1, sizeof *p);
-    struct evhttp_request *req = NULL;
-    if (!host || !p || !scheme || (!tls && strcmp(scheme, "http") != 0) ||
-        (tls && !n->app->tls_client)) {
-        free(p);
-        evhttp_uri_free(u);
-        cb(-1, "receiver URL cannot be used", arg);
-        return;
-    }
-    int default_port = tls ? 443 : 80;
-    int port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : default_port;
-    p->n = n;
-    p->cb = cb;
-    p->arg = arg;
-    if (tls) {
-        /* The connection takes the bufferevent and frees it (and its SSL)
-         * with itself. */
-        struct bufferevent *bev = tls_client_bev_new(n->app->tls_client, n->app->base, host);
-        p->conn = bev ? evhttp_connection_base_bufferevent_new(n->app->base, n->dns, bev, host,
-                                                               (unsigned short)port)
-                      : NULL;
-        if (bev && !p->conn)
-            bufferevent_free(bev);
-    } else {
-        p->conn = evhttp_connection_base_new(n->app->base, n->dns, host, (unsigned short)port);
-    }
-    req = p->conn ? evhttp_request_new(on_post_done, p) : NULL;
-    if (!req) {
-        if (p->conn)
-            evhttp_connection_free(p->conn);
-        free(p);
-        evhttp_uri_free(u);
-        cb(0, "out of memory", arg);
-        return;
-    }
-    evhttp_connection_set_timeout(p->conn, HTTP_TIMEOUT_S);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    char hostport[300];
-    snprintf(hostport, sizeof hostport, port == default_port ? "%s" : "%s:%d", host, port);
-    evhttp_add_header(h, "Host", hostport);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    evhttp_add_header(h, "User-Agent", "gradcoverd");
-    evhttp_add_header(h, "Connection", "close");
-    for (size_t i = 0; headers && headers[i]; i += 2)
-        evhttp_add_header(h, headers[i], headers[i + 1]);
-    evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-    p->next = n->posts;
-    n->posts = p;
-    const char *path = evhttp_uri_get_path(u);
-    const char *query = evhttp_uri_get_query(u);
-    char target[1024];
-    snprintf(target, sizeof target, "%s%s%s", path && *path ? path : "/", query ? "?" : "",
-             query ? query : "");
-    evhttp_uri_free(u);
-    if (evhttp_make_request(p->conn, req, EVHTTP_REQ_POST, target) == 0)
-        return;
-    /* Failed at once (e.g. no socket). Unless libevent already answered
-     * through on_post_done, answer here, exactly once. */
-    for (struct post *q = n->posts; q; q = q->next)
-        if (q == p) {
-            post_unlink(&n->posts, p);
-            p->next = n->done_posts;
-            n->done_posts = p;
-            cb(0, "cannot start the request", arg);
-            return;
-        }
-}
-
-/* ---- payloads ---- */
+/* ---- the event as the receivers see it ---- */
 
 static long long fnum(json_t *ev, const char *k)
 {
@@ -287,58 +118,22 @@ static const char *fstr(json_t *ev, const char *k)
     return s ? s : "";
 }
 
-static json_t *webhook_body(struct notifier *n, struct job *j)
+/* The job's event for the receivers; borrowed from j, valid while it lives. */
+static void event_view(const struct job *j, int64_t now, struct receiver_event *ev)
 {
-    const struct county_cfg *cc = &n->app->cfg->counties[j->county];
-    long long reg = fnum(j->event, "registered"), srv = fnum(j->event, "served");
-    uint32_t bp = (uint32_t)fnum(j->event, "threshold_bp");
-    bool resolved = strcmp(fstr(j->event, "status"), "resolved") == 0;
-    return json_pack(
-        "{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:I, s:I, s:o, s:f, s:I, s:o, s:o, s:o}", "version",
-        "1", "event_id", j->event_id, "status", fstr(j->event, "status"), "county", "code",
-        cc->code, "name", cc->name, "period", fstr(j->event, "period"), "registered",
-        (json_int_t)reg, "served", (json_int_t)srv, "rate", coverage_rate_json(srv, reg),
-        "threshold", (double)bp / COVERAGE_BP_ONE, "gap",
-        (json_int_t)coverage_gap((uint64_t)srv, (uint64_t)reg, bp), "started_at",
-        jsonx_time(n->app->cfg->utc_offset_minutes, fnum(j->event, "started_at")), "resolved_at",
-        resolved ? jsonx_time(n->app->cfg->utc_offset_minutes, fnum(j->event, "resolved_at"))
-                 : json_null(),
-        "sent_at", jsonx_time(n->app->cfg->utc_offset_minutes, app_now_ms(n->app)));
-}
-
-static json_t *am_alert(struct notifier *n, size_t county, const char *period, long long reg,
-                        long long srv, uint32_t bp, int64_t started, int64_t resolved)
-{
-    const struct county_cfg *cc = &n->app->cfg->counties[county];
-    char summary[256], desc[512];
-    double rate = reg > 0 ? coverage_rate((uint64_t)srv, (uint64_t)reg) : 0;
-    snprintf(summary, sizeof summary, "%s 高校毕业生就业服务率 %.1f%%，低于目标 %.1f%%", cc->name,
-             rate * 100, bp / 100.0);
-    snprintf(desc, sizeof desc,
-             "%s (%s), period %s: %lld of %lld registered graduates served (%.1f%%), target "
-             "%.1f%%; %llu more must be served.",
-             cc->name, cc->code, period, srv, reg, rate * 100, bp / 100.0,
-             (unsigned long long)coverage_gap((uint64_t)srv, (uint64_t)reg, bp));
-    char ts[40];
-    rfc3339_format(started, 0, ts, sizeof ts);
-    json_t *a = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s}, s:s}", "labels", "alertname",
-                          "GraduateServiceCoverageLow", "county", cc->code, "county_name", cc->name,
-                          "period", period, "severity", "warning", "annotations", "summary",
-                          summary, "description", desc, "startsAt", ts);
-    if (a && resolved) {
-        rfc3339_format(resolved, 0, ts, sizeof ts);
-        json_object_set_new(a, "endsAt", json_string(ts));
-    }
-    return a;
-}
-
-static void hmac_hex(const char *secret, const char *body, char *out)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, strlen(body), md,
-         &len);
-    hex_encode(md, len, out);
+    const struct config *cfg = j->n->cfg;
+    ev->event_id = j->event_id;
+    ev->status = fstr(j->event, "status");
+    ev->resolved = strcmp(ev->status, "resolved") == 0;
+    ev->county = &cfg->counties[j->county];
+    ev->period = fstr(j->event, "period");
+    ev->registered = fnum(j->event, "registered");
+    ev->served = fnum(j->event, "served");
+    ev->threshold_bp = (uint32_t)fnum(j->event, "threshold_bp");
+    ev->started_at = fnum(j->event, "started_at");
+    ev->resolved_at = fnum(j->event, "resolved_at");
+    ev->sent_at = now;
+    ev->utc_offset_minutes = cfg->utc_offset_minutes;
 }
 
 /* ---- jobs ---- */
@@ -376,7 +171,7 @@ static void write_record(struct job *j, const char *receiver, json_t *rec)
 {
     struct notifier *n = j->n;
     char key[KEY_MAX];
-    key_county(key, sizeof key, n->app->cfg->counties[j->county].code);
+    key_county(key, sizeof key, n->cfg->counties[j->county].code);
     char *rtext = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
     json_t *args = json_pack("{s:s, s:s, s:b}", "event_id", j->event_id, "entry", j->entry, "done",
                              j->pending == 0);
@@ -390,7 +185,7 @@ static void write_record(struct job *j, const char *receiver, json_t *rec)
     const char *argv[2] = {key, text ? text : "{}"};
     size_t lens[2] = {strlen(key), strlen(argv[1])};
     j->writes++;
-    if (store_script(n->app->store, "delivery_record", 1, 2, argv, lens, on_recorded, j) < 0) {
+    if (store_script(n->store, "delivery_record", 1, 2, argv, lens, on_recorded, j) < 0) {
         /* Redis is down: the entry stays pending and is delivered again later. */
         log_warn("event=delivery_record_failed event_id=%s", j->event_id);
         if (--j->writes == 0 && j->pending == 0)
@@ -404,11 +199,11 @@ static void attempt(struct delivery *d);
 static void record(struct delivery *d, const char *state)
 {
     struct job *j = d->job;
-    json_t *rec =
-        json_pack("{s:s, s:i, s:s?, s:I, s:I}", "state", state, "attempts", d->attempts,
-                  "last_error", d->last_error[0] ? d->last_error : NULL, "last_attempt_at",
-                  (json_int_t)app_now_ms(j->n->app), "first_attempt_at", (json_int_t)d->first_at);
-    write_record(j, receiver_name(j->n, d->receiver), rec);
+    json_t *rec = json_pack("{s:s, s:i, s:s?, s:I, s:I}", "state", state, "attempts", d->attempts,
+                            "last_error", d->last_error[0] ? d->last_error : NULL,
+                            "last_attempt_at", (json_int_t)clock_now_ms(j->n->clock),
+                            "first_attempt_at", (json_int_t)d->first_at);
+    write_record(j, j->n->receivers[d->receiver].name, rec);
     json_decref(rec);
 }
 
@@ -429,29 +224,33 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
     attempt(arg);
 }
 
-static void on_attempt_done(int status, const char *err, void *arg)
+static void on_attempt_done(const struct post_answer *ans, void *arg)
 {
     struct delivery *d = arg;
     struct job *j = d->job;
     struct notifier *n = j->n;
-    const char *rname = receiver_name(n, d->receiver);
+    const struct receiver *r = &n->receivers[d->receiver];
+    enum receiver_verdict v;
+    if (ans->status > 0) {
+        v = r->kind->classify(ans->status, ans->body, ans->len, d->last_error,
+                              sizeof d->last_error);
+    } else {
+        /* No answer is retried like a 5xx, whatever the kind; a URL that
+         * cannot be used (-1) fails at once: repeating cannot help. */
+        snprintf(d->last_error, sizeof d->last_error, "%s", ans->err ? ans->err : "failed");
+        v = ans->status == 0 ? RECEIVER_RETRY : RECEIVER_PERMANENT;
+    }
     enum result res;
-    if (status >= 200 && status < 300) {
+    if (v == RECEIVER_DONE) {
         res = R_DELIVERED;
         d->last_error[0] = '\0';
     } else {
-        if (status > 0)
-            snprintf(d->last_error, sizeof d->last_error, "HTTP %d", status);
-        else
-            snprintf(d->last_error, sizeof d->last_error, "%s", err ? err : "failed");
-        /* status -1: the request cannot be made at all (a permanent error). */
-        bool retryable = status == 0 || status == 429 || status >= 500;
-        bool expired = app_now_ms(n->app) - d->first_at > RETRY_FOR_MS;
-        res = retryable && !expired ? R_RETRY : R_FAILED;
+        bool expired = clock_now_ms(n->clock) - d->first_at > RETRY_FOR_MS;
+        res = v == RECEIVER_RETRY && !expired ? R_RETRY : R_FAILED;
     }
     n->counters[d->receiver][res]++;
     log_info("event=alert_delivery event_id=%s receiver=%s attempt=%d result=%s%s%s", j->event_id,
-             rname, d->attempts, result_names[res], d->last_error[0] ? " error=" : "",
+             r->name, d->attempts, result_names[res], d->last_error[0] ? " error=" : "",
              d->last_error[0] ? d->last_error : "");
     if (res == R_RETRY) {
         int64_t ms = backoff_ms(d->attempts);
@@ -469,47 +268,22 @@ static void attempt(struct delivery *d)
 {
     struct job *j = d->job;
     struct notifier *n = j->n;
-    const struct alerts_cfg *ac = &n->app->cfg->alerts;
+    const struct receiver *r = &n->receivers[d->receiver];
     d->attempts++;
     if (!d->first_at)
-        d->first_at = app_now_ms(n->app);
-    json_t *body;
-    const char *url;
-    char urlbuf[600];
-    const char *headers[8] = {NULL};
-    char sig[80];
-    if (is_alertmanager(n, d->receiver)) {
-        bool resolved = strcmp(fstr(j->event, "status"), "resolved") == 0;
-        body = json_pack("[o]", am_alert(n, j->county, fstr(j->event, "period"),
-                                         fnum(j->event, "registered"), fnum(j->event, "served"),
-                                         (uint32_t)fnum(j->event, "threshold_bp"),
-                                         fnum(j->event, "started_at"),
-                                         resolved ? fnum(j->event, "resolved_at") : 0));
-        snprintf(urlbuf, sizeof urlbuf, "%s/api/v2/alerts", ac->alertmanager_url);
-        url = urlbuf;
-    } else {
-        body = webhook_body(n, j);
-        url = ac->webhooks[d->receiver].url;
-    }
-    /* 10 significant digits: 0.9 stays 0.9 on the wire. */
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-    json_decref(body);
-    if (!text) {
-        on_attempt_done(0, "out of memory", d);
+        d->first_at = clock_now_ms(n->clock);
+    struct receiver_event ev;
+    event_view(j, clock_now_ms(n->clock), &ev);
+    struct receiver_request req = {0};
+    if (r->kind->build(r, &ev, &req) < 0 ||
+        (r->secret && r->kind->sign && r->kind->sign(r, &ev, &req) < 0)) {
+        receiver_request_clear(&req);
+        struct post_answer oom = {.status = 0, .err = "out of memory", .body = ""};
+        on_attempt_done(&oom, d);
         return;
     }
-    size_t h = 0;
-    headers[h++] = "X-Gradcover-Event-Id";
-    headers[h++] = j->event_id;
-    const char *secret = is_alertmanager(n, d->receiver) ? NULL : ac->webhooks[d->receiver].secret;
-    if (secret) {
-        strcpy(sig, "sha256=");
-        hmac_hex(secret, text, sig + 7);
-        headers[h++] = "X-Gradcover-Signature";
-        headers[h++] = sig;
-    }
-    post_json(n, url, text, headers, on_attempt_done, d);
-    free(text);
+    post_json(n->post, req.url, req.body, req.headers, on_attempt_done, d);
+    receiver_request_clear(&req);
 }
 
 static void job_start(struct job *j)
@@ -545,7 +319,7 @@ static void on_previous(enum store_status st, json_t *res, void *arg)
         const char *name = json_string_value(json_array_get(res, i));
         json_t *rec = json_loads(json_string_value(json_array_get(res, i + 1)), 0, NULL);
         for (size_t r = 0; name && rec && r < n->nreceivers; r++) {
-            if (strcmp(receiver_name(n, r), name) != 0 || j->d[r].done)
+            if (strcmp(n->receivers[r].name, name) != 0 || j->d[r].done)
                 continue;
             const char *state = json_string_value(json_object_get(rec, "state"));
             j->d[r].attempts = (int)json_integer_value(json_object_get(rec, "attempts"));
@@ -592,12 +366,12 @@ static void job_new(struct notifier *n, size_t county, json_t *entry)
         free(j);
         return;
     }
-    const char *code = n->app->cfg->counties[county].code;
+    const char *code = n->cfg->counties[county].code;
     for (size_t r = 0; r < n->nreceivers; r++) {
         j->d[r].job = j;
         j->d[r].receiver = r;
-        j->d[r].timer = evtimer_new(n->app->base, on_retry_timer, &j->d[r]);
-        if (receiver_wants(n, r, code))
+        j->d[r].timer = evtimer_new(n->base, on_retry_timer, &j->d[r]);
+        if (receiver_wants(&n->receivers[r], code))
             j->pending++;
         else
             j->d[r].done = true;
@@ -608,7 +382,7 @@ static void job_new(struct notifier *n, size_t county, json_t *entry)
     key_delivery(key, sizeof key, code, j->event_id);
     const char *argv[2] = {"HGETALL", key};
     size_t lens[2] = {7, strlen(key)};
-    if (store_command(n->app->store, 2, argv, lens, on_previous, j) < 0)
+    if (store_command(n->store, 2, argv, lens, on_previous, j) < 0)
         job_free(j);
 }
 
@@ -623,7 +397,7 @@ static long county_of_stream(const struct notifier *n, const char *key)
     char code[GC_COUNTY_MAX + 1];
     memcpy(code, open + 1, (size_t)(close - open - 1));
     code[close - open - 1] = '\0';
-    return config_county_index(n->app->cfg, code);
+    return config_county_index(n->cfg, code);
 }
 
 static void handle_read(struct notifier *n, json_t *res)
@@ -666,7 +440,7 @@ static void on_read(enum store_status st, json_t *res, void *arg)
 /* XREADGROUP over the outboxes of the counties idx[0..count). */
 static void read_outboxes(struct notifier *n, const char *from, const size_t *idx, size_t count)
 {
-    const struct config *cfg = n->app->cfg;
+    const struct config *cfg = n->cfg;
     if (count == 0)
         return;
     size_t argc = 7 + 2 * count;
@@ -674,7 +448,7 @@ static void read_outboxes(struct notifier *n, const char *from, const size_t *id
     size_t *lens = calloc(argc, sizeof *lens);
     char(*keys)[KEY_MAX] = calloc(count, sizeof *keys);
     if (!argv || !lens || !keys)
-        goto out;
+        goto out_free_argv;
     size_t a = 0;
     argv[a++] = "XREADGROUP";
     argv[a++] = "GROUP";
@@ -691,9 +465,9 @@ static void read_outboxes(struct notifier *n, const char *from, const size_t *id
         argv[a++] = from;
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    if (store_command(n->app->store, (int)argc, argv, lens, on_read, n) == 0)
+    if (store_command(n->store, (int)argc, argv, lens, on_read, n) == 0)
         n->reading = true;
-out:
+out_free_argv:
     free(argv);
     free(lens);
     free(keys);
@@ -710,13 +484,13 @@ static void on_group_ready(enum store_status st, json_t *res, void *arg)
  * (a restart of this server) are read before new ones. */
 static void on_connected(struct notifier *n)
 {
-    const struct config *cfg = n->app->cfg;
+    const struct config *cfg = n->cfg;
     for (size_t i = 0; i < cfg->ncounties; i++) {
         char key[KEY_MAX];
         key_county(key, sizeof key, cfg->counties[i].code);
         const char *argv[2] = {key, "{}"};
         size_t lens[2] = {strlen(key), 2};
-        if (store_script(n->app->store, "outbox_init", 1, 2, argv, lens, on_group_ready, n) < 0)
+        if (store_script(n->store, "outbox_init", 1, 2, argv, lens, on_group_ready, n) < 0)
             return;
     }
     n->own_pending_read = false;
@@ -730,14 +504,15 @@ void notifier_on_ready(struct notifier *n)
 
 static void poll_now(struct notifier *n)
 {
-    free_posts(&n->done_posts);
-    if (!store_ready(n->app->store))
+    /* Connections of answered requests are freed here, outside their callbacks. */
+    post_client_reap(n->post);
+    if (!store_ready(n->store))
         return;
     if (n->reading) {
         n->read_again = true;
         return;
     }
-    size_t nc = n->app->cfg->ncounties, count = 0;
+    size_t nc = n->cfg->ncounties, count = 0;
     if (!n->own_pending_read) {
         /* Our own pending entries first (a restart), then straight on to new
          * ones; once per connection, so all counties in one command. */
@@ -774,7 +549,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 void notifier_kick(struct notifier *n, const char *county)
 {
     static const struct timeval now = {0, 0};
-    long i = n ? config_county_index(n->app->cfg, county) : -1;
+    long i = n ? config_county_index(n->cfg, county) : -1;
     if (i < 0)
         return;
     n->dirty[i] = true;
@@ -812,8 +587,7 @@ static void on_autoclaim(enum store_status st, json_t *res, void *arg)
         json_array_foreach(entries, k, e)
         {
             log_info("event=alert_event_taken_over county=%s entry=%s",
-                     c->n->app->cfg->counties[c->county].code,
-                     json_string_value(json_array_get(e, 0)));
+                     c->n->cfg->counties[c->county].code, json_string_value(json_array_get(e, 0)));
             job_new(c->n, c->county, e);
         }
     }
@@ -830,7 +604,7 @@ static void on_renewed(enum store_status st, json_t *res, void *arg)
 /* Our own in-flight events, renewed so that nobody takes them over. */
 static void renew_own(struct notifier *n)
 {
-    const struct config *cfg = n->app->cfg;
+    const struct config *cfg = n->cfg;
     for (struct job *j = n->jobs; j; j = j->next) {
         char key[KEY_MAX];
         key_outbox(key, sizeof key, cfg->counties[j->county].code);
@@ -838,7 +612,7 @@ static void renew_own(struct notifier *n)
         size_t lens[7];
         for (int i = 0; i < 7; i++)
             lens[i] = strlen(argv[i]);
-        if (store_command(n->app->store, 7, argv, lens, on_renewed, NULL) < 0)
+        if (store_command(n->store, 7, argv, lens, on_renewed, NULL) < 0)
             return;
     }
 }
@@ -853,13 +627,13 @@ static bool autoclaim(struct notifier *n, size_t i)
     c->n = n;
     c->county = i;
     char key[KEY_MAX], idle[16];
-    key_outbox(key, sizeof key, n->app->cfg->counties[i].code);
+    key_outbox(key, sizeof key, n->cfg->counties[i].code);
     snprintf(idle, sizeof idle, "%d", CLAIM_IDLE_MS);
     const char *argv[8] = {"XAUTOCLAIM", key, "delivery", n->consumer, idle, "0-0", "COUNT", "20"};
     size_t lens[8];
     for (int a = 0; a < 8; a++)
         lens[a] = strlen(argv[a]);
-    if (store_command(n->app->store, 8, argv, lens, on_autoclaim, c) < 0) {
+    if (store_command(n->store, 8, argv, lens, on_autoclaim, c) < 0) {
         free(c);
         return false;
     }
@@ -874,151 +648,38 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct notifier *n = arg;
-    if (!store_ready(n->app->store))
+    if (!store_ready(n->store))
         return;
-    size_t nc = n->app->cfg->ncounties;
     int64_t t = clock_mono_ms();
     if (t - n->renewed_at >= CLAIM_EVERY_MS) {
         n->renewed_at = t;
         renew_own(n);
     }
-    if (n->claim_next >= nc) {
-        if (t - n->claim_round < CLAIM_EVERY_MS)
-            return;
-        n->claim_round = t;
-        n->claim_next = 0;
-    }
+    /* A new round at the first slice CLAIM_EVERY_MS after the last began. */
+    if (!sweep_round(&n->claims, t))
+        return;
     if (n->claims_pending > 0)
         return; /* Redis has not answered the last slice: no pile-up */
-    size_t due = (size_t)((t - n->claim_round) * (int64_t)nc / CLAIM_EVERY_MS) + 1;
-    if (due > nc)
-        due = nc;
-    while (n->claim_next < due && autoclaim(n, n->claim_next))
-        n->claim_next++;
-}
-
-/* ---- Alertmanager keep-alive ---- */
-
-struct resend {
-    struct notifier *n;
-    size_t pending;
-    int period;
-    json_t *alerts;
-};
-
-static void on_resent(int status, const char *err, void *arg)
-{
-    (void)arg;
-    if (status < 200 || status >= 300)
-        log_warn("event=alertmanager_resend_failed status=%d err=%s", status, err ? err : "-");
-}
-
-struct resend_call {
-    struct resend *rs;
-    size_t county;
-};
-
-static void on_resend_state(enum store_status st, json_t *res, void *arg)
-{
-    struct resend_call *c = arg;
-    struct resend *rs = c->rs;
-    struct notifier *n = rs->n;
-    const char *state = st == STORE_OK ? json_string_value(json_array_get(res, 0)) : NULL;
-    if (state && strcmp(state, "firing") == 0) {
-        int64_t since = 0;
-        const char *s = json_string_value(json_array_get(res, 1));
-        if (s && parse_i64(s, &since)) {
-            long long reg = 0, srv = 0;
-            int64_t v;
-            if (json_string_value(json_array_get(res, 2)) &&
-                parse_i64(json_string_value(json_array_get(res, 2)), &v))
-                reg = v;
-            if (json_string_value(json_array_get(res, 3)) &&
-                parse_i64(json_string_value(json_array_get(res, 3)), &v))
-                srv = v;
-            char period[16];
-            snprintf(period, sizeof period, "%d", rs->period);
-            json_array_append_new(
-                rs->alerts, am_alert(n, c->county, period, reg, srv,
-                                     n->app->cfg->counties[c->county].threshold_bp, since, 0));
-        }
-    }
-    free(c);
-    if (--rs->pending > 0)
-        return;
-    if (json_array_size(rs->alerts) > 0) {
-        char url[600];
-        snprintf(url, sizeof url, "%s/api/v2/alerts", n->app->cfg->alerts.alertmanager_url);
-        char *text = json_dumps(rs->alerts, JSON_COMPACT | JSON_REAL_PRECISION(10));
-        if (text)
-            post_json(n, url, text, NULL, on_resent, NULL);
-        free(text);
-    }
-    json_decref(rs->alerts);
-    free(rs);
-}
-
-static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct notifier *n = arg;
-    const struct config *cfg = n->app->cfg;
-    if (!store_ready(n->app->store))
-        return;
-    struct resend *rs = calloc(1, sizeof *rs);
-    if (!rs || !(rs->alerts = json_array())) {
-        free(rs);
-        return;
-    }
-    rs->n = n;
-    rs->period = period_of(app_now_ms(n->app), cfg->utc_offset_minutes);
-    rs->pending = 1; /* held until every county is asked */
-    char rf[16], sf[16];
-    snprintf(rf, sizeof rf, "r:%d", rs->period);
-    snprintf(sf, sizeof sf, "s:%d", rs->period);
-    for (size_t i = 0; i < cfg->ncounties; i++) {
-        struct resend_call *c = malloc(sizeof *c);
-        if (!c)
-            break;
-        c->rs = rs;
-        c->county = i;
-        char key[KEY_MAX];
-        key_county_counters(key, sizeof key, cfg->counties[i].code);
-        const char *argv[6] = {"HMGET", key, "alert", "a_since", rf, sf};
-        size_t lens[6];
-        for (int a = 0; a < 6; a++)
-            lens[a] = strlen(argv[a]);
-        if (store_command(n->app->store, 6, argv, lens, on_resend_state, c) < 0) {
-            free(c);
-            break;
-        }
-        rs->pending++;
-    }
-    /* Release the hold: the last answer (or this call) sends. */
-    struct resend_call *last = malloc(sizeof *last);
-    if (!last) {
-        rs->pending--;
-        return;
-    }
-    last->rs = rs;
-    last->county = 0;
-    on_resend_state(STORE_DOWN, NULL, last);
+    size_t due = sweep_due(&n->claims, t);
+    while (n->claims.next < due && autoclaim(n, n->claims.next))
+        n->claims.next++;
 }
 
 /* ---- lifecycle and metrics ---- */
 
-struct notifier *notifier_new(struct app *a)
+struct notifier *notifier_new(const struct notifier_deps *deps)
 {
     struct notifier *n = calloc(1, sizeof *n);
     if (!n)
         return NULL;
-    n->app = a;
-    const struct alerts_cfg *ac = &a->cfg->alerts;
-    n->nreceivers = ac->nwebhooks + (ac->alertmanager_url ? 1 : 0);
+    n->base = deps->base;
+    n->store = deps->store;
+    n->cfg = deps->cfg;
+    n->clock = deps->clock;
+    n->receivers = receivers_new(n->cfg, &n->nreceivers);
     n->counters = calloc(n->nreceivers ? n->nreceivers : 1, sizeof *n->counters);
-    n->dirty = calloc(a->cfg->ncounties, sizeof *n->dirty);
-    n->scratch = calloc(a->cfg->ncounties, sizeof *n->scratch);
+    n->dirty = calloc(n->cfg->ncounties, sizeof *n->dirty);
+    n->scratch = calloc(n->cfg->ncounties, sizeof *n->scratch);
     char host[64] = "gradcoverd";
     gethostname(host, sizeof host - 1);
     /* Stable across restarts of the same server, so that it re-reads its own
@@ -1033,33 +694,31 @@ struct notifier *notifier_new(struct app *a)
         boot[strcspn(boot, "\n")] = '\0';
         boot[8] = '\0';
     }
-    snprintf(n->consumer, sizeof n->consumer, "%s:%s:%s", host, a->listen, boot);
-    n->dns = evdns_base_new(a->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-    n->poll_timer = event_new(a->base, -1, EV_PERSIST, on_poll, n);
-    n->kick = evtimer_new(a->base, on_poll, n);
-    n->claim_timer = event_new(a->base, -1, EV_PERSIST, on_claim_timer, n);
-    n->resend_timer = event_new(a->base, -1, EV_PERSIST, on_resend_timer, n);
+    snprintf(n->consumer, sizeof n->consumer, "%s:%s:%s", host, deps->listen, boot);
+    n->post = post_client_new(n->base, deps->tls_client);
+    n->poll_timer = event_new(n->base, -1, EV_PERSIST, on_poll, n);
+    n->kick = evtimer_new(n->base, on_poll, n);
+    n->claim_timer = event_new(n->base, -1, EV_PERSIST, on_claim_timer, n);
     /* Both sweeps start one interval from now, as plain periodic timers would. */
-    n->renewed_at = n->claim_round = clock_mono_ms();
-    n->claim_next = a->cfg->ncounties;
-    size_t nc = a->cfg->ncounties ? a->cfg->ncounties : 1;
-    int64_t poll_ms = (int64_t)SWEEP_MS * SWEEP_CHUNK / (int64_t)nc;
-    poll_ms = poll_ms < POLL_MIN_MS ? POLL_MIN_MS : poll_ms > POLL_MAX_MS ? POLL_MAX_MS : poll_ms;
-    int64_t claim_ms = CLAIM_EVERY_MS / (int64_t)nc;
-    claim_ms = claim_ms < CLAIM_SLICE_MIN_MS   ? CLAIM_SLICE_MIN_MS
-               : claim_ms > CLAIM_SLICE_MAX_MS ? CLAIM_SLICE_MAX_MS
-                                               : claim_ms;
+    size_t nc = n->cfg->ncounties;
+    n->renewed_at = clock_mono_ms();
+    sweep_init(&n->claims, nc, CLAIM_EVERY_MS, SWEEP_AT_TICK, n->renewed_at);
+    int64_t poll_ms = sweep_tick_ms(SWEEP_MS, nc, SWEEP_CHUNK, POLL_MIN_MS, POLL_MAX_MS);
+    int64_t claim_ms = sweep_tick_ms(CLAIM_EVERY_MS, nc, 1, CLAIM_SLICE_MIN_MS, CLAIM_SLICE_MAX_MS);
     struct timeval poll = {(time_t)(poll_ms / 1000), (suseconds_t)(poll_ms % 1000) * 1000},
-                   claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000},
-                   resend = {AM_RESEND_MS / 1000, 0};
-    if (!n->counters || !n->dirty || !n->scratch || !n->poll_timer || !n->kick || !n->claim_timer ||
-        !n->resend_timer || event_add(n->poll_timer, &poll) < 0 ||
-        event_add(n->claim_timer, &claim) < 0 ||
-        (ac->alertmanager_url && event_add(n->resend_timer, &resend) < 0)) {
-        notifier_free(n);
-        return NULL;
-    }
+                   claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000};
+    const struct receiver_env env = {
+        .base = n->base, .store = n->store, .cfg = n->cfg, .clock = n->clock, .post = n->post};
+    if (!n->receivers || !n->counters || !n->post || !n->dirty || !n->scratch || !n->poll_timer ||
+        !n->kick || !n->claim_timer || event_add(n->poll_timer, &poll) < 0 ||
+        event_add(n->claim_timer, &claim) < 0)
+        goto out_free_notifier;
+    if (receivers_start(n->receivers, n->nreceivers, &env) < 0)
+        goto out_free_notifier;
     return n;
+out_free_notifier:
+    notifier_free(n);
+    return NULL;
 }
 
 void notifier_free(struct notifier *n)
@@ -1068,8 +727,7 @@ void notifier_free(struct notifier *n)
         return;
     /* Requests still in flight are dropped with their connections; their events
      * stay pending in Redis and are delivered after the restart. */
-    free_posts(&n->posts);
-    free_posts(&n->done_posts);
+    post_client_free(n->post);
     while (n->jobs)
         job_free(n->jobs);
     if (n->poll_timer)
@@ -1078,10 +736,7 @@ void notifier_free(struct notifier *n)
         event_free(n->kick);
     if (n->claim_timer)
         event_free(n->claim_timer);
-    if (n->resend_timer)
-        event_free(n->resend_timer);
-    if (n->dns)
-        evdns_base_free(n->dns, 0);
+    receivers_free(n->receivers, n->nreceivers);
     free(n->counters);
     free(n->dirty);
     free(n->scratch);
@@ -1096,7 +751,7 @@ void notifier_render_metrics(const struct notifier *n, FILE *out)
     for (size_t r = 0; r < n->nreceivers; r++)
         for (int k = 0; k < NRESULTS; k++) {
             fputs("gradcover_alert_notifications_total{receiver=\"", out);
-            metrics_label(out, receiver_name(n, r));
+            metrics_label(out, n->receivers[r].name);
             fprintf(out, "\",result=\"%s\"} %llu\n", result_names[k],
                     (unsigned long long)n->counters[r][k]);
         }

@@ -9,9 +9,10 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "gradcover/app.h"
+#include "gradcover/core/clock.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/core/log.h"
+#include "gradcover/core/sweep.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
@@ -26,10 +27,10 @@
 #define PASS_EVERY_MS (6 * 3600 * 1000LL)
 
 struct retention {
-    struct app *app;
+    struct retention_deps d;
     struct event *timer;
     bool active;
-    size_t pos;         /* next county of the pass */
+    struct sweep pass;  /* the counties of the pass, COUNTIES_PER_TICK at a time */
     size_t outstanding; /* calls of the current tick not yet answered */
     int64_t next_pass_ms;
     long erased; /* in this pass */
@@ -50,43 +51,40 @@ static void on_retention(enum store_status st, json_t *res, void *arg)
         rt->erased += n;
         if (n > 0)
             log_info("event=retention_erased county=%s graduates=%ld",
-                     rt->app->cfg->counties[c->county].code, n);
+                     rt->d.cfg->counties[c->county].code, n);
         /* More due in this county: take it again on the next tick. */
-        if (json_is_true(json_object_get(res, "more")) && c->county < rt->pos)
-            rt->pos = c->county;
+        if (json_is_true(json_object_get(res, "more")))
+            sweep_again(&rt->pass, c->county);
     }
     free(c);
 }
 
 static void tick(struct retention *rt)
 {
-    struct app *a = rt->app;
-    int64_t now = app_now_ms(a);
+    const struct retention_deps *d = &rt->d;
+    int64_t now = clock_now_ms(d->clock);
     if (!rt->active && now >= rt->next_pass_ms && rt->next_pass_ms > 0)
         retention_start(rt);
-    if (!rt->active || rt->outstanding > 0 || !store_ready(a->store))
+    if (!rt->active || rt->outstanding > 0 || !store_ready(d->store))
         return;
-    if (rt->pos >= a->cfg->ncounties) {
+    if (sweep_over(&rt->pass)) {
         rt->active = false;
         rt->next_pass_ms = now + PASS_EVERY_MS;
         log_info("event=retention_pass_done erased=%ld", rt->erased);
         return;
     }
-    int64_t cutoff = now - (int64_t)a->cfg->pii_retention_days * 86400000;
+    int64_t cutoff = now - (int64_t)d->cfg->pii_retention_days * 86400000;
     json_t *args =
         json_pack("{s:I, s:I, s:i, s:{s:s, s:s, s:s, s:s, s:s, s:I}}", "cutoff", (json_int_t)cutoff,
                   "now", (json_int_t)now, "limit", ERASE_PER_CALL, "audit", "who", "retention",
                   "role", "system", "action", "retention.erase", "object", "", "rid", "-",
-                  "keep_ms", (json_int_t)a->cfg->audit_retention_days * 86400000);
+                  "keep_ms", (json_int_t)d->cfg->audit_retention_days * 86400000);
     char *text = args ? jw_dumps(args, 0) : NULL;
     json_decref(args);
     if (!text)
         return;
-    size_t end = rt->pos + COUNTIES_PER_TICK;
-    if (end > a->cfg->ncounties)
-        end = a->cfg->ncounties;
-    size_t from = rt->pos;
-    rt->pos = end;
+    size_t from = rt->pass.next, end = sweep_chunk(&rt->pass, COUNTIES_PER_TICK);
+    rt->pass.next = end;
     for (size_t i = from; i < end; i++) {
         struct call *c = malloc(sizeof *c);
         if (!c)
@@ -94,12 +92,12 @@ static void tick(struct retention *rt)
         c->rt = rt;
         c->county = i;
         char key[KEY_MAX];
-        key_county(key, sizeof key, a->cfg->counties[i].code);
+        key_county(key, sizeof key, d->cfg->counties[i].code);
         const char *argv[2] = {key, text};
         size_t lens[2] = {strlen(key), strlen(text)};
-        if (store_script(a->store, "retention", 1, 2, argv, lens, on_retention, c) < 0) {
+        if (store_script(d->store, "retention", 1, 2, argv, lens, on_retention, c) < 0) {
             free(c);
-            rt->pos = i; /* not sent: retry from here */
+            rt->pass.next = i; /* not sent: retry from here */
             break;
         }
         rt->outstanding++;
@@ -114,13 +112,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     tick(arg);
 }
 
-struct retention *retention_new(struct app *a)
+struct retention *retention_new(const struct retention_deps *deps)
 {
     struct retention *rt = calloc(1, sizeof *rt);
     if (!rt)
         return NULL;
-    rt->app = a;
-    rt->timer = event_new(a->base, -1, EV_PERSIST, on_tick, rt);
+    rt->d = *deps;
+    sweep_init_unpaced(&rt->pass, deps->cfg->ncounties);
+    rt->timer = event_new(deps->base, -1, EV_PERSIST, on_tick, rt);
     struct timeval tv = {0, TICK_MS * 1000};
     if (!rt->timer || event_add(rt->timer, &tv) < 0) {
         retention_free(rt);
@@ -143,6 +142,6 @@ void retention_start(struct retention *rt)
     if (rt->active)
         return;
     rt->active = true;
-    rt->pos = 0;
+    sweep_start(&rt->pass);
     rt->erased = 0;
 }

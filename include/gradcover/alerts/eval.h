@@ -6,11 +6,28 @@
 #ifndef GRADCOVER_ALERTS_EVAL_H
 #define GRADCOVER_ALERTS_EVAL_H
 
-struct app;
 struct alerter;
+struct clock;
+struct config;
+struct event_base;
+struct notifier;
+struct store;
 
-/* Starts the evaluation timer on the app's loop. NULL on allocation failure. */
-struct alerter *alerter_new(struct app *a);
+/* What the alerter works with; every pointer is borrowed and must outlive it. */
+struct alerter_deps {
+    struct event_base *base;
+    struct store *store;
+    const struct config *cfg;
+    const struct clock *clock; /* the wall clock: the current period, for_seconds */
+    struct notifier *notifier; /* told of every transition (notify.h); may be NULL */
+};
+
+/* Starts the evaluation timer on deps->base. NULL on allocation failure.
+ * Free with alerter_free. */
+struct alerter *alerter_new(const struct alerter_deps *deps);
+
+/* Stops the timer; evaluations in flight are answered into nothing (their
+ * transitions are in Redis already). NULL is a no-op. */
 void alerter_free(struct alerter *al);
 
 #endif

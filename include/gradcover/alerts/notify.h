@@ -1,18 +1,39 @@
 /* Alert notification delivery (SPEC §7): reads the county outbox streams
- * through the consumer group "delivery", posts webhooks (signed when a secret
- * is set) and Alertmanager alerts with a non-blocking libevent HTTP client,
- * retries with exponential backoff and jitter, records every attempt in Redis
- * and acknowledges an event once every receiver is done. Events claimed by a
- * process that died are taken over after CLAIM_IDLE_MS. */
+ * through the consumer group "delivery", hands each event to every receiver
+ * that wants it (receiver.h: one kind per format) over a non-blocking HTTP
+ * client (post.h), retries with exponential backoff and jitter, records every
+ * attempt in Redis and acknowledges an event once every receiver is done.
+ * Events claimed by a process that died are taken over after CLAIM_IDLE_MS. */
 #ifndef GRADCOVER_ALERTS_NOTIFY_H
 #define GRADCOVER_ALERTS_NOTIFY_H
 
 #include <stdio.h>
 
-struct app;
+struct clock;
+struct config;
+struct event_base;
 struct notifier;
+struct ssl_ctx_st;
+struct store;
 
-struct notifier *notifier_new(struct app *a);
+/* What the notifier works with; every pointer is borrowed and must outlive
+ * it (listen is copied). */
+struct notifier_deps {
+    struct event_base *base;
+    struct store *store;
+    const struct config *cfg;
+    const struct clock *clock;     /* the wall clock: sent_at, delivery records, periods */
+    struct ssl_ctx_st *tls_client; /* verifies https:// receivers; NULL: they cannot be used */
+    const char *listen;            /* the address listened on: names our delivery consumer */
+};
+
+/* Starts reading the outboxes and delivering on deps->base (the timers run
+ * from now; the first read waits for notifier_on_ready). NULL on allocation
+ * failure. Free with notifier_free. */
+struct notifier *notifier_new(const struct notifier_deps *deps);
+
+/* Stops delivering: requests in flight are dropped (their events stay
+ * pending in Redis and are delivered again later). NULL is a no-op. */
 void notifier_free(struct notifier *n);
 
 /* Called each time Redis becomes ready (after every reconnection): makes sure

@@ -5,11 +5,25 @@
 #ifndef GRADCOVER_JOBS_RETENTION_H
 #define GRADCOVER_JOBS_RETENTION_H
 
-struct app;
+struct clock;
+struct config;
+struct event_base;
 struct retention;
+struct store;
 
-/* Starts the job's timer on the app's loop. NULL on allocation failure. */
-struct retention *retention_new(struct app *a);
+/* What the job works with; every pointer is borrowed and must outlive it. */
+struct retention_deps {
+    struct event_base *base;
+    struct store *store;
+    const struct config *cfg;  /* the counties and the retention periods */
+    const struct clock *clock; /* the wall clock: what "N days ago" means */
+};
+
+/* Starts the job's timer on deps->base; the first pass waits for
+ * retention_start. NULL on allocation failure. Free with retention_free. */
+struct retention *retention_new(const struct retention_deps *deps);
+
+/* Stops the timer. NULL is a no-op. */
 void retention_free(struct retention *rt);
 
 /* Begins a pass over every county now (unless one is under way). */

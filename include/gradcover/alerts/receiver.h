@@ -1,0 +1,157 @@
+/* Alert receivers behind one small interface, as hiredis keeps its core
+ * ignorant of the event loop behind an adapter: a receiver *kind* builds the
+ * request for an alert event, signs it and judges the answer; the outbox
+ * consumer (notify.c) posts, retries and records, and knows no kind's format.
+ * One file per kind (rcv_<name>.c), one row in the table of receiver.c. */
+#ifndef GRADCOVER_ALERTS_RECEIVER_H
+#define GRADCOVER_ALERTS_RECEIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gradcover/common.h"
+
+struct clock;
+struct config;
+struct county_cfg;
+struct event_base;
+struct post_client;
+struct store;
+
+/* A kind's judgement of one attempt. */
+enum receiver_verdict {
+    RECEIVER_DONE,      /* delivered */
+    RECEIVER_RETRY,     /* not this time: again with backoff, for up to 24 h */
+    RECEIVER_PERMANENT, /* refused: repeating the request cannot help */
+};
+
+/* One outbox event as the kinds see it; strings and the county are borrowed
+ * for the duration of the call. */
+struct receiver_event {
+    const char *event_id; /* "611002-2026-3:firing": receivers drop repeats by it */
+    const char *status;   /* "firing" or "resolved" */
+    bool resolved;        /* status is "resolved" */
+    const struct county_cfg *county;
+    const char *period; /* "2026" */
+    long long registered, served;
+    uint32_t threshold_bp;
+    int64_t started_at;     /* Unix ms */
+    int64_t resolved_at;    /* Unix ms; read only when resolved */
+    int64_t sent_at;        /* Unix ms: this attempt, by the wall clock */
+    int utc_offset_minutes; /* the configured offset, for local times */
+};
+
+/* Room for a URL a kind makes ("{alertmanager_url}/api/v2/alerts"): the
+ * 600 bytes it always had, ample for a base URL; a kind that signs into the
+ * URL (dingtalk) adds ~110 bytes to a ~100-byte robot URL. */
+#define RECEIVER_URL_MAX 600
+/* Headers a kind may add, and the longest value: an event id is < 96 bytes,
+ * a signature 71. */
+#define RECEIVER_HEADERS_MAX 4
+#define RECEIVER_HEADER_VALUE_MAX 160
+
+/* One request as a kind builds it. Zero-initialise it; it points into
+ * itself, so do not copy it. */
+struct receiver_request {
+    char *body;      /* owned: freed by receiver_request_clear */
+    const char *url; /* the receiver's URL (borrowed) or urlbuf */
+    char urlbuf[RECEIVER_URL_MAX];
+    /* NULL-terminated name, value pairs, as post_json takes them. */
+    const char *headers[2 * RECEIVER_HEADERS_MAX + 1];
+    char values[RECEIVER_HEADERS_MAX][RECEIVER_HEADER_VALUE_MAX];
+    size_t nheaders;
+};
+
+/* What a kind's background work (start) uses; every pointer is borrowed and
+ * outlives the receivers. */
+struct receiver_env {
+    struct event_base *base;
+    struct store *store;
+    const struct config *cfg;
+    const struct clock *clock;
+    struct post_client *post;
+};
+
+struct receiver;
+
+/* A kind: the whole of what differs between a JSON webhook, Alertmanager and
+ * a chat robot. build and classify are required, the rest may be NULL. */
+struct receiver_kind {
+    const char *name; /* "json", "alertmanager" (SPEC §11's "format") */
+    /* Fills req (zeroed) to notify r of ev: URL, body, headers. 0, or -1
+     * when memory ran out (the attempt is then retried). */
+    int (*build)(const struct receiver *r, const struct receiver_event *ev,
+                 struct receiver_request *req);
+    /* Signs the built req with r->secret; called only when r has one. 0 or
+     * -1 as build. NULL: the kind signs nothing (or signs inside build). */
+    int (*sign)(const struct receiver *r, const struct receiver_event *ev,
+                struct receiver_request *req);
+    /* Judges an answer: the HTTP status and the head of its body (len bytes,
+     * NUL-terminated, at most POST_BODY_MAX). Writes why into why (shown as
+     * the delivery's last_error) unless RECEIVER_DONE. Only answers come
+     * here: no answer at all is retried, and a URL that cannot be used fails
+     * at once, for every kind alike (notify.c). */
+    enum receiver_verdict (*classify)(int http_status, const char *body, size_t len, char *why,
+                                      size_t whylen);
+    /* Background work beside deliveries for receiver r (Alertmanager's
+     * resend while firing): returns its state, or NULL on failure. */
+    void *(*start)(const struct receiver *r, const struct receiver_env *env);
+    /* Ends what start began and frees its state. */
+    void (*stop)(void *state);
+};
+
+/* One configured receiver. Strings are borrowed from the configuration. */
+struct receiver {
+    const struct receiver_kind *kind;
+    const char *name;   /* the metrics label and the delivery record's key */
+    const char *url;    /* as configured */
+    const char *secret; /* NULL: unsigned */
+    char *const *counties;
+    size_t ncounties; /* 0: every county */
+    void *state;      /* kind->start's, until kind->stop */
+};
+
+/* The receivers of cfg in their order (the metrics' order): every webhook,
+ * then Alertmanager when alertmanager_url is set. A new array of *n (freed
+ * with receivers_free); NULL when out of memory. Nothing is started. */
+struct receiver *receivers_new(const struct config *cfg, size_t *n);
+
+/* Starts every receiver's background work. -1 when one failed to start
+ * (those started stay so until receivers_free). */
+int receivers_start(struct receiver *rs, size_t n, const struct receiver_env *env) GC_MUSTCHECK;
+
+/* Stops what receivers_start began and frees the array. NULL is a no-op. */
+void receivers_free(struct receiver *rs, size_t n);
+
+/* True when r wants the events of this county. */
+bool receiver_wants(const struct receiver *r, const char *county);
+
+/* The kind of this name, or NULL. */
+const struct receiver_kind *receiver_kind_named(const char *name);
+
+/* For kinds. Makes body (a reference taken, NULL allowed) req's body: compact
+ * JSON with 10 significant digits (0.9 stays 0.9 on the wire). 0, or -1 when
+ * body is NULL or memory ran out. */
+int receiver_request_body(struct receiver_request *req, json_t *body) GC_MUSTCHECK;
+
+/* For kinds. Adds a header; name is borrowed (a literal), value copied. -1
+ * when RECEIVER_HEADERS_MAX are there or value is too long. */
+int receiver_request_header(struct receiver_request *req, const char *name,
+                            const char *value) GC_MUSTCHECK;
+
+/* Frees req's body. */
+void receiver_request_clear(struct receiver_request *req);
+
+/* For kinds that judge by the status alone (SPEC §7): 2xx done; 429 and 5xx
+ * retry; any other status is permanent. why: "HTTP <status>". */
+enum receiver_verdict receiver_classify_http(int http_status, const char *body, size_t len,
+                                             char *why, size_t whylen);
+
+/* The kinds, one file each. */
+extern const struct receiver_kind rcv_json_kind;         /* rcv_json.c */
+extern const struct receiver_kind rcv_alertmanager_kind; /* rcv_alertmanager.c */
+
+#endif
