@@ -10,9 +10,9 @@
 #include "gradcover/app.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/timeutil.h"
+#include "gradcover/core/tls.h"
 #include "gradcover/core/version.h"
 #include "gradcover/domain/config.h"
-#include "gradcover/http/tls.h"
 
 static void usage(FILE *f)
 {

@@ -15,7 +15,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "gradcover/http/tls.h"
+#include "gradcover/core/tls.h"
 
 /* A receiver gets this long to connect and answer. */
 #define HTTP_TIMEOUT_S 10

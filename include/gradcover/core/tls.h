@@ -2,8 +2,8 @@
  * and its per-connection bufferevents for evhttp, and the verifying client
  * context and bufferevents used to reach https:// alert receivers. Nothing
  * here knows about requests, routes or receivers. */
-#ifndef GRADCOVER_HTTP_TLS_H
-#define GRADCOVER_HTTP_TLS_H
+#ifndef GRADCOVER_CORE_TLS_H
+#define GRADCOVER_CORE_TLS_H
 
 #include <stdbool.h>
 #include <stddef.h>

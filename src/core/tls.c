@@ -1,7 +1,7 @@
 /* Native TLS (see tls.h): OpenSSL contexts built once before the loop runs,
  * and libevent OpenSSL bufferevents made per connection. No I/O on the loop
  * here beyond what the bufferevents do themselves. */
-#include "gradcover/http/tls.h"
+#include "gradcover/core/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
