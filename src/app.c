@@ -342,7 +342,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
                            .idle = on_idle};
     a->router = router_new(a->http, &hd, api_routes, api_nroutes);
     if (!a->router) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory or no random bytes available");
         goto out_free;
     }
     a->ccache = cfg->counter_cache ? ccache_new(a->base, &target, timeout, cfg) : NULL;
