@@ -69,9 +69,10 @@ bool ref_text_ok(const char *s, size_t max_chars);
 /* The 400 message of validate_body(): the position only, never the input. */
 void fuzz_check_parse_error(const char *msg);
 
-/* For a body that failed validation: every field named is a known field or
- * an unknown key of the body (with "unknown field"), and every message is one
- * of the validators' fixed texts, never a piece of the input. */
+/* For a body that failed validation: every field named is a known field,
+ * with one of the validators' fixed texts, never a piece of the input; the
+ * body's unknown members, if any, are only counted, under "_unknown" ("<n>
+ * unknown field(s); allowed: <known, in order>"), never named. */
 void fuzz_check_field_errors(json_t *body, json_t *fields, const char *const *known);
 
 /* Every key of body is in known (NULL-terminated). */
