@@ -59,6 +59,9 @@ static void on_range(struct req *r, enum store_status st, json_t *res)
                               "action", json_object_get(f, "action"), "object",
                               json_object_get(f, "object"), "result", json_object_get(f, "result"),
                               "request_id", json_object_get(f, "rid"));
+        json_t *crid = json_object_get(f, "crid");
+        if (o && json_is_string(crid))
+            json_object_set(o, "client_request_id", crid);
         json_decref(f);
         json_array_append_new(entries, o);
     }

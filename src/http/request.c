@@ -31,11 +31,12 @@ struct req *http_request_new(struct router *rt, struct evhttp_request *ev)
     r->app = rt->deps.app;
     r->ev = ev;
     r->start_us = clock_mono_us();
+    /* Ours, always: the client's id (any client may send any id, another
+     * request's too) is kept beside it, never instead of it. */
+    snprintf(r->id, sizeof r->id, "%s-%llx", rt->prefix, (unsigned long long)++rt->seq);
     const char *rid = http_header(r, "X-Request-Id");
     if (rid && validate_request_id(rid))
-        snprintf(r->id, sizeof r->id, "%s", rid);
-    else
-        snprintf(r->id, sizeof r->id, "%s-%llx", rt->prefix, (unsigned long long)++rt->seq);
+        snprintf(r->client_id, sizeof r->client_id, "%s", rid);
     return r;
 }
 
@@ -84,7 +85,9 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     }
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     evhttp_add_header(h, "Content-Type", ctype);
-    evhttp_add_header(h, "X-Request-Id", r->id);
+    /* The client's own id when it sent a sane one (what it will search its
+     * logs for), else ours; the request log line holds both. */
+    evhttp_add_header(h, "X-Request-Id", r->client_id[0] ? r->client_id : r->id);
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     evhttp_send_reply(r->ev, status, reason, buf);
@@ -92,9 +95,10 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     struct router *rt = r->rt;
     metrics_observe(rt->deps.metrics, r->route, status, dur);
     log_info("event=http_request request_id=%s method=%s route=%s status=%d duration_us=%lld "
-             "principal=%s",
+             "principal=%s%s%s",
              r->id, http_method_name(evhttp_request_get_command(r->ev)), r->route ? r->route : "-",
-             status, (long long)dur, r->who.name[0] ? r->who.name : "-");
+             status, (long long)dur, r->who.name[0] ? r->who.name : "-",
+             r->client_id[0] ? " client_request_id=" : "", r->client_id);
     req_free(r);
     http_request_done(rt);
 }

@@ -1,5 +1,6 @@
 /* The audit trail as handlers write it (docs/security.md): who, role,
- * action, object id, result, request id, time. A write script appends its
+ * action, object id, result, request id (ours, "rid"; the client's
+ * X-Request-Id beside it as "crid" when it sent a sane one), time. A write script appends its
  * entry in the same atomic step as its write (the "audit" member of its
  * arguments, src/store/scripts/lib/prelude.lua); a read of personal data
  * appends one after the read. Objects are ids, never personal data. */

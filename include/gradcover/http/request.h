@@ -69,8 +69,11 @@ struct req {
     struct router *rt; /* the HTTP front that received it (router.h) */
     struct app *app;   /* the server, for handlers; never read by http/ */
     struct evhttp_request *ev;
-    char id[GC_REQID_MAX + 1];
-    const char *route; /* the route template, e.g. "/api/v1/graduates/{id}" */
+    char id[GC_REQID_MAX + 1];        /* ours, always generated here: logs, audit "rid" */
+    char client_id[GC_REQID_MAX + 1]; /* the client's X-Request-Id if it passed
+                                         validate_request_id, else "": echoed in the
+                                         reply, audit "crid", never instead of id */
+    const char *route;                /* the route template, e.g. "/api/v1/graduates/{id}" */
     struct principal who;
     char params[HTTP_MAX_PARAMS][GC_ID_MAX + 1]; /* decoded path parameters */
     int64_t start_us;                            /* monotonic, at arrival */
