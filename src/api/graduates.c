@@ -32,6 +32,8 @@
 #define GENERATED_ID_CHARS 16
 /* Makes claim tokens unique within a millisecond (claim.lua). */
 #define CLAIM_NONCE_CHARS 8
+/* Where the id of a 400 id_is_personal_data was (request.h). */
+#define ID_IN_PATH "the graduate id in the path"
 
 /* State of a registration or status change across its store steps. */
 struct gstate {
@@ -394,7 +396,8 @@ void api_graduate_status(struct req *r)
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
-    if (http_read_json_or_reply(r) < 0)
+    if (http_id_not_personal_or_reply(r, r->params[0], ID_IN_PATH) < 0 ||
+        http_read_json_or_reply(r) < 0)
         return;
     struct verr v = {0};
     struct status_in in;
@@ -460,6 +463,8 @@ void api_graduate_get(struct req *r)
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
+    if (http_id_not_personal_or_reply(r, r->params[0], ID_IN_PATH) < 0)
+        return;
     locate_graduate(r, r->params[0], false, get_located);
 }
 
@@ -609,5 +614,7 @@ void api_graduate_erase(struct req *r)
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
+    if (http_id_not_personal_or_reply(r, r->params[0], ID_IN_PATH) < 0)
+        return;
     locate_graduate(r, r->params[0], true, erase_located);
 }

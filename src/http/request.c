@@ -18,6 +18,7 @@
 #include "gradcover/core/metrics.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/domain/config.h"
+#include "gradcover/domain/ids.h"
 #include "gradcover/domain/tokens.h"
 #include "gradcover/domain/validate.h"
 #include "gradcover/domain/verr.h"
@@ -305,6 +306,18 @@ int http_read_json_or_reply(struct req *r)
         return -1;
     }
     return 0;
+}
+
+int http_id_not_personal_or_reply(struct req *r, const char *id, const char *what)
+{
+    if (!id || id_personal_data(id) == ID_PERSONAL_NONE)
+        return 0;
+    /* Built from our own words only: the id itself is never repeated. */
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "%s looks like a national ID or a mobile number; ids are never personal data", what);
+    http_reply_error(r, 400, "id_is_personal_data", msg, NULL);
+    return -1;
 }
 
 char *http_query(struct req *r, const char *name, bool *bad)

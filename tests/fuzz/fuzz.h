@@ -63,6 +63,11 @@ bool ref_natid_ok(const char *s, size_t len);
 /* [A-Za-z0-9._-]{1,64}. */
 bool ref_id_ok(const char *s);
 
+/* Personal data where an id belongs: a GB 11643 number with any birth date
+ * from 1900 to 9999, or a mainland mobile number (1[3-9] and nine digits,
+ * after an optional 86 or +86). */
+bool ref_personal_id(const char *s);
+
 /* 1..max_chars UTF-8 characters, no control characters but \n and \t. */
 bool ref_text_ok(const char *s, size_t max_chars);
 

@@ -96,7 +96,8 @@ static bool leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-bool ref_natid_ok(const char *s, size_t len)
+/* GB 11643 with birth dates up to max_date (YYYYMMDD). */
+static bool natid_ok_until(const char *s, size_t len, long max_date)
 {
     if (len != 18)
         return false;
@@ -116,7 +117,7 @@ bool ref_natid_ok(const char *s, size_t len)
     if (d > mdays[m - 1] + (m == 2 && leap(y)))
         return false;
     long date = (long)y * 10000 + m * 100 + d;
-    if (date > (long)FUZZ_TODAY_Y * 10000 + FUZZ_TODAY_M * 100 + FUZZ_TODAY_D)
+    if (date > max_date)
         return false;
     /* The check character sits at position 1 and digit i (from the right) at
      * position i with weight 2^(i-1) mod 11; the weighted sum must be 1 mod 11. */
@@ -127,6 +128,28 @@ bool ref_natid_ok(const char *s, size_t len)
     }
     int check = (s[17] == 'X' || s[17] == 'x') ? 10 : s[17] - '0';
     return (sum + check) % 11 == 1;
+}
+
+bool ref_natid_ok(const char *s, size_t len)
+{
+    return natid_ok_until(s, len, (long)FUZZ_TODAY_Y * 10000 + FUZZ_TODAY_M * 100 + FUZZ_TODAY_D);
+}
+
+bool ref_personal_id(const char *s)
+{
+    if (natid_ok_until(s, strlen(s), 99991231L))
+        return true;
+    /* 1[3-9] and nine more digits, after an optional 86 or +86. */
+    if (strncmp(s, "+86", 3) == 0)
+        s += 3;
+    else if (strncmp(s, "86", 2) == 0)
+        s += 2;
+    if (strlen(s) != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
+        return false;
+    for (int i = 2; i < 11; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
 }
 
 bool ref_id_ok(const char *s)

@@ -157,6 +157,164 @@ START_TEST(test_audit_keeps_client_request_id_beside_ours)
 }
 END_TEST
 
+/* ---- national IDs and phone numbers where an id belongs ---- */
+
+/* Every field and value of every audit stream (gc:*:audit), one text. */
+static char *audit_streams(size_t *len)
+{
+    char *out = NULL;
+    FILE *f = open_memstream(&out, len);
+    ck_assert(f);
+    redisContext *c = h_redis();
+    char cursor[32] = "0";
+    do {
+        redisReply *r = redisCommand(c, "SCAN %s MATCH gc:*:audit COUNT 1000", cursor);
+        ck_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            redisReply *x = redisCommand(c, "XRANGE %s - +", key);
+            ck_assert(x && x->type == REDIS_REPLY_ARRAY);
+            for (size_t e = 0; e < x->elements; e++) {
+                redisReply *kv = x->element[e]->element[1];
+                for (size_t k = 0; k < kv->elements; k++)
+                    fprintf(f, "%s %.*s\n", key, (int)kv->element[k]->len, kv->element[k]->str);
+            }
+            freeReplyObject(x);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    fclose(f);
+    return out;
+}
+
+/* Every key name of the database, one text. */
+static char *key_names(size_t *len)
+{
+    char *out = NULL;
+    FILE *f = open_memstream(&out, len);
+    ck_assert(f);
+    redisContext *c = h_redis();
+    char cursor[32] = "0";
+    do {
+        redisReply *r = redisCommand(c, "SCAN %s COUNT 1000", cursor);
+        ck_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++)
+            fprintf(f, "%s\n", r->element[1]->element[i]->str);
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    fclose(f);
+    return out;
+}
+
+static void expect_personal_refused(struct http_resp *r, const char *what)
+{
+    ck_assert_msg(r->status == 400, "%s: expected 400, got %d %s", what, r->status, r->body);
+    json_t *err = json_object_get(r->json, "error");
+    ck_assert_msg(strcmp(jstr(err, "code"), "id_is_personal_data") == 0, "%s: %s", what, r->body);
+    h_resp_free(r);
+}
+
+/* A national ID (valid, GB 11643) and mobile numbers used as ids anywhere an
+ * id is taken: 400 before anything is read, written, audited or logged (the
+ * registration keeps its 422). Then no audit stream, key name or log line
+ * holds one of them (issue 14: GET /graduates/611021200002024560 put the
+ * number into gc:{611002}:audit, kept 200 days and shown to leaders). */
+START_TEST(test_personal_data_ids_are_refused_before_any_trace)
+{
+    const char *args[] = {"--log-level", "debug", NULL};
+    struct gc_server *s = h_start(h_write_config(cfg, "probes-pii-ids"), args, NULL, true);
+    h_register(s, T_ADMIN, "G1", "611002", 1, NULL);
+    ck_assert_int_eq(h_contact(s, T_C611002, "G1", NULL, NULL), 201);
+    long long reg0, srv0, reg1, srv1;
+    h_counts(s, "611002", "", &reg0, &srv0);
+    static const char *const ids[] = {"611021200002024560", "13911112222", "8615987654321"};
+    const char *readers[] = {T_ADMIN, T_C611002, T_C611021, T_L611002, T_LALL};
+    const char *writers[] = {T_ADMIN, T_C611002, T_C611021};
+    char path[128], body[300], what[300];
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        const char *id = ids[i];
+        for (size_t t = 0; t < sizeof readers / sizeof readers[0]; t++) {
+            snprintf(path, sizeof path, "/api/v1/graduates/%s", id);
+            snprintf(what, sizeof what, "GET %s as reader %zu", path, t);
+            expect_personal_refused(call(s, "GET", path, readers[t], NULL, NULL), what);
+            snprintf(path, sizeof path, "/api/v1/graduates/%s/contacts", id);
+            snprintf(what, sizeof what, "GET %s as reader %zu", path, t);
+            expect_personal_refused(call(s, "GET", path, readers[t], NULL, NULL), what);
+        }
+        for (size_t t = 0; t < sizeof writers / sizeof writers[0]; t++) {
+            snprintf(path, sizeof path, "/api/v1/graduates/%s/status", id);
+            snprintf(what, sizeof what, "POST %s as writer %zu", path, t);
+            expect_personal_refused(
+                call(s, "POST", path, writers[t], "{\"status\":\"employed\"}", NULL), what);
+            snprintf(body, sizeof body,
+                     "{\"graduate_id\":\"%s\",\"service\":\"job_referral\",\"note\":\"n\"}", id);
+            snprintf(what, sizeof what, "POST /api/v1/contacts for %s as writer %zu", id, t);
+            expect_personal_refused(call(s, "POST", "/api/v1/contacts", writers[t], body, NULL),
+                                    what);
+            /* Refused before the body's other rules: still 400. */
+            snprintf(body, sizeof body, "{\"graduate_id\":\"%s\",\"service\":\"massage\"}", id);
+            expect_personal_refused(call(s, "POST", "/api/v1/contacts", writers[t], body, NULL),
+                                    what);
+            /* The registration keeps its 422 on the field. */
+            snprintf(
+                body, sizeof body,
+                "{\"id\":\"%s\",\"county\":\"611021\",\"name\":\"王五\",\"national_id\":\"%s\"}",
+                id, h_natid(40 + (int)i));
+            struct http_resp *r = call(s, "POST", "/api/v1/graduates", writers[t], body, NULL);
+            ck_assert_msg(r->status == 422 || (t == 1 && r->status == 403), "register %s: %d %s",
+                          id, r->status, r->body);
+            if (r->status == 422)
+                ck_assert_msg(
+                    json_object_get(json_object_get(json_object_get(r->json, "error"), "fields"),
+                                    "id"),
+                    "register %s: %s", id, r->body);
+            h_resp_free(r);
+        }
+        snprintf(path, sizeof path, "/api/v1/graduates/%s", id);
+        expect_personal_refused(call(s, "DELETE", path, T_ADMIN, NULL, NULL), "DELETE graduate");
+        snprintf(path, sizeof path, "/api/v1/tokens/%s", id);
+        expect_personal_refused(call(s, "DELETE", path, T_ADMIN, NULL, NULL), "DELETE token");
+        snprintf(body, sizeof body, "{\"name\":\"%s\",\"role\":\"viewer\"}", id);
+        struct http_resp *r = call(s, "POST", "/api/v1/tokens", T_ADMIN, body, NULL);
+        ck_assert_msg(r->status == 422 &&
+                          json_object_get(
+                              json_object_get(json_object_get(r->json, "error"), "fields"), "name"),
+                      "token named %s: %d %s", id, r->status, r->body);
+        h_resp_free(r);
+        /* As a request id it is not taken: the answer carries ours. */
+        r = call(s, "GET", "/api/v1/graduates/G1", T_C611002, NULL, id);
+        ck_assert_int_eq(r->status, 200);
+        char echoed[80];
+        ck_assert(h_header(r, "X-Request-Id", echoed, sizeof echoed));
+        ck_assert_msg(our_request_id(echoed), "X-Request-Id %s echoed", echoed);
+        h_resp_free(r);
+    }
+    h_counts(s, "611002", "", &reg1, &srv1);
+    ck_assert(reg1 == reg0 && srv1 == srv0);
+    ck_assert_int_eq(h_redis_int("LLEN gc:{611002}:contacts:G1"), 1);
+    char log_path[400];
+    snprintf(log_path, sizeof log_path, "%s", s->log_path);
+    ck_assert_int_eq(h_stop(s), 0);
+
+    size_t alen, klen, llen;
+    char *audit = audit_streams(&alen), *keys = key_names(&klen), *log = slurp(log_path, &llen);
+    ck_assert_msg(has(audit, alen, "graduate.read"), "the scan sees no audit entry: %s", audit);
+    ck_assert_msg(has(log, llen, "event=http_request"), "the log is empty");
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        /* The mobile numbers' last 11 digits, too (8615987654321). */
+        const char *core = ids[i] + (strlen(ids[i]) == 13 ? 2 : 0);
+        ck_assert_msg(!has(audit, alen, core), "an audit stream holds %s:\n%s", ids[i], audit);
+        ck_assert_msg(!has(keys, klen, core), "a key name holds %s", ids[i]);
+        ck_assert_msg(!has(log, llen, core), "the log holds %s", ids[i]);
+    }
+    free(audit);
+    free(keys);
+    free(log);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("probes");
@@ -164,6 +322,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_audit_keeps_client_request_id_beside_ours);
+    tcase_add_test(tc, test_personal_data_ids_are_refused_before_any_trace);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

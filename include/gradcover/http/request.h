@@ -98,6 +98,14 @@ struct req {
  * (400/413/415) and returns -1: the request is gone, touch nothing. */
 int http_read_json_or_reply(struct req *r) GC_MUSTCHECK;
 
+/* An id taken from the request (a path parameter, a body member, a query
+ * value; NULL passes) that is shaped like a national ID or a mobile number
+ * (id_personal_data, domain/ids.h): answers 400 id_is_personal_data, naming
+ * where it was by `what` (our own words, e.g. "the graduate id in the path";
+ * never the id) and returns -1: the request is gone. Otherwise 0. Called
+ * before the id reaches Redis, the audit trail or a log line. */
+int http_id_not_personal_or_reply(struct req *r, const char *id, const char *what) GC_MUSTCHECK;
+
 /* Query parameter lookup; the value is a new malloc'd string or NULL when absent.
  * *bad is set when the query string itself is malformed. */
 char *http_query(struct req *r, const char *name, bool *bad);
