@@ -74,12 +74,14 @@ static void on_audit_written(enum store_status st, json_t *result, void *arg)
     free(rid);
 }
 
-void trail_read(struct req *r, const char *county, const char *action, const char *object,
-                const char *result)
+void trail_from(struct req *r, const char *county, const char *action, const char *object,
+                const char *result, const char *from_county)
 {
     json_t *au = audit_obj(r, action, object);
     if (au)
         json_object_set_new(au, "result", json_string(result));
+    if (au && from_county)
+        json_object_set_new(au, "from", json_string(from_county));
     json_t *args = json_pack("{s:o}", "audit", au);
     char *text = args ? jw_dumps(args, 0) : NULL;
     json_decref(args);
@@ -97,4 +99,10 @@ void trail_read(struct req *r, const char *county, const char *action, const cha
         free(rid);
     }
     free(text);
+}
+
+void trail_read(struct req *r, const char *county, const char *action, const char *object,
+                const char *result)
+{
+    trail_from(r, county, action, object, result, NULL);
 }

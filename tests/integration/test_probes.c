@@ -315,6 +315,188 @@ START_TEST(test_personal_data_ids_are_refused_before_any_trace)
 }
 END_TEST
 
+/* ---- registration conflicts: ids, and people seeking elsewhere ---- */
+
+static struct http_resp *register_as(struct gc_server *s, const char *token, const char *id,
+                                     const char *county, int seq, const char *rid)
+{
+    char body[300];
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"county\":\"%s\",\"name\":\"王五\",\"national_id\":\"%s\"}", id,
+             county, h_natid(seq));
+    return call(s, "POST", "/api/v1/graduates", token, body, rid);
+}
+
+/* The last entry of a county's trail with this action (NULL if none); borrowed from e. */
+static json_t *last_entry(json_t *e, const char *action)
+{
+    for (size_t i = json_array_size(e); i > 0; i--)
+        if (strcmp(jstr(json_array_get(e, i - 1), "action"), action) == 0)
+            return json_array_get(e, i - 1);
+    return NULL;
+}
+
+/* An id taken in the caller's own county and one taken in another county get
+ * the same answer and leave the same trace, in the caller's county only: a
+ * registration does not tell a counselor which county an id is in (issue 14:
+ * the other county's conflict was answered at once and left no entry). */
+START_TEST(test_id_conflicts_are_answered_and_audited_alike)
+{
+    struct gc_server *s = h_start(h_write_config(cfg, "probes-ids"), NULL, NULL, true);
+    h_register(s, T_C611021, "L1", "611021", 1, NULL);
+    h_register(s, T_C611002, "S1", "611002", 2, NULL);
+    long long r2, v2, r21, v21;
+    h_counts(s, "611002", "", &r2, &v2);
+    h_counts(s, "611021", "", &r21, &v21);
+    json_t *before21 = trail(s, "611021");
+
+    struct http_resp *other = register_as(s, T_C611002, "L1", "611002", 3, "probe-other");
+    struct http_resp *own = register_as(s, T_C611002, "S1", "611002", 4, "probe-own");
+    ck_assert_msg(other->status == 409 && own->status == 409, "%d %s / %d %s", other->status,
+                  other->body, own->status, own->body);
+    ck_assert_msg(strcmp(other->body, own->body) == 0, "answers differ:\n%s\n%s", other->body,
+                  own->body);
+    ck_assert_str_eq(jstr(json_object_get(own->json, "error"), "code"), "id_taken");
+    h_resp_free(other);
+    h_resp_free(own);
+
+    /* The caller's county records both, alike; the other county nothing. */
+    json_t *e = trail(s, "611002");
+    size_t n = json_array_size(e);
+    ck_assert_int_ge(n, 3);
+    json_t *a = json_array_get(e, n - 2), *b = json_array_get(e, n - 1);
+    const char *keys[] = {"who", "role", "action", "result"};
+    for (size_t k = 0; k < 4; k++)
+        ck_assert_msg(strcmp(jstr(a, keys[k]), jstr(b, keys[k])) == 0, "%s differs: %s / %s",
+                      keys[k], json_dumps(a, 0), json_dumps(b, 0));
+    ck_assert_str_eq(jstr(a, "action"), "graduate.register");
+    ck_assert_str_eq(jstr(a, "result"), "id_taken");
+    ck_assert_str_eq(jstr(a, "object"), "L1");
+    ck_assert_str_eq(jstr(a, "client_request_id"), "probe-other");
+    ck_assert_str_eq(jstr(b, "object"), "S1");
+    ck_assert_str_eq(jstr(b, "client_request_id"), "probe-own");
+    json_t *after21 = trail(s, "611021");
+    ck_assert_msg(json_equal(before21, after21), "611021's trail changed: %s",
+                  json_dumps(after21, 0));
+    /* Nothing changed, and neither person was left claimed. */
+    long long x2, y2, x21, y21;
+    h_counts(s, "611002", "", &x2, &y2);
+    h_counts(s, "611021", "", &x21, &y21);
+    ck_assert(x2 == r2 && y2 == v2 && x21 == r21 && y21 == v21);
+    h_register(s, T_C611002, "S3", "611002", 3, NULL);
+    h_register(s, T_C611002, "S4", "611002", 4, NULL);
+    json_decref(e);
+    json_decref(before21);
+    json_decref(after21);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+/* A refusal because the person is seeking in another county (which policy
+ * needs: one person is counted in one county) is written to both counties'
+ * trails: who asked, from which county, the graduate's id there, never the
+ * national ID; and a token gets only so many of them (then 429, whatever the
+ * national ID, so that the 429 tells nothing either). */
+START_TEST(test_seeking_elsewhere_is_audited_in_both_counties_and_limited_per_token)
+{
+    json_object_set_new(
+        cfg, "rate_limits",
+        json_pack("{s:i, s:i}", "seeking_refusals_per_hour", 1, "seeking_refusal_burst", 2));
+    struct gc_server *s = h_start(h_write_config(cfg, "probes-seeking"), NULL, NULL, true);
+    h_register(s, T_C611021, "L1", "611021", 50, NULL);
+    /* Registrations that go through spend nothing of the allowance. */
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "OK%d", i);
+        h_register(s, T_C611002, id, "611002", 60 + i, NULL);
+    }
+    long long reg2, srv2, reg21, srv21;
+    h_counts(s, "611002", "", &reg2, &srv2);
+    h_counts(s, "611021", "", &reg21, &srv21);
+
+    struct http_resp *r = register_as(s, T_C611002, "P-1", "611002", 50, "probe-1");
+    ck_assert_msg(r->status == 409, "%d %s", r->status, r->body);
+    ck_assert_str_eq(jstr(json_object_get(r->json, "error"), "code"), "already_seeking");
+    h_resp_free(r);
+
+    json_t *e2 = trail(s, "611002"), *e21 = trail(s, "611021");
+    json_t *asked = json_array_get(e2, json_array_size(e2) - 1);
+    ck_assert_str_eq(jstr(asked, "action"), "graduate.register");
+    ck_assert_str_eq(jstr(asked, "object"), "P-1");
+    ck_assert_str_eq(jstr(asked, "result"), "already_seeking");
+    ck_assert_str_eq(jstr(asked, "who"), "zhang.counselor");
+    ck_assert_str_eq(jstr(asked, "client_request_id"), "probe-1");
+    json_t *held = last_entry(e21, "graduate.duplicate_refused");
+    ck_assert_msg(held, "no entry in 611021: %s", json_dumps(e21, 0));
+    ck_assert_str_eq(jstr(held, "object"), "L1");
+    ck_assert_str_eq(jstr(held, "result"), "already_seeking");
+    ck_assert_str_eq(jstr(held, "who"), "zhang.counselor");
+    ck_assert_str_eq(jstr(held, "role"), "counselor");
+    ck_assert_str_eq(jstr(held, "from_county"), "611002");
+    ck_assert_str_eq(jstr(held, "request_id"), jstr(asked, "request_id"));
+    /* The asking county does not learn where the person is. */
+    char *t2 = json_dumps(e2, 0);
+    ck_assert_msg(!strstr(t2, "611021") && !strstr(t2, "\"L1\""), "611002's trail: %s", t2);
+    free(t2);
+    json_decref(e2);
+    json_decref(e21);
+
+    /* The second refusal uses up the allowance (burst 2) ... */
+    h_expect(register_as(s, T_C611002, "P-2", "611002", 50, NULL), 409, "already_seeking");
+    /* ... and the next registration by this token waits, whoever it is for:
+     * a person seeking nowhere gets the same 429, and is not registered. */
+    r = register_as(s, T_C611002, "P-3", "611002", 51, NULL);
+    ck_assert_msg(r->status == 429, "%d %s", r->status, r->body);
+    char ra[16];
+    ck_assert(h_header(r, "Retry-After", ra, sizeof ra));
+    ck_assert_int_ge(atoi(ra), 1000); /* one refusal an hour: ~an hour to wait */
+    ck_assert_str_eq(jstr(json_object_get(r->json, "error"), "code"), "too_many_requests");
+    h_resp_free(r);
+    h_expect(register_as(s, T_C611002, "P-4", "611002", 50, NULL), 429, "too_many_requests");
+    ck_assert_int_eq(h_redis_int("EXISTS gc:{611002}:g:P-3 gc:{@}:gid:P-3"), 0);
+    long long x, y;
+    h_counts(s, "611002", "", &x, &y);
+    ck_assert(x == reg2 && y == srv2);
+    h_counts(s, "611021", "", &x, &y);
+    ck_assert(x == reg21 && y == srv21);
+    /* The allowance is the token's: another token registers the person. */
+    h_expect(register_as(s, T_ADMIN, "P-3", "611002", 51, NULL), 201, NULL);
+
+    /* A return to seeking refused for the same reason is traced in both
+     * counties too (it names no national ID of the caller's choosing, so it
+     * is not limited). */
+    h_expect(call(s, "POST", "/api/v1/graduates/OK0/status", T_C611002, "{\"status\":\"employed\"}",
+                  NULL),
+             200, NULL);
+    h_expect(register_as(s, T_C611021, "L2", "611021", 60, NULL), 201, NULL);
+    r = call(s, "POST", "/api/v1/graduates/OK0/status", T_C611002, "{\"status\":\"seeking\"}",
+             "probe-reseek");
+    ck_assert_msg(r->status == 409, "%d %s", r->status, r->body);
+    ck_assert_str_eq(jstr(json_object_get(r->json, "error"), "code"), "already_seeking");
+    h_resp_free(r);
+    e2 = trail(s, "611002");
+    e21 = trail(s, "611021");
+    asked = json_array_get(e2, json_array_size(e2) - 1);
+    ck_assert_str_eq(jstr(asked, "action"), "graduate.status");
+    ck_assert_str_eq(jstr(asked, "object"), "OK0");
+    ck_assert_str_eq(jstr(asked, "result"), "already_seeking");
+    held = last_entry(e21, "graduate.duplicate_refused");
+    ck_assert_str_eq(jstr(held, "object"), "L2");
+    ck_assert_str_eq(jstr(held, "from_county"), "611002");
+    ck_assert_str_eq(jstr(held, "client_request_id"), "probe-reseek");
+    json_decref(e2);
+    json_decref(e21);
+
+    /* No audit stream holds a national ID. */
+    size_t alen;
+    char *audit = audit_streams(&alen);
+    for (int seq = 50; seq <= 62; seq++)
+        ck_assert_msg(!has(audit, alen, h_natid(seq)), "an audit stream holds a national ID");
+    free(audit);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("probes");
@@ -323,6 +505,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_audit_keeps_client_request_id_beside_ours);
     tcase_add_test(tc, test_personal_data_ids_are_refused_before_any_trace);
+    tcase_add_test(tc, test_id_conflicts_are_answered_and_audited_alike);
+    tcase_add_test(tc, test_seeking_elsewhere_is_audited_in_both_counties_and_limited_per_token);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -26,4 +26,10 @@ void trail_members(struct jw *w, struct req *r, const char *action, const char *
 void trail_read(struct req *r, const char *county, const char *action, const char *object,
                 const char *result);
 
+/* The same, for a request from another county that concerned a graduate of
+ * `county` (object: that graduate's id there): the entry also names the
+ * county the request came from (member "from"). */
+void trail_from(struct req *r, const char *county, const char *action, const char *object,
+                const char *result, const char *from_county);
+
 #endif
