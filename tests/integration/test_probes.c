@@ -497,6 +497,128 @@ START_TEST(test_seeking_elsewhere_is_audited_in_both_counties_and_limited_per_to
 }
 END_TEST
 
+/* ---- erasure and the AOF ---- */
+
+/* Every byte of every file in dir, one buffer (NULs and all). */
+static char *dir_bytes(const char *dir, size_t *len, int *nfiles)
+{
+    char *out = NULL;
+    FILE *f = open_memstream(&out, len);
+    ck_assert(f);
+    DIR *d = opendir(dir);
+    ck_assert_msg(d, "cannot open %s", dir);
+    struct dirent *de;
+    *nfiles = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        size_t n;
+        char *b = slurp(path, &n);
+        fwrite(b, 1, n, f);
+        free(b);
+        (*nfiles)++;
+    }
+    closedir(d);
+    fclose(f);
+    return out;
+}
+
+/* Waits until the private Redis on port has no AOF rewrite running or
+ * scheduled and at least `rewrites` done; its INFO persistence on failure. */
+static void wait_rewritten(int port, int rewrites)
+{
+    redisContext *c = redisConnect("127.0.0.1", port);
+    ck_assert(c && !c->err);
+    char last[2048] = "";
+    for (int i = 0; i < 200; i++) {
+        redisReply *r = redisCommand(c, "INFO persistence");
+        ck_assert(r && r->type == REDIS_REPLY_STRING);
+        snprintf(last, sizeof last, "%s", r->str);
+        freeReplyObject(r);
+        const char *n = strstr(last, "aof_rewrites:");
+        if (strstr(last, "aof_rewrite_in_progress:0") && strstr(last, "aof_rewrite_scheduled:0") &&
+            strstr(last, "aof_last_bgrewrite_status:ok") && n &&
+            atoi(n + strlen("aof_rewrites:")) >= rewrites) {
+            redisFree(c);
+            return;
+        }
+        h_sleep_ms(50);
+    }
+    redisFree(c);
+    ck_abort_msg("the AOF rewrite did not finish: %s", last);
+}
+
+/* DELETE /graduates/{id} removes the values from Redis, not from the AOF,
+ * which keeps every command until it is rewritten: the erased name and
+ * phone are in appendonlydir/ after the erasure, and gone once an admin has
+ * had it rewritten (POST /api/v1/maintenance/rewrite-aof, which the
+ * gradcoverd ACL user of deploy/redis-users.acl may send). */
+START_TEST(test_erased_values_leave_the_aof_when_an_admin_has_it_rewritten)
+{
+    /* A Redis of its own, AOF on (fsync always), with the shipped ACL. */
+    char acl[500];
+    snprintf(acl, sizeof acl, "%s/users.acl", getenv("GC_FIXTURE_DIR"));
+    const char *extra[] = {"--aclfile", acl, NULL};
+    struct h_redis_proc *rp = h_redis_spawn_args("aof", 0, true, extra);
+    char url[200];
+    snprintf(url, sizeof url, "redis://gradcoverd:gradcoverd-test-password@127.0.0.1:%d/0",
+             rp->port);
+    struct gc_server *s = h_start(h_write_config(cfg, "probes-aof"), NULL, url, true);
+    const char *name = "欧阳抹除", *phone = "13712340099";
+    char body[300];
+    snprintf(body, sizeof body,
+             "{\"id\":\"E1\",\"county\":\"611002\",\"name\":\"%s\",\"national_id\":\"%s\","
+             "\"phone\":\"%s\"}",
+             name, h_natid(70), phone);
+    h_expect(h_http(s, "POST", "/api/v1/graduates", T_ADMIN, body, NULL), 201, NULL);
+    h_expect(h_http(s, "DELETE", "/api/v1/graduates/E1", T_ADMIN, NULL, NULL), 200, NULL);
+
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/appendonlydir", rp->dir);
+    size_t n;
+    int files;
+    char *aof = dir_bytes(dir, &n, &files);
+    ck_assert_msg(has(aof, n, name) && has(aof, n, phone),
+                  "before the rewrite the AOF should still hold the erased name and phone");
+    free(aof);
+
+    /* Only admins may ask (the matrix in test_auth.c has the other roles). */
+    h_expect(h_http(s, "POST", "/api/v1/maintenance/rewrite-aof", T_C611002, NULL, NULL), 403,
+             "forbidden");
+    struct http_resp *r =
+        call(s, "POST", "/api/v1/maintenance/rewrite-aof", T_ADMIN, NULL, "rewrite-1");
+    ck_assert_msg(r->status == 202, "%d %s", r->status, r->body);
+    ck_assert_str_eq(jstr(r->json, "aof_rewrite"), "started");
+    h_resp_free(r);
+    wait_rewritten(rp->port, 1);
+
+    aof = dir_bytes(dir, &n, &files);
+    ck_assert_int_ge(files, 2); /* the manifest and a base at least */
+    ck_assert_msg(!has(aof, n, name), "the rewritten AOF still holds the erased name");
+    ck_assert_msg(!has(aof, n, phone), "the rewritten AOF still holds the erased phone");
+    ck_assert_msg(has(aof, n, "gc:{611002}:g:E1"), "the rewritten AOF lost the graduate");
+    free(aof);
+    /* The record and its counts are still there. */
+    long long reg, srv;
+    h_counts(s, "611002", "", &reg, &srv);
+    ck_assert_int_eq(reg, 1);
+
+    /* The request is in the global trail. */
+    json_t *e = trail(s, "");
+    json_t *x = last_entry(e, "maintenance.rewrite_aof");
+    ck_assert_msg(x, "not audited: %s", json_dumps(e, 0));
+    ck_assert_str_eq(jstr(x, "who"), "admin");
+    ck_assert_str_eq(jstr(x, "result"), "started");
+    ck_assert_str_eq(jstr(x, "client_request_id"), "rewrite-1");
+    json_decref(e);
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("probes");
@@ -507,6 +629,7 @@ int main(void)
     tcase_add_test(tc, test_personal_data_ids_are_refused_before_any_trace);
     tcase_add_test(tc, test_id_conflicts_are_answered_and_audited_alike);
     tcase_add_test(tc, test_seeking_elsewhere_is_audited_in_both_counties_and_limited_per_token);
+    tcase_add_test(tc, test_erased_values_leave_the_aof_when_an_admin_has_it_rewritten);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
