@@ -59,6 +59,11 @@ static void on_range(struct req *r, enum store_status st, json_t *res)
                               "action", json_object_get(f, "action"), "object",
                               json_object_get(f, "object"), "result", json_object_get(f, "result"),
                               "request_id", json_object_get(f, "rid"));
+        json_t *crid = json_object_get(f, "crid"), *from = json_object_get(f, "from");
+        if (o && json_is_string(crid))
+            json_object_set(o, "client_request_id", crid);
+        if (o && json_is_string(from))
+            json_object_set(o, "from_county", from);
         json_decref(f);
         json_array_append_new(entries, o);
     }

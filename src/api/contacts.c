@@ -194,7 +194,9 @@ void api_contact_create(struct req *r)
                          "Idempotency-Key must be 1..128 visible ASCII characters", NULL);
         return;
     }
-    if (http_read_json_or_reply(r) < 0)
+    if (http_read_json_or_reply(r) < 0 ||
+        http_id_not_personal_or_reply(r, json_string_value(json_object_get(r->body, "graduate_id")),
+                                      "graduate_id") < 0)
         return;
     struct verr v = {0};
     struct contact_in in;
@@ -381,5 +383,7 @@ void api_contact_list(struct req *r)
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
+    if (http_id_not_personal_or_reply(r, r->params[0], "the graduate id in the path") < 0)
+        return;
     locate_graduate(r, r->params[0], false, contacts_located);
 }

@@ -22,6 +22,7 @@
 #include "gradcover/domain/roles.h"
 #include "gradcover/domain/validate.h"
 #include "gradcover/domain/verr.h"
+#include "gradcover/http/ratelimit.h"
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
 
@@ -32,15 +33,18 @@
 #define GENERATED_ID_CHARS 16
 /* Makes claim tokens unique within a millisecond (claim.lua). */
 #define CLAIM_NONCE_CHARS 8
+/* Where the id of a 400 id_is_personal_data was (request.h). */
+#define ID_IN_PATH "the graduate id in the path"
 
 /* State of a registration or status change across its store steps. */
 struct gstate {
     char id[GC_ID_MAX + 1];
     char county[GC_COUNTY_MAX + 1];
     char hmac[PII_HMAC_HEX_LEN + 1];
-    char takeover[GC_ID_MAX + 32];     /* the exact value of a stale claim to replace */
-    char holder[GC_ID_MAX + 1];        /* who holds the national-ID claim we hit */
-    char holder_value[GC_ID_MAX + 32]; /* and the claim's exact value */
+    char takeover[GC_ID_MAX + 32];         /* the exact value of a stale claim to replace */
+    char holder[GC_ID_MAX + 1];            /* who holds the national-ID claim we hit */
+    char holder_county[GC_COUNTY_MAX + 1]; /* and in which county */
+    char holder_value[GC_ID_MAX + 32];     /* and the claim's exact value */
     int64_t holder_since;
     char token[GC_ID_MAX + 32]; /* our claim's token (from claim.lua), or a released one */
     json_t *county_args;        /* arguments of the county script, owned */
@@ -49,6 +53,13 @@ struct gstate {
     char error[32];             /* a script's refusal, replied after releasing our claim */
     bool registering;
     bool claimed; /* we hold the national-ID claim for this request */
+    /* A registration reserves one of its token's already_seeking refusals
+     * (config rate_limits.seeking_refusals_*) before it asks; unless it was
+     * refused so (charged), the reservation is given back when it ends. */
+    struct ratelimit *allowance; /* the router's buckets; NULL: nothing reserved */
+    char allowance_key[GC_ID_MAX + 3];
+    double allowance_burst;
+    bool charged;
 };
 
 static void gstate_free(void *p)
@@ -56,6 +67,8 @@ static void gstate_free(void *p)
     struct gstate *g = p;
     if (!g)
         return;
+    if (g->allowance && !g->charged)
+        ratelimit_refund(g->allowance, g->allowance_key, g->allowance_burst);
     json_decref(g->county_args);
     json_decref(g->graduate);
     free(g);
@@ -94,6 +107,27 @@ static void county_step(struct req *r)
     call_script(r, g->registering ? "register" : "status", key, args, on_county_step);
 }
 
+/* 409 already_seeking: the person is seeking under another id. Policy needs
+ * the answer (one person counts in one county), so it is traced in both
+ * counties' trails (docs/security.md §4): the caller's county records the
+ * attempt on its own id, and the holder's county that someone from the
+ * caller's county asked about its graduate (g->holder, when known), with
+ * the same request id; neither names the national ID, and the caller's
+ * trail does not name the other county. A registration's refusal also
+ * stays spent from its token's allowance. */
+static void refuse_seeking_elsewhere(struct req *r)
+{
+    struct gstate *g = r->state;
+    trail_read(r, g->county, g->registering ? "graduate.register" : "graduate.status", g->id,
+               "already_seeking");
+    if (g->holder[0] && config_county(r->app->cfg, g->holder_county))
+        trail_from(r, g->holder_county, "graduate.duplicate_refused", g->holder, "already_seeking",
+                   g->county);
+    g->charged = true;
+    http_reply_error(r, 409, "already_seeking",
+                     "a graduate with this national ID is already registered as seeking", NULL);
+}
+
 static void on_holder_status(struct req *r, enum store_status st, json_t *res)
 {
     struct gstate *g = r->state;
@@ -103,8 +137,7 @@ static void on_holder_status(struct req *r, enum store_status st, json_t *res)
     bool young = app_now_ms(r->app) - g->holder_since < STALE_CLAIM_MS;
     if ((status && strcmp(status, "seeking") == 0) || (!status && young)) {
         /* Seeking, or a registration still being written by another request. */
-        http_reply_error(r, 409, "already_seeking",
-                         "a graduate with this national ID is already registered as seeking", NULL);
+        refuse_seeking_elsewhere(r);
         return;
     }
     /* The holder left seeking (its release was lost) or was never written: take
@@ -132,18 +165,23 @@ static void on_claim(struct req *r, enum store_status st, json_t *res)
         return;
     }
     if (strcmp(err, "id_taken") == 0) {
+        /* Whether the id is this county's or another's (claim.lua decides both
+         * in this one step): the same answer and the same entry, here. */
+        trail_read(r, g->county, "graduate.register", g->id, "id_taken");
         http_reply_error(r, 409, "id_taken", "this graduate id is already in use", NULL);
         return;
     }
     const char *holder = json_string_value(json_object_get(res, "holder"));
     const char *hcounty = json_string_value(json_object_get(res, "holder_county"));
+    if (holder && hcounty && id_valid(holder) && strlen(hcounty) <= GC_COUNTY_MAX) {
+        snprintf(g->holder, sizeof g->holder, "%s", holder);
+        snprintf(g->holder_county, sizeof g->holder_county, "%s", hcounty);
+    }
     if (!holder || !hcounty || g->takeover[0] || !id_valid(holder)) {
-        http_reply_error(r, 409, "already_seeking",
-                         "a graduate with this national ID is already registered as seeking", NULL);
+        refuse_seeking_elsewhere(r);
         return;
     }
     const char *hvalue = json_string_value(json_object_get(res, "holder_value"));
-    snprintf(g->holder, sizeof g->holder, "%s", holder);
     snprintf(g->holder_value, sizeof g->holder_value, "%s", hvalue ? hvalue : "");
     g->holder_since = json_integer_value(json_object_get(res, "since"));
     char key[KEY_MAX];
@@ -278,6 +316,31 @@ static int pii_key_ok_or_reply(struct req *r)
 
 /* ---- POST /api/v1/graduates ---- */
 
+/* Reserves one of the token's already_seeking refusals before the claim is
+ * tried: with none left, 429 whatever the national ID (so the 429 says
+ * nothing about the person either) and -1. Reserving first, rather than
+ * counting refusals after the fact, also holds concurrent requests to what
+ * is left. */
+static int allowance_reserve_or_reply(struct req *r, struct gstate *g)
+{
+    const struct rate_limits_cfg *rl = &r->app->cfg->rate_limits;
+    if (rl->seeking_refusals_per_hour <= 0)
+        return 0;
+    snprintf(g->allowance_key, sizeof g->allowance_key, "s:%s", r->who.name);
+    int wait =
+        ratelimit_take(r->rt->limits, g->allowance_key, rl->seeking_refusals_per_hour / 3600.0,
+                       rl->seeking_refusal_burst, app_now_ms(r->app));
+    if (wait > 0) {
+        http_reply_too_many(r, wait,
+                            "this token had too many registrations refused as already seeking "
+                            "elsewhere; retry later");
+        return -1;
+    }
+    g->allowance = r->rt->limits;
+    g->allowance_burst = rl->seeking_refusal_burst;
+    return 0;
+}
+
 void api_graduate_create(struct req *r)
 {
     if (pii_key_ok_or_reply(r) < 0 || http_read_json_or_reply(r) < 0)
@@ -304,6 +367,8 @@ void api_graduate_create(struct req *r)
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
+    if (allowance_reserve_or_reply(r, g) < 0)
+        return;
     g->registering = true;
     if (id)
         snprintf(g->id, sizeof g->id, "%s", id);
@@ -394,7 +459,8 @@ void api_graduate_status(struct req *r)
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
-    if (http_read_json_or_reply(r) < 0)
+    if (http_id_not_personal_or_reply(r, r->params[0], ID_IN_PATH) < 0 ||
+        http_read_json_or_reply(r) < 0)
         return;
     struct verr v = {0};
     struct status_in in;
@@ -460,6 +526,8 @@ void api_graduate_get(struct req *r)
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
+    if (http_id_not_personal_or_reply(r, r->params[0], ID_IN_PATH) < 0)
+        return;
     locate_graduate(r, r->params[0], false, get_located);
 }
 
@@ -609,5 +677,7 @@ void api_graduate_erase(struct req *r)
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
+    if (http_id_not_personal_or_reply(r, r->params[0], ID_IN_PATH) < 0)
+        return;
     locate_graduate(r, r->params[0], true, erase_located);
 }

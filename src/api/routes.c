@@ -43,6 +43,8 @@ const struct route api_routes[] = {
      api_token_delete},
     {EVHTTP_REQ_GET, "/api/v1/audit", ADMIN | LEADER,
      "only admins and leaders read the audit trail", api_audit},
+    {EVHTTP_REQ_POST, "/api/v1/maintenance/rewrite-aof", ADMIN,
+     "only admins run maintenance on the data store", api_rewrite_aof},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

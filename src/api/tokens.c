@@ -68,6 +68,11 @@ void api_token_create(struct req *r)
     verr_text(r->body, "name", GC_ID_MAX, true, &name, &v);
     if (name && !id_valid(name))
         verr_add(&v, "name", "must match [A-Za-z0-9._-]{1,64}");
+    /* A name is logged and is every entry's "who": never personal data. */
+    else if (name && id_personal_data(name) == ID_PERSONAL_NATID)
+        verr_add(&v, "name", "must not be a national ID");
+    else if (name && id_personal_data(name) == ID_PERSONAL_MOBILE)
+        verr_add(&v, "name", "must not be a phone number");
     verr_text(r->body, "role", 16, true, &role_s, &v);
     enum role role = ROLE_VIEWER;
     bool role_ok = role_s && role_parse(role_s, &role);
@@ -201,6 +206,8 @@ void api_token_delete(struct req *r)
         http_reply_error(r, 404, "not_found", "no such token", NULL);
         return;
     }
+    if (http_id_not_personal_or_reply(r, name, "the token name in the path") < 0)
+        return;
     if (config_token_named(r->app->cfg, name)) {
         http_reply_error(r, 409, "config_token",
                          "this token is defined in the config file: remove it there", NULL);

@@ -20,9 +20,12 @@ static int64_t audit_keep_ms(const struct req *r)
 
 static json_t *audit_obj(struct req *r, const char *action, const char *object)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "who", r->who.name, "role",
-                     role_name(r->who.role), "action", action, "object", object ? object : "",
-                     "rid", r->id, "keep_ms", (json_int_t)audit_keep_ms(r));
+    json_t *au = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "who", r->who.name, "role",
+                           role_name(r->who.role), "action", action, "object", object ? object : "",
+                           "rid", r->id, "keep_ms", (json_int_t)audit_keep_ms(r));
+    if (au && r->client_id[0])
+        json_object_set_new(au, "crid", json_string(r->client_id));
+    return au;
 }
 
 void trail_members(struct jw *w, struct req *r, const char *action, const char *object)
@@ -42,6 +45,10 @@ void trail_members(struct jw *w, struct req *r, const char *action, const char *
     jw_str(w, r->id);
     jw_key(w, "keep_ms");
     jw_int(w, audit_keep_ms(r));
+    if (r->client_id[0]) {
+        jw_key(w, "crid");
+        jw_str(w, r->client_id);
+    }
     jw_obj_end(w);
     if (r->who.tok_hex[0]) {
         /* The script refuses to change anything for a revoked token. */
@@ -67,12 +74,14 @@ static void on_audit_written(enum store_status st, json_t *result, void *arg)
     free(rid);
 }
 
-void trail_read(struct req *r, const char *county, const char *action, const char *object,
-                const char *result)
+void trail_from(struct req *r, const char *county, const char *action, const char *object,
+                const char *result, const char *from_county)
 {
     json_t *au = audit_obj(r, action, object);
     if (au)
         json_object_set_new(au, "result", json_string(result));
+    if (au && from_county)
+        json_object_set_new(au, "from", json_string(from_county));
     json_t *args = json_pack("{s:o}", "audit", au);
     char *text = args ? jw_dumps(args, 0) : NULL;
     json_decref(args);
@@ -90,4 +99,10 @@ void trail_read(struct req *r, const char *county, const char *action, const cha
         free(rid);
     }
     free(text);
+}
+
+void trail_read(struct req *r, const char *county, const char *action, const char *object,
+                const char *result)
+{
+    trail_from(r, county, action, object, result, NULL);
 }

@@ -144,6 +144,8 @@ static const char *create_problem(const struct config *cfg, const char *name, co
 {
     if (!id_valid(name))
         return "NAME must match [A-Za-z0-9._-]{1,64}";
+    if (id_personal_data(name) != ID_PERSONAL_NONE)
+        return "NAME must not be a national ID or a phone number (it is logged and audited)";
     if (!role_s || !role_parse(role_s, role))
         return "--role must be admin, counselor, leader or viewer";
     if (county && !config_county(cfg, county))

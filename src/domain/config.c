@@ -108,6 +108,17 @@ static const struct config_setting SETTINGS[] = {
     /* Ten mistyped tokens a minute per address; guessing one of 2^256 is hopeless anyway. */
     ROW_INT("rate_limits.auth_failures_per_minute", rate_limits.auth_failures_per_minute, 0,
             RATE_MAX, 10),
+    /* A registration refused because the person is already seeking in
+     * another county (409 already_seeking) tells the caller something about a
+     * person elsewhere. A counselor meets a few a week (people who moved), a
+     * registration drive from a school's list perhaps a dozen at once; a
+     * token probing national IDs is held to 20 answers and then 10 an hour,
+     * each one audited in both counties. Per token name and server; a
+     * registration that is not refused spends nothing. 0 = unlimited. */
+    ROW_INT("rate_limits.seeking_refusals_per_hour", rate_limits.seeking_refusals_per_hour, 0,
+            RATE_MAX, 10),
+    ROW_INT("rate_limits.seeking_refusal_burst", rate_limits.seeking_refusal_burst, 1, RATE_MAX,
+            20),
     /* 0: a dip fires at once (SPEC §7). */
     ROW_INT("alerts.for_seconds", alerts.for_seconds, 0, FOR_SECONDS_MAX, 0),
     /* SPEC §5's 15 s: with 3,000 counties, 200 evaluations a second (docs/performance.md). */

@@ -94,11 +94,11 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
     }
     /* Ids end up in key names, URLs, logs and the audit trail: never a
      * national ID or a phone number there (PIPL data minimisation). */
-    char idnorm[NATID_LEN + 1];
-    if (out->id && id_valid(out->id) &&
-        natid_validate(out->id, strlen(out->id), (long)(now_ms / 86400000), idnorm) == NATID_OK)
+    enum id_personal pd =
+        out->id && id_valid(out->id) ? id_personal_data(out->id) : ID_PERSONAL_NONE;
+    if (pd == ID_PERSONAL_NATID)
         verr_add(v, "id", "must not be a national ID");
-    else if (out->id && phone_looks_mobile(out->id))
+    else if (pd == ID_PERSONAL_MOBILE)
         verr_add(v, "id", "must not be a phone number");
     if (out->county && !config_county(cfg, out->county))
         verr_add(v, "county", "unknown county");
@@ -163,5 +163,6 @@ bool validate_request_id(const char *s)
     for (; s[n]; n++)
         if (!isalnum((unsigned char)s[n]) && !strchr("._:-", s[n]))
             return false;
-    return n >= 1 && n <= GC_REQID_MAX;
+    /* It is logged and kept in the audit trail: not a national ID or a phone. */
+    return n >= 1 && n <= GC_REQID_MAX && id_personal_data(s) == ID_PERSONAL_NONE;
 }

@@ -33,6 +33,7 @@ void verr_clear(struct verr *v)
 
 void verr_unknown_keys(json_t *body, const char *const *allowed, struct verr *v)
 {
+    size_t unknown = 0;
     const char *k;
     json_t *val;
     json_object_foreach(body, k, val)
@@ -40,9 +41,17 @@ void verr_unknown_keys(json_t *body, const char *const *allowed, struct verr *v)
         bool ok = false;
         for (const char *const *a = allowed; *a; a++)
             ok = ok || strcmp(*a, k) == 0;
-        if (!ok)
-            verr_add(v, k, "unknown field");
+        unknown += !ok;
     }
+    if (unknown == 0)
+        return;
+    /* Built from the count and our own list only: never the caller's bytes. */
+    char msg[VERR_UNKNOWN_MSG_MAX];
+    int n = snprintf(msg, sizeof msg, "%zu unknown field%s; allowed: ", unknown,
+                     unknown == 1 ? "" : "s");
+    for (const char *const *a = allowed; *a && n > 0 && (size_t)n < sizeof msg; a++)
+        n += snprintf(msg + n, sizeof msg - (size_t)n, "%s%s", a == allowed ? "" : ", ", *a);
+    verr_add(v, VERR_UNKNOWN_FIELD, msg);
 }
 
 /* Number of Unicode characters in valid UTF-8. */

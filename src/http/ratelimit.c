@@ -104,6 +104,15 @@ int ratelimit_take(struct ratelimit *rl, const char *key, double rate, double bu
     return wait_s(e, rate);
 }
 
+void ratelimit_refund(struct ratelimit *rl, const char *key, double burst)
+{
+    struct entry *e = rl->slots[hash(key)];
+    while (e && strcmp(e->key, key) != 0)
+        e = e->next;
+    if (e)
+        e->tokens = fmin(burst, e->tokens + 1.0);
+}
+
 int ratelimit_peek(struct ratelimit *rl, const char *key, double rate, double burst, int64_t now_ms)
 {
     if (rate <= 0)

@@ -18,6 +18,7 @@
 #include "gradcover/core/metrics.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/domain/config.h"
+#include "gradcover/domain/ids.h"
 #include "gradcover/domain/tokens.h"
 #include "gradcover/domain/validate.h"
 #include "gradcover/domain/verr.h"
@@ -31,11 +32,12 @@ struct req *http_request_new(struct router *rt, struct evhttp_request *ev)
     r->app = rt->deps.app;
     r->ev = ev;
     r->start_us = clock_mono_us();
+    /* Ours, always: the client's id (any client may send any id, another
+     * request's too) is kept beside it, never instead of it. */
+    snprintf(r->id, sizeof r->id, "%s-%llx", rt->prefix, (unsigned long long)++rt->seq);
     const char *rid = http_header(r, "X-Request-Id");
     if (rid && validate_request_id(rid))
-        snprintf(r->id, sizeof r->id, "%s", rid);
-    else
-        snprintf(r->id, sizeof r->id, "%s-%llx", rt->prefix, (unsigned long long)++rt->seq);
+        snprintf(r->client_id, sizeof r->client_id, "%s", rid);
     return r;
 }
 
@@ -84,7 +86,9 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     }
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     evhttp_add_header(h, "Content-Type", ctype);
-    evhttp_add_header(h, "X-Request-Id", r->id);
+    /* The client's own id when it sent a sane one (what it will search its
+     * logs for), else ours; the request log line holds both. */
+    evhttp_add_header(h, "X-Request-Id", r->client_id[0] ? r->client_id : r->id);
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     evhttp_send_reply(r->ev, status, reason, buf);
@@ -92,9 +96,10 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     struct router *rt = r->rt;
     metrics_observe(rt->deps.metrics, r->route, status, dur);
     log_info("event=http_request request_id=%s method=%s route=%s status=%d duration_us=%lld "
-             "principal=%s",
+             "principal=%s%s%s",
              r->id, http_method_name(evhttp_request_get_command(r->ev)), r->route ? r->route : "-",
-             status, (long long)dur, r->who.name[0] ? r->who.name : "-");
+             status, (long long)dur, r->who.name[0] ? r->who.name : "-",
+             r->client_id[0] ? " client_request_id=" : "", r->client_id);
     req_free(r);
     http_request_done(rt);
 }
@@ -114,6 +119,8 @@ static const char *reason_phrase(int status)
         return "OK";
     case 201:
         return "Created";
+    case 202:
+        return "Accepted";
     case 400:
         return "Bad Request";
     case 401:
@@ -301,6 +308,18 @@ int http_read_json_or_reply(struct req *r)
         return -1;
     }
     return 0;
+}
+
+int http_id_not_personal_or_reply(struct req *r, const char *id, const char *what)
+{
+    if (!id || id_personal_data(id) == ID_PERSONAL_NONE)
+        return 0;
+    /* Built from our own words only: the id itself is never repeated. */
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "%s looks like a national ID or a mobile number; ids are never personal data", what);
+    http_reply_error(r, 400, "id_is_personal_data", msg, NULL);
+    return -1;
 }
 
 char *http_query(struct req *r, const char *name, bool *bad)

@@ -21,7 +21,6 @@
 #include "gradcover/core/log.h"
 #include "gradcover/store/scripts.h"
 
-
 /* First reconnect after 100 ms (a Redis restart takes about that long), doubling
  * to 1 s: writes must work again within 2 s of Redis answering (issue 6). With
  * jitter an attempt comes 0.5-1 s after the previous one, so the worst case is
@@ -64,7 +63,7 @@ struct store {
     struct event *handshake_timer;
     int backoff_ms;
     int timeout_ms;
-    unsigned outstanding;       /* commands sent and not yet answered */
+    unsigned outstanding;  /* commands sent and not yet answered */
     int64_t last_reply_ms; /* monotonic: when Redis last answered anything */
     char (*sha)[41];
     void (*ready_cb)(void *arg);
@@ -266,7 +265,9 @@ static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
     if (r->type == REDIS_REPLY_ERROR) {
         char q[256];
         log_error("event=redis_error err=%s", log_quote(r->str, q, sizeof q));
-        op_fire(o, STORE_FAILED, NULL);
+        json_t *text = json_stringn_nocheck(r->str, r->len);
+        op_fire(o, STORE_FAILED, text);
+        json_decref(text);
         op_free(o);
         return;
     }

@@ -63,15 +63,21 @@ bool ref_natid_ok(const char *s, size_t len);
 /* [A-Za-z0-9._-]{1,64}. */
 bool ref_id_ok(const char *s);
 
+/* Personal data where an id belongs: a GB 11643 number with any birth date
+ * from 1900 to 9999, or a mainland mobile number (1[3-9] and nine digits,
+ * after an optional 86 or +86). */
+bool ref_personal_id(const char *s);
+
 /* 1..max_chars UTF-8 characters, no control characters but \n and \t. */
 bool ref_text_ok(const char *s, size_t max_chars);
 
 /* The 400 message of validate_body(): the position only, never the input. */
 void fuzz_check_parse_error(const char *msg);
 
-/* For a body that failed validation: every field named is a known field or
- * an unknown key of the body (with "unknown field"), and every message is one
- * of the validators' fixed texts, never a piece of the input. */
+/* For a body that failed validation: every field named is a known field,
+ * with one of the validators' fixed texts, never a piece of the input; the
+ * body's unknown members, if any, are only counted, under "_unknown" ("<n>
+ * unknown field(s); allowed: <known, in order>"), never named. */
 void fuzz_check_field_errors(json_t *body, json_t *fields, const char *const *known);
 
 /* Every key of body is in known (NULL-terminated). */

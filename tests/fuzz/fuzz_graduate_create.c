@@ -36,7 +36,7 @@ static void check_valid(json_t *body, const char *own, const struct graduate_in 
     FUZZ_CHECK(in->county && config_county(fuzz_config(), in->county));
     if (!json_is_string(json_object_get(body, "county")))
         FUZZ_CHECK(own && strcmp(in->county, own) == 0);
-    FUZZ_CHECK(!in->id || ref_id_ok(in->id));
+    FUZZ_CHECK(!in->id || (ref_id_ok(in->id) && !ref_personal_id(in->id)));
     FUZZ_CHECK(!in->id == !json_is_string(json_object_get(body, "id")));
     FUZZ_CHECK(!in->phone || phone_ref(in->phone));
     FUZZ_CHECK(!in->school || ref_text_ok(in->school, 100));

@@ -66,6 +66,8 @@ static bool check_request_id(const char *s)
         ref = ref && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                       c == '.' || c == '_' || c == ':' || c == '-');
     }
+    /* Kept in the log and the audit trail: never a national ID or a phone. */
+    ref = ref && !ref_personal_id(s);
     bool ok = validate_request_id(s);
     FUZZ_CHECK(ok == ref);
     /* What is echoed cannot break a header or a key=value log line. */

@@ -119,6 +119,9 @@ START_TEST(test_bad_command_lines_exit_2_and_change_nothing)
     ck_assert_int_eq(cli(NULL, 0, "token create x --role viewer --county 611002"), 2);
     ck_assert_int_eq(cli(NULL, 0, "token create x --role counselor --county 999999"), 2);
     ck_assert_int_eq(cli(NULL, 0, "token create 'bad name' --role viewer"), 2);
+    /* Names are logged and audited: never a national ID or a phone number. */
+    ck_assert_int_eq(cli(NULL, 0, "token create 611021200002024560 --role viewer"), 2);
+    ck_assert_int_eq(cli(NULL, 0, "token create 13911112222 --role viewer"), 2);
     ck_assert_int_eq(cli(NULL, 0, "token create x --role viewer --expires-at 2001-01-01T00:00:00Z"),
                      2);
     ck_assert_int_eq(cli(NULL, 0, "token create admin --role viewer"), 2); /* a config name */

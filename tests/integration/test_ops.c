@@ -133,7 +133,8 @@ START_TEST(test_sigterm_finishes_in_flight_request_and_exits_0)
     h_sleep_ms(200);
     /* No new connections once draining. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_int_ne(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     close(fd);
@@ -165,7 +166,9 @@ START_TEST(test_logs_carry_client_request_id_and_no_personal_data)
     size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     text[n] = '\0';
-    ck_assert_ptr_nonnull(strstr(text, "request_id=tablet-7.req-42"));
+    /* The client's id beside ours, on the request's line (docs/operations.md §7). */
+    ck_assert_ptr_nonnull(strstr(text, " client_request_id=tablet-7.req-42"));
+    ck_assert_ptr_null(strstr(text, " request_id=tablet-7.req-42"));
     ck_assert_ptr_nonnull(strstr(text, "route=/api/v1/graduates status=201"));
     ck_assert_ptr_null(strstr(text, "张三"));
     ck_assert_ptr_null(strstr(text, "13912345678"));

@@ -244,21 +244,36 @@ static void assert_no_pii(const char *s, size_t n, const struct person *p, const
         ck_assert_msg(!db_has(s, n, values[i]), "%s holds %s", where, values[i]);
 }
 
+/* Our request ids: the server's 8-character prefix, '-', a hex sequence. */
+static bool our_request_id(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 9 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == 8 &&
+           s[8] == '-' && strspn(s + 9, "0123456789abcdef") == n - 9;
+}
+
+/* want[i].rid is what the client sent as X-Request-Id: the entry keeps it as
+ * client_request_id, beside request_id, which is always ours. */
 static void check_entries(json_t *entries, const struct entry *want, size_t n, const char *who,
                           const char *role)
 {
     char *t = json_dumps(entries, 0);
     ck_assert_msg(json_array_size(entries) == n, "%zu entries expected: %s", n, t);
     free(t);
-    const char *prev_id = "";
+    const char *prev_id = "", *prev_rid = "";
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(entries, i);
         ck_assert_msg(strcmp(jstr(e, "action"), want[i].action) == 0 &&
                           strcmp(jstr(e, "object"), want[i].object) == 0 &&
                           strcmp(jstr(e, "result"), want[i].result) == 0 &&
-                          strcmp(jstr(e, "request_id"), want[i].rid) == 0,
+                          strcmp(jstr(e, "client_request_id"), want[i].rid) == 0,
                       "entry %zu: expected %s %s %s %s, got %s", i, want[i].action, want[i].object,
                       want[i].result, want[i].rid, json_dumps(e, 0));
+        ck_assert_msg(our_request_id(jstr(e, "request_id")) &&
+                          strcmp(jstr(e, "request_id"), prev_rid) != 0,
+                      "entry %zu: request_id is not a fresh one of ours: %s", i, json_dumps(e, 0));
+        prev_rid = jstr(e, "request_id");
         ck_assert_str_eq(jstr(e, "who"), who);
         ck_assert_str_eq(jstr(e, "role"), role);
         /* RFC 3339 in the configured offset, e.g. 2026-03-05T10:30:00+08:00. */
@@ -266,7 +281,7 @@ static void check_entries(json_t *entries, const struct entry *want, size_t n, c
         ck_assert_str_eq(jstr(e, "at") + 19, "+08:00");
         ck_assert_msg(strcmp(jstr(e, "id"), prev_id) != 0, "ids repeat");
         prev_id = jstr(e, "id");
-        ck_assert_int_eq(json_object_size(e), 8);
+        ck_assert_int_eq(json_object_size(e), 9);
     }
 }
 
@@ -305,8 +320,8 @@ START_TEST(test_audit_records_who_did_what_without_personal_data)
         assert_no_pii(it->field, strlen(it->field), &p1, it->key);
     }
     db_items_free(d);
-    /* who, role, action, object, result, rid of every entry. */
-    ck_assert_int_eq(audited, 6 * (N611002 + 1));
+    /* who, role, action, object, result, rid, crid of every entry. */
+    ck_assert_int_eq(audited, 7 * (N611002 + 1));
 
     /* A leader reads its county's trail, and the trail records the leader. */
     expect(call(s, "GET", "/api/v1/graduates/G1", T_L611002, NULL, "rid-leader-read", NULL), 200);
@@ -318,7 +333,7 @@ START_TEST(test_audit_records_who_did_what_without_personal_data)
     ck_assert_str_eq(jstr(last, "who"), "shangzhou.leader");
     ck_assert_str_eq(jstr(last, "role"), "leader");
     ck_assert_str_eq(jstr(last, "action"), "graduate.read");
-    ck_assert_str_eq(jstr(last, "request_id"), "rid-leader-read");
+    ck_assert_str_eq(jstr(last, "client_request_id"), "rid-leader-read");
     h_resp_free(r);
     ck_assert_int_eq(h_stop(s), 0);
 }

@@ -302,6 +302,11 @@ static const char *reg_body(const char *natid, const char *extra)
     return buf;
 }
 
+/* The 422 for one unknown member of a registration body: counted, never named. */
+#define UNKNOWN_GRADUATE_1                                                                         \
+    "1 unknown field; allowed: id, county, name, national_id, phone, school, major, "              \
+    "graduation_year, registered_at"
+
 /* 17 digits and the correct check character. */
 static const char *natid_of(const char *first17)
 {
@@ -487,7 +492,7 @@ START_TEST(test_registration_with_unknown_field_is_422_and_changes_nothing)
 {
     given_two_graduates_one_served();
     reject_registration(T_C611002, reg_body(h_natid(3), ",\"nickname\":\"小王\""), 422,
-                        "validation_failed", "nickname", NULL);
+                        "validation_failed", "_unknown", UNKNOWN_GRADUATE_1);
     expect_no_graduate("G3");
 }
 END_TEST
@@ -837,8 +842,10 @@ END_TEST
 START_TEST(test_contact_with_unknown_field_is_422_and_changes_nothing)
 {
     given_two_graduates_one_served();
-    reject_contact("{\"graduate_id\":\"G2\",\"service\":\"job_referral\",\"counselor\":\"x\"}",
-                   NULL, 422, "validation_failed", "counselor");
+    reject("POST", "/api/v1/contacts", T_C611002,
+           "{\"graduate_id\":\"G2\",\"service\":\"job_referral\",\"counselor\":\"x\"}", NULL, 422,
+           "validation_failed", "_unknown",
+           "1 unknown field; allowed: graduate_id, service, channel, occurred_at, note");
 }
 END_TEST
 
@@ -922,7 +929,7 @@ START_TEST(test_status_with_unknown_value_is_422_and_changes_nothing)
     reject_status("G2", "{\"at\":\"2026-04-01T09:00:00+08:00\"}", 422, "validation_failed",
                   "status");
     reject_status("G2", "{\"status\":\"employed\",\"when\":\"2026-04-01T09:00:00+08:00\"}", 422,
-                  "validation_failed", "when");
+                  "validation_failed", "_unknown");
 }
 END_TEST
 
@@ -996,6 +1003,89 @@ START_TEST(test_status_of_unknown_graduate_is_404_and_changes_nothing)
            "{\"status\":\"seeking\",\"at\":\"2026-04-01T09:00:00+08:00\"}", NULL, 404, "not_found",
            NULL, NULL);
     expect_no_graduate("NOPE");
+}
+END_TEST
+
+/* ======================= unknown fields ======================= */
+
+/* A body of n >= 1 members "k0000": 1, "k0001": 1, ... */
+static char *many_keys_body(int n)
+{
+    size_t cap = (size_t)n * 12 + 8;
+    char *b = malloc(cap);
+    ck_assert(b);
+    size_t len = 0;
+    b[len++] = '{';
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(b + len, cap - len, "%s\"k%04d\":1", i ? "," : "", i);
+    snprintf(b + len, cap - len, "}");
+    return b;
+}
+
+/* Unknown member names are caller's bytes: a 422 counts them and lists what
+ * the endpoint allows, and never names one (issue 14: a <script> key, a
+ * national ID used as a key, and 5,000 keys answered with 119 KB). */
+START_TEST(test_unknown_fields_are_counted_never_echoed)
+{
+    given_two_graduates_one_served();
+    char natid_key[20];
+    snprintf(natid_key, sizeof natid_key, "%s", h_natid(9));
+    char registration[200];
+    snprintf(registration, sizeof registration,
+             "\"id\":\"G3\",\"name\":\"王五\",\"national_id\":\"%s\"", h_natid(3));
+    const struct {
+        const char *path, *token, *valid, *allowed;
+    } ep[] = {
+        {"/api/v1/graduates", T_C611002, registration,
+         "id, county, name, national_id, phone, school, major, graduation_year, registered_at"},
+        {"/api/v1/contacts", T_C611002, "\"graduate_id\":\"G2\",\"service\":\"job_referral\"",
+         "graduate_id, service, channel, occurred_at, note"},
+        {"/api/v1/graduates/G2/status", T_C611002, "\"status\":\"employed\"", "status, at, reason"},
+        {"/api/v1/tokens", T_ADMIN, "\"name\":\"probe\",\"role\":\"viewer\"",
+         "name, role, county, expires_at"},
+    };
+    for (size_t e = 0; e < sizeof ep / sizeof ep[0]; e++) {
+        char body[512], want[256], what[300];
+        /* A script tag and a national ID as member names, beside valid members. */
+        snprintf(body, sizeof body, "{%s,\"<script>alert(1)</script>\":1,\"%s\":\"x\"}",
+                 ep[e].valid, natid_key);
+        snprintf(want, sizeof want, "2 unknown fields; allowed: %s", ep[e].allowed);
+        snprintf(what, sizeof what, "POST %s with a <script> key and a national-ID key",
+                 ep[e].path);
+        struct snap before;
+        snap_take(&before);
+        struct http_resp *r = h_http(srv, "POST", ep[e].path, ep[e].token, body, NULL);
+        ck_assert_msg(r && !strstr(r->body, "script") && !strstr(r->body, natid_key),
+                      "%s: the answer echoes a member name: %s", what, r ? r->body : "");
+        json_t *fields = json_object_get(json_object_get(r->json, "error"), "fields");
+        ck_assert_msg(json_object_size(fields) == 1, "%s: %s", what, r->body);
+        expect_error(r, what, 422, "validation_failed", "_unknown", want);
+        snap_expect_same(&before, what);
+
+        /* 5,000 unknown members (~60 KB): the answer stays small. */
+        char *big = many_keys_body(5000);
+        snprintf(want, sizeof want, "5000 unknown fields; allowed: %s", ep[e].allowed);
+        snprintf(what, sizeof what, "POST %s with 5,000 unknown members", ep[e].path);
+        snap_take(&before);
+        r = h_http(srv, "POST", ep[e].path, ep[e].token, big, NULL);
+        ck_assert_msg(r && r->status == 422, "%s: %d %.300s", what, r ? r->status : 0,
+                      r ? r->body : "");
+        ck_assert_msg(r->body_len < 512, "%s: %zu-byte answer to a %zu-byte body", what,
+                      r->body_len, strlen(big));
+        ck_assert_msg(!strstr(r->body, "k4999"), "%s: a member name is echoed", what);
+        expect_error(r, what, 422, "validation_failed", "_unknown", want);
+        snap_expect_same(&before, what);
+        free(big);
+    }
+    /* Known members' own errors are still named beside the count. */
+    reject_registration(T_C611002,
+                        "{\"id\":\"G 3\",\"name\":\"王五\",\"national_id\":\"x\",\"k\":1}", 422,
+                        "validation_failed", "_unknown", UNKNOWN_GRADUATE_1);
+    reject_registration(T_C611002,
+                        "{\"id\":\"G 3\",\"name\":\"王五\",\"national_id\":\"x\",\"k\":1}", 422,
+                        "validation_failed", "national_id", "must be 18 characters");
+    expect_no_graduate("G3");
+    ck_assert_int_eq(h_redis_int("EXISTS gc:{@}:tokens"), 0);
 }
 END_TEST
 
@@ -1309,6 +1399,7 @@ int main(void)
     tcase_add_test(tc, test_leaving_seeking_before_last_contact_is_422_and_changes_nothing);
     tcase_add_test(tc, test_withdrawn_graduate_cannot_change_status_is_409_and_changes_nothing);
     tcase_add_test(tc, test_status_of_unknown_graduate_is_404_and_changes_nothing);
+    tcase_add_test(tc, test_unknown_fields_are_counted_never_echoed);
     /* HTTP level */
     tcase_add_test(tc, test_malformed_json_is_400_without_echoing_input);
     tcase_add_test(tc, test_json_array_body_is_400_and_changes_nothing);

@@ -249,6 +249,8 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_int_eq(cfg->rate_limits.reads_per_second, 50);
     ck_assert_int_eq(cfg->rate_limits.read_burst, 300);
     ck_assert_int_eq(cfg->rate_limits.auth_failures_per_minute, 10);
+    ck_assert_int_eq(cfg->rate_limits.seeking_refusals_per_hour, 10);
+    ck_assert_int_eq(cfg->rate_limits.seeking_refusal_burst, 20);
     ck_assert_int_eq(cfg->pii_retention_days, 1095);
     ck_assert_int_eq(cfg->audit_retention_days, 200);
     ck_assert_uint_eq(cfg->ntrusted_proxies, 0);
@@ -314,7 +316,8 @@ START_TEST(test_privacy_and_limit_keys_are_parsed)
         "{" MIN_PII ", " MIN_COUNTIES
         ", \"rate_limits\": {\"writes_per_second\": 0, \"write_burst\": 5,"
         " \"reads_per_second\": 7, \"read_burst\": 9, "
-        "\"auth_failures_per_minute\": 3}, \"pii_retention_days\": 30,"
+        "\"auth_failures_per_minute\": 3, \"seeking_refusals_per_hour\": 0,"
+        " \"seeking_refusal_burst\": 4}, \"pii_retention_days\": 30,"
         " \"audit_retention_days\": 365, \"trusted_proxies\": [\"127.0.0.1\", \"::1\"]}";
     char err[256] = "";
     struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
@@ -324,6 +327,8 @@ START_TEST(test_privacy_and_limit_keys_are_parsed)
     ck_assert_int_eq(cfg->rate_limits.reads_per_second, 7);
     ck_assert_int_eq(cfg->rate_limits.read_burst, 9);
     ck_assert_int_eq(cfg->rate_limits.auth_failures_per_minute, 3);
+    ck_assert_int_eq(cfg->rate_limits.seeking_refusals_per_hour, 0);
+    ck_assert_int_eq(cfg->rate_limits.seeking_refusal_burst, 4);
     ck_assert_int_eq(cfg->pii_retention_days, 30);
     ck_assert_int_eq(cfg->audit_retention_days, 365);
     ck_assert_uint_eq(cfg->ntrusted_proxies, 2);

@@ -25,5 +25,7 @@ void api_token_create(struct req *r);
 void api_token_list(struct req *r);
 void api_token_delete(struct req *r);
 void api_audit(struct req *r);
+/* POST /api/v1/maintenance/rewrite-aof: BGREWRITEAOF, audited (maintenance.c). */
+void api_rewrite_aof(struct req *r);
 
 #endif

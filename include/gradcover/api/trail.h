@@ -1,5 +1,6 @@
 /* The audit trail as handlers write it (docs/security.md): who, role,
- * action, object id, result, request id, time. A write script appends its
+ * action, object id, result, request id (ours, "rid"; the client's
+ * X-Request-Id beside it as "crid" when it sent a sane one), time. A write script appends its
  * entry in the same atomic step as its write (the "audit" member of its
  * arguments, src/store/scripts/lib/prelude.lua); a read of personal data
  * appends one after the read. Objects are ids, never personal data. */
@@ -24,5 +25,11 @@ void trail_members(struct jw *w, struct req *r, const char *action, const char *
  * up the reply; a failure is logged. */
 void trail_read(struct req *r, const char *county, const char *action, const char *object,
                 const char *result);
+
+/* The same, for a request from another county that concerned a graduate of
+ * `county` (object: that graduate's id there): the entry also names the
+ * county the request came from (member "from"). */
+void trail_from(struct req *r, const char *county, const char *action, const char *object,
+                const char *result, const char *from_county);
 
 #endif

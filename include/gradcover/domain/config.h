@@ -48,6 +48,9 @@ struct rate_limits_cfg {
     int reads_per_second;
     int read_burst;
     int auth_failures_per_minute; /* per client address; also the burst */
+    /* Registrations refused with 409 already_seeking, per token name. */
+    int seeking_refusals_per_hour;
+    int seeking_refusal_burst;
 };
 
 struct config {

@@ -79,9 +79,11 @@ int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out,
 #define VALIDATE_IDEMPOTENCY_KEY_MAX 128
 bool validate_idempotency_key(const char *k);
 
-/* A client's X-Request-Id is echoed in our reply and logs only when it is
- * 1..GC_REQID_MAX of [A-Za-z0-9._:-]: nothing that could split a header or a
- * key=value log line. */
+/* A client's X-Request-Id is echoed in our reply, and kept beside our own id
+ * in the log and the audit trail, only when it is 1..GC_REQID_MAX of
+ * [A-Za-z0-9._:-] (nothing that could split a header or a key=value log
+ * line) and not shaped like a national ID or a mobile number
+ * (id_personal_data). */
 bool validate_request_id(const char *s);
 
 #endif

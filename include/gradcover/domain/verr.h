@@ -24,7 +24,18 @@ json_t *verr_take(struct verr *v);
 /* Drops what was collected. */
 void verr_clear(struct verr *v);
 
-/* Each key of body not in allowed (NULL-terminated) is an "unknown field". */
+/* The one entry of a 422 that stands for every member of the body that the
+ * endpoint does not know: their names are the caller's bytes (a <script>, a
+ * national ID used as a key, thousands of them), so they are counted, never
+ * named. Starts with '_', which no known member does. */
+#define VERR_UNKNOWN_FIELD "_unknown"
+/* Room for the count and the longest list of allowed members (the
+ * registration's nine names, ~110 bytes). */
+#define VERR_UNKNOWN_MSG_MAX 256
+
+/* When body has members not in allowed (NULL-terminated), adds one error
+ * under VERR_UNKNOWN_FIELD: "<n> unknown field(s); allowed: a, b, c" (the
+ * allowed names in their order, so a client can tell what to fix). */
 void verr_unknown_keys(json_t *body, const char *const *allowed, struct verr *v);
 
 /* A string field: absent or null -> *out NULL (an error when required);

@@ -21,6 +21,11 @@ void ratelimit_free(struct ratelimit *rl);
 int ratelimit_take(struct ratelimit *rl, const char *key, double rate, double burst,
                    int64_t now_ms);
 
+/* Gives back one request that ratelimit_take spent on something that turned
+ * out not to count (a reservation), up to burst. A bucket no longer kept
+ * (the table started afresh) is left alone: it is full already. */
+void ratelimit_refund(struct ratelimit *rl, const char *key, double burst);
+
 /* Like ratelimit_take but spends nothing: 0 while the bucket has a request left. */
 int ratelimit_peek(struct ratelimit *rl, const char *key, double rate, double burst,
                    int64_t now_ms);

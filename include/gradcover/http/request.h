@@ -69,8 +69,11 @@ struct req {
     struct router *rt; /* the HTTP front that received it (router.h) */
     struct app *app;   /* the server, for handlers; never read by http/ */
     struct evhttp_request *ev;
-    char id[GC_REQID_MAX + 1];
-    const char *route; /* the route template, e.g. "/api/v1/graduates/{id}" */
+    char id[GC_REQID_MAX + 1];        /* ours, always generated here: logs, audit "rid" */
+    char client_id[GC_REQID_MAX + 1]; /* the client's X-Request-Id if it passed
+                                         validate_request_id, else "": echoed in the
+                                         reply, audit "crid", never instead of id */
+    const char *route;                /* the route template, e.g. "/api/v1/graduates/{id}" */
     struct principal who;
     char params[HTTP_MAX_PARAMS][GC_ID_MAX + 1]; /* decoded path parameters */
     int64_t start_us;                            /* monotonic, at arrival */
@@ -94,6 +97,14 @@ struct req {
 /* Reads the request body as a JSON object into r->body. On failure replies
  * (400/413/415) and returns -1: the request is gone, touch nothing. */
 int http_read_json_or_reply(struct req *r) GC_MUSTCHECK;
+
+/* An id taken from the request (a path parameter, a body member, a query
+ * value; NULL passes) that is shaped like a national ID or a mobile number
+ * (id_personal_data, domain/ids.h): answers 400 id_is_personal_data, naming
+ * where it was by `what` (our own words, e.g. "the graduate id in the path";
+ * never the id) and returns -1: the request is gone. Otherwise 0. Called
+ * before the id reaches Redis, the audit trail or a log line. */
+int http_id_not_personal_or_reply(struct req *r, const char *id, const char *what) GC_MUSTCHECK;
 
 /* Query parameter lookup; the value is a new malloc'd string or NULL when absent.
  * *bad is set when the query string itself is malformed. */

@@ -27,7 +27,9 @@ enum store_status {
 
 /* Called exactly once per accepted command. `result` is borrowed and lives only
  * during the call: a script's JSON answer decoded, or for plain commands the
- * reply mapped to JSON (integer, string, null, array). */
+ * reply mapped to JSON (integer, string, null, array). With STORE_FAILED it
+ * is Redis's error text as a JSON string (for the few callers that expect a
+ * particular refusal, e.g. a rewrite already in progress), else NULL. */
 typedef void (*store_cb)(enum store_status st, json_t *result, void *arg);
 
 /* Creates the store and starts connecting; never blocks. timeout_ms bounds

@@ -8,7 +8,13 @@
 -- A: {id, county, hmac, now, nonce, mode = "register"|"reseek", takeover?}
 local gidk = P .. ':gid:' .. A.id
 local owner = redis.call('GET', gidk)
-if A.mode == 'register' and owner and owner ~= A.county then
+-- An id that is another county's, or this county's for another person (the
+-- national-ID index does not list it under this HMAC), is refused here, in
+-- this one step, either way: the answer, its trace and its timing must not
+-- tell the caller which county an id is in. (A re-sent registration of the
+-- same person passes, and the county step answers the stored graduate.)
+if A.mode == 'register' and owner and
+   (owner ~= A.county or not redis.call('HGET', P .. ':nids:' .. A.hmac, A.id)) then
   return reply({err = 'id_taken'})
 end
 local nidk = P .. ':nid:' .. A.hmac

@@ -16,18 +16,31 @@ if A.tok and redis.call('EXISTS', A.tok) == 0 then
 end
 
 -- The audit trail (docs/security.md): with A.audit = {who, role, action,
--- object, rid, keep_ms, result?}, every answer a script gives is appended to
--- the append-only stream P:audit in the same atomic step: who did what to
--- which object and with what outcome, never a personal data value. Entries
--- older than keep_ms (by Redis's clock) are trimmed as new ones arrive.
+-- object, rid, keep_ms, result?, crid?, from?}, every answer a script gives is
+-- appended to the append-only stream P:audit in the same atomic step: who did
+-- what to which object and with what outcome, never a personal data value.
+-- rid is the server's request id; crid, when present, the client's own
+-- X-Request-Id, kept beside it; from, the county a request came from when it
+-- concerned this county's graduate from another one. Entries older than
+-- keep_ms (by Redis's clock)
+-- are trimmed as new ones arrive.
 local function audit(t)
   local au = A.audit
   local now = redis.call('TIME')
   local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
   local result = t.err or (t.replayed and 'replayed') or au.result or 'ok'
+  local f = {'who', au.who, 'role', au.role, 'action', au.action,
+             'object', t.audit_object or au.object or '', 'result', result, 'rid', au.rid}
+  if au.crid then
+    f[#f + 1] = 'crid'
+    f[#f + 1] = au.crid
+  end
+  if au.from then
+    f[#f + 1] = 'from'
+    f[#f + 1] = au.from
+  end
   redis.call('XADD', P .. ':audit', 'MINID', '~', string.format('%d', ms - au.keep_ms), '*',
-             'who', au.who, 'role', au.role, 'action', au.action,
-             'object', t.audit_object or au.object or '', 'result', result, 'rid', au.rid)
+             unpack(f))
 end
 
 local function reply(t)
