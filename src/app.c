@@ -293,7 +293,12 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     }
     if (fit_fd_limit((unsigned)cfg->max_connections, err, errlen) < 0)
         goto out_free;
+    /* A proxy carries many clients: per-client connection limits are its job
+     * (docs/operations.md, nginx limit_conn). */
     struct conns_limits lim = {.max_connections = (unsigned)cfg->max_connections,
+                               .max_per_address = (unsigned)cfg->max_connections_per_address,
+                               .exempt = (const char *const *)cfg->trusted_proxies,
+                               .nexempt = cfg->ntrusted_proxies,
                                .header_timeout_s = cfg->header_timeout_seconds,
                                .body_timeout_s = cfg->body_timeout_seconds,
                                .body_max = HTTP_BODY_MAX};

@@ -88,6 +88,10 @@ static const struct config_setting SETTINGS[] = {
     /* Far above what the bureaus' counselors open at once, far below the
      * descriptors one process may hold. */
     ROW_INT("max_connections", max_connections, 1, MAX_CONNECTIONS_MAX, 1024),
+    /* One office behind a NAT address: ~30 counselors' browsers keep 1-2
+     * connections each; 64 leaves room for that and needs 16 addresses to
+     * fill the default max_connections, where one slow attacker filled it. */
+    ROW_INT("max_connections_per_address", max_connections_per_address, 1, MAX_CONNECTIONS_MAX, 64),
     /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
      * 10 s keeps a slow-header attacker's connections short. */
     ROW_INT("header_timeout_seconds", header_timeout_seconds, 1, HEADER_TIMEOUT_MAX, 10),

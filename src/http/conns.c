@@ -1,12 +1,16 @@
 /* Guarded client connections (see conns.h). Each accepted connection gets a
  * struct conn, owned by its filter bufferevent and freed by the filter's
- * free_context when evhttp frees the connection; nothing else frees it. The
- * filter holds back each request head until its empty line, checks it, and
- * passes it (or a stand-in for a refused one) to evhttp; bodies flow through.
- * A connection that misses a deadline is shut down (shutdown(2)): evhttp sees
- * the end of the stream and frees the connection itself. */
+ * free_context when evhttp frees the connection; nothing else frees it. A
+ * connection is admitted (its peer address looked up and counted against the
+ * per-address limit) as soon as evhttp has given it its socket, before any
+ * byte is read. The filter holds back each request head until its empty
+ * line, checks it, and passes it (or a stand-in for a refused one) to evhttp;
+ * bodies flow through. A connection that is refused, or misses a deadline, is
+ * shut down (shutdown(2)): evhttp sees the end of the stream and frees the
+ * connection itself. */
 #include "gradcover/http/conns.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -20,8 +24,11 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "gradcover/core/clock.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
+#include "gradcover/core/pii.h"
+#include "gradcover/http/peers.h"
 
 /* A head buffer starts this small and doubles up to HEAD_MAX_BYTES; one that
  * grew beyond HEAD_KEEP_BYTES is released after each head, so that idle
@@ -30,6 +37,18 @@
 #define HEAD_KEEP_BYTES 4096
 /* A stand-in head is under 100 bytes. */
 #define STAND_IN_MAX 128
+/* Under pressure (more than this share of max_connections open) new heads
+ * get the shorter deadline below: a slow-header attacker spread over many
+ * addresses must then open connections ~3x faster to keep them full. */
+#define PRESSURE_PERCENT 80
+/* The head deadline under pressure: a head is a few hundred bytes; even over
+ * a poor mobile link (~1 s round trips) it arrives, TLS handshake included,
+ * within about 2.5 round trips of the accept. */
+#define PRESSURE_HEADER_TIMEOUT_S 3
+/* An address over its limit is logged at most once per this interval, with
+ * the number of connections refused since its last line: an attacker
+ * reconnecting hundreds of times a second cannot flood the journal. */
+#define REFUSAL_LOG_INTERVAL_MS 10000
 
 enum phase {
     PH_IDLE, /* between requests: no deadline (evhttp's idle timeout applies) */
@@ -38,7 +57,9 @@ enum phase {
     PH_BUSY, /* request handed to the router; no deadline until it is answered */
 };
 
-enum deadline { DL_NONE, DL_HEADER, DL_BODY };
+/* What the connection's timer is set for; DL_ADMIT fires at once (on the next
+ * loop iteration, once evhttp has set the socket). */
+enum deadline { DL_NONE, DL_ADMIT, DL_HEADER, DL_BODY };
 
 struct conn {
     struct conns *cs;
@@ -49,7 +70,12 @@ struct conn {
     bool out_pending; /* answer bytes passed to the transport, not yet reported written */
     struct event *timer;
     enum deadline armed;
-    evutil_socket_t fd; /* -1 until the first bytes arrive (evhttp sets it after wrap) */
+    evutil_socket_t fd; /* -1 until admitted (evhttp sets it after wrap) */
+    bool admitted;      /* peer looked up, counted or refused */
+    bool counted;       /* counted in cs->peers under addr */
+    bool filled_cap;    /* its accept paused the listener (logged once its peer is known) */
+    struct peer_addr addr;
+    char peer[INET6_ADDRSTRLEN]; /* the peer's address for log lines; "?" until known */
     enum phase phase;
     bool discard;          /* drop all further input (a refused head's connection is closing) */
     long long skip;        /* bytes of a refused body still to drop before the next head */
@@ -64,24 +90,46 @@ struct conns {
     struct event_base *base;
     struct evconnlistener *listener; /* borrowed from evhttp; NULL when gone */
     unsigned max, open;
+    unsigned per_address; /* connections one address (an IPv6 /64) may hold */
     bool paused;
-    struct timeval header_tv, body_tv;
+    struct timeval header_tv, body_tv, pressure_tv, admit_tv;
     long long body_max;
     struct conn **by_fd; /* live connections by socket, for conns_request_begin */
     size_t nfd;
+    struct peers *peers;      /* open connections by address */
+    struct peer_addr *exempt; /* trusted proxies: never limited per address */
+    size_t nexempt;
     uint64_t accepted, limit_reached, header_timeouts, body_timeouts, refused_heads;
+    uint64_t refused_per_address;
 };
 
 struct conns *conns_new(struct event_base *base, const struct conns_limits *lim)
 {
+    uint64_t seed;
+    if (gc_random_bytes(&seed, sizeof seed) < 0)
+        return NULL;
     struct conns *cs = calloc(1, sizeof *cs);
     if (!cs)
         return NULL;
     cs->base = base;
     cs->max = lim->max_connections;
+    cs->per_address = lim->max_per_address;
     cs->header_tv.tv_sec = lim->header_timeout_s;
     cs->body_tv.tv_sec = lim->body_timeout_s;
+    cs->pressure_tv.tv_sec = lim->header_timeout_s < PRESSURE_HEADER_TIMEOUT_S
+                                 ? lim->header_timeout_s
+                                 : PRESSURE_HEADER_TIMEOUT_S;
     cs->body_max = lim->body_max;
+    /* At most max_connections connections are counted, so as many addresses. */
+    cs->peers = peers_new(lim->max_connections, seed);
+    cs->exempt = calloc(lim->nexempt + 1, sizeof *cs->exempt);
+    if (!cs->peers || !cs->exempt) {
+        conns_free(cs);
+        return NULL;
+    }
+    for (size_t i = 0; i < lim->nexempt; i++)
+        if (peer_addr_parse(lim->exempt[i], &cs->exempt[cs->nexempt]))
+            cs->nexempt++;
     return cs;
 }
 
@@ -90,29 +138,33 @@ void conns_free(struct conns *cs)
     if (!cs)
         return;
     free(cs->by_fd);
+    peers_free(cs->peers);
+    free(cs->exempt);
     free(cs);
 }
 
-static void pause_accepting(struct conns *cs)
+/* Pauses the listener; true when it was running. The caller logs (with the
+ * peer whose connection took the last slot, once known). */
+static bool pause_accepting(struct conns *cs)
 {
     if (cs->paused || !cs->listener)
-        return;
+        return false;
     evconnlistener_disable(cs->listener);
     cs->paused = true;
     cs->limit_reached++;
-    log_warn("event=http_connection_limit open=%u max=%u action=pause_accepting", cs->open,
-             cs->max);
+    return true;
 }
 
-static void resume_accepting(struct conns *cs)
+/* peer: the address whose connection just closed, for the log line. */
+static void resume_accepting(struct conns *cs, const char *peer)
 {
     if (!cs->paused)
         return;
     cs->paused = false;
     if (cs->listener) {
         evconnlistener_enable(cs->listener);
-        log_info("event=http_connection_limit open=%u max=%u action=resume_accepting", cs->open,
-                 cs->max);
+        log_info("event=http_connection_limit open=%u max=%u action=resume_accepting peer=%s",
+                 cs->open, cs->max, peer);
     }
 }
 
@@ -120,13 +172,25 @@ void conns_set_listener(struct conns *cs, struct evconnlistener *lev)
 {
     cs->listener = lev;
     cs->paused = false;
-    if (lev && cs->open >= cs->max)
-        pause_accepting(cs);
+    if (lev && cs->open >= cs->max && pause_accepting(cs))
+        log_warn("event=http_connection_limit open=%u max=%u action=pause_accepting peer=-",
+                 cs->open, cs->max);
+}
+
+/* More than PRESSURE_PERCENT of max_connections are open. */
+static bool under_pressure(const struct conns *cs)
+{
+    return (uint64_t)cs->open * 100 > (uint64_t)cs->max * PRESSURE_PERCENT;
 }
 
 static void arm(struct conn *c, enum deadline d)
 {
-    evtimer_add(c->timer, d == DL_HEADER ? &c->cs->header_tv : &c->cs->body_tv);
+    struct conns *cs = c->cs;
+    const struct timeval *tv = d == DL_ADMIT        ? &cs->admit_tv
+                               : d == DL_BODY       ? &cs->body_tv
+                               : under_pressure(cs) ? &cs->pressure_tv
+                                                    : &cs->header_tv;
+    evtimer_add(c->timer, tv);
     c->armed = d;
 }
 
@@ -137,25 +201,116 @@ static void disarm(struct conn *c)
     c->armed = DL_NONE;
 }
 
-static void on_deadline(evutil_socket_t unused, short what, void *arg)
+/* Closes c without an answer: all further input is dropped, and evhttp reads
+ * the end of the stream and frees the connection, and with it c; the
+ * descriptor stays ours until then, so it cannot be reused meanwhile. */
+static void cut(struct conn *c)
+{
+    c->discard = true;
+    disarm(c);
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+}
+
+static bool exempt(const struct conns *cs, const struct peer_addr *a)
+{
+    for (size_t i = 0; i < cs->nexempt; i++)
+        if (peer_addr_equal(&cs->exempt[i], a))
+            return true;
+    return false;
+}
+
+/* One connection too many from e's address: refused, counted, and logged at
+ * most once per REFUSAL_LOG_INTERVAL_MS per address. */
+static void refuse_connection(struct conn *c, struct peer_entry *e)
+{
+    struct conns *cs = c->cs;
+    cs->refused_per_address++;
+    e->refused++;
+    int64_t now = clock_mono_ms();
+    if (e->logged_ms == 0 || now - e->logged_ms >= REFUSAL_LOG_INTERVAL_MS) {
+        log_warn("event=http_connection_refused reason=per_address peer=%s open=%u limit=%u "
+                 "refused=%u action=close",
+                 c->peer, e->open, cs->per_address, e->refused);
+        e->refused = 0;
+        e->logged_ms = now;
+    }
+    cut(c);
+}
+
+/* The peer's connection count goes down; an address with none left is
+ * forgotten, after a last line for refusals not yet logged. */
+static void release_peer(struct conn *c)
+{
+    struct conns *cs = c->cs;
+    struct peer_entry *e = c->counted ? peers_get(cs->peers, &c->addr, false) : NULL;
+    c->counted = false;
+    if (!e || --e->open > 0)
+        return;
+    if (e->refused > 0)
+        log_warn("event=http_connection_refused reason=per_address peer=%s open=0 limit=%u "
+                 "refused=%u",
+                 c->peer, cs->per_address, e->refused);
+    peers_drop(cs->peers, &c->addr);
+}
+
+static void register_fd(struct conn *c);
+
+/* Once evhttp has set the socket (the first loop iteration after the accept,
+ * or the first bytes, whichever comes first): who the peer is, and whether it
+ * may hold one more connection. Then the first head is due within the header
+ * deadline. */
+static void admit(struct conn *c)
+{
+    if (c->admitted)
+        return;
+    c->admitted = true;
+    disarm(c);
+    register_fd(c);
+    struct conns *cs = c->cs;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (c->fd >= 0 && getpeername(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+        peer_addr_of((struct sockaddr *)&ss, &c->addr, c->peer, sizeof c->peer);
+    if (c->filled_cap)
+        log_warn("event=http_connection_limit open=%u max=%u action=pause_accepting peer=%s",
+                 cs->open, cs->max, c->peer);
+    if (c->addr.len > 0 && !exempt(cs, &c->addr)) {
+        /* NULL cannot happen (the table holds max_connections addresses);
+         * the connection would be served uncounted. */
+        struct peer_entry *e = peers_get(cs->peers, &c->addr, true);
+        if (e && e->open >= cs->per_address) {
+            refuse_connection(c, e);
+            return;
+        }
+        if (e) {
+            e->open++;
+            c->counted = true;
+        }
+    }
+    arm(c, DL_HEADER);
+}
+
+static void on_timer(evutil_socket_t unused, short what, void *arg)
 {
     (void)unused;
     (void)what;
     struct conn *c = arg;
+    if (c->armed == DL_ADMIT) {
+        c->armed = DL_NONE;
+        admit(c);
+        return;
+    }
     bool header = c->armed == DL_HEADER;
     c->armed = DL_NONE;
     if (header)
         c->cs->header_timeouts++;
     else
         c->cs->body_timeouts++;
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
-    log_info("event=http_deadline deadline=%s fd=%d action=close", header ? "header" : "body",
-             (int)fd);
-    c->discard = true;
-    /* evhttp reads the end of the stream and frees the connection, and with it
-     * c; the descriptor stays ours until then, so it cannot be reused here. */
-    if (fd >= 0)
-        shutdown(fd, SHUT_RDWR);
+    log_info("event=http_deadline deadline=%s fd=%d peer=%s action=close",
+             header ? "header" : "body", (int)c->fd, c->peer);
+    cut(c);
 }
 
 static void begin_head(struct conn *c)
@@ -182,6 +337,8 @@ static void refuse(struct conn *c, enum head_verdict v, const struct head_info *
     size_t n = head_stand_in(&stand_in, linger, buf, sizeof buf);
     c->verdict = head_reject_of(v);
     c->cs->refused_heads++;
+    log_info("event=http_head_refused status=%d code=%s peer=%s", c->verdict->status,
+             c->verdict->code, c->peer);
     c->head_len = 0;
     if (linger) {
         c->skip = info->content_length;
@@ -200,11 +357,7 @@ static void close_if_done(struct conn *c)
     if (!c->close_after_skip || c->skip > 0 || c->phase != PH_IDLE)
         return;
     c->close_after_skip = false;
-    c->discard = true;
-    disarm(c);
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
-    if (fd >= 0)
-        shutdown(fd, SHUT_RDWR); /* evhttp reads the end and frees the connection */
+    cut(c);
 }
 
 static void release_head(struct conn *c, struct evbuffer *dst)
@@ -360,8 +513,7 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
     (void)limit; /* evhttp sets no read watermark, so there is no limit */
     (void)mode;
     struct conn *c = arg;
-    if (c->fd < 0)
-        register_fd(c);
+    admit(c);
     if (evbuffer_get_length(src) == 0)
         return BEV_NEED_MORE;
     /* BEV_OK even when only a partial head was taken: evhttp's idle timer then
@@ -428,12 +580,15 @@ static void conn_free(void *arg)
     evbuffer_remove_cb_entry(bufferevent_get_output(c->transport), c->out_cb);
     if (c->in_cb)
         evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->in_cb);
+    release_peer(c);
+    char peer[sizeof c->peer];
+    memcpy(peer, c->peer, sizeof peer);
     event_free(c->timer);
     free(c->head);
     free(c);
     cs->open--;
     if (cs->open < cs->max)
-        resume_accepting(cs);
+        resume_accepting(cs, peer);
 }
 
 struct bufferevent *conns_wrap(struct conns *cs, struct bufferevent *transport)
@@ -443,8 +598,9 @@ struct bufferevent *conns_wrap(struct conns *cs, struct bufferevent *transport)
         return transport;
     c->cs = cs;
     c->fd = -1;
+    strcpy(c->peer, "?");
     c->transport = transport;
-    c->timer = evtimer_new(cs->base, on_deadline, c);
+    c->timer = evtimer_new(cs->base, on_timer, c);
     c->out_cb = evbuffer_add_cb(bufferevent_get_output(transport), on_transport_out, c);
     if (c->timer && c->out_cb)
         c->bev = bufferevent_filter_new(transport, filter_in, filter_out, BEV_OPT_CLOSE_ON_FREE,
@@ -466,9 +622,11 @@ struct bufferevent *conns_wrap(struct conns *cs, struct bufferevent *transport)
         return NULL;              /* evhttp makes a plain bufferevent itself */
     }
     cs->accepted++;
-    begin_head(c); /* the first head is due within the header deadline of the accept */
+    /* The first head; its deadline starts at the admission, right after. */
+    c->phase = PH_HEAD;
+    arm(c, DL_ADMIT);
     if (cs->open >= cs->max)
-        pause_accepting(cs);
+        c->filled_cap = pause_accepting(cs);
     return c->bev;
 }
 
@@ -534,6 +692,14 @@ void conns_render_metrics(const struct conns *cs, FILE *f)
                    "Times accepting paused because max_connections were open.");
     fprintf(f, "gradcover_http_connection_limit_reached_total %llu\n",
             (unsigned long long)cs->limit_reached);
+    metrics_family(f, "gradcover_http_connections_per_address_max", "gauge",
+                   "max_connections_per_address: connections one client address (an IPv6 /64) "
+                   "may hold; more are closed at once.");
+    fprintf(f, "gradcover_http_connections_per_address_max %u\n", cs->per_address);
+    metrics_family(f, "gradcover_http_connections_refused_total", "counter",
+                   "Connections closed right after the accept, by reason.");
+    fprintf(f, "gradcover_http_connections_refused_total{reason=\"per_address\"} %llu\n",
+            (unsigned long long)cs->refused_per_address);
     metrics_family(f, "gradcover_http_connections_closed_total", "counter",
                    "Connections closed by the server because a request missed its deadline.");
     fprintf(f, "gradcover_http_connections_closed_total{reason=\"header_timeout\"} %llu\n",

@@ -54,16 +54,29 @@ static const char *config_with(const char *name, ...)
 
 /* ---- raw connections ---- */
 
-static int raw_connect(int port)
+/* A connection to 127.0.0.1:port from the loopback address src (another
+ * client as far as the server can tell), or from 127.0.0.1 when NULL. */
+static int raw_connect_from(const char *src, int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert(fd >= 0);
+    if (src) {
+        struct sockaddr_in me = {.sin_family = AF_INET};
+        ck_assert(inet_pton(AF_INET, src, &me.sin_addr) == 1);
+        ck_assert_msg(bind(fd, (struct sockaddr *)&me, sizeof me) == 0, "bind %s: %s", src,
+                      strerror(errno));
+    }
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s",
                   strerror(errno));
     return fd;
+}
+
+static int raw_connect(int port)
+{
+    return raw_connect_from(NULL, port);
 }
 
 static void raw_send(int fd, const char *data, size_t n)
@@ -190,20 +203,60 @@ static struct conn raw_exchange(struct gc_server *s, const char *req, size_t len
     return c;
 }
 
+static long long metric_in(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, series, n) == 0 && p[n] == ' ')
+            return atoll(p + n + 1);
+    return -1;
+}
+
 /* A metric's value from /metrics (viewer token); -1 when absent. */
 static long long metric(struct gc_server *s, const char *series)
 {
     struct http_resp *r = h_http(s, "GET", "/metrics", T_VIEWER, NULL, NULL);
     ck_assert_msg(r && r->status == 200, "/metrics failed");
-    long long v = -1;
-    size_t n = strlen(series);
-    for (const char *p = r->body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
-            v = atoll(p + n + 1);
-            break;
-        }
+    long long v = metric_in(r->body, series);
     h_resp_free(r);
     return v;
+}
+
+/* The same, asked from the loopback address src (when 127.0.0.1 may not
+ * open another connection). */
+static long long metric_from(struct gc_server *s, const char *src, const char *series)
+{
+    static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " T_VIEWER
+                              "\r\nConnection: close\r\n\r\n";
+    struct conn c = {.fd = raw_connect_from(src, s->port)};
+    raw_send(c.fd, req, sizeof req - 1);
+    conn_collect(&c, 1, 3000);
+    ck_assert_msg(status_of(c.buf) == 200, "/metrics from %s failed: %s", src,
+                  c.buf ? c.buf : "(nothing)");
+    h_check_wire(req, c.buf, c.len);
+    long long v = metric_in(strstr(c.buf, "\r\n\r\n"), series);
+    conn_close(&c);
+    return v;
+}
+
+/* Whether the server's log has a line containing every one of the strings
+ * (NULL-terminated). */
+static bool logged(struct gc_server *s, ...)
+{
+    FILE *f = fopen(s->log_path, "r");
+    ck_assert(f);
+    char line[2048];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        va_list ap;
+        va_start(ap, s);
+        found = true;
+        for (const char *w = va_arg(ap, const char *); w; w = va_arg(ap, const char *))
+            found = found && strstr(line, w);
+        va_end(ap);
+    }
+    fclose(f);
+    return found;
 }
 
 /* ---- slow clients ---- */
@@ -261,6 +314,8 @@ START_TEST(test_slow_headers_are_cut_at_the_header_deadline_while_others_are_ser
     ck_assert_msg(worst_probe < 1000, "a probe took %lld ms", worst_probe);
     ck_assert_int_eq(
         metric(s, "gradcover_http_connections_closed_total{reason=\"header_timeout\"}"), SLOW);
+    ck_assert_msg(logged(s, "event=http_deadline deadline=header", "peer=127.0.0.1 ", NULL),
+                  "deadline closes do not name the peer (%s)", s->log_path);
     ck_assert_int_eq(h_stop(s), 0);
 }
 END_TEST
@@ -362,6 +417,118 @@ START_TEST(test_connection_cap_pauses_accepting_and_recovers)
     ck_assert_int_ge(metric(s, "gradcover_http_connection_limit_reached_total"), 1);
     for (int i = 5; i < CAP; i++)
         conn_close(&idle[i]);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+/* One address may hold max_connections_per_address connections; one more is
+ * closed at once without an answer, counted and logged with its address.
+ * Another address is served meanwhile, a trusted proxy is never limited, and
+ * once the address closes one connection it may open another. */
+START_TEST(test_per_address_limit_closes_the_extra_connection_only)
+{
+    enum { LIMIT = 5 };
+    json_t *cfg = h_default_config();
+    json_object_set_new(cfg, "max_connections_per_address", json_integer(LIMIT));
+    json_object_set_new(cfg, "header_timeout_seconds", json_integer(30));
+    json_object_set_new(cfg, "trusted_proxies", json_pack("[s]", "127.0.0.3"));
+    const char *path = h_write_config(cfg, "hostile-per-address");
+    json_decref(cfg);
+    struct gc_server *s = h_start(path, NULL, NULL, true);
+    ck_assert_int_eq(metric(s, "gradcover_http_connections_per_address_max"), LIMIT);
+    /* The harness's own connections are gone before the count starts. */
+    for (int i = 0; i < 50 && metric_from(s, "127.0.0.2", "gradcover_http_connections") != 1; i++)
+        h_sleep_ms(20);
+    struct conn held[LIMIT];
+    for (int i = 0; i < LIMIT; i++)
+        held[i] = (struct conn){.fd = raw_connect(s->port)};
+    h_sleep_ms(200);
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    struct conn extra = {.fd = raw_connect(s->port)};
+    extra.sent_ms = h_now_ms();
+    raw_send(extra.fd, req, sizeof req - 1);
+    conn_collect(&extra, 1, 2000);
+    ck_assert_msg(extra.eof && extra.len == 0, "connection %d from 127.0.0.1 was served: %s",
+                  LIMIT + 1, extra.buf ? extra.buf : "(still open)");
+    ck_assert_msg(extra.done_ms - extra.sent_ms < 1000, "closed after %lld ms",
+                  extra.done_ms - extra.sent_ms);
+    conn_close(&extra);
+    /* Another address is served. */
+    ck_assert_int_eq(
+        metric_from(s, "127.0.0.2",
+                    "gradcover_http_connections_refused_total{reason=\"per_address\"}"),
+        1);
+    /* A trusted proxy carries many clients: more than LIMIT connections, all served. */
+    struct conn proxy[LIMIT + 2];
+    for (int i = 0; i < LIMIT + 2; i++) {
+        proxy[i] = (struct conn){.fd = raw_connect_from("127.0.0.3", s->port)};
+        raw_send(proxy[i].fd, req, sizeof req - 1);
+    }
+    conn_collect(proxy, LIMIT + 2, 3000);
+    for (int i = 0; i < LIMIT + 2; i++) {
+        ck_assert_msg(status_of(proxy[i].buf) == 200, "proxy connection %d: %s", i,
+                      proxy[i].buf ? proxy[i].buf : "(nothing)");
+        h_check_wire(req, proxy[i].buf, proxy[i].len);
+        conn_close(&proxy[i]);
+    }
+    /* One of the address's connections closes: it may open another. */
+    conn_close(&held[0]);
+    h_sleep_ms(200);
+    struct conn again = raw_exchange(s, req, sizeof req - 1, 2000);
+    ck_assert_msg(status_of(again.buf) == 200, "no connection after one closed: %s",
+                  again.buf ? again.buf : "(nothing)");
+    h_check_wire(req, again.buf, again.len);
+    conn_close(&again);
+    ck_assert_int_eq(
+        metric_from(s, "127.0.0.2",
+                    "gradcover_http_connections_refused_total{reason=\"per_address\"}"),
+        1);
+    ck_assert_msg(
+        logged(s, "event=http_connection_refused reason=per_address", "peer=127.0.0.1 ", NULL),
+        "the refusal is not logged with its address (%s)", s->log_path);
+    for (int i = 1; i < LIMIT; i++)
+        conn_close(&held[i]);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+/* Above 80% of max_connections new heads are due within 3 s instead of
+ * header_timeout_seconds; connections opened before keep their deadline. */
+START_TEST(test_head_deadline_tightens_under_pressure)
+{
+    enum { CAP = 10, CALM = 8 };
+    json_t *cfg = h_default_config();
+    json_object_set_new(cfg, "max_connections", json_integer(CAP));
+    json_object_set_new(cfg, "header_timeout_seconds", json_integer(10));
+    const char *path = h_write_config(cfg, "hostile-pressure");
+    json_decref(cfg);
+    struct gc_server *s = h_start(path, NULL, NULL, true);
+    for (int i = 0; i < 50 && metric(s, "gradcover_http_connections") != 1; i++)
+        h_sleep_ms(20);
+    h_sleep_ms(100); /* the scrape's own connection is gone too */
+    struct conn c[CAP];
+    long long opened[CAP];
+    for (int i = 0; i < CAP; i++) {
+        c[i] = (struct conn){.fd = raw_connect(s->port)};
+        opened[i] = h_now_ms();
+        raw_send(c[i].fd, "GET /healthz HTTP/1.1\r\n", 23); /* and never the rest */
+        h_sleep_ms(20);
+    }
+    conn_collect(c, CAP, 5000);
+    for (int i = 0; i < CAP; i++) {
+        if (i < CALM) {
+            ck_assert_msg(!c[i].eof, "connection %d (at most 80%% open) cut after %lld ms", i,
+                          h_now_ms() - opened[i]);
+        } else {
+            ck_assert_msg(c[i].eof, "connection %d (over 80%% open) not cut within 5 s", i);
+            long long held = c[i].done_ms - opened[i];
+            ck_assert_msg(held >= 2500 && held <= 4500, "connection %d cut after %lld ms (3 s)", i,
+                          held);
+            ck_assert_msg(c[i].len == 0, "connection %d got an answer: %s", i, c[i].buf);
+        }
+    }
+    for (int i = 0; i < CAP; i++)
+        conn_close(&c[i]);
     ck_assert_int_eq(h_stop(s), 0);
 }
 END_TEST
@@ -999,6 +1166,11 @@ START_TEST(test_limits_are_validated_in_the_configuration)
     int st = system(cmd);
     ck_assert_int_eq(WEXITSTATUS(st), 2);
     json_object_set_new(cfg, "max_connections", json_integer(64));
+    json_object_set_new(cfg, "max_connections_per_address", json_integer(0));
+    path = h_write_config(cfg, "hostile-bad");
+    st = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(st), 2);
+    json_object_set_new(cfg, "max_connections_per_address", json_integer(16));
     json_object_set_new(cfg, "header_timeout_seconds", json_integer(0));
     path = h_write_config(cfg, "hostile-bad");
     st = system(cmd);
@@ -1023,6 +1195,8 @@ int main(void)
     tcase_add_test(tc, test_pipelined_requests_are_answered_in_order);
     tcase_add_test(tc, test_limits_are_validated_in_the_configuration);
     tcase_add_test(tc, test_connection_cap_pauses_accepting_and_recovers);
+    tcase_add_test(tc, test_per_address_limit_closes_the_extra_connection_only);
+    tcase_add_test(tc, test_head_deadline_tightens_under_pressure);
     tcase_add_test(tc, test_redis_stopped_every_route_answers_once_in_time_then_recovers);
     tcase_add_test(tc, test_redis_debug_sleep_every_route_answers_once_in_time_then_recovers);
     tcase_add_test(tc, test_slow_redis_every_request_answers_within_one_deadline);

@@ -1,12 +1,16 @@
 /* Client connections of the HTTP server, guarded: a count against
  * max_connections (the listener pauses at the cap and resumes when one
- * closes), a deadline for each request head and body, and a strict check of
- * every request head before evhttp parses it (httphead.h). The guard is a
- * pass-through bufferevent filter stacked on whatever transport evhttp gets, so
- * it does not care whether that is a plain socket or TLS. */
+ * closes) and against max_connections_per_address (one more from an address
+ * that holds that many is closed right after the accept; trusted proxies are
+ * exempt), a deadline for each request head (shorter while more than 80% of
+ * max_connections are open) and body, and a strict check of every request
+ * head before evhttp parses it (httphead.h). The guard is a pass-through
+ * bufferevent filter stacked on whatever transport evhttp gets, so it does
+ * not care whether that is a plain socket or TLS. */
 #ifndef GRADCOVER_HTTP_CONNS_H
 #define GRADCOVER_HTTP_CONNS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -20,12 +24,15 @@ struct evhttp_request;
 
 struct conns_limits {
     unsigned max_connections;
+    unsigned max_per_address;  /* per client address, an IPv6 /64 counting as one */
+    const char *const *exempt; /* numeric addresses never limited per address (borrowed) */
+    size_t nexempt;
     int header_timeout_s; /* from the first byte of a request (or the accept) to its empty line */
     int body_timeout_s;   /* from the end of the head to the last byte of the body */
     long long body_max;   /* a larger Content-Length is answered 413 without reading the body */
 };
 
-/* NULL on allocation failure. */
+/* NULL on allocation failure (or when no random bytes could be read). */
 struct conns *conns_new(struct event_base *base, const struct conns_limits *lim);
 
 /* Frees the set. Connections still open reference it until their bufferevents
