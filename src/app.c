@@ -49,10 +49,9 @@
 /* Descriptors besides client connections: the listener, Redis, webhook and
  * Alertmanager deliveries, stdio. */
 #define FD_RESERVE 64
-/* A Content-Length over HTTP_BODY_MAX is answered 413 by conns.c before the
- * body is read. Chunked bodies have no length up front: evhttp reads them and
- * refuses one beyond this with its own HTML page (libevent 2.1 offers no hook
- * to replace it); between HTTP_BODY_MAX and this we answer our JSON 413. */
+/* A Content-Length over HTTP_BODY_MAX is answered 413, and a chunked body 411,
+ * by conns.c before the body is read; this bounds what evhttp reads for a
+ * connection that had to be served unguarded (conns_wrap out of memory). */
 #define HTTP_HARD_BODY_MAX (4 * HTTP_BODY_MAX)
 /* Deadline for each Redis command; keeps every answer (503 included) under 2 s. */
 #define REDIS_TIMEOUT_MS_DEFAULT 1500

@@ -25,14 +25,19 @@ static const struct head_reject rejects[] = {
     [HEAD_BAD_LENGTH] = {400, "bad_request", "Content-Length must be a decimal number"},
     [HEAD_LENGTH_AND_TE] = {400, "bad_request",
                             "Content-Length and Transfer-Encoding must not be sent together"},
-    [HEAD_BAD_TE] = {501, "not_implemented", "the only Transfer-Encoding supported is chunked"},
+    [HEAD_BAD_TE] = {501, "not_implemented",
+                     "Transfer-Encoding is not supported: send the body with Content-Length"},
     [HEAD_TOO_LARGE] = {431, "headers_too_large", "the request head exceeds 16 KiB"},
     [HEAD_BODY_TOO_LARGE] = {413, "body_too_large", "the body exceeds 64 KiB"},
+    [HEAD_TE_HTTP10] = {400, "bad_request", "Transfer-Encoding is not allowed in HTTP/1.0"},
+    [HEAD_CHUNKED] = {411, "length_required",
+                      "send the body with Content-Length: chunked request bodies are not accepted"},
+    [HEAD_DUP_AUTH] = {400, "bad_request", "Authorization must appear at most once"},
 };
 
 const struct head_reject *head_reject_of(enum head_verdict v)
 {
-    if (v <= HEAD_OK || v > HEAD_BODY_TOO_LARGE)
+    if (v <= HEAD_OK || v >= HEAD_NVERDICTS)
         return NULL;
     return &rejects[v];
 }
@@ -168,7 +173,16 @@ static enum head_verdict header_field(const char *p, size_t n, struct head_info 
         if (info->host)
             return HEAD_DUP_HOST;
         info->host = true;
+    } else if (name_is(p, nlen, "Authorization")) {
+        /* Two would be read differently by us (the first) and by a front end
+         * that takes the last. */
+        if (info->auth)
+            return HEAD_DUP_AUTH;
+        info->auth = true;
     } else if (name_is(p, nlen, "Transfer-Encoding")) {
+        /* HTTP/1.0 has no transfer codings: its framing would be ambiguous. */
+        if (info->minor == 0)
+            return HEAD_TE_HTTP10;
         /* A second field would be a list ("gzip, chunked"): not supported. */
         if (*seen_te || !name_is(v, vlen, "chunked"))
             return HEAD_BAD_TE;
@@ -214,6 +228,11 @@ enum head_verdict head_check(const char *head, size_t len, long long body_max,
         info->close = true;
     if (info->chunked && info->content_length >= 0)
         return HEAD_LENGTH_AND_TE;
+    /* Our clients send small JSON bodies with Content-Length; chunked framing
+     * is where parsers disagree (chunk sizes, extensions, trailers), and
+     * evhttp's is lenient. RFC 9112 §6.3 lets a server answer 411. */
+    if (info->chunked)
+        return HEAD_CHUNKED;
     if (info->content_length > body_max)
         return HEAD_BODY_TOO_LARGE;
     return HEAD_OK;

@@ -82,6 +82,10 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
             http_reply_unavailable(r);
         return;
     }
+    /* RFC 9110 §9.3.2: no body in an answer to HEAD, whatever its status
+     * (evhttp would send it). */
+    if (buf && evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD)
+        evbuffer_drain(buf, evbuffer_get_length(buf));
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     evhttp_add_header(h, "Content-Type", ctype);
     evhttp_add_header(h, "X-Request-Id", r->id);
@@ -130,6 +134,8 @@ static const char *reason_phrase(int status)
         return "Payload Too Large";
     case 414:
         return "URI Too Long";
+    case 411:
+        return "Length Required";
     case 415:
         return "Unsupported Media Type";
     case 422:

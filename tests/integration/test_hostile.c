@@ -959,6 +959,27 @@ static const struct bad bads[] = {
      "bad_request", true},
     {"unknown method", "PROPFIND /api/v1/contacts HTTP/1.1\r\nHost: x\r\n%A\r\n", 0, NULL, 501,
      "not_implemented", true},
+    /* Chunked request bodies are refused before any chunk is read: with them
+     * the lenient chunk parsing (0x2e, " 2e ", no CRLF after the data) never
+     * runs. */
+    {"chunked body", POST_CONTACT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     "2d\r\n" GOOD_BODY "\r\n0\r\n\r\n", 411, "length_required", true},
+    {"chunk size 0x2d", POST_CONTACT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     "0x2d\r\n" GOOD_BODY "\r\n0\r\n\r\n", 411, "length_required", true},
+    {"chunk size with spaces", POST_CONTACT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     " 2d \r\n" GOOD_BODY "\r\n0\r\n\r\n", 411, "length_required", true},
+    {"no CRLF after the chunk data", POST_CONTACT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     "2d\r\n" GOOD_BODY "0\r\n\r\n", 411, "length_required", true},
+    {"Transfer-Encoding on HTTP/1.0",
+     "POST /api/v1/contacts HTTP/1.0\r\nHost: x\r\n%A" CT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     "2d\r\n" GOOD_BODY "\r\n0\r\n\r\n", 400, "bad_request", true},
+    /* A front end reading the last one would disagree with us about who calls. */
+    {"two Authorization fields",
+     POST_CONTACT "Authorization: Bearer " T_ADMIN "\r\nContent-Length: %L\r\n\r\n", 0, GOOD_BODY,
+     400, "bad_request", true},
+    {"two Authorization fields, the first empty",
+     "GET /api/v1/coverage HTTP/1.1\r\nHost: x\r\nAuthorization:\r\n%A\r\n", 0, NULL, 400,
+     "bad_request", true},
 };
 #define NBADS (sizeof bads / sizeof bads[0])
 
@@ -1089,7 +1110,8 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     ck_assert_msg(c.eof && c.done_ms - c.sent_ms < 2000, "closed after %lld ms",
                   c.done_ms - c.sent_ms);
     conn_close(&c);
-    /* The same body chunked (no length up front): 413 JSON too. */
+    /* The same body chunked (no length up front): 411 JSON before any of it
+     * is read (chunked request bodies are refused whatever their size). */
     n = snprintf(req, 4096,
                  "POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n" CT
                  "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
@@ -1098,9 +1120,10 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     n += (int)big;
     n += sprintf(req + n, "\r\n0\r\n\r\n");
     c = raw_exchange(s, req, (size_t)n, 3000);
-    ck_assert_int_eq(status_of(c.buf), 413);
-    ck_assert_str_eq(error_code_of(c.buf), "body_too_large");
+    ck_assert_int_eq(status_of(c.buf), 411);
+    ck_assert_str_eq(error_code_of(c.buf), "length_required");
     h_check_wire(req, c.buf, c.len);
+    ck_assert(c.eof);
     conn_close(&c);
     free(req);
     char *after = db_digest(s);
@@ -1108,6 +1131,65 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     free(before);
     free(after);
     ck_assert_int_ge(metric(s, "gradcover_http_request_heads_refused_total"), 2);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+/* The bytes after the empty line that ends the first answer's head. */
+static size_t bytes_after_head(const struct conn *c)
+{
+    const char *sep = c->buf ? strstr(c->buf, "\r\n\r\n") : NULL;
+    return sep ? c->len - (size_t)(sep + 4 - c->buf) : 0;
+}
+
+/* RFC 9110 §9.3.2: an answer to HEAD has no body, whatever its status: the
+ * 405 of a GET route, a 404, a refused head's 400. A raw socket reads what is
+ * on the wire after the head (nothing); on a kept-alive connection the next
+ * answer follows the HEAD answer's head directly; curl finds no excess. */
+START_TEST(test_head_answers_have_no_body)
+{
+    struct gc_server *s = h_start(config_with(NULL), NULL, NULL, true);
+    static const char *const heads[] = {
+        "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "HEAD /api/v1/coverage HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Authorization: Bearer " T_ADMIN "\r\n\r\n",
+        "HEAD /no/such/path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "HEAD / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+        "HEAD / HTTP/1.0\r\n\r\n",
+    };
+    static const int statuses[] = {405, 405, 404, 400, 405};
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        struct conn c = raw_exchange(s, heads[i], strlen(heads[i]), 2000);
+        ck_assert_msg(status_of(c.buf) == statuses[i], "%s: %s", heads[i],
+                      c.buf ? c.buf : "(nothing)");
+        ck_assert_msg(c.eof, "%s: not closed", heads[i]);
+        ck_assert_msg(bytes_after_head(&c) == 0, "%s: %zu bytes of body: %s", heads[i],
+                      bytes_after_head(&c), c.buf);
+        h_check_wire(heads[i], c.buf, c.len);
+        conn_close(&c);
+    }
+    /* Kept alive: the GET's answer starts right after the HEAD answer's head. */
+    static const char two[] = "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    struct conn c = raw_exchange(s, two, sizeof two - 1, 2000);
+    const char *sep = c.buf ? strstr(c.buf, "\r\n\r\n") : NULL;
+    ck_assert_msg(sep && strncmp(sep + 4, "HTTP/1.1 200 OK\r\n", 17) == 0,
+                  "the next answer does not follow the HEAD answer's head: %s",
+                  c.buf ? c.buf : "(nothing)");
+    h_check_wire(strstr(two, "GET "), sep + 4, c.len - (size_t)(sep + 4 - c.buf));
+    conn_close(&c);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "curl -sv -I http://127.0.0.1:%d/healthz 2>&1", s->port);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p);
+    char line[512];
+    bool answered = false, excess = false;
+    while (fgets(line, sizeof line, p)) {
+        answered = answered || strstr(line, "< HTTP/1.1 405");
+        excess = excess || strstr(line, "Excess found");
+    }
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_msg(answered && !excess, "curl -I: answered %d, excess %d", answered, excess);
     ck_assert_int_eq(h_stop(s), 0);
 }
 END_TEST
@@ -1193,6 +1275,7 @@ int main(void)
     tcase_add_test(tc, test_malformed_requests_get_a_json_error_and_change_nothing);
     tcase_add_test(tc, test_oversized_head_uri_and_body_get_json_errors);
     tcase_add_test(tc, test_pipelined_requests_are_answered_in_order);
+    tcase_add_test(tc, test_head_answers_have_no_body);
     tcase_add_test(tc, test_limits_are_validated_in_the_configuration);
     tcase_add_test(tc, test_connection_cap_pauses_accepting_and_recovers);
     tcase_add_test(tc, test_per_address_limit_closes_the_extra_connection_only);

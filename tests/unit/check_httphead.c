@@ -50,11 +50,45 @@ START_TEST(test_content_length_with_whitespace_is_ok)
 }
 END_TEST
 
-START_TEST(test_chunked_alone_is_ok_in_any_case)
+/* Chunked request bodies are refused with 411 (a Content-Length is
+ * required), in any case of the coding's name. */
+START_TEST(test_chunked_body_needs_a_length)
 {
     struct head_info i;
-    ck_assert_int_eq(check("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", &i), HEAD_OK);
+    ck_assert_int_eq(check("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", &i),
+                     HEAD_CHUNKED);
     ck_assert(i.chunked);
+    ck_assert_int_eq(head_reject_of(HEAD_CHUNKED)->status, 411);
+    ck_assert_int_eq(check("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &i),
+                     HEAD_CHUNKED);
+}
+END_TEST
+
+/* RFC 9112 §6.1: HTTP/1.0 has no Transfer-Encoding; any is faulty framing. */
+START_TEST(test_transfer_encoding_on_http10_is_refused)
+{
+    struct head_info i;
+    ck_assert_int_eq(check("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &i),
+                     HEAD_TE_HTTP10);
+    ck_assert_int_eq(check("POST / HTTP/1.0\r\nTransfer-Encoding: gzip\r\n\r\n", &i),
+                     HEAD_TE_HTTP10);
+    ck_assert_int_eq(head_reject_of(HEAD_TE_HTTP10)->status, 400);
+}
+END_TEST
+
+START_TEST(test_authorization_at_most_once)
+{
+    struct head_info i;
+    ck_assert_int_eq(check("GET / HTTP/1.1\r\nAuthorization: Bearer a\r\n\r\n", &i), HEAD_OK);
+    ck_assert(i.auth);
+    ck_assert_int_eq(check("GET / HTTP/1.1\r\nAuthorization: Bearer a\r\n"
+                           "authorization: Bearer b\r\n\r\n",
+                           &i),
+                     HEAD_DUP_AUTH);
+    ck_assert_int_eq(
+        check("GET / HTTP/1.1\r\nAuthorization:\r\nAuthorization: Bearer b\r\n\r\n", &i),
+        HEAD_DUP_AUTH);
+    ck_assert_int_eq(head_reject_of(HEAD_DUP_AUTH)->status, 400);
 }
 END_TEST
 
@@ -199,7 +233,8 @@ END_TEST
 START_TEST(test_every_refusal_has_an_answer)
 {
     ck_assert_ptr_null(head_reject_of(HEAD_OK));
-    for (int v = HEAD_NUL; v <= HEAD_BODY_TOO_LARGE; v++) {
+    ck_assert_ptr_null(head_reject_of(HEAD_NVERDICTS));
+    for (int v = HEAD_NUL; v < HEAD_NVERDICTS; v++) {
         const struct head_reject *r = head_reject_of((enum head_verdict)v);
         ck_assert_ptr_nonnull(r);
         ck_assert_int_ge(r->status, 400);
@@ -231,7 +266,9 @@ int main(void)
     tcase_add_test(tc, test_plain_get_is_ok);
     tcase_add_test(tc, test_bare_lf_lines_and_http10_are_ok);
     tcase_add_test(tc, test_content_length_with_whitespace_is_ok);
-    tcase_add_test(tc, test_chunked_alone_is_ok_in_any_case);
+    tcase_add_test(tc, test_chunked_body_needs_a_length);
+    tcase_add_test(tc, test_transfer_encoding_on_http10_is_refused);
+    tcase_add_test(tc, test_authorization_at_most_once);
     tcase_add_test(tc, test_nul_in_value_name_or_line_is_refused_keeping_the_method);
     tcase_add_test(tc, test_malformed_request_lines);
     tcase_add_test(tc, test_unknown_methods_are_not_implemented);

@@ -27,6 +27,10 @@ enum head_verdict {
     HEAD_BAD_TE,         /* a Transfer-Encoding other than exactly "chunked" */
     HEAD_TOO_LARGE,      /* no end of head within the limit (set by the caller) */
     HEAD_BODY_TOO_LARGE, /* a Content-Length over the body limit */
+    HEAD_TE_HTTP10,      /* Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1) */
+    HEAD_CHUNKED,        /* a chunked body: refused, a Content-Length is required (411) */
+    HEAD_DUP_AUTH,       /* Authorization more than once */
+    HEAD_NVERDICTS
 };
 
 /* What the checker learnt; valid for every verdict (best effort on errors). */
@@ -36,6 +40,7 @@ struct head_info {
     long long content_length; /* -1 when absent */
     bool chunked;
     bool host;       /* a Host field was present */
+    bool auth;       /* an Authorization field was present */
     bool close;      /* the client wants the connection closed after this request */
     bool keep_alive; /* "Connection: keep-alive" (matters for HTTP/1.0) */
 };
