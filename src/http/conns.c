@@ -45,6 +45,10 @@
  * a poor mobile link (~1 s round trips) it arrives, TLS handshake included,
  * within about 2.5 round trips of the accept. */
 #define PRESSURE_HEADER_TIMEOUT_S 3
+/* The interim answer to a head whose Expect: 100-continue was accepted. */
+#define CONTINUE_LINE "HTTP/1.1 100 Continue\r\n\r\n"
+/* A judged refusal's header value: an Allow list or Retry-After seconds. */
+#define REFUSAL_VALUE_MAX 64
 /* An address over its limit is logged at most once per this interval, with
  * the number of connections refused since its last line: an attacker
  * reconnecting hundreds of times a second cannot flood the journal. */
@@ -55,6 +59,7 @@ enum phase {
     PH_HEAD, /* holding back a head until its empty line; header deadline */
     PH_BODY, /* head released, body flowing to evhttp; body deadline */
     PH_BUSY, /* request handed to the router; no deadline until it is answered */
+    PH_GATE, /* an Expect: 100-continue head held while the router judges it; body deadline */
 };
 
 /* What the connection's timer is set for; DL_ADMIT fires at once (on the next
@@ -81,7 +86,17 @@ struct conn {
     long long skip;        /* bytes of a refused body still to drop before the next head */
     bool close_after_skip; /* and then close: the client asked for it */
     const struct head_reject *verdict; /* for the stand-in now with the router */
-    char *head;                        /* owned; NULL between heads when released */
+    bool in_filter;                    /* filter_in is running (evhttp reads after it) */
+    /* PH_GATE: the head being judged, the head as evhttp will get it (without
+     * Expect, so that evhttp sends no 100 Continue itself) followed by what
+     * arrived since, and what a refusal's stand-in needs. */
+    struct conns_gate *gate;
+    struct evbuffer *held;
+    size_t held_head, held_max;
+    struct head_info gate_info;
+    struct head_reject refusal; /* a judged refusal, answered by the router */
+    char refusal_value[REFUSAL_VALUE_MAX];
+    char *head; /* owned; NULL between heads when released */
     size_t head_len, head_cap;
     int eol; /* end-of-head scan: 0 within a line, 1 after LF, 2 after LF CR */
 };
@@ -99,6 +114,8 @@ struct conns {
     struct peers *peers;      /* open connections by address */
     struct peer_addr *exempt; /* trusted proxies: never limited per address */
     size_t nexempt;
+    void (*judge)(void *arg, struct conns_gate *g, const struct conns_gate_head *h);
+    void *judge_arg;
     uint64_t accepted, limit_reached, header_timeouts, body_timeouts, refused_heads;
     uint64_t refused_per_address;
 };
@@ -326,16 +343,15 @@ static void begin_head(struct conn *c)
  * arrives (and the connection kept, as HTTP/1.1 even for a 1.0 client) so that
  * the client reads our 413 rather than a reset; a client that asked for the
  * close gets it once the body is through (close_after_skip). */
-static void refuse(struct conn *c, enum head_verdict v, const struct head_info *info,
-                   struct evbuffer *dst)
+static void refuse_with(struct conn *c, const struct head_reject *reject, bool linger,
+                        const struct head_info *info, struct evbuffer *dst)
 {
     char buf[STAND_IN_MAX];
-    bool linger = v == HEAD_BODY_TOO_LARGE;
     struct head_info stand_in = *info;
     if (linger)
         stand_in.minor = 1;
     size_t n = head_stand_in(&stand_in, linger, buf, sizeof buf);
-    c->verdict = head_reject_of(v);
+    c->verdict = reject;
     c->cs->refused_heads++;
     log_info("event=http_head_refused status=%d code=%s peer=%s", c->verdict->status,
              c->verdict->code, c->peer);
@@ -351,6 +367,114 @@ static void refuse(struct conn *c, enum head_verdict v, const struct head_info *
     arm(c, DL_BODY);
 }
 
+static void refuse(struct conn *c, enum head_verdict v, const struct head_info *info,
+                   struct evbuffer *dst)
+{
+    refuse_with(c, head_reject_of(v), v == HEAD_BODY_TOO_LARGE, info, dst);
+}
+
+struct conns_gate {
+    struct conn *conn; /* NULL once the connection is gone */
+    struct conns_gate_head h;
+    char method[sizeof((struct head_info *)0)->method];
+    char peer[INET6_ADDRSTRLEN];
+    char *strings; /* target, authorization and real_ip, owned */
+};
+
+void conns_set_gate(struct conns *cs,
+                    void (*judge)(void *arg, struct conns_gate *g, const struct conns_gate_head *h),
+                    void *arg)
+{
+    cs->judge = judge;
+    cs->judge_arg = arg;
+}
+
+/* Hands a head with Expect: 100-continue to the judge (the router) before
+ * any of its body is read. -1 when memory is short: the caller releases the
+ * head as it came (evhttp then sends its own 100 Continue). */
+static int start_gate(struct conn *c, const struct head_info *info)
+{
+    struct conns *cs = c->cs;
+    size_t tl = info->target_len, al = info->auth_len, rl = info->real_ip_len;
+    struct conns_gate *g = calloc(1, sizeof *g);
+    char *str = malloc(tl + al + rl + 3);
+    struct evbuffer *held = evbuffer_new();
+    if (!g || !str || !held) {
+        free(g);
+        free(str);
+        if (held)
+            evbuffer_free(held);
+        return -1;
+    }
+    size_t after = info->expect_off + info->expect_len;
+    if (evbuffer_add(held, c->head, info->expect_off) < 0 ||
+        evbuffer_add(held, c->head + after, c->head_len - after) < 0) {
+        free(g);
+        free(str);
+        evbuffer_free(held);
+        return -1;
+    }
+    memcpy(str, c->head + info->target_off, tl);
+    str[tl] = '\0';
+    memcpy(str + tl + 1, c->head + info->auth_off, al);
+    str[tl + 1 + al] = '\0';
+    memcpy(str + tl + al + 2, c->head + info->real_ip_off, rl);
+    str[tl + al + 2 + rl] = '\0';
+    g->strings = str;
+    snprintf(g->method, sizeof g->method, "%s", info->method);
+    snprintf(g->peer, sizeof g->peer, "%s", c->peer);
+    g->h = (struct conns_gate_head){.method = g->method,
+                                    .minor = info->minor,
+                                    .host = info->host,
+                                    .target = str,
+                                    .authorization = info->auth ? str + tl + 1 : NULL,
+                                    .real_ip = rl ? str + tl + al + 2 : NULL,
+                                    .peer = g->peer};
+    g->conn = c;
+    c->gate = g;
+    c->held = held;
+    c->held_head = evbuffer_get_length(held);
+    /* The body and one pipelined head may arrive while the judge thinks. */
+    c->held_max = c->held_head + (size_t)info->content_length + HEAD_MAX_BYTES;
+    c->gate_info = *info;
+    c->phase = PH_GATE;
+    arm(c, DL_BODY);
+    cs->judge(cs->judge_arg, g, &g->h); /* may call conns_gate_done at once */
+    return 0;
+}
+
+void conns_gate_done(struct conns_gate *g, const struct head_reject *refusal)
+{
+    struct conn *c = g->conn;
+    free(g->strings);
+    free(g);
+    if (!c)
+        return; /* the connection closed while its head was judged */
+    c->gate = NULL;
+    struct evbuffer *held = c->held, *in = bufferevent_get_input(c->bev);
+    c->held = NULL;
+    if (refusal) {
+        /* Answered at once, and closed: the body is never read. */
+        c->refusal = *refusal;
+        if (refusal->header) {
+            snprintf(c->refusal_value, sizeof c->refusal_value, "%s", refusal->value);
+            c->refusal.value = c->refusal_value;
+        }
+        refuse_with(c, &c->refusal, false, &c->gate_info, in);
+    } else {
+        /* RFC 9110 §10.1.1: no need for 100 once the body is arriving. */
+        if (evbuffer_get_length(held) == c->held_head)
+            bufferevent_write(c->transport, CONTINUE_LINE, strlen(CONTINUE_LINE));
+        evbuffer_add_buffer(in, held);
+        c->phase = PH_BODY; /* the body deadline runs on */
+    }
+    evbuffer_free(held);
+    /* From the loop, evhttp must be told that there is input; from within
+     * filter_in it reads once the filter returns. */
+    if (!c->in_filter)
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
 /* The 413 is written and the refused body dropped: close if the client asked. */
 static void close_if_done(struct conn *c)
 {
@@ -364,7 +488,10 @@ static void release_head(struct conn *c, struct evbuffer *dst)
 {
     struct head_info info;
     enum head_verdict v = head_check(c->head, c->head_len, c->cs->body_max, &info);
-    if (v == HEAD_OK) {
+    if (v == HEAD_OK && info.expect_continue && info.content_length > 0 && c->cs->judge &&
+        start_gate(c, &info) == 0) {
+        /* held back until the judge's verdict (conns_gate_done) */
+    } else if (v == HEAD_OK) {
         evbuffer_add(dst, c->head, c->head_len);
         c->phase = PH_BODY;
         arm(c, DL_BODY);
@@ -476,6 +603,13 @@ static void feed(struct conn *c, struct evbuffer *src, struct evbuffer *dst)
         case PH_BUSY:
             evbuffer_add_buffer(dst, src);
             break;
+        case PH_GATE:
+            if (evbuffer_get_length(c->held) + len > c->held_max) {
+                cut(c); /* more than a body and a head before the verdict */
+                break;
+            }
+            evbuffer_add_buffer(c->held, src);
+            break;
         }
     }
 }
@@ -518,7 +652,9 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
         return BEV_NEED_MORE;
     /* BEV_OK even when only a partial head was taken: evhttp's idle timer then
      * sees the bytes, as it would without the guard. */
+    c->in_filter = true;
     feed(c, src, dst);
+    c->in_filter = false;
     return BEV_OK;
 }
 
@@ -581,6 +717,10 @@ static void conn_free(void *arg)
     if (c->in_cb)
         evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->in_cb);
     release_peer(c);
+    if (c->gate)
+        c->gate->conn = NULL; /* conns_gate_done will find it gone */
+    if (c->held)
+        evbuffer_free(c->held);
     char peer[sizeof c->peer];
     memcpy(peer, c->peer, sizeof peer);
     event_free(c->timer);

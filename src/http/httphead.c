@@ -33,6 +33,8 @@ static const struct head_reject rejects[] = {
     [HEAD_CHUNKED] = {411, "length_required",
                       "send the body with Content-Length: chunked request bodies are not accepted"},
     [HEAD_DUP_AUTH] = {400, "bad_request", "Authorization must appear at most once"},
+    [HEAD_BAD_EXPECT] = {417, "expectation_failed",
+                         "the only expectation supported is one Expect: 100-continue"},
 };
 
 const struct head_reject *head_reject_of(enum head_verdict v)
@@ -99,6 +101,8 @@ static enum head_verdict request_line(const char *p, size_t n, struct head_info 
     if (end - v != 8 || memcmp(v, "HTTP/1.", 7) != 0 || (v[7] != '0' && v[7] != '1'))
         return HEAD_BAD_LINE;
     info->minor = v[7] - '0';
+    info->target_off = (size_t)(t - p);
+    info->target_len = (size_t)(sp2 - t);
     /* evhttp would answer an unknown method with its own HTML page. */
     return known ? HEAD_OK : HEAD_BAD_METHOD;
 }
@@ -135,8 +139,10 @@ static void connection_tokens(const char *v, size_t n, struct head_info *info)
     }
 }
 
-static enum head_verdict header_field(const char *p, size_t n, struct head_info *info,
-                                      bool *seen_te)
+/* One header field line at p (n bytes without its end; the whole line with
+ * its end is line_len bytes); head: the start of the head, for offsets. */
+static enum head_verdict header_field(const char *head, const char *p, size_t n, size_t line_len,
+                                      struct head_info *info, bool *seen_te)
 {
     if (n > 0 && (p[0] == ' ' || p[0] == '\t'))
         return HEAD_BAD_FIELD; /* obs-fold (RFC 9112 §5.2) */
@@ -179,6 +185,18 @@ static enum head_verdict header_field(const char *p, size_t n, struct head_info 
         if (info->auth)
             return HEAD_DUP_AUTH;
         info->auth = true;
+        info->auth_off = (size_t)(v - head);
+        info->auth_len = vlen;
+    } else if (name_is(p, nlen, "X-Real-IP") && info->real_ip_len == 0) {
+        info->real_ip_off = (size_t)(v - head);
+        info->real_ip_len = vlen;
+    } else if (name_is(p, nlen, "Expect") && info->minor == 1) {
+        /* HTTP/1.0 expectations are ignored (RFC 9110 §10.1.1). */
+        if (info->expect_continue || !name_is(v, vlen, "100-continue"))
+            return HEAD_BAD_EXPECT;
+        info->expect_continue = true;
+        info->expect_off = (size_t)(p - head);
+        info->expect_len = line_len;
     } else if (name_is(p, nlen, "Transfer-Encoding")) {
         /* HTTP/1.0 has no transfer codings: its framing would be ambiguous. */
         if (info->minor == 0)
@@ -219,7 +237,7 @@ enum head_verdict head_check(const char *head, size_t len, long long body_max,
             return HEAD_BAD_FIELD;
         if (n == 0)
             break; /* the empty line: end of the head */
-        v = header_field(p, (size_t)n, info, &seen_te);
+        v = header_field(head, p, (size_t)n, (size_t)(next - p), info, &seen_te);
         if (v != HEAD_OK)
             return v;
     }

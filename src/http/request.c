@@ -246,8 +246,8 @@ void http_reply_revoked(struct req *r)
 {
     if (r->who.tok_hex[0])
         tokcache_drop(r->rt->tokens, r->who.tok_hex);
-    http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    http_reply_error(r, 401, "unauthorized", "unknown, expired or revoked token", NULL);
+    http_add_header(r, "WWW-Authenticate", HTTP_AUTH_BAD_TOKEN);
+    http_reply_error(r, 401, "unauthorized", HTTP_MSG_BAD_TOKEN, NULL);
 }
 
 void http_reply_verr(struct req *r, struct verr *v)
@@ -263,8 +263,7 @@ void http_reply_invalid(struct req *r, const char *field, const char *message)
 
 void http_reply_unavailable(struct req *r)
 {
-    http_reply_error(r, 503, "redis_unavailable",
-                     "the data store is unavailable; retry after the indicated delay", NULL);
+    http_reply_error(r, 503, "redis_unavailable", HTTP_MSG_UNAVAILABLE, NULL);
 }
 
 int http_store_ok_or_reply(struct req *r, enum store_status st)
@@ -334,6 +333,16 @@ static bool sane_ip(const char *s)
     return n >= 2 && n <= 45 && strspn(s, "0123456789abcdefABCDEF:.") == n;
 }
 
+const char *http_client_of(const struct config *cfg, const char *peer, const char *real_ip)
+{
+    /* Behind nginx every request comes from the proxy: believe its
+     * X-Real-IP, and nobody else's. */
+    for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
+        if (strcmp(peer, cfg->trusted_proxies[i]) == 0)
+            return real_ip && sane_ip(real_ip) ? real_ip : peer;
+    return peer;
+}
+
 const char *http_peer(struct req *r)
 {
     struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
@@ -343,16 +352,7 @@ const char *http_peer(struct req *r)
         evhttp_connection_get_peer(c, (char **)&addr, &port);
     if (!addr)
         return "?";
-    /* Behind nginx every request comes from the proxy: believe its
-     * X-Real-IP, and nobody else's. */
-    const struct config *cfg = r->rt->deps.cfg;
-    for (size_t i = 0; i < cfg->ntrusted_proxies; i++) {
-        if (strcmp(addr, cfg->trusted_proxies[i]) == 0) {
-            const char *real = http_header(r, "X-Real-IP");
-            return real && sane_ip(real) ? real : addr;
-        }
-    }
-    return addr;
+    return http_client_of(r->rt->deps.cfg, addr, http_header(r, "X-Real-IP"));
 }
 
 const char *http_method_name(enum evhttp_cmd_type m)

@@ -1194,6 +1194,129 @@ START_TEST(test_head_answers_have_no_body)
 }
 END_TEST
 
+/* ---- Expect: 100-continue ---- */
+
+#define CONTINUE_LINE "HTTP/1.1 100 Continue\r\n\r\n"
+
+/* A head with Expect: 100-continue for GOOD_BODY, then waits up to wait_ms
+ * for what the server says before the body is sent. */
+static struct conn expect_head(struct gc_server *s, const char *method, const char *path,
+                               const char *auth_line, int wait_ms, char *head, size_t n)
+{
+    int w = snprintf(head, n,
+                     "%s %s HTTP/1.1\r\nHost: x\r\n%s" CT "Expect: 100-continue\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     method, path, auth_line, strlen(GOOD_BODY));
+    ck_assert(w > 0 && (size_t)w < n);
+    struct conn c = {.fd = raw_connect(s->port)};
+    c.sent_ms = h_now_ms();
+    raw_send(c.fd, head, (size_t)w);
+    conn_collect(&c, 1, wait_ms);
+    return c;
+}
+
+/* Refused on the head alone (RFC 9110 §10.1.1): the final answer comes at
+ * once, never after a 100 Continue, and the connection closes (the body,
+ * which the client then need not send, is not read). */
+static void expect_refused_without_continue(struct gc_server *s, const char *name,
+                                            const char *method, const char *path,
+                                            const char *auth_line, int status, const char *code)
+{
+    char head[600];
+    struct conn c = expect_head(s, method, path, auth_line, 2000, head, sizeof head);
+    ck_assert_msg(c.buf && strstr(c.buf, "100 Continue") == NULL,
+                  "%s: 100 Continue before the refusal: %s", name, c.buf ? c.buf : "");
+    ck_assert_msg(status_of(c.buf) == status, "%s: expected %d, got: %s", name, status,
+                  c.buf ? c.buf : "(nothing within 2 s)");
+    ck_assert_msg(strcmp(error_code_of(c.buf), code) == 0, "%s: code %s", name,
+                  error_code_of(c.buf));
+    ck_assert_msg(c.eof, "%s: connection left open", name);
+    h_check_wire(head, c.buf, c.len);
+    conn_close(&c);
+}
+
+/* Accepted on its head: 100 Continue first (within a second, before any of
+ * the body), then the body is read and answered. */
+static void expect_continue_then(struct gc_server *s, const char *auth_line, int status)
+{
+    char head[600];
+    struct conn c = expect_head(s, "POST", "/api/v1/contacts", auth_line, 1000, head, sizeof head);
+    ck_assert_msg(c.buf && strcmp(c.buf, CONTINUE_LINE) == 0 && !c.eof,
+                  "no 100 Continue within 1 s: %s", c.buf ? c.buf : "(nothing)");
+    c.len = 0;
+    c.buf[0] = '\0';
+    raw_send(c.fd, GOOD_BODY, strlen(GOOD_BODY));
+    conn_collect(&c, 1, 500);
+    ck_assert_msg(status_of(c.buf) == status, "after the body: %s", c.buf ? c.buf : "(nothing)");
+    h_check_wire(head, c.buf, c.len);
+    conn_close(&c);
+}
+
+START_TEST(test_expect_100_continue_only_after_the_head_is_accepted)
+{
+    struct gc_server *s = h_start(config_with(NULL), NULL, NULL, true);
+    h_register(s, T_C611002, "G1", "611002", 1, REG_AT);
+    /* An API-issued token: its first use is looked up in Redis. */
+    struct http_resp *t =
+        h_http(s, "POST", "/api/v1/tokens", T_ADMIN,
+               "{\"name\":\"api.counselor\",\"role\":\"counselor\",\"county\":\"611002\"}", NULL);
+    ck_assert_msg(t && t->status == 201, "token: %s", t ? t->body : "");
+    char api_auth[200];
+    snprintf(api_auth, sizeof api_auth, "Authorization: Bearer %s\r\n",
+             json_string_value(json_object_get(t->json, "token")));
+    h_resp_free(t);
+    char *before = db_digest(s);
+    expect_refused_without_continue(s, "no token", "POST", "/api/v1/contacts", "", 401,
+                                    "unauthorized");
+    expect_refused_without_continue(s, "unknown token", "POST", "/api/v1/contacts",
+                                    "Authorization: Bearer no-such-token-at-all\r\n", 401,
+                                    "unauthorized");
+    expect_refused_without_continue(s, "malformed Authorization", "POST", "/api/v1/contacts",
+                                    "Authorization: Basic YTpi\r\n", 401, "unauthorized");
+    expect_refused_without_continue(s, "viewer may not write", "POST", "/api/v1/contacts",
+                                    "Authorization: Bearer " T_VIEWER "\r\n", 403, "forbidden");
+    expect_refused_without_continue(s, "wrong method", "PUT", "/api/v1/contacts",
+                                    "Authorization: Bearer " T_C611002 "\r\n", 405,
+                                    "method_not_allowed");
+    expect_refused_without_continue(s, "unknown path", "POST", "/api/v1/nothing",
+                                    "Authorization: Bearer " T_C611002 "\r\n", 404, "not_found");
+    char *after = db_digest(s);
+    ck_assert_str_eq(after, before);
+    free(after);
+    free(before);
+    /* Accepted heads: a config token, then an API token (looked up first). */
+    expect_continue_then(s, "Authorization: Bearer " T_C611002 "\r\n", 201);
+    expect_continue_then(s, api_auth, 201);
+    ck_assert_int_eq(h_redis_int("HGET gc:{611002}:cnt c:job_referral"), 2);
+    /* A client that sends its body without waiting is served too. */
+    char req[800];
+    int n = snprintf(req, sizeof req,
+                     "POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n" CT
+                     "Expect: 100-continue\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                     T_C611002, strlen(GOOD_BODY), GOOD_BODY);
+    struct conn c = raw_exchange(s, req, (size_t)n, 2000);
+    const char *final = c.buf && strncmp(c.buf, CONTINUE_LINE, strlen(CONTINUE_LINE)) == 0
+                            ? c.buf + strlen(CONTINUE_LINE)
+                            : c.buf;
+    ck_assert_msg(status_of(final) == 201, "body sent at once: %s", c.buf ? c.buf : "(nothing)");
+    h_check_wire(req, final, c.len - (size_t)(final - c.buf));
+    conn_close(&c);
+    ck_assert_int_eq(h_redis_int("HGET gc:{611002}:cnt c:job_referral"), 3);
+    /* An expectation we do not know: 417, JSON. */
+    n = snprintf(req, sizeof req,
+                 "POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n" CT
+                 "Expect: something-else\r\nContent-Length: %zu\r\n\r\n%s",
+                 T_C611002, strlen(GOOD_BODY), GOOD_BODY);
+    c = raw_exchange(s, req, (size_t)n, 2000);
+    ck_assert_msg(status_of(c.buf) == 417, "unknown expectation: %s", c.buf ? c.buf : "");
+    ck_assert_str_eq(error_code_of(c.buf), "expectation_failed");
+    h_check_wire(req, c.buf, c.len);
+    conn_close(&c);
+    ck_assert_int_eq(h_redis_int("HGET gc:{611002}:cnt c:job_referral"), 3);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
 /* The guard holds heads back and takes pipelined bytes back after each
  * answer: pipelined and keep-alive requests still work, in order. */
 START_TEST(test_pipelined_requests_are_answered_in_order)
@@ -1276,6 +1399,7 @@ int main(void)
     tcase_add_test(tc, test_oversized_head_uri_and_body_get_json_errors);
     tcase_add_test(tc, test_pipelined_requests_are_answered_in_order);
     tcase_add_test(tc, test_head_answers_have_no_body);
+    tcase_add_test(tc, test_expect_100_continue_only_after_the_head_is_accepted);
     tcase_add_test(tc, test_limits_are_validated_in_the_configuration);
     tcase_add_test(tc, test_connection_cap_pauses_accepting_and_recovers);
     tcase_add_test(tc, test_per_address_limit_closes_the_extra_connection_only);

@@ -10,6 +10,7 @@
 #ifndef GRADCOVER_HTTP_CONNS_H
 #define GRADCOVER_HTTP_CONNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,37 @@ void conns_set_listener(struct conns *cs, struct evconnlistener *lev);
  * owns it from then on. When memory is short, returns transport itself
  * (served unguarded and uncounted). */
 struct bufferevent *conns_wrap(struct conns *cs, struct bufferevent *transport);
+
+/* A request head that asked for "100 Continue" (Expect: 100-continue, with a
+ * body), held back until the head is judged: owned by the guard, valid until
+ * conns_gate_done. */
+struct conns_gate;
+
+/* What the judge sees of such a head; strings NUL-terminated, owned by the
+ * gate. */
+struct conns_gate_head {
+    const char *method;        /* "POST", ... */
+    int minor;                 /* HTTP/1.<minor> */
+    bool host;                 /* a Host field was present */
+    const char *target;        /* the request target as sent */
+    const char *authorization; /* the field's value; NULL when absent */
+    const char *real_ip;       /* X-Real-IP's value; NULL when absent */
+    const char *peer;          /* the connection's peer address ("?" when unknown) */
+};
+
+/* Installs the judge of such heads (the router: target, route, token, role,
+ * rate limit). It must call conns_gate_done(g, ...) exactly once, now or
+ * later. Without a judge the head is accepted as it comes. */
+void conns_set_gate(struct conns *cs,
+                    void (*judge)(void *arg, struct conns_gate *g, const struct conns_gate_head *h),
+                    void *arg);
+
+/* The judge's verdict on g: NULL accepts the head (the client is sent
+ * "100 Continue", unless its body is arriving already, and the request goes
+ * on to evhttp and the router as usual); otherwise the request is answered
+ * with *refusal (copied) without reading the body, and the connection is
+ * closed. Frees g; a connection that closed meanwhile is simply forgotten. */
+void conns_gate_done(struct conns_gate *g, const struct head_reject *refusal);
 
 /* Called by the router for every request evhttp hands over: stops the
  * request's deadline until the answer is written. Returns how to answer a
