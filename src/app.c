@@ -337,12 +337,17 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     }
     store_on_ready(a->store, on_store_ready, a);
+    /* RFC 6797: only over TLS; no includeSubDomains (other hosts of a bureau's
+     * domain may not all speak HTTPS). */
+    if (a->tls_server && cfg->hsts_max_age_seconds > 0)
+        snprintf(a->hsts, sizeof a->hsts, "max-age=%d", cfg->hsts_max_age_seconds);
     struct http_deps hd = {.cfg = cfg,
                            .store = a->store,
                            .metrics = a->metrics,
                            .conns = a->conns,
                            .clock = &a->clock,
                            .app = a,
+                           .hsts = a->hsts[0] ? a->hsts : NULL,
                            .idle = on_idle};
     a->router = router_new(a->http, &hd, api_routes, api_nroutes);
     if (!a->router) {

@@ -67,6 +67,7 @@ struct app {
     unsigned char rnd[512];
     size_t rnd_used;
     char listen[300]; /* the address actually listened on (after --listen) */
+    char hsts[32];    /* Strict-Transport-Security value, "" when none (app_new) */
 };
 
 /* Builds the app: binds the listener (HTTPS only when opts->tls_server is

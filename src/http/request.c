@@ -91,6 +91,8 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     evhttp_add_header(h, "X-Request-Id", r->id);
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    if (r->rt->deps.hsts)
+        evhttp_add_header(h, "Strict-Transport-Security", r->rt->deps.hsts);
     evhttp_send_reply(r->ev, status, reason, buf);
     int64_t dur = clock_mono_us() - r->start_us;
     struct router *rt = r->rt;

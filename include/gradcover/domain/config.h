@@ -58,8 +58,9 @@ struct config {
     bool anonymous_read;
     bool counter_cache; /* coverage and /metrics through ccache.c (default on) */
     char *pii_key_file;
-    char *tls_cert; /* PEM chain; with tls_key, the listener speaks only HTTPS */
-    char *tls_key;  /* PEM private key, mode 0600; both set or neither */
+    char *tls_cert;           /* PEM chain; with tls_key, the listener speaks only HTTPS */
+    char *tls_key;            /* PEM private key, mode 0600; both set or neither */
+    int hsts_max_age_seconds; /* Strict-Transport-Security max-age with TLS; 0 = none */
     struct county_cfg *counties;
     size_t ncounties;
     size_t *by_code; /* county indexes sorted by code, for O(log n) look-ups */

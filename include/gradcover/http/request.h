@@ -44,6 +44,9 @@ struct http_deps {
     struct conns *conns;     /* the connection guard (conns.h) */
     const struct clock *clock;
     struct app *app; /* handed to handlers as r->app */
+    /* Strict-Transport-Security for every answer ("max-age=N"); NULL when the
+     * listener is plain HTTP or hsts_max_age_seconds is 0. */
+    const char *hsts;
     /* Called each time the last request in flight has been answered. */
     void (*idle)(struct app *app);
 };
