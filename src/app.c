@@ -21,6 +21,7 @@
 #include "gradcover/alerts/eval.h"
 #include "gradcover/alerts/notify.h"
 #include "gradcover/api/counts.h"
+#include "gradcover/api/handlers.h"
 #include "gradcover/api/routes.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/log.h"
@@ -247,6 +248,10 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     if (opts->now_set)
         clock_start_at(&a->clock, opts->now_ms);
     a->rnd_used = sizeof a->rnd; /* the pool starts empty */
+    if (api_dashboard_csp(a->dashboard_csp, sizeof a->dashboard_csp) < 0) {
+        snprintf(err, errlen, "the embedded dashboard page has no usable policy");
+        goto out_free;
+    }
     const char *listen = opts->listen ? opts->listen : cfg->listen;
     snprintf(a->listen, sizeof a->listen, "%s", listen);
     const char *redis_url = opts->redis_url ? opts->redis_url : cfg->redis_url;
