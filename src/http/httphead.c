@@ -11,30 +11,38 @@
 /* The longest method name we copy (OPTIONS). */
 #define METHOD_MAX 7
 
+/* A refusal without a header of its own. */
+#define REJ(st, cd, msg)                                                                           \
+    {                                                                                              \
+        .status = (st), .code = (cd), .message = (msg)                                             \
+    }
+
 static const struct head_reject rejects[] = {
-    [HEAD_NUL] = {400, "bad_request", "the request head contains a NUL byte"},
-    [HEAD_BAD_LINE] = {400, "bad_request",
-                       "malformed request line (expected METHOD /target HTTP/1.1)"},
-    [HEAD_BAD_METHOD] = {501, "not_implemented",
-                         "the method is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"},
-    [HEAD_BAD_FIELD] = {400, "bad_request",
-                        "malformed header field (a name without colon, whitespace before the "
-                        "colon, line folding, a bare CR or a control character)"},
-    [HEAD_DUP_HOST] = {400, "bad_request", "Host must appear at most once"},
-    [HEAD_DUP_LENGTH] = {400, "bad_request", "Content-Length must appear at most once"},
-    [HEAD_BAD_LENGTH] = {400, "bad_request", "Content-Length must be a decimal number"},
-    [HEAD_LENGTH_AND_TE] = {400, "bad_request",
-                            "Content-Length and Transfer-Encoding must not be sent together"},
-    [HEAD_BAD_TE] = {501, "not_implemented",
-                     "Transfer-Encoding is not supported: send the body with Content-Length"},
-    [HEAD_TOO_LARGE] = {431, "headers_too_large", "the request head exceeds 16 KiB"},
-    [HEAD_BODY_TOO_LARGE] = {413, "body_too_large", "the body exceeds 64 KiB"},
-    [HEAD_TE_HTTP10] = {400, "bad_request", "Transfer-Encoding is not allowed in HTTP/1.0"},
-    [HEAD_CHUNKED] = {411, "length_required",
-                      "send the body with Content-Length: chunked request bodies are not accepted"},
-    [HEAD_DUP_AUTH] = {400, "bad_request", "Authorization must appear at most once"},
-    [HEAD_BAD_EXPECT] = {417, "expectation_failed",
-                         "the only expectation supported is one Expect: 100-continue"},
+    [HEAD_NUL] = REJ(400, "bad_request", "the request head contains a NUL byte"),
+    [HEAD_BAD_LINE] =
+        REJ(400, "bad_request", "malformed request line (expected METHOD /target HTTP/1.1)"),
+    [HEAD_BAD_METHOD] =
+        REJ(501, "not_implemented",
+            "the method is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+    [HEAD_BAD_FIELD] = REJ(400, "bad_request",
+                           "malformed header field (a name without colon, whitespace before the "
+                           "colon, line folding, a bare CR or a control character)"),
+    [HEAD_DUP_HOST] = REJ(400, "bad_request", "Host must appear at most once"),
+    [HEAD_DUP_LENGTH] = REJ(400, "bad_request", "Content-Length must appear at most once"),
+    [HEAD_BAD_LENGTH] = REJ(400, "bad_request", "Content-Length must be a decimal number"),
+    [HEAD_LENGTH_AND_TE] =
+        REJ(400, "bad_request", "Content-Length and Transfer-Encoding must not be sent together"),
+    [HEAD_BAD_TE] = REJ(501, "not_implemented",
+                        "Transfer-Encoding is not supported: send the body with Content-Length"),
+    [HEAD_TOO_LARGE] = REJ(431, "headers_too_large", "the request head exceeds 16 KiB"),
+    [HEAD_BODY_TOO_LARGE] = REJ(413, "body_too_large", "the body exceeds 64 KiB"),
+    [HEAD_TE_HTTP10] = REJ(400, "bad_request", "Transfer-Encoding is not allowed in HTTP/1.0"),
+    [HEAD_CHUNKED] =
+        REJ(411, "length_required",
+            "send the body with Content-Length: chunked request bodies are not accepted"),
+    [HEAD_DUP_AUTH] = REJ(400, "bad_request", "Authorization must appear at most once"),
+    [HEAD_BAD_EXPECT] = REJ(417, "expectation_failed",
+                            "the only expectation supported is one Expect: 100-continue"),
 };
 
 const struct head_reject *head_reject_of(enum head_verdict v)
