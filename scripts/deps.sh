@@ -6,7 +6,8 @@
 #                            Alertmanager, Chromium, a CJK font, the openssl
 #                            CLI (throwaway certificates for the TLS tests),
 #                            the fuzzing (clang 14, libFuzzer) and valgrind
-#                            tools, and what tests/package runs (cpack's
+#                            tools, slowhttptest (the hostile-client tests),
+#                            and what tests/package runs (cpack's
 #                            dpkg-shlibdeps, objdump, useradd,
 #                            deb-systemd-helper, fakeroot, systemd-analyze)
 #   scripts/deps.sh --list [--test]   only print the package names
@@ -17,7 +18,7 @@ pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson
 # dpkg-dev: dpkg-shlibdeps for `cpack -G DEB` (tests/package builds the package).
 test_pkgs=(check prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
            clang-14 libclang-rt-14-dev valgrind dpkg-dev binutils passwd init-system-helpers
-           fakeroot systemd)
+           fakeroot systemd slowhttptest)
 list=0
 for arg in "$@"; do
   case $arg in

@@ -21,6 +21,7 @@
 #include "gradcover/alerts/eval.h"
 #include "gradcover/alerts/notify.h"
 #include "gradcover/api/counts.h"
+#include "gradcover/api/handlers.h"
 #include "gradcover/api/routes.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/log.h"
@@ -49,10 +50,9 @@
 /* Descriptors besides client connections: the listener, Redis, webhook and
  * Alertmanager deliveries, stdio. */
 #define FD_RESERVE 64
-/* A Content-Length over HTTP_BODY_MAX is answered 413 by conns.c before the
- * body is read. Chunked bodies have no length up front: evhttp reads them and
- * refuses one beyond this with its own HTML page (libevent 2.1 offers no hook
- * to replace it); between HTTP_BODY_MAX and this we answer our JSON 413. */
+/* A Content-Length over HTTP_BODY_MAX is answered 413, and a chunked body 411,
+ * by conns.c before the body is read; this bounds what evhttp reads for a
+ * connection that had to be served unguarded (conns_wrap out of memory). */
 #define HTTP_HARD_BODY_MAX (4 * HTTP_BODY_MAX)
 /* Deadline for each Redis command; keeps every answer (503 included) under 2 s. */
 #define REDIS_TIMEOUT_MS_DEFAULT 1500
@@ -248,6 +248,10 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     if (opts->now_set)
         clock_start_at(&a->clock, opts->now_ms);
     a->rnd_used = sizeof a->rnd; /* the pool starts empty */
+    if (api_dashboard_csp(a->dashboard_csp, sizeof a->dashboard_csp) < 0) {
+        snprintf(err, errlen, "the embedded dashboard page has no usable policy");
+        goto out_free;
+    }
     const char *listen = opts->listen ? opts->listen : cfg->listen;
     snprintf(a->listen, sizeof a->listen, "%s", listen);
     const char *redis_url = opts->redis_url ? opts->redis_url : cfg->redis_url;
@@ -293,7 +297,12 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     }
     if (fit_fd_limit((unsigned)cfg->max_connections, err, errlen) < 0)
         goto out_free;
+    /* A proxy carries many clients: per-client connection limits are its job
+     * (docs/operations.md, nginx limit_conn). */
     struct conns_limits lim = {.max_connections = (unsigned)cfg->max_connections,
+                               .max_per_address = (unsigned)cfg->max_connections_per_address,
+                               .exempt = (const char *const *)cfg->trusted_proxies,
+                               .nexempt = cfg->ntrusted_proxies,
                                .header_timeout_s = cfg->header_timeout_seconds,
                                .body_timeout_s = cfg->body_timeout_seconds,
                                .body_max = HTTP_BODY_MAX};
@@ -333,12 +342,17 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     }
     store_on_ready(a->store, on_store_ready, a);
+    /* RFC 6797: only over TLS; no includeSubDomains (other hosts of a bureau's
+     * domain may not all speak HTTPS). */
+    if (a->tls_server && cfg->hsts_max_age_seconds > 0)
+        snprintf(a->hsts, sizeof a->hsts, "max-age=%d", cfg->hsts_max_age_seconds);
     struct http_deps hd = {.cfg = cfg,
                            .store = a->store,
                            .metrics = a->metrics,
                            .conns = a->conns,
                            .clock = &a->clock,
                            .app = a,
+                           .hsts = a->hsts[0] ? a->hsts : NULL,
                            .idle = on_idle};
     a->router = router_new(a->http, &hd, api_routes, api_nroutes);
     if (!a->router) {

@@ -66,7 +66,9 @@ struct app {
      * contact ids instead of one each); rnd_used of them are spent. */
     unsigned char rnd[512];
     size_t rnd_used;
-    char listen[300]; /* the address actually listened on (after --listen) */
+    char listen[300];        /* the address actually listened on (after --listen) */
+    char hsts[32];           /* Strict-Transport-Security value, "" when none (app_new) */
+    char dashboard_csp[512]; /* the dashboard's Content-Security-Policy (api_dashboard_csp) */
 };
 
 /* Builds the app: binds the listener (HTTPS only when opts->tls_server is

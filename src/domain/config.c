@@ -36,6 +36,10 @@
  * worst mobile link. Bodies are at most 64 KiB: five minutes is 220 B/s. */
 #define HEADER_TIMEOUT_MAX 60
 #define BODY_TIMEOUT_MAX 300
+/* HSTS: two years at most, what nginx's example and the browsers' preload
+ * lists use; a longer typo would pin browsers to HTTPS for longer than anyone
+ * plans a host's future. */
+#define HSTS_MAX_AGE_MAX (2 * 365 * 86400)
 /* County display names are short (商丹园区); 64 bytes is generous. */
 #define COUNTY_NAME_MAX 64
 #define TOKEN_NAME_MAX 64
@@ -76,6 +80,10 @@ static const struct config_setting SETTINGS[] = {
     /* Unset: plain HTTP; both set or neither (check_endpoints). */
     ROW_STRING("tls_cert", tls_cert, NULL),
     ROW_STRING("tls_key", tls_key, NULL),
+    /* With native TLS, browsers keep to HTTPS for a year after each visit:
+     * longer than the months between a leader's visits, short enough to undo
+     * (moving the host off HTTPS) within the year. 0: no header. */
+    ROW_INT("hsts_max_age_seconds", hsts_max_age_seconds, 0, HSTS_MAX_AGE_MAX, 365 * 86400),
     /* China Standard Time (SPEC §3); bounds: the offsets Earth has. */
     ROW_INT("utc_offset_minutes", utc_offset_minutes, OFFSET_MIN_MINUTES, OFFSET_MAX_MINUTES, 480),
     /* SPEC §3's 0.90; a county without a threshold of its own inherits this one. */
@@ -88,6 +96,10 @@ static const struct config_setting SETTINGS[] = {
     /* Far above what the bureaus' counselors open at once, far below the
      * descriptors one process may hold. */
     ROW_INT("max_connections", max_connections, 1, MAX_CONNECTIONS_MAX, 1024),
+    /* One office behind a NAT address: ~30 counselors' browsers keep 1-2
+     * connections each; 64 leaves room for that and needs 16 addresses to
+     * fill the default max_connections, where one slow attacker filled it. */
+    ROW_INT("max_connections_per_address", max_connections_per_address, 1, MAX_CONNECTIONS_MAX, 64),
     /* nginx's client_header_timeout is 60 s; a head is a few hundred bytes, and
      * 10 s keeps a slow-header attacker's connections short. */
     ROW_INT("header_timeout_seconds", header_timeout_seconds, 1, HEADER_TIMEOUT_MAX, 10),

@@ -1,4 +1,5 @@
-/* Authentication of a request, API tokens and rate limits (see authn.h). */
+/* Authentication of a request, API tokens and rate limits (see authn.h),
+ * and the same judgment on a head whose body has not been read yet. */
 #include "gradcover/http/authn.h"
 
 #include <stdio.h>
@@ -14,9 +15,12 @@
 #include "gradcover/core/log.h"
 #include "gradcover/domain/auth.h"
 #include "gradcover/domain/config.h"
+#include "gradcover/domain/roles.h"
 #include "gradcover/domain/tokens.h"
+#include "gradcover/http/conns.h"
 #include "gradcover/http/ratelimit.h"
 #include "gradcover/http/request.h"
+#include "gradcover/http/router.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
 
@@ -34,7 +38,7 @@ static void auth_failed(struct req *r)
     int wait = ratelimit_take(rt->authfail, http_peer(r), per_min / 60.0, per_min, now_ms(r));
     log_warn("event=auth_failed request_id=%s peer=%s", r->id, http_peer(r));
     if (wait > 0) {
-        http_reply_too_many(r, wait, "too many failed authentications from this address");
+        http_reply_too_many(r, wait, HTTP_MSG_AUTH_THROTTLED);
         return;
     }
     http_reply_revoked(r);
@@ -56,26 +60,48 @@ static void on_guard(enum store_status st, json_t *res, void *arg)
         http_send_held(r);
 }
 
+/* The caller's read or write bucket: its token's name, or for anonymous
+ * reads the client address. */
+static void rate_key(const struct principal *who, bool read, const char *client, char *key,
+                     size_t n)
+{
+    if (strcmp(who->name, "anonymous") == 0 && !who->tok_hex[0])
+        snprintf(key, n, "%c:@%s", read ? 'r' : 'w', client);
+    else
+        snprintf(key, n, "%c:%s", read ? 'r' : 'w', who->name);
+}
+
+/* Spends (or, with !spend, only looks at) one request of the caller's rate
+ * limit; 0, or the seconds to wait. */
+static int rate_limited(struct router *rt, const struct principal *who, bool read,
+                        const char *client, bool spend)
+{
+    const struct rate_limits_cfg *rl = &rt->deps.cfg->rate_limits;
+    char key[GC_ID_MAX + 80];
+    rate_key(who, read, client, key, sizeof key);
+    double rate = read ? rl->reads_per_second : rl->writes_per_second;
+    double burst = read ? rl->read_burst : rl->write_burst;
+    int64_t now = clock_now_ms(rt->deps.clock);
+    return spend ? ratelimit_take(rt->limits, key, rate, burst, now)
+                 : ratelimit_peek(rt->limits, key, rate, burst, now);
+}
+
+static const char *rate_message(bool read)
+{
+    return read ? "read rate limit of this token exceeded"
+                : "write rate limit of this token exceeded";
+}
+
 /* After authentication: the caller's rate limit, the liveness check of an
  * API token (skipped when it was just read from Redis), then the route. */
 static void dispatch(struct req *r, bool fresh)
 {
     struct router *rt = r->rt;
-    const struct rate_limits_cfg *rl = &rt->deps.cfg->rate_limits;
     enum evhttp_cmd_type m = evhttp_request_get_command(r->ev);
     bool read = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD;
-    char key[GC_ID_MAX + 80];
-    if (strcmp(r->who.name, "anonymous") == 0 && !r->who.tok_hex[0])
-        snprintf(key, sizeof key, "%c:@%s", read ? 'r' : 'w', http_peer(r));
-    else
-        snprintf(key, sizeof key, "%c:%s", read ? 'r' : 'w', r->who.name);
-    int wait =
-        read ? ratelimit_take(rt->limits, key, rl->reads_per_second, rl->read_burst, now_ms(r))
-             : ratelimit_take(rt->limits, key, rl->writes_per_second, rl->write_burst, now_ms(r));
+    int wait = rate_limited(rt, &r->who, read, http_peer(r), true);
     if (wait > 0) {
-        http_reply_too_many(r, wait,
-                            read ? "read rate limit of this token exceeded"
-                                 : "write rate limit of this token exceeded");
+        http_reply_too_many(r, wait, rate_message(read));
         return;
     }
     if (r->who.tok_hex[0]) {
@@ -134,8 +160,8 @@ void authn_request(struct req *r, void (*then)(struct req *r))
         dispatch(r, false);
         return;
     case AUTH_MISSING:
-        http_add_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_error(r, 401, "unauthorized", "missing bearer token", NULL);
+        http_add_header(r, "WWW-Authenticate", HTTP_AUTH_NO_TOKEN);
+        http_reply_error(r, 401, "unauthorized", HTTP_MSG_NO_TOKEN, NULL);
         return;
     case AUTH_INVALID:
         auth_failed(r);
@@ -158,7 +184,7 @@ void authn_request(struct req *r, void (*then)(struct req *r))
     int per_min = cfg->rate_limits.auth_failures_per_minute;
     int wait = ratelimit_peek(rt->authfail, http_peer(r), per_min / 60.0, per_min, now_ms(r));
     if (wait > 0) {
-        http_reply_too_many(r, wait, "too many failed authentications from this address");
+        http_reply_too_many(r, wait, HTTP_MSG_AUTH_THROTTLED);
         return;
     }
     char key[KEY_MAX];
@@ -167,4 +193,142 @@ void authn_request(struct req *r, void (*then)(struct req *r))
     size_t lens[2] = {7, strlen(key)};
     if (store_command(rt->deps.store, 2, argv, lens, on_token_record, r) < 0)
         http_reply_unavailable(r);
+}
+
+/* ---- the same on a head alone (Expect: 100-continue) ---- */
+
+/* One head being judged; freed when the verdict is given. */
+struct judging {
+    struct router *rt;
+    const struct route *route;
+    struct conns_gate *g;
+    bool read;
+    struct principal who;
+    char client[64];  /* the client's address (a trusted proxy's X-Real-IP) */
+    char retry_s[16]; /* Retry-After of a 429 */
+};
+
+/* Gives the verdict (NULL: accepted) and frees j. */
+static void judged(struct judging *j, const struct head_reject *rej)
+{
+    conns_gate_done(j->g, rej);
+    free(j);
+}
+
+static void judge_too_many(struct judging *j, int wait, const char *message)
+{
+    snprintf(j->retry_s, sizeof j->retry_s, "%d", wait);
+    struct head_reject rej = {429, "too_many_requests", message, "Retry-After", j->retry_s};
+    judged(j, &rej);
+}
+
+static void judge_failed(struct judging *j)
+{
+    struct router *rt = j->rt;
+    int per_min = rt->deps.cfg->rate_limits.auth_failures_per_minute;
+    int wait = ratelimit_take(rt->authfail, j->client, per_min / 60.0, per_min,
+                              clock_now_ms(rt->deps.clock));
+    log_warn("event=auth_failed request_id=- peer=%s expect=100-continue", j->client);
+    if (wait > 0) {
+        judge_too_many(j, wait, HTTP_MSG_AUTH_THROTTLED);
+        return;
+    }
+    static const struct head_reject bad = {401, "unauthorized", HTTP_MSG_BAD_TOKEN,
+                                           "WWW-Authenticate", HTTP_AUTH_BAD_TOKEN};
+    judged(j, &bad);
+}
+
+/* Who is calling is known: the route's roles, then the rate limit. */
+static void judge_authenticated(struct judging *j)
+{
+    if (!(j->route->roles & ROLE_BIT(j->who.role))) {
+        struct head_reject rej = {403, "forbidden", j->route->denied, NULL, NULL};
+        judged(j, &rej);
+        return;
+    }
+    int wait = rate_limited(j->rt, &j->who, j->read, j->client, false);
+    if (wait > 0) {
+        judge_too_many(j, wait, rate_message(j->read));
+        return;
+    }
+    judged(j, NULL);
+}
+
+static void on_judge_token_record(enum store_status st, json_t *res, void *arg)
+{
+    struct judging *j = arg;
+    if (st != STORE_OK) {
+        /* http_reply_error adds Retry-After to every 503. */
+        static const struct head_reject down = {503, "redis_unavailable", HTTP_MSG_UNAVAILABLE,
+                                                NULL, NULL};
+        judged(j, &down);
+        return;
+    }
+    char hex[sizeof j->who.tok_hex];
+    snprintf(hex, sizeof hex, "%s", j->who.tok_hex);
+    json_t *rec = jsonx_from_flat(res);
+    int64_t expires_ms = 0;
+    bool ok = rec && token_record_parse(rec, j->rt->deps.cfg, hex, &j->who, &expires_ms);
+    json_decref(rec);
+    if (!ok || (expires_ms && expires_ms <= clock_now_ms(j->rt->deps.clock))) {
+        judge_failed(j);
+        return;
+    }
+    tokcache_put(j->rt->tokens, &j->who, expires_ms);
+    judge_authenticated(j);
+}
+
+void authn_judge(struct router *rt, const struct route *route, struct conns_gate *g,
+                 const struct conns_gate_head *h)
+{
+    struct judging *j = calloc(1, sizeof *j);
+    if (!j) {
+        /* The request itself is judged in full once its body is read. */
+        conns_gate_done(g, NULL);
+        return;
+    }
+    const struct config *cfg = rt->deps.cfg;
+    j->rt = rt;
+    j->route = route;
+    j->g = g;
+    j->read = strcmp(h->method, "GET") == 0 || strcmp(h->method, "HEAD") == 0;
+    snprintf(j->client, sizeof j->client, "%s", http_client_of(cfg, h->peer, h->real_ip));
+    switch (auth_resolve(cfg, h->authorization, &j->who)) {
+    case AUTH_OK:
+        judge_authenticated(j);
+        return;
+    case AUTH_MISSING: {
+        static const struct head_reject missing = {401, "unauthorized", HTTP_MSG_NO_TOKEN,
+                                                   "WWW-Authenticate", HTTP_AUTH_NO_TOKEN};
+        judged(j, &missing);
+        return;
+    }
+    case AUTH_INVALID:
+        judge_failed(j);
+        return;
+    case AUTH_UNKNOWN:
+        break;
+    }
+    int64_t now = clock_now_ms(rt->deps.clock), expires_ms = 0;
+    if (tokcache_get(rt->tokens, j->who.tok_hex, &j->who, &expires_ms)) {
+        if (expires_ms && expires_ms <= now) {
+            tokcache_drop(rt->tokens, j->who.tok_hex);
+            judge_failed(j);
+            return;
+        }
+        judge_authenticated(j);
+        return;
+    }
+    int per_min = cfg->rate_limits.auth_failures_per_minute;
+    int wait = ratelimit_peek(rt->authfail, j->client, per_min / 60.0, per_min, now);
+    if (wait > 0) {
+        judge_too_many(j, wait, HTTP_MSG_AUTH_THROTTLED);
+        return;
+    }
+    char key[KEY_MAX];
+    key_token(key, sizeof key, j->who.tok_hex);
+    const char *argv[2] = {"HGETALL", key};
+    size_t lens[2] = {7, strlen(key)};
+    if (store_command(rt->deps.store, 2, argv, lens, on_judge_token_record, j) < 0)
+        on_judge_token_record(STORE_DOWN, NULL, j);
 }

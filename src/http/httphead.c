@@ -11,28 +11,43 @@
 /* The longest method name we copy (OPTIONS). */
 #define METHOD_MAX 7
 
+/* A refusal without a header of its own. */
+#define REJ(st, cd, msg)                                                                           \
+    {                                                                                              \
+        .status = (st), .code = (cd), .message = (msg)                                             \
+    }
+
 static const struct head_reject rejects[] = {
-    [HEAD_NUL] = {400, "bad_request", "the request head contains a NUL byte"},
-    [HEAD_BAD_LINE] = {400, "bad_request",
-                       "malformed request line (expected METHOD /target HTTP/1.1)"},
-    [HEAD_BAD_METHOD] = {501, "not_implemented",
-                         "the method is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"},
-    [HEAD_BAD_FIELD] = {400, "bad_request",
-                        "malformed header field (a name without colon, whitespace before the "
-                        "colon, line folding, a bare CR or a control character)"},
-    [HEAD_DUP_HOST] = {400, "bad_request", "Host must appear at most once"},
-    [HEAD_DUP_LENGTH] = {400, "bad_request", "Content-Length must appear at most once"},
-    [HEAD_BAD_LENGTH] = {400, "bad_request", "Content-Length must be a decimal number"},
-    [HEAD_LENGTH_AND_TE] = {400, "bad_request",
-                            "Content-Length and Transfer-Encoding must not be sent together"},
-    [HEAD_BAD_TE] = {501, "not_implemented", "the only Transfer-Encoding supported is chunked"},
-    [HEAD_TOO_LARGE] = {431, "headers_too_large", "the request head exceeds 16 KiB"},
-    [HEAD_BODY_TOO_LARGE] = {413, "body_too_large", "the body exceeds 64 KiB"},
+    [HEAD_NUL] = REJ(400, "bad_request", "the request head contains a NUL byte"),
+    [HEAD_BAD_LINE] =
+        REJ(400, "bad_request", "malformed request line (expected METHOD /target HTTP/1.1)"),
+    [HEAD_BAD_METHOD] =
+        REJ(501, "not_implemented",
+            "the method is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+    [HEAD_BAD_FIELD] = REJ(400, "bad_request",
+                           "malformed header field (a name without colon, whitespace before the "
+                           "colon, line folding, a bare CR or a control character)"),
+    [HEAD_DUP_HOST] = REJ(400, "bad_request", "Host must appear at most once"),
+    [HEAD_DUP_LENGTH] = REJ(400, "bad_request", "Content-Length must appear at most once"),
+    [HEAD_BAD_LENGTH] = REJ(400, "bad_request", "Content-Length must be a decimal number"),
+    [HEAD_LENGTH_AND_TE] =
+        REJ(400, "bad_request", "Content-Length and Transfer-Encoding must not be sent together"),
+    [HEAD_BAD_TE] = REJ(501, "not_implemented",
+                        "Transfer-Encoding is not supported: send the body with Content-Length"),
+    [HEAD_TOO_LARGE] = REJ(431, "headers_too_large", "the request head exceeds 16 KiB"),
+    [HEAD_BODY_TOO_LARGE] = REJ(413, "body_too_large", "the body exceeds 64 KiB"),
+    [HEAD_TE_HTTP10] = REJ(400, "bad_request", "Transfer-Encoding is not allowed in HTTP/1.0"),
+    [HEAD_CHUNKED] =
+        REJ(411, "length_required",
+            "send the body with Content-Length: chunked request bodies are not accepted"),
+    [HEAD_DUP_AUTH] = REJ(400, "bad_request", "Authorization must appear at most once"),
+    [HEAD_BAD_EXPECT] = REJ(417, "expectation_failed",
+                            "the only expectation supported is one Expect: 100-continue"),
 };
 
 const struct head_reject *head_reject_of(enum head_verdict v)
 {
-    if (v <= HEAD_OK || v > HEAD_BODY_TOO_LARGE)
+    if (v <= HEAD_OK || v >= HEAD_NVERDICTS)
         return NULL;
     return &rejects[v];
 }
@@ -94,6 +109,8 @@ static enum head_verdict request_line(const char *p, size_t n, struct head_info 
     if (end - v != 8 || memcmp(v, "HTTP/1.", 7) != 0 || (v[7] != '0' && v[7] != '1'))
         return HEAD_BAD_LINE;
     info->minor = v[7] - '0';
+    info->target_off = (size_t)(t - p);
+    info->target_len = (size_t)(sp2 - t);
     /* evhttp would answer an unknown method with its own HTML page. */
     return known ? HEAD_OK : HEAD_BAD_METHOD;
 }
@@ -130,8 +147,10 @@ static void connection_tokens(const char *v, size_t n, struct head_info *info)
     }
 }
 
-static enum head_verdict header_field(const char *p, size_t n, struct head_info *info,
-                                      bool *seen_te)
+/* One header field line at p (n bytes without its end; the whole line with
+ * its end is line_len bytes); head: the start of the head, for offsets. */
+static enum head_verdict header_field(const char *head, const char *p, size_t n, size_t line_len,
+                                      struct head_info *info, bool *seen_te)
 {
     if (n > 0 && (p[0] == ' ' || p[0] == '\t'))
         return HEAD_BAD_FIELD; /* obs-fold (RFC 9112 §5.2) */
@@ -168,7 +187,28 @@ static enum head_verdict header_field(const char *p, size_t n, struct head_info 
         if (info->host)
             return HEAD_DUP_HOST;
         info->host = true;
+    } else if (name_is(p, nlen, "Authorization")) {
+        /* Two would be read differently by us (the first) and by a front end
+         * that takes the last. */
+        if (info->auth)
+            return HEAD_DUP_AUTH;
+        info->auth = true;
+        info->auth_off = (size_t)(v - head);
+        info->auth_len = vlen;
+    } else if (name_is(p, nlen, "X-Real-IP") && info->real_ip_len == 0) {
+        info->real_ip_off = (size_t)(v - head);
+        info->real_ip_len = vlen;
+    } else if (name_is(p, nlen, "Expect") && info->minor == 1) {
+        /* HTTP/1.0 expectations are ignored (RFC 9110 §10.1.1). */
+        if (info->expect_continue || !name_is(v, vlen, "100-continue"))
+            return HEAD_BAD_EXPECT;
+        info->expect_continue = true;
+        info->expect_off = (size_t)(p - head);
+        info->expect_len = line_len;
     } else if (name_is(p, nlen, "Transfer-Encoding")) {
+        /* HTTP/1.0 has no transfer codings: its framing would be ambiguous. */
+        if (info->minor == 0)
+            return HEAD_TE_HTTP10;
         /* A second field would be a list ("gzip, chunked"): not supported. */
         if (*seen_te || !name_is(v, vlen, "chunked"))
             return HEAD_BAD_TE;
@@ -205,7 +245,7 @@ enum head_verdict head_check(const char *head, size_t len, long long body_max,
             return HEAD_BAD_FIELD;
         if (n == 0)
             break; /* the empty line: end of the head */
-        v = header_field(p, (size_t)n, info, &seen_te);
+        v = header_field(head, p, (size_t)n, (size_t)(next - p), info, &seen_te);
         if (v != HEAD_OK)
             return v;
     }
@@ -214,6 +254,11 @@ enum head_verdict head_check(const char *head, size_t len, long long body_max,
         info->close = true;
     if (info->chunked && info->content_length >= 0)
         return HEAD_LENGTH_AND_TE;
+    /* Our clients send small JSON bodies with Content-Length; chunked framing
+     * is where parsers disagree (chunk sizes, extensions, trailers), and
+     * evhttp's is lenient. RFC 9112 §6.3 lets a server answer 411. */
+    if (info->chunked)
+        return HEAD_CHUNKED;
     if (info->content_length > body_max)
         return HEAD_BODY_TOO_LARGE;
     return HEAD_OK;

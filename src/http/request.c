@@ -84,6 +84,10 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
             http_reply_unavailable(r);
         return;
     }
+    /* RFC 9110 §9.3.2: no body in an answer to HEAD, whatever its status
+     * (evhttp would send it). */
+    if (buf && evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD)
+        evbuffer_drain(buf, evbuffer_get_length(buf));
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     evhttp_add_header(h, "Content-Type", ctype);
     /* The client's own id when it sent a sane one (what it will search its
@@ -91,6 +95,8 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     evhttp_add_header(h, "X-Request-Id", r->client_id[0] ? r->client_id : r->id);
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    if (r->rt->deps.hsts)
+        evhttp_add_header(h, "Strict-Transport-Security", r->rt->deps.hsts);
     evhttp_send_reply(r->ev, status, reason, buf);
     int64_t dur = clock_mono_us() - r->start_us;
     struct router *rt = r->rt;
@@ -137,6 +143,8 @@ static const char *reason_phrase(int status)
         return "Payload Too Large";
     case 414:
         return "URI Too Long";
+    case 411:
+        return "Length Required";
     case 415:
         return "Unsupported Media Type";
     case 422:
@@ -247,8 +255,8 @@ void http_reply_revoked(struct req *r)
 {
     if (r->who.tok_hex[0])
         tokcache_drop(r->rt->tokens, r->who.tok_hex);
-    http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    http_reply_error(r, 401, "unauthorized", "unknown, expired or revoked token", NULL);
+    http_add_header(r, "WWW-Authenticate", HTTP_AUTH_BAD_TOKEN);
+    http_reply_error(r, 401, "unauthorized", HTTP_MSG_BAD_TOKEN, NULL);
 }
 
 void http_reply_verr(struct req *r, struct verr *v)
@@ -264,8 +272,7 @@ void http_reply_invalid(struct req *r, const char *field, const char *message)
 
 void http_reply_unavailable(struct req *r)
 {
-    http_reply_error(r, 503, "redis_unavailable",
-                     "the data store is unavailable; retry after the indicated delay", NULL);
+    http_reply_error(r, 503, "redis_unavailable", HTTP_MSG_UNAVAILABLE, NULL);
 }
 
 int http_store_ok_or_reply(struct req *r, enum store_status st)
@@ -347,6 +354,16 @@ static bool sane_ip(const char *s)
     return n >= 2 && n <= 45 && strspn(s, "0123456789abcdefABCDEF:.") == n;
 }
 
+const char *http_client_of(const struct config *cfg, const char *peer, const char *real_ip)
+{
+    /* Behind nginx every request comes from the proxy: believe its
+     * X-Real-IP, and nobody else's. */
+    for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
+        if (strcmp(peer, cfg->trusted_proxies[i]) == 0)
+            return real_ip && sane_ip(real_ip) ? real_ip : peer;
+    return peer;
+}
+
 const char *http_peer(struct req *r)
 {
     struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
@@ -356,16 +373,7 @@ const char *http_peer(struct req *r)
         evhttp_connection_get_peer(c, (char **)&addr, &port);
     if (!addr)
         return "?";
-    /* Behind nginx every request comes from the proxy: believe its
-     * X-Real-IP, and nobody else's. */
-    const struct config *cfg = r->rt->deps.cfg;
-    for (size_t i = 0; i < cfg->ntrusted_proxies; i++) {
-        if (strcmp(addr, cfg->trusted_proxies[i]) == 0) {
-            const char *real = http_header(r, "X-Real-IP");
-            return real && sane_ip(real) ? real : addr;
-        }
-    }
-    return addr;
+    return http_client_of(r->rt->deps.cfg, addr, http_header(r, "X-Real-IP"));
 }
 
 const char *http_method_name(enum evhttp_cmd_type m)

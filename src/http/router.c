@@ -1,7 +1,9 @@
 /* The HTTP front (see router.h): for every request, in this order, the
  * connection guard's verdict on its head, the request target, the route
  * (404/405), authentication and rate limits (authn.h), the route's roles
- * (403), then the handler. */
+ * (403), then the handler. A head that asks for "100 Continue" passes the
+ * same checks before its body is read (judge_head), so that a refused one
+ * gets its final answer instead of an invitation to send the body. */
 #include "gradcover/http/router.h"
 
 #include <stdio.h>
@@ -21,10 +23,13 @@
 
 /* Rate-limit buckets kept per table (tokens, client addresses). */
 #define RATELIMIT_KEYS 100000
+/* The Allow list of a path: a few methods ("GET, POST, DELETE"). */
+#define ALLOW_MAX 64
 
-/* Matches path against the template; captures decoded "{name}" segments.
- * Returns 1 on match, 0 on no match, -1 for a segment that cannot be decoded. */
-static int match(const char *tmpl, const char *path, struct req *r)
+/* Matches path against the template; captures decoded "{name}" segments
+ * into params. Returns 1 on match, 0 on no match, -1 for a segment that
+ * cannot be decoded. */
+static int match(const char *tmpl, const char *path, char params[][GC_ID_MAX + 1])
 {
     int np = 0;
     while (*tmpl && *path) {
@@ -45,7 +50,7 @@ static int match(const char *tmpl, const char *path, struct req *r)
             char *dec = evhttp_uridecode(enc, 0, &dl);
             int ok = dec && dl == strlen(dec) && dl >= 1 && dl <= GC_ID_MAX;
             if (ok)
-                strcpy(r->params[np++], dec);
+                strcpy(params[np++], dec);
             free(dec);
             if (!ok)
                 return -1;
@@ -66,6 +71,60 @@ static bool has_encoded_nul(const char *uri)
         if (p[1] == '0' && p[2] == '0')
             return true;
     return false;
+}
+
+/* The checks of a request's target and method, before its token: returns
+ * the route (its path parameters in params), or NULL with the answer in
+ * *rej (its header value, the Allow list of a 405, in allow). *tmpl gets the
+ * template of the path when it matched one. */
+static const struct route *route_of(const struct router *rt, enum evhttp_cmd_type method,
+                                    const char *uri, const struct evhttp_uri *u, bool host_missing,
+                                    char params[][GC_ID_MAX + 1], const char **tmpl,
+                                    struct head_reject *rej, char *allow, size_t allowlen)
+{
+    *rej = (struct head_reject){400, "bad_request", NULL, NULL, NULL};
+    if (strlen(uri) > HTTP_URI_MAX) {
+        *rej = (struct head_reject){414, "uri_too_long", "the request target exceeds 2048 bytes",
+                                    NULL, NULL};
+        return NULL;
+    }
+    if (has_encoded_nul(uri)) {
+        rej->message = "the request target must not contain %00";
+        return NULL;
+    }
+    /* RFC 9112 §3.2: an HTTP/1.1 request without Host is malformed. */
+    if (host_missing) {
+        rej->message = "HTTP/1.1 requests need a Host header";
+        return NULL;
+    }
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    if (!path || !*path) {
+        rej->message = "malformed request target";
+        return NULL;
+    }
+    bool path_known = false;
+    allow[0] = '\0';
+    for (size_t i = 0; i < rt->nroutes; i++) {
+        int m = match(rt->routes[i].path, path, params);
+        if (m < 0) {
+            rej->message = "malformed path parameter";
+            return NULL;
+        }
+        if (m == 0)
+            continue;
+        path_known = true;
+        *tmpl = rt->routes[i].path;
+        snprintf(allow + strlen(allow), allowlen - strlen(allow), "%s%s", allow[0] ? ", " : "",
+                 http_method_name(rt->routes[i].method));
+        if (rt->routes[i].method == method)
+            return &rt->routes[i];
+    }
+    if (path_known)
+        *rej = (struct head_reject){405, "method_not_allowed", "method not allowed on this path",
+                                    "Allow", allow};
+    else
+        *rej = (struct head_reject){404, "not_found", "no such resource", NULL, NULL};
+    return NULL;
 }
 
 /* Authenticated: the route's roles, then its handler. */
@@ -90,59 +149,26 @@ static void on_request(struct evhttp_request *ev, void *arg)
         http_request_done(rt);
         return;
     }
-    /* A head conns.c refused: this is its stand-in; the connection closes after
-     * the answer (except after a 413, whose body is dropped as it arrives). */
+    /* A head conns.c refused (or the judge of a head that asked for 100
+     * Continue): this is its stand-in; the connection closes after the answer
+     * (except after a 413, whose body is dropped as it arrives). */
     if (refused) {
+        if (refused->header)
+            http_add_header(r, refused->header, refused->value);
         http_reply_error(r, refused->status, refused->code, refused->message, NULL);
         return;
     }
-    const char *uri = evhttp_request_get_uri(ev);
-    if (strlen(uri) > HTTP_URI_MAX) {
-        http_reply_error(r, 414, "uri_too_long", "the request target exceeds 2048 bytes", NULL);
-        return;
-    }
-    if (has_encoded_nul(uri)) {
-        http_reply_error(r, 400, "bad_request", "the request target must not contain %00", NULL);
-        return;
-    }
-    /* RFC 9112 §3.2: an HTTP/1.1 request without Host is malformed. */
-    if (ev->major == 1 && ev->minor >= 1 && !http_header(r, "Host")) {
-        http_reply_error(r, 400, "bad_request", "HTTP/1.1 requests need a Host header", NULL);
-        return;
-    }
-    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(ev);
-    const char *path = u ? evhttp_uri_get_path(u) : NULL;
-    if (!path || !*path) {
-        http_reply_error(r, 400, "bad_request", "malformed request target", NULL);
-        return;
-    }
-    enum evhttp_cmd_type method = evhttp_request_get_command(ev);
-    const struct route *hit = NULL;
-    bool path_known = false;
-    char allow[64] = "";
-    for (size_t i = 0; i < rt->nroutes; i++) {
-        int m = match(rt->routes[i].path, path, r);
-        if (m < 0) {
-            http_reply_error(r, 400, "bad_request", "malformed path parameter", NULL);
-            return;
-        }
-        if (m == 0)
-            continue;
-        path_known = true;
-        r->route = rt->routes[i].path;
-        snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
-                 http_method_name(rt->routes[i].method));
-        if (rt->routes[i].method == method) {
-            hit = &rt->routes[i];
-            break;
-        }
-    }
+    struct head_reject rej;
+    char allow[ALLOW_MAX];
+    bool host_missing = ev->major == 1 && ev->minor >= 1 && !http_header(r, "Host");
+    const struct route *hit =
+        route_of(rt, evhttp_request_get_command(ev), evhttp_request_get_uri(ev),
+                 evhttp_request_get_evhttp_uri(ev), host_missing, r->params, &r->route, &rej, allow,
+                 sizeof allow);
     if (!hit) {
-        if (path_known) {
-            http_add_header(r, "Allow", allow);
-            http_reply_error(r, 405, "method_not_allowed", "method not allowed on this path", NULL);
-        } else
-            http_reply_error(r, 404, "not_found", "no such resource", NULL);
+        if (rej.header)
+            http_add_header(r, rej.header, rej.value);
+        http_reply_error(r, rej.status, rej.code, rej.message, NULL);
         return;
     }
     r->matched = hit;
@@ -151,6 +177,45 @@ static void on_request(struct evhttp_request *ev, void *arg)
         return;
     }
     authn_request(r, authorized);
+}
+
+static enum evhttp_cmd_type method_of(const char *name)
+{
+    static const struct {
+        const char *name;
+        enum evhttp_cmd_type type;
+    } methods[] = {{"GET", EVHTTP_REQ_GET},       {"POST", EVHTTP_REQ_POST},
+                   {"HEAD", EVHTTP_REQ_HEAD},     {"PUT", EVHTTP_REQ_PUT},
+                   {"DELETE", EVHTTP_REQ_DELETE}, {"OPTIONS", EVHTTP_REQ_OPTIONS},
+                   {"PATCH", EVHTTP_REQ_PATCH}};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(methods[i].name, name) == 0)
+            return methods[i].type;
+    return EVHTTP_REQ_GET; /* cannot happen: the guard passes only these */
+}
+
+/* The connection guard's judge of a head with Expect: 100-continue (see
+ * conns_set_gate): the checks on_request makes before the handler, on the
+ * head alone; authentication, roles and the rate limit by authn_judge. */
+static void judge_head(void *arg, struct conns_gate *g, const struct conns_gate_head *h)
+{
+    struct router *rt = arg;
+    struct evhttp_uri *u = evhttp_uri_parse_with_flags(h->target, EVHTTP_URI_NONCONFORMANT);
+    char params[HTTP_MAX_PARAMS][GC_ID_MAX + 1];
+    const char *tmpl = NULL;
+    struct head_reject rej;
+    char allow[ALLOW_MAX];
+    const struct route *hit =
+        route_of(rt, method_of(h->method), h->target, u, h->minor >= 1 && !h->host, params, &tmpl,
+                 &rej, allow, sizeof allow);
+    if (u)
+        evhttp_uri_free(u);
+    if (!hit)
+        conns_gate_done(g, &rej); /* copies rej and allow */
+    else if (hit->roles == ROUTE_PUBLIC)
+        conns_gate_done(g, NULL);
+    else
+        authn_judge(rt, hit, g, h);
 }
 
 struct router *router_new(struct evhttp *http, const struct http_deps *deps,
@@ -174,6 +239,7 @@ struct router *router_new(struct evhttp *http, const struct http_deps *deps,
                                          EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
                                          EVHTTP_REQ_PATCH);
     evhttp_set_gencb(http, on_request, rt);
+    conns_set_gate(rt->deps.conns, judge_head, rt);
     return rt;
 }
 

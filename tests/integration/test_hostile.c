@@ -54,16 +54,29 @@ static const char *config_with(const char *name, ...)
 
 /* ---- raw connections ---- */
 
-static int raw_connect(int port)
+/* A connection to 127.0.0.1:port from the loopback address src (another
+ * client as far as the server can tell), or from 127.0.0.1 when NULL. */
+static int raw_connect_from(const char *src, int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert(fd >= 0);
+    if (src) {
+        struct sockaddr_in me = {.sin_family = AF_INET};
+        ck_assert(inet_pton(AF_INET, src, &me.sin_addr) == 1);
+        ck_assert_msg(bind(fd, (struct sockaddr *)&me, sizeof me) == 0, "bind %s: %s", src,
+                      strerror(errno));
+    }
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s",
                   strerror(errno));
     return fd;
+}
+
+static int raw_connect(int port)
+{
+    return raw_connect_from(NULL, port);
 }
 
 static void raw_send(int fd, const char *data, size_t n)
@@ -190,20 +203,60 @@ static struct conn raw_exchange(struct gc_server *s, const char *req, size_t len
     return c;
 }
 
+static long long metric_in(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, series, n) == 0 && p[n] == ' ')
+            return atoll(p + n + 1);
+    return -1;
+}
+
 /* A metric's value from /metrics (viewer token); -1 when absent. */
 static long long metric(struct gc_server *s, const char *series)
 {
     struct http_resp *r = h_http(s, "GET", "/metrics", T_VIEWER, NULL, NULL);
     ck_assert_msg(r && r->status == 200, "/metrics failed");
-    long long v = -1;
-    size_t n = strlen(series);
-    for (const char *p = r->body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
-            v = atoll(p + n + 1);
-            break;
-        }
+    long long v = metric_in(r->body, series);
     h_resp_free(r);
     return v;
+}
+
+/* The same, asked from the loopback address src (when 127.0.0.1 may not
+ * open another connection). */
+static long long metric_from(struct gc_server *s, const char *src, const char *series)
+{
+    static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " T_VIEWER
+                              "\r\nConnection: close\r\n\r\n";
+    struct conn c = {.fd = raw_connect_from(src, s->port)};
+    raw_send(c.fd, req, sizeof req - 1);
+    conn_collect(&c, 1, 3000);
+    ck_assert_msg(status_of(c.buf) == 200, "/metrics from %s failed: %s", src,
+                  c.buf ? c.buf : "(nothing)");
+    h_check_wire(req, c.buf, c.len);
+    long long v = metric_in(strstr(c.buf, "\r\n\r\n"), series);
+    conn_close(&c);
+    return v;
+}
+
+/* Whether the server's log has a line containing every one of the strings
+ * (NULL-terminated). */
+static bool logged(struct gc_server *s, ...)
+{
+    FILE *f = fopen(s->log_path, "r");
+    ck_assert(f);
+    char line[2048];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        va_list ap;
+        va_start(ap, s);
+        found = true;
+        for (const char *w = va_arg(ap, const char *); w; w = va_arg(ap, const char *))
+            found = found && strstr(line, w);
+        va_end(ap);
+    }
+    fclose(f);
+    return found;
 }
 
 /* ---- slow clients ---- */
@@ -261,6 +314,8 @@ START_TEST(test_slow_headers_are_cut_at_the_header_deadline_while_others_are_ser
     ck_assert_msg(worst_probe < 1000, "a probe took %lld ms", worst_probe);
     ck_assert_int_eq(
         metric(s, "gradcover_http_connections_closed_total{reason=\"header_timeout\"}"), SLOW);
+    ck_assert_msg(logged(s, "event=http_deadline deadline=header", "peer=127.0.0.1 ", NULL),
+                  "deadline closes do not name the peer (%s)", s->log_path);
     ck_assert_int_eq(h_stop(s), 0);
 }
 END_TEST
@@ -362,6 +417,118 @@ START_TEST(test_connection_cap_pauses_accepting_and_recovers)
     ck_assert_int_ge(metric(s, "gradcover_http_connection_limit_reached_total"), 1);
     for (int i = 5; i < CAP; i++)
         conn_close(&idle[i]);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+/* One address may hold max_connections_per_address connections; one more is
+ * closed at once without an answer, counted and logged with its address.
+ * Another address is served meanwhile, a trusted proxy is never limited, and
+ * once the address closes one connection it may open another. */
+START_TEST(test_per_address_limit_closes_the_extra_connection_only)
+{
+    enum { LIMIT = 5 };
+    json_t *cfg = h_default_config();
+    json_object_set_new(cfg, "max_connections_per_address", json_integer(LIMIT));
+    json_object_set_new(cfg, "header_timeout_seconds", json_integer(30));
+    json_object_set_new(cfg, "trusted_proxies", json_pack("[s]", "127.0.0.3"));
+    const char *path = h_write_config(cfg, "hostile-per-address");
+    json_decref(cfg);
+    struct gc_server *s = h_start(path, NULL, NULL, true);
+    ck_assert_int_eq(metric(s, "gradcover_http_connections_per_address_max"), LIMIT);
+    /* The harness's own connections are gone before the count starts. */
+    for (int i = 0; i < 50 && metric_from(s, "127.0.0.2", "gradcover_http_connections") != 1; i++)
+        h_sleep_ms(20);
+    struct conn held[LIMIT];
+    for (int i = 0; i < LIMIT; i++)
+        held[i] = (struct conn){.fd = raw_connect(s->port)};
+    h_sleep_ms(200);
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    struct conn extra = {.fd = raw_connect(s->port)};
+    extra.sent_ms = h_now_ms();
+    raw_send(extra.fd, req, sizeof req - 1);
+    conn_collect(&extra, 1, 2000);
+    ck_assert_msg(extra.eof && extra.len == 0, "connection %d from 127.0.0.1 was served: %s",
+                  LIMIT + 1, extra.buf ? extra.buf : "(still open)");
+    ck_assert_msg(extra.done_ms - extra.sent_ms < 1000, "closed after %lld ms",
+                  extra.done_ms - extra.sent_ms);
+    conn_close(&extra);
+    /* Another address is served. */
+    ck_assert_int_eq(
+        metric_from(s, "127.0.0.2",
+                    "gradcover_http_connections_refused_total{reason=\"per_address\"}"),
+        1);
+    /* A trusted proxy carries many clients: more than LIMIT connections, all served. */
+    struct conn proxy[LIMIT + 2];
+    for (int i = 0; i < LIMIT + 2; i++) {
+        proxy[i] = (struct conn){.fd = raw_connect_from("127.0.0.3", s->port)};
+        raw_send(proxy[i].fd, req, sizeof req - 1);
+    }
+    conn_collect(proxy, LIMIT + 2, 3000);
+    for (int i = 0; i < LIMIT + 2; i++) {
+        ck_assert_msg(status_of(proxy[i].buf) == 200, "proxy connection %d: %s", i,
+                      proxy[i].buf ? proxy[i].buf : "(nothing)");
+        h_check_wire(req, proxy[i].buf, proxy[i].len);
+        conn_close(&proxy[i]);
+    }
+    /* One of the address's connections closes: it may open another. */
+    conn_close(&held[0]);
+    h_sleep_ms(200);
+    struct conn again = raw_exchange(s, req, sizeof req - 1, 2000);
+    ck_assert_msg(status_of(again.buf) == 200, "no connection after one closed: %s",
+                  again.buf ? again.buf : "(nothing)");
+    h_check_wire(req, again.buf, again.len);
+    conn_close(&again);
+    ck_assert_int_eq(
+        metric_from(s, "127.0.0.2",
+                    "gradcover_http_connections_refused_total{reason=\"per_address\"}"),
+        1);
+    ck_assert_msg(
+        logged(s, "event=http_connection_refused reason=per_address", "peer=127.0.0.1 ", NULL),
+        "the refusal is not logged with its address (%s)", s->log_path);
+    for (int i = 1; i < LIMIT; i++)
+        conn_close(&held[i]);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+/* Above 80% of max_connections new heads are due within 3 s instead of
+ * header_timeout_seconds; connections opened before keep their deadline. */
+START_TEST(test_head_deadline_tightens_under_pressure)
+{
+    enum { CAP = 10, CALM = 8 };
+    json_t *cfg = h_default_config();
+    json_object_set_new(cfg, "max_connections", json_integer(CAP));
+    json_object_set_new(cfg, "header_timeout_seconds", json_integer(10));
+    const char *path = h_write_config(cfg, "hostile-pressure");
+    json_decref(cfg);
+    struct gc_server *s = h_start(path, NULL, NULL, true);
+    for (int i = 0; i < 50 && metric(s, "gradcover_http_connections") != 1; i++)
+        h_sleep_ms(20);
+    h_sleep_ms(100); /* the scrape's own connection is gone too */
+    struct conn c[CAP];
+    long long opened[CAP];
+    for (int i = 0; i < CAP; i++) {
+        c[i] = (struct conn){.fd = raw_connect(s->port)};
+        opened[i] = h_now_ms();
+        raw_send(c[i].fd, "GET /healthz HTTP/1.1\r\n", 23); /* and never the rest */
+        h_sleep_ms(20);
+    }
+    conn_collect(c, CAP, 5000);
+    for (int i = 0; i < CAP; i++) {
+        if (i < CALM) {
+            ck_assert_msg(!c[i].eof, "connection %d (at most 80%% open) cut after %lld ms", i,
+                          h_now_ms() - opened[i]);
+        } else {
+            ck_assert_msg(c[i].eof, "connection %d (over 80%% open) not cut within 5 s", i);
+            long long held = c[i].done_ms - opened[i];
+            ck_assert_msg(held >= 2500 && held <= 4500, "connection %d cut after %lld ms (3 s)", i,
+                          held);
+            ck_assert_msg(c[i].len == 0, "connection %d got an answer: %s", i, c[i].buf);
+        }
+    }
+    for (int i = 0; i < CAP; i++)
+        conn_close(&c[i]);
     ck_assert_int_eq(h_stop(s), 0);
 }
 END_TEST
@@ -792,6 +959,27 @@ static const struct bad bads[] = {
      "bad_request", true},
     {"unknown method", "PROPFIND /api/v1/contacts HTTP/1.1\r\nHost: x\r\n%A\r\n", 0, NULL, 501,
      "not_implemented", true},
+    /* Chunked request bodies are refused before any chunk is read: with them
+     * the lenient chunk parsing (0x2e, " 2e ", no CRLF after the data) never
+     * runs. */
+    {"chunked body", POST_CONTACT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     "2d\r\n" GOOD_BODY "\r\n0\r\n\r\n", 411, "length_required", true},
+    {"chunk size 0x2d", POST_CONTACT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     "0x2d\r\n" GOOD_BODY "\r\n0\r\n\r\n", 411, "length_required", true},
+    {"chunk size with spaces", POST_CONTACT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     " 2d \r\n" GOOD_BODY "\r\n0\r\n\r\n", 411, "length_required", true},
+    {"no CRLF after the chunk data", POST_CONTACT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     "2d\r\n" GOOD_BODY "0\r\n\r\n", 411, "length_required", true},
+    {"Transfer-Encoding on HTTP/1.0",
+     "POST /api/v1/contacts HTTP/1.0\r\nHost: x\r\n%A" CT "Transfer-Encoding: chunked\r\n\r\n", 0,
+     "2d\r\n" GOOD_BODY "\r\n0\r\n\r\n", 400, "bad_request", true},
+    /* A front end reading the last one would disagree with us about who calls. */
+    {"two Authorization fields",
+     POST_CONTACT "Authorization: Bearer " T_ADMIN "\r\nContent-Length: %L\r\n\r\n", 0, GOOD_BODY,
+     400, "bad_request", true},
+    {"two Authorization fields, the first empty",
+     "GET /api/v1/coverage HTTP/1.1\r\nHost: x\r\nAuthorization:\r\n%A\r\n", 0, NULL, 400,
+     "bad_request", true},
 };
 #define NBADS (sizeof bads / sizeof bads[0])
 
@@ -922,7 +1110,8 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     ck_assert_msg(c.eof && c.done_ms - c.sent_ms < 2000, "closed after %lld ms",
                   c.done_ms - c.sent_ms);
     conn_close(&c);
-    /* The same body chunked (no length up front): 413 JSON too. */
+    /* The same body chunked (no length up front): 411 JSON before any of it
+     * is read (chunked request bodies are refused whatever their size). */
     n = snprintf(req, 4096,
                  "POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n" CT
                  "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
@@ -931,9 +1120,10 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     n += (int)big;
     n += sprintf(req + n, "\r\n0\r\n\r\n");
     c = raw_exchange(s, req, (size_t)n, 3000);
-    ck_assert_int_eq(status_of(c.buf), 413);
-    ck_assert_str_eq(error_code_of(c.buf), "body_too_large");
+    ck_assert_int_eq(status_of(c.buf), 411);
+    ck_assert_str_eq(error_code_of(c.buf), "length_required");
     h_check_wire(req, c.buf, c.len);
+    ck_assert(c.eof);
     conn_close(&c);
     free(req);
     char *after = db_digest(s);
@@ -941,6 +1131,188 @@ START_TEST(test_oversized_head_uri_and_body_get_json_errors)
     free(before);
     free(after);
     ck_assert_int_ge(metric(s, "gradcover_http_request_heads_refused_total"), 2);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+/* The bytes after the empty line that ends the first answer's head. */
+static size_t bytes_after_head(const struct conn *c)
+{
+    const char *sep = c->buf ? strstr(c->buf, "\r\n\r\n") : NULL;
+    return sep ? c->len - (size_t)(sep + 4 - c->buf) : 0;
+}
+
+/* RFC 9110 §9.3.2: an answer to HEAD has no body, whatever its status: the
+ * 405 of a GET route, a 404, a refused head's 400. A raw socket reads what is
+ * on the wire after the head (nothing); on a kept-alive connection the next
+ * answer follows the HEAD answer's head directly; curl finds no excess. */
+START_TEST(test_head_answers_have_no_body)
+{
+    struct gc_server *s = h_start(config_with(NULL), NULL, NULL, true);
+    static const char *const heads[] = {
+        "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "HEAD /api/v1/coverage HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Authorization: Bearer " T_ADMIN "\r\n\r\n",
+        "HEAD /no/such/path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "HEAD / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+        "HEAD / HTTP/1.0\r\n\r\n",
+    };
+    static const int statuses[] = {405, 405, 404, 400, 405};
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        struct conn c = raw_exchange(s, heads[i], strlen(heads[i]), 2000);
+        ck_assert_msg(status_of(c.buf) == statuses[i], "%s: %s", heads[i],
+                      c.buf ? c.buf : "(nothing)");
+        ck_assert_msg(c.eof, "%s: not closed", heads[i]);
+        ck_assert_msg(bytes_after_head(&c) == 0, "%s: %zu bytes of body: %s", heads[i],
+                      bytes_after_head(&c), c.buf);
+        h_check_wire(heads[i], c.buf, c.len);
+        conn_close(&c);
+    }
+    /* Kept alive: the GET's answer starts right after the HEAD answer's head. */
+    static const char two[] = "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    struct conn c = raw_exchange(s, two, sizeof two - 1, 2000);
+    const char *sep = c.buf ? strstr(c.buf, "\r\n\r\n") : NULL;
+    ck_assert_msg(sep && strncmp(sep + 4, "HTTP/1.1 200 OK\r\n", 17) == 0,
+                  "the next answer does not follow the HEAD answer's head: %s",
+                  c.buf ? c.buf : "(nothing)");
+    h_check_wire(strstr(two, "GET "), sep + 4, c.len - (size_t)(sep + 4 - c.buf));
+    conn_close(&c);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "curl -sv -I http://127.0.0.1:%d/healthz 2>&1", s->port);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p);
+    char line[512];
+    bool answered = false, excess = false;
+    while (fgets(line, sizeof line, p)) {
+        answered = answered || strstr(line, "< HTTP/1.1 405");
+        excess = excess || strstr(line, "Excess found");
+    }
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_msg(answered && !excess, "curl -I: answered %d, excess %d", answered, excess);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
+/* ---- Expect: 100-continue ---- */
+
+#define CONTINUE_LINE "HTTP/1.1 100 Continue\r\n\r\n"
+
+/* A head with Expect: 100-continue for GOOD_BODY, then waits up to wait_ms
+ * for what the server says before the body is sent. */
+static struct conn expect_head(struct gc_server *s, const char *method, const char *path,
+                               const char *auth_line, int wait_ms, char *head, size_t n)
+{
+    int w = snprintf(head, n,
+                     "%s %s HTTP/1.1\r\nHost: x\r\n%s" CT "Expect: 100-continue\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     method, path, auth_line, strlen(GOOD_BODY));
+    ck_assert(w > 0 && (size_t)w < n);
+    struct conn c = {.fd = raw_connect(s->port)};
+    c.sent_ms = h_now_ms();
+    raw_send(c.fd, head, (size_t)w);
+    conn_collect(&c, 1, wait_ms);
+    return c;
+}
+
+/* Refused on the head alone (RFC 9110 §10.1.1): the final answer comes at
+ * once, never after a 100 Continue, and the connection closes (the body,
+ * which the client then need not send, is not read). */
+static void expect_refused_without_continue(struct gc_server *s, const char *name,
+                                            const char *method, const char *path,
+                                            const char *auth_line, int status, const char *code)
+{
+    char head[600];
+    struct conn c = expect_head(s, method, path, auth_line, 2000, head, sizeof head);
+    ck_assert_msg(c.buf && strstr(c.buf, "100 Continue") == NULL,
+                  "%s: 100 Continue before the refusal: %s", name, c.buf ? c.buf : "");
+    ck_assert_msg(status_of(c.buf) == status, "%s: expected %d, got: %s", name, status,
+                  c.buf ? c.buf : "(nothing within 2 s)");
+    ck_assert_msg(strcmp(error_code_of(c.buf), code) == 0, "%s: code %s", name,
+                  error_code_of(c.buf));
+    ck_assert_msg(c.eof, "%s: connection left open", name);
+    h_check_wire(head, c.buf, c.len);
+    conn_close(&c);
+}
+
+/* Accepted on its head: 100 Continue first (within a second, before any of
+ * the body), then the body is read and answered. */
+static void expect_continue_then(struct gc_server *s, const char *auth_line, int status)
+{
+    char head[600];
+    struct conn c = expect_head(s, "POST", "/api/v1/contacts", auth_line, 1000, head, sizeof head);
+    ck_assert_msg(c.buf && strcmp(c.buf, CONTINUE_LINE) == 0 && !c.eof,
+                  "no 100 Continue within 1 s: %s", c.buf ? c.buf : "(nothing)");
+    c.len = 0;
+    c.buf[0] = '\0';
+    raw_send(c.fd, GOOD_BODY, strlen(GOOD_BODY));
+    conn_collect(&c, 1, 500);
+    ck_assert_msg(status_of(c.buf) == status, "after the body: %s", c.buf ? c.buf : "(nothing)");
+    h_check_wire(head, c.buf, c.len);
+    conn_close(&c);
+}
+
+START_TEST(test_expect_100_continue_only_after_the_head_is_accepted)
+{
+    struct gc_server *s = h_start(config_with(NULL), NULL, NULL, true);
+    h_register(s, T_C611002, "G1", "611002", 1, REG_AT);
+    /* An API-issued token: its first use is looked up in Redis. */
+    struct http_resp *t =
+        h_http(s, "POST", "/api/v1/tokens", T_ADMIN,
+               "{\"name\":\"api.counselor\",\"role\":\"counselor\",\"county\":\"611002\"}", NULL);
+    ck_assert_msg(t && t->status == 201, "token: %s", t ? t->body : "");
+    char api_auth[200];
+    snprintf(api_auth, sizeof api_auth, "Authorization: Bearer %s\r\n",
+             json_string_value(json_object_get(t->json, "token")));
+    h_resp_free(t);
+    char *before = db_digest(s);
+    expect_refused_without_continue(s, "no token", "POST", "/api/v1/contacts", "", 401,
+                                    "unauthorized");
+    expect_refused_without_continue(s, "unknown token", "POST", "/api/v1/contacts",
+                                    "Authorization: Bearer no-such-token-at-all\r\n", 401,
+                                    "unauthorized");
+    expect_refused_without_continue(s, "malformed Authorization", "POST", "/api/v1/contacts",
+                                    "Authorization: Basic YTpi\r\n", 401, "unauthorized");
+    expect_refused_without_continue(s, "viewer may not write", "POST", "/api/v1/contacts",
+                                    "Authorization: Bearer " T_VIEWER "\r\n", 403, "forbidden");
+    expect_refused_without_continue(s, "wrong method", "PUT", "/api/v1/contacts",
+                                    "Authorization: Bearer " T_C611002 "\r\n", 405,
+                                    "method_not_allowed");
+    expect_refused_without_continue(s, "unknown path", "POST", "/api/v1/nothing",
+                                    "Authorization: Bearer " T_C611002 "\r\n", 404, "not_found");
+    char *after = db_digest(s);
+    ck_assert_str_eq(after, before);
+    free(after);
+    free(before);
+    /* Accepted heads: a config token, then an API token (looked up first). */
+    expect_continue_then(s, "Authorization: Bearer " T_C611002 "\r\n", 201);
+    expect_continue_then(s, api_auth, 201);
+    ck_assert_int_eq(h_redis_int("HGET gc:{611002}:cnt c:job_referral"), 2);
+    /* A client that sends its body without waiting is served too. */
+    char req[800];
+    int n = snprintf(req, sizeof req,
+                     "POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n" CT
+                     "Expect: 100-continue\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                     T_C611002, strlen(GOOD_BODY), GOOD_BODY);
+    struct conn c = raw_exchange(s, req, (size_t)n, 2000);
+    const char *final = c.buf && strncmp(c.buf, CONTINUE_LINE, strlen(CONTINUE_LINE)) == 0
+                            ? c.buf + strlen(CONTINUE_LINE)
+                            : c.buf;
+    ck_assert_msg(status_of(final) == 201, "body sent at once: %s", c.buf ? c.buf : "(nothing)");
+    h_check_wire(req, final, c.len - (size_t)(final - c.buf));
+    conn_close(&c);
+    ck_assert_int_eq(h_redis_int("HGET gc:{611002}:cnt c:job_referral"), 3);
+    /* An expectation we do not know: 417, JSON. */
+    n = snprintf(req, sizeof req,
+                 "POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n" CT
+                 "Expect: something-else\r\nContent-Length: %zu\r\n\r\n%s",
+                 T_C611002, strlen(GOOD_BODY), GOOD_BODY);
+    c = raw_exchange(s, req, (size_t)n, 2000);
+    ck_assert_msg(status_of(c.buf) == 417, "unknown expectation: %s", c.buf ? c.buf : "");
+    ck_assert_str_eq(error_code_of(c.buf), "expectation_failed");
+    h_check_wire(req, c.buf, c.len);
+    conn_close(&c);
+    ck_assert_int_eq(h_redis_int("HGET gc:{611002}:cnt c:job_referral"), 3);
     ck_assert_int_eq(h_stop(s), 0);
 }
 END_TEST
@@ -999,6 +1371,11 @@ START_TEST(test_limits_are_validated_in_the_configuration)
     int st = system(cmd);
     ck_assert_int_eq(WEXITSTATUS(st), 2);
     json_object_set_new(cfg, "max_connections", json_integer(64));
+    json_object_set_new(cfg, "max_connections_per_address", json_integer(0));
+    path = h_write_config(cfg, "hostile-bad");
+    st = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(st), 2);
+    json_object_set_new(cfg, "max_connections_per_address", json_integer(16));
     json_object_set_new(cfg, "header_timeout_seconds", json_integer(0));
     path = h_write_config(cfg, "hostile-bad");
     st = system(cmd);
@@ -1021,8 +1398,12 @@ int main(void)
     tcase_add_test(tc, test_malformed_requests_get_a_json_error_and_change_nothing);
     tcase_add_test(tc, test_oversized_head_uri_and_body_get_json_errors);
     tcase_add_test(tc, test_pipelined_requests_are_answered_in_order);
+    tcase_add_test(tc, test_head_answers_have_no_body);
+    tcase_add_test(tc, test_expect_100_continue_only_after_the_head_is_accepted);
     tcase_add_test(tc, test_limits_are_validated_in_the_configuration);
     tcase_add_test(tc, test_connection_cap_pauses_accepting_and_recovers);
+    tcase_add_test(tc, test_per_address_limit_closes_the_extra_connection_only);
+    tcase_add_test(tc, test_head_deadline_tightens_under_pressure);
     tcase_add_test(tc, test_redis_stopped_every_route_answers_once_in_time_then_recovers);
     tcase_add_test(tc, test_redis_debug_sleep_every_route_answers_once_in_time_then_recovers);
     tcase_add_test(tc, test_slow_redis_every_request_answers_within_one_deadline);

@@ -256,6 +256,67 @@ START_TEST(test_dashboard_and_metrics_work_over_tls)
 }
 END_TEST
 
+/* The answer's Strict-Transport-Security value, or "" when absent (static). */
+static const char *hsts_of(struct http_resp *r)
+{
+    static char v[128];
+    if (!h_header(r, "Strict-Transport-Security", v, sizeof v))
+        v[0] = '\0';
+    return v;
+}
+
+/* With native TLS every answer tells browsers to use HTTPS only
+ * (hsts_max_age_seconds, default a year): successes, errors, the answer to a
+ * head the connection guard refused, HEAD. Never over plain HTTP, and not at
+ * all with 0. */
+START_TEST(test_hsts_on_every_https_answer_and_never_on_http)
+{
+    struct gc_server *s = start_https();
+    static const char *const dup_host[] = {"Host: other", NULL};
+    struct {
+        const char *method, *path, *token;
+        const char *const *headers;
+        int status;
+    } reqs[] = {
+        {"GET", "/healthz", NULL, NULL, 200},
+        {"GET", "/", NULL, NULL, 200},
+        {"GET", "/api/v1/coverage", T_ADMIN, NULL, 200},
+        {"GET", "/api/v1/coverage", NULL, NULL, 401},
+        {"GET", "/api/v1/counties/nope/coverage", T_ADMIN, NULL, 404},
+        {"POST", "/healthz", NULL, NULL, 405},
+        {"HEAD", "/healthz", NULL, NULL, 405},
+        {"GET", "/healthz", NULL, dup_host, 400}, /* refused by the connection guard */
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        struct http_resp *r =
+            h_http(s, reqs[i].method, reqs[i].path, reqs[i].token, NULL, reqs[i].headers);
+        ck_assert_msg(r && r->status == reqs[i].status, "%s %s: %d", reqs[i].method, reqs[i].path,
+                      r ? r->status : 0);
+        ck_assert_msg(strcmp(hsts_of(r), "max-age=31536000") == 0, "%s %s -> %d: HSTS \"%s\"",
+                      reqs[i].method, reqs[i].path, r->status, hsts_of(r));
+        h_resp_free(r);
+    }
+    ck_assert_int_eq(stop(s), 0);
+    /* 0: no header. */
+    json_t *cfg = tls_config(h_tls_file("server.pem"), h_tls_file("server.key"));
+    json_object_set_new(cfg, "hsts_max_age_seconds", json_integer(0));
+    s = track_server(
+        h_start_tls(write_config(cfg, "https-no-hsts"), NULL, h_tls_file("ca.pem"), true));
+    struct http_resp *r = h_http(s, "GET", "/healthz", NULL, NULL, NULL);
+    ck_assert_msg(r && r->status == 200 && !*hsts_of(r), "HSTS with 0: \"%s\"", hsts_of(r));
+    h_resp_free(r);
+    ck_assert_int_eq(stop(s), 0);
+    /* Plain HTTP: never, whatever the setting (RFC 6797 §7.2). */
+    cfg = h_default_config();
+    json_object_set_new(cfg, "hsts_max_age_seconds", json_integer(31536000));
+    s = track_server(h_start(write_config(cfg, "http-hsts"), NULL, NULL, true));
+    r = h_http(s, "GET", "/healthz", NULL, NULL, NULL);
+    ck_assert_msg(r && r->status == 200 && !*hsts_of(r), "HSTS over HTTP: \"%s\"", hsts_of(r));
+    h_resp_free(r);
+    ck_assert_int_eq(stop(s), 0);
+}
+END_TEST
+
 START_TEST(test_tls13_is_preferred_and_tls12_offered)
 {
     struct gc_server *s = start_https();
@@ -711,6 +772,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_https_answers_healthz_and_authed_api);
     tcase_add_test(tc, test_dashboard_and_metrics_work_over_tls);
+    tcase_add_test(tc, test_hsts_on_every_https_answer_and_never_on_http);
     tcase_add_test(tc, test_tls13_is_preferred_and_tls12_offered);
     tcase_add_test(tc, test_tls11_and_tls10_are_refused);
     tcase_add_test(tc, test_tls12_without_ecdhe_aead_is_refused);

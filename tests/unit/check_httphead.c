@@ -50,11 +50,74 @@ START_TEST(test_content_length_with_whitespace_is_ok)
 }
 END_TEST
 
-START_TEST(test_chunked_alone_is_ok_in_any_case)
+/* Chunked request bodies are refused with 411 (a Content-Length is
+ * required), in any case of the coding's name. */
+START_TEST(test_chunked_body_needs_a_length)
 {
     struct head_info i;
-    ck_assert_int_eq(check("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", &i), HEAD_OK);
+    ck_assert_int_eq(check("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", &i),
+                     HEAD_CHUNKED);
     ck_assert(i.chunked);
+    ck_assert_int_eq(head_reject_of(HEAD_CHUNKED)->status, 411);
+    ck_assert_int_eq(check("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &i),
+                     HEAD_CHUNKED);
+}
+END_TEST
+
+/* RFC 9112 §6.1: HTTP/1.0 has no Transfer-Encoding; any is faulty framing. */
+START_TEST(test_transfer_encoding_on_http10_is_refused)
+{
+    struct head_info i;
+    ck_assert_int_eq(check("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &i),
+                     HEAD_TE_HTTP10);
+    ck_assert_int_eq(check("POST / HTTP/1.0\r\nTransfer-Encoding: gzip\r\n\r\n", &i),
+                     HEAD_TE_HTTP10);
+    ck_assert_int_eq(head_reject_of(HEAD_TE_HTTP10)->status, 400);
+}
+END_TEST
+
+/* Expect: one "100-continue" on HTTP/1.1 is noted with its line (the guard
+ * cuts it out and answers it itself); anything else is 417; HTTP/1.0
+ * expectations are ignored. */
+START_TEST(test_expect_100_continue_and_others)
+{
+    struct head_info i;
+    static const char head[] = "POST /api/v1/contacts?x=1 HTTP/1.1\r\nHost: x\r\n"
+                               "Authorization:  Bearer abc \r\nExpect: 100-Continue\r\n"
+                               "X-Real-IP: 10.0.0.9\r\nContent-Length: 2\r\n\r\n";
+    ck_assert_int_eq(check(head, &i), HEAD_OK);
+    ck_assert(i.expect_continue);
+    ck_assert_int_eq(strncmp(head + i.expect_off, "Expect: 100-Continue\r\n", i.expect_len), 0);
+    ck_assert_uint_eq(i.expect_len, strlen("Expect: 100-Continue\r\n"));
+    ck_assert_int_eq(strncmp(head + i.target_off, "/api/v1/contacts?x=1", i.target_len), 0);
+    ck_assert_uint_eq(i.target_len, strlen("/api/v1/contacts?x=1"));
+    ck_assert_int_eq(strncmp(head + i.auth_off, "Bearer abc", i.auth_len), 0);
+    ck_assert_uint_eq(i.auth_len, strlen("Bearer abc"));
+    ck_assert_int_eq(strncmp(head + i.real_ip_off, "10.0.0.9", i.real_ip_len), 0);
+    ck_assert_int_eq(check("POST / HTTP/1.1\r\nExpect: 100-continue\r\nExpect: 100-continue"
+                           "\r\n\r\n",
+                           &i),
+                     HEAD_BAD_EXPECT);
+    ck_assert_int_eq(check("POST / HTTP/1.1\r\nExpect: something\r\n\r\n", &i), HEAD_BAD_EXPECT);
+    ck_assert_int_eq(head_reject_of(HEAD_BAD_EXPECT)->status, 417);
+    ck_assert_int_eq(check("POST / HTTP/1.0\r\nExpect: something\r\n\r\n", &i), HEAD_OK);
+    ck_assert(!i.expect_continue);
+}
+END_TEST
+
+START_TEST(test_authorization_at_most_once)
+{
+    struct head_info i;
+    ck_assert_int_eq(check("GET / HTTP/1.1\r\nAuthorization: Bearer a\r\n\r\n", &i), HEAD_OK);
+    ck_assert(i.auth);
+    ck_assert_int_eq(check("GET / HTTP/1.1\r\nAuthorization: Bearer a\r\n"
+                           "authorization: Bearer b\r\n\r\n",
+                           &i),
+                     HEAD_DUP_AUTH);
+    ck_assert_int_eq(
+        check("GET / HTTP/1.1\r\nAuthorization:\r\nAuthorization: Bearer b\r\n\r\n", &i),
+        HEAD_DUP_AUTH);
+    ck_assert_int_eq(head_reject_of(HEAD_DUP_AUTH)->status, 400);
 }
 END_TEST
 
@@ -199,7 +262,8 @@ END_TEST
 START_TEST(test_every_refusal_has_an_answer)
 {
     ck_assert_ptr_null(head_reject_of(HEAD_OK));
-    for (int v = HEAD_NUL; v <= HEAD_BODY_TOO_LARGE; v++) {
+    ck_assert_ptr_null(head_reject_of(HEAD_NVERDICTS));
+    for (int v = HEAD_NUL; v < HEAD_NVERDICTS; v++) {
         const struct head_reject *r = head_reject_of((enum head_verdict)v);
         ck_assert_ptr_nonnull(r);
         ck_assert_int_ge(r->status, 400);
@@ -231,7 +295,10 @@ int main(void)
     tcase_add_test(tc, test_plain_get_is_ok);
     tcase_add_test(tc, test_bare_lf_lines_and_http10_are_ok);
     tcase_add_test(tc, test_content_length_with_whitespace_is_ok);
-    tcase_add_test(tc, test_chunked_alone_is_ok_in_any_case);
+    tcase_add_test(tc, test_chunked_body_needs_a_length);
+    tcase_add_test(tc, test_transfer_encoding_on_http10_is_refused);
+    tcase_add_test(tc, test_authorization_at_most_once);
+    tcase_add_test(tc, test_expect_100_continue_and_others);
     tcase_add_test(tc, test_nul_in_value_name_or_line_is_refused_keeping_the_method);
     tcase_add_test(tc, test_malformed_request_lines);
     tcase_add_test(tc, test_unknown_methods_are_not_implemented);

@@ -2,6 +2,8 @@
 #ifndef GRADCOVER_API_HANDLERS_H
 #define GRADCOVER_API_HANDLERS_H
 
+#include <stddef.h>
+
 struct req;
 
 void api_graduate_create(struct req *r);
@@ -15,7 +17,13 @@ void api_coverage_county(struct req *r);
 void api_queue(struct req *r);
 void api_healthz(struct req *r);
 void api_readyz(struct req *r);
+/* GET /: the page, under app->dashboard_csp. */
 void api_dashboard(struct req *r);
+/* The page's Content-Security-Policy, from the embedded page itself: its
+ * inline <script> and <style> elements allowed by their SHA-256 (CSP level 2
+ * hash sources), no 'unsafe-inline'. Writes it into out (n bytes); -1 when it
+ * does not fit or the page has an unclosed element. Call once, at start. */
+int api_dashboard_csp(char *out, size_t n);
 /* GET /api/v1/openapi.json: docs/openapi.json, embedded at build time. */
 void api_openapi(struct req *r);
 void api_metrics(struct req *r);

@@ -61,8 +61,9 @@ struct config {
     bool anonymous_read;
     bool counter_cache; /* coverage and /metrics through ccache.c (default on) */
     char *pii_key_file;
-    char *tls_cert; /* PEM chain; with tls_key, the listener speaks only HTTPS */
-    char *tls_key;  /* PEM private key, mode 0600; both set or neither */
+    char *tls_cert;           /* PEM chain; with tls_key, the listener speaks only HTTPS */
+    char *tls_key;            /* PEM private key, mode 0600; both set or neither */
+    int hsts_max_age_seconds; /* Strict-Transport-Security max-age with TLS; 0 = none */
     struct county_cfg *counties;
     size_t ncounties;
     size_t *by_code; /* county indexes sorted by code, for O(log n) look-ups */
@@ -72,11 +73,12 @@ struct config {
     struct rate_limits_cfg rate_limits;
     char **trusted_proxies; /* peers whose X-Real-IP names the client */
     size_t ntrusted_proxies;
-    int pii_retention_days;     /* name and phone erased this long after leaving seeking */
-    int audit_retention_days;   /* audit entries older than this are trimmed */
-    int max_connections;        /* open client connections before accepting pauses */
-    int header_timeout_seconds; /* a request head must arrive within this */
-    int body_timeout_seconds;   /* and its body within this after the head */
+    int pii_retention_days;          /* name and phone erased this long after leaving seeking */
+    int audit_retention_days;        /* audit entries older than this are trimmed */
+    int max_connections;             /* open client connections before accepting pauses */
+    int max_connections_per_address; /* open connections of one client address (IPv6: /64) */
+    int header_timeout_seconds;      /* a request head must arrive within this */
+    int body_timeout_seconds;        /* and its body within this after the head */
 };
 
 /* How a scalar setting's JSON value is read, and the C type of its field. */

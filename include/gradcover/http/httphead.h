@@ -27,6 +27,11 @@ enum head_verdict {
     HEAD_BAD_TE,         /* a Transfer-Encoding other than exactly "chunked" */
     HEAD_TOO_LARGE,      /* no end of head within the limit (set by the caller) */
     HEAD_BODY_TOO_LARGE, /* a Content-Length over the body limit */
+    HEAD_TE_HTTP10,      /* Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1) */
+    HEAD_CHUNKED,        /* a chunked body: refused, a Content-Length is required (411) */
+    HEAD_DUP_AUTH,       /* Authorization more than once */
+    HEAD_BAD_EXPECT,     /* an HTTP/1.1 expectation other than one "100-continue" (417) */
+    HEAD_NVERDICTS
 };
 
 /* What the checker learnt; valid for every verdict (best effort on errors). */
@@ -36,15 +41,28 @@ struct head_info {
     long long content_length; /* -1 when absent */
     bool chunked;
     bool host;       /* a Host field was present */
+    bool auth;       /* an Authorization field was present */
     bool close;      /* the client wants the connection closed after this request */
     bool keep_alive; /* "Connection: keep-alive" (matters for HTTP/1.0) */
+    /* Where things are in the head (byte offsets and lengths), for a head
+     * that is answered before its body is read (conns.h): the request
+     * target, the values of Authorization and X-Real-IP (trimmed; length 0
+     * when absent), and the whole line (with its end) of an HTTP/1.1
+     * "Expect: 100-continue" (expect_continue). */
+    size_t target_off, target_len;
+    size_t auth_off, auth_len;
+    size_t real_ip_off, real_ip_len;
+    bool expect_continue;
+    size_t expect_off, expect_len;
 };
 
-/* How a verdict is answered: status, JSON error code and message (static). */
+/* How a verdict is answered: status, JSON error code and message (static),
+ * and a response header to add (NULL when none). */
 struct head_reject {
     int status;
     const char *code;
     const char *message;
+    const char *header, *value;
 };
 
 /* Checks head[0..len), which must end with the empty line (LF or CRLF). A

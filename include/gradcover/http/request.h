@@ -44,6 +44,9 @@ struct http_deps {
     struct conns *conns;     /* the connection guard (conns.h) */
     const struct clock *clock;
     struct app *app; /* handed to handlers as r->app */
+    /* Strict-Transport-Security for every answer ("max-age=N"); NULL when the
+     * listener is plain HTTP or hsts_max_age_seconds is 0. */
+    const char *hsts;
     /* Called each time the last request in flight has been answered. */
     void (*idle)(struct app *app);
 };
@@ -116,6 +119,19 @@ const char *http_header(struct req *r, const char *name);
 /* The client's address (numeric): the peer, or the X-Real-IP of a trusted
  * proxy. Borrowed from the connection or the request. */
 const char *http_peer(struct req *r);
+
+/* The same from its parts: peer (the connection's address) and real_ip (the
+ * request's X-Real-IP, may be NULL). Returns one of the two (borrowed). */
+const char *http_client_of(const struct config *cfg, const char *peer, const char *real_ip);
+
+/* The answers to a missing or an unknown token and to an unavailable store,
+ * shared by the replies below and the judge of heads alone (authn.h). */
+#define HTTP_MSG_NO_TOKEN "missing bearer token"
+#define HTTP_AUTH_NO_TOKEN "Bearer"
+#define HTTP_MSG_BAD_TOKEN "unknown, expired or revoked token"
+#define HTTP_AUTH_BAD_TOKEN "Bearer error=\"invalid_token\""
+#define HTTP_MSG_UNAVAILABLE "the data store is unavailable; retry after the indicated delay"
+#define HTTP_MSG_AUTH_THROTTLED "too many failed authentications from this address"
 
 /* Adds a response header before one of the replies below. */
 void http_add_header(struct req *r, const char *name, const char *value);
