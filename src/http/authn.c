@@ -29,13 +29,33 @@ static int64_t now_ms(const struct req *r)
     return clock_now_ms(r->rt->deps.clock);
 }
 
+/* Failed authentications per client address (a token cannot be guessed at
+ * Redis's speed): the whole seconds the client must wait, 0 when it may go
+ * on. `spend` counts a failure; otherwise the bucket is only looked at. */
+static int authfail_wait(struct router *rt, const char *client, bool spend)
+{
+    int per_min = rt->deps.cfg->rate_limits.auth_failures_per_minute;
+    int64_t now = clock_now_ms(rt->deps.clock);
+    return spend ? ratelimit_take(rt->authfail, client, per_min / 60.0, per_min, now)
+                 : ratelimit_peek(rt->authfail, client, per_min / 60.0, per_min, now);
+}
+
+/* Reads the stored record of the API-issued token hex (HGETALL); -1 when the
+ * store is not ready (cb will not be called). */
+static int fetch_token_record(struct router *rt, const char *hex, store_cb cb, void *arg)
+{
+    char key[KEY_MAX];
+    key_token(key, sizeof key, hex);
+    const char *argv[2] = {"HGETALL", key};
+    size_t lens[2] = {7, strlen(key)};
+    return store_command(rt->deps.store, 2, argv, lens, cb, arg);
+}
+
 /* A failed authentication: 401, or 429 once the client address has failed
- * too often (a token cannot be guessed at Redis's speed). */
+ * too often. */
 static void auth_failed(struct req *r)
 {
-    struct router *rt = r->rt;
-    int per_min = rt->deps.cfg->rate_limits.auth_failures_per_minute;
-    int wait = ratelimit_take(rt->authfail, http_peer(r), per_min / 60.0, per_min, now_ms(r));
+    int wait = authfail_wait(r->rt, http_peer(r), true);
     log_warn("event=auth_failed request_id=%s peer=%s", r->id, http_peer(r));
     if (wait > 0) {
         http_reply_too_many(r, wait, HTTP_MSG_AUTH_THROTTLED);
@@ -181,17 +201,12 @@ void authn_request(struct req *r, void (*then)(struct req *r))
         return;
     }
     /* Guessing is throttled before it costs Redis anything. */
-    int per_min = cfg->rate_limits.auth_failures_per_minute;
-    int wait = ratelimit_peek(rt->authfail, http_peer(r), per_min / 60.0, per_min, now_ms(r));
+    int wait = authfail_wait(rt, http_peer(r), false);
     if (wait > 0) {
         http_reply_too_many(r, wait, HTTP_MSG_AUTH_THROTTLED);
         return;
     }
-    char key[KEY_MAX];
-    key_token(key, sizeof key, r->who.tok_hex);
-    const char *argv[2] = {"HGETALL", key};
-    size_t lens[2] = {7, strlen(key)};
-    if (store_command(rt->deps.store, 2, argv, lens, on_token_record, r) < 0)
+    if (fetch_token_record(rt, r->who.tok_hex, on_token_record, r) < 0)
         http_reply_unavailable(r);
 }
 
@@ -224,10 +239,7 @@ static void judge_too_many(struct judging *j, int wait, const char *message)
 
 static void judge_failed(struct judging *j)
 {
-    struct router *rt = j->rt;
-    int per_min = rt->deps.cfg->rate_limits.auth_failures_per_minute;
-    int wait = ratelimit_take(rt->authfail, j->client, per_min / 60.0, per_min,
-                              clock_now_ms(rt->deps.clock));
+    int wait = authfail_wait(j->rt, j->client, true);
     log_warn("event=auth_failed request_id=- peer=%s expect=100-continue", j->client);
     if (wait > 0) {
         judge_too_many(j, wait, HTTP_MSG_AUTH_THROTTLED);
@@ -319,16 +331,11 @@ void authn_judge(struct router *rt, const struct route *route, struct conns_gate
         judge_authenticated(j);
         return;
     }
-    int per_min = cfg->rate_limits.auth_failures_per_minute;
-    int wait = ratelimit_peek(rt->authfail, j->client, per_min / 60.0, per_min, now);
+    int wait = authfail_wait(rt, j->client, false);
     if (wait > 0) {
         judge_too_many(j, wait, HTTP_MSG_AUTH_THROTTLED);
         return;
     }
-    char key[KEY_MAX];
-    key_token(key, sizeof key, j->who.tok_hex);
-    const char *argv[2] = {"HGETALL", key};
-    size_t lens[2] = {7, strlen(key)};
-    if (store_command(rt->deps.store, 2, argv, lens, on_judge_token_record, j) < 0)
+    if (fetch_token_record(rt, j->who.tok_hex, on_judge_token_record, j) < 0)
         on_judge_token_record(STORE_DOWN, NULL, j);
 }
