@@ -6,13 +6,7 @@ if redis.call('HSETNX', P .. ':tokens', A.name, A.sha) == 0 then
 end
 local f = {'name', A.name, 'role', A.role, 'created_at', string.format('%d', A.now),
            'created_by', A.created_by}
-if A.county then
-  f[#f + 1] = 'county'
-  f[#f + 1] = A.county
-end
-if A.expires_at then
-  f[#f + 1] = 'expires_at'
-  f[#f + 1] = string.format('%d', A.expires_at)
-end
+opt(f, 'county', A.county)
+opt(f, 'expires_at', A.expires_at and string.format('%d', A.expires_at))
 redis.call('HSET', P .. ':tok:' .. A.sha, unpack(f))
 return reply({ok = true})

@@ -8,6 +8,15 @@ local P = KEYS[1]
 local A = cjson.decode(ARGV[1])
 local DAY_MS = 86400000
 
+-- Appends field k and its value v to the flat list f (for HSET, XADD) when v
+-- is set: the optional members of a record.
+local function opt(f, k, v)
+  if v then
+    f[#f + 1] = k
+    f[#f + 1] = v
+  end
+end
+
 -- Requests made with an API-issued token (not a config one) pass the token's
 -- key in A.tok: a token revoked on any server changes nothing, checked in the
 -- same atomic step as the write it would have made.
@@ -31,14 +40,8 @@ local function audit(t)
   local result = t.err or (t.replayed and 'replayed') or au.result or 'ok'
   local f = {'who', au.who, 'role', au.role, 'action', au.action,
              'object', t.audit_object or au.object or '', 'result', result, 'rid', au.rid}
-  if au.crid then
-    f[#f + 1] = 'crid'
-    f[#f + 1] = au.crid
-  end
-  if au.from then
-    f[#f + 1] = 'from'
-    f[#f + 1] = au.from
-  end
+  opt(f, 'crid', au.crid)
+  opt(f, 'from', au.from)
   redis.call('XADD', P .. ':audit', 'MINID', '~', string.format('%d', ms - au.keep_ms), '*',
              unpack(f))
 end
@@ -194,10 +197,7 @@ local function emit(status, ep, period, reg, srv, started, resolved)
   local f = {'event_id', ep .. ':' .. status, 'episode', ep, 'status', status,
              'period', period, 'registered', reg, 'served', srv,
              'threshold_bp', A.alert.threshold_bp, 'started_at', string.format('%d', started)}
-  if resolved then
-    f[#f + 1] = 'resolved_at'
-    f[#f + 1] = string.format('%d', resolved)
-  end
+  opt(f, 'resolved_at', resolved and string.format('%d', resolved))
   redis.call('XADD', outbox, 'MAXLEN', '~', OUTBOX_MAXLEN, '*', unpack(f))
 end
 
