@@ -261,11 +261,53 @@ void http_reply_unavailable(struct req *r)
                      "the data store is unavailable; retry after the indicated delay", NULL);
 }
 
+void http_reply_unwritable(struct req *r, enum store_writes w)
+{
+    static const char retry[] = "; retry after the indicated delay";
+    const char *code = "redis_refusing_writes", *why = "Redis refused the write";
+    switch (w) {
+    case STORE_WRITES_DOWN:
+        http_reply_unavailable(r);
+        return;
+    case STORE_WRITES_UNCHECKED:
+        code = "redis_unchecked";
+        why = "the check of this Redis before any write (the PII key's fingerprint) has not "
+              "succeeded yet";
+        break;
+    case STORE_WRITES_OOM:
+        why = "Redis refuses writes: it is out of memory (OOM)";
+        break;
+    case STORE_WRITES_READONLY:
+        why = "Redis refuses writes: it is a read-only replica (READONLY)";
+        break;
+    case STORE_WRITES_MISCONF:
+        why = "Redis refuses writes: it cannot persist to disk (MISCONF)";
+        break;
+    case STORE_WRITES_OK:
+        break; /* refused, and accepted again since */
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s%s", why, retry);
+    http_reply_error(r, 503, code, msg, NULL);
+}
+
 int http_store_ok_or_reply(struct req *r, enum store_status st)
 {
     if (st == STORE_OK)
         return 0;
-    http_reply_unavailable(r);
+    if (st == STORE_REFUSED)
+        http_reply_unwritable(r, store_writes(r->rt->deps.store));
+    else
+        http_reply_unavailable(r);
+    return -1;
+}
+
+int http_writable_or_reply(struct req *r)
+{
+    enum store_writes w = store_writes(r->rt->deps.store);
+    if (w == STORE_WRITES_OK)
+        return 0;
+    http_reply_unwritable(r, w);
     return -1;
 }
 

@@ -145,10 +145,21 @@ void http_reply_too_many(struct req *r, int retry_s, const char *message);
 void http_reply_unavailable(struct req *r);
 
 /* The OrReply shape for store results: 0 when st is STORE_OK; otherwise
- * answers 503 (with Retry-After) and returns -1: the request is gone.
+ * answers 503 (with Retry-After) and returns -1: the request is gone. A
+ * refusal says why (redis_refusing_writes: OOM, READONLY, MISCONF); anything
+ * else is redis_unavailable.
  *   if (http_store_ok_or_reply(r, st) < 0)
  *       return; */
 int http_store_ok_or_reply(struct req *r, enum store_status st) GC_MUSTCHECK;
+
+/* 503 for a store whose writes are refused, with the code that says why
+ * (redis_unavailable, redis_unchecked, redis_refusing_writes); frees r. */
+void http_reply_unwritable(struct req *r, enum store_writes w);
+
+/* The OrReply shape for a request that needs Redis to accept writes (a
+ * write, or a read of personal data, whose audit entry is one): 0 when it
+ * does, else answers 503 saying why and returns -1. */
+int http_writable_or_reply(struct req *r) GC_MUSTCHECK;
 
 /* For the router and authn.c: a new request context for ev (NULL when memory
  * ran out), and the sending of a reply that was held for the token guard. */
