@@ -29,9 +29,9 @@ static void on_ping(struct req *r, enum store_status st, json_t *res)
 }
 
 /* Ready means connected, scripts loaded, Redis accepting writes (the PII
- * key checked, no OOM, READONLY or MISCONF refusal since the last probe),
- * and Redis answering now (a frozen Redis keeps the socket open but fails
- * the PING deadline). A 503 names the state. */
+ * key checked, maxmemory-policy noeviction, no OOM, READONLY or MISCONF
+ * refusal since the last probe), and Redis answering now (a frozen Redis
+ * keeps the socket open but fails the PING deadline). A 503 names the state. */
 void api_readyz(struct req *r)
 {
     if (r->app->pii_mismatch) {

@@ -271,8 +271,8 @@ void http_reply_unwritable(struct req *r, enum store_writes w)
         return;
     case STORE_WRITES_UNCHECKED:
         code = "redis_unchecked";
-        why = "the check of this Redis before any write (the PII key's fingerprint) has not "
-              "succeeded yet";
+        why = "the checks of this Redis before any write (the PII key's fingerprint, "
+              "maxmemory-policy) have not succeeded yet";
         break;
     case STORE_WRITES_OOM:
         why = "Redis refuses writes: it is out of memory (OOM)";
@@ -282,6 +282,11 @@ void http_reply_unwritable(struct req *r, enum store_writes w)
         break;
     case STORE_WRITES_MISCONF:
         why = "Redis refuses writes: it cannot persist to disk (MISCONF)";
+        break;
+    case STORE_WRITES_MAY_EVICT:
+        code = "redis_may_evict";
+        why = "Redis may evict data (its maxmemory-policy is not noeviction, or cannot be "
+              "read): writes are refused";
         break;
     case STORE_WRITES_OK:
         break; /* refused, and accepted again since */

@@ -3,9 +3,9 @@
  * (hiredis 0.14 has no command timeouts); scripts loaded at connect and run
  * with EVALSHA, re-sent as EVAL on NOSCRIPT. Error answers are classified
  * (OOM, READONLY, MISCONF refuse every write; NOPERM and the rest fail one
- * command), counted and logged rate-limited; a probe says whether writes
- * are accepted (store_writes). Replies are mapped to jansson values before
- * they leave this file. */
+ * command), counted and logged rate-limited; a probe and INFO memory say
+ * whether writes are accepted (store_writes). Replies are mapped to jansson
+ * values before they leave this file. */
 #include "gradcover/store/store.h"
 
 #include <stdio.h>
@@ -45,9 +45,16 @@
  * PROBE_EVERY_MS, as reconnects do (BACKOFF_MIN_MS, BACKOFF_MAX_MS): writes
  * work again within ~1 s of Redis accepting them. */
 #define PROBE_RETRY_MIN_MS BACKOFF_MIN_MS
+/* maxmemory-policy is read at every connection and then this often: a
+ * policy switched to evicting at run time loses data at its next memory
+ * pressure, so the issue's "every minute" became 5 s; INFO memory costs
+ * Redis ~20 µs. */
+#define POLICY_EVERY_MS 5000
 /* A repeated error or timeout is logged once, then once per this with the
  * count of those left out (the issue saw 8,000-13,000 error lines a second). */
 #define LOG_REPEAT_MS 10000
+/* The longest maxmemory-policy name (allkeys-random is 14), with room. */
+#define POLICY_MAX 32
 
 struct op {
     struct store *s;
@@ -96,9 +103,9 @@ struct store {
     uint64_t refusals[STORE_NREFUSALS];
     struct log_every err_log[STORE_NREFUSALS];
     struct log_every timeout_log;
-    struct event *check_timer; /* the probe */
+    struct event *check_timer; /* the probe and the policy check */
     int probe_backoff_ms;
-    bool probe_inflight;
+    bool probe_inflight, info_inflight;
     uint64_t probe_seq;
     int probe_script; /* index into gc_scripts; -1: none */
     char *probe_key, *probe_args;
@@ -106,6 +113,11 @@ struct store {
     void *probe_arg;
     void (*writable_cb)(void *arg);
     void *writable_arg;
+    enum { POLICY_UNKNOWN, POLICY_SAFE, POLICY_EVICTS, POLICY_UNREADABLE } policy;
+    int64_t policy_at_ms;           /* monotonic: when it was last read */
+    char policy_name[POLICY_MAX];   /* as Redis said it */
+    char policy_logged[POLICY_MAX]; /* the evicting policy last logged; "" none */
+    bool policy_unreadable_logged;
 };
 
 /* s->refusing when writes are not being refused. */
@@ -250,13 +262,15 @@ static const char *writes_name(enum store_writes w)
         return "readonly";
     case STORE_WRITES_MISCONF:
         return "misconf";
+    case STORE_WRITES_MAY_EVICT:
+        return "may_evict";
     }
     return "?";
 }
 
 static void check_now(struct store *s);
 
-/* (Re)arms the probe ms from now. */
+/* (Re)arms the probe and policy check ms from now. */
 static void schedule_check(struct store *s, int ms)
 {
     if (!s->check_timer || s->closing)
@@ -692,7 +706,7 @@ static void on_handshake_reply(enum store_status st, json_t *result, void *arg)
         s->ready_cb(s->ready_arg);
 }
 
-/* ---- the probe ---- */
+/* ---- the probe and the policy check ---- */
 
 static void on_probe(enum store_status st, json_t *result, void *arg)
 {
@@ -715,14 +729,80 @@ static void on_probe(enum store_status st, json_t *result, void *arg)
      * where it never succeeded keeps writes unchecked. */
 }
 
+/* The value of "maxmemory_policy:" in an INFO text into out; false if
+ * absent. */
+static bool info_policy(const char *text, char *out, size_t n)
+{
+    static const char field[] = "\nmaxmemory_policy:";
+    const char *p = strstr(text, field);
+    if (!p)
+        return false;
+    p += sizeof field - 1;
+    size_t len = strcspn(p, "\r\n");
+    if (len == 0 || len >= n)
+        return false;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return true;
+}
+
+static void on_info(enum store_status st, json_t *result, void *arg)
+{
+    struct store *s = arg;
+    s->info_inflight = false;
+    if (st == STORE_TIMEOUT || st == STORE_DOWN)
+        return; /* asked again at the next check */
+    enum store_writes was = store_writes(s);
+    char name[POLICY_MAX];
+    if (st == STORE_OK && json_is_string(result) &&
+        info_policy(json_string_value(result), name, sizeof name)) {
+        s->policy_at_ms = clock_mono_ms();
+        snprintf(s->policy_name, sizeof s->policy_name, "%s", name);
+        s->policy_unreadable_logged = false;
+        if (strcmp(name, "noeviction") == 0) {
+            s->policy = POLICY_SAFE;
+            s->policy_logged[0] = '\0';
+        } else {
+            s->policy = POLICY_EVICTS;
+            if (strcmp(s->policy_logged, name) != 0)
+                log_error("event=redis_may_evict maxmemory_policy=%s hint=\"an evicting Redis "
+                          "silently drops contacts, counts and idempotency records: set "
+                          "maxmemory-policy noeviction (deploy/redis.conf); writes are refused "
+                          "until then\"",
+                          name);
+            snprintf(s->policy_logged, sizeof s->policy_logged, "%s", name);
+        }
+    } else {
+        /* Refused (an ACL without +info) or not understood: whether Redis may
+         * evict is unknown, so writes wait as if it might. */
+        s->policy = POLICY_UNREADABLE;
+        s->policy_at_ms = clock_mono_ms();
+        if (!s->policy_unreadable_logged)
+            log_error("event=redis_policy_unreadable hint=\"INFO memory did not say "
+                      "maxmemory-policy: the Redis user needs +info (deploy/redis-users.acl); "
+                      "writes are refused until then\"");
+        s->policy_unreadable_logged = true;
+    }
+    writes_changed(s, was);
+}
+
 static int send_script(struct store *s, int timeout_ms, int idx, int nkeys, int argc,
                        const char **argv, const size_t *lens, store_cb cb, void *arg);
+static int send_command(struct store *s, int timeout_ms, int argc, const char **argv,
+                        const size_t *lens, store_cb cb, void *arg);
 
-/* Sends the probe when due and not in flight, on the connection as it is
- * (also during the handshake: it goes out right behind it, so that the
- * store is checked the moment it is ready). */
+/* Sends the probe and INFO memory when due and not in flight, on the
+ * connection as it is (also during the handshake: they go out right behind
+ * it, so that the store is checked the moment it is ready). */
 static void send_checks(struct store *s)
 {
+    int64_t t = clock_mono_ms();
+    if (!s->info_inflight && (s->policy == POLICY_UNKNOWN || s->policy == POLICY_UNREADABLE ||
+                              t - s->policy_at_ms >= POLICY_EVERY_MS)) {
+        const char *argv[2] = {"INFO", "memory"};
+        size_t lens[2] = {4, 6};
+        s->info_inflight = send_command(s, s->timeout_ms, 2, argv, lens, on_info, s) == 0;
+    }
     if (s->probe_script >= 0 && !s->probe_inflight) {
         const char *argv[2] = {s->probe_key, s->probe_args};
         size_t lens[2] = {strlen(s->probe_key), strlen(s->probe_args)};
@@ -733,11 +813,11 @@ static void send_checks(struct store *s)
     }
 }
 
-/* Sends the probe when due and arms the next one. */
+/* Sends the checks that are due and arms the next one. */
 static void check_now(struct store *s)
 {
     if (!s->ready)
-        return; /* the next connection sends it with its handshake */
+        return; /* the next connection sends them with its handshake */
     send_checks(s);
     int ms = PROBE_EVERY_MS;
     if (!store_writable(s)) {
@@ -805,7 +885,9 @@ enum store_writes store_writes(const struct store *s)
     default:
         break;
     }
-    if (!s->checked)
+    if (s->policy == POLICY_EVICTS || s->policy == POLICY_UNREADABLE)
+        return STORE_WRITES_MAY_EVICT;
+    if (!s->checked || s->policy == POLICY_UNKNOWN)
         return STORE_WRITES_UNCHECKED;
     return STORE_WRITES_OK;
 }
@@ -813,6 +895,11 @@ enum store_writes store_writes(const struct store *s)
 bool store_writable(const struct store *s)
 {
     return store_writes(s) == STORE_WRITES_OK;
+}
+
+const char *store_policy(const struct store *s)
+{
+    return s->policy_name;
 }
 
 enum store_refusal store_last_refusal(const struct store *s)
@@ -824,7 +911,7 @@ void store_render_metrics(const struct store *s, FILE *out)
 {
     metrics_family(out, "gradcover_redis_writable", "gauge",
                    "1 while Redis accepts writes: connected, the probe answered after the last "
-                   "refusal (OOM, READONLY, MISCONF).");
+                   "refusal (OOM, READONLY, MISCONF), maxmemory-policy noeviction.");
     fprintf(out, "gradcover_redis_writable %d\n", store_writable(s) ? 1 : 0);
     metrics_family(out, "gradcover_redis_refusals_total", "counter",
                    "Commands Redis answered with an error, by reason: oom, readonly, misconf "
@@ -948,6 +1035,8 @@ static void store_connect(struct store *s)
         s->refusing = NOT_REFUSING;
         s->checked = s->probe_script < 0;
         s->ok_seq = s->seq + 1;
+        s->policy = POLICY_UNKNOWN;
+        s->policy_name[0] = '\0';
         s->probe_backoff_ms = PROBE_RETRY_MIN_MS;
         send_checks(s);
     }
@@ -1069,15 +1158,22 @@ int store_timeout_ms(const struct store *s)
     return s->timeout_ms;
 }
 
+/* A command on the connection as it is, ready or not (the checks). */
+static int send_command(struct store *s, int timeout_ms, int argc, const char **argv,
+                        const size_t *lens, store_cb cb, void *arg)
+{
+    struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, cb, arg);
+    if (!o)
+        return -1;
+    return submit(s, o, timeout_ms);
+}
+
 int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
                          const size_t *lens, store_cb cb, void *arg)
 {
     if (!s->ready || timeout_ms <= 0)
         return -1;
-    struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, cb, arg);
-    if (!o)
-        return -1;
-    return submit(s, o, timeout_ms);
+    return send_command(s, timeout_ms, argc, argv, lens, cb, arg);
 }
 
 int store_command(struct store *s, int argc, const char **argv, const size_t *lens, store_cb cb,

@@ -1,8 +1,9 @@
 /* A Redis that refuses writes or may lose them (issue 13), each state made on
  * a private redis-server: the PII-key check retried until it has succeeded,
  * an idle server that stays quiet against a read-only replica, the writable
- * gauge and /readyz naming the state. The same states under a recording load
- * are in test_fault_refusals.c. */
+ * gauge and /readyz naming the state, an evicting maxmemory-policy refused at
+ * start and at run time. The same states under a recording load are in
+ * test_fault_refusals.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,10 @@
 #include "fault.h"
 
 /* How long a state change may take to show: the server checks Redis every
- * second while it accepts writes (docs/reliability.md); the rest is slack for
- * a busy machine. */
+ * second while it accepts writes (docs/reliability.md), its maxmemory-policy
+ * every 5 s; the rest is slack for a busy machine. */
 #define NOTICE_MS 3000
+#define POLICY_NOTICE_MS 8000
 
 static const char *cfg_k1, *cfg_k2;
 
@@ -346,6 +348,37 @@ START_TEST(test_idle_server_against_a_read_only_replica_stays_quiet_and_says_so)
 }
 END_TEST
 
+START_TEST(test_evicting_policy_refused_at_start_and_at_run_time)
+{
+    const char *extra[] = {"--maxmemory-policy", "allkeys-lru", NULL};
+    struct h_redis_proc *rp = spawn("evicting", extra);
+    struct gc_server *s = start_on(cfg_k1, rp, false);
+    ck_assert(wait_ready_code(s, 503, "redis_may_evict", NOTICE_MS));
+    char *body = registration("E1", "611002", 11);
+    h_expect(h_http(s, "POST", "/api/v1/graduates", T_C611002, body, NULL), 503, "redis_may_evict");
+    ck_assert_int_eq(redis_int(rp->port, "EXISTS gc:{611002}:g:E1"), 0);
+    h_expect(h_http(s, "GET", "/api/v1/coverage", T_VIEWER, NULL, NULL), 200, NULL);
+    ck_assert(metric(s, "gradcover_redis_writable") == 0);
+    /* One error line naming the setting, however often it is checked. */
+    h_sleep_ms(h_ms(1000));
+    ck_assert_int_eq(log_count(s, "maxmemory_policy=allkeys-lru"), 1);
+
+    redis_ok(rp->port, "CONFIG SET maxmemory-policy noeviction");
+    ck_assert(wait_ready_code(s, 200, NULL, POLICY_NOTICE_MS));
+    h_expect(h_http(s, "POST", "/api/v1/graduates", T_C611002, body, NULL), 201, NULL);
+    free(body);
+
+    /* Changed while the server runs: noticed, and writes stop. */
+    redis_ok(rp->port, "CONFIG SET maxmemory-policy volatile-lru");
+    ck_assert(wait_ready_code(s, 503, "redis_may_evict", POLICY_NOTICE_MS));
+    ck_assert_int_eq(h_contact(s, T_C611002, "E1", NULL, "evict-1"), 503);
+    ck_assert_int_eq(log_count(s, "maxmemory_policy=volatile-lru"), 1);
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("redis_states");
@@ -356,6 +389,7 @@ int main(void)
     tcase_add_test(tc, test_pii_key_checked_when_a_full_redis_accepts_writes_again);
     tcase_add_test(tc, test_pii_key_fingerprint_written_again_after_flushall);
     tcase_add_test(tc, test_idle_server_against_a_read_only_replica_stays_quiet_and_says_so);
+    tcase_add_test(tc, test_evicting_policy_refused_at_start_and_at_run_time);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

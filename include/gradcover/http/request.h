@@ -153,7 +153,8 @@ void http_reply_unavailable(struct req *r);
 int http_store_ok_or_reply(struct req *r, enum store_status st) GC_MUSTCHECK;
 
 /* 503 for a store whose writes are refused, with the code that says why
- * (redis_unavailable, redis_unchecked, redis_refusing_writes); frees r. */
+ * (redis_unavailable, redis_unchecked, redis_refusing_writes,
+ * redis_may_evict); frees r. */
 void http_reply_unwritable(struct req *r, enum store_writes w);
 
 /* The OrReply shape for a request that needs Redis to accept writes (a

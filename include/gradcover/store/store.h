@@ -1,8 +1,8 @@
 /* Redis behind a narrow, typed interface: hiredis async on the app's libevent
  * loop, reconnect with backoff, per-command deadlines, the script cache
  * (EVALSHA with NOSCRIPT fallback), and whether Redis accepts writes now (its
- * refusals by kind, a probe). No redisReply leaves this module: replies reach
- * callers as borrowed jansson values. */
+ * refusals by kind, a probe, its maxmemory-policy). No redisReply leaves this
+ * module: replies reach callers as borrowed jansson values. */
 #ifndef GRADCOVER_STORE_STORE_H
 #define GRADCOVER_STORE_STORE_H
 
@@ -46,10 +46,12 @@ enum store_refusal {
 enum store_writes {
     STORE_WRITES_OK = 0,
     STORE_WRITES_DOWN,      /* not connected, or the scripts not loaded yet */
-    STORE_WRITES_UNCHECKED, /* the probe has not succeeded on this connection yet */
+    STORE_WRITES_UNCHECKED, /* the probe or the policy check has not succeeded on this
+                               connection yet */
     STORE_WRITES_OOM,       /* Redis refuses writes: maxmemory reached (noeviction) */
     STORE_WRITES_READONLY,  /* ... it is a replica */
     STORE_WRITES_MISCONF,   /* ... it cannot write its AOF or RDB file */
+    STORE_WRITES_MAY_EVICT, /* its maxmemory-policy evicts keys, or could not be read */
 };
 
 /* Called exactly once per accepted command. `result` is borrowed and lives only
@@ -67,12 +69,16 @@ void store_free(struct store *s);
 /* Connected and every script loaded. */
 bool store_ready(const struct store *s);
 
-/* Why writes cannot be sent now, or STORE_WRITES_OK: connected, and the
- * probe answered on this connection after the last refusal. Writers check it
- * before writing, background loops before each round (a refusing Redis is
- * left alone as a disconnected one is). */
+/* Why writes cannot be sent now, or STORE_WRITES_OK: connected, the probe
+ * answered on this connection after the last refusal, and maxmemory-policy
+ * is noeviction. Writers check it before writing, background loops before
+ * each round (a refusing Redis is left alone as a disconnected one is). */
 enum store_writes store_writes(const struct store *s);
 bool store_writable(const struct store *s);
+
+/* The maxmemory-policy Redis reported last on this connection ("" before
+ * its first answer); borrowed. */
+const char *store_policy(const struct store *s);
 
 /* The probe (main store only): script `name` with one key and one argument
  * (both copied), run as soon as the store is ready after each (re)connection,
@@ -81,7 +87,8 @@ bool store_writable(const struct store *s);
  * write: its answer is how the store learns that Redis accepts writes again.
  * It may check what must hold before any write (gradcoverd's PII key): each
  * successful answer reaches cb (result borrowed) before the store counts
- * writes as accepted (store_writes). -1 when memory ran out. */
+ * writes as accepted. With `INFO memory` at each connection and every 5 s
+ * (maxmemory-policy), it decides store_writes(). -1 when memory ran out. */
 int store_set_probe(struct store *s, const char *name, const char *key, const char *args,
                     store_cb cb, void *arg) GC_MUSTCHECK;
 
