@@ -59,11 +59,14 @@ const char *http_header(struct req *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
 }
 
+static void reply_refused_step(struct req *r, enum store_status st);
+
 static void send_and_free(struct req *r, int status, const char *reason, const char *ctype,
                           struct evbuffer *buf)
 {
-    if (r->guard_pending) {
-        /* Hold the answer until Redis has said whether the token still exists. */
+    if (r->guard_pending || r->holds > 0) {
+        /* Hold the answer until Redis has said whether the token still exists,
+         * and until the steps it waits for are done (http_hold). */
         r->held = evbuffer_new();
         if (r->held && buf)
             evbuffer_add_buffer(r->held, buf);
@@ -80,6 +83,14 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
             http_reply_revoked(r);
         else
             http_reply_unavailable(r);
+        return;
+    }
+    if (r->hold_st != STORE_OK && status < 500) {
+        /* A step the answer waited for failed (its audit entry): not sent. */
+        enum store_status st = r->hold_st;
+        r->hold_st = STORE_OK;
+        evhttp_clear_headers(evhttp_request_get_output_headers(r->ev));
+        reply_refused_step(r, st);
         return;
     }
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
@@ -314,6 +325,32 @@ int http_writable_or_reply(struct req *r)
         return 0;
     http_reply_unwritable(r, w);
     return -1;
+}
+
+/* The answer to a request one of whose held steps failed. */
+static void reply_refused_step(struct req *r, enum store_status st)
+{
+    if (st == STORE_REFUSED) {
+        http_reply_unwritable(r, store_writes(r->rt->deps.store));
+        return;
+    }
+    http_reply_error(r, 503, "redis_unavailable",
+                     "the audit entry of this read could not be written, and personal data is "
+                     "not served without it; retry after the indicated delay",
+                     NULL);
+}
+
+void http_hold(struct req *r)
+{
+    r->holds++;
+}
+
+void http_release(struct req *r, enum store_status st)
+{
+    if (st != STORE_OK && r->hold_st == STORE_OK)
+        r->hold_st = st;
+    if (--r->holds == 0 && !r->guard_pending && r->held)
+        http_send_held(r);
 }
 
 void http_reply_too_many(struct req *r, int retry_s, const char *message)

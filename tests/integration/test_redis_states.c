@@ -2,7 +2,8 @@
  * a private redis-server: the PII-key check retried until it has succeeded,
  * an idle server that stays quiet against a read-only replica, the writable
  * gauge and /readyz naming the state, an evicting maxmemory-policy refused at
- * start and at run time. The same states under a recording load are in
+ * start and at run time, and reads of personal data refused when their audit
+ * entry cannot be written. The same states under a recording load are in
  * test_fault_refusals.c. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -379,6 +380,76 @@ START_TEST(test_evicting_policy_refused_at_start_and_at_run_time)
 }
 END_TEST
 
+/* Reads of personal data are audited (docs/security.md): without the entry,
+ * no data. */
+static void expect_personal_reads_refused(struct gc_server *s, int port)
+{
+    long long audit = redis_int(port, "XLEN gc:{611002}:audit");
+    long long global = redis_int(port, "XLEN gc:{@}:audit");
+    char nid_path[80];
+    snprintf(nid_path, sizeof nid_path, "/api/v1/graduates?national_id=%s", h_natid(1));
+    const char *paths[] = {"/api/v1/graduates/G1", "/api/v1/graduates/G1/contacts",
+                           "/api/v1/counties/611002/queue", nid_path};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct http_resp *r = h_http(s, "GET", paths[i], T_C611002, NULL, NULL);
+        ck_assert_msg(r && r->status == 503, "%s: %d %s", paths[i], r ? r->status : 0,
+                      r ? r->body : "");
+        ck_assert_msg(!strstr(r->body, "张三"), "%s answered the name", paths[i]);
+        h_resp_free(r);
+    }
+    ck_assert_int_eq(redis_int(port, "XLEN gc:{611002}:audit"), audit);
+    ck_assert_int_eq(redis_int(port, "XLEN gc:{@}:audit"), global);
+    /* Aggregates hold no personal data: answered. */
+    h_expect(h_http(s, "GET", "/api/v1/counties/611002/coverage", T_C611002, NULL, NULL), 200,
+             NULL);
+}
+
+static void register_g1(struct gc_server *s)
+{
+    char body[300];
+    snprintf(body, sizeof body,
+             "{\"id\":\"G1\",\"county\":\"611002\",\"name\":\"张三\",\"national_id\":\"%s\"}",
+             h_natid(1));
+    h_expect(h_http(s, "POST", "/api/v1/graduates", T_C611002, body, NULL), 201, NULL);
+}
+
+START_TEST(test_personal_data_read_refused_while_redis_is_read_only)
+{
+    struct h_redis_proc *rp = spawn("read-readonly", NULL);
+    struct gc_server *s = start_on(cfg_k1, rp, true);
+    register_g1(s);
+    redis_ok(rp->port, "REPLICAOF 127.0.0.1 %d", h_free_port());
+    expect_personal_reads_refused(s, rp->port);
+    redis_ok(rp->port, "REPLICAOF NO ONE");
+    ck_assert(wait_ready_code(s, 200, NULL, NOTICE_MS));
+    long long audit = redis_int(rp->port, "XLEN gc:{611002}:audit");
+    h_expect(h_http(s, "GET", "/api/v1/graduates/G1", T_C611002, NULL, NULL), 200, NULL);
+    ck_assert_int_eq(redis_int(rp->port, "XLEN gc:{611002}:audit"), audit + 1);
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
+/* Redis accepts writes, but not this one (an ACL without XADD): the check
+ * before the read passes, the entry after it fails, and the answer is 503. */
+START_TEST(test_personal_data_read_refused_when_its_audit_entry_is_refused)
+{
+    struct h_redis_proc *rp = spawn("read-noaudit", NULL);
+    redis_ok(rp->port, "ACL SETUSER svc on >svc-password ~gc:* &* +@all");
+    char url[96];
+    snprintf(url, sizeof url, "redis://svc:svc-password@127.0.0.1:%d/0", rp->port);
+    struct gc_server *s = h_start(cfg_k1, NULL, url, true);
+    register_g1(s);
+    redis_ok(rp->port, "ACL SETUSER svc -xadd");
+    expect_personal_reads_refused(s, rp->port);
+    ck_assert(metric(s, "gradcover_redis_refusals_total{reason=\"noperm\"}") > 0);
+    ck_assert_int_eq(h_stop(s), 0);
+    h_redis_stop(rp, false);
+    free(rp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("redis_states");
@@ -390,6 +461,8 @@ int main(void)
     tcase_add_test(tc, test_pii_key_fingerprint_written_again_after_flushall);
     tcase_add_test(tc, test_idle_server_against_a_read_only_replica_stays_quiet_and_says_so);
     tcase_add_test(tc, test_evicting_policy_refused_at_start_and_at_run_time);
+    tcase_add_test(tc, test_personal_data_read_refused_while_redis_is_read_only);
+    tcase_add_test(tc, test_personal_data_read_refused_when_its_audit_entry_is_refused);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
