@@ -76,31 +76,43 @@ int app_random_id(struct app *a, char *out, size_t chars)
     return 0;
 }
 
+/* The store's probe answered: is our PII key the one the data uses? Called
+ * on every (re)connection and then every second (store.h), so a fingerprint
+ * lost to FLUSHALL or a restore is written again at once, and a refused
+ * check is simply made again: until it has succeeded on the current
+ * connection, the store refuses writes (store_writes). */
 static void on_pii_checked(enum store_status st, json_t *res, void *arg)
 {
     struct app *a = arg;
     if (st != STORE_OK)
-        return; /* checked again on the next connection */
-    a->pii_mismatch = !json_is_true(json_object_get(res, "ok"));
-    if (a->pii_mismatch)
+        return;
+    bool mismatch = !json_is_true(json_object_get(res, "ok"));
+    if (mismatch && !a->pii_mismatch)
         log_error("event=pii_key_mismatch hint=\"this Redis was written with another "
                   "pii_key_file; restore the original key\"");
+    else if (!mismatch && a->pii_mismatch)
+        log_info("event=pii_key_match");
+    a->pii_mismatch = mismatch;
 }
 
-/* Each time Redis is (re)connected: is our PII key the one its data uses? */
-static void on_store_ready(void *arg)
+/* Redis accepts writes (again): what lives in it and must exist before work
+ * resumes is made again (the outbox groups), and retention catches up. */
+static void on_store_writable(void *arg)
 {
     struct app *a = arg;
     notifier_on_ready(a->notifier);
     retention_start(a->retention);
+}
+
+/* The probe: pii_check.lua with our key's fingerprint (it writes the
+ * fingerprint when Redis has none). */
+static int set_probe(struct app *a)
+{
     char key[KEY_MAX], fp[PII_HMAC_HEX_LEN + 1], args[PII_HMAC_HEX_LEN + 16];
     key_global(key, sizeof key);
     pii_fingerprint(a->pii, fp);
     snprintf(args, sizeof args, "{\"fp\":\"%s\"}", fp);
-    const char *argv[2] = {key, args};
-    size_t lens[2] = {strlen(key), strlen(args)};
-    if (store_script(a->store, "pii_check", 1, 2, argv, lens, on_pii_checked, a) < 0)
-        log_warn("event=pii_check_not_sent");
+    return store_set_probe(a->store, "pii_check", key, args, on_pii_checked, a);
 }
 
 /* hiredis 0.14 resolves host names with a blocking getaddrinfo on every
@@ -337,15 +349,15 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     }
     int timeout = opts->redis_timeout_ms > 0 ? opts->redis_timeout_ms : REDIS_TIMEOUT_MS_DEFAULT;
     a->store = store_new(a->base, &target, timeout);
-    if (!a->store) {
+    if (!a->store || set_probe(a) < 0) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
-    store_on_ready(a->store, on_store_ready, a);
     /* RFC 6797: only over TLS; no includeSubDomains (other hosts of a bureau's
      * domain may not all speak HTTPS). */
     if (a->tls_server && cfg->hsts_max_age_seconds > 0)
         snprintf(a->hsts, sizeof a->hsts, "max-age=%d", cfg->hsts_max_age_seconds);
+    store_on_writable(a->store, on_store_writable, a);
     struct http_deps hd = {.cfg = cfg,
                            .store = a->store,
                            .metrics = a->metrics,

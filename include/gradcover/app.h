@@ -61,7 +61,7 @@ struct app {
     struct county_text *ctext; /* per county, rendered once (counts.h) */
     struct clock clock;        /* the wall clock, shifted by --now */
     bool draining;
-    bool pii_mismatch; /* Redis was written with another PII key */
+    bool pii_mismatch; /* Redis was written with another PII key (its last check) */
     /* Random bytes for ids, fetched 512 at a time (one getrandom() per ~32
      * contact ids instead of one each); rnd_used of them are spent. */
     unsigned char rnd[512];

@@ -90,8 +90,9 @@ static bool evaluate(struct alerter *al, size_t i, int64_t now, int cur)
 }
 
 /* Evaluates the counties whose turn has come: county i of n at i/n of the
- * interval. While Redis has not answered the previous slice, or is down,
- * nothing is sent and the counties stay due. */
+ * interval. While Redis has not answered the previous slice, is down, or
+ * refuses writes (an evaluation may write a transition), nothing is sent
+ * and the counties stay due. */
 static void slice(struct alerter *al)
 {
     const struct alerter_deps *d = &al->d;
@@ -100,7 +101,7 @@ static void slice(struct alerter *al)
      * catching up (SWEEP_KEEP_PHASE). */
     if (!sweep_round(&al->sweep, t))
         return;
-    if (al->outstanding > 0 || !store_ready(d->store))
+    if (al->outstanding > 0 || !store_writable(d->store))
         return;
     size_t due = sweep_due(&al->sweep, t);
     int64_t now = clock_now_ms(d->clock);

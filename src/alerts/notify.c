@@ -29,6 +29,12 @@
 #define SWEEP_MS 12000
 #define POLL_MIN_MS 62
 #define POLL_MAX_MS 1000
+/* A failed read (NOGROUP after a FLUSHALL or a restart without persistence;
+ * an ACL without XREADGROUP) re-creates the groups and reads again after a
+ * poll period, doubling while it lasts to READ_RETRY_MAX_MS: a failure that
+ * persists costs one read and the group checks every 30 s, never a loop. */
+#define READ_RETRY_MIN_MS 1000
+#define READ_RETRY_MAX_MS 30000
 /* Events read per stream per XREADGROUP; the rest wait for the next poll. */
 #define READ_COUNT "50"
 /* Counties whose outboxes one periodic read covers. XREADGROUP costs Redis
@@ -92,6 +98,9 @@ struct notifier {
     bool reading;
     bool read_again;       /* a kick arrived while a read was in flight */
     bool own_pending_read; /* after (re)connecting, our own pending entries come first */
+    bool groups_lost;      /* a read failed: make the outboxes' groups again first */
+    int read_retry_ms;     /* after a failed read; 0 after a good one */
+    int64_t read_after;    /* monotonic ms: no read before (a failed one's back-off) */
     struct event *kick;    /* one-shot: read now, without moving the poll timer */
     bool *dirty;           /* counties with a transition made here, not yet read */
     size_t *scratch;       /* county indexes of the read being built */
@@ -425,12 +434,25 @@ static void on_read(enum store_status st, json_t *res, void *arg)
 {
     struct notifier *n = arg;
     n->reading = false;
-    if (st == STORE_OK)
+    if (st == STORE_OK) {
+        n->read_retry_ms = 0;
         handle_read(n, res);
-    else if (st == STORE_FAILED)
-        /* NOGROUP: Redis lost a stream or group (restart without persistence,
-         * FLUSHALL, failover): create them again before the next read. */
-        on_connected(n);
+    } else {
+        /* Not read: not again at once. Our own pending entries first again,
+         * at the next poll; while Redis refuses writes, not before it takes
+         * them again (poll_now, then on_connected). Failed (NOGROUP: Redis
+         * lost a stream or group to a restart without persistence, FLUSHALL,
+         * a failover): the groups are made again first, after a back-off. */
+        n->read_again = false;
+        n->own_pending_read = false;
+        if (st == STORE_FAILED) {
+            n->groups_lost = true;
+            n->read_retry_ms = n->read_retry_ms == 0                      ? READ_RETRY_MIN_MS
+                               : n->read_retry_ms * 2 > READ_RETRY_MAX_MS ? READ_RETRY_MAX_MS
+                                                                          : n->read_retry_ms * 2;
+            n->read_after = clock_mono_ms() + n->read_retry_ms;
+        }
+    }
     if (n->read_again) {
         n->read_again = false;
         poll_now(n);
@@ -498,19 +520,30 @@ static void on_connected(struct notifier *n)
 
 void notifier_on_ready(struct notifier *n)
 {
-    if (n)
-        on_connected(n);
+    if (!n)
+        return;
+    n->groups_lost = false;
+    n->read_retry_ms = 0;
+    n->read_after = 0;
+    on_connected(n);
 }
 
 static void poll_now(struct notifier *n)
 {
     /* Connections of answered requests are freed here, outside their callbacks. */
     post_client_reap(n->post);
-    if (!store_ready(n->store))
+    /* XREADGROUP writes (the pending list): nothing while Redis refuses. */
+    if (!store_writable(n->store))
         return;
     if (n->reading) {
         n->read_again = true;
         return;
+    }
+    if (clock_mono_ms() < n->read_after)
+        return;
+    if (n->groups_lost) {
+        n->groups_lost = false;
+        on_connected(n);
     }
     size_t nc = n->cfg->ncounties, count = 0;
     if (!n->own_pending_read) {
@@ -648,8 +681,8 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct notifier *n = arg;
-    if (!store_ready(n->store))
-        return;
+    if (!store_writable(n->store))
+        return; /* XCLAIM and XAUTOCLAIM write */
     int64_t t = clock_mono_ms();
     if (t - n->renewed_at >= CLAIM_EVERY_MS) {
         n->renewed_at = t;

@@ -158,6 +158,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
+    store_render_metrics(r->app->store, f);
     metrics_render_http(r->app->metrics, f);
     conns_render_metrics(r->app->conns, f);
     ccache_render_metrics(r->app->ccache, f);

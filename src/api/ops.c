@@ -1,4 +1,5 @@
-/* Liveness and readiness probes. */
+/* Liveness and readiness probes: /readyz names the state of Redis that keeps
+ * the server from taking writes. */
 #include <string.h>
 
 #include "gradcover/api/call.h"
@@ -14,6 +15,11 @@ void api_healthz(struct req *r)
 
 static void on_ping(struct req *r, enum store_status st, json_t *res)
 {
+    if (st == STORE_REFUSED) {
+        /* MISCONF refuses even PING: it says why. */
+        http_reply_unwritable(r, store_writes(r->app->store));
+        return;
+    }
     if (st != STORE_OK || !json_is_string(res) || strcmp(json_string_value(res), "PONG") != 0) {
         http_reply_error(r, 503, "redis_unavailable", "Redis does not answer", NULL);
         return;
@@ -22,8 +28,10 @@ static void on_ping(struct req *r, enum store_status st, json_t *res)
         r, 200, json_pack("{s:s, s:b, s:b}", "status", "ready", "redis", 1, "scripts_loaded", 1));
 }
 
-/* Ready means connected, scripts loaded, and Redis answering now (a frozen
- * Redis keeps the socket open but fails the PING deadline). */
+/* Ready means connected, scripts loaded, Redis accepting writes (the PII
+ * key checked, maxmemory-policy noeviction, no OOM, READONLY or MISCONF
+ * refusal since the last probe), and Redis answering now (a frozen Redis
+ * keeps the socket open but fails the PING deadline). A 503 names the state. */
 void api_readyz(struct req *r)
 {
     if (r->app->pii_mismatch) {
@@ -31,9 +39,14 @@ void api_readyz(struct req *r)
                          "this server's PII key is not the one the data was written with", NULL);
         return;
     }
-    if (!store_ready(r->app->store)) {
+    enum store_writes w = store_writes(r->app->store);
+    if (w == STORE_WRITES_DOWN) {
         http_reply_error(r, 503, "redis_unavailable",
                          "not connected to Redis or scripts not loaded yet", NULL);
+        return;
+    }
+    if (w != STORE_WRITES_OK) {
+        http_reply_unwritable(r, w);
         return;
     }
     call_command(r, 1, (const char *[]){"PING"}, on_ping);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradcover/api/call.h"
 #include "gradcover/app.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/core/log.h"
@@ -65,13 +66,15 @@ void trail_attach(struct req *r, json_t *args, const char *action, const char *o
         json_object_set_new(args, "audit", audit_obj(r, action, object));
 }
 
+/* The read's answer waited for its entry (http_hold): sent now, or replaced
+ * by a 503 when the entry was not written. */
 static void on_audit_written(enum store_status st, json_t *result, void *arg)
 {
     (void)result;
-    char *rid = arg;
+    struct req *r = arg;
     if (st != STORE_OK)
-        log_warn("event=audit_write_failed request_id=%s", rid);
-    free(rid);
+        log_warn("event=audit_write_failed request_id=%s", r->id);
+    http_release(r, st);
 }
 
 void trail_from(struct req *r, const char *county, const char *action, const char *object,
@@ -85,7 +88,6 @@ void trail_from(struct req *r, const char *county, const char *action, const cha
     json_t *args = json_pack("{s:o}", "audit", au);
     char *text = args ? jw_dumps(args, 0) : NULL;
     json_decref(args);
-    char *rid = strdup(r->id);
     char key[KEY_MAX];
     if (county)
         key_county(key, sizeof key, county);
@@ -93,10 +95,14 @@ void trail_from(struct req *r, const char *county, const char *action, const cha
         key_global(key, sizeof key);
     const char *argv[2] = {key, text};
     size_t lens[2] = {strlen(key), text ? strlen(text) : 0};
-    if (!text || !rid ||
-        store_script(r->app->store, "audit", 1, 2, argv, lens, on_audit_written, rid) < 0) {
+    /* No personal data without its entry: the answer waits for it, within
+     * what is left of the request's Redis time. */
+    http_hold(r);
+    int budget = call_budget_ms(r);
+    if (!text || store_script_within(r->app->store, budget, "audit", 1, 2, argv, lens,
+                                     on_audit_written, r) < 0) {
         log_warn("event=audit_write_failed request_id=%s", r->id);
-        free(rid);
+        http_release(r, call_unsent(budget));
     }
     free(text);
 }

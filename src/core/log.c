@@ -120,3 +120,16 @@ const char *log_quote(const char *s, char *out, size_t n)
     out[o] = '\0';
     return out;
 }
+
+bool log_every_due(struct log_every *e, int64_t now_ms, int64_t interval_ms, unsigned long *skipped)
+{
+    if (e->written && now_ms - e->last_ms < interval_ms) {
+        e->skipped++;
+        return false;
+    }
+    *skipped = e->skipped;
+    e->skipped = 0;
+    e->written = true;
+    e->last_ms = now_ms;
+    return true;
+}

@@ -76,7 +76,7 @@ static void on_guard(enum store_status st, json_t *res, void *arg)
         tokcache_drop(r->rt->tokens, r->who.tok_hex);
     } else
         r->guard = HTTP_GUARD_OK;
-    if (r->held)
+    if (r->held && r->holds == 0)
         http_send_held(r);
 }
 

@@ -61,11 +61,14 @@ const char *http_header(struct req *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
 }
 
+static void reply_refused_step(struct req *r, enum store_status st);
+
 static void send_and_free(struct req *r, int status, const char *reason, const char *ctype,
                           struct evbuffer *buf)
 {
-    if (r->guard_pending) {
-        /* Hold the answer until Redis has said whether the token still exists. */
+    if (r->guard_pending || r->holds > 0) {
+        /* Hold the answer until Redis has said whether the token still exists,
+         * and until the steps it waits for are done (http_hold). */
         r->held = evbuffer_new();
         if (r->held && buf)
             evbuffer_add_buffer(r->held, buf);
@@ -82,6 +85,14 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
             http_reply_revoked(r);
         else
             http_reply_unavailable(r);
+        return;
+    }
+    if (r->hold_st != STORE_OK && status < 500) {
+        /* A step the answer waited for failed (its audit entry): not sent. */
+        enum store_status st = r->hold_st;
+        r->hold_st = STORE_OK;
+        evhttp_clear_headers(evhttp_request_get_output_headers(r->ev));
+        reply_refused_step(r, st);
         return;
     }
     /* RFC 9110 §9.3.2: no body in an answer to HEAD, whatever its status
@@ -275,12 +286,85 @@ void http_reply_unavailable(struct req *r)
     http_reply_error(r, 503, "redis_unavailable", HTTP_MSG_UNAVAILABLE, NULL);
 }
 
+void http_reply_unwritable(struct req *r, enum store_writes w)
+{
+    static const char retry[] = "; retry after the indicated delay";
+    const char *code = "redis_refusing_writes", *why = "Redis refused the write";
+    switch (w) {
+    case STORE_WRITES_DOWN:
+        http_reply_unavailable(r);
+        return;
+    case STORE_WRITES_UNCHECKED:
+        code = "redis_unchecked";
+        why = "the checks of this Redis before any write (the PII key's fingerprint, "
+              "maxmemory-policy) have not succeeded yet";
+        break;
+    case STORE_WRITES_OOM:
+        why = "Redis refuses writes: it is out of memory (OOM)";
+        break;
+    case STORE_WRITES_READONLY:
+        why = "Redis refuses writes: it is a read-only replica (READONLY)";
+        break;
+    case STORE_WRITES_MISCONF:
+        why = "Redis refuses writes: it cannot persist to disk (MISCONF)";
+        break;
+    case STORE_WRITES_MAY_EVICT:
+        code = "redis_may_evict";
+        why = "Redis may evict data (its maxmemory-policy is not noeviction, or cannot be "
+              "read): writes are refused";
+        break;
+    case STORE_WRITES_OK:
+        break; /* refused, and accepted again since */
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s%s", why, retry);
+    http_reply_error(r, 503, code, msg, NULL);
+}
+
 int http_store_ok_or_reply(struct req *r, enum store_status st)
 {
     if (st == STORE_OK)
         return 0;
-    http_reply_unavailable(r);
+    if (st == STORE_REFUSED)
+        http_reply_unwritable(r, store_writes(r->rt->deps.store));
+    else
+        http_reply_unavailable(r);
     return -1;
+}
+
+int http_writable_or_reply(struct req *r)
+{
+    enum store_writes w = store_writes(r->rt->deps.store);
+    if (w == STORE_WRITES_OK)
+        return 0;
+    http_reply_unwritable(r, w);
+    return -1;
+}
+
+/* The answer to a request one of whose held steps failed. */
+static void reply_refused_step(struct req *r, enum store_status st)
+{
+    if (st == STORE_REFUSED) {
+        http_reply_unwritable(r, store_writes(r->rt->deps.store));
+        return;
+    }
+    http_reply_error(r, 503, "redis_unavailable",
+                     "the audit entry of this read could not be written, and personal data is "
+                     "not served without it; retry after the indicated delay",
+                     NULL);
+}
+
+void http_hold(struct req *r)
+{
+    r->holds++;
+}
+
+void http_release(struct req *r, enum store_status st)
+{
+    if (st != STORE_OK && r->hold_st == STORE_OK)
+        r->hold_st = st;
+    if (--r->holds == 0 && !r->guard_pending && r->held)
+        http_send_held(r);
 }
 
 void http_reply_too_many(struct req *r, int retry_s, const char *message)

@@ -1,7 +1,8 @@
 /* The HTTP front (see router.h): for every request, in this order, the
  * connection guard's verdict on its head, the request target, the route
  * (404/405), authentication and rate limits (authn.h), the route's roles
- * (403), then the handler. A head that asks for "100 Continue" passes the
+ * (403), whether Redis takes writes (503, for routes that need it), then
+ * the handler. A head that asks for "100 Continue" passes the
  * same checks before its body is read (judge_head), so that a refused one
  * gets its final answer instead of an invitation to send the body. */
 #include "gradcover/http/router.h"
@@ -127,13 +128,16 @@ static const struct route *route_of(const struct router *rt, enum evhttp_cmd_typ
     return NULL;
 }
 
-/* Authenticated: the route's roles, then its handler. */
+/* Authenticated: the route's roles, whether Redis takes its writes, then its
+ * handler. */
 static void authorized(struct req *r)
 {
     if (!(r->matched->roles & ROLE_BIT(r->who.role))) {
         http_reply_error(r, 403, "forbidden", r->matched->denied, NULL);
         return;
     }
+    if ((r->matched->flags & ROUTE_WRITES) && http_writable_or_reply(r) < 0)
+        return;
     r->matched->handler(r);
 }
 

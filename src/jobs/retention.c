@@ -55,6 +55,10 @@ static void on_retention(enum store_status st, json_t *res, void *arg)
         /* More due in this county: take it again on the next tick. */
         if (json_is_true(json_object_get(res, "more")))
             sweep_again(&rt->pass, c->county);
+    } else {
+        /* Not done (Redis down, refusing writes, slow): this county again,
+         * once Redis takes writes (tick). */
+        sweep_again(&rt->pass, c->county);
     }
     free(c);
 }
@@ -65,7 +69,7 @@ static void tick(struct retention *rt)
     int64_t now = clock_now_ms(d->clock);
     if (!rt->active && now >= rt->next_pass_ms && rt->next_pass_ms > 0)
         retention_start(rt);
-    if (!rt->active || rt->outstanding > 0 || !store_ready(d->store))
+    if (!rt->active || rt->outstanding > 0 || !store_writable(d->store))
         return;
     if (sweep_over(&rt->pass)) {
         rt->active = false;

@@ -156,6 +156,13 @@ static void invalidate_key(struct ccache *cc, const char *key, size_t len)
     cc->invalidations++;
 }
 
+/* Only a refusal by the ACL counts towards giving the cache up: any other
+ * (a Redis still loading its data, ...) passes as a lost connection does. */
+static bool refused_by_acl(const struct store *st_of, enum store_status st)
+{
+    return st == STORE_FAILED && store_last_refusal(st_of) == STORE_REFUSAL_NOPERM;
+}
+
 static void on_tracking(enum store_status st, json_t *res, void *arg)
 {
     (void)res;
@@ -167,13 +174,17 @@ static void on_tracking(enum store_status st, json_t *res, void *arg)
         cc->failures = 0;
         return;
     }
-    /* Refused (ACL), or the subscription it named just went: try again with
-     * a new subscription, a few times. Unanswered in time: a new rd asks
-     * again once it is ready (a late OK is not trusted). */
-    if (st == STORE_FAILED && !attempt_failed(cc))
-        store_drop(cc->sub, "tracking_failed");
-    else if (st == STORE_TIMEOUT)
-        store_drop(cc->rd, "tracking_timeout");
+    /* Refused by the ACL: try again with a new subscription, a few times.
+     * Refused otherwise (Redis loading, ...) or unanswered in time: a new rd
+     * asks again once it is ready (a late OK is not trusted), as after a lost
+     * connection, however often. The subscription it named just went (OK
+     * too late) or rd's link broke: the new one asks again by itself. */
+    if (refused_by_acl(cc->rd, st)) {
+        if (!attempt_failed(cc))
+            store_drop(cc->sub, "tracking_failed");
+    } else if (st == STORE_TIMEOUT || st == STORE_FAILED || st == STORE_REFUSED) {
+        store_drop(cc->rd, "tracking_failed");
+    }
 }
 
 /* Points rd's tracking at the live subscription (commands after this one on
@@ -271,8 +282,10 @@ static void on_client_id(enum store_status st, json_t *res, void *arg)
     struct ccache *cc = arg;
     redisAsyncContext *ac = store_context(cc->sub);
     if (cc->closing || st != STORE_OK || !json_is_integer(res) || !ac) {
-        /* Refused (ACL) counts towards giving up; slow or gone only retries. */
-        if (!cc->closing && st != STORE_DOWN && !(st == STORE_FAILED && attempt_failed(cc)))
+        /* Refused by the ACL counts towards giving up; anything else
+         * (slow, refused otherwise) only retries; gone is retried anyway. */
+        if (!cc->closing && st != STORE_DOWN &&
+            !(refused_by_acl(cc->sub, st) && attempt_failed(cc)))
             store_drop(cc->sub, "client_id_failed");
         return;
     }

@@ -1,7 +1,10 @@
 /* Redis access: one hiredis async connection on the app's loop, reconnected
  * with exponential backoff and jitter; every command bounded by an evtimer
  * (hiredis 0.14 has no command timeouts); scripts loaded at connect and run
- * with EVALSHA, re-sent as EVAL on NOSCRIPT. Replies are mapped to jansson
+ * with EVALSHA, re-sent as EVAL on NOSCRIPT. Error answers are classified
+ * (OOM, READONLY, MISCONF refuse every write; NOPERM and the rest fail one
+ * command), counted and logged rate-limited; a probe and INFO memory say
+ * whether writes are accepted (store_writes). Replies are mapped to jansson
  * values before they leave this file. */
 #include "gradcover/store/store.h"
 
@@ -19,6 +22,7 @@
 #include "gradcover/core/clock.h"
 #include "gradcover/core/hex.h"
 #include "gradcover/core/log.h"
+#include "gradcover/core/metrics.h"
 #include "gradcover/store/scripts.h"
 
 /* First reconnect after 100 ms (a Redis restart takes about that long), doubling
@@ -32,6 +36,25 @@
 /* Loading scripts and authenticating must finish within this after connecting;
  * otherwise the connection is dropped and retried (Redis frozen or overloaded). */
 #define HANDSHAKE_TIMEOUT_MS 5000
+/* The probe while Redis accepts writes: a read-only replica (a Sentinel
+ * failover), a full memory or disk shows within a second on an idle server
+ * too, as a lost connection does (BACKOFF_MAX_MS); one small script a second
+ * that writes nothing when the fingerprint is there (no AOF growth). */
+#define PROBE_EVERY_MS 1000
+/* While Redis refuses writes the probe comes again after 100 ms doubling to
+ * PROBE_EVERY_MS, as reconnects do (BACKOFF_MIN_MS, BACKOFF_MAX_MS): writes
+ * work again within ~1 s of Redis accepting them. */
+#define PROBE_RETRY_MIN_MS BACKOFF_MIN_MS
+/* maxmemory-policy is read at every connection and then this often: a
+ * policy switched to evicting at run time loses data at its next memory
+ * pressure, so the issue's "every minute" became 5 s; INFO memory costs
+ * Redis ~20 µs. */
+#define POLICY_EVERY_MS 5000
+/* A repeated error or timeout is logged once, then once per this with the
+ * count of those left out (the issue saw 8,000-13,000 error lines a second). */
+#define LOG_REPEAT_MS 10000
+/* The longest maxmemory-policy name (allkeys-random is 14), with room. */
+#define POLICY_MAX 32
 
 struct op {
     struct store *s;
@@ -43,6 +66,7 @@ struct op {
     int script;     /* index into gc_scripts, or -1 */
     bool retried;   /* NOSCRIPT fallback already used */
     int timeout_ms; /* this command's deadline */
+    uint64_t seq;   /* when it was sent, in the store's count of sends */
     int argc;       /* arguments of the command */
     char *cmd;      /* the command as sent (RESP), kept for the EVAL fallback */
     size_t len;
@@ -69,7 +93,35 @@ struct store {
     void (*ready_cb)(void *arg);
     void *ready_arg;
     bool plain; /* no scripts (store_new_plain) */
+
+    /* ---- is Redis accepting writes (store_writes) ---- */
+    uint64_t seq;    /* commands sent so far (op.seq) */
+    int refusing;    /* STORE_REFUSAL_OOM/READONLY/MISCONF while refused; NOT_REFUSING */
+    bool checked;    /* the probe succeeded on this connection (after the last refusal) */
+    uint64_t ok_seq; /* the seq of that probe: older refusals are stale */
+    enum store_refusal last_kind;
+    uint64_t refusals[STORE_NREFUSALS];
+    struct log_every err_log[STORE_NREFUSALS];
+    struct log_every timeout_log;
+    struct event *check_timer; /* the probe and the policy check */
+    int probe_backoff_ms;
+    bool probe_inflight, info_inflight;
+    uint64_t probe_seq;
+    int probe_script; /* index into gc_scripts; -1: none */
+    char *probe_key, *probe_args;
+    store_cb probe_cb;
+    void *probe_arg;
+    void (*writable_cb)(void *arg);
+    void *writable_arg;
+    enum { POLICY_UNKNOWN, POLICY_SAFE, POLICY_EVICTS, POLICY_UNREADABLE } policy;
+    int64_t policy_at_ms;           /* monotonic: when it was last read */
+    char policy_name[POLICY_MAX];   /* as Redis said it */
+    char policy_logged[POLICY_MAX]; /* the evicting policy last logged; "" none */
+    bool policy_unreadable_logged;
 };
+
+/* s->refusing when writes are not being refused. */
+#define NOT_REFUSING (-1)
 
 static void store_connect(struct store *s);
 
@@ -163,6 +215,122 @@ static void op_fire(struct op *o, enum store_status st, json_t *result)
         o->cb(st, result, o->arg);
 }
 
+/* ---- refusals and whether writes are accepted ---- */
+
+static const char *const refusal_names[STORE_NREFUSALS] = {"oom", "readonly", "misconf", "noperm",
+                                                           "other"};
+
+const char *store_refusal_name(enum store_refusal k)
+{
+    return k < STORE_NREFUSALS ? refusal_names[k] : "other";
+}
+
+/* An error answer's kind by its first word; a script's error keeps the word
+ * of the command that failed in it ("OOM command not allowed ... script:"),
+ * except the ACL's, which Redis 7.0 words "ERR The user executing the script
+ * can't run this command ..." (or "... access ... keys"). */
+static enum store_refusal refusal_of(const char *err)
+{
+    static const char acl_in_script[] = "ERR The user executing the script can't ";
+    if (strncmp(err, acl_in_script, sizeof acl_in_script - 1) == 0)
+        return STORE_REFUSAL_NOPERM;
+    static const struct {
+        const char *word;
+        enum store_refusal k;
+    } words[] = {{"OOM ", STORE_REFUSAL_OOM},
+                 {"READONLY ", STORE_REFUSAL_READONLY},
+                 {"MISCONF ", STORE_REFUSAL_MISCONF},
+                 {"NOPERM ", STORE_REFUSAL_NOPERM}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strncmp(err, words[i].word, strlen(words[i].word)) == 0)
+            return words[i].k;
+    return STORE_REFUSAL_OTHER;
+}
+
+static const char *writes_name(enum store_writes w)
+{
+    switch (w) {
+    case STORE_WRITES_OK:
+        return "ok";
+    case STORE_WRITES_DOWN:
+        return "down";
+    case STORE_WRITES_UNCHECKED:
+        return "unchecked";
+    case STORE_WRITES_OOM:
+        return "oom";
+    case STORE_WRITES_READONLY:
+        return "readonly";
+    case STORE_WRITES_MISCONF:
+        return "misconf";
+    case STORE_WRITES_MAY_EVICT:
+        return "may_evict";
+    }
+    return "?";
+}
+
+static void check_now(struct store *s);
+
+/* (Re)arms the probe and policy check ms from now. */
+static void schedule_check(struct store *s, int ms)
+{
+    if (!s->check_timer || s->closing)
+        return;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(s->check_timer, &tv);
+}
+
+/* After anything that may change store_writes(): says so once per change,
+ * and runs the writable callback when writes become accepted. `was` is what
+ * store_writes() said before. */
+static void writes_changed(struct store *s, enum store_writes was)
+{
+    enum store_writes now = store_writes(s);
+    if (now == was || now == STORE_WRITES_DOWN)
+        return;
+    if (now == STORE_WRITES_OK) {
+        if (was >= STORE_WRITES_OOM)
+            log_info("event=redis_writable was=%s", writes_name(was));
+        if (s->writable_cb)
+            s->writable_cb(s->writable_arg);
+        return;
+    }
+    if (now >= STORE_WRITES_OOM && now <= STORE_WRITES_MISCONF)
+        log_error("event=redis_refusing_writes reason=%s hint=\"%s\"", writes_name(now),
+                  now == STORE_WRITES_OOM ? "maxmemory reached: raise maxmemory or add memory"
+                  : now == STORE_WRITES_READONLY
+                      ? "a replica: point redis at the master (a failover?)"
+                      : "Redis cannot write its AOF or RDB file: free disk space");
+}
+
+/* An error answer to a command sent as `seq`: counted by kind, logged
+ * (rate-limited), and for OOM, READONLY and MISCONF noted as Redis refusing
+ * writes (unless a later probe already saw them accepted). Returns the
+ * status the command's callback gets. */
+static enum store_status note_error(struct store *s, uint64_t seq, const char *err)
+{
+    enum store_refusal k = refusal_of(err);
+    s->last_kind = k;
+    s->refusals[k]++;
+    unsigned long suppressed;
+    if (log_every_due(&s->err_log[k], clock_mono_ms(), LOG_REPEAT_MS, &suppressed)) {
+        char q[256];
+        log_error("event=redis_error kind=%s err=%s suppressed=%lu", refusal_names[k],
+                  log_quote(err, q, sizeof q), suppressed);
+    }
+    if (k > STORE_REFUSAL_MISCONF)
+        return STORE_FAILED;
+    if (seq >= s->ok_seq && s->refusing != (int)k) {
+        enum store_writes was = store_writes(s);
+        s->refusing = (int)k;
+        /* Probe soon and often until Redis accepts writes again. */
+        s->probe_backoff_ms = PROBE_RETRY_MIN_MS;
+        if (!s->plain && s->ready)
+            schedule_check(s, PROBE_RETRY_MIN_MS);
+        writes_changed(s, was);
+    }
+    return STORE_REFUSED;
+}
+
 /* Drops the connection at once (hiredis' own disconnect waits for pending
  * replies, which a frozen Redis never sends); pending callbacks fire with NULL. */
 static void force_reconnect(struct store *s, const char *why)
@@ -184,7 +352,10 @@ static void on_op_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct op *o = arg;
     struct store *s = o->s;
-    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", o->timeout_ms, s->outstanding);
+    unsigned long suppressed;
+    if (log_every_due(&s->timeout_log, clock_mono_ms(), LOG_REPEAT_MS, &suppressed))
+        log_warn("event=redis_timeout timeout_ms=%d outstanding=%u suppressed=%lu", o->timeout_ms,
+                 s->outstanding, suppressed);
     /* The op stays allocated until hiredis answers or the link dies. */
     op_fire(o, STORE_TIMEOUT, NULL);
     /* Silence for twice the deadline with work outstanding: the link or Redis is
@@ -263,10 +434,9 @@ static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
         return;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        char q[256];
-        log_error("event=redis_error err=%s", log_quote(r->str, q, sizeof q));
+        /* The error's text reaches the caller (a refusal it may tell apart). */
         json_t *text = json_stringn_nocheck(r->str, r->len);
-        op_fire(o, STORE_FAILED, text);
+        op_fire(o, note_error(s, o->seq, r->str), text);
         json_decref(text);
         op_free(o);
         return;
@@ -294,6 +464,7 @@ static int send_op(struct store *s, struct op *o)
     if (redisAsyncFormattedCommand(s->ac, on_reply, o, o->cmd, o->len) != REDIS_OK)
         return -1;
     s->outstanding++;
+    o->seq = ++s->seq;
     return 0;
 }
 
@@ -308,6 +479,7 @@ struct store_round {
     size_t sent;     /* commands handed to hiredis */
     size_t answered; /* replies (or NULLs from a broken link) received */
     int timeout_ms;  /* the round's deadline */
+    uint64_t seq;    /* when it began, in the store's count of sends (op.seq) */
     bool started, fired;
     enum store_status st; /* the worst outcome so far */
 };
@@ -347,10 +519,9 @@ static void on_round_reply(redisAsyncContext *ac, void *replyp, void *privdata)
     } else {
         s->last_reply_ms = clock_mono_ms();
         if (r->type == REDIS_REPLY_ERROR) {
-            char q[256];
-            log_error("event=redis_error err=%s", log_quote(r->str, q, sizeof q));
+            enum store_status st = note_error(s, rd->seq, r->str);
             if (rd->st == STORE_OK)
-                rd->st = STORE_FAILED;
+                rd->st = st;
         } else if (!rd->fired && rd->st == STORE_OK) {
             struct store_str el[ROUND_ELEMS_MAX];
             char num[ROUND_ELEMS_MAX][24];
@@ -383,7 +554,10 @@ static void on_round_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct store_round *rd = arg;
     struct store *s = rd->s;
-    log_warn("event=redis_timeout timeout_ms=%d outstanding=%u", rd->timeout_ms, s->outstanding);
+    unsigned long suppressed;
+    if (log_every_due(&s->timeout_log, clock_mono_ms(), LOG_REPEAT_MS, &suppressed))
+        log_warn("event=redis_timeout timeout_ms=%d outstanding=%u suppressed=%lu", rd->timeout_ms,
+                 s->outstanding, suppressed);
     rd->st = STORE_TIMEOUT;
     round_fire(rd);
     /* The round stays allocated until every reply is in or the link dies. */
@@ -405,6 +579,7 @@ struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_f
     rd->arg = arg;
     rd->st = STORE_OK;
     rd->timeout_ms = timeout_ms;
+    rd->seq = ++s->seq;
     rd->timer = evtimer_new(s->base, on_round_timeout, rd);
     if (!rd->timer) {
         free(rd);
@@ -501,6 +676,11 @@ static void on_handshake_reply(enum store_status st, json_t *result, void *arg)
 {
     struct store *s = arg;
     (void)result;
+    /* A Redis that cannot persist refuses even PING (MISCONF), the plain
+     * connections' whole handshake: it answers, so the connection is up. Its
+     * writes are the probe's business, not a reason to reconnect. */
+    if (st == STORE_REFUSED)
+        st = STORE_OK;
     if (st != STORE_OK)
         s->handshake_failed = true;
     if (st == STORE_FAILED)
@@ -520,8 +700,228 @@ static void on_handshake_reply(enum store_status st, json_t *result, void *arg)
     s->ready = true;
     s->backoff_ms = BACKOFF_MIN_MS;
     log_info("event=redis_ready scripts=%zu", s->plain ? (size_t)0 : gc_nscripts);
+    /* The checks went out with the handshake and answer right after it. */
+    if (!s->plain) {
+        check_now(s);
+        writes_changed(s, STORE_WRITES_DOWN); /* a store without a probe is writable now */
+    }
     if (s->ready_cb)
         s->ready_cb(s->ready_arg);
+}
+
+/* ---- the probe and the policy check ---- */
+
+static void on_probe(enum store_status st, json_t *result, void *arg)
+{
+    struct store *s = arg;
+    s->probe_inflight = false;
+    if (st == STORE_OK) {
+        /* What the probe checks (the PII key) is settled before any write
+         * can see the store writable. */
+        if (s->probe_cb)
+            s->probe_cb(st, result, s->probe_arg);
+        enum store_writes was = store_writes(s);
+        s->checked = true;
+        s->refusing = NOT_REFUSING;
+        s->ok_seq = s->probe_seq;
+        s->probe_backoff_ms = PROBE_RETRY_MIN_MS;
+        writes_changed(s, was);
+    }
+    /* Refused: noted by note_error. Failed (the ACL, a broken key) or
+     * unanswered: tried again at the next check; a failure on a connection
+     * where it never succeeded keeps writes unchecked. */
+}
+
+/* The value of "maxmemory_policy:" in an INFO text into out; false if
+ * absent. */
+static bool info_policy(const char *text, char *out, size_t n)
+{
+    static const char field[] = "\nmaxmemory_policy:";
+    const char *p = strstr(text, field);
+    if (!p)
+        return false;
+    p += sizeof field - 1;
+    size_t len = strcspn(p, "\r\n");
+    if (len == 0 || len >= n)
+        return false;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return true;
+}
+
+static void on_info(enum store_status st, json_t *result, void *arg)
+{
+    struct store *s = arg;
+    s->info_inflight = false;
+    if (st == STORE_TIMEOUT || st == STORE_DOWN)
+        return; /* asked again at the next check */
+    enum store_writes was = store_writes(s);
+    char name[POLICY_MAX];
+    if (st == STORE_OK && json_is_string(result) &&
+        info_policy(json_string_value(result), name, sizeof name)) {
+        s->policy_at_ms = clock_mono_ms();
+        snprintf(s->policy_name, sizeof s->policy_name, "%s", name);
+        s->policy_unreadable_logged = false;
+        if (strcmp(name, "noeviction") == 0) {
+            s->policy = POLICY_SAFE;
+            s->policy_logged[0] = '\0';
+        } else {
+            s->policy = POLICY_EVICTS;
+            if (strcmp(s->policy_logged, name) != 0)
+                log_error("event=redis_may_evict maxmemory_policy=%s hint=\"an evicting Redis "
+                          "silently drops contacts, counts and idempotency records: set "
+                          "maxmemory-policy noeviction (deploy/redis.conf); writes are refused "
+                          "until then\"",
+                          name);
+            snprintf(s->policy_logged, sizeof s->policy_logged, "%s", name);
+        }
+    } else {
+        /* Refused (an ACL without +info) or not understood: whether Redis may
+         * evict is unknown, so writes wait as if it might. */
+        s->policy = POLICY_UNREADABLE;
+        s->policy_at_ms = clock_mono_ms();
+        if (!s->policy_unreadable_logged)
+            log_error("event=redis_policy_unreadable hint=\"INFO memory did not say "
+                      "maxmemory-policy: the Redis user needs +info (deploy/redis-users.acl); "
+                      "writes are refused until then\"");
+        s->policy_unreadable_logged = true;
+    }
+    writes_changed(s, was);
+}
+
+static int send_script(struct store *s, int timeout_ms, int idx, int nkeys, int argc,
+                       const char **argv, const size_t *lens, store_cb cb, void *arg);
+static int send_command(struct store *s, int timeout_ms, int argc, const char **argv,
+                        const size_t *lens, store_cb cb, void *arg);
+
+/* Sends the probe and INFO memory when due and not in flight, on the
+ * connection as it is (also during the handshake: they go out right behind
+ * it, so that the store is checked the moment it is ready). */
+static void send_checks(struct store *s)
+{
+    int64_t t = clock_mono_ms();
+    if (!s->info_inflight && (s->policy == POLICY_UNKNOWN || s->policy == POLICY_UNREADABLE ||
+                              t - s->policy_at_ms >= POLICY_EVERY_MS)) {
+        const char *argv[2] = {"INFO", "memory"};
+        size_t lens[2] = {4, 6};
+        s->info_inflight = send_command(s, s->timeout_ms, 2, argv, lens, on_info, s) == 0;
+    }
+    if (s->probe_script >= 0 && !s->probe_inflight) {
+        const char *argv[2] = {s->probe_key, s->probe_args};
+        size_t lens[2] = {strlen(s->probe_key), strlen(s->probe_args)};
+        s->probe_inflight =
+            send_script(s, s->timeout_ms, s->probe_script, 1, 2, argv, lens, on_probe, s) == 0;
+        if (s->probe_inflight)
+            s->probe_seq = s->seq;
+    }
+}
+
+/* Sends the checks that are due and arms the next one. */
+static void check_now(struct store *s)
+{
+    if (!s->ready)
+        return; /* the next connection sends them with its handshake */
+    send_checks(s);
+    int ms = PROBE_EVERY_MS;
+    if (!store_writable(s)) {
+        ms = s->probe_backoff_ms;
+        s->probe_backoff_ms =
+            s->probe_backoff_ms * 2 > PROBE_EVERY_MS ? PROBE_EVERY_MS : s->probe_backoff_ms * 2;
+    }
+    schedule_check(s, ms);
+}
+
+static void on_check_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    check_now(arg);
+}
+
+int store_set_probe(struct store *s, const char *name, const char *key, const char *args,
+                    store_cb cb, void *arg)
+{
+    int idx = -1;
+    for (size_t i = 0; i < gc_nscripts; i++)
+        if (strcmp(gc_scripts[i].name, name) == 0)
+            idx = (int)i;
+    char *k = strdup(key), *a = strdup(args);
+    if (idx < 0 || !k || !a) {
+        free(k);
+        free(a);
+        return -1;
+    }
+    free(s->probe_key);
+    free(s->probe_args);
+    s->probe_key = k;  /* ours */
+    s->probe_args = a; /* ours */
+    s->probe_script = idx;
+    s->probe_cb = cb;
+    s->probe_arg = arg;
+    /* Writes wait for it, also on a connection already under way (its
+     * handshake may still be going: the probe then follows it). */
+    s->checked = false;
+    if (s->ready)
+        check_now(s);
+    else if (s->ac)
+        send_checks(s);
+    return 0;
+}
+
+void store_on_writable(struct store *s, void (*cb)(void *arg), void *arg)
+{
+    s->writable_cb = cb;
+    s->writable_arg = arg;
+}
+
+enum store_writes store_writes(const struct store *s)
+{
+    if (!s->ready)
+        return STORE_WRITES_DOWN;
+    switch (s->refusing) {
+    case STORE_REFUSAL_OOM:
+        return STORE_WRITES_OOM;
+    case STORE_REFUSAL_READONLY:
+        return STORE_WRITES_READONLY;
+    case STORE_REFUSAL_MISCONF:
+        return STORE_WRITES_MISCONF;
+    default:
+        break;
+    }
+    if (s->policy == POLICY_EVICTS || s->policy == POLICY_UNREADABLE)
+        return STORE_WRITES_MAY_EVICT;
+    if (!s->checked || s->policy == POLICY_UNKNOWN)
+        return STORE_WRITES_UNCHECKED;
+    return STORE_WRITES_OK;
+}
+
+bool store_writable(const struct store *s)
+{
+    return store_writes(s) == STORE_WRITES_OK;
+}
+
+const char *store_policy(const struct store *s)
+{
+    return s->policy_name;
+}
+
+enum store_refusal store_last_refusal(const struct store *s)
+{
+    return s->last_kind;
+}
+
+void store_render_metrics(const struct store *s, FILE *out)
+{
+    metrics_family(out, "gradcover_redis_writable", "gauge",
+                   "1 while Redis accepts writes: connected, the probe answered after the last "
+                   "refusal (OOM, READONLY, MISCONF), maxmemory-policy noeviction.");
+    fprintf(out, "gradcover_redis_writable %d\n", store_writable(s) ? 1 : 0);
+    metrics_family(out, "gradcover_redis_refusals_total", "counter",
+                   "Commands Redis answered with an error, by reason: oom, readonly, misconf "
+                   "(each refuses every write), noperm (the ACL), other.");
+    for (int k = 0; k < STORE_NREFUSALS; k++)
+        fprintf(out, "gradcover_redis_refusals_total{reason=\"%s\"} %llu\n", refusal_names[k],
+                (unsigned long long)s->refusals[k]);
 }
 
 static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
@@ -629,6 +1029,20 @@ static void store_connect(struct store *s)
         o->internal = true;
         s->pending_handshake++;
     }
+    if (!s->plain) {
+        /* A new connection may reach another Redis (a failover, a restore):
+         * nothing known of the last one holds until checked again. The
+         * checks go out right behind the handshake, so that the store is
+         * checked the moment it is ready (no request in between: their
+         * answers come in the same read). */
+        s->refusing = NOT_REFUSING;
+        s->checked = s->probe_script < 0;
+        s->ok_seq = s->seq + 1;
+        s->policy = POLICY_UNKNOWN;
+        s->policy_name[0] = '\0';
+        s->probe_backoff_ms = PROBE_RETRY_MIN_MS;
+        send_checks(s);
+    }
     /* A plain store with no password and db 0 has nothing to say: one PING,
      * so that it too becomes ready on an answer. */
     if (s->pending_handshake == 0 && !s->handshake_failed)
@@ -649,10 +1063,13 @@ struct store *store_new(struct event_base *base, const struct redis_target *targ
     s->target = *target;
     s->timeout_ms = timeout_ms;
     s->backoff_ms = BACKOFF_MIN_MS;
+    s->refusing = NOT_REFUSING;
+    s->probe_script = -1;
     s->sha = calloc(gc_nscripts ? gc_nscripts : 1, sizeof *s->sha);
     s->reconnect_timer = evtimer_new(base, on_reconnect_timer, s);
     s->handshake_timer = evtimer_new(base, on_handshake_timeout, s);
-    if (!s->sha || !s->reconnect_timer || !s->handshake_timer) {
+    s->check_timer = evtimer_new(base, on_check_timer, s);
+    if (!s->sha || !s->reconnect_timer || !s->handshake_timer || !s->check_timer) {
         store_free(s);
         return NULL;
     }
@@ -677,6 +1094,8 @@ struct store *store_new_plain(struct event_base *base, const struct redis_target
     s->timeout_ms = timeout_ms;
     s->backoff_ms = BACKOFF_MIN_MS;
     s->plain = true;
+    s->refusing = NOT_REFUSING;
+    s->probe_script = -1;
     s->reconnect_timer = evtimer_new(base, on_reconnect_timer, s);
     s->handshake_timer = evtimer_new(base, on_handshake_timeout, s);
     if (!s->reconnect_timer || !s->handshake_timer) {
@@ -711,6 +1130,10 @@ void store_free(struct store *s)
         event_free(s->reconnect_timer);
     if (s->handshake_timer)
         event_free(s->handshake_timer);
+    if (s->check_timer)
+        event_free(s->check_timer);
+    free(s->probe_key);
+    free(s->probe_args);
     free(s->sha);
     free(s);
 }
@@ -738,21 +1161,43 @@ int store_timeout_ms(const struct store *s)
     return s->timeout_ms;
 }
 
-int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
-                         const size_t *lens, store_cb cb, void *arg)
+/* A command on the connection as it is, ready or not (the checks). */
+static int send_command(struct store *s, int timeout_ms, int argc, const char **argv,
+                        const size_t *lens, store_cb cb, void *arg)
 {
-    if (!s->ready || timeout_ms <= 0)
-        return -1;
     struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, cb, arg);
     if (!o)
         return -1;
     return submit(s, o, timeout_ms);
 }
 
+int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
+                         const size_t *lens, store_cb cb, void *arg)
+{
+    if (!s->ready || timeout_ms <= 0)
+        return -1;
+    return send_command(s, timeout_ms, argc, argv, lens, cb, arg);
+}
+
 int store_command(struct store *s, int argc, const char **argv, const size_t *lens, store_cb cb,
                   void *arg)
 {
     return store_command_within(s, s->timeout_ms, argc, argv, lens, cb, arg);
+}
+
+/* Script gc_scripts[idx] on the connection as it is, ready or not. */
+static int send_script(struct store *s, int timeout_ms, int idx, int nkeys, int argc,
+                       const char **argv, const size_t *lens, store_cb cb, void *arg)
+{
+    char nk[16];
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    const char *pre[3] = {"EVALSHA", s->sha[idx], nk};
+    size_t prelens[3] = {7, 40, strlen(nk)};
+    struct op *o = op_new(s, 3, pre, prelens, argc, argv, lens, cb, arg);
+    if (!o)
+        return -1;
+    o->script = idx;
+    return submit(s, o, timeout_ms);
 }
 
 int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
@@ -768,15 +1213,7 @@ int store_script_within(struct store *s, int timeout_ms, const char *name, int n
         log_error("event=unknown_script script=%s", name);
         return -1;
     }
-    char nk[16];
-    snprintf(nk, sizeof nk, "%d", nkeys);
-    const char *pre[3] = {"EVALSHA", s->sha[idx], nk};
-    size_t prelens[3] = {7, 40, strlen(nk)};
-    struct op *o = op_new(s, 3, pre, prelens, argc, argv, lens, cb, arg);
-    if (!o)
-        return -1;
-    o->script = idx;
-    return submit(s, o, timeout_ms);
+    return send_script(s, timeout_ms, idx, nkeys, argc, argv, lens, cb, arg);
 }
 
 int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,

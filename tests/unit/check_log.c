@@ -1,6 +1,7 @@
 /* Unit tests of the log: whole key=value lines on stderr; while batching, info
  * lines wait for log_flush() (one kick per batch), warnings go out at once
- * after what waits, and nothing is lost or reordered. */
+ * after what waits, and nothing is lost or reordered; a repeated event is
+ * written once, then once per interval with a count. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,24 @@ START_TEST(test_a_full_batch_is_written_whole_lines_only)
 }
 END_TEST
 
+START_TEST(test_a_repeated_event_is_written_first_then_once_per_interval_with_a_count)
+{
+    struct log_every e = {0};
+    unsigned long skipped = 99;
+    ck_assert(log_every_due(&e, 1000, 10000, &skipped));
+    ck_assert_uint_eq(skipped, 0);
+    for (int i = 1; i <= 500; i++)
+        ck_assert(!log_every_due(&e, 1000 + i * 10, 10000, &skipped));
+    /* 10 s after the last line: written, with the 500 left out. */
+    ck_assert(!log_every_due(&e, 10999, 10000, &skipped));
+    ck_assert(log_every_due(&e, 11000, 10000, &skipped));
+    ck_assert_uint_eq(skipped, 501);
+    /* A long quiet spell: the next one is written at once, none left out. */
+    ck_assert(log_every_due(&e, 60000, 10000, &skipped));
+    ck_assert_uint_eq(skipped, 0);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -127,6 +146,7 @@ static Suite *log_suite(void)
     tcase_add_test(tc, test_batched_info_lines_wait_for_the_flush);
     tcase_add_test(tc, test_a_warning_goes_out_at_once_after_what_waits);
     tcase_add_test(tc, test_a_full_batch_is_written_whole_lines_only);
+    tcase_add_test(tc, test_a_repeated_event_is_written_first_then_once_per_interval_with_a_count);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,7 +3,8 @@
  * X-Request-Id beside it as "crid" when it sent a sane one), time. A write script appends its
  * entry in the same atomic step as its write (the "audit" member of its
  * arguments, src/store/scripts/lib/prelude.lua); a read of personal data
- * appends one after the read. Objects are ids, never personal data. */
+ * appends one after the read, before its answer goes out. Objects are ids,
+ * never personal data. */
 #ifndef GRADCOVER_API_TRAIL_H
 #define GRADCOVER_API_TRAIL_H
 
@@ -21,8 +22,10 @@ void trail_attach(struct req *r, json_t *args, const char *action, const char *o
 void trail_members(struct jw *w, struct req *r, const char *action, const char *object);
 
 /* Appends one entry (a read of personal data, or an outcome decided outside
- * a script) to the trail of `county` (NULL: the global one), without holding
- * up the reply; a failure is logged. */
+ * a script) to the trail of `county` (NULL: the global one). The request's
+ * answer waits for it (http_hold): if the entry cannot be written, the
+ * answer is a 503 instead (docs/security.md: no personal data without its
+ * audit entry), and the failure is logged. */
 void trail_read(struct req *r, const char *county, const char *action, const char *object,
                 const char *result);
 

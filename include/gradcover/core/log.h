@@ -2,7 +2,9 @@
 #ifndef GRADCOVER_CORE_LOG_H
 #define GRADCOVER_CORE_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gradcover/common.h"
 
@@ -32,6 +34,21 @@ void log_flush(void);
 #define log_info(...) LOG(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) LOG(LOG_WARN, __VA_ARGS__)
 #define log_error(...) LOG(LOG_ERROR, __VA_ARGS__)
+
+/* The lines of one repeated event, rate-limited: the first occurrence is
+ * written, then at most one line per interval, saying how many were left
+ * out. Zero-initialised; one per kind of event. */
+struct log_every {
+    bool written;          /* a line was written once */
+    int64_t last_ms;       /* when (monotonic ms) */
+    unsigned long skipped; /* occurrences since then, not written */
+};
+
+/* Counts one occurrence at now_ms (monotonic). True when its line is to be
+ * written now: *skipped then holds the occurrences left out since the
+ * previous line (and the count starts again). False: counted, not written. */
+bool log_every_due(struct log_every *e, int64_t now_ms, int64_t interval_ms,
+                   unsigned long *skipped) GC_MUSTCHECK;
 
 /* Writes `s` into out (size n) quoted for a log value: "..." with \" \\ and
  * control characters escaped; truncated to fit. Returns out. */

@@ -95,6 +95,10 @@ struct req {
     struct evbuffer *held;
     int held_status;
     const char *held_reason, *held_ctype;
+    /* Other steps the answer waits for (http_hold), and the worst of their
+     * outcomes so far. */
+    unsigned holds;
+    enum store_status hold_st;
 };
 
 /* Reads the request body as a JSON object into r->body. On failure replies
@@ -172,10 +176,30 @@ void http_reply_too_many(struct req *r, int retry_s, const char *message);
 void http_reply_unavailable(struct req *r);
 
 /* The OrReply shape for store results: 0 when st is STORE_OK; otherwise
- * answers 503 (with Retry-After) and returns -1: the request is gone.
+ * answers 503 (with Retry-After) and returns -1: the request is gone. A
+ * refusal says why (redis_refusing_writes: OOM, READONLY, MISCONF); anything
+ * else is redis_unavailable.
  *   if (http_store_ok_or_reply(r, st) < 0)
  *       return; */
 int http_store_ok_or_reply(struct req *r, enum store_status st) GC_MUSTCHECK;
+
+/* 503 for a store whose writes are refused, with the code that says why
+ * (redis_unavailable, redis_unchecked, redis_refusing_writes,
+ * redis_may_evict); frees r. */
+void http_reply_unwritable(struct req *r, enum store_writes w);
+
+/* The OrReply shape for a request that needs Redis to accept writes (a
+ * write, or a read of personal data, whose audit entry is one): 0 when it
+ * does, else answers 503 saying why and returns -1. */
+int http_writable_or_reply(struct req *r) GC_MUSTCHECK;
+
+/* The answer waits for one more step (an audit entry): a reply sent before
+ * as many http_release() as http_hold() have come is held, as for the token
+ * guard. If any of them came with a status other than STORE_OK, the held
+ * answer is not sent: a 503 saying why replaces it (unless it was a 5xx
+ * already). No personal data without its audit entry. */
+void http_hold(struct req *r);
+void http_release(struct req *r, enum store_status st);
 
 /* For the router and authn.c: a new request context for ev (NULL when memory
  * ran out), and the sending of a reply that was held for the token guard. */

@@ -30,7 +30,16 @@ struct route {
     unsigned roles;
     const char *denied;
     void (*handler)(struct req *r);
+    /* ROUTE_WRITES, or 0. */
+    unsigned flags;
 };
+
+/* The route needs Redis to accept writes: a write, or a read of personal
+ * data (its audit entry is a write, and no such data is served without it).
+ * While Redis refuses writes, or before its checks have passed, the router
+ * answers 503 saying why, before the handler runs (after authentication and
+ * roles: a stranger learns nothing of Redis). */
+#define ROUTE_WRITES 1u
 
 /* Installs the front as http's generic callback (every method reaches it, so
  * that wrong ones get a JSON 405). routes must outlive it. NULL when memory

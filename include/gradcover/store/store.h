@@ -1,13 +1,15 @@
 /* Redis behind a narrow, typed interface: hiredis async on the app's libevent
  * loop, reconnect with backoff, per-command deadlines, the script cache
- * (EVALSHA with NOSCRIPT fallback). No redisReply leaves this module: replies
- * reach callers as borrowed jansson values. */
+ * (EVALSHA with NOSCRIPT fallback), and whether Redis accepts writes now (its
+ * refusals by kind, a probe, its maxmemory-policy). No redisReply leaves this
+ * module: replies reach callers as borrowed jansson values. */
 #ifndef GRADCOVER_STORE_STORE_H
 #define GRADCOVER_STORE_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -22,7 +24,34 @@ enum store_status {
     STORE_OK = 0,
     STORE_DOWN,    /* not connected, or the link broke before the reply */
     STORE_TIMEOUT, /* no reply within the deadline; a late reply is dropped */
-    STORE_FAILED,  /* Redis answered with an error (a bug or misconfiguration) */
+    STORE_FAILED,  /* Redis answered with an error (a bug or misconfiguration: NOPERM, ...) */
+    STORE_REFUSED, /* Redis refused to write: out of memory (OOM), a read-only replica
+                      (READONLY) or unable to persist (MISCONF); store_writes() says which */
+};
+
+/* The kind of an error answer, by its first word: what the refusal counters
+ * count. OOM, READONLY and MISCONF are states of Redis that refuse every
+ * write (STORE_REFUSED); NOPERM (the ACL) and the rest are errors of one
+ * command (STORE_FAILED). */
+enum store_refusal {
+    STORE_REFUSAL_OOM,
+    STORE_REFUSAL_READONLY,
+    STORE_REFUSAL_MISCONF,
+    STORE_REFUSAL_NOPERM,
+    STORE_REFUSAL_OTHER,
+    STORE_NREFUSALS
+};
+
+/* Whether a write may be sent now, and if not, why. */
+enum store_writes {
+    STORE_WRITES_OK = 0,
+    STORE_WRITES_DOWN,      /* not connected, or the scripts not loaded yet */
+    STORE_WRITES_UNCHECKED, /* the probe or the policy check has not succeeded on this
+                               connection yet */
+    STORE_WRITES_OOM,       /* Redis refuses writes: maxmemory reached (noeviction) */
+    STORE_WRITES_READONLY,  /* ... it is a replica */
+    STORE_WRITES_MISCONF,   /* ... it cannot write its AOF or RDB file */
+    STORE_WRITES_MAY_EVICT, /* its maxmemory-policy evicts keys, or could not be read */
 };
 
 /* Called exactly once per accepted command. `result` is borrowed and lives only
@@ -41,6 +70,46 @@ void store_free(struct store *s);
 
 /* Connected and every script loaded. */
 bool store_ready(const struct store *s);
+
+/* Why writes cannot be sent now, or STORE_WRITES_OK: connected, the probe
+ * answered on this connection after the last refusal, and maxmemory-policy
+ * is noeviction. Writers check it before writing, background loops before
+ * each round (a refusing Redis is left alone as a disconnected one is). */
+enum store_writes store_writes(const struct store *s);
+bool store_writable(const struct store *s);
+
+/* The maxmemory-policy Redis reported last on this connection ("" before
+ * its first answer); borrowed. */
+const char *store_policy(const struct store *s);
+
+/* The probe (main store only): script `name` with one key and one argument
+ * (both copied), run as soon as the store is ready after each (re)connection,
+ * then every PROBE_EVERY_MS while writes are accepted and, while they are
+ * refused, again after 100 ms doubling to 1 s, as reconnects are. It must
+ * write: its answer is how the store learns that Redis accepts writes again.
+ * It may check what must hold before any write (gradcoverd's PII key): each
+ * successful answer reaches cb (result borrowed) before the store counts
+ * writes as accepted. With `INFO memory` at each connection and every 5 s
+ * (maxmemory-policy), it decides store_writes(). -1 when memory ran out. */
+int store_set_probe(struct store *s, const char *name, const char *key, const char *args,
+                    store_cb cb, void *arg) GC_MUSTCHECK;
+
+/* Called (with arg) each time writes become accepted: after the probe first
+ * succeeds on a connection, and when Redis accepts writes again after
+ * refusing them. What must be (re)made in Redis before work resumes (the
+ * outbox groups) is made then. */
+void store_on_writable(struct store *s, void (*cb)(void *arg), void *arg);
+
+/* The kind of the last error answer on this store: meaningful inside a
+ * callback that got STORE_FAILED or STORE_REFUSED. */
+enum store_refusal store_last_refusal(const struct store *s);
+
+/* "oom", "readonly", "misconf", "noperm", "other": the counters' labels. */
+const char *store_refusal_name(enum store_refusal k);
+
+/* gradcover_redis_writable and gradcover_redis_refusals_total{reason}, in
+ * Prometheus text format. */
+void store_render_metrics(const struct store *s, FILE *out);
 
 /* Queues a plain command (argv with explicit lengths, never formatted text).
  * Commands issued in one loop iteration go out as one pipelined write.
@@ -102,7 +171,8 @@ void store_round_add(struct store_round *rd, int argc, const char **argv, const 
 void store_round_start(struct store_round *rd);
 
 /* Called (with arg) every time the store becomes ready: after the first
- * connection and after each reconnection. */
+ * connection and after each reconnection (writes may still be refused:
+ * store_on_writable). */
 void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg);
 
 /* A connection of its own for ccache.c: the same target, reconnection and
