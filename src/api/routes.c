@@ -19,6 +19,9 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_GET, "/readyz", ROUTE_PUBLIC, NULL, api_readyz},
     {EVHTTP_REQ_GET, "/", ROUTE_PUBLIC, NULL, api_dashboard},
     {EVHTTP_REQ_GET, "/api/v1/openapi.json", ROUTE_PUBLIC, NULL, api_openapi},
+    /* Acknowledgement links: the token in the path is the credential. */
+    {EVHTTP_REQ_GET, "/ack/{token}", ROUTE_PUBLIC, NULL, api_ack_link_get},
+    {EVHTTP_REQ_POST, "/ack/{token}", ROUTE_PUBLIC, NULL, api_ack_link_post},
     {EVHTTP_REQ_GET, "/metrics", ROLES_ALL, NULL, api_metrics},
     {EVHTTP_REQ_POST, "/api/v1/graduates", ROLES_WRITERS, "this token may not register graduates",
      api_graduate_create},
@@ -34,6 +37,10 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/coverage", ROLES_ALL, NULL, api_coverage_county},
     {EVHTTP_REQ_GET, "/api/v1/alerts", ADMIN | LEADER, "alerts are for leaders and admins",
      api_alerts},
+    /* SPEC §11: admins, and leaders whose scope holds the county (checked
+     * by the handler). */
+    {EVHTTP_REQ_POST, "/api/v1/alerts/{county}/ack", ADMIN | LEADER,
+     "only leaders and admins acknowledge alerts", api_alert_ack},
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/queue", ROLES_READERS, NOT_READER, api_queue},
     {EVHTTP_REQ_DELETE, "/api/v1/graduates/{id}", ADMIN, "only admins erase personal data",
      api_graduate_erase},

@@ -317,6 +317,12 @@ int http_read_json_or_reply(struct req *r)
     return 0;
 }
 
+bool http_has_body(struct req *r)
+{
+    return evbuffer_get_length(evhttp_request_get_input_buffer(r->ev)) > 0 ||
+           http_header(r, "Content-Type") != NULL;
+}
+
 int http_id_not_personal_or_reply(struct req *r, const char *id, const char *what)
 {
     if (!id || id_personal_data(id) == ID_PERSONAL_NONE)
