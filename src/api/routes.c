@@ -12,6 +12,7 @@
 /* Why each group of roles is refused, as the 403 says it. */
 #define NOT_WRITER "this token may not change graduates"
 #define NOT_READER "viewers see aggregates only"
+#define NOT_SILENCER "only admins and the city leader silence alerts"
 
 const struct route api_routes[] = {
     /* method, path, who may call it, the 403 for anyone else, handler */
@@ -41,6 +42,13 @@ const struct route api_routes[] = {
      * by the handler). */
     {EVHTTP_REQ_POST, "/api/v1/alerts/{county}/ack", ADMIN | LEADER,
      "only leaders and admins acknowledge alerts", api_alert_ack},
+    /* SPEC §11: admins and the city leader (a leader without a county,
+     * checked by the handler) silence; every leader sees the silences of
+     * their scope. */
+    {EVHTTP_REQ_POST, "/api/v1/silences", ADMIN | LEADER, NOT_SILENCER, api_silence_create},
+    {EVHTTP_REQ_GET, "/api/v1/silences", ADMIN | LEADER, "silences are for leaders and admins",
+     api_silence_list},
+    {EVHTTP_REQ_DELETE, "/api/v1/silences/{id}", ADMIN | LEADER, NOT_SILENCER, api_silence_delete},
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/queue", ROLES_READERS, NOT_READER, api_queue},
     {EVHTTP_REQ_DELETE, "/api/v1/graduates/{id}", ADMIN, "only admins erase personal data",
      api_graduate_erase},

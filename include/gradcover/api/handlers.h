@@ -35,6 +35,11 @@ void api_alert_ack(struct req *r);
  * nothing. POST /ack/{token}: acknowledges, once (ack.c). */
 void api_ack_link_get(struct req *r);
 void api_ack_link_post(struct req *r);
+/* Silences (silences.c): POST (admins, the city leader), GET (admins and
+ * leaders, by scope), DELETE /api/v1/silences/{id} (as POST). */
+void api_silence_create(struct req *r);
+void api_silence_list(struct req *r);
+void api_silence_delete(struct req *r);
 /* The link pages' Content-Security-Policy (their one style element by its
  * SHA-256, a form posting to the page itself, nothing else) into out (n
  * bytes); -1 when it does not fit. Call once, at start. */
