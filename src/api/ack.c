@@ -26,6 +26,7 @@
 #include "gradcover/domain/config.h"
 #include "gradcover/domain/validate.h"
 #include "gradcover/domain/verr.h"
+#include "gradcover/http/authn.h"
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
 
@@ -240,6 +241,33 @@ static void reply_simple(struct req *r, int status, const char *h_zh, const char
     reply_page(r, &p);
 }
 
+/* Too many links that were refused from this address (authn.h). */
+static void reply_throttled(struct req *r, int wait)
+{
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", wait);
+    http_add_header(r, "Retry-After", ra);
+    struct page p;
+    page_init(&p, 429, false, "请稍后再试", "Too many attempts");
+    html_raw(&p.zh, "从这个网络地址打开的无效或已失效链接太多。请在 ");
+    html_raw(&p.zh, ra);
+    html_raw(&p.zh, " 秒后再试。什么都没有改变。");
+    html_raw(&p.en, "Too many invalid or spent links from this network address. Try again in ");
+    html_raw(&p.en, ra);
+    html_raw(&p.en, " seconds. Nothing was changed.");
+    reply_page(r, &p);
+}
+
+/* A refused link counts against the client address (as a bad bearer token
+ * does): true when that made it wait, and a 429 was answered instead. */
+static bool throttled_after_refusal(struct req *r)
+{
+    int wait = authn_link_wait(r, true);
+    if (wait > 0)
+        reply_throttled(r, wait);
+    return wait > 0;
+}
+
 static void reply_unavailable(struct req *r)
 {
     reply_simple(r, 503, "暂时无法处理", "Temporarily unavailable",
@@ -318,6 +346,12 @@ static int link_or_reply(struct req *r, struct acklink *l, const struct county_c
 {
     if (http_id_not_personal_or_reply(r, r->params[0], "the link in the path") < 0)
         return -1;
+    /* An address that sent too many bad links: refused before the check. */
+    int wait = authn_link_wait(r, false);
+    if (wait > 0) {
+        reply_throttled(r, wait);
+        return -1;
+    }
     if (r->app->pii_mismatch) {
         /* Links are signed with a key derived from the PII key: with another
          * key, every genuine link would look forged. */
@@ -327,6 +361,8 @@ static int link_or_reply(struct req *r, struct acklink *l, const struct county_c
     enum acklink_verdict v = acklink_check(&r->app->ack_key, r->params[0], app_now_ms(r->app), l);
     *cc = v == ACKLINK_INVALID ? NULL : config_county(r->app->cfg, l->county);
     if (v == ACKLINK_INVALID || !*cc) {
+        if (throttled_after_refusal(r))
+            return -1;
         reply_simple(r, 403, "链接无效", "Invalid link",
                      "这个确认链接不完整或已被改动，无法使用。什么都没有改变。"
                      "请打开消息中的原始链接。",
@@ -419,6 +455,11 @@ static void on_link_acked(struct req *r, enum store_status st, json_t *res)
     const struct county_cfg *cc = config_county(r->app->cfg, l->county);
     const char *err = json_string_value(json_object_get(res, "err"));
     int64_t started = jsonx_ll(json_object_get(res, "started_at"));
+    /* Refused in Redis (and audited): counted like a bad link, so that one
+     * address cannot fill the trail with refusals. */
+    bool refused = err && (strcmp(err, "episode_over") == 0 || strcmp(err, "already_acked") == 0);
+    if (refused && throttled_after_refusal(r))
+        return;
     if (err && strcmp(err, "episode_over") == 0) {
         reply_over(r, cc);
         return;

@@ -139,6 +139,8 @@ static const char *reason_phrase(int status)
         return "Method Not Allowed";
     case 409:
         return "Conflict";
+    case 410:
+        return "Gone";
     case 413:
         return "Payload Too Large";
     case 414:

@@ -501,6 +501,35 @@ START_TEST(test_older_episode_link_is_refused)
 }
 END_TEST
 
+START_TEST(test_bad_links_are_throttled_per_address)
+{
+    /* Three failures a minute for this server (the bearer tokens' limit). */
+    ck_assert_int_eq(h_stop(srv), 0);
+    json_object_set_new(cfg, "rate_limits", json_pack("{s:i}", "auth_failures_per_minute", 3));
+    srv = h_start(h_write_config(cfg, "ack-throttle"), NULL, NULL, true);
+    reg("611002", "G1", 1);
+    char ep[64], good[ACKLINK_URL_MAX], bad[ACKLINK_URL_MAX];
+    firing_episode("611002", ep, sizeof ep);
+    snprintf(good, sizeof good, "%s", link_path(ep, wall_ms()));
+    snprintf(bad, sizeof bad, "%s", good);
+    bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'A' ? 'B' : 'A';
+    char *before = db_digest(OUTBOX);
+    for (int i = 0; i < 3; i++)
+        assert_page(h_http(srv, "POST", bad, NULL, "", NULL), 403, "链接无效");
+    struct http_resp *r = h_http(srv, "POST", bad, NULL, "", NULL);
+    char ra[16];
+    ck_assert_ptr_nonnull(h_header(r, "Retry-After", ra, sizeof ra));
+    ck_assert_int_ge(atoi(ra), 1);
+    assert_page(r, 429, "请稍后再试");
+    /* The address waits, even with a good link; nothing changed. */
+    assert_page(h_http(srv, "POST", good, NULL, "", NULL), 429, "Too many attempts");
+    assert_unchanged(before, OUTBOX, "throttled links");
+    json_t *e = episode_entry("611002", ep);
+    ck_assert(json_is_null(json_object_get(e, "acked_at")));
+    json_decref(e);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ack");
@@ -521,6 +550,7 @@ int main(void)
     tcase_add_test(link, test_tampered_link_is_refused_and_changes_nothing);
     tcase_add_test(link, test_expired_link_is_refused_after_eight_days);
     tcase_add_test(link, test_older_episode_link_is_refused);
+    tcase_add_test(link, test_bad_links_are_throttled_per_address);
     suite_add_tcase(s, link);
     return h_run_suite(s);
 }
