@@ -115,9 +115,6 @@ static const char PAGE_STYLE[] =
     "background:#0969da;color:#fff;font-size:1.15rem}"
     "footer{color:#8c959f;font-size:.8rem;margin-top:1rem;text-align:center}";
 
-/* "'sha256-" + 44 base64 characters + "'". */
-#define HASH_SOURCE_LEN 54
-
 int api_ack_csp(char *out, size_t n)
 {
     unsigned char md[32];
