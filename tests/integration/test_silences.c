@@ -356,6 +356,40 @@ START_TEST(test_silence_that_never_began_has_no_end_to_handle)
 }
 END_TEST
 
+START_TEST(test_ended_silences_are_pruned_after_a_week)
+{
+    char old[32];
+    snprintf(old, sizeof old, "%s", silence(a, T_ADMIN, "611002", NULL, at(3600)));
+    /* Server b, its clock 8 days ahead: a week after that silence ended. */
+    ck_assert_int_eq(h_stop(b), 0);
+    time_t later = time(NULL) + 8 * 86400 + 2 * 3600 + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&later, &tm);
+    char now[40], ends[40];
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    const char *args[] = {"--now", now, NULL};
+    b = h_start(h_write_config(cfg, "silences"), args, NULL, true);
+    /* Not listed any more, though still stored... */
+    ck_assert_ptr_null(listed(b, T_ADMIN, old));
+    char key[64];
+    snprintf(key, sizeof key, "EXISTS gc:{@}:sil:%s", old);
+    ck_assert_int_eq(h_redis_int(key), 1);
+    /* ...until the next silence is made: then it is gone, from every index. */
+    later += 3600;
+    gmtime_r(&later, &tm);
+    strftime(ends, sizeof ends, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    char fresh[32];
+    snprintf(fresh, sizeof fresh, "%s", silence(b, T_ADMIN, "611021", NULL, ends));
+    ck_assert_int_eq(h_redis_int(key), 0);
+    ck_assert_int_eq(h_redis_int("ZCARD gc:{@}:silc:611002"), 0);
+    ck_assert_int_eq(h_redis_int("ZCARD gc:{@}:silences"), 1);
+    ck_assert_int_eq(h_redis_int("ZCARD gc:{@}:silence_ends"), 1);
+    json_t *f = listed(b, T_ADMIN, fresh);
+    ck_assert_ptr_nonnull(f);
+    json_decref(f);
+}
+END_TEST
+
 /* ---- the primitives, on connections of their own ---- */
 
 struct conn {
@@ -736,6 +770,7 @@ int main(void)
     tcase_add_test(tc, test_who_may_silence);
     tcase_add_test(tc, test_silence_validation_changes_nothing);
     tcase_add_test(tc, test_silence_that_never_began_has_no_end_to_handle);
+    tcase_add_test(tc, test_ended_silences_are_pruned_after_a_week);
     tcase_add_test(tc, test_is_silenced_at_an_instant_on_any_connection);
     tcase_add_test(tc, test_end_claimed_exactly_once_across_two_servers);
     suite_add_tcase(s, tc);
