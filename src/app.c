@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "gradcover/alerts/eval.h"
 #include "gradcover/alerts/notify.h"
@@ -260,8 +261,9 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     if (opts->now_set)
         clock_start_at(&a->clock, opts->now_ms);
     a->rnd_used = sizeof a->rnd; /* the pool starts empty */
-    if (api_dashboard_csp(a->dashboard_csp, sizeof a->dashboard_csp) < 0) {
-        snprintf(err, errlen, "the embedded dashboard page has no usable policy");
+    if (api_dashboard_csp(a->dashboard_csp, sizeof a->dashboard_csp) < 0 ||
+        api_ack_csp(a->ack_csp, sizeof a->ack_csp) < 0) {
+        snprintf(err, errlen, "the embedded pages have no usable policy");
         goto out_free;
     }
     const char *listen = opts->listen ? opts->listen : cfg->listen;
@@ -283,6 +285,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     a->pii = pii_open(cfg->pii_key_file, err, errlen);
     if (!a->pii)
         goto out_free;
+    acklink_key_derive(a->pii, &a->ack_key);
     /* Route templates are few (the route table); 32 leaves room. */
     a->ctext = county_text_new(cfg);
     a->metrics = metrics_new(32);
@@ -444,6 +447,7 @@ void app_free(struct app *a)
      * unregister from conns. */
     conns_free(a->conns);
     pii_free(a->pii);
+    OPENSSL_cleanse(&a->ack_key, sizeof a->ack_key);
     county_text_free(a->ctext, a->cfg ? a->cfg->ncounties : 0);
     metrics_free(a->metrics);
     router_free(a->router);

@@ -9,6 +9,7 @@
 
 #include "gradcover/common.h"
 #include "gradcover/core/clock.h"
+#include "gradcover/domain/acklink.h"
 
 struct config;
 struct conns;
@@ -69,6 +70,11 @@ struct app {
     char listen[300];        /* the address actually listened on (after --listen) */
     char hsts[32];           /* Strict-Transport-Security value, "" when none (app_new) */
     char dashboard_csp[512]; /* the dashboard's Content-Security-Policy (api_dashboard_csp) */
+    char ack_csp[256];       /* the acknowledgement pages' policy (api_ack_csp) */
+    /* Signs and checks acknowledgement links (acklink.h): derived from the
+     * PII key at start, the same on every server; the delivery side signs
+     * the links of its messages with it (acklink_url). */
+    struct acklink_key ack_key;
 };
 
 /* Builds the app: binds the listener (HTTPS only when opts->tls_server is

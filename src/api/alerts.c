@@ -71,6 +71,14 @@ static json_t *episode_json(struct req *r, json_t *ep)
     } else {
         json_object_set_new(o, "resolved_at", json_null());
     }
+    /* SPEC §11: who acknowledged the episode, when, and why (alert_ack.lua). */
+    json_t *acked_at = json_object_get(ep, "acked_at"), *by = json_object_get(ep, "acked_by"),
+           *comment = json_object_get(ep, "ack_comment");
+    json_object_set_new(o, "acked_at",
+                        acked_at ? jsonx_time(r->app->cfg->utc_offset_minutes, jsonx_ll(acked_at))
+                                 : json_null());
+    json_object_set_new(o, "acked_by", json_is_string(by) ? json_copy(by) : json_null());
+    json_object_set_new(o, "comment", json_is_string(comment) ? json_copy(comment) : json_null());
     return o;
 }
 

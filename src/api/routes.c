@@ -12,6 +12,7 @@
 /* Why each group of roles is refused, as the 403 says it. */
 #define NOT_WRITER "this token may not change graduates"
 #define NOT_READER "viewers see aggregates only"
+#define NOT_SILENCER "only admins and the city leader silence alerts"
 
 const struct route api_routes[] = {
     /* method, path, who may call it, the 403 for anyone else, handler, and
@@ -20,6 +21,9 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_GET, "/readyz", ROUTE_PUBLIC, NULL, api_readyz, 0},
     {EVHTTP_REQ_GET, "/", ROUTE_PUBLIC, NULL, api_dashboard, 0},
     {EVHTTP_REQ_GET, "/api/v1/openapi.json", ROUTE_PUBLIC, NULL, api_openapi, 0},
+    /* Acknowledgement links: the token in the path is the credential. */
+    {EVHTTP_REQ_GET, "/ack/{token}", ROUTE_PUBLIC, NULL, api_ack_link_get, 0},
+    {EVHTTP_REQ_POST, "/ack/{token}", ROUTE_PUBLIC, NULL, api_ack_link_post, ROUTE_WRITES},
     {EVHTTP_REQ_GET, "/metrics", ROLES_ALL, NULL, api_metrics, 0},
     {EVHTTP_REQ_POST, "/api/v1/graduates", ROLES_WRITERS, "this token may not register graduates",
      api_graduate_create, ROUTE_WRITES},
@@ -37,6 +41,19 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/coverage", ROLES_ALL, NULL, api_coverage_county, 0},
     {EVHTTP_REQ_GET, "/api/v1/alerts", ADMIN | LEADER, "alerts are for leaders and admins",
      api_alerts, 0},
+    /* SPEC §11: admins, and leaders whose scope holds the county (checked
+     * by the handler). */
+    {EVHTTP_REQ_POST, "/api/v1/alerts/{county}/ack", ADMIN | LEADER,
+     "only leaders and admins acknowledge alerts", api_alert_ack, ROUTE_WRITES},
+    /* SPEC §11: admins and the city leader (a leader without a county,
+     * checked by the handler) silence; every leader sees the silences of
+     * their scope. */
+    {EVHTTP_REQ_POST, "/api/v1/silences", ADMIN | LEADER, NOT_SILENCER, api_silence_create,
+     ROUTE_WRITES},
+    {EVHTTP_REQ_GET, "/api/v1/silences", ADMIN | LEADER, "silences are for leaders and admins",
+     api_silence_list, 0},
+    {EVHTTP_REQ_DELETE, "/api/v1/silences/{id}", ADMIN | LEADER, NOT_SILENCER, api_silence_delete,
+     ROUTE_WRITES},
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/queue", ROLES_READERS, NOT_READER, api_queue,
      ROUTE_WRITES},
     {EVHTTP_REQ_DELETE, "/api/v1/graduates/{id}", ADMIN, "only admins erase personal data",

@@ -19,14 +19,20 @@ static int64_t audit_keep_ms(const struct req *r)
     return (int64_t)r->app->cfg->audit_retention_days * 86400000;
 }
 
-static json_t *audit_obj(struct req *r, const char *action, const char *object)
+static json_t *audit_obj_as(struct req *r, const char *who, const char *role, const char *action,
+                            const char *object)
 {
-    json_t *au = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "who", r->who.name, "role",
-                           role_name(r->who.role), "action", action, "object", object ? object : "",
-                           "rid", r->id, "keep_ms", (json_int_t)audit_keep_ms(r));
+    json_t *au = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "who", who, "role", role, "action",
+                           action, "object", object ? object : "", "rid", r->id, "keep_ms",
+                           (json_int_t)audit_keep_ms(r));
     if (au && r->client_id[0])
         json_object_set_new(au, "crid", json_string(r->client_id));
     return au;
+}
+
+static json_t *audit_obj(struct req *r, const char *action, const char *object)
+{
+    return audit_obj_as(r, r->who.name, role_name(r->who.role), action, object);
 }
 
 void trail_members(struct jw *w, struct req *r, const char *action, const char *object)
@@ -64,6 +70,13 @@ void trail_attach(struct req *r, json_t *args, const char *action, const char *o
 {
     if (args)
         json_object_set_new(args, "audit", audit_obj(r, action, object));
+}
+
+void trail_attach_as(struct req *r, json_t *args, const char *who, const char *role,
+                     const char *action, const char *object)
+{
+    if (args)
+        json_object_set_new(args, "audit", audit_obj_as(r, who, role, action, object));
 }
 
 /* The read's answer waited for its entry (http_hold): sent now, or replaced

@@ -1,8 +1,6 @@
 /* PII key file handling and the crypto helpers built on libcrypto. */
 #include "gradcover/core/pii.h"
 
-
-#include "gradcover/core/hex.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +14,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+
+#include "gradcover/core/hex.h"
 
 struct pii {
     unsigned char key[PII_KEY_LEN];
@@ -143,6 +143,18 @@ void pii_hmac_hex(const struct pii *p, const char *data, size_t len, char *out)
     unsigned int mdlen = 0;
     HMAC(EVP_sha256(), p->key, sizeof p->key, (const unsigned char *)data, len, md, &mdlen);
     hex_encode(md, mdlen, out);
+}
+
+void gc_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                    unsigned char *out)
+{
+    unsigned int mdlen = 0;
+    HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &mdlen);
+}
+
+void pii_derive_key(const struct pii *p, const char *label, unsigned char *out)
+{
+    gc_hmac_sha256(p->key, sizeof p->key, label, strlen(label), out);
 }
 
 void pii_fingerprint(const struct pii *p, char *out)

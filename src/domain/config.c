@@ -141,6 +141,9 @@ static const struct config_setting SETTINGS[] = {
     ROW_STRING("alerts.ca_file", alerts.ca_file, NULL),
     /* 0: a firing county resolves as soon as it is back on target (SPEC §7). */
     ROW_MARGIN("alerts.clear_margin", alerts.clear_margin_bp, 0),
+    /* Unset: no server can know the name people reach it by (a proxy, a
+     * bureau's domain), so messages carry no links; checked in parse_alerts. */
+    ROW_STRING("alerts.public_url", alerts.public_url, NULL),
 };
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
 
@@ -491,6 +494,23 @@ static GC_MUSTCHECK bool parse_tokens(json_t *ts, struct config *cfg, struct per
     return true;
 }
 
+/* alerts.public_url is pasted into chat messages (markdown links, whose
+ * parentheses and brackets end a URL), HTML pages and the ack links
+ * "{public_url}/ack/{token}": a scheme, a host and an optional path of these
+ * characters only, no query or fragment. Room for the token within the 2 KiB
+ * a request target may have, and for a bureau's longest reverse-proxy path. */
+#define PUBLIC_URL_MAX 256
+static bool valid_public_url(const char *u)
+{
+    size_t skip = strncmp(u, "http://", 7) == 0 ? 7 : strncmp(u, "https://", 8) == 0 ? 8 : 0;
+    if (skip == 0 || u[skip] == '\0' || u[skip] == '/' || strlen(u) > PUBLIC_URL_MAX)
+        return false;
+    for (const char *p = u + skip; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("-._~:/@%+[]", *p))
+            return false;
+    return true;
+}
+
 /* Receivers are reached with libevent's HTTP client, over TLS for https://
  * (verified against alerts.ca_file or the system store, see tls.c). */
 static bool valid_receiver_url(const char *u)
@@ -553,6 +573,17 @@ static GC_MUSTCHECK bool parse_alerts(json_t *a, struct config *cfg, struct perr
     for (size_t n = ac->alertmanager_url ? strlen(ac->alertmanager_url) : 0;
          n > keep && ac->alertmanager_url[n - 1] == '/'; n--)
         ac->alertmanager_url[n - 1] = '\0';
+    if (ac->public_url && !valid_public_url(ac->public_url))
+        return fail(e,
+                    "key \"alerts.public_url\": must be an http:// or https:// URL of at most "
+                    "%d characters (letters, digits, -._~:/@%%+[]; no query or fragment)",
+                    PUBLIC_URL_MAX);
+    /* "https://gc.example/" and "https://gc.example" are the same base: links
+     * are made by appending "/ack/...". */
+    keep = ac->public_url && ac->public_url[4] == 's' ? 9 : 8;
+    for (size_t n = ac->public_url ? strlen(ac->public_url) : 0;
+         n > keep && ac->public_url[n - 1] == '/'; n--)
+        ac->public_url[n - 1] = '\0';
     json_t *ws = json_object_get(a, "webhooks");
     if (!ws)
         return true;

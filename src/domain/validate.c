@@ -146,6 +146,66 @@ int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out, struc
     return verr_any(v) ? -1 : 0;
 }
 
+int validate_ack(json_t *body, struct ack_in *out, struct verr *v)
+{
+    static const char *const known[] = {"comment", NULL};
+    memset(out, 0, sizeof *out);
+    if (!body)
+        return 0;
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "comment", VALIDATE_ACK_COMMENT_MAX, false, &out->comment, v);
+    return verr_any(v) ? -1 : 0;
+}
+
+/* An RFC 3339 time at key into *out; false (with the error added) when it is
+ * there and malformed; *present tells whether it is there at all. */
+static bool read_time(json_t *body, const char *key, int64_t *out, bool *present, struct verr *v)
+{
+    json_t *j = json_object_get(body, key);
+    *present = j && !json_is_null(j);
+    if (!*present)
+        return true;
+    if (!json_is_string(j) || strlen(json_string_value(j)) != json_string_length(j) ||
+        !rfc3339_parse(json_string_value(j), out)) {
+        verr_add(v, key, "must be an RFC 3339 time with offset, e.g. 2026-03-05T10:30:00+08:00");
+        return false;
+    }
+    return true;
+}
+
+int validate_silence(json_t *body, const struct config *cfg, int64_t now_ms, struct silence_in *out,
+                     struct verr *v)
+{
+    static const char *const known[] = {"county", "starts_at", "ends_at", "reason", NULL};
+    memset(out, 0, sizeof *out);
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "county", GC_COUNTY_MAX, true, &out->county, v);
+    if (out->county && strcmp(out->county, SILENCE_ALL_COUNTIES) != 0 &&
+        !config_county(cfg, out->county))
+        verr_add(v, "county", "must be a configured county's code, or \"*\" for every county");
+    verr_text(body, "reason", VALIDATE_SILENCE_REASON_MAX, true, &out->reason, v);
+    int64_t latest = now_ms + VALIDATE_SILENCE_AHEAD_MAX_MS;
+    bool has_start, has_end;
+    out->starts_at = now_ms;
+    bool start_ok = read_time(body, "starts_at", &out->starts_at, &has_start, v);
+    if (has_start && start_ok) {
+        if (out->starts_at < now_ms - VERR_CLOCK_SKEW_MS)
+            verr_add(v, "starts_at", "must not be in the past");
+        else if (out->starts_at >= latest)
+            verr_add(v, "starts_at", "must be less than 90 days ahead");
+        else if (out->starts_at < now_ms)
+            out->starts_at = now_ms; /* a client clock a little behind ours */
+    }
+    bool end_ok = read_time(body, "ends_at", &out->ends_at, &has_end, v);
+    if (!has_end)
+        verr_add(v, "ends_at", "is required");
+    else if (end_ok && out->ends_at > latest)
+        verr_add(v, "ends_at", "must be at most 90 days ahead");
+    else if (end_ok && start_ok && out->ends_at <= out->starts_at)
+        verr_add(v, "ends_at", has_start ? "must be after starts_at" : "must be in the future");
+    return verr_any(v) ? -1 : 0;
+}
+
 bool validate_idempotency_key(const char *k)
 {
     size_t n = strlen(k);

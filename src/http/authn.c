@@ -40,6 +40,11 @@ static int authfail_wait(struct router *rt, const char *client, bool spend)
                  : ratelimit_peek(rt->authfail, client, per_min / 60.0, per_min, now);
 }
 
+int authn_link_wait(struct req *r, bool failed)
+{
+    return authfail_wait(r->rt, http_peer(r), failed);
+}
+
 /* Reads the stored record of the API-issued token hex (HGETALL); -1 when the
  * store is not ready (cb will not be called). */
 static int fetch_token_record(struct router *rt, const char *hex, store_cb cb, void *arg)

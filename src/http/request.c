@@ -150,6 +150,8 @@ static const char *reason_phrase(int status)
         return "Method Not Allowed";
     case 409:
         return "Conflict";
+    case 410:
+        return "Gone";
     case 413:
         return "Payload Too Large";
     case 414:
@@ -399,6 +401,12 @@ int http_read_json_or_reply(struct req *r)
         return -1;
     }
     return 0;
+}
+
+bool http_has_body(struct req *r)
+{
+    return evbuffer_get_length(evhttp_request_get_input_buffer(r->ev)) > 0 ||
+           http_header(r, "Content-Type") != NULL;
 }
 
 int http_id_not_personal_or_reply(struct req *r, const char *id, const char *what)

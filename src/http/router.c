@@ -177,6 +177,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
     }
     r->matched = hit;
     if (hit->roles == ROUTE_PUBLIC) {
+        if ((hit->flags & ROUTE_WRITES) && http_writable_or_reply(r) < 0)
+            return;
         hit->handler(r);
         return;
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gradcover/api/routes.h"
 #include "harness.h"
@@ -61,6 +62,11 @@ enum kind {
     K_COUNTY_COVERAGE, /* GET /api/v1/counties/{code}/coverage */
     K_QUEUE,           /* GET /api/v1/counties/{code}/queue */
     K_ALERTS,          /* GET /api/v1/alerts?county= */
+    K_ACK,             /* POST /api/v1/alerts/{county}/ack (no firing episode: 409 when allowed) */
+    K_SILENCE_CREATE,  /* POST /api/v1/silences (a silence of the target county) */
+    K_SILENCE_LIST,    /* GET /api/v1/silences (no target: both columns alike) */
+    K_SILENCE_DELETE,  /* DELETE /api/v1/silences/{id} (a silence of the target county, made by
+                          admin) */
     K_ERASE,           /* DELETE /api/v1/graduates/{id} */
     K_TOKEN_CREATE,    /* POST /api/v1/tokens (a counselor token of the target county) */
     K_TOKEN_LIST,      /* GET /api/v1/tokens */
@@ -136,6 +142,32 @@ static const struct row matrix[] = {
      K_ALERTS,
      false,
      {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
+    /* Acknowledging: admins, and leaders whose scope holds the county (SPEC
+     * §11). The fixture's counties are on target, so an allowed call gets
+     * 409 not_firing: past the role and the scope, refused by the state. */
+    {"POST",
+     "/api/v1/alerts/{county}/ack",
+     K_ACK,
+     true,
+     {{401, 409, 403, 403, 409, 409, 403}, {401, 409, 403, 403, 403, 409, 403}}},
+    /* Silences: admins and the city leader make and end them (a county's own
+     * leader may not silence the alerts about them); every leader lists
+     * those of their scope (SPEC §11). */
+    {"POST",
+     "/api/v1/silences",
+     K_SILENCE_CREATE,
+     false,
+     {{401, 201, 403, 403, 403, 201, 403}, {401, 201, 403, 403, 403, 201, 403}}},
+    {"GET",
+     "/api/v1/silences",
+     K_SILENCE_LIST,
+     false,
+     {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 200, 200, 403}}},
+    {"DELETE",
+     "/api/v1/silences/{id}",
+     K_SILENCE_DELETE,
+     false,
+     {{401, 200, 403, 403, 403, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
     /* Erasure (the right to deletion) is an admin act; counts stay. */
     {"DELETE",
      "/api/v1/graduates/{id}",
@@ -308,6 +340,32 @@ __attribute__((format(printf, 2, 3))) static void note(struct report *rep, const
     }
 }
 
+/* A silence body for county, ending in an hour (a static buffer). */
+static const char *silence_body(const char *cty)
+{
+    static char body[256];
+    time_t t = time(NULL) + 3600 + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char ends[40];
+    strftime(ends, sizeof ends, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    snprintf(body, sizeof body,
+             "{\"county\":\"%s\",\"ends_at\":\"%s\",\"reason\":\"authorization matrix\"}", cty,
+             ends);
+    return body;
+}
+
+/* A silence of county made by admin; its id (a static buffer). */
+static const char *make_silence(const char *cty)
+{
+    static char id[32];
+    struct http_resp *r = h_http(srv, "POST", "/api/v1/silences", T_ADMIN, silence_body(cty), NULL);
+    ck_assert_msg(r && r->status == 201, "create a silence: %s", r ? r->body : "none");
+    snprintf(id, sizeof id, "%s", jstr(r->json, "id"));
+    h_resp_free(r);
+    return id;
+}
+
 /* Builds the request path: "{}" becomes the target's graduate id or county. */
 static void build_path(const struct row *row, int t, char *out, size_t n)
 {
@@ -333,6 +391,12 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_ALERTS:
         snprintf(out, n, "/api/v1/alerts?county=%s", county[t]);
         return;
+    case K_ACK:
+        snprintf(out, n, "/api/v1/alerts/%s/ack", county[t]);
+        return;
+    case K_SILENCE_DELETE:
+        snprintf(out, n, "/api/v1/silences/%s", make_silence(county[t]));
+        return;
     case K_ERASE:
         snprintf(out, n, "/api/v1/graduates/%s", gid[t]);
         return;
@@ -349,6 +413,8 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_COVERAGE:
     case K_OPENAPI:
     case K_REWRITE_AOF:
+    case K_SILENCE_CREATE:
+    case K_SILENCE_LIST:
         snprintf(out, n, "%s", row->route);
         return;
     }
@@ -356,7 +422,7 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
 
 /* Checks the body of an allowed call (it concerns the target). */
 static void check_success_body(struct report *rep, const char *what, const struct row *row,
-                               int want, int t, struct http_resp *r, const char *newid,
+                               int want, int c, int t, struct http_resp *r, const char *newid,
                                const char *newnid)
 {
     json_t *j = r->json;
@@ -417,6 +483,34 @@ static void check_success_body(struct report *rep, const char *what, const struc
     case K_ALERTS:
         if (!json_is_array(json_object_get(j, "alerts")))
             note(rep, "%s: unexpected alerts %.300s", what, r->body);
+        return;
+    case K_ACK:
+        note(rep, "%s: acknowledged an episode the fixture does not have: %.300s", what, r->body);
+        return;
+    case K_SILENCE_CREATE:
+        if (strcmp(jstr(j, "county"), county[t]) != 0 || strlen(jstr(j, "id")) != 16 ||
+            strcmp(jstr(j, "state"), "active") != 0)
+            note(rep, "%s: unexpected silence %.300s", what, r->body);
+        return;
+    case K_SILENCE_LIST: {
+        /* A county's leader sees that county's silences only. */
+        json_t *list = json_object_get(j, "silences"), *e;
+        size_t i;
+        if (!json_is_array(list))
+            note(rep, "%s: unexpected list %.300s", what, r->body);
+        bool county_leader = callers[c].token && strcmp(callers[c].token, T_L611002) == 0;
+        if (json_array_size(list) == 0)
+            note(rep, "%s: no silences listed", what);
+        json_array_foreach(list, i, e)
+        {
+            if (county_leader && strcmp(jstr(e, "county"), "611002") != 0)
+                note(rep, "%s: a leader of 611002 sees a silence of %s", what, jstr(e, "county"));
+        }
+        return;
+    }
+    case K_SILENCE_DELETE:
+        if (strcmp(jstr(j, "state"), "expired") != 0 || !json_object_get(j, "deleted_by"))
+            note(rep, "%s: not an ended silence: %.300s", what, r->body);
         return;
     case K_ERASE:
         if (strcmp(jstr(j, "id"), gid[t]) != 0 || json_object_get(j, "name") ||
@@ -505,6 +599,10 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
     case K_ALERTS:
+    case K_ACK:
+    case K_SILENCE_CREATE:
+    case K_SILENCE_LIST:
+    case K_SILENCE_DELETE:
     case K_TOKEN_CREATE:
     case K_TOKEN_LIST:
     case K_TOKEN_DELETE:
@@ -524,6 +622,8 @@ static const char *error_for(int status)
         return "forbidden";
     case 404:
         return "not_found";
+    case 409:
+        return "not_firing"; /* the one 409 of the matrix: K_ACK on a county on target */
     }
     return "?";
 }
@@ -573,6 +673,16 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
     case K_ALERTS:
+    case K_ACK:
+    case K_SILENCE_DELETE:
+        break;
+    case K_SILENCE_LIST:
+        /* One silence in each county, to see which the caller is shown. */
+        make_silence(county[0]);
+        make_silence(county[1]);
+        break;
+    case K_SILENCE_CREATE:
+        body = strdup(silence_body(county[t]));
         break;
     }
 
@@ -594,7 +704,7 @@ static void run_cell(struct report *rep, int ri, int c, int t)
             note(rep, "%s: expected error code %s, got %.200s", what, error_for(want_status),
                  r->body);
     } else {
-        check_success_body(rep, what, row, want, t, r, newid, newnid);
+        check_success_body(rep, what, row, want, c, t, r, newid, newnid);
     }
     /* The raw national ID never appears in any response. */
     for (int k = 0; k < NTARGETS; k++)

@@ -244,6 +244,7 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_uint_eq(cfg->ntokens, 0);
     ck_assert_int_eq(cfg->alerts.eval_interval_seconds, 15);
     ck_assert_ptr_null(cfg->alerts.alertmanager_url);
+    ck_assert_ptr_null(cfg->alerts.public_url);
     ck_assert_int_eq(cfg->rate_limits.writes_per_second, 20);
     ck_assert_int_eq(cfg->rate_limits.write_burst, 300);
     ck_assert_int_eq(cfg->rate_limits.reads_per_second, 50);
@@ -508,6 +509,56 @@ START_TEST(test_empty_ca_file_is_rejected)
 {
     assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"ca_file\": \"\"}}",
                            "alerts.ca_file");
+}
+END_TEST
+
+START_TEST(test_public_url_is_kept_without_trailing_slash)
+{
+    const char *text = "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"public_url\": "
+                       "\"https://jy.shangluo.example.gov.cn/gradcover//\"}}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_str_eq(cfg->alerts.public_url, "https://jy.shangluo.example.gov.cn/gradcover");
+    config_free(cfg);
+    text = "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"public_url\": \"http://[::1]:8080\"}}";
+    cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_str_eq(cfg->alerts.public_url, "http://[::1]:8080");
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_bad_public_urls_are_rejected)
+{
+    /* Not http(s), no host, a query, a fragment, a space, markdown's ")",
+     * an HTML quote, a tab, too long. */
+    static const char *const bad[] = {
+        "\"ftp://gc.example\"",
+        "\"https://\"",
+        "\"https:///x\"",
+        "\"https://gc.example/?a=1\"",
+        "\"https://gc.example/#x\"",
+        "\"https://gc example\"",
+        "\"https://gc.example/a)b\"",
+        "\"https://gc.example/\\\"x\"",
+        "\"https://gc\\tx\"",
+        "\"gc.example\"",
+        "\"\"",
+        "42",
+    };
+    char text[1024];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text,
+                 "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"public_url\": %s}}", bad[i]);
+        assert_rejected_naming(text, "alerts.public_url");
+    }
+    char longer[400];
+    memset(longer, 'a', sizeof longer);
+    snprintf(text, sizeof text,
+             "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {\"public_url\": \"https://%.250s\"}}",
+             longer);
+    assert_rejected_naming(text, "alerts.public_url");
 }
 END_TEST
 
@@ -1111,6 +1162,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_ftp_webhook_is_rejected);
     tcase_add_test(tc, test_https_without_host_is_rejected);
     tcase_add_test(tc, test_empty_ca_file_is_rejected);
+    tcase_add_test(tc, test_public_url_is_kept_without_trailing_slash);
+    tcase_add_test(tc, test_bad_public_urls_are_rejected);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hostport");

@@ -28,6 +28,22 @@ int api_dashboard_csp(char *out, size_t n);
 void api_openapi(struct req *r);
 void api_metrics(struct req *r);
 void api_alerts(struct req *r);
+/* POST /api/v1/alerts/{county}/ack: acknowledges the county's current
+ * episode (ack.c). */
+void api_alert_ack(struct req *r);
+/* GET /ack/{token}: the confirm page of an acknowledgement link; changes
+ * nothing. POST /ack/{token}: acknowledges, once (ack.c). */
+void api_ack_link_get(struct req *r);
+void api_ack_link_post(struct req *r);
+/* Silences (silences.c): POST (admins, the city leader), GET (admins and
+ * leaders, by scope), DELETE /api/v1/silences/{id} (as POST). */
+void api_silence_create(struct req *r);
+void api_silence_list(struct req *r);
+void api_silence_delete(struct req *r);
+/* The link pages' Content-Security-Policy (their one style element by its
+ * SHA-256, a form posting to the page itself, nothing else) into out (n
+ * bytes); -1 when it does not fit. Call once, at start. */
+int api_ack_csp(char *out, size_t n);
 void api_graduate_erase(struct req *r);
 void api_token_create(struct req *r);
 void api_token_list(struct req *r);

@@ -16,6 +16,11 @@ struct req;
 /* Adds the audit record to a script's argument object (args may be NULL). */
 void trail_attach(struct req *r, json_t *args, const char *action, const char *object);
 
+/* The same for a request made without a token (an acknowledgement link):
+ * who and role are given, e.g. "ack-link" and "link". */
+void trail_attach_as(struct req *r, json_t *args, const char *who, const char *role,
+                     const char *action, const char *object);
+
 /* Writes the argument members every write script takes from the request into
  * an open object: "audit" (as trail_attach) and, for an API-issued token,
  * "tok" (the script refuses to write for a revoked one). */

@@ -25,6 +25,17 @@ void pii_hmac_hex(const struct pii *p, const char *data, size_t len, char *out);
  * to detect a server started with another key. out: PII_HMAC_HEX_LEN + 1. */
 void pii_fingerprint(const struct pii *p, char *out);
 
+/* A key for another purpose, derived from the PII key: HMAC-SHA256(PII key,
+ * label), so that every server holding the PII key derives the same one and a
+ * MAC under it tells nothing about the national-ID HMACs (or the other way
+ * round). label names the purpose and its version, e.g. "gradcover ack link
+ * key v1". out: PII_KEY_LEN bytes. */
+void pii_derive_key(const struct pii *p, const char *label, unsigned char *out);
+
+/* HMAC-SHA256 of data under key into out (32 bytes). */
+void gc_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                    unsigned char *out);
+
 /* Fills buf with n cryptographically random bytes; -1 on failure. */
 int gc_random_bytes(void *buf, size_t n) GC_MUSTCHECK;
 

@@ -39,6 +39,10 @@ struct alerts_cfg {
     size_t nwebhooks;
     char *alertmanager_url; /* NULL when unset */
     char *ca_file;          /* CAs for https:// receivers; NULL = the system store */
+    /* The base URL people reach gradcover at ("https://gc.example.gov.cn",
+     * no trailing slash): messages link to the dashboard and to /ack/{token}
+     * under it. NULL = unset: messages carry no links. */
+    char *public_url;
 };
 
 /* Per-token request rates (token buckets, per server); 0 = unlimited. */

@@ -73,6 +73,45 @@ int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out,
  * others, as validate_token(); tests/fuzz/CMakeLists.txt has the matching
  * place for its fuzz target. */
 
+/* ---- POST /api/v1/alerts/{county}/ack ---- */
+
+/* SPEC §11: a comment of at most 500 characters, like a contact's note. */
+#define VALIDATE_ACK_COMMENT_MAX 500
+
+struct ack_in {
+    const char *comment; /* NULL when absent */
+};
+
+/* body may be NULL (a request without a body acknowledges without comment). */
+int validate_ack(json_t *body, struct ack_in *out, struct verr *v) GC_MUSTCHECK;
+
+/* ---- POST /api/v1/silences ---- */
+
+/* A silence is for a known, bounded stretch (a holiday, a migration, a county
+ * being reorganised): a quarter is the longest a bureau plans such a thing
+ * ahead, and a county that should not be watched for longer needs another
+ * threshold or to leave the configuration, not a silence. */
+#define VALIDATE_SILENCE_AHEAD_MAX_MS (90LL * 86400 * 1000)
+/* The reason is shown to every leader who wonders why nothing came. */
+#define VALIDATE_SILENCE_REASON_MAX 200
+/* "*": every county. */
+#define SILENCE_ALL_COUNTIES "*"
+
+struct silence_in {
+    const char *county; /* a configured county's code, or SILENCE_ALL_COUNTIES */
+    int64_t starts_at;  /* Unix ms; now when absent */
+    int64_t ends_at;
+    const char *reason;
+};
+
+/* county a configured code or "*"; starts_at optional (default now, not more
+ * than VERR_CLOCK_SKEW_MS in the past: a silence cannot take back what was
+ * sent); ends_at required, after starts_at and at most
+ * VALIDATE_SILENCE_AHEAD_MAX_MS after now; reason required. Strings borrowed
+ * from body. */
+int validate_silence(json_t *body, const struct config *cfg, int64_t now_ms, struct silence_in *out,
+                     struct verr *v) GC_MUSTCHECK;
+
 /* ---- headers ---- */
 
 /* SPEC §6: Idempotency-Key is 1..128 visible ASCII characters (0x21..0x7e). */

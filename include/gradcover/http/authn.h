@@ -6,6 +6,8 @@
 #ifndef GRADCOVER_HTTP_AUTHN_H
 #define GRADCOVER_HTTP_AUTHN_H
 
+#include <stdbool.h>
+
 struct conns_gate;
 struct conns_gate_head;
 struct req;
@@ -24,5 +26,13 @@ void authn_request(struct req *r, void (*then)(struct req *r));
  * conns_gate_done(g, ...) exactly once, now or when Redis has answered. */
 void authn_judge(struct router *rt, const struct route *route, struct conns_gate *g,
                  const struct conns_gate_head *h);
+
+/* For a public route whose path carries its own credential (an
+ * acknowledgement link, api/ack.c): the throttle of failed authentications
+ * per client address that bearer tokens have (auth_failures_per_minute).
+ * With failed, counts one failure (a link that is not ours, or one refused
+ * as used or over). Returns the whole seconds the client must wait before
+ * another try (answer 429 with Retry-After), 0 when it may go on. */
+int authn_link_wait(struct req *r, bool failed);
 
 #endif

@@ -105,6 +105,10 @@ struct req {
  * (400/413/415) and returns -1: the request is gone, touch nothing. */
 int http_read_json_or_reply(struct req *r) GC_MUSTCHECK;
 
+/* Whether the request came with a body (bytes, or a Content-Type naming
+ * one): for endpoints whose body is optional. */
+bool http_has_body(struct req *r);
+
 /* An id taken from the request (a path parameter, a body member, a query
  * value; NULL passes) that is shaped like a national ID or a mobile number
  * (id_personal_data, domain/ids.h): answers 400 id_is_personal_data, naming
