@@ -68,6 +68,14 @@ static void county_entry(struct jw *w, const struct county_cfg *cc, const struct
 /* Bytes of one county's entry, about: the body is reserved at once. */
 #define ENTRY_BYTES 160
 
+/* The alert state is live: it belongs to the current period. A past
+ * period's entry has none (its episodes, each with its period, are in
+ * GET /api/v1/alerts), or last year's numbers would show today's state. */
+static enum alert_state entry_alert(const struct county_counts *c, size_t i)
+{
+    return c->period == c->cur ? c->alert[i] : ALERT_UNKNOWN;
+}
+
 static void on_counts(struct req *r, struct county_counts *c, enum store_status st, bool single)
 {
     const struct config *cfg = r->app->cfg;
@@ -79,7 +87,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     jw_init(&w);
     if (single) {
         county_entry(&w, &cfg->counties[c->idx[0]], &r->app->ctext[c->idx[0]], c->reg[0], c->srv[0],
-                     c->alert[0], pbuf);
+                     entry_alert(c, 0), pbuf);
         http_reply_jw(r, 200, &w);
         return;
     }
@@ -118,7 +126,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     jw_arr(&w);
     for (size_t i = 0; i < c->n; i++)
         county_entry(&w, &cfg->counties[c->idx[i]], &r->app->ctext[c->idx[i]], c->reg[i], c->srv[i],
-                     c->alert[i], NULL);
+                     entry_alert(c, i), NULL);
     jw_arr_end(&w);
     jw_obj_end(&w);
     http_reply_jw(r, 200, &w);
