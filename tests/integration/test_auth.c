@@ -60,6 +60,7 @@ enum kind {
     K_COVERAGE,        /* GET /api/v1/coverage (no target: both columns alike) */
     K_COUNTY_COVERAGE, /* GET /api/v1/counties/{code}/coverage */
     K_QUEUE,           /* GET /api/v1/counties/{code}/queue */
+    K_HISTORY,         /* GET /api/v1/counties/{code}/history */
     K_ALERTS,          /* GET /api/v1/alerts?county= */
     K_ERASE,           /* DELETE /api/v1/graduates/{id} */
     K_TOKEN_CREATE,    /* POST /api/v1/tokens (a counselor token of the target county) */
@@ -130,6 +131,13 @@ static const struct row matrix[] = {
      K_QUEUE,
      false,
      {{401, 200, 200, 403, 200, 200, 403}, {401, 200, 403, 200, 403, 200, 403}}},
+    /* A county's history: whoever may read its coverage (the same numbers
+     * through time; no personal data). */
+    {"GET",
+     "/api/v1/counties/{code}/history",
+     K_HISTORY,
+     false,
+     {{401, 200, 200, 403, 200, 200, 200}, {401, 200, 403, 200, 403, 200, 200}}},
     /* Alerts are for leaders (of their scope) and admins (SPEC §6). */
     {"GET",
      "/api/v1/alerts",
@@ -330,6 +338,9 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_QUEUE:
         snprintf(out, n, "/api/v1/counties/%s/queue", county[t]);
         return;
+    case K_HISTORY:
+        snprintf(out, n, "/api/v1/counties/%s/history", county[t]);
+        return;
     case K_ALERTS:
         snprintf(out, n, "/api/v1/alerts?county=%s", county[t]);
         return;
@@ -414,6 +425,15 @@ static void check_success_body(struct report *rep, const char *what, const struc
             !json_is_array(json_object_get(j, "graduates")))
             note(rep, "%s: unexpected queue %.300s", what, r->body);
         return;
+    case K_HISTORY: {
+        /* Today's point: the fixture's one graduate, served. */
+        json_t *pts = json_object_get(j, "points");
+        json_t *today = json_array_get(pts, json_array_size(pts) - 1);
+        if (strcmp(jstr(j, "county"), county[t]) != 0 ||
+            json_integer_value(json_object_get(today, "registered")) != 1)
+            note(rep, "%s: unexpected history %.300s", what, r->body);
+        return;
+    }
     case K_ALERTS:
         if (!json_is_array(json_object_get(j, "alerts")))
             note(rep, "%s: unexpected alerts %.300s", what, r->body);
@@ -504,6 +524,7 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
+    case K_HISTORY:
     case K_ALERTS:
     case K_TOKEN_CREATE:
     case K_TOKEN_LIST:
@@ -572,6 +593,7 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
+    case K_HISTORY:
     case K_ALERTS:
         break;
     }

@@ -77,6 +77,7 @@ cnt_incr('c:' .. A.service, 1)
 local first = redis.call('SADD', P .. ':srv:' .. q, A.graduate_id) == 1
 if first then
   cnt_incr('s:' .. q, 1)
+  hist_touch(q)
   if q == cur then
     redis.call('ZREM', P .. ':queue', A.graduate_id)
   end
