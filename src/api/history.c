@@ -1,17 +1,21 @@
-/* A county's daily points (GET /api/v1/counties/{code}/history): SPEC §11,
- * the leader's view. One script on the county's slot. */
+/* A county's daily points (GET /api/v1/counties/{code}/history) and its
+ * counselors' activity (GET /api/v1/counties/{code}/activity): SPEC §11,
+ * the leader's view. Both are one script on the county's slot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradcover/api/call.h"
 #include "gradcover/api/county_days.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/app.h"
 #include "gradcover/core/jsonw.h"
+#include "gradcover/core/jsonx.h"
 #include "gradcover/core/timeutil.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/domain/coverage.h"
 #include "gradcover/http/request.h"
+#include "gradcover/store/keys.h"
 
 /* Bytes of one point's JSON, about: the body is reserved at once. */
 #define POINT_BYTES 72
@@ -99,4 +103,85 @@ void api_history(struct req *r)
     if (county_period_or_reply(r, cur, &period) < 0)
         return;
     county_days_read(r, (size_t)i, period, cur, true, on_history);
+}
+
+/* ---- GET /api/v1/counties/{code}/activity ---- */
+
+struct counselor_row {
+    const char *name; /* borrowed from the script's answer */
+    long long last7, last30;
+};
+
+/* Busiest first over 30 days, then over 7, then by name: a stable order for
+ * people reading it every day. */
+static int by_activity(const void *a, const void *b)
+{
+    const struct counselor_row *x = a, *y = b;
+    if (x->last30 != y->last30)
+        return x->last30 < y->last30 ? 1 : -1;
+    if (x->last7 != y->last7)
+        return x->last7 < y->last7 ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+static void on_activity(struct req *r, enum store_status st, json_t *res)
+{
+    if (http_store_ok_or_reply(r, st) < 0)
+        return;
+    size_t n = json_is_array(res) ? json_array_size(res) / 3 : 0;
+    struct counselor_row *rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        const char *name = json_string_value(json_array_get(res, 3 * k));
+        if (!name)
+            continue;
+        rows[m].name = name;
+        rows[m].last7 = jsonx_ll(json_array_get(res, 3 * k + 1));
+        rows[m].last30 = jsonx_ll(json_array_get(res, 3 * k + 2));
+        m++;
+    }
+    qsort(rows, m, sizeof *rows, by_activity);
+    char date[16];
+    const struct config *cfg = r->app->cfg;
+    format_day(local_day_of(app_now_ms(r->app), cfg->utc_offset_minutes), date, sizeof date);
+    struct jw w;
+    jw_init(&w);
+    jw_obj(&w);
+    jw_key(&w, "county");
+    jw_str(&w, r->params[0]);
+    jw_key(&w, "as_of");
+    jw_str(&w, date);
+    jw_key(&w, "counselors");
+    jw_arr(&w);
+    for (size_t k = 0; k < m; k++) {
+        jw_obj(&w);
+        jw_key(&w, "name");
+        jw_str(&w, rows[k].name);
+        jw_key(&w, "last_7_days");
+        jw_int(&w, rows[k].last7);
+        jw_key(&w, "last_30_days");
+        jw_int(&w, rows[k].last30);
+        jw_obj_end(&w);
+    }
+    jw_arr_end(&w);
+    jw_obj_end(&w);
+    free(rows);
+    http_reply_jw(r, 200, &w);
+}
+
+void api_activity(struct req *r)
+{
+    if (county_or_reply(r, auth_can_read_county,
+                        "this token may not read that county's counselors' activity") < 0)
+        return;
+    const struct config *cfg = r->app->cfg;
+    char key[KEY_MAX];
+    key_county(key, sizeof key, r->params[0]);
+    json_t *args = json_pack("{s:I}", "today",
+                             (json_int_t)local_day_of(app_now_ms(r->app), cfg->utc_offset_minutes));
+    call_script(r, "activity", key, args, on_activity);
 }

@@ -61,6 +61,7 @@ enum kind {
     K_COUNTY_COVERAGE, /* GET /api/v1/counties/{code}/coverage */
     K_QUEUE,           /* GET /api/v1/counties/{code}/queue */
     K_HISTORY,         /* GET /api/v1/counties/{code}/history */
+    K_ACTIVITY,        /* GET /api/v1/counties/{code}/activity */
     K_ALERTS,          /* GET /api/v1/alerts?county= */
     K_ERASE,           /* DELETE /api/v1/graduates/{id} */
     K_TOKEN_CREATE,    /* POST /api/v1/tokens (a counselor token of the target county) */
@@ -138,6 +139,12 @@ static const struct row matrix[] = {
      K_HISTORY,
      false,
      {{401, 200, 200, 403, 200, 200, 200}, {401, 200, 403, 200, 403, 200, 200}}},
+    /* Contacts per counselor: about staff, for the county's leaders and admins. */
+    {"GET",
+     "/api/v1/counties/{code}/activity",
+     K_ACTIVITY,
+     false,
+     {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
     /* Alerts are for leaders (of their scope) and admins (SPEC §6). */
     {"GET",
      "/api/v1/alerts",
@@ -341,6 +348,9 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_HISTORY:
         snprintf(out, n, "/api/v1/counties/%s/history", county[t]);
         return;
+    case K_ACTIVITY:
+        snprintf(out, n, "/api/v1/counties/%s/activity", county[t]);
+        return;
     case K_ALERTS:
         snprintf(out, n, "/api/v1/alerts?county=%s", county[t]);
         return;
@@ -434,6 +444,12 @@ static void check_success_body(struct report *rep, const char *what, const struc
             note(rep, "%s: unexpected history %.300s", what, r->body);
         return;
     }
+    case K_ACTIVITY:
+        /* The fixture's contact in each county was the admin's. */
+        if (strcmp(jstr(j, "county"), county[t]) != 0 ||
+            strcmp(jstr(json_array_get(json_object_get(j, "counselors"), 0), "name"), "admin") != 0)
+            note(rep, "%s: unexpected activity %.300s", what, r->body);
+        return;
     case K_ALERTS:
         if (!json_is_array(json_object_get(j, "alerts")))
             note(rep, "%s: unexpected alerts %.300s", what, r->body);
@@ -525,6 +541,7 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
     case K_HISTORY:
+    case K_ACTIVITY:
     case K_ALERTS:
     case K_TOKEN_CREATE:
     case K_TOKEN_LIST:
@@ -594,6 +611,7 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
     case K_HISTORY:
+    case K_ACTIVITY:
     case K_ALERTS:
         break;
     }

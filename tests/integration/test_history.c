@@ -1,9 +1,10 @@
-/* A county's history and projection (SPEC §11, issue 15 item 7), through
- * the real server and Redis, with the clock injected by --now: one point per
- * local day, written by the writes themselves; days nobody wrote carried
- * forward; the year boundary (the roll writes the new year's first point; a
- * back-dated write moves last year's final point); the projection on the
- * county's coverage from the last 30 days. */
+/* A county's history and projection (SPEC §11, issue 15 item 7) and its
+ * counselors' activity, through the real server and Redis, with the clock
+ * injected by --now: one point per local day, written by the writes
+ * themselves; days nobody wrote carried forward; the year boundary (the roll
+ * writes the new year's first point; a back-dated write moves last year's
+ * final point); the projection on the county's coverage from the last 30
+ * days; contacts per counselor over 7 and 30 days. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "dbscan.c"
 
 #define COUNTY "611002"
+/* The name of T_C611002 in the test configuration. */
+#define COUNSELOR "zhang.counselor"
 
 static const char *cfg_path;
 
@@ -241,11 +244,91 @@ START_TEST(test_history_of_an_empty_period_and_of_an_unknown_county)
     char *before = db_digest(skip);
     h_expect(h_http(s, "GET", "/api/v1/counties/nowhere/history", T_ADMIN, NULL, NULL), 404,
              "not_found");
+    h_expect(h_http(s, "GET", "/api/v1/counties/nowhere/activity", T_ADMIN, NULL, NULL), 404,
+             "not_found");
     char *after = db_digest(skip);
     const char *diff = db_digest_diff(before, after);
     ck_assert_msg(diff == NULL, "a refused read changed Redis: %s", diff);
     free(before);
     free(after);
+    stop(s);
+}
+END_TEST
+
+/* The counselor's row of an activity answer: its 7- and 30-day counts. */
+static void activity_of(json_t *a, const char *name, long long *d7, long long *d30)
+{
+    *d7 = *d30 = -1;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(a, "counselors"), i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0) {
+            *d7 = json_integer_value(json_object_get(e, "last_7_days"));
+            *d30 = json_integer_value(json_object_get(e, "last_30_days"));
+        }
+    }
+}
+
+static json_t *activity(struct gc_server *s, const char *token)
+{
+    return get_ok(s, "/api/v1/counties/" COUNTY "/activity", token);
+}
+
+START_TEST(test_activity_counts_contacts_per_counselor_over_7_and_30_days)
+{
+    struct gc_server *s = start_at("2026-06-30T10:00:00+08:00");
+    reg(s, "A1", 1, "2026-04-01T09:00:00+08:00");
+    reg(s, "A2", 2, "2026-04-01T09:00:00+08:00");
+    /* By the counselor: today, 3, 10 and 29 days ago (all in the last 30
+     * days, two in the last 7), 30 and 45 days ago (in neither). */
+    const char *days[] = {"2026-06-30T08:00:00+08:00", "2026-06-27T08:00:00+08:00",
+                          "2026-06-20T08:00:00+08:00", "2026-06-01T08:00:00+08:00",
+                          "2026-05-31T08:00:00+08:00", "2026-05-16T08:00:00+08:00"};
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++)
+        serve(s, i % 2 ? "A1" : "A2", days[i]);
+    /* By the admin, once; and a replay counts nothing again. */
+    ck_assert_int_eq(h_contact(s, T_ADMIN, "A1", NULL, "act-once"), 201);
+    ck_assert_int_eq(h_contact(s, T_ADMIN, "A1", NULL, "act-once"), 201);
+
+    json_t *a = activity(s, T_L611002);
+    ck_assert_str_eq(json_string_value(json_object_get(a, "as_of")), "2026-06-30");
+    ck_assert_int_eq(json_array_size(json_object_get(a, "counselors")), 2);
+    /* Busiest first. */
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(a, "counselors"), 0), "name")),
+                     COUNSELOR);
+    long long d7, d30;
+    activity_of(a, COUNSELOR, &d7, &d30);
+    ck_assert_int_eq(d7, 2);
+    ck_assert_int_eq(d30, 4);
+    activity_of(a, "admin", &d7, &d30);
+    ck_assert_int_eq(d7, 1);
+    ck_assert_int_eq(d30, 1);
+    json_decref(a);
+
+    /* Kept only while a window can hold them. */
+    long long ttl =
+        h_redis_int("TTL gc:{" COUNTY "}:act:%lld", (long long)days_from_civil(2026, 6, 30));
+    ck_assert_msg(ttl > 31 * 86400 && ttl <= 33 * 86400, "TTL %lld", ttl);
+    ck_assert_int_eq(
+        h_redis_int("EXISTS gc:{" COUNTY "}:act:%lld", (long long)days_from_civil(2026, 5, 16)), 0);
+    stop(s);
+
+    /* Five days later the windows have moved: 7 days are 29 June..5 July. */
+    s = start_at("2026-07-05T10:00:00+08:00");
+    a = activity(s, T_LALL);
+    activity_of(a, COUNSELOR, &d7, &d30);
+    ck_assert_int_eq(d7, 1);  /* 30 June */
+    ck_assert_int_eq(d30, 3); /* 30, 27 and 20 June */
+    json_decref(a);
+    /* Another county's leader, a counselor or a viewer may not read it. */
+    h_expect(h_http(s, "GET", "/api/v1/counties/611021/activity", T_L611002, NULL, NULL), 403,
+             "forbidden");
+    h_expect(h_http(s, "GET", "/api/v1/counties/" COUNTY "/activity", T_C611002, NULL, NULL), 403,
+             "forbidden");
+    h_expect(h_http(s, "GET", "/api/v1/counties/" COUNTY "/activity", T_VIEWER, NULL, NULL), 403,
+             "forbidden");
     stop(s);
 }
 END_TEST
@@ -259,6 +342,7 @@ int main(void)
     tcase_add_test(tc, test_history_across_a_year_boundary);
     tcase_add_test(tc, test_county_coverage_projects_the_year_end_from_the_pace);
     tcase_add_test(tc, test_history_of_an_empty_period_and_of_an_unknown_county);
+    tcase_add_test(tc, test_activity_counts_contacts_per_counselor_over_7_and_30_days);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
