@@ -15,7 +15,7 @@
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
 
-/* The script's answer before the points: registered, served, alert. */
+/* The script's answer: registered, served, alert, then the points' array. */
 #define HEAD_ITEMS 3
 
 int county_period_or_reply(struct req *r, int cur, int *out)
@@ -71,14 +71,14 @@ static bool parse_point(const char *s, long long *reg, long long *srv)
  * out). Malformed points are skipped: no one writes them but the scripts. */
 static bool parse_answer(json_t *res, struct county_days *d)
 {
-    size_t n = json_array_size(res);
-    if (!json_is_array(res) || n < HEAD_ITEMS)
+    json_t *points = json_array_get(res, HEAD_ITEMS);
+    if (!json_is_array(res) || json_array_size(res) != HEAD_ITEMS + 1 || !json_is_array(points))
         return false;
     d->registered = jsonx_ll(json_array_get(res, 0));
     d->served = jsonx_ll(json_array_get(res, 1));
     const char *a = json_string_value(json_array_get(res, 2));
     d->alert = alert_state_parse(a, a ? strlen(a) : 0);
-    size_t pairs = (n - HEAD_ITEMS) / 2;
+    size_t pairs = json_array_size(points) / 2;
     if (pairs == 0)
         return true;
     d->stored = malloc(pairs * sizeof *d->stored);
@@ -86,8 +86,8 @@ static bool parse_answer(json_t *res, struct county_days *d)
         return false;
     for (size_t k = 0; k < pairs; k++) {
         int64_t day;
-        const char *f = json_string_value(json_array_get(res, HEAD_ITEMS + 2 * k));
-        const char *v = json_string_value(json_array_get(res, HEAD_ITEMS + 2 * k + 1));
+        const char *f = json_string_value(json_array_get(points, 2 * k));
+        const char *v = json_string_value(json_array_get(points, 2 * k + 1));
         struct history_point *p = &d->stored[d->nstored];
         if (f && parse_i64(f, &day) && parse_point(v, &p->registered, &p->served)) {
             p->day = day;
@@ -105,7 +105,14 @@ static void on_days(struct req *r, enum store_status st, json_t *res)
     dr->done(r, st, &dr->d);
 }
 
-void county_days_read(struct req *r, size_t idx, int period, int cur, bool points,
+/* The first day of the projection's window: PROJECTION_WINDOW_DAYS before
+ * the last, not before 1 January. */
+static int64_t window_start(const struct county_days *d)
+{
+    return d->hi - PROJECTION_WINDOW_DAYS > d->lo ? d->hi - PROJECTION_WINDOW_DAYS : d->lo;
+}
+
+void county_days_read(struct req *r, size_t idx, int period, int cur, enum county_days_what what,
                       county_days_fn done)
 {
     const struct config *cfg = r->app->cfg;
@@ -129,7 +136,12 @@ void county_days_read(struct req *r, size_t idx, int period, int cur, bool point
     r->state_free = days_read_free;
     char key[KEY_MAX];
     key_county(key, sizeof key, cfg->counties[idx].code);
-    json_t *args = json_pack("{s:i, s:i, s:b}", "cur", cur, "period", period, "points", points);
+    json_t *args =
+        json_pack("{s:i, s:i, s:b}", "cur", cur, "period", period, "points", what != DAYS_NONE);
+    /* The projection needs one point: the window's first (from which the
+     * pace runs to the live counts); the script reads that one alone. */
+    if (args && what == DAYS_WINDOW)
+        json_object_set_new(args, "from", json_integer(window_start(&dr->d)));
     call_script(r, "history", key, args, on_days);
 }
 
@@ -147,8 +159,7 @@ void county_days_write_projection(struct jw *w, struct county_days *d)
     /* Only the last window matters: start the series there (a point before
      * it carries into it). */
     struct county_days last = *d;
-    if (last.hi - PROJECTION_WINDOW_DAYS > last.lo)
-        last.lo = last.hi - PROJECTION_WINDOW_DAYS;
+    last.lo = window_start(d);
     size_t n = 0;
     struct history_point *days = county_days_series(&last, &n);
     struct projection p;

@@ -185,7 +185,7 @@ void api_coverage_county(struct req *r)
     int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
     if (county_period_or_reply(r, cur, &period) < 0)
         return;
-    county_days_read(r, (size_t)i, period, cur, period == cur, on_county);
+    county_days_read(r, (size_t)i, period, cur, period == cur ? DAYS_WINDOW : DAYS_NONE, on_county);
 }
 
 /* ---- GET /api/v1/counties/{code}/queue ---- */

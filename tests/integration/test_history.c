@@ -148,7 +148,9 @@ START_TEST(test_history_across_a_year_boundary)
                   (const char *const[]){"2027-01-01 3/0", "2027-01-02 3/0", "2027-01-03 3/1"});
     json_decref(h);
     ck_assert_str_eq(stored_point("2027", 2027, 1, 3), "3:1");
-    ck_assert_str_eq(stored_point("2027", 2027, 1, 2), "");
+    /* The day between is filled in as the change is written: every day
+     * from the first point to the last is one HGET away (design.md). */
+    ck_assert_str_eq(stored_point("2027", 2027, 1, 2), "3:0");
 
     /* A contact back-dated into last year moves last year's final point
      * (31 December), not a day of this year. */
@@ -159,7 +161,7 @@ START_TEST(test_history_across_a_year_boundary)
     ck_assert_double_eq_tol(json_real_value(json_object_get(last, "rate")), 1.0, 1e-9);
     json_decref(h);
     ck_assert_str_eq(stored_point("2026", 2026, 12, 31), "3:3");
-    ck_assert_int_eq(h_redis_int("HLEN gc:{" COUNTY "}:hist:2027"), 2);
+    ck_assert_int_eq(h_redis_int("HLEN gc:{" COUNTY "}:hist:2027"), 3);
 
     /* A past period's coverage has no projection (nor a live alert). */
     json_t *c = get_ok(s, "/api/v1/counties/" COUNTY "/coverage?period=2026", T_ADMIN);
@@ -224,6 +226,48 @@ START_TEST(test_county_coverage_projects_the_year_end_from_the_pace)
     c = get_ok(s, "/api/v1/coverage", T_L611002);
     ck_assert_ptr_null(
         json_object_get(json_array_get(json_object_get(c, "counties"), 0), "projection"));
+    json_decref(c);
+    stop(s);
+}
+END_TEST
+
+/* The window's first day carries the latest point before it: a county that
+ * stored nothing in the last 30 days but today still has a 30-day pace. */
+START_TEST(test_projection_carries_the_point_before_its_window)
+{
+    struct gc_server *s = start_at("2026-04-01T10:00:00+08:00");
+    for (int i = 0; i < 40; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "W%02d", i);
+        h_register(s, T_C611021, id, "611021", 300 + i, NULL);
+        if (i < 10)
+            ck_assert_int_eq(h_contact(s, T_C611021, id, NULL, NULL), 201);
+    }
+    stop(s);
+    s = start_at("2026-05-11T10:00:00+08:00");
+    /* Nothing written since 1 April: its point carries through the window,
+     * a pace of nothing: the year ends as today, 10 of 40. */
+    json_t *c = get_ok(s, "/api/v1/counties/611021/coverage", T_ADMIN);
+    json_t *p = json_object_get(c, "projection");
+    ck_assert_msg(json_is_object(p), "no projection: %s", json_dumps(c, 0));
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "window_days")), 30);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "year_end_served")), 10);
+    ck_assert_double_eq_tol(json_real_value(json_object_get(p, "year_end_rate")), 0.25, 1e-9);
+    json_decref(c);
+    for (int i = 10; i < 13; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "W%02d", i);
+        ck_assert_int_eq(h_contact(s, T_C611021, id, NULL, NULL), 201);
+    }
+    c = get_ok(s, "/api/v1/counties/611021/coverage", T_ADMIN);
+    p = json_object_get(c, "projection");
+    ck_assert_msg(json_is_object(p), "no projection: %s", json_dumps(c, 0));
+    /* 11 April (1 April's 40/10 carried) to 11 May (40/13): 3 served in 30
+     * days, 234 days left: 13 + floor(3 × 234 / 30) = 36 of 40. */
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "window_days")), 30);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "year_end_registered")), 40);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "year_end_served")), 36);
+    ck_assert_double_eq_tol(json_real_value(json_object_get(p, "year_end_rate")), 0.9, 1e-9);
     json_decref(c);
     stop(s);
 }
@@ -341,6 +385,7 @@ int main(void)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, test_history_across_a_year_boundary);
     tcase_add_test(tc, test_county_coverage_projects_the_year_end_from_the_pace);
+    tcase_add_test(tc, test_projection_carries_the_point_before_its_window);
     tcase_add_test(tc, test_history_of_an_empty_period_and_of_an_unknown_county);
     tcase_add_test(tc, test_activity_counts_contacts_per_counselor_over_7_and_30_days);
     suite_add_tcase(s, tc);

@@ -37,10 +37,19 @@ int county_period_or_reply(struct req *r, int cur, int *out) GC_MUSTCHECK;
  * only complete when st is STORE_OK. */
 typedef void (*county_days_fn)(struct req *r, enum store_status st, struct county_days *d);
 
+/* Which stored points a read brings back with the counts. */
+enum county_days_what {
+    DAYS_NONE,   /* none: the counts and the alert state alone */
+    DAYS_ALL,    /* every point of the period (GET .../history) */
+    DAYS_WINDOW, /* the projection's: the point its window starts from (the
+                  * day PROJECTION_WINDOW_DAYS before the last, or the
+                  * nearest stored point, which carries into the window) */
+};
+
 /* Reads county idx (configured) for `period` (cur: the current one), with
- * its stored points when `points`. Uses r->state (which must be unused) for
+ * the stored points `what` says. Uses r->state (which must be unused) for
  * the read; it is freed with the request. */
-void county_days_read(struct req *r, size_t idx, int period, int cur, bool points,
+void county_days_read(struct req *r, size_t idx, int period, int cur, enum county_days_what what,
                       county_days_fn done);
 
 /* One point per day from d->lo (or its first stored day) to d->hi, the last

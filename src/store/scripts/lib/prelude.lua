@@ -51,8 +51,12 @@ end
 -- field <day> (days since 1970-01-01 in the configured offset), value
 -- "<registered>:<served>". A day's point is written by the scripts that
 -- change the period's counts, in the same atomic step, so it holds the
--- counts as they were at the end of that day; a day nobody changed them has
--- no field (readers carry the day before forward).
+-- counts as they were at the end of that day. The hash holds every day from
+-- its first point to its last (hf:<Y> and hl:<Y> in P:cnt): the days between
+-- two changes are filled in when the second is written, so that a reader
+-- finds any day's point with one HGET (the hash is a listpack: HGETALL or
+-- many HMGET fields are a walk of the whole year). Days after the last point
+-- are carried forward by readers.
 
 local function day_of(ms)
   return math.floor((ms + A.off * 60000) / DAY_MS)
@@ -67,11 +71,30 @@ local function year_first_day(y)
   return era * 146097 + doe - 719468
 end
 
--- Writes the point of period y on `day` from its current counters.
+-- Writes the point of period y on `day` from its current counters, and the
+-- days since the period's last point with that point's values (nothing
+-- changed the counts in between, or a point would have been written then).
 local function hist_write(y, day)
-  local v = redis.call('HMGET', P .. ':cnt', 'r:' .. y, 's:' .. y)
-  redis.call('HSET', P .. ':hist:' .. y, string.format('%d', day),
-             string.format('%d:%d', tonumber(v[1]) or 0, tonumber(v[2]) or 0))
+  local cnt, h = P .. ':cnt', P .. ':hist:' .. y
+  local v = redis.call('HMGET', cnt, 'r:' .. y, 's:' .. y, 'hf:' .. y, 'hl:' .. y)
+  local first, last = tonumber(v[3]), tonumber(v[4])
+  local f = {}
+  local carried = last and last < day - 1 and redis.call('HGET', h, string.format('%d', last))
+  if carried then
+    for d = last + 1, day - 1 do
+      f[#f + 1] = string.format('%d', d)
+      f[#f + 1] = carried
+    end
+  end
+  f[#f + 1] = string.format('%d', day)
+  f[#f + 1] = string.format('%d:%d', tonumber(v[1]) or 0, tonumber(v[2]) or 0)
+  redis.call('HSET', h, unpack(f))
+  if not first or day < first then
+    redis.call('HSET', cnt, 'hf:' .. y, string.format('%d', day))
+  end
+  if not last or day > last then
+    redis.call('HSET', cnt, 'hl:' .. y, string.format('%d', day))
+  end
 end
 
 -- Periods whose counts this script changed; their points are written once,
