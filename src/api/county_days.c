@@ -18,7 +18,7 @@
 /* The script's answer: registered, served, alert, then the points' array. */
 #define HEAD_ITEMS 3
 
-int county_period_or_reply(struct req *r, int cur, int *out)
+int county_days_period_or_reply(struct req *r, int cur, int *out)
 {
     bool bad = false;
     char *p = http_query(r, "period", &bad);

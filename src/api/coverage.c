@@ -138,7 +138,7 @@ void api_coverage_all(struct req *r)
 {
     const struct config *cfg = r->app->cfg;
     int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
-    if (county_period_or_reply(r, cur, &period) < 0)
+    if (county_days_period_or_reply(r, cur, &period) < 0)
         return;
     struct county_counts *c = counts_new(cfg->ncounties);
     if (!c) {
@@ -183,7 +183,7 @@ void api_coverage_county(struct req *r)
         return;
     }
     int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
-    if (county_period_or_reply(r, cur, &period) < 0)
+    if (county_days_period_or_reply(r, cur, &period) < 0)
         return;
     county_days_read(r, (size_t)i, period, cur, period == cur ? DAYS_WINDOW : DAYS_NONE, on_county);
 }

@@ -100,7 +100,7 @@ void api_history(struct req *r)
         return;
     const struct config *cfg = r->app->cfg;
     int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
-    if (county_period_or_reply(r, cur, &period) < 0)
+    if (county_days_period_or_reply(r, cur, &period) < 0)
         return;
     county_days_read(r, (size_t)i, period, cur, DAYS_ALL, on_history);
 }

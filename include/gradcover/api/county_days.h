@@ -31,7 +31,7 @@ struct county_days {
 /* ?period=YYYY (default: the current period cur): exactly 4 digits, from
  * GC_YEAR_MIN up to cur. Otherwise answers 400 bad_parameter and returns
  * -1: the request is gone. */
-int county_period_or_reply(struct req *r, int cur, int *out) GC_MUSTCHECK;
+int county_days_period_or_reply(struct req *r, int cur, int *out) GC_MUSTCHECK;
 
 /* Called once with the request unanswered; d is valid during the call and
  * only complete when st is STORE_OK. */

@@ -3,7 +3,7 @@
 -- from the per-day counters contact.lua keeps (P:act:<day>). Reads at most
 -- 30 small hashes. A: {today (local day number)}
 -- Answers the flat array {name, last 7 days, last 30 days, name, ...}.
-local SHORT, LONG = 7, 30
+local SHORT, LONG = 7, 30 -- SPEC §11: "contacts in the last 7 and 30 days"
 local by, names = {}, {}
 for day = A.today - LONG + 1, A.today do
   local flat = redis.call('HGETALL', P .. ':act:' .. string.format('%d', day))
