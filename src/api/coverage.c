@@ -1,13 +1,15 @@
 /* Coverage of every county (one pipelined round trip of O(counties) HMGETs;
- * a second one only for counties not yet rolled into a new year) and each
- * county's queue of graduates still waiting for a service. The counter reads
- * themselves live in counts.c, shared with /metrics. */
+ * a second one only for counties not yet rolled into a new year), of one
+ * county with its year-end projection (one script), and each county's queue
+ * of graduates still waiting for a service. The counter reads themselves live
+ * in counts.c, shared with /metrics. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gradcover/api/call.h"
 #include "gradcover/api/counts.h"
+#include "gradcover/api/county_days.h"
 #include "gradcover/api/graduate_view.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/trail.h"
@@ -32,7 +34,8 @@
  * the head rendered once (code, name, threshold: county_text), then the
  * counts. Rates and thresholds as http_reply_json writes reals (jw_bp). */
 static void county_entry(struct jw *w, const struct county_cfg *cc, const struct county_text *t,
-                         long long reg, long long srv, enum alert_state alert, const char *period)
+                         long long reg, long long srv, enum alert_state alert, const char *period,
+                         struct county_days *days)
 {
     jw_value_raw(w, t->json_head, t->json_head_len);
     LIT(w, "\"registered\":");
@@ -62,13 +65,26 @@ static void county_entry(struct jw *w, const struct county_cfg *cc, const struct
         jw_raw(w, period, strlen(period));
         LIT(w, "\"");
     }
+    /* One county of the current period: where its pace leads by 31 December. */
+    if (days) {
+        jw_key(w, "projection"); /* writes the "," too: the head set the comma state */
+        county_days_write_projection(w, days);
+    }
     LIT(w, "}");
 }
 
 /* Bytes of one county's entry, about: the body is reserved at once. */
 #define ENTRY_BYTES 160
 
-static void on_counts(struct req *r, struct county_counts *c, enum store_status st, bool single)
+/* The alert state is live: it belongs to the current period. A past
+ * period's entry has none (its episodes, each with its period, are in
+ * GET /api/v1/alerts), or last year's numbers would show today's state. */
+static enum alert_state entry_alert(const struct county_counts *c, size_t i)
+{
+    return c->period == c->cur ? c->alert[i] : ALERT_UNKNOWN;
+}
+
+static void on_counts(struct req *r, struct county_counts *c, enum store_status st)
 {
     const struct config *cfg = r->app->cfg;
     if (http_store_ok_or_reply(r, st) < 0)
@@ -77,12 +93,6 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     snprintf(pbuf, sizeof pbuf, "%d", c->period);
     struct jw w;
     jw_init(&w);
-    if (single) {
-        county_entry(&w, &cfg->counties[c->idx[0]], &r->app->ctext[c->idx[0]], c->reg[0], c->srv[0],
-                     c->alert[0], pbuf);
-        http_reply_jw(r, 200, &w);
-        return;
-    }
     /* Written straight into the reply's text: with 3,000 counties a JSON tree
      * was 45,000 values to build, dump and free for one 400 KB answer. */
     jw_reserve(&w, 256 + c->n * ENTRY_BYTES);
@@ -118,47 +128,17 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     jw_arr(&w);
     for (size_t i = 0; i < c->n; i++)
         county_entry(&w, &cfg->counties[c->idx[i]], &r->app->ctext[c->idx[i]], c->reg[i], c->srv[i],
-                     c->alert[i], NULL);
+                     entry_alert(c, i), NULL, NULL);
     jw_arr_end(&w);
     jw_obj_end(&w);
     http_reply_jw(r, 200, &w);
-}
-
-static void on_counts_all(struct req *r, struct county_counts *c, enum store_status st)
-{
-    on_counts(r, c, st, false);
-}
-
-static void on_counts_single(struct req *r, struct county_counts *c, enum store_status st)
-{
-    on_counts(r, c, st, true);
-}
-
-/* Reads ?period=YYYY (default: the current period). Replies 400 and returns -1
- * on a malformed or future period. */
-static int period_param_or_reply(struct req *r, int cur, int *out)
-{
-    bool bad = false;
-    char *p = http_query(r, "period", &bad);
-    *out = cur;
-    int64_t y = 0;
-    bool ok = !bad && (!p || (strlen(p) == 4 && parse_i64(p, &y) && y >= GC_YEAR_MIN && y <= cur));
-    if (p && ok)
-        *out = (int)y;
-    free(p);
-    if (!ok) {
-        http_reply_error(r, 400, "bad_parameter",
-                         "period must be a year (YYYY) not after the current one", NULL);
-        return -1;
-    }
-    return 0;
 }
 
 void api_coverage_all(struct req *r)
 {
     const struct config *cfg = r->app->cfg;
     int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
-    if (period_param_or_reply(r, cur, &period) < 0)
+    if (county_days_period_or_reply(r, cur, &period) < 0)
         return;
     struct county_counts *c = counts_new(cfg->ncounties);
     if (!c) {
@@ -170,7 +150,24 @@ void api_coverage_all(struct req *r)
     for (size_t i = 0; i < cfg->ncounties; i++)
         if (auth_can_see_coverage(&r->who, cfg->counties[i].code))
             c->idx[c->n++] = i;
-    counts_read(r, c, on_counts_all); /* takes c */
+    counts_read(r, c, on_counts); /* takes c */
+}
+
+/* One county: its counters, alert and (current period) daily points in one
+ * script, not through the counter cache: one round trip either way, and the
+ * points and counts agree. */
+static void on_county(struct req *r, enum store_status st, struct county_days *d)
+{
+    if (http_store_ok_or_reply(r, st) < 0)
+        return;
+    char pbuf[16];
+    snprintf(pbuf, sizeof pbuf, "%d", d->period);
+    bool current = d->period == d->cur;
+    struct jw w;
+    jw_init(&w);
+    county_entry(&w, &r->app->cfg->counties[d->idx], &r->app->ctext[d->idx], d->registered,
+                 d->served, current ? d->alert : ALERT_UNKNOWN, pbuf, current ? d : NULL);
+    http_reply_jw(r, 200, &w);
 }
 
 void api_coverage_county(struct req *r)
@@ -186,18 +183,9 @@ void api_coverage_county(struct req *r)
         return;
     }
     int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
-    if (period_param_or_reply(r, cur, &period) < 0)
+    if (county_days_period_or_reply(r, cur, &period) < 0)
         return;
-    struct county_counts *c = counts_new(1);
-    if (!c) {
-        http_reply_error(r, 500, "internal", "out of memory", NULL);
-        return;
-    }
-    c->period = period;
-    c->cur = cur;
-    c->idx[0] = (size_t)i;
-    c->n = 1;
-    counts_read(r, c, on_counts_single); /* takes c */
+    county_days_read(r, (size_t)i, period, cur, period == cur ? DAYS_WINDOW : DAYS_NONE, on_county);
 }
 
 /* ---- GET /api/v1/counties/{code}/queue ---- */

@@ -56,6 +56,12 @@ const struct route api_routes[] = {
      ROUTE_WRITES},
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/queue", ROLES_READERS, NOT_READER, api_queue,
      ROUTE_WRITES},
+    /* A county's coverage day by day: whoever may read its coverage may read
+     * its past (the same numbers, which a viewer could have polled itself). */
+    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/history", ROLES_ALL, NULL, api_history, 0},
+    /* Contacts per counselor: about staff, for the leaders of the county. */
+    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/activity", ADMIN | LEADER,
+     "counselors' activity is for leaders and admins", api_activity, 0},
     {EVHTTP_REQ_DELETE, "/api/v1/graduates/{id}", ADMIN, "only admins erase personal data",
      api_graduate_erase, ROUTE_WRITES},
     {EVHTTP_REQ_POST, "/api/v1/tokens", ADMIN, "only admins manage tokens", api_token_create,

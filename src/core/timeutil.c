@@ -140,9 +140,14 @@ void rfc3339_format(int64_t ms, int offset_min, char *out, size_t n)
              secs / 60 % 60, secs % 60, offset_min < 0 ? '-' : '+', aoff / 60, aoff % 60);
 }
 
+int64_t local_day_of(int64_t ms, int offset_min)
+{
+    return floordiv(ms + (int64_t)offset_min * MS_PER_MIN, MS_PER_DAY);
+}
+
 int period_of(int64_t ms, int offset_min)
 {
-    int64_t days = floordiv(ms + (int64_t)offset_min * MS_PER_MIN, MS_PER_DAY);
+    int64_t days = local_day_of(ms, offset_min);
     int y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);

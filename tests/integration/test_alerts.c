@@ -29,6 +29,28 @@ static struct gc_server *start_with(double clear_margin)
     return h_start(h_write_config(cfg, "alerts"), NULL, NULL, true);
 }
 
+/* The alert of county 611002 in an answer's entry for it, or "(none)". */
+static const char *alert_of(json_t *entry)
+{
+    static char buf[32];
+    const char *a = json_string_value(json_object_get(entry, "alert"));
+    snprintf(buf, sizeof buf, "%s", a ? a : "(none)");
+    return buf;
+}
+
+static json_t *entry_611002(json_t *report)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(report, "counties"), i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "code")), "611002") == 0)
+            return e;
+    }
+    ck_abort_msg("611002 not in the report");
+    return NULL;
+}
+
 static void reg(struct gc_server *s, int i)
 {
     char id[16];
@@ -159,6 +181,42 @@ START_TEST(test_firing_shows_in_coverage_metrics_and_alert_list)
 }
 END_TEST
 
+/* Issue 15 item 9: the alert state is live, of the current period. Last
+ * year's numbers never carry it (they showed "firing" from this year's
+ * state); this year's do. */
+START_TEST(test_a_past_period_has_no_live_alert_state)
+{
+    json_object_set_new(cfg, "alerts",
+                        json_pack("{s:i, s:f, s:i}", "for_seconds", 0, "clear_margin", 0.0,
+                                  "eval_interval_seconds", 1));
+    const char *args[] = {"--now", "2026-03-10T10:00:00+08:00", NULL};
+    struct gc_server *s = h_start(h_write_config(cfg, "alerts-past"), args, NULL, true);
+    /* Seeking since December 2025, never served: counted in 2025 and 2026,
+     * firing now. */
+    h_register(s, T_C611002, "G1", "611002", 1, "2025-12-01T09:00:00+08:00");
+    ck_assert_str_eq(county_alert(s), "firing");
+
+    struct http_resp *r = h_http(s, "GET", "/api/v1/coverage", T_ADMIN, NULL, NULL);
+    ck_assert_str_eq(alert_of(entry_611002(r->json)), "firing");
+    h_resp_free(r);
+
+    r = h_http(s, "GET", "/api/v1/coverage?period=2025", T_ADMIN, NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    json_t *e = entry_611002(r->json);
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "registered")), 1);
+    ck_assert(json_object_get(e, "below_target") == json_true());
+    ck_assert_str_eq(alert_of(e), "(none)");
+    h_resp_free(r);
+
+    r = h_http(s, "GET", "/api/v1/counties/611002/coverage?period=2025", T_ADMIN, NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(alert_of(r->json), "(none)");
+    ck_assert_str_eq(json_string_value(json_object_get(r->json, "period")), "2025");
+    h_resp_free(r);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alerts");
@@ -169,6 +227,7 @@ int main(void)
     tcase_add_test(tc, test_county_without_registered_graduates_never_fires);
     tcase_add_test(tc, test_clear_margin_resolves_only_above_the_line);
     tcase_add_test(tc, test_firing_shows_in_coverage_metrics_and_alert_list);
+    tcase_add_test(tc, test_a_past_period_has_no_live_alert_state);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -61,6 +61,8 @@ enum kind {
     K_COVERAGE,        /* GET /api/v1/coverage (no target: both columns alike) */
     K_COUNTY_COVERAGE, /* GET /api/v1/counties/{code}/coverage */
     K_QUEUE,           /* GET /api/v1/counties/{code}/queue */
+    K_HISTORY,         /* GET /api/v1/counties/{code}/history */
+    K_ACTIVITY,        /* GET /api/v1/counties/{code}/activity */
     K_ALERTS,          /* GET /api/v1/alerts?county= */
     K_ACK,             /* POST /api/v1/alerts/{county}/ack (no firing episode: 409 when allowed) */
     K_SILENCE_CREATE,  /* POST /api/v1/silences (a silence of the target county) */
@@ -136,6 +138,19 @@ static const struct row matrix[] = {
      K_QUEUE,
      false,
      {{401, 200, 200, 403, 200, 200, 403}, {401, 200, 403, 200, 403, 200, 403}}},
+    /* A county's history: whoever may read its coverage (the same numbers
+     * through time; no personal data). */
+    {"GET",
+     "/api/v1/counties/{code}/history",
+     K_HISTORY,
+     false,
+     {{401, 200, 200, 403, 200, 200, 200}, {401, 200, 403, 200, 403, 200, 200}}},
+    /* Contacts per counselor: about staff, for the county's leaders and admins. */
+    {"GET",
+     "/api/v1/counties/{code}/activity",
+     K_ACTIVITY,
+     false,
+     {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
     /* Alerts are for leaders (of their scope) and admins (SPEC §6). */
     {"GET",
      "/api/v1/alerts",
@@ -388,6 +403,12 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_QUEUE:
         snprintf(out, n, "/api/v1/counties/%s/queue", county[t]);
         return;
+    case K_HISTORY:
+        snprintf(out, n, "/api/v1/counties/%s/history", county[t]);
+        return;
+    case K_ACTIVITY:
+        snprintf(out, n, "/api/v1/counties/%s/activity", county[t]);
+        return;
     case K_ALERTS:
         snprintf(out, n, "/api/v1/alerts?county=%s", county[t]);
         return;
@@ -479,6 +500,21 @@ static void check_success_body(struct report *rep, const char *what, const struc
         if (strcmp(jstr(j, "county"), county[t]) != 0 ||
             !json_is_array(json_object_get(j, "graduates")))
             note(rep, "%s: unexpected queue %.300s", what, r->body);
+        return;
+    case K_HISTORY: {
+        /* Today's point: the fixture's one graduate, served. */
+        json_t *pts = json_object_get(j, "points");
+        json_t *today = json_array_get(pts, json_array_size(pts) - 1);
+        if (strcmp(jstr(j, "county"), county[t]) != 0 ||
+            json_integer_value(json_object_get(today, "registered")) != 1)
+            note(rep, "%s: unexpected history %.300s", what, r->body);
+        return;
+    }
+    case K_ACTIVITY:
+        /* The fixture's contact in each county was the admin's. */
+        if (strcmp(jstr(j, "county"), county[t]) != 0 ||
+            strcmp(jstr(json_array_get(json_object_get(j, "counselors"), 0), "name"), "admin") != 0)
+            note(rep, "%s: unexpected activity %.300s", what, r->body);
         return;
     case K_ALERTS:
         if (!json_is_array(json_object_get(j, "alerts")))
@@ -598,6 +634,8 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
+    case K_HISTORY:
+    case K_ACTIVITY:
     case K_ALERTS:
     case K_ACK:
     case K_SILENCE_CREATE:
@@ -672,6 +710,8 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
+    case K_HISTORY:
+    case K_ACTIVITY:
     case K_ALERTS:
     case K_ACK:
     case K_SILENCE_DELETE:

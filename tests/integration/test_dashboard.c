@@ -1,7 +1,10 @@
-/* The dashboard (SPEC §9): GET / serves one self-contained page, and that page,
- * run in a real headless Chromium against the real gradcoverd, renders every
- * county, its rate and whether it is below target. Screenshots at phone and
- * desktop sizes are left in the build directory for people to look at. */
+/* The dashboard (SPEC §9, §11): GET / serves one self-contained page, and
+ * that page, run in a real headless Chromium against the real gradcoverd,
+ * renders every county, its rate and whether it is below target, the city's
+ * gap beside the sum of the counties', and the leader's view: a county's
+ * year drawn as a chart (one vertex per daily point, the target line, the
+ * projection) and its counselors' activity. Screenshots at phone and desktop
+ * sizes are left in the build directory for people to look at. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,10 @@ static const char *const county_names[] = {"商州区", "洛南县", "丹凤县"
                                            "山阳县", "镇安县", "柞水县", "商丹园区"};
 
 static struct gc_server *srv;
+static char cfg_path[600];
+
+/* The fixture's day: the dashboard is looked at on 1 June 2026. */
+#define TODAY "2026-06-01T10:00:00+08:00"
 
 static void start_server(bool anonymous_read, const char *redis_url)
 {
@@ -35,10 +42,18 @@ static void start_server(bool anonymous_read, const char *redis_url)
     h_flushdb();
     json_t *cfg = h_default_config();
     json_object_set_new(cfg, "anonymous_read", json_boolean(anonymous_read));
-    const char *path = h_write_config(cfg, "dashboard");
+    snprintf(cfg_path, sizeof cfg_path, "%s", h_write_config(cfg, "dashboard"));
     json_decref(cfg);
-    const char *args[] = {"--now", "2026-06-01T10:00:00+08:00", NULL};
-    srv = h_start(path, args, redis_url, redis_url == NULL);
+    const char *args[] = {"--now", TODAY, NULL};
+    srv = h_start(cfg_path, args, redis_url, redis_url == NULL);
+}
+
+/* The same server, stopped and started again with its clock at `now`. */
+static void restart_at(const char *now)
+{
+    ck_assert_int_eq(h_stop(srv), 0);
+    const char *args[] = {"--now", now, NULL};
+    srv = h_start(cfg_path, args, NULL, true);
 }
 
 static void setup(void)
@@ -74,6 +89,44 @@ static void fill_county(const char *county, int registered, int served)
         if (i < served)
             ck_assert_int_eq(h_contact(srv, T_ADMIN, id, NULL, NULL), 201);
     }
+}
+
+/* A day of 611002's year: how many were registered and served by then. */
+struct history_day {
+    const char *day;
+    int registered, served;
+};
+
+/* 611002's year as in days (n of them, the last TODAY), written by its
+ * counselor on each of those days, each with a server started on that day. */
+static void county_with_days(const struct history_day *days, size_t n)
+{
+    int reg = 0, served = 0;
+    for (size_t d = 0; d < n; d++) {
+        restart_at(days[d].day);
+        for (; reg < days[d].registered; reg++) {
+            char id[32];
+            snprintf(id, sizeof id, "H-%d", reg);
+            h_register(srv, T_C611002, id, "611002", 500 + reg, NULL);
+        }
+        for (; served < days[d].served; served++) {
+            char id[32];
+            snprintf(id, sizeof id, "H-%d", served);
+            ck_assert_int_eq(h_contact(srv, T_C611002, id, NULL, NULL), 201);
+        }
+    }
+}
+
+/* 611002's last 8 days, written on three of them: 25 May 10 registered, 6
+ * served; 28 May 12 and 8; 1 June (today) 14 and 9. Points from 25 May to 1
+ * June: 8. Served grows slower than registered: at that pace the year ends at
+ * 100 of 136, below target. The counselor's contacts: 9 in 30 days, 3 in the
+ * last 7. */
+static void county_with_a_history(void)
+{
+    static const struct history_day days[] = {
+        {"2026-05-25T10:00:00+08:00", 10, 6}, {"2026-05-28T10:00:00+08:00", 12, 8}, {TODAY, 14, 9}};
+    county_with_days(days, sizeof days / sizeof days[0]);
 }
 
 /* Below (80% < 90%), exactly at its own 92% target, and above (95% > 90%). */
@@ -181,19 +234,24 @@ static void run_chromium(const char *url, const char *mode, const char *window,
                   "chromium failed (status %d, log: %s)", status, log_path);
 }
 
-/* Loads the page (with the admin token in the fragment when with_token) and
+/* Loads the page with `fragment` ("#token=...&county=...", or "") and
  * returns the DOM Chromium rendered. Caller frees. */
-static char *render_dom(bool with_token)
+static char *render_dom_at(const char *fragment)
 {
     static int run;
-    char url[200], out[600];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", srv->port,
-             with_token ? "#token=" T_ADMIN : "");
+    char url[300], out[600];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", srv->port, fragment);
     snprintf(out, sizeof out, "%s/dom-%d.html", h_work_dir(), ++run);
     run_chromium(url, "--dump-dom", NULL, out);
     char *dom = slurp(out);
     ck_assert_msg(dom && *dom, "chromium dumped no DOM (%s)", out);
     return dom;
+}
+
+/* The same with the admin token in the fragment when with_token. */
+static char *render_dom(bool with_token)
+{
+    return render_dom_at(with_token ? "#token=" T_ADMIN : "");
 }
 
 /* The markup of the county element with data-county="code", up to the next
@@ -246,6 +304,51 @@ static bool element_hidden(const char *dom, const char *id)
     const char *end = strchr(at, '>');
     const char *hidden = strstr(at, " hidden");
     return end && hidden && hidden < end;
+}
+
+/* The opening tag of the first element of dom whose class attribute is
+ * exactly cls, as a new string (caller frees); NULL when there is none. */
+static char *tag_of_class(const char *dom, const char *cls)
+{
+    char attr[80];
+    snprintf(attr, sizeof attr, " class=\"%s\"", cls);
+    const char *at = strstr(dom, attr);
+    if (!at)
+        return NULL;
+    const char *start = at, *end = strchr(at, '>');
+    while (start > dom && *start != '<')
+        start--;
+    ck_assert(end);
+    return strndup(start, (size_t)(end - start + 1));
+}
+
+/* The value of attribute name in an opening tag (static), "" when absent. */
+static const char *attr_of(const char *tag, const char *name)
+{
+    static char v[8192];
+    char key[64];
+    snprintf(key, sizeof key, " %s=\"", name);
+    const char *p = strstr(tag, key);
+    v[0] = '\0';
+    if (p) {
+        p += strlen(key);
+        snprintf(v, sizeof v, "%.*s", (int)strcspn(p, "\""), p);
+    }
+    return v;
+}
+
+/* The number of "x,y" vertices of a polyline's points attribute. */
+static int vertices(const char *points)
+{
+    int n = 0;
+    for (const char *p = points; *p;) {
+        p += strspn(p, " ");
+        if (!*p)
+            break;
+        n++;
+        p += strcspn(p, " ");
+    }
+    return n;
 }
 
 /* The text of the first class="rate" element inside markup. */
@@ -347,9 +450,75 @@ START_TEST(test_dashboard_renders_every_county_with_rate_and_target_state)
     /* City total: 50 of 55 served. */
     ck_assert(strstr(dom, "90.9%"));
     ck_assert(strstr(dom, "50 / 55"));
+    /* The city meets its target on the total (50 ≥ ceil(49.5)) while 611002
+     * still needs 1: both are said, each with what it is. */
+    ck_assert_msg(strstr(dom, "全市合计已达标"), "no city gap label");
+    ck_assert_msg(strstr(dom, "各区县缺口之和 1 人"), "no sum of county gaps");
+    ck_assert_msg(!element_hidden(dom, "gap-why"), "the difference is not explained");
     ck_assert(strstr(dom, ">2026<"));
     ck_assert_msg(element_hidden(dom, "auth"), "token form shown although the token worked");
     ck_assert_msg(!element_hidden(dom, "forget"), "no forget-token control");
+    free(dom);
+}
+END_TEST
+
+/* A leader of one county: its year is drawn at once (no total card for a
+ * scope of one), one vertex per daily point, with the target line, the
+ * projection below it in red, and the counselors' activity. */
+START_TEST(test_leader_view_draws_the_year_against_target_and_projection)
+{
+    county_with_a_history();
+    char *dom = render_dom_at("#token=" T_L611002);
+    ck_assert_msg(strstr(dom, "data-state=\"ok\""), "the page did not load: %.2000s", dom);
+    ck_assert_msg(element_hidden(dom, "total"), "a city total for a one-county scope");
+    ck_assert_msg(!element_hidden(dom, "view"), "no leader's view");
+    ck_assert_msg(strstr(dom, "id=\"view\" class=\"panel\" data-view=\"611002\""),
+                  "the view is not 611002's: %.1200s", strstr(dom, "id=\"view\""));
+    ck_assert_msg(!element_hidden(dom, "view-body"), "the chart is not shown: %.1200s",
+                  strstr(dom, "id=\"view\""));
+    /* 25 May to 1 June: 8 daily points, each a vertex. */
+    char *trend = tag_of_class(dom, "trend");
+    ck_assert_msg(trend, "no trend line in %.1200s", strstr(dom, "<svg"));
+    ck_assert_str_eq(attr_of(trend, "data-points"), "8");
+    ck_assert_int_eq(vertices(attr_of(trend, "points")), 8);
+    free(trend);
+    char *goal = tag_of_class(dom, "goal");
+    ck_assert_msg(goal, "no target line");
+    free(goal);
+    ck_assert_msg(strstr(dom, "目标 90.0%"), "the target line is not labelled");
+    /* 100 of 136 by 31 December: 73.5%, below the line. */
+    char *proj = tag_of_class(dom, "projection below");
+    ck_assert_msg(proj, "no projection below target in %.1200s", strstr(dom, "<svg"));
+    ck_assert_int_gt(vertices(attr_of(proj, "points")), 1);
+    free(proj);
+    ck_assert_msg(strstr(dom, "预计年底 73.5%（100 / 136）"), "projection not said: %.1200s",
+                  strstr(dom, "id=\"note-today\""));
+    ck_assert_msg(strstr(dom, "今日 64.2%（已服务 9 / 登记 14）"), "today not said");
+    /* The counselor: 9 contacts in 30 days, 3 in the last 7 (28 May and 1 June). */
+    ck_assert_msg(!element_hidden(dom, "activity"), "no counselors' activity");
+    char *row = county_markup(dom, "611002"); /* exists: the county's entry */
+    free(row);
+    const char *tr = strstr(dom, "data-counselor=\"zhang.counselor\"");
+    ck_assert_msg(tr, "no row for zhang.counselor: %.1200s", strstr(dom, "id=\"activity\""));
+    ck_assert_msg(strstr(tr, "<td class=\"d7\">3</td><td class=\"d30\">9</td>"),
+                  "activity of zhang.counselor: %.300s", tr);
+    free(dom);
+}
+END_TEST
+
+/* A viewer (a wall display): the chosen county's year, no activity (about
+ * staff: 403 for viewers, and the page hides it). */
+START_TEST(test_viewer_sees_the_year_without_the_activity)
+{
+    county_with_a_history();
+    char *dom = render_dom_at("#token=" T_VIEWER "&county=611002");
+    ck_assert_msg(strstr(dom, "data-state=\"ok\""), "the page did not load: %.2000s", dom);
+    ck_assert_msg(!element_hidden(dom, "total"), "no city total for every county");
+    char *trend = tag_of_class(dom, "trend");
+    ck_assert_msg(trend, "no trend line");
+    ck_assert_str_eq(attr_of(trend, "data-points"), "8");
+    free(trend);
+    ck_assert_msg(element_hidden(dom, "activity"), "activity shown to a viewer");
     free(dom);
 }
 END_TEST
@@ -387,7 +556,15 @@ END_TEST
 
 START_TEST(test_dashboard_screenshots_at_phone_and_desktop_sizes)
 {
-    fill_three_counties();
+    /* 611002 with five months of its year (the view shows it: the largest
+     * gap), slipping since April; the other two as in the test above. */
+    static const struct history_day year[] = {
+        {"2026-01-05T10:00:00+08:00", 6, 2},   {"2026-02-16T10:00:00+08:00", 10, 7},
+        {"2026-03-20T10:00:00+08:00", 12, 10}, {"2026-04-22T10:00:00+08:00", 14, 12},
+        {"2026-05-18T10:00:00+08:00", 16, 13}, {TODAY, 18, 14}};
+    county_with_days(year, sizeof year / sizeof year[0]);
+    fill_county("611021", 25, 23);
+    fill_county("611022", 20, 19);
     /* GC_WORK_DIR is <build>/work/<test>: the screenshots go to <build>. */
     char build[600], url[200], shot[700];
     snprintf(build, sizeof build, "%s/../..", h_work_dir());
@@ -416,6 +593,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_root_serves_self_contained_html);
     tcase_add_test(tc, test_dashboard_renders_every_county_with_rate_and_target_state);
     tcase_add_test(tc, test_dashboard_asks_for_a_token_on_401);
+    tcase_add_test(tc, test_leader_view_draws_the_year_against_target_and_projection);
+    tcase_add_test(tc, test_viewer_sees_the_year_without_the_activity);
     tcase_add_test(tc, test_dashboard_screenshots_at_phone_and_desktop_sizes);
     suite_add_tcase(s, tc);
     TCase *anon = tcase_create("anonymous_read");

@@ -1269,11 +1269,17 @@ START_TEST(test_bad_coverage_period_is_400)
         reject("GET", path, T_ADMIN, NULL, NULL, 400, "bad_parameter", NULL, NULL);
         snprintf(path, sizeof path, "/api/v1/counties/611002/coverage?period=%s", q[i]);
         reject("GET", path, T_ADMIN, NULL, NULL, 400, "bad_parameter", NULL, NULL);
+        snprintf(path, sizeof path, "/api/v1/counties/611002/history?period=%s", q[i]);
+        reject("GET", path, T_ADMIN, NULL, NULL, 400, "bad_parameter", NULL, NULL);
     }
-    /* Next year is in the future too. */
+    /* Next year is in the future too; so is anything before 2000. */
     char path[128];
     snprintf(path, sizeof path, "/api/v1/coverage?period=%d", current_year() + 1);
     reject("GET", path, T_VIEWER, NULL, NULL, 400, "bad_parameter", NULL, NULL);
+    snprintf(path, sizeof path, "/api/v1/counties/611002/history?period=%d", current_year() + 1);
+    reject("GET", path, T_VIEWER, NULL, NULL, 400, "bad_parameter", NULL, NULL);
+    reject("GET", "/api/v1/counties/611002/history?period=1999", T_VIEWER, NULL, NULL, 400,
+           "bad_parameter", NULL, NULL);
 }
 END_TEST
 

@@ -15,6 +15,10 @@ void api_contact_list(struct req *r);
 void api_coverage_all(struct req *r);
 void api_coverage_county(struct req *r);
 void api_queue(struct req *r);
+/* GET /api/v1/counties/{code}/history: one point per day of a period (history.c). */
+void api_history(struct req *r);
+/* GET /api/v1/counties/{code}/activity: contacts per counselor, 7 and 30 days (history.c). */
+void api_activity(struct req *r);
 void api_healthz(struct req *r);
 void api_readyz(struct req *r);
 /* GET /: the page, under app->dashboard_csp. */

@@ -28,6 +28,10 @@ void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);
 /* The period (calendar year in offset_min) that instant ms falls in. */
 int period_of(int64_t ms, int offset_min);
 
+/* The local date of instant ms in offset_min, as days since 1970-01-01
+ * (civil_from_days gives it back as a date): the name of a daily point. */
+int64_t local_day_of(int64_t ms, int offset_min);
+
 /* First millisecond of year `year` in offset_min. */
 int64_t period_start_ms(int year, int offset_min);
 

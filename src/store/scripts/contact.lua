@@ -74,9 +74,26 @@ if not last or A.occurred_at > last then
   redis.call('HSET', g, 'last_contact_at', string.format('%d', A.occurred_at))
 end
 cnt_incr('c:' .. A.service, 1)
+-- Counselors' activity (docs/design.md, "History"): contacts per counselor
+-- (the token's name) and local day of occurred_at, in P:act:<day>, kept
+-- while the day can be in a reader's last 30 days (ACT_DAYS) and a little
+-- longer for clocks that disagree (ACT_KEEP_DAYS); an older back-dated
+-- contact is in no window, so it is not counted.
+local ACT_DAYS, ACT_KEEP_DAYS = 30, 32
+local day = day_of(A.occurred_at)
+if day > day_of(A.now) - ACT_DAYS then
+  local act = P .. ':act:' .. string.format('%d', day)
+  -- The key's first field on a new key is 1 too: the TTL is set whenever a
+  -- counselor's count for the day starts, which includes the key's creation.
+  if redis.call('HINCRBY', act, A.counselor, 1) == 1 then
+    local expires = (day + ACT_KEEP_DAYS) * DAY_MS - A.off * 60000
+    redis.call('EXPIRE', act, math.max(1, math.ceil((expires - A.now) / 1000)))
+  end
+end
 local first = redis.call('SADD', P .. ':srv:' .. q, A.graduate_id) == 1
 if first then
   cnt_incr('s:' .. q, 1)
+  hist_touch(q)
   if q == cur then
     redis.call('ZREM', P .. ':queue', A.graduate_id)
   end

@@ -46,7 +46,82 @@ local function audit(t)
              unpack(f))
 end
 
+-- ---- Daily points (docs/design.md, "History") ----
+-- P:hist:<Y> is a hash of the county's counts of period Y by local day:
+-- field <day> (days since 1970-01-01 in the configured offset), value
+-- "<registered>:<served>". A day's point is written by the scripts that
+-- change the period's counts, in the same atomic step, so it holds the
+-- counts as they were at the end of that day. The hash holds every day from
+-- its first point to its last (hf:<Y> and hl:<Y> in P:cnt): the days between
+-- two changes are filled in when the second is written, so that a reader
+-- finds any day's point with one HGET (the hash is a listpack: HGETALL or
+-- many HMGET fields are a walk of the whole year). Days after the last point
+-- are carried forward by readers.
+
+local function day_of(ms)
+  return math.floor((ms + A.off * 60000) / DAY_MS)
+end
+
+-- Days since 1970-01-01 of 1 January of year y (Hinnant's days_from_civil).
+local function year_first_day(y)
+  y = y - 1 -- January counts with the year before, from March
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + 306
+  return era * 146097 + doe - 719468
+end
+
+-- Writes the point of period y on `day` from its current counters, and the
+-- days since the period's last point with that point's values (nothing
+-- changed the counts in between, or a point would have been written then).
+local function hist_write(y, day)
+  local cnt, h = P .. ':cnt', P .. ':hist:' .. y
+  local v = redis.call('HMGET', cnt, 'r:' .. y, 's:' .. y, 'hf:' .. y, 'hl:' .. y)
+  local first, last = tonumber(v[3]), tonumber(v[4])
+  local f = {}
+  local carried = last and last < day - 1 and redis.call('HGET', h, string.format('%d', last))
+  if carried then
+    for d = last + 1, day - 1 do
+      f[#f + 1] = string.format('%d', d)
+      f[#f + 1] = carried
+    end
+  end
+  f[#f + 1] = string.format('%d', day)
+  f[#f + 1] = string.format('%d:%d', tonumber(v[1]) or 0, tonumber(v[2]) or 0)
+  redis.call('HSET', h, unpack(f))
+  if not first or day < first then
+    redis.call('HSET', cnt, 'hf:' .. y, string.format('%d', day))
+  end
+  if not last or day > last then
+    redis.call('HSET', cnt, 'hl:' .. y, string.format('%d', day))
+  end
+end
+
+-- Periods whose counts this script changed; their points are written once,
+-- as the script answers (hist_flush), from the counts it leaves.
+local hist_touched = {}
+local function hist_touch(y)
+  hist_touched[y] = true
+end
+
+-- Today's point of every touched period. A period other than today's gets
+-- its nearest day: 31 December for a past one (a back-dated change: the
+-- year's last point is its final value), 1 January for a later one (a
+-- server whose clock is behind the county's rolled year).
+local function hist_flush()
+  if not next(hist_touched) then
+    return
+  end
+  local today = day_of(A.now)
+  for y in pairs(hist_touched) do
+    local first, next_first = year_first_day(y), year_first_day(y + 1)
+    hist_write(y, math.max(first, math.min(today, next_first - 1)))
+  end
+  hist_touched = {}
+end
+
 local function reply(t)
+  hist_flush()
   if A.audit then
     audit(t)
   end
@@ -58,6 +133,7 @@ end
 -- (no JSON to encode here nor to parse there): t is audited, `flat` returned.
 -- Only numbers and strings in `flat` (false would end the array).
 local function reply_flat(t, flat)
+  hist_flush()
   if A.audit then
     audit(t)
   end
@@ -127,6 +203,10 @@ local function roll(cur)
       redis.call('SADD', reg, unpack(seeking, i, math.min(i + 999, #seeking)))
     end
     redis.call('HSET', cnt, 'r:' .. y, redis.call('SCARD', reg))
+    -- The new year's first point: everyone still seeking, nobody served yet
+    -- (1 January's counts, whichever day the roll runs: nothing changed the
+    -- county in between, or it would have rolled then).
+    hist_write(y, year_first_day(y))
   end
   redis.call('DEL', P .. ':queue')
   if #seeking > 0 then
@@ -142,6 +222,7 @@ local function add_seeking(id, start, cur)
   for y = period_of(start), cur do
     if redis.call('SADD', P .. ':reg:' .. y, id) == 1 then
       cnt_incr('r:' .. y, 1)
+      hist_touch(y)
     end
   end
   redis.call('ZADD', P .. ':seeking', start, id)
@@ -153,9 +234,11 @@ end
 local function drop_from_period(id, y)
   if redis.call('SREM', P .. ':reg:' .. y, id) == 1 then
     cnt_incr('r:' .. y, -1)
+    hist_touch(y)
   end
   if redis.call('SREM', P .. ':srv:' .. y, id) == 1 then
     cnt_incr('s:' .. y, -1)
+    hist_touch(y)
   end
 end
 
