@@ -476,7 +476,7 @@ void api_graduate_status(struct req *r)
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
-    snprintf(g->id, sizeof g->id, "%s", r->params[0]);
+    snprintf(g->id, sizeof g->id, "%.*s", GC_ID_MAX, r->params[0]); /* id_valid: fits */
     g->county_args =
         json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:i, s:i}", "id", g->id, "status", status, "at",
                   (json_int_t)at, "reason", reason ? reason : "", "actor", r->who.name, "now",
@@ -664,7 +664,7 @@ static void erase_located(struct req *r, const char *county)
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
-    snprintf(g->id, sizeof g->id, "%s", r->params[0]);
+    snprintf(g->id, sizeof g->id, "%.*s", GC_ID_MAX, r->params[0]); /* id_valid: fits */
     snprintf(g->county, sizeof g->county, "%s", county);
     char key[KEY_MAX];
     key_graduate(key, sizeof key, county, g->id);
