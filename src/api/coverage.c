@@ -210,6 +210,7 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
         json_t *g = graduate_view(r, stored);
         json_decref(stored);
         json_object_del(g, "services");
+        json_object_del(g, "attempts");
         json_object_set(g, "contacts", json_object_get(it, "contacts"));
         json_object_set_new(g, "waiting_since", jsonx_time(r->app->cfg->utc_offset_minutes, since));
         json_object_set_new(g, "waiting_days",

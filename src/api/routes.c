@@ -46,6 +46,13 @@ const struct route api_routes[] = {
      ROUTE_WRITES, Q_NONE},
     {EVHTTP_REQ_POST, "/api/v1/contacts", ROLES_WRITERS, "this token may not record contacts",
      api_contact_create, ROUTE_WRITES, Q_NONE},
+    /* SPEC §12: a contact by its id (its note is personal data: audited),
+     * and its void: counselors of the county within 7 days of recording it
+     * (checked by the script), admins at any time. */
+    {EVHTTP_REQ_GET, "/api/v1/contacts/{contact_id}", ROLES_READERS, NOT_READER, api_contact_get,
+     ROUTE_WRITES, Q_NONE},
+    {EVHTTP_REQ_POST, "/api/v1/contacts/{contact_id}/void", ROLES_WRITERS,
+     "this token may not void contacts", api_contact_void, ROUTE_WRITES, Q_NONE},
     {EVHTTP_REQ_GET, "/api/v1/coverage", ROLES_ALL, NULL, api_coverage_all, 0, Q_PERIOD},
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/coverage", ROLES_ALL, NULL, api_coverage_county, 0,
      Q_PERIOD},

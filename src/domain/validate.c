@@ -121,7 +121,7 @@ int validate_status(json_t *body, int64_t now_ms, struct status_in *out, struct 
 
 int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out, struct verr *v)
 {
-    static const char *const known[] = {"graduate_id", "service", "channel",
+    static const char *const known[] = {"graduate_id", "service", "channel", "outcome",
                                         "occurred_at", "note",    NULL};
     memset(out, 0, sizeof *out);
     verr_unknown_keys(body, known, v);
@@ -141,8 +141,24 @@ int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out, struc
     }
     if (!out->channel)
         out->channel = GC_DEFAULT_CHANNEL;
+    verr_text(body, "outcome", 16, false, &out->outcome, v);
+    if (out->outcome && outcome_index(out->outcome) < 0) {
+        snprintf(msg, sizeof msg, "must be one of %s", gc_outcomes_text);
+        verr_add(v, "outcome", msg);
+    }
+    if (!out->outcome)
+        out->outcome = gc_outcomes[GC_OUTCOME_REACHED]; /* SPEC §12: existing clients */
     verr_text(body, "note", NOTE_MAX_CHARS, false, &out->note, v);
     verr_time(body, "occurred_at", now_ms, now_ms, &out->occurred_at, v);
+    return verr_any(v) ? -1 : 0;
+}
+
+int validate_void(json_t *body, struct void_in *out, struct verr *v)
+{
+    static const char *const known[] = {"reason", NULL};
+    memset(out, 0, sizeof *out);
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "reason", VALIDATE_VOID_REASON_MAX, true, &out->reason, v);
     return verr_any(v) ? -1 : 0;
 }
 

@@ -846,7 +846,7 @@ START_TEST(test_contact_with_unknown_field_is_422_and_changes_nothing)
     reject("POST", "/api/v1/contacts", T_C611002,
            "{\"graduate_id\":\"G2\",\"service\":\"job_referral\",\"counselor\":\"x\"}", NULL, 422,
            "validation_failed", "_unknown",
-           "1 unknown field; allowed: graduate_id, service, channel, occurred_at, note");
+           "1 unknown field; allowed: graduate_id, service, channel, outcome, occurred_at, note");
 }
 END_TEST
 
@@ -1040,7 +1040,7 @@ START_TEST(test_unknown_fields_are_counted_never_echoed)
         {"/api/v1/graduates", T_C611002, registration,
          "id, county, name, national_id, phone, school, major, graduation_year, registered_at"},
         {"/api/v1/contacts", T_C611002, "\"graduate_id\":\"G2\",\"service\":\"job_referral\"",
-         "graduate_id, service, channel, occurred_at, note"},
+         "graduate_id, service, channel, outcome, occurred_at, note"},
         {"/api/v1/graduates/G2/status", T_C611002, "\"status\":\"employed\"", "status, at, reason"},
         {"/api/v1/tokens", T_ADMIN, "\"name\":\"probe\",\"role\":\"viewer\"",
          "name, role, county, expires_at"},

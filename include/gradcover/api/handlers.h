@@ -12,6 +12,10 @@ void api_graduate_lookup(struct req *r);
 void api_graduate_status(struct req *r);
 void api_contact_create(struct req *r);
 void api_contact_list(struct req *r);
+/* GET /api/v1/contacts/{contact_id} and POST .../void: one contact by its id
+ * (contacts.c; SPEC §12, Corrections). */
+void api_contact_get(struct req *r);
+void api_contact_void(struct req *r);
 void api_coverage_all(struct req *r);
 void api_coverage_county(struct req *r);
 void api_queue(struct req *r);

@@ -61,12 +61,26 @@ struct contact_in {
     const char *graduate_id;
     const char *service;
     const char *channel; /* "in_person" when absent */
+    const char *outcome; /* "reached" when absent */
     const char *note;    /* NULL when absent */
     int64_t occurred_at; /* Unix ms; now when absent */
 };
 
 int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out,
                      struct verr *v) GC_MUSTCHECK;
+
+/* ---- POST /api/v1/contacts/{contact_id}/void ---- */
+
+/* Why the contact is void ("logged against the wrong graduate"): shown with
+ * the contact, erased with the graduate's personal data. */
+#define VALIDATE_VOID_REASON_MAX 200
+
+struct void_in {
+    const char *reason;
+};
+
+/* reason required, 1..VALIDATE_VOID_REASON_MAX characters; nothing else. */
+int validate_void(json_t *body, struct void_in *out, struct verr *v) GC_MUSTCHECK;
 
 /* ---- POST /api/v1/tokens ----
  * (SPEC §6 Administration.) Its body validator belongs here, next to the

@@ -82,10 +82,10 @@ struct req {
     const char *route;                /* the route template, e.g. "/api/v1/graduates/{id}" */
     struct principal who;
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX + 1]; /* decoded path parameters */
-    int64_t start_us;                            /* monotonic, at arrival */
-    unsigned char body_sha256[32];               /* of the raw body, for idempotency */
-    json_t *body;                                /* owned; NULL until read */
-    void *state;                                 /* a handler's own state, freed with the request */
+    int64_t start_us;                                 /* monotonic, at arrival */
+    unsigned char body_sha256[32];                    /* of the raw body, for idempotency */
+    json_t *body;                                     /* owned; NULL until read */
+    void *state; /* a handler's own state, freed with the request */
     void (*state_free)(void *state);
     const struct route *matched;          /* its row in the route table (router.h) */
     void (*authenticated)(struct req *r); /* where authn.c continues */
