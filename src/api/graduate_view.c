@@ -88,5 +88,23 @@ json_t *graduate_view(struct req *r, json_t *stored)
     copy_str(g, stored, "created_by", "created_by");
     if (ms_field(stored, "created_at", &v))
         json_object_set_new(g, "created_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* The last correction (PATCH), when there was one. */
+    copy_str(g, stored, "updated_by", "updated_by");
+    if (ms_field(stored, "updated_at", &v))
+        json_object_set_new(g, "updated_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* Hardship flags (SPEC §12), stored as "name,name": an array, left out
+     * when there is none. */
+    const char *flags = json_string_value(json_object_get(stored, "flags"));
+    if (flags && *flags) {
+        json_t *list = json_array();
+        for (const char *p = flags; list && *p;) {
+            const char *end = strchr(p, ',');
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            json_array_append_new(list, json_stringn(p, n));
+            p += n + (end ? 1 : 0);
+        }
+        if (list)
+            json_object_set_new(g, "flags", list);
+    }
     return g;
 }

@@ -40,6 +40,9 @@ const struct route api_routes[] = {
      ROUTE_WRITES, Q_LOOKUP},
     {EVHTTP_REQ_GET, "/api/v1/graduates/{id}", ROLES_READERS, NOT_READER, api_graduate_get,
      ROUTE_WRITES, Q_NONE},
+    /* SPEC §12: corrections of a record by who may change the graduate. */
+    {EVHTTP_REQ_PATCH, "/api/v1/graduates/{id}", ROLES_WRITERS, NOT_WRITER, api_graduate_patch,
+     ROUTE_WRITES, Q_NONE},
     {EVHTTP_REQ_POST, "/api/v1/graduates/{id}/status", ROLES_WRITERS, NOT_WRITER,
      api_graduate_status, ROUTE_WRITES, Q_NONE},
     {EVHTTP_REQ_GET, "/api/v1/graduates/{id}/contacts", ROLES_READERS, NOT_READER, api_contact_list,

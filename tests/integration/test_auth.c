@@ -57,6 +57,7 @@ enum kind {
     K_LOOKUP,          /* GET /api/v1/graduates?national_id= (target = G1's / G2's ID) */
     K_GET,             /* GET /api/v1/graduates/{id} */
     K_STATUS,          /* POST /api/v1/graduates/{id}/status */
+    K_PATCH,           /* PATCH /api/v1/graduates/{id} */
     K_CONTACTS,        /* GET /api/v1/graduates/{id}/contacts */
     K_CONTACT,         /* POST /api/v1/contacts (target = the body's graduate_id) */
     K_CONTACT_GET,     /* GET /api/v1/contacts/{contact_id} (the fixture's contact of G1 / G2) */
@@ -111,6 +112,12 @@ static const struct row matrix[] = {
     /* A counselor changing another county's graduate gets 404 as for an unknown
      * id (a 403 would confirm the graduate exists); leaders and viewers may
      * never write, whatever the id, so 403 reveals nothing. */
+    /* Corrections (SPEC §12): as a status change. */
+    {"PATCH",
+     "/api/v1/graduates/{id}",
+     K_PATCH,
+     true,
+     {{401, 200, 200, 404, 403, 403, 403}, {401, 200, 404, 200, 403, 403, 403}}},
     {"POST",
      "/api/v1/graduates/{id}/status",
      K_STATUS,
@@ -418,6 +425,7 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
         snprintf(out, n, "/api/v1/graduates?national_id=%s", nid[t]);
         return;
     case K_GET:
+    case K_PATCH:
         snprintf(out, n, "/api/v1/graduates/%s", gid[t]);
         return;
     case K_STATUS:
@@ -592,6 +600,10 @@ static void check_success_body(struct report *rep, const char *what, const struc
         if (strcmp(jstr(j, "state"), "expired") != 0 || !json_object_get(j, "deleted_by"))
             note(rep, "%s: not an ended silence: %.300s", what, r->body);
         return;
+    case K_PATCH:
+        if (strcmp(jstr(j, "id"), gid[t]) != 0 || strcmp(jstr(j, "school"), "商洛学院") != 0)
+            note(rep, "%s: not the corrected graduate: %.300s", what, r->body);
+        return;
     case K_ERASE:
         if (strcmp(jstr(j, "id"), gid[t]) != 0 || json_object_get(j, "name") ||
             json_object_get(j, "phone") || json_object_get(j, "national_id") ||
@@ -671,6 +683,11 @@ static void check_write_effect(struct report *rep, const char *what, const struc
             note(rep, "%s: contacts of %s %lld -> %lld, voided %d -> %d", what, gid[t],
                  b->contacts[t], a->contacts[t], b->voided[t], a->voided[t]);
         return;
+    case K_PATCH:
+        /* A correction moves no count and no status. */
+        if (!snap_equal(b, a))
+            note(rep, "%s: a correction changed counts or status", what);
+        return;
     case K_ERASE:
         /* Personal data gone, every count and the status unchanged. */
         if (!snap_equal(b, a))
@@ -746,6 +763,9 @@ static void run_cell(struct report *rep, int ri, int c, int t)
         break;
     case K_VOID:
         body = strdup("{\"reason\":\"authorization matrix\"}");
+        break;
+    case K_PATCH:
+        body = strdup("{\"school\":\"商洛学院\"}");
         break;
     case K_TOKEN_CREATE:
         snprintf(newid, sizeof newid, "T%d-%d-%d", ri, c, t);

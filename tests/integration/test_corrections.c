@@ -409,6 +409,197 @@ START_TEST(test_counselor_may_void_within_7_days_admin_at_any_time)
 }
 END_TEST
 
+/* ---- corrections of a record ---- */
+
+static json_t *patch(const char *token, const char *gid, const char *body, int status,
+                     const char *code)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/graduates/%s", gid);
+    struct http_resp *r = h_http(srv, "PATCH", path, token, body, NULL);
+    ck_assert_msg(r->status == status, "PATCH %s %s: %d %s", path, body, r->status, r->body);
+    if (code)
+        ck_assert_str_eq(str(json_object_get(r->json, "error"), "code"), code);
+    json_t *j = json_incref(r->json);
+    h_resp_free(r);
+    return j;
+}
+
+/* The chg member of the newest audit entry of county 611002 with action,
+ * copied into out ("" when none). */
+static void last_audit_changes(const char *action, char *out, size_t n)
+{
+    out[0] = '\0';
+    redisReply *a = redisCommand(h_redis(), "XREVRANGE gc:{611002}:audit + - COUNT 20");
+    for (size_t i = 0; a && i < a->elements && !out[0]; i++) {
+        redisReply *f = a->element[i]->element[1];
+        bool match = false;
+        const char *chg = NULL;
+        for (size_t k = 0; k + 1 < f->elements; k += 2) {
+            if (!strcmp(f->element[k]->str, "action") && !strcmp(f->element[k + 1]->str, action))
+                match = true;
+            if (!strcmp(f->element[k]->str, "chg"))
+                chg = f->element[k + 1]->str;
+        }
+        if (match)
+            snprintf(out, n, "%s", chg ? chg : "-");
+    }
+    freeReplyObject(a);
+}
+
+START_TEST(test_patch_corrects_the_record_and_is_audited_without_personal_values)
+{
+    h_register(srv, T_C611002, "G1", "611002", 1, REGISTERED);
+    contact(T_C611002, "G1", NULL, NULL, 0);
+    json_t *g = patch(T_C611002, "G1",
+                      "{\"name\":\"李明\",\"phone\":\"13800000009\",\"school\":\"商洛学院\","
+                      "\"graduation_year\":2025,\"flags\":[\"low_income\",\"hardship\"]}",
+                      200, NULL);
+    ck_assert_str_eq(str(g, "name"), "李明");
+    ck_assert_str_eq(str(g, "phone"), "13800000009");
+    ck_assert_str_eq(str(g, "school"), "商洛学院");
+    ck_assert_int_eq(num(g, "graduation_year"), 2025);
+    ck_assert_int_eq(json_array_size(json_object_get(g, "flags")), 2);
+    /* Stored in the list's order, whatever the body's. */
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(g, "flags"), 0)), "hardship");
+    ck_assert_str_eq(str(g, "updated_by"), "zhang.counselor");
+    json_decref(g);
+    char chg[512];
+    last_audit_changes("graduate.patch", chg, sizeof chg);
+    ck_assert_ptr_nonnull(strstr(chg, "\"graduation_year\""));
+    ck_assert_ptr_nonnull(strstr(chg, "\"new\":\"2025\""));
+    ck_assert_ptr_nonnull(strstr(chg, "\"name\":{\"changed\":true}"));
+    ck_assert_ptr_null(strstr(chg, "李明"));
+    ck_assert_ptr_null(strstr(chg, "13800000009"));
+    /* null clears the optional fields. */
+    g = patch(T_ADMIN, "G1", "{\"phone\":null,\"school\":null,\"flags\":[]}", 200, NULL);
+    ck_assert_ptr_null(json_object_get(g, "phone"));
+    ck_assert_ptr_null(json_object_get(g, "school"));
+    ck_assert_ptr_null(json_object_get(g, "flags"));
+    ck_assert_str_eq(str(g, "name"), "李明");
+    json_decref(g);
+    /* Nothing counted moved. */
+    long long reg, srvd;
+    h_counts(srv, "611002", "", &reg, &srvd);
+    ck_assert_int_eq(reg, 1);
+    ck_assert_int_eq(srvd, 1);
+    g = graduate("G1");
+    ck_assert_int_eq(num(g, "contacts"), 1);
+    ck_assert_str_eq(str(g, "status"), "seeking");
+    json_decref(g);
+}
+END_TEST
+
+START_TEST(test_patch_of_national_id_or_county_is_422_and_changes_nothing)
+{
+    h_register(srv, T_C611002, "G1", "611002", 1, REGISTERED);
+    json_t *before = graduate("G1");
+    const struct {
+        const char *body, *field, *message;
+    } bad[] = {
+        {"{\"national_id\":\"61100219990101123X\"}", "national_id",
+         "cannot be corrected: void the registration and register again"},
+        {"{\"county\":\"611021\",\"name\":\"李明\"}", "county",
+         "cannot be corrected: void the registration and register again"},
+        {"{\"name\":null}", "name", "must not be removed"},
+        {"{\"name\":\"\"}", "name", "must not be empty"},
+        {"{\"phone\":\"call me\"}", "phone", "must be 5..20 digits, '-' or a leading '+'"},
+        {"{\"graduation_year\":1800}", "graduation_year",
+         "must be a year between 1950 and next year"},
+        {"{\"flags\":[\"rich\"]}", "flags",
+         "must be an array of distinct names from zero_employment_family, hardship, disabled, "
+         "low_income"},
+        {"{\"flags\":[\"hardship\",\"hardship\"]}", "flags",
+         "must be an array of distinct names from zero_employment_family, hardship, disabled, "
+         "low_income"},
+        {"{\"flags\":\"hardship\"}", "flags",
+         "must be an array of distinct names from zero_employment_family, hardship, disabled, "
+         "low_income"},
+        {"{\"status\":\"employed\"}", "_unknown",
+         "1 unknown field; allowed: name, phone, school, major, graduation_year, flags"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *e = patch(T_C611002, "G1", bad[i].body, 422, "validation_failed");
+        json_t *fields = json_object_get(json_object_get(e, "error"), "fields");
+        ck_assert_msg(strcmp(str(fields, bad[i].field), bad[i].message) == 0, "%s: %s", bad[i].body,
+                      json_dumps(fields, 0));
+        json_decref(e);
+    }
+    json_t *after = graduate("G1");
+    ck_assert(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+    long long reg, srvd;
+    h_counts(srv, "611002", "", &reg, &srvd);
+    ck_assert_int_eq(reg, 1);
+}
+END_TEST
+
+START_TEST(test_patch_by_other_county_is_404_by_leader_403)
+{
+    h_register(srv, T_C611002, "G1", "611002", 1, REGISTERED);
+    json_decref(patch(T_C611021, "G1", "{\"name\":\"x\"}", 404, "not_found"));
+    json_decref(patch(T_L611002, "G1", "{\"name\":\"x\"}", 403, "forbidden"));
+    json_decref(patch(T_C611002, "G9", "{\"name\":\"x\"}", 404, "not_found"));
+    json_t *g = graduate("G1");
+    ck_assert_str_eq(str(g, "name"), "测试");
+    json_decref(g);
+}
+END_TEST
+
+START_TEST(test_patch_of_an_erased_graduate_is_409)
+{
+    h_register(srv, T_C611002, "G1", "611002", 1, REGISTERED);
+    h_expect(h_http(srv, "DELETE", "/api/v1/graduates/G1", T_ADMIN, NULL, NULL), 200, NULL);
+    json_decref(patch(T_ADMIN, "G1", "{\"name\":\"李明\"}", 409, "erased"));
+    json_t *g = graduate("G1");
+    ck_assert_ptr_null(json_object_get(g, "name"));
+    json_decref(g);
+}
+END_TEST
+
+/* ---- re-sent registrations ---- */
+
+START_TEST(test_reregistration_with_other_fields_is_409_naming_them)
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"id\":\"G1\",\"name\":\"张三\",\"national_id\":\"%s\",\"phone\":\"13800000000\","
+             "\"school\":\"商洛学院\",\"registered_at\":\"" REGISTERED "\"}",
+             h_natid(1));
+    h_expect(h_http(srv, "POST", "/api/v1/graduates", T_C611002, body, NULL), 201, NULL);
+    /* The same again: 200, the stored graduate. */
+    h_expect(h_http(srv, "POST", "/api/v1/graduates", T_C611002, body, NULL), 200, NULL);
+    /* Another name and no school: 409 naming both, nothing changed. */
+    snprintf(body, sizeof body,
+             "{\"id\":\"G1\",\"name\":\"张山\",\"national_id\":\"%s\",\"phone\":\"13800000000\","
+             "\"registered_at\":\"" REGISTERED "\"}",
+             h_natid(1));
+    struct http_resp *r = h_http(srv, "POST", "/api/v1/graduates", T_C611002, body, NULL);
+    ck_assert_int_eq(r->status, 409);
+    json_t *e = json_object_get(r->json, "error");
+    ck_assert_str_eq(str(e, "code"), "registration_differs");
+    json_t *fields = json_object_get(e, "fields");
+    ck_assert_int_eq(json_object_size(fields), 2);
+    ck_assert_ptr_nonnull(json_object_get(fields, "name"));
+    ck_assert_ptr_nonnull(json_object_get(fields, "school"));
+    ck_assert_ptr_null(strstr(r->body, "张山")); /* never the values */
+    h_resp_free(r);
+    json_t *g = graduate("G1");
+    ck_assert_str_eq(str(g, "name"), "张三");
+    ck_assert_str_eq(str(g, "school"), "商洛学院");
+    json_decref(g);
+    long long reg, srvd;
+    h_counts(srv, "611002", "", &reg, &srvd);
+    ck_assert_int_eq(reg, 1);
+    /* The person is still seeking under G1: a registration under another id is refused. */
+    snprintf(body, sizeof body, "{\"id\":\"G2\",\"name\":\"张三\",\"national_id\":\"%s\"}",
+             h_natid(1));
+    h_expect(h_http(srv, "POST", "/api/v1/graduates", T_C611002, body, NULL), 409,
+             "already_seeking");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("corrections");
@@ -425,6 +616,11 @@ int main(void)
     tcase_add_test(tc, test_bad_void_bodies_are_422_and_change_nothing);
     tcase_add_test(tc, test_void_of_unknown_or_other_county_contact_is_404);
     tcase_add_test(tc, test_counselor_may_void_within_7_days_admin_at_any_time);
+    tcase_add_test(tc, test_patch_corrects_the_record_and_is_audited_without_personal_values);
+    tcase_add_test(tc, test_patch_of_national_id_or_county_is_422_and_changes_nothing);
+    tcase_add_test(tc, test_patch_by_other_county_is_404_by_leader_403);
+    tcase_add_test(tc, test_patch_of_an_erased_graduate_is_409);
+    tcase_add_test(tc, test_reregistration_with_other_fields_is_409_naming_them);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -1227,8 +1227,8 @@ START_TEST(test_wrong_method_is_405)
            NULL);
     reject("PUT", "/api/v1/contacts", T_C611002, valid_contact, NULL, 405, "method_not_allowed",
            NULL, NULL);
-    reject("PATCH", "/api/v1/graduates/G2", T_ADMIN, NULL, NULL, 405, "method_not_allowed", NULL,
-           NULL);
+    reject("PATCH", "/api/v1/graduates/G2/status", T_ADMIN, NULL, NULL, 405, "method_not_allowed",
+           NULL, NULL);
     reject("GET", "/api/v1/graduates/G2/status", T_ADMIN, NULL, NULL, 405, "method_not_allowed",
            NULL, NULL);
     ck_assert_int_eq(h_redis_int("EXISTS gc:{611002}:g:G2"), 1);
