@@ -13,7 +13,7 @@
 #define Q_NONE NULL
 static const char *const Q_LOOKUP[] = {"national_id", NULL};
 static const char *const Q_PERIOD[] = {"period", NULL};
-static const char *const Q_QUEUE[] = {"limit", NULL};
+static const char *const Q_QUEUE[] = {"limit", "view", NULL};
 static const char *const Q_ALERTS[] = {"state", "county", "limit", NULL};
 static const char *const Q_AUDIT[] = {"county", "since", "after", "limit", NULL};
 

@@ -600,6 +600,81 @@ START_TEST(test_reregistration_with_other_fields_is_409_naming_them)
 }
 END_TEST
 
+/* ---- the queue and the denominator (issue 16: "the queue says 3 while
+ * registered - served is 4") ---- */
+
+static json_t *queue(const char *query)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/counties/611002/queue%s", query);
+    struct http_resp *r = h_http(srv, "GET", path, T_C611002, NULL, NULL);
+    ck_assert_msg(r->status == 200, "%s: %d %s", path, r->status, r->body);
+    json_t *j = json_incref(r->json);
+    h_resp_free(r);
+    return j;
+}
+
+static void set_status(const char *gid, const char *status)
+{
+    char path[96], body[96];
+    snprintf(path, sizeof path, "/api/v1/graduates/%s/status", gid);
+    snprintf(body, sizeof body, "{\"status\":\"%s\"}", status);
+    h_expect(h_http(srv, "POST", path, T_C611002, body, NULL), 200, NULL);
+}
+
+START_TEST(test_found_work_before_any_service_is_counted_as_left_unserved)
+{
+    for (int i = 1; i <= 5; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "G%d", i);
+        h_register(srv, T_C611002, id, "611002", i, REGISTERED);
+    }
+    contact(T_C611002, "G5", NULL, NULL, 0);
+    set_status("G4", "employed"); /* found work before any service */
+    set_status("G5", "employed"); /* found work after being served */
+    json_t *q = queue("");
+    ck_assert_str_eq(str(q, "view"), "seeking");
+    ck_assert_int_eq(num(q, "registered"), 5);
+    ck_assert_int_eq(num(q, "served"), 1);
+    ck_assert_int_eq(num(q, "total"), 3);
+    ck_assert_int_eq(num(q, "left_unserved"), 1);
+    ck_assert_int_eq(num(q, "total") + num(q, "left_unserved"),
+                     num(q, "registered") - num(q, "served"));
+    json_decref(q);
+    /* Coverage agrees: G4 is registered and unserved (SPEC §3). */
+    long long reg, srvd;
+    h_counts(srv, "611002", "", &reg, &srvd);
+    ck_assert_int_eq(reg, 5);
+    ck_assert_int_eq(srvd, 1);
+    /* And the list of those who left unserved names G4 only. */
+    q = queue("?view=left_unserved");
+    ck_assert_str_eq(str(q, "view"), "left_unserved");
+    ck_assert_int_eq(num(q, "left_unserved"), 1);
+    json_t *list = json_object_get(q, "graduates");
+    ck_assert_int_eq(json_array_size(list), 1);
+    ck_assert_str_eq(str(json_array_get(list, 0), "id"), "G4");
+    ck_assert_str_eq(str(json_array_get(list, 0), "status"), "employed");
+    ck_assert_ptr_nonnull(json_object_get(json_array_get(list, 0), "left_at"));
+    json_decref(q);
+    /* Back to seeking: back in the queue, no longer "left". */
+    set_status("G4", "seeking");
+    q = queue("");
+    ck_assert_int_eq(num(q, "total"), 4);
+    ck_assert_int_eq(num(q, "left_unserved"), 0);
+    json_decref(q);
+}
+END_TEST
+
+START_TEST(test_queue_view_must_be_known)
+{
+    h_register(srv, T_C611002, "G1", "611002", 1, REGISTERED);
+    h_expect(h_http(srv, "GET", "/api/v1/counties/611002/queue?view=all", T_C611002, NULL, NULL),
+             400, "bad_parameter");
+    h_expect(h_http(srv, "GET", "/api/v1/counties/611002/queue?view=", T_C611002, NULL, NULL), 400,
+             "bad_parameter");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("corrections");
@@ -621,6 +696,8 @@ int main(void)
     tcase_add_test(tc, test_patch_by_other_county_is_404_by_leader_403);
     tcase_add_test(tc, test_patch_of_an_erased_graduate_is_409);
     tcase_add_test(tc, test_reregistration_with_other_fields_is_409_naming_them);
+    tcase_add_test(tc, test_found_work_before_any_service_is_counted_as_left_unserved);
+    tcase_add_test(tc, test_queue_view_must_be_known);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
