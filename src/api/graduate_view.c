@@ -92,6 +92,10 @@ json_t *graduate_view(struct req *r, json_t *stored)
     copy_str(g, stored, "updated_by", "updated_by");
     if (ms_field(stored, "updated_at", &v))
         json_object_set_new(g, "updated_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* The last transfer into this county, when there was one. */
+    copy_str(g, stored, "transferred_from", "transferred_from");
+    if (ms_field(stored, "transferred_at", &v))
+        json_object_set_new(g, "transferred_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
     /* Hardship flags (SPEC §12), stored as "name,name": an array, left out
      * when there is none. */
     const char *flags = json_string_value(json_object_get(stored, "flags"));

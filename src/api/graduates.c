@@ -248,6 +248,9 @@ static void reply_status_error(struct req *r, const char *err)
         http_reply_invalid(r, "at", "must not be before the graduate's last status change");
     else if (strcmp(err, "at_before_last_contact") == 0)
         http_reply_invalid(r, "at", "must not be before the graduate's last service contact");
+    else if (strcmp(err, "transfer_pending") == 0)
+        http_reply_error(r, 409, "transfer_pending",
+                         "the graduate is being transferred to another county; retry", NULL);
     else if (strcmp(err, "needs_claim") == 0)
         http_reply_error(r, 409, "conflict",
                          "the graduate's status changed during this request; retry", NULL);
@@ -635,7 +638,13 @@ static void on_erased(struct req *r, enum store_status st, json_t *res)
 {
     if (http_store_ok_or_reply(r, st) < 0)
         return;
-    if (json_object_get(res, "err")) {
+    const char *err = json_string_value(json_object_get(res, "err"));
+    if (err && strcmp(err, "transfer_pending") == 0) {
+        http_reply_error(r, 409, "transfer_pending",
+                         "the graduate is being transferred to another county; retry", NULL);
+        return;
+    }
+    if (err) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }

@@ -43,6 +43,11 @@ const struct route api_routes[] = {
     /* SPEC §12: corrections of a record by who may change the graduate. */
     {EVHTTP_REQ_PATCH, "/api/v1/graduates/{id}", ROLES_WRITERS, NOT_WRITER, api_graduate_patch,
      ROUTE_WRITES, Q_NONE},
+    /* SPEC §12 / docs/design.md "Transfers": admins and the city leader (the
+     * handler refuses a county's leader). */
+    {EVHTTP_REQ_POST, "/api/v1/graduates/{id}/transfer", ADMIN | LEADER,
+     "only admins and the city leader transfer graduates", api_graduate_transfer, ROUTE_WRITES,
+     Q_NONE},
     {EVHTTP_REQ_POST, "/api/v1/graduates/{id}/status", ROLES_WRITERS, NOT_WRITER,
      api_graduate_status, ROUTE_WRITES, Q_NONE},
     {EVHTTP_REQ_GET, "/api/v1/graduates/{id}/contacts", ROLES_READERS, NOT_READER, api_contact_list,

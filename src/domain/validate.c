@@ -192,6 +192,19 @@ int validate_graduate_patch(json_t *body, const struct config *cfg, int64_t now_
     return verr_any(v) ? -1 : 0;
 }
 
+int validate_transfer(json_t *body, const struct config *cfg, struct transfer_in *out,
+                      struct verr *v)
+{
+    static const char *const known[] = {"county", "reason", NULL};
+    memset(out, 0, sizeof *out);
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "county", GC_COUNTY_MAX, true, &out->county, v);
+    if (out->county && !config_county(cfg, out->county))
+        verr_add(v, "county", "unknown county");
+    verr_text(body, "reason", REASON_MAX_CHARS, false, &out->reason, v);
+    return verr_any(v) ? -1 : 0;
+}
+
 int validate_status(json_t *body, int64_t now_ms, struct status_in *out, struct verr *v)
 {
     static const char *const known[] = {"status", "at", "reason", NULL};

@@ -58,6 +58,7 @@ enum kind {
     K_GET,             /* GET /api/v1/graduates/{id} */
     K_STATUS,          /* POST /api/v1/graduates/{id}/status */
     K_PATCH,           /* PATCH /api/v1/graduates/{id} */
+    K_TRANSFER,        /* POST /api/v1/graduates/{id}/transfer (to the other county) */
     K_CONTACTS,        /* GET /api/v1/graduates/{id}/contacts */
     K_CONTACT,         /* POST /api/v1/contacts (target = the body's graduate_id) */
     K_CONTACT_GET,     /* GET /api/v1/contacts/{contact_id} (the fixture's contact of G1 / G2) */
@@ -118,6 +119,12 @@ static const struct row matrix[] = {
      K_PATCH,
      true,
      {{401, 200, 200, 404, 403, 403, 403}, {401, 200, 404, 200, 403, 403, 403}}},
+    /* Transfers: admins and the city leader only, whichever county. */
+    {"POST",
+     "/api/v1/graduates/{id}/transfer",
+     K_TRANSFER,
+     true,
+     {{401, 200, 403, 403, 403, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
     {"POST",
      "/api/v1/graduates/{id}/status",
      K_STATUS,
@@ -431,6 +438,9 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_STATUS:
         snprintf(out, n, "/api/v1/graduates/%s/status", gid[t]);
         return;
+    case K_TRANSFER:
+        snprintf(out, n, "/api/v1/graduates/%s/transfer", gid[t]);
+        return;
     case K_CONTACTS:
         snprintf(out, n, "/api/v1/graduates/%s/contacts", gid[t]);
         return;
@@ -600,6 +610,10 @@ static void check_success_body(struct report *rep, const char *what, const struc
         if (strcmp(jstr(j, "state"), "expired") != 0 || !json_object_get(j, "deleted_by"))
             note(rep, "%s: not an ended silence: %.300s", what, r->body);
         return;
+    case K_TRANSFER:
+        if (strcmp(jstr(j, "id"), gid[t]) != 0 || strcmp(jstr(j, "county"), county[1 - t]) != 0)
+            note(rep, "%s: not the moved graduate: %.300s", what, r->body);
+        return;
     case K_PATCH:
         if (strcmp(jstr(j, "id"), gid[t]) != 0 || strcmp(jstr(j, "school"), "商洛学院") != 0)
             note(rep, "%s: not the corrected graduate: %.300s", what, r->body);
@@ -682,6 +696,21 @@ static void check_write_effect(struct report *rep, const char *what, const struc
             (!b->voided[t] && a->contacts[t] != b->contacts[t] - 1))
             note(rep, "%s: contacts of %s %lld -> %lld, voided %d -> %d", what, gid[t],
                  b->contacts[t], a->contacts[t], b->voided[t], a->voided[t]);
+        return;
+    case K_TRANSFER:
+        /* One registration (and its served state) moved; then moved back. */
+        if (a->reg[t] != b->reg[t] - 1 || a->reg[o] != b->reg[o] + 1 ||
+            a->served[t] + a->served[o] != b->served[t] + b->served[o])
+            note(rep, "%s: registered %s %lld -> %lld, %s %lld -> %lld", what, county[t], b->reg[t],
+                 a->reg[t], county[o], b->reg[o], a->reg[o]);
+        {
+            char path[96], body[64];
+            snprintf(path, sizeof path, "/api/v1/graduates/%s/transfer", gid[t]);
+            snprintf(body, sizeof body, "{\"county\":\"%s\"}", county[t]);
+            struct http_resp *r = h_http(srv, "POST", path, T_ADMIN, body, NULL);
+            ck_assert_msg(r && r->status == 200, "move %s back: %s", gid[t], r ? r->body : "none");
+            h_resp_free(r);
+        }
         return;
     case K_PATCH:
         /* A correction moves no count and no status. */
@@ -766,6 +795,9 @@ static void run_cell(struct report *rep, int ri, int c, int t)
         break;
     case K_PATCH:
         body = strdup("{\"school\":\"商洛学院\"}");
+        break;
+    case K_TRANSFER:
+        body = dump(json_pack("{s:s}", "county", county[1 - t]));
         break;
     case K_TOKEN_CREATE:
         snprintf(newid, sizeof newid, "T%d-%d-%d", ri, c, t);

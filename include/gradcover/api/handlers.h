@@ -13,6 +13,9 @@ void api_graduate_status(struct req *r);
 /* PATCH /api/v1/graduates/{id}: corrects name, phone, school, major,
  * graduation_year, flags (graduates.c; SPEC §12, Corrections). */
 void api_graduate_patch(struct req *r);
+/* POST /api/v1/graduates/{id}/transfer: moves a seeking graduate to another
+ * county (transfers.c; docs/design.md, "Transfers"). */
+void api_graduate_transfer(struct req *r);
 void api_contact_create(struct req *r);
 void api_contact_list(struct req *r);
 /* GET /api/v1/contacts/{contact_id} and POST .../void: one contact by its id

@@ -72,6 +72,17 @@ int validate_graduate_patch(json_t *body, const struct config *cfg, int64_t now_
 #define VALIDATE_FLAGS_TEXT_MAX 64
 void validate_flags_text(unsigned flags, char *out, size_t n);
 
+/* ---- POST /api/v1/graduates/{id}/transfer (SPEC §12; docs/design.md) ---- */
+
+struct transfer_in {
+    const char *county; /* the destination, a configured county */
+    const char *reason; /* NULL when absent */
+};
+
+/* county required and configured; reason optional, 1..200 characters. */
+int validate_transfer(json_t *body, const struct config *cfg, struct transfer_in *out,
+                      struct verr *v) GC_MUSTCHECK;
+
 /* ---- POST /api/v1/graduates/{id}/status ---- */
 
 struct status_in {

@@ -8,6 +8,11 @@ local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 0 then
   return reply({err = 'not_found'})
 end
+-- Mid-transfer the record is about to be copied to the destination: erase
+-- after the move (retry), or the copy would bring the data back.
+if redis.call('HGET', g, 'xfer') then
+  return reply({err = 'transfer_pending'})
+end
 redis.call('HDEL', g, 'name', 'phone', 'nid_hmac', 'nid_masked', 'nid_claim', 'school', 'major',
            'status_reason', 'transfer_reason')
 redis.call('HSET', g, 'erased_at', string.format('%d', A.now), 'erased_by', A.actor)
