@@ -36,6 +36,7 @@
 #include "gradcover/http/request.h"
 #include "gradcover/http/router.h"
 #include "gradcover/jobs/retention.h"
+#include "gradcover/jobs/transfers.h"
 #include "gradcover/store/ccache.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
@@ -393,7 +394,9 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
                                                     .notifier = a->notifier});
     a->retention = retention_new(&(struct retention_deps){
         .base = a->base, .store = a->store, .cfg = cfg, .clock = &a->clock});
-    if (!a->alerter || !a->notifier || !a->retention) {
+    a->transfers = transfers_new(&(struct transfers_deps){
+        .base = a->base, .store = a->store, .cfg = cfg, .clock = &a->clock});
+    if (!a->alerter || !a->notifier || !a->retention || !a->transfers) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -427,6 +430,7 @@ void app_free(struct app *a)
     store_free(a->store);
     alerter_free(a->alerter);
     retention_free(a->retention);
+    transfers_free(a->transfers); /* after the store: its callbacks reach the job */
     notifier_free(a->notifier);
     if (a->conns)
         conns_set_listener(a->conns, NULL); /* freed by evhttp_free */

@@ -25,6 +25,7 @@ struct alerter;
 struct notifier;
 struct router;
 struct retention;
+struct transfers;
 struct ssl_ctx_st;
 
 struct app_opts {
@@ -52,6 +53,7 @@ struct app {
     struct alerter *alerter;
     struct notifier *notifier;
     struct retention *retention;
+    struct transfers *transfers;   /* the transfer repair job */
     struct router *router;         /* the HTTP front: routes, authentication, limits */
     struct ssl_ctx_st *tls_server; /* owned; NULL = plain HTTP */
     struct ssl_ctx_st *tls_client; /* owned; NULL = no https:// receiver */

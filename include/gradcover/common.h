@@ -9,6 +9,10 @@
 #define GC_COUNTY_MAX 32
 /* Graduate ids, SPEC §6: [A-Za-z0-9._-]{1,64}. */
 #define GC_ID_MAX 64
+/* A contact's id is its graduate's id, "~" and the contact's own 10..16
+ * alphanumerics (16 for contacts recorded before ids named their graduate):
+ * the id locates the contact without an index (docs/design.md). */
+#define GC_CONTACT_ID_MAX (GC_ID_MAX + 1 + 16)
 /* Request ids echoed from clients; longer ones are replaced by our own. */
 #define GC_REQID_MAX 64
 

@@ -1,4 +1,5 @@
-/* Service contacts: record one (idempotently), list a graduate's. */
+/* Service contacts: record one (idempotently), list a graduate's, read one
+ * by its id, void one (SPEC §12, Corrections). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "gradcover/alerts/notify.h"
 #include "gradcover/api/batch.h"
 #include "gradcover/api/call.h"
+#include "gradcover/api/contact_view.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/locate.h"
 #include "gradcover/api/trail.h"
@@ -17,6 +19,7 @@
 #include "gradcover/core/timeutil.h"
 #include "gradcover/domain/alert.h"
 #include "gradcover/domain/config.h"
+#include "gradcover/domain/contact_record.h"
 #include "gradcover/domain/coverage.h"
 #include "gradcover/domain/ids.h"
 #include "gradcover/domain/roles.h"
@@ -29,19 +32,23 @@
 /* SPEC §6: a replay within at least 24 h returns the first answer. Kept 48 h so
  * that a counselor syncing Monday what was queued offline on Saturday is safe. */
 #define IDEMPOTENCY_TTL_S (48 * 3600)
-#define CONTACT_ID_CHARS 16
 /* GET .../contacts returns at most this many, newest first. */
 #define CONTACTS_LIST_MAX 1000
+/* SPEC §12: a counselor may void a contact within 7 days of recording it
+ * (an admin at any time). */
+#define COUNSELOR_VOID_WINDOW_MS (7LL * 86400 * 1000)
+/* Where the graduate id of a 400 id_is_personal_data was (request.h). */
+#define ID_IN_CONTACT_ID "the graduate id in the contact id"
 
 /* What the handler validated, kept until the script answers. The strings are
  * borrowed from r->body, which lives as long as the request. */
 struct contact_state {
     char county[GC_COUNTY_MAX + 1];
-    const char *gid, *service, *channel, *note;
+    const char *gid, *service, *channel, *outcome, *note;
     int64_t occurred, now;
-    char cid[CONTACT_ID_CHARS + 1];
-    bool keyed;                   /* an Idempotency-Key was sent */
-    char idem[65], body_hash[65]; /* hex SHA-256 of (caller, key) and of the body */
+    char cid[CONTACT_REC_ID_CHARS + 1]; /* the contact's own part of its id */
+    bool keyed;                         /* an Idempotency-Key was sent */
+    char idem[65], body_hash[65];       /* hex SHA-256 of (caller, key) and of the body */
 };
 
 /* contact.lua's flat answer (its header): positions in the array. */
@@ -49,7 +56,6 @@ enum {
     C_OK,
     C_REPLAYED,
     C_ID,
-    C_GRADUATE,
     C_PERIOD,
     C_FIRST,
     C_REGISTERED,
@@ -58,6 +64,35 @@ enum {
     C_TRANSITION,
     C_FIELDS
 };
+
+/* {"registered", "served", "rate", "gap"}: a county's coverage of one
+ * period, as every answer about a contact gives it. */
+static void write_coverage(struct jw *w, long long reg, long long srv, uint32_t bp)
+{
+    jw_obj(w);
+    jw_key(w, "registered");
+    jw_int(w, reg);
+    jw_key(w, "served");
+    jw_int(w, srv);
+    jw_key(w, "rate");
+    if (reg > 0)
+        jw_bp(w, coverage_rate_bp((uint64_t)srv, (uint64_t)reg));
+    else
+        jw_null(w);
+    jw_key(w, "gap");
+    jw_int(w, (long long)coverage_gap((uint64_t)srv, (uint64_t)reg, bp));
+    jw_obj_end(w);
+}
+
+/* 409 for a write to a graduate being moved to another county (see
+ * graduates.c, transfer): counted in neither until the move is finished. */
+static void reply_transfer_pending(struct req *r)
+{
+    http_reply_error(r, 409, "transfer_pending",
+                     "the graduate is being transferred to another county; retry the transfer "
+                     "to finish it",
+                     NULL);
+}
 
 static void on_contact(struct req *r, enum store_status st, json_t *res)
 {
@@ -76,6 +111,8 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
             http_reply_invalid(r, "occurred_at", "must not be before the graduate's registration");
         else if (strcmp(err, "not_seeking") == 0)
             http_reply_invalid(r, "occurred_at", "the graduate was not seeking work at that time");
+        else if (strcmp(err, "transfer_pending") == 0)
+            reply_transfer_pending(r);
         else
             http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
         return;
@@ -98,9 +135,11 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
     jw_key(&w, "id");
     jw_json(&w, json_array_get(res, C_ID), 0);
     jw_key(&w, "graduate_id");
-    jw_json(&w, json_array_get(res, C_GRADUATE), 0);
+    jw_str(&w, c->gid);
     jw_key(&w, "county");
     jw_str(&w, c->county);
+    jw_key(&w, "outcome");
+    jw_str(&w, c->outcome);
     char pbuf[24];
     snprintf(pbuf, sizeof pbuf, "%lld", jsonx_ll(json_array_get(res, C_PERIOD)));
     jw_key(&w, "period");
@@ -108,19 +147,7 @@ static void on_contact(struct req *r, enum store_status st, json_t *res)
     jw_key(&w, "first_in_period");
     jw_bool(&w, jsonx_ll(json_array_get(res, C_FIRST)) != 0);
     jw_key(&w, "coverage");
-    jw_obj(&w);
-    jw_key(&w, "registered");
-    jw_int(&w, reg);
-    jw_key(&w, "served");
-    jw_int(&w, srv);
-    jw_key(&w, "rate");
-    if (reg > 0)
-        jw_bp(&w, coverage_rate_bp((uint64_t)srv, (uint64_t)reg));
-    else
-        jw_null(&w);
-    jw_key(&w, "gap");
-    jw_int(&w, (long long)coverage_gap((uint64_t)srv, (uint64_t)reg, bp));
-    jw_obj_end(&w);
+    write_coverage(&w, reg, srv, bp);
     jw_obj_end(&w);
     if (jsonx_ll(json_array_get(res, C_REPLAYED)))
         http_add_header(r, "Idempotent-Replayed", "true");
@@ -154,6 +181,14 @@ static void contact_located(struct req *r, const char *county)
     jw_str(&w, c->channel);
     jw_key(&w, "ch");
     jw_int(&w, channel_index(c->channel));
+    int o = outcome_index(c->outcome);
+    if (o != GC_OUTCOME_REACHED) {
+        /* An attempt; a reached contact's arguments stay as they were. */
+        jw_key(&w, "o");
+        jw_int(&w, o);
+        jw_key(&w, "outcome");
+        jw_str(&w, c->outcome);
+    }
     jw_key(&w, "occurred_at");
     jw_int(&w, c->occurred);
     jw_key(&w, "counselor");
@@ -208,7 +243,7 @@ void api_contact_create(struct req *r)
     const char *gid = in.graduate_id, *service = in.service, *channel = in.channel, *note = in.note;
     int64_t occurred = in.occurred_at;
     struct contact_state *c = calloc(1, sizeof *c);
-    if (!c || app_random_id(r->app, c->cid, CONTACT_ID_CHARS) < 0) {
+    if (!c || app_random_id(r->app, c->cid, CONTACT_REC_ID_CHARS) < 0) {
         free(c);
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
@@ -218,6 +253,7 @@ void api_contact_create(struct req *r)
     c->gid = gid;
     c->service = service;
     c->channel = channel;
+    c->outcome = in.outcome;
     c->note = note;
     c->occurred = occurred;
     c->now = now;
@@ -234,70 +270,15 @@ void api_contact_create(struct req *r)
 
 /* ---- GET /api/v1/graduates/{id}/contacts ---- */
 
-/* A stored contact as the object older servers stored as JSON: {id, service,
- * channel, occurred_at, recorded_at, period, counselor, note?} (times in ms).
- * contact.lua stores "<id>|<service>|<channel>|<occurred_at>|<recorded_at -
- * occurred_at>|<period>|<counselor bytes>|<counselor><note>", service and
- * channel as their index in the API's lists (less than half the bytes of the
- * JSON). NULL when the text is neither. New reference. */
-static json_t *stored_contact(const char *text, size_t len)
-{
-    if (len > 0 && text[0] == '{')
-        return json_loadb(text, len, 0, NULL);
-    enum { ID, SVC, CH, OCC, REC, PERIOD, CLEN, NFIELDS };
-    const char *f[NFIELDS];
-    size_t flen[NFIELDS];
-    const char *p = text, *end = text + len;
-    for (int i = 0; i < NFIELDS; i++) {
-        const char *bar = memchr(p, '|', (size_t)(end - p));
-        if (!bar)
-            return NULL;
-        f[i] = p;
-        flen[i] = (size_t)(bar - p);
-        p = bar + 1;
-    }
-    int64_t v[NFIELDS] = {0};
-    for (int i = SVC; i < NFIELDS; i++) {
-        char num[24];
-        if (flen[i] == 0 || flen[i] >= sizeof num)
-            return NULL;
-        memcpy(num, f[i], flen[i]);
-        num[flen[i]] = '\0';
-        if (!parse_i64(num, &v[i]))
-            return NULL;
-    }
-    size_t rest = (size_t)(end - p);
-    if (v[SVC] < 0 || v[SVC] >= GC_NSERVICES || v[CH] < 0 || v[CH] >= GC_NCHANNELS || v[CLEN] < 0 ||
-        (size_t)v[CLEN] > rest)
-        return NULL;
-    size_t clen = (size_t)v[CLEN];
-    json_t *c = json_object();
-    json_t *id = json_stringn(f[ID], flen[ID]);
-    json_t *counselor = json_stringn(p, clen);
-    json_t *note = rest > clen ? json_stringn(p + clen, rest - clen) : NULL;
-    if (!c || !id || !counselor || (rest > clen && !note)) {
-        json_decref(c);
-        json_decref(id);
-        json_decref(counselor);
-        json_decref(note);
-        return NULL;
-    }
-    json_object_set_new(c, "id", id);
-    json_object_set_new(c, "service", json_string(gc_services[v[SVC]]));
-    json_object_set_new(c, "channel", json_string(gc_channels[v[CH]]));
-    json_object_set_new(c, "occurred_at", json_integer(v[OCC]));
-    json_object_set_new(c, "recorded_at", json_integer(v[OCC] + v[REC]));
-    json_object_set_new(c, "period", json_integer(v[PERIOD]));
-    json_object_set_new(c, "counselor", counselor);
-    if (note)
-        json_object_set_new(c, "note", note);
-    return c;
-}
+/* A listed contact and when it happened, for ordering. */
+struct listed {
+    json_t *view;
+    int64_t occurred;
+};
 
 static int by_occurred_desc(const void *a, const void *b)
 {
-    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "occurred_at_ms"));
-    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "occurred_at_ms"));
+    int64_t x = ((const struct listed *)a)->occurred, y = ((const struct listed *)b)->occurred;
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
@@ -314,39 +295,26 @@ static void on_contacts(struct req *r, struct batch *b)
     trail_read(r, county, "contacts.read", r->params[0], "ok");
     json_t *raw = batch_result(b, 1);
     size_t n = json_array_size(raw);
-    json_t **items = calloc(n ? n : 1, sizeof *items);
+    struct listed *items = calloc(n ? n : 1, sizeof *items);
     if (!items) {
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
     size_t k = 0;
+    int off = r->app->cfg->utc_offset_minutes;
     for (size_t i = 0; i < n; i++) {
         json_t *t = json_array_get(raw, i);
-        json_t *c =
-            json_is_string(t) ? stored_contact(json_string_value(t), json_string_length(t)) : NULL;
-        if (!json_is_object(c)) {
-            json_decref(c);
-            continue;
-        }
-        json_object_set(c, "occurred_at_ms", json_object_get(c, "occurred_at"));
-        items[k++] = c;
+        json_t *v = json_is_string(t) ? contact_view(r->params[0], json_string_value(t),
+                                                     json_string_length(t), off, &items[k].occurred)
+                                      : NULL;
+        if (v)
+            items[k++].view = v;
     }
     /* Stored newest-recorded first; order by when the contact happened. */
     qsort(items, k, sizeof *items, by_occurred_desc);
     json_t *list = json_array();
-    for (size_t i = 0; i < k; i++) {
-        json_t *c = items[i];
-        json_int_t occ = json_integer_value(json_object_get(c, "occurred_at_ms"));
-        json_int_t rec = json_integer_value(json_object_get(c, "recorded_at"));
-        json_int_t period = json_integer_value(json_object_get(c, "period"));
-        char pbuf[16];
-        snprintf(pbuf, sizeof pbuf, "%lld", (long long)period);
-        json_object_del(c, "occurred_at_ms");
-        json_object_set_new(c, "occurred_at", jsonx_time(r->app->cfg->utc_offset_minutes, occ));
-        json_object_set_new(c, "recorded_at", jsonx_time(r->app->cfg->utc_offset_minutes, rec));
-        json_object_set_new(c, "period", json_string(pbuf));
-        json_array_append_new(list, c);
-    }
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(list, items[i].view); /* the list takes it */
     free(items);
     http_reply_json(r, 200, json_pack("{s:s, s:o}", "graduate_id", r->params[0], "contacts", list));
 }
@@ -386,4 +354,183 @@ void api_contact_list(struct req *r)
     if (http_id_not_personal_or_reply(r, r->params[0], "the graduate id in the path") < 0)
         return;
     locate_graduate(r, r->params[0], false, contacts_located);
+}
+
+/* ---- a contact by its id: GET /api/v1/contacts/{contact_id}, and void ---- */
+
+/* A contact's id names its graduate ("<graduate id>~<own part>"), so the
+ * contact is found where the graduate is: no index of contact ids. */
+struct one_contact {
+    char gid[GC_ID_MAX + 1];
+    char own[CONTACT_REC_ID_MAX + 1];
+    char county[GC_COUNTY_MAX + 1];
+};
+
+static void reply_no_contact(struct req *r)
+{
+    http_reply_error(r, 404, "not_found", "no such contact", NULL);
+}
+
+/* The id in the path split into r->state (a struct one_contact), or -1
+ * with the answer sent: 404 for an id that is not a contact id, 400 for a
+ * graduate id in it shaped like personal data (nothing looked up or
+ * logged under it). */
+static int contact_id_or_reply(struct req *r)
+{
+    struct one_contact *oc = calloc(1, sizeof *oc);
+    if (!oc) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return -1;
+    }
+    r->state = oc;
+    r->state_free = free;
+    if (!contact_id_split(r->params[0], oc->gid, oc->own)) {
+        reply_no_contact(r);
+        return -1;
+    }
+    return http_id_not_personal_or_reply(r, oc->gid, ID_IN_CONTACT_ID);
+}
+
+static void on_contact_read(struct req *r, enum store_status st, json_t *res)
+{
+    if (http_store_ok_or_reply(r, st) < 0)
+        return;
+    const struct one_contact *oc = r->state;
+    size_t i;
+    json_t *t;
+    json_array_foreach(res, i, t)
+    {
+        json_t *v = json_is_string(t)
+                        ? contact_view(oc->gid, json_string_value(t), json_string_length(t),
+                                       r->app->cfg->utc_offset_minutes, NULL)
+                        : NULL;
+        const char *id = json_string_value(json_object_get(v, "id"));
+        if (id && strcmp(id, r->params[0]) == 0) {
+            trail_read(r, oc->county, "contact.read", r->params[0], "ok");
+            json_object_set_new(v, "graduate_id", json_string(oc->gid));
+            json_object_set_new(v, "county", json_string(oc->county));
+            http_reply_json(r, 200, v);
+            return;
+        }
+        json_decref(v);
+    }
+    trail_read(r, oc->county, "contact.read", r->params[0], "not_found");
+    reply_no_contact(r);
+}
+
+static void contact_read_located(struct req *r, const char *county)
+{
+    struct one_contact *oc = r->state;
+    snprintf(oc->county, sizeof oc->county, "%s", county);
+    char key[KEY_MAX];
+    key_contacts(key, sizeof key, county, oc->gid);
+    call_command(r, 4, (const char *[]){"LRANGE", key, "0", "-1"}, on_contact_read);
+}
+
+void api_contact_get(struct req *r)
+{
+    if (contact_id_or_reply(r) < 0)
+        return;
+    const struct one_contact *oc = r->state;
+    locate_graduate(r, oc->gid, false, contact_read_located);
+}
+
+static void on_voided(struct req *r, enum store_status st, json_t *res)
+{
+    if (http_store_ok_or_reply(r, st) < 0)
+        return;
+    const struct one_contact *oc = r->state;
+    const char *err = json_string_value(json_object_get(res, "err"));
+    if (err) {
+        if (strcmp(err, "contact_not_found") == 0)
+            reply_no_contact(r);
+        else if (strcmp(err, "void_window_passed") == 0)
+            http_reply_error(r, 403, "forbidden",
+                             "a counselor may void a contact within 7 days of recording it; "
+                             "ask an admin",
+                             NULL);
+        else if (strcmp(err, "transfer_pending") == 0)
+            reply_transfer_pending(r);
+        else
+            http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+        return;
+    }
+    notifier_transition(r->app->notifier, r->id, oc->county,
+                        json_string_value(json_object_get(res, "transition")));
+    json_t *text = json_object_get(res, "contact");
+    json_t *v = json_is_string(text)
+                    ? contact_view(oc->gid, json_string_value(text), json_string_length(text),
+                                   r->app->cfg->utc_offset_minutes, NULL)
+                    : NULL;
+    long i = config_county_index(r->app->cfg, oc->county);
+    if (!v || i < 0) {
+        json_decref(v);
+        http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+        return;
+    }
+    long long reg = jsonx_ll(json_object_get(res, "registered"));
+    long long srv = jsonx_ll(json_object_get(res, "served"));
+    /* The contact as it now stands, and its period's coverage after the void. */
+    struct jw w;
+    jw_init(&w);
+    jw_obj(&w);
+    const char *k;
+    json_t *val;
+    json_object_foreach(v, k, val)
+    {
+        jw_key(&w, k);
+        jw_json(&w, val, 0);
+    }
+    json_decref(v);
+    jw_key(&w, "graduate_id");
+    jw_str(&w, oc->gid);
+    jw_key(&w, "county");
+    jw_str(&w, oc->county);
+    jw_key(&w, "already_voided");
+    jw_bool(&w, json_is_true(json_object_get(res, "already")));
+    jw_key(&w, "coverage");
+    write_coverage(&w, reg, srv, r->app->cfg->counties[i].threshold_bp);
+    jw_obj_end(&w);
+    http_reply_jw(r, 200, &w);
+}
+
+static void void_located(struct req *r, const char *county)
+{
+    struct one_contact *oc = r->state;
+    const struct config *cfg = r->app->cfg;
+    long i = config_county_index(cfg, county);
+    if (i < 0) {
+        reply_no_contact(r);
+        return;
+    }
+    snprintf(oc->county, sizeof oc->county, "%s", county);
+    int64_t now = app_now_ms(r->app);
+    int off = cfg->utc_offset_minutes;
+    json_t *services = json_array();
+    for (size_t s = 0; services && s < GC_NSERVICES; s++)
+        json_array_append_new(services, json_string(gc_services[s]));
+    json_t *args = json_pack("{s:s, s:s, s:O, s:s, s:I, s:i, s:i, s:o, s:o}", "gid", oc->gid, "cid",
+                             oc->own, "reason", json_object_get(r->body, "reason"), "actor",
+                             r->who.name, "now", (json_int_t)now, "cur", period_of(now, off), "off",
+                             off, "services", services, "alert", alert_params_json(cfg, county));
+    if (args && r->who.role != ROLE_ADMIN)
+        json_object_set_new(args, "window_ms", json_integer(COUNSELOR_VOID_WINDOW_MS));
+    trail_attach(r, args, "contact.void", r->params[0]);
+    char key[KEY_MAX];
+    key_county(key, sizeof key, county);
+    call_script(r, "void", key, args, on_voided);
+}
+
+void api_contact_void(struct req *r)
+{
+    if (contact_id_or_reply(r) < 0 || http_read_json_or_reply(r) < 0)
+        return;
+    struct verr v = {0};
+    struct void_in in;
+    if (validate_void(r->body, &in, &v) < 0) {
+        http_reply_verr(r, &v);
+        return;
+    }
+    const struct one_contact *oc = r->state;
+    locate_graduate(r, oc->gid, true, void_located);
 }

@@ -19,8 +19,10 @@
 #include "gradcover/store/ccache.h"
 #include "gradcover/store/keys.h"
 
-/* HMGET fields: rolled, r:Y, s:Y, alert, then one per service. */
+/* HMGET fields: rolled, r:Y, s:Y, alert, then one per service, then the
+ * attempts by outcome (o:unreachable, o:declined) and the voided count (v). */
 #define FIXED_FIELDS 4
+#define CONTACT_FIELDS (GC_NSERVICES + GC_NOUTCOMES - 1 + 1)
 /* Below this much Redis time a read skips the cache (see counts_read). */
 #define BARRIER_MIN_BUDGET_MS 200
 
@@ -34,9 +36,12 @@ struct county_counts *counts_new(size_t n)
     c->reg = calloc(m, sizeof *c->reg);
     c->srv = calloc(m, sizeof *c->srv);
     c->contacts = calloc(m * GC_NSERVICES, sizeof *c->contacts);
+    c->outcomes = calloc(m * GC_NOUTCOMES, sizeof *c->outcomes);
+    c->voided = calloc(m, sizeof *c->voided);
     c->alert = calloc(m, sizeof *c->alert);
     c->again = calloc(m, sizeof *c->again);
-    if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->alert || !c->again) {
+    if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->outcomes || !c->voided || !c->alert ||
+        !c->again) {
         counts_free(c);
         return NULL;
     }
@@ -51,6 +56,8 @@ void counts_free(struct county_counts *c)
     free(c->reg);
     free(c->srv);
     free(c->contacts);
+    free(c->outcomes);
+    free(c->voided);
     free(c->alert);
     free(c->again);
     free(c);
@@ -167,8 +174,8 @@ static void on_rolled(struct req *r, struct batch *b)
     p->done(r, c, st);
 }
 
-/* One county's HMGET: rolled, r:Y, s:Y, alert[, c:<service>...]. False for
- * anything else (an error reply). */
+/* One county's HMGET: rolled, r:Y, s:Y, alert[, c:<service>..., o:<outcome>...,
+ * v]. False for anything else (an error reply). */
 static bool parse_row(size_t n, const struct store_str *el, struct county_vals *v)
 {
     if (n < FIXED_FIELDS)
@@ -179,6 +186,11 @@ static bool parse_row(size_t n, const struct store_str *el, struct county_vals *
     v->alert = alert_state_parse(el[3].s, el[3].len);
     for (size_t s = 0; s < GC_NSERVICES; s++)
         v->contacts[s] = FIXED_FIELDS + s < n ? str_ll(&el[FIXED_FIELDS + s]) : 0;
+    size_t at = FIXED_FIELDS + GC_NSERVICES;
+    v->attempts[GC_OUTCOME_REACHED] = 0;
+    for (size_t o = 1; o < GC_NOUTCOMES; o++, at++)
+        v->attempts[o] = at < n ? str_ll(&el[at]) : 0;
+    v->voided = at < n ? str_ll(&el[at]) : 0;
     return true;
 }
 
@@ -194,8 +206,20 @@ static void apply_vals(struct county_counts *c, size_t i, const struct county_va
     c->reg[i] = v->reg;
     c->srv[i] = v->srv;
     c->alert[i] = v->alert;
-    for (size_t s = 0; c->services && s < GC_NSERVICES; s++)
+    long long reached = 0;
+    for (size_t s = 0; c->services && s < GC_NSERVICES; s++) {
         c->contacts[i * GC_NSERVICES + s] = v->contacts[s];
+        reached += v->contacts[s];
+    }
+    /* Reached contacts are the recorded ones that were not attempts. */
+    for (size_t o = 1; c->services && o < GC_NOUTCOMES; o++) {
+        c->outcomes[i * GC_NOUTCOMES + o] = v->attempts[o];
+        reached -= v->attempts[o];
+    }
+    if (c->services) {
+        c->outcomes[i * GC_NOUTCOMES + GC_OUTCOME_REACHED] = reached > 0 ? reached : 0;
+        c->voided[i] = v->voided;
+    }
     if (needs_roll(c, v))
         c->again[c->nagain++] = i;
 }
@@ -246,9 +270,9 @@ static void pending_free(void *v)
 
 /* The HMGET of one period's counters; argv[1] (the key) is set per county. */
 struct hmget {
-    char rf[16], sf[16], svc[GC_NSERVICES][40];
-    const char *argv[2 + FIXED_FIELDS + GC_NSERVICES];
-    size_t lens[2 + FIXED_FIELDS + GC_NSERVICES];
+    char rf[16], sf[16], svc[GC_NSERVICES][40], out[GC_NOUTCOMES][24];
+    const char *argv[2 + FIXED_FIELDS + CONTACT_FIELDS];
+    size_t lens[2 + FIXED_FIELDS + CONTACT_FIELDS];
     int argc;
 };
 
@@ -262,12 +286,18 @@ static void hmget_init(struct hmget *h, int period, bool services)
     h->argv[3] = h->rf;
     h->argv[4] = h->sf;
     h->argv[5] = "alert";
-    /* Coverage needs 4 fields; /metrics (and the cache) the 10 counters too. */
-    h->argc = 2 + FIXED_FIELDS + (services ? GC_NSERVICES : 0);
+    /* Coverage needs 4 fields; /metrics (and the cache) the 13 counters too. */
+    h->argc = 2 + FIXED_FIELDS + (services ? CONTACT_FIELDS : 0);
     for (size_t s = 0; s < GC_NSERVICES; s++) {
         snprintf(h->svc[s], sizeof h->svc[s], "c:%s", gc_services[s]);
         h->argv[2 + FIXED_FIELDS + s] = h->svc[s];
     }
+    int at = 2 + FIXED_FIELDS + GC_NSERVICES;
+    for (size_t o = 1; o < GC_NOUTCOMES; o++) {
+        snprintf(h->out[o], sizeof h->out[o], "o:%s", gc_outcomes[o]);
+        h->argv[at++] = h->out[o];
+    }
+    h->argv[at] = "v";
     for (int a = 0; a < h->argc; a++)
         h->lens[a] = strlen(h->argv[a]);
 }

@@ -190,18 +190,24 @@ void api_coverage_county(struct req *r)
 
 /* ---- GET /api/v1/counties/{code}/queue ---- */
 
+/* The queue's views: who waits (default), and who left seeking unserved. */
+#define VIEW_LEFT "left_unserved"
+/* r->state of a queue request asking for VIEW_LEFT (static: nothing to free). */
+static int view_left_tag;
+
 static void on_queue(struct req *r, enum store_status st, json_t *res)
 {
     if (http_store_ok_or_reply(r, st) < 0)
         return;
     int64_t now = app_now_ms(r->app);
+    int off = r->app->cfg->utc_offset_minutes;
+    bool left = r->state == &view_left_tag; /* api_queue: the view asked for */
     json_t *items = json_array();
     json_t *raw = json_object_get(res, "items");
     size_t i;
     json_t *it;
     json_array_foreach(raw, i, it)
     {
-        json_int_t since = json_integer_value(json_object_get(it, "since"));
         json_t *stored =
             json_pack("{s:O?, s:s, s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(it, "id"),
                       "county", r->params[0], "name", json_object_get(it, "name"), "phone",
@@ -210,24 +216,36 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
         json_t *g = graduate_view(r, stored);
         json_decref(stored);
         json_object_del(g, "services");
+        json_object_del(g, "attempts");
         json_object_set(g, "contacts", json_object_get(it, "contacts"));
-        json_object_set_new(g, "waiting_since", jsonx_time(r->app->cfg->utc_offset_minutes, since));
-        json_object_set_new(g, "waiting_days",
-                            json_integer(now > since ? (now - since) / MS_PER_DAY : 0));
+        if (left) {
+            /* Why they are not waiting: their status and since when. */
+            json_object_set(g, "status", json_object_get(it, "status"));
+            json_t *sa = json_object_get(it, "status_at");
+            if (json_is_integer(sa))
+                json_object_set_new(g, "left_at", jsonx_time(off, json_integer_value(sa)));
+        } else {
+            json_int_t since = json_integer_value(json_object_get(it, "since"));
+            json_object_set_new(g, "waiting_since", jsonx_time(off, since));
+            json_object_set_new(g, "waiting_days",
+                                json_integer(now > since ? (now - since) / MS_PER_DAY : 0));
+        }
         json_t *lc = json_object_get(it, "last_contact_at");
         if (json_is_integer(lc))
-            json_object_set_new(
-                g, "last_contact_at",
-                jsonx_time(r->app->cfg->utc_offset_minutes, json_integer_value(lc)));
+            json_object_set_new(g, "last_contact_at", jsonx_time(off, json_integer_value(lc)));
         json_array_append_new(items, g);
     }
     char pbuf[16];
     snprintf(pbuf, sizeof pbuf, "%lld",
              (long long)json_integer_value(json_object_get(res, "period")));
-    trail_read(r, r->params[0], "queue.read", "", "ok");
+    trail_read(r, r->params[0], left ? "queue.read_left" : "queue.read", "", "ok");
     http_reply_json(r, 200,
-                    json_pack("{s:s, s:s, s:O, s:o}", "county", r->params[0], "period", pbuf,
-                              "total", json_object_get(res, "total"), "graduates", items));
+                    json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o}", "county", r->params[0],
+                              "period", pbuf, "view", left ? VIEW_LEFT : "seeking", "total",
+                              json_object_get(res, "total"), "left_unserved",
+                              json_object_get(res, "left_unserved"), "registered",
+                              json_object_get(res, "registered"), "served",
+                              json_object_get(res, "served"), "graduates", items));
 }
 
 void api_queue(struct req *r)
@@ -250,10 +268,21 @@ void api_queue(struct req *r)
         http_reply_error(r, 400, "bad_parameter", "limit must be an integer in 1..500", NULL);
         return;
     }
+    char *view = http_query(r, "view", &bad);
+    bool left = view && strcmp(view, VIEW_LEFT) == 0;
+    ok = !bad && (!view || left || strcmp(view, "seeking") == 0);
+    free(view);
+    if (!ok) {
+        http_reply_error(r, 400, "bad_parameter", "view must be seeking or left_unserved", NULL);
+        return;
+    }
+    r->state = left ? &view_left_tag : NULL;
+    r->state_free = NULL;
     int off = cfg->utc_offset_minutes;
     char key[KEY_MAX];
     key_county(key, sizeof key, r->params[0]);
-    json_t *args = json_pack("{s:i, s:i, s:I}", "cur", period_of(app_now_ms(r->app), off), "off",
-                             off, "limit", (json_int_t)limit);
+    json_t *args =
+        json_pack("{s:i, s:i, s:I, s:s}", "cur", period_of(app_now_ms(r->app), off), "off", off,
+                  "limit", (json_int_t)limit, "view", left ? VIEW_LEFT : "seeking");
     call_script(r, "queue", key, args, on_queue);
 }

@@ -60,18 +60,24 @@ json_t *graduate_view(struct req *r, json_t *stored)
     copy_str(g, stored, "status_reason", "status_reason");
     if (ms_field(stored, "registered_at", &v))
         json_object_set_new(g, "registered_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
-    json_t *services = json_object();
+    /* Reached contacts by service, attempts by outcome (SPEC §12), neither
+     * counting voided ones; a kind never used (or whose contacts were all
+     * voided) is left out. */
+    json_t *services = json_object(), *attempts = json_object();
     const char *k;
     json_t *val;
     json_object_foreach(stored, k, val)
     {
         int64_t n;
-        if (strncmp(k, "svc:", 4) == 0 && json_is_string(val) &&
-            parse_i64(json_string_value(val), &n))
-            json_object_set_new(services, k + 4, json_integer(n));
+        json_t *into = strncmp(k, "svc:", 4) == 0   ? services
+                       : strncmp(k, "att:", 4) == 0 ? attempts
+                                                    : NULL;
+        if (into && json_is_string(val) && parse_i64(json_string_value(val), &n) && n > 0)
+            json_object_set_new(into, k + 4, json_integer(n));
     }
     json_object_set_new(g, "contacts", json_integer(ms_field(stored, "contacts", &v) ? v : 0));
     json_object_set_new(g, "services", services);
+    json_object_set_new(g, "attempts", attempts);
     if (ms_field(stored, "last_contact_at", &v))
         json_object_set_new(g, "last_contact_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
     if (ms_field(stored, "erased_at", &v))
@@ -82,5 +88,27 @@ json_t *graduate_view(struct req *r, json_t *stored)
     copy_str(g, stored, "created_by", "created_by");
     if (ms_field(stored, "created_at", &v))
         json_object_set_new(g, "created_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* The last correction (PATCH), when there was one. */
+    copy_str(g, stored, "updated_by", "updated_by");
+    if (ms_field(stored, "updated_at", &v))
+        json_object_set_new(g, "updated_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* The last transfer into this county, when there was one. */
+    copy_str(g, stored, "transferred_from", "transferred_from");
+    if (ms_field(stored, "transferred_at", &v))
+        json_object_set_new(g, "transferred_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* Hardship flags (SPEC §12), stored as "name,name": an array, left out
+     * when there is none. */
+    const char *flags = json_string_value(json_object_get(stored, "flags"));
+    if (flags && *flags) {
+        json_t *list = json_array();
+        for (const char *p = flags; list && *p;) {
+            const char *end = strchr(p, ',');
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            json_array_append_new(list, json_stringn(p, n));
+            p += n + (end ? 1 : 0);
+        }
+        if (list)
+            json_object_set_new(g, "flags", list);
+    }
     return g;
 }

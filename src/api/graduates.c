@@ -248,11 +248,34 @@ static void reply_status_error(struct req *r, const char *err)
         http_reply_invalid(r, "at", "must not be before the graduate's last status change");
     else if (strcmp(err, "at_before_last_contact") == 0)
         http_reply_invalid(r, "at", "must not be before the graduate's last service contact");
+    else if (strcmp(err, "transfer_pending") == 0)
+        http_reply_error(r, 409, "transfer_pending",
+                         "the graduate is being transferred to another county; retry", NULL);
     else if (strcmp(err, "needs_claim") == 0)
         http_reply_error(r, 409, "conflict",
                          "the graduate's status changed during this request; retry", NULL);
     else
         http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+}
+
+/* 409 registration_differs: a re-sent registration of a stored graduate
+ * whose fields differ from the stored ones; names each field (never its
+ * value). fields: borrowed, the script's list of names. The script's audit
+ * entry already says "differs". */
+static void reply_differs(struct req *r, json_t *fields)
+{
+    json_t *f = json_object();
+    size_t i;
+    json_t *name;
+    json_array_foreach(fields, i, name)
+    {
+        if (json_is_string(name))
+            json_object_set_new(f, json_string_value(name),
+                                json_string("differs from the stored registration; correct it "
+                                            "with PATCH /api/v1/graduates/{id}"));
+    }
+    http_reply_error(r, 409, "registration_differs",
+                     "this graduate is registered with other values in these fields", f);
 }
 
 static void on_county_step(struct req *r, enum store_status st, json_t *res)
@@ -268,6 +291,12 @@ static void on_county_step(struct req *r, enum store_status st, json_t *res)
     notifier_transition(r->app->notifier, r->id, g->county,
                         json_string_value(json_object_get(res, "transition")));
     if (g->registering) {
+        if (err && strcmp(err, "differs") == 0) {
+            /* The same person with other fields: the claim is theirs (the
+             * script kept it in step), only the answer is a refusal. */
+            reply_differs(r, json_object_get(res, "fields"));
+            return;
+        }
         if (err) {
             snprintf(g->error, sizeof g->error, "id_taken"); /* another person's: undo our claim */
             release_claim(r, true);
@@ -393,6 +422,8 @@ void api_graduate_create(struct req *r)
         json_object_set_new(args, "major", json_string(major));
     if (args && in.graduation_year)
         json_object_set_new(args, "graduation_year", json_integer(in.graduation_year));
+    if (args && json_object_get(r->body, "registered_at"))
+        json_object_set_new(args, "registered_at_given", json_true());
     if (args)
         json_object_set_new(args, "alert", alert_params_json(r->app->cfg, g->county));
     if (!args) {
@@ -476,7 +507,7 @@ void api_graduate_status(struct req *r)
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
-    snprintf(g->id, sizeof g->id, "%s", r->params[0]);
+    snprintf(g->id, sizeof g->id, "%.*s", GC_ID_MAX, r->params[0]); /* id_valid: fits */
     g->county_args =
         json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:i, s:i}", "id", g->id, "status", status, "at",
                   (json_int_t)at, "reason", reason ? reason : "", "actor", r->who.name, "now",
@@ -607,7 +638,13 @@ static void on_erased(struct req *r, enum store_status st, json_t *res)
 {
     if (http_store_ok_or_reply(r, st) < 0)
         return;
-    if (json_object_get(res, "err")) {
+    const char *err = json_string_value(json_object_get(res, "err"));
+    if (err && strcmp(err, "transfer_pending") == 0) {
+        http_reply_error(r, 409, "transfer_pending",
+                         "the graduate is being transferred to another county; retry", NULL);
+        return;
+    }
+    if (err) {
         http_reply_error(r, 404, "not_found", "no such graduate", NULL);
         return;
     }
@@ -664,7 +701,7 @@ static void erase_located(struct req *r, const char *county)
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
-    snprintf(g->id, sizeof g->id, "%s", r->params[0]);
+    snprintf(g->id, sizeof g->id, "%.*s", GC_ID_MAX, r->params[0]); /* id_valid: fits */
     snprintf(g->county, sizeof g->county, "%s", county);
     char key[KEY_MAX];
     key_graduate(key, sizeof key, county, g->id);
@@ -680,4 +717,106 @@ void api_graduate_erase(struct req *r)
     if (http_id_not_personal_or_reply(r, r->params[0], ID_IN_PATH) < 0)
         return;
     locate_graduate(r, r->params[0], true, erase_located);
+}
+
+/* ---- PATCH /api/v1/graduates/{id}: correct a record (SPEC §12) ---- */
+
+static void on_patched(struct req *r, enum store_status st, json_t *res)
+{
+    if (http_store_ok_or_reply(r, st) < 0)
+        return;
+    const char *err = json_string_value(json_object_get(res, "err"));
+    if (!err) {
+        reply_graduate(r, 200, json_object_get(res, "graduate"));
+        return;
+    }
+    if (strcmp(err, "not_found") == 0)
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+    else if (strcmp(err, "erased") == 0)
+        http_reply_error(r, 409, "erased",
+                         "this graduate's personal data was erased; register the person again",
+                         NULL);
+    else if (strcmp(err, "transfer_pending") == 0)
+        http_reply_error(r, 409, "transfer_pending",
+                         "the graduate is being transferred to another county; retry", NULL);
+    else
+        http_reply_error(r, 500, "internal", "unexpected store answer", NULL);
+}
+
+static void patch_located(struct req *r, const char *county)
+{
+    json_t *args = r->state; /* ours until the call takes it */
+    r->state = NULL;
+    r->state_free = NULL;
+    trail_attach(r, args, "graduate.patch", r->params[0]);
+    char key[KEY_MAX];
+    key_county(key, sizeof key, county);
+    call_script(r, "patch", key, args, on_patched); /* takes args */
+}
+
+static void decref_state(void *p)
+{
+    json_decref(p);
+}
+
+void api_graduate_patch(struct req *r)
+{
+    if (!id_valid(r->params[0])) {
+        http_reply_error(r, 404, "not_found", "no such graduate", NULL);
+        return;
+    }
+    if (http_id_not_personal_or_reply(r, r->params[0], ID_IN_PATH) < 0 ||
+        http_read_json_or_reply(r) < 0)
+        return;
+    struct verr v = {0};
+    struct graduate_patch_in in;
+    int64_t now = app_now_ms(r->app);
+    if (validate_graduate_patch(r->body, r->app->cfg, now, &in, &v) < 0) {
+        http_reply_verr(r, &v);
+        return;
+    }
+    json_t *set = json_object(), *clear = json_array();
+    if (set && clear) {
+        const struct {
+            const char *field, *value;
+            bool clear;
+        } text[] = {{"name", in.name, false},
+                    {"phone", in.phone, in.clear_phone},
+                    {"school", in.school, in.clear_school},
+                    {"major", in.major, in.clear_major}};
+        for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
+            if (text[i].value)
+                json_object_set_new(set, text[i].field, json_string(text[i].value));
+            else if (text[i].clear)
+                json_array_append_new(clear, json_string(text[i].field));
+        }
+        char buf[VALIDATE_FLAGS_TEXT_MAX];
+        if (in.graduation_year) {
+            snprintf(buf, sizeof buf, "%d", in.graduation_year);
+            json_object_set_new(set, "graduation_year", json_string(buf));
+        } else if (in.clear_graduation_year) {
+            json_array_append_new(clear, json_string("graduation_year"));
+        }
+        if (in.set_flags && in.flags) {
+            validate_flags_text(in.flags, buf, sizeof buf);
+            json_object_set_new(set, "flags", json_string(buf));
+        } else if (in.set_flags) {
+            json_array_append_new(clear, json_string("flags"));
+        }
+    }
+    json_t *args = set && clear
+                       ? json_pack("{s:s, s:o, s:o, s:s, s:I}", "id", r->params[0], "set", set,
+                                   "clear", clear, "actor", r->who.name, "now", (json_int_t)now)
+                       : NULL;
+    if (!args) {
+        if (!set || !clear) {
+            json_decref(set);
+            json_decref(clear);
+        }
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    r->state = args; /* freed with the request unless patch_located takes it */
+    r->state_free = decref_state;
+    locate_graduate(r, r->params[0], true, patch_located);
 }

@@ -101,7 +101,7 @@ static void render_counties(struct jw *w, const struct county_text *ct,
         put(w, c->alert[i] == ALERT_FIRING ? "} 1\n" : "} 0\n");
     }
     family(w, "gradcover_contacts_recorded_total", "counter",
-           "Service contacts recorded, by county and kind of service.");
+           "Service contacts recorded (every outcome), by county and kind of service.");
     for (size_t i = 0; i < c->n; i++)
         for (size_t s = 0; s < GC_NSERVICES; s++) {
             county_label(w, "gradcover_contacts_recorded_total", &ct[c->idx[i]]);
@@ -111,6 +111,25 @@ static void render_counties(struct jw *w, const struct county_text *ct,
             put_ll(w, c->contacts[i * GC_NSERVICES + s]);
             put(w, "\n");
         }
+    family(w, "gradcover_contact_outcomes_total", "counter",
+           "Service contacts recorded, by county and outcome (only reached ones serve).");
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t o = 0; o < GC_NOUTCOMES; o++) {
+            county_label(w, "gradcover_contact_outcomes_total", &ct[c->idx[i]]);
+            put(w, ",outcome=\"");
+            put(w, gc_outcomes[o]);
+            put(w, "\"} ");
+            put_ll(w, c->outcomes[i * GC_NOUTCOMES + o]);
+            put(w, "\n");
+        }
+    family(w, "gradcover_contacts_voided_total", "counter",
+           "Service contacts voided (corrections), by county; they stay in the recorded counts.");
+    for (size_t i = 0; i < c->n; i++) {
+        county_label(w, "gradcover_contacts_voided_total", &ct[c->idx[i]]);
+        put(w, "} ");
+        put_ll(w, c->voided[i]);
+        put(w, "\n");
+    }
 }
 
 static void render_config(struct jw *w, const struct config *cfg, const struct county_text *ct,
@@ -134,7 +153,7 @@ static void render_config(struct jw *w, const struct config *cfg, const struct c
 }
 
 /* Bytes of one county's series, about: the text is reserved at once. */
-#define COUNTY_BYTES 1200
+#define COUNTY_BYTES 1500
 
 static void on_counts(struct req *r, struct county_counts *c, enum store_status st)
 {

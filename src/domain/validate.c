@@ -105,6 +105,106 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
     return verr_any(v) ? -1 : 0;
 }
 
+/* An optional text field of a correction: absent, null (cleared) or a value. */
+static void patch_text(json_t *body, const char *key, size_t max, const char **out, bool *clear,
+                       struct verr *v)
+{
+    json_t *j = json_object_get(body, key);
+    *clear = j && json_is_null(j);
+    if (!*clear)
+        verr_text(body, key, max, false, out, v);
+}
+
+void validate_flags_text(unsigned flags, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < GC_NFLAGS; i++)
+        if (flags & (1u << i)) {
+            int w = snprintf(out + used, n - used, "%s%s", used ? "," : "", gc_flags[i]);
+            if (w < 0 || (size_t)w >= n - used)
+                return;
+            used += (size_t)w;
+        }
+}
+
+int validate_graduate_patch(json_t *body, const struct config *cfg, int64_t now_ms,
+                            struct graduate_patch_in *out, struct verr *v)
+{
+    static const char *const known[] = {"name",  "phone", "school", "major", "graduation_year",
+                                        "flags", NULL};
+    char msg[160];
+    memset(out, 0, sizeof *out);
+    /* The two fields a correction may not touch are named; the rest of the
+     * unknown ones only counted (verr_unknown_keys). */
+    json_t *rest = json_copy(body);
+    if (!rest) {
+        verr_add(v, "_body", "out of memory");
+        return -1;
+    }
+    static const char *const fixed[] = {"national_id", "county", "id"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (json_object_get(body, fixed[i])) {
+            verr_add(v, fixed[i], "cannot be corrected: void the registration and register again");
+            json_object_del(rest, fixed[i]);
+        }
+    verr_unknown_keys(rest, known, v);
+    json_decref(rest);
+    json_t *name = json_object_get(body, "name");
+    if (name && json_is_null(name))
+        verr_add(v, "name", "must not be removed");
+    else
+        verr_text(body, "name", NAME_MAX_CHARS, false, &out->name, v);
+    patch_text(body, "phone", 20, &out->phone, &out->clear_phone, v);
+    if (out->phone && !phone_valid(out->phone))
+        verr_add(v, "phone", "must be 5..20 digits, '-' or a leading '+'");
+    patch_text(body, "school", SCHOOL_MAX_CHARS, &out->school, &out->clear_school, v);
+    patch_text(body, "major", SCHOOL_MAX_CHARS, &out->major, &out->clear_major, v);
+    json_t *gy = json_object_get(body, "graduation_year");
+    int this_year = period_of(now_ms, cfg->utc_offset_minutes);
+    if (gy && json_is_null(gy))
+        out->clear_graduation_year = true;
+    else if (gy) {
+        if (!json_is_integer(gy) || json_integer_value(gy) < GRADUATION_YEAR_MIN ||
+            json_integer_value(gy) > this_year + 1)
+            verr_add(v, "graduation_year", "must be a year between 1950 and next year");
+        else
+            out->graduation_year = (int)json_integer_value(gy);
+    }
+    json_t *flags = json_object_get(body, "flags");
+    if (flags) {
+        out->set_flags = true;
+        size_t i;
+        json_t *f;
+        snprintf(msg, sizeof msg, "must be an array of distinct names from %s", gc_flags_text);
+        if (!json_is_null(flags) && !json_is_array(flags))
+            verr_add(v, "flags", msg);
+        json_array_foreach(flags, i, f)
+        {
+            int k = json_is_string(f) ? flag_index(json_string_value(f)) : -1;
+            if (k < 0 || (out->flags & (1u << k))) {
+                verr_add(v, "flags", msg);
+                break;
+            }
+            out->flags |= 1u << k;
+        }
+    }
+    return verr_any(v) ? -1 : 0;
+}
+
+int validate_transfer(json_t *body, const struct config *cfg, struct transfer_in *out,
+                      struct verr *v)
+{
+    static const char *const known[] = {"county", "reason", NULL};
+    memset(out, 0, sizeof *out);
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "county", GC_COUNTY_MAX, true, &out->county, v);
+    if (out->county && !config_county(cfg, out->county))
+        verr_add(v, "county", "unknown county");
+    verr_text(body, "reason", REASON_MAX_CHARS, false, &out->reason, v);
+    return verr_any(v) ? -1 : 0;
+}
+
 int validate_status(json_t *body, int64_t now_ms, struct status_in *out, struct verr *v)
 {
     static const char *const known[] = {"status", "at", "reason", NULL};
@@ -121,7 +221,7 @@ int validate_status(json_t *body, int64_t now_ms, struct status_in *out, struct 
 
 int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out, struct verr *v)
 {
-    static const char *const known[] = {"graduate_id", "service", "channel",
+    static const char *const known[] = {"graduate_id", "service", "channel", "outcome",
                                         "occurred_at", "note",    NULL};
     memset(out, 0, sizeof *out);
     verr_unknown_keys(body, known, v);
@@ -141,8 +241,24 @@ int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out, struc
     }
     if (!out->channel)
         out->channel = GC_DEFAULT_CHANNEL;
+    verr_text(body, "outcome", 16, false, &out->outcome, v);
+    if (out->outcome && outcome_index(out->outcome) < 0) {
+        snprintf(msg, sizeof msg, "must be one of %s", gc_outcomes_text);
+        verr_add(v, "outcome", msg);
+    }
+    if (!out->outcome)
+        out->outcome = gc_outcomes[GC_OUTCOME_REACHED]; /* SPEC §12: existing clients */
     verr_text(body, "note", NOTE_MAX_CHARS, false, &out->note, v);
     verr_time(body, "occurred_at", now_ms, now_ms, &out->occurred_at, v);
+    return verr_any(v) ? -1 : 0;
+}
+
+int validate_void(json_t *body, struct void_in *out, struct verr *v)
+{
+    static const char *const known[] = {"reason", NULL};
+    memset(out, 0, sizeof *out);
+    verr_unknown_keys(body, known, v);
+    verr_text(body, "reason", VALIDATE_VOID_REASON_MAX, true, &out->reason, v);
     return verr_any(v) ? -1 : 0;
 }
 

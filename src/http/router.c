@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/http.h>
 #include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
 
 #include "gradcover/core/pii.h"
 #include "gradcover/domain/roles.h"
@@ -26,11 +28,16 @@
 #define RATELIMIT_KEYS 100000
 /* The Allow list of a path: a few methods ("GET, POST, DELETE"). */
 #define ALLOW_MAX 64
+/* A 400 bad_parameter's message: the count and the route's few parameter
+ * names ("2 unknown query parameters; allowed: county, since, after, limit"). */
+#define QUERY_MSG_MAX 160
+/* The one template parameter that holds a contact's id (router.h). */
+#define CONTACT_ID_PARAM "{contact_id}"
 
 /* Matches path against the template; captures decoded "{name}" segments
  * into params. Returns 1 on match, 0 on no match, -1 for a segment that
  * cannot be decoded. */
-static int match(const char *tmpl, const char *path, char params[][GC_ID_MAX + 1])
+static int match(const char *tmpl, const char *path, char params[][HTTP_PARAM_MAX + 1])
 {
     int np = 0;
     while (*tmpl && *path) {
@@ -42,14 +49,17 @@ static int match(const char *tmpl, const char *path, char params[][GC_ID_MAX + 1
         size_t tl = te ? (size_t)(te - tmpl) : strlen(tmpl);
         size_t pl = pe ? (size_t)(pe - path) : strlen(path);
         if (tl >= 2 && tmpl[0] == '{' && tmpl[tl - 1] == '}') {
-            if (pl == 0 || pl > 3 * GC_ID_MAX || np >= HTTP_MAX_PARAMS)
+            size_t max = tl == strlen(CONTACT_ID_PARAM) && memcmp(tmpl, CONTACT_ID_PARAM, tl) == 0
+                             ? GC_CONTACT_ID_MAX
+                             : GC_ID_MAX;
+            if (pl == 0 || pl > 3 * max || np >= HTTP_MAX_PARAMS)
                 return pl == 0 ? 0 : -1;
-            char enc[3 * GC_ID_MAX + 1];
+            char enc[3 * HTTP_PARAM_MAX + 1];
             memcpy(enc, path, pl);
             enc[pl] = '\0';
             size_t dl = 0;
             char *dec = evhttp_uridecode(enc, 0, &dl);
-            int ok = dec && dl == strlen(dec) && dl >= 1 && dl <= GC_ID_MAX;
+            int ok = dec && dl == strlen(dec) && dl >= 1 && dl <= max;
             if (ok)
                 strcpy(params[np++], dec);
             free(dec);
@@ -74,14 +84,61 @@ static bool has_encoded_nul(const char *uri)
     return false;
 }
 
+static bool listed(const char *const *names, const char *name)
+{
+    for (; names && *names; names++)
+        if (strcmp(*names, name) == 0)
+            return true;
+    return false;
+}
+
+/* The query string against the parameters the route takes (route.query):
+ * NULL when it passes, else the message of the 400 (in msg, n bytes). Only
+ * counts and our own names go into it, never the caller's bytes. */
+static const char *query_refusal(const struct route *rt, const struct evhttp_uri *u, char *msg,
+                                 size_t n)
+{
+    const char *q = u ? evhttp_uri_get_query(u) : NULL;
+    if (!q || !*q)
+        return NULL;
+    struct evkeyvalq params;
+    TAILQ_INIT(&params);
+    if (evhttp_parse_query_str(q, &params) < 0) {
+        evhttp_clear_headers(&params);
+        return "malformed query string";
+    }
+    size_t unknown = 0;
+    bool twice = false;
+    struct evkeyval *kv, *before;
+    TAILQ_FOREACH(kv, &params, next)
+    {
+        if (!listed(rt->query, kv->key)) {
+            unknown++;
+            continue;
+        }
+        for (before = TAILQ_FIRST(&params); before != kv; before = TAILQ_NEXT(before, next))
+            twice = twice || strcmp(before->key, kv->key) == 0;
+    }
+    evhttp_clear_headers(&params);
+    if (unknown == 0)
+        return twice ? "a query parameter is given more than once" : NULL;
+    int w = snprintf(msg, n, "%zu unknown query parameter%s; %s", unknown, unknown == 1 ? "" : "s",
+                     rt->query && rt->query[0] ? "allowed: " : "this path takes none");
+    for (const char *const *a = rt->query; a && *a && w > 0 && (size_t)w < n; a++)
+        w += snprintf(msg + w, n - (size_t)w, "%s%s", a == rt->query ? "" : ", ", *a);
+    return msg;
+}
+
 /* The checks of a request's target and method, before its token: returns
  * the route (its path parameters in params), or NULL with the answer in
- * *rej (its header value, the Allow list of a 405, in allow). *tmpl gets the
- * template of the path when it matched one. */
+ * *rej (its header value, the Allow list of a 405, in allow; the message of
+ * a 400 for the query string, in qmsg). *tmpl gets the template of the path
+ * when it matched one. With qmsg NULL the query string is not checked. */
 static const struct route *route_of(const struct router *rt, enum evhttp_cmd_type method,
                                     const char *uri, const struct evhttp_uri *u, bool host_missing,
-                                    char params[][GC_ID_MAX + 1], const char **tmpl,
-                                    struct head_reject *rej, char *allow, size_t allowlen)
+                                    char params[][HTTP_PARAM_MAX + 1], const char **tmpl,
+                                    struct head_reject *rej, char *allow, size_t allowlen,
+                                    char *qmsg, size_t qmsglen)
 {
     *rej = (struct head_reject){400, "bad_request", NULL, NULL, NULL};
     if (strlen(uri) > HTTP_URI_MAX) {
@@ -117,8 +174,14 @@ static const struct route *route_of(const struct router *rt, enum evhttp_cmd_typ
         *tmpl = rt->routes[i].path;
         snprintf(allow + strlen(allow), allowlen - strlen(allow), "%s%s", allow[0] ? ", " : "",
                  http_method_name(rt->routes[i].method));
-        if (rt->routes[i].method == method)
-            return &rt->routes[i];
+        if (rt->routes[i].method != method)
+            continue;
+        const char *bad = qmsg ? query_refusal(&rt->routes[i], u, qmsg, qmsglen) : NULL;
+        if (bad) {
+            *rej = (struct head_reject){400, "bad_parameter", bad, NULL, NULL};
+            return NULL;
+        }
+        return &rt->routes[i];
     }
     if (path_known)
         *rej = (struct head_reject){405, "method_not_allowed", "method not allowed on this path",
@@ -163,12 +226,12 @@ static void on_request(struct evhttp_request *ev, void *arg)
         return;
     }
     struct head_reject rej;
-    char allow[ALLOW_MAX];
+    char allow[ALLOW_MAX], qmsg[QUERY_MSG_MAX];
     bool host_missing = ev->major == 1 && ev->minor >= 1 && !http_header(r, "Host");
     const struct route *hit =
         route_of(rt, evhttp_request_get_command(ev), evhttp_request_get_uri(ev),
                  evhttp_request_get_evhttp_uri(ev), host_missing, r->params, &r->route, &rej, allow,
-                 sizeof allow);
+                 sizeof allow, qmsg, sizeof qmsg);
     if (!hit) {
         if (rej.header)
             http_add_header(r, rej.header, rej.value);
@@ -202,18 +265,20 @@ static enum evhttp_cmd_type method_of(const char *name)
 
 /* The connection guard's judge of a head with Expect: 100-continue (see
  * conns_set_gate): the checks on_request makes before the handler, on the
- * head alone; authentication, roles and the rate limit by authn_judge. */
+ * head alone; authentication, roles and the rate limit by authn_judge. The
+ * query string is checked when the whole request arrives (its 400 names a
+ * count the refusal here could not keep). */
 static void judge_head(void *arg, struct conns_gate *g, const struct conns_gate_head *h)
 {
     struct router *rt = arg;
     struct evhttp_uri *u = evhttp_uri_parse_with_flags(h->target, EVHTTP_URI_NONCONFORMANT);
-    char params[HTTP_MAX_PARAMS][GC_ID_MAX + 1];
+    char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX + 1];
     const char *tmpl = NULL;
     struct head_reject rej;
     char allow[ALLOW_MAX];
     const struct route *hit =
         route_of(rt, method_of(h->method), h->target, u, h->minor >= 1 && !h->host, params, &tmpl,
-                 &rej, allow, sizeof allow);
+                 &rej, allow, sizeof allow, NULL, 0);
     if (u)
         evhttp_uri_free(u);
     if (!hit)

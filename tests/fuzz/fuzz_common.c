@@ -214,6 +214,7 @@ static const char *const messages[] = {
     "must be one of policy_briefing, career_guidance, job_referral, training, internship, "
     "entrepreneurship, small_loan, tax_relief, social_insurance_subsidy, other",
     "must be one of in_person, phone, online, sms, home_visit",
+    "must be one of reached, unreachable, declined",
     NULL,
 };
 

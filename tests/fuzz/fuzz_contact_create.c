@@ -8,7 +8,7 @@
 #include "gradcover/domain/validate.h"
 #include "gradcover/domain/verr.h"
 
-static const char *const known[] = {"graduate_id", "service", "channel",
+static const char *const known[] = {"graduate_id", "service", "channel", "outcome",
                                     "occurred_at", "note",    NULL};
 
 static bool listed(const char *s, const char *const *set, size_t n)

@@ -48,6 +48,7 @@ static const char *const county[NTARGETS] = {"611002", "611021"};
 static const char *const gid[NTARGETS] = {"G1", "G2"};
 static const char *const phone[NTARGETS] = {"13800000000", "13900000021"};
 static char nid[NTARGETS][NIDLEN + 1]; /* the raw national IDs of G1 and G2 */
+static char cid[NTARGETS][96];         /* the id of the fixture's contact with G1 and G2 */
 
 /* ---- the matrix ---- */
 
@@ -56,8 +57,12 @@ enum kind {
     K_LOOKUP,          /* GET /api/v1/graduates?national_id= (target = G1's / G2's ID) */
     K_GET,             /* GET /api/v1/graduates/{id} */
     K_STATUS,          /* POST /api/v1/graduates/{id}/status */
+    K_PATCH,           /* PATCH /api/v1/graduates/{id} */
+    K_TRANSFER,        /* POST /api/v1/graduates/{id}/transfer (to the other county) */
     K_CONTACTS,        /* GET /api/v1/graduates/{id}/contacts */
     K_CONTACT,         /* POST /api/v1/contacts (target = the body's graduate_id) */
+    K_CONTACT_GET,     /* GET /api/v1/contacts/{contact_id} (the fixture's contact of G1 / G2) */
+    K_VOID,            /* POST /api/v1/contacts/{contact_id}/void (the same contact) */
     K_COVERAGE,        /* GET /api/v1/coverage (no target: both columns alike) */
     K_COUNTY_COVERAGE, /* GET /api/v1/counties/{code}/coverage */
     K_QUEUE,           /* GET /api/v1/counties/{code}/queue */
@@ -108,6 +113,18 @@ static const struct row matrix[] = {
     /* A counselor changing another county's graduate gets 404 as for an unknown
      * id (a 403 would confirm the graduate exists); leaders and viewers may
      * never write, whatever the id, so 403 reveals nothing. */
+    /* Corrections (SPEC §12): as a status change. */
+    {"PATCH",
+     "/api/v1/graduates/{id}",
+     K_PATCH,
+     true,
+     {{401, 200, 200, 404, 403, 403, 403}, {401, 200, 404, 200, 403, 403, 403}}},
+    /* Transfers: admins and the city leader only, whichever county. */
+    {"POST",
+     "/api/v1/graduates/{id}/transfer",
+     K_TRANSFER,
+     true,
+     {{401, 200, 403, 403, 403, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
     {"POST",
      "/api/v1/graduates/{id}/status",
      K_STATUS,
@@ -123,6 +140,20 @@ static const struct row matrix[] = {
      K_CONTACT,
      true,
      {{401, 201, 201, 404, 403, 403, 403}, {401, 201, 404, 201, 403, 403, 403}}},
+    /* One contact by its id: as the graduate's contacts. */
+    {"GET",
+     "/api/v1/contacts/{contact_id}",
+     K_CONTACT_GET,
+     false,
+     {{401, 200, 200, 404, 200, 200, 403}, {401, 200, 404, 200, 404, 200, 403}}},
+    /* Voiding (SPEC §12): admins, counselors of the graduate's county (404
+     * for another county's, as for an unknown id). After the first, a
+     * void is answered 200 already_voided. */
+    {"POST",
+     "/api/v1/contacts/{contact_id}/void",
+     K_VOID,
+     true,
+     {{401, 200, 200, 404, 403, 403, 403}, {401, 200, 404, 200, 403, 403, 403}}},
     {"GET",
      "/api/v1/coverage",
      K_COVERAGE,
@@ -279,7 +310,12 @@ static void make_fixture(void)
     snprintf(nid[1], sizeof nid[1], "%s", h_natid(2));
     for (int t = 0; t < NTARGETS; t++) {
         register_full(T_ADMIN, gid[t], county[t], nid[t], phone[t]);
-        ck_assert_int_eq(h_contact(srv, T_ADMIN, gid[t], NULL, NULL), 201);
+        char cbody[96];
+        snprintf(cbody, sizeof cbody, "{\"graduate_id\":\"%s\",\"service\":\"training\"}", gid[t]);
+        struct http_resp *c = h_http(srv, "POST", "/api/v1/contacts", T_ADMIN, cbody, NULL);
+        ck_assert_msg(c && c->status == 201, "contact with %s: %s", gid[t], c ? c->body : "none");
+        snprintf(cid[t], sizeof cid[t], "%s", jstr(c->json, "id"));
+        h_resp_free(c);
         char body[128];
         snprintf(body, sizeof body, "{\"name\":\"fx-%s\",\"role\":\"counselor\",\"county\":\"%s\"}",
                  county[t], county[t]);
@@ -294,6 +330,7 @@ static void make_fixture(void)
 struct snap {
     long long reg[NTARGETS], served[NTARGETS], contacts[NTARGETS];
     char status[NTARGETS][24];
+    bool voided[NTARGETS]; /* the fixture's contact */
 };
 
 static void snap_take(struct snap *s)
@@ -308,6 +345,11 @@ static void snap_take(struct snap *s)
         s->contacts[t] = json_integer_value(json_object_get(r->json, "contacts"));
         snprintf(s->status[t], sizeof s->status[t], "%s", jstr(r->json, "status"));
         h_resp_free(r);
+        snprintf(path, sizeof path, "/api/v1/contacts/%s", cid[t]);
+        r = h_http(srv, "GET", path, T_ADMIN, NULL, NULL);
+        ck_assert_msg(r && r->status == 200, "admin GET %s: %s", path, r ? r->body : "none");
+        s->voided[t] = json_object_get(r->json, "voided") != NULL;
+        h_resp_free(r);
     }
 }
 
@@ -315,7 +357,8 @@ static bool snap_equal(const struct snap *a, const struct snap *b)
 {
     for (int t = 0; t < NTARGETS; t++)
         if (a->reg[t] != b->reg[t] || a->served[t] != b->served[t] ||
-            a->contacts[t] != b->contacts[t] || strcmp(a->status[t], b->status[t]) != 0)
+            a->contacts[t] != b->contacts[t] || strcmp(a->status[t], b->status[t]) != 0 ||
+            a->voided[t] != b->voided[t])
             return false;
     return true;
 }
@@ -389,13 +432,23 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
         snprintf(out, n, "/api/v1/graduates?national_id=%s", nid[t]);
         return;
     case K_GET:
+    case K_PATCH:
         snprintf(out, n, "/api/v1/graduates/%s", gid[t]);
         return;
     case K_STATUS:
         snprintf(out, n, "/api/v1/graduates/%s/status", gid[t]);
         return;
+    case K_TRANSFER:
+        snprintf(out, n, "/api/v1/graduates/%s/transfer", gid[t]);
+        return;
     case K_CONTACTS:
         snprintf(out, n, "/api/v1/graduates/%s/contacts", gid[t]);
+        return;
+    case K_CONTACT_GET:
+        snprintf(out, n, "/api/v1/contacts/%s", cid[t]);
+        return;
+    case K_VOID:
+        snprintf(out, n, "/api/v1/contacts/%s/void", cid[t]);
         return;
     case K_COUNTY_COVERAGE:
         snprintf(out, n, "/api/v1/counties/%s/coverage", county[t]);
@@ -486,6 +539,15 @@ static void check_success_body(struct report *rep, const char *what, const struc
             strcmp(jstr(j, "county"), county[t]) != 0)
             note(rep, "%s: unexpected answer %.300s", what, r->body);
         return;
+    case K_CONTACT_GET:
+        if (strcmp(jstr(j, "id"), cid[t]) != 0 || strcmp(jstr(j, "county"), county[t]) != 0 ||
+            strcmp(jstr(j, "service"), "training") != 0)
+            note(rep, "%s: unexpected contact %.300s", what, r->body);
+        return;
+    case K_VOID:
+        if (strcmp(jstr(j, "id"), cid[t]) != 0 || !json_object_get(j, "voided"))
+            note(rep, "%s: not the voided contact: %.300s", what, r->body);
+        return;
     case K_COVERAGE:
         if (json_array_size(json_object_get(j, "counties")) == 0)
             note(rep, "%s: no counties in %.300s", what, r->body);
@@ -547,6 +609,14 @@ static void check_success_body(struct report *rep, const char *what, const struc
     case K_SILENCE_DELETE:
         if (strcmp(jstr(j, "state"), "expired") != 0 || !json_object_get(j, "deleted_by"))
             note(rep, "%s: not an ended silence: %.300s", what, r->body);
+        return;
+    case K_TRANSFER:
+        if (strcmp(jstr(j, "id"), gid[t]) != 0 || strcmp(jstr(j, "county"), county[1 - t]) != 0)
+            note(rep, "%s: not the moved graduate: %.300s", what, r->body);
+        return;
+    case K_PATCH:
+        if (strcmp(jstr(j, "id"), gid[t]) != 0 || strcmp(jstr(j, "school"), "商洛学院") != 0)
+            note(rep, "%s: not the corrected graduate: %.300s", what, r->body);
         return;
     case K_ERASE:
         if (strcmp(jstr(j, "id"), gid[t]) != 0 || json_object_get(j, "name") ||
@@ -620,6 +690,33 @@ static void check_write_effect(struct report *rep, const char *what, const struc
             note(rep, "%s: contacts of %s %lld -> %lld (want +1), of %s %lld -> %lld", what, gid[t],
                  b->contacts[t], a->contacts[t], gid[o], b->contacts[o], a->contacts[o]);
         return;
+    case K_VOID:
+        /* The contact counts no more (the first void; later ones change nothing). */
+        if (!a->voided[t] || a->voided[o] != b->voided[o] || a->contacts[o] != b->contacts[o] ||
+            (!b->voided[t] && a->contacts[t] != b->contacts[t] - 1))
+            note(rep, "%s: contacts of %s %lld -> %lld, voided %d -> %d", what, gid[t],
+                 b->contacts[t], a->contacts[t], b->voided[t], a->voided[t]);
+        return;
+    case K_TRANSFER:
+        /* One registration (and its served state) moved; then moved back. */
+        if (a->reg[t] != b->reg[t] - 1 || a->reg[o] != b->reg[o] + 1 ||
+            a->served[t] + a->served[o] != b->served[t] + b->served[o])
+            note(rep, "%s: registered %s %lld -> %lld, %s %lld -> %lld", what, county[t], b->reg[t],
+                 a->reg[t], county[o], b->reg[o], a->reg[o]);
+        {
+            char path[96], body[64];
+            snprintf(path, sizeof path, "/api/v1/graduates/%s/transfer", gid[t]);
+            snprintf(body, sizeof body, "{\"county\":\"%s\"}", county[t]);
+            struct http_resp *r = h_http(srv, "POST", path, T_ADMIN, body, NULL);
+            ck_assert_msg(r && r->status == 200, "move %s back: %s", gid[t], r ? r->body : "none");
+            h_resp_free(r);
+        }
+        return;
+    case K_PATCH:
+        /* A correction moves no count and no status. */
+        if (!snap_equal(b, a))
+            note(rep, "%s: a correction changed counts or status", what);
+        return;
     case K_ERASE:
         /* Personal data gone, every count and the status unchanged. */
         if (!snap_equal(b, a))
@@ -631,6 +728,7 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_LOOKUP:
     case K_GET:
     case K_CONTACTS:
+    case K_CONTACT_GET:
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
@@ -692,6 +790,15 @@ static void run_cell(struct report *rep, int ri, int c, int t)
         body = dump(json_pack("{s:s, s:s, s:s}", "graduate_id", gid[t], "service",
                               "career_guidance", "channel", "phone"));
         break;
+    case K_VOID:
+        body = strdup("{\"reason\":\"authorization matrix\"}");
+        break;
+    case K_PATCH:
+        body = strdup("{\"school\":\"商洛学院\"}");
+        break;
+    case K_TRANSFER:
+        body = dump(json_pack("{s:s}", "county", county[1 - t]));
+        break;
     case K_TOKEN_CREATE:
         snprintf(newid, sizeof newid, "T%d-%d-%d", ri, c, t);
         body = dump(
@@ -707,6 +814,7 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     case K_LOOKUP:
     case K_GET:
     case K_CONTACTS:
+    case K_CONTACT_GET:
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:

@@ -185,7 +185,9 @@ START_TEST(test_contact_listed_with_every_field)
     ck_assert_int_eq(a->status, 201);
     char id1[64];
     snprintf(id1, sizeof id1, "%s", str(a->json, "id"));
-    ck_assert_uint_eq(strlen(id1), 16);
+    /* The graduate's id, "~" and the contact's own 10 alphanumerics. */
+    ck_assert_uint_eq(strlen(id1), 13);
+    ck_assert_int_eq(strncmp(id1, "G1~", 3), 0);
     h_resp_free(a);
     /* No channel (in_person by default), no note. */
     a = h_http(srv, "POST", "/api/v1/contacts", T_C611002,
@@ -204,7 +206,8 @@ START_TEST(test_contact_listed_with_every_field)
     json_t *list = json_object_get(r->json, "contacts");
     ck_assert_int_eq(json_array_size(list), 2);
     json_t *c = listed(list, id1);
-    ck_assert_int_eq(json_object_size(c), 8);
+    ck_assert_int_eq(json_object_size(c), 9);
+    ck_assert_str_eq(str(c, "outcome"), "reached");
     ck_assert_str_eq(str(c, "service"), "job_referral");
     ck_assert_str_eq(str(c, "channel"), "phone");
     ck_assert_str_eq(str(c, "occurred_at"), "2026-03-05T10:30:00+08:00");
@@ -213,7 +216,7 @@ START_TEST(test_contact_listed_with_every_field)
     ck_assert_str_eq(str(c, "counselor"), "zhang.counselor");
     ck_assert_str_eq(str(c, "note"), "推荐商洛某电子厂技术员岗位");
     c = listed(list, id2);
-    ck_assert_int_eq(json_object_size(c), 7);
+    ck_assert_int_eq(json_object_size(c), 8);
     ck_assert_str_eq(str(c, "service"), "other");
     ck_assert_str_eq(str(c, "channel"), "in_person");
     ck_assert_ptr_null(json_object_get(c, "note"));
@@ -260,7 +263,9 @@ START_TEST(test_contacts_stored_as_json_by_older_versions_are_listed)
     ck_assert_int_eq(r->status, 200);
     json_t *list = json_object_get(r->json, "contacts");
     ck_assert_int_eq(json_array_size(list), 2);
-    json_t *c = listed(list, "OLDoldOLDold0001");
+    /* Listed under the graduate's id, as every contact id is now. */
+    json_t *c = listed(list, "G1~OLDoldOLDold0001");
+    ck_assert_str_eq(str(c, "outcome"), "reached");
     ck_assert_str_eq(str(c, "occurred_at"), "2026-03-05T10:30:00+08:00");
     ck_assert_str_eq(str(c, "recorded_at"), "2026-03-05T10:30:00+08:00");
     ck_assert_str_eq(str(c, "period"), "2026");
@@ -292,7 +297,7 @@ START_TEST(test_erasure_drops_the_notes_of_both_formats)
     ck_assert_int_eq(json_array_size(list), 2);
     for (size_t i = 0; i < 2; i++)
         ck_assert_ptr_null(json_object_get(json_array_get(list, i), "note"));
-    ck_assert_str_eq(str(listed(list, "OLDoldOLDold0001"), "counselor"), "li.old");
+    ck_assert_str_eq(str(listed(list, "G1~OLDoldOLDold0001"), "counselor"), "li.old");
     int odd = strcmp(str(json_array_get(list, 0), "counselor"), ODD_NAME) == 0 ? 0 : 1;
     ck_assert_str_eq(str(json_array_get(list, (size_t)odd), "counselor"), ODD_NAME);
     ck_assert_str_eq(str(json_array_get(list, (size_t)odd), "service"), "training");

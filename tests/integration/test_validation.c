@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gradcover/api/routes.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/domain/natid.h"
 #include "harness.h"
@@ -845,7 +846,7 @@ START_TEST(test_contact_with_unknown_field_is_422_and_changes_nothing)
     reject("POST", "/api/v1/contacts", T_C611002,
            "{\"graduate_id\":\"G2\",\"service\":\"job_referral\",\"counselor\":\"x\"}", NULL, 422,
            "validation_failed", "_unknown",
-           "1 unknown field; allowed: graduate_id, service, channel, occurred_at, note");
+           "1 unknown field; allowed: graduate_id, service, channel, outcome, occurred_at, note");
 }
 END_TEST
 
@@ -1039,7 +1040,7 @@ START_TEST(test_unknown_fields_are_counted_never_echoed)
         {"/api/v1/graduates", T_C611002, registration,
          "id, county, name, national_id, phone, school, major, graduation_year, registered_at"},
         {"/api/v1/contacts", T_C611002, "\"graduate_id\":\"G2\",\"service\":\"job_referral\"",
-         "graduate_id, service, channel, occurred_at, note"},
+         "graduate_id, service, channel, outcome, occurred_at, note"},
         {"/api/v1/graduates/G2/status", T_C611002, "\"status\":\"employed\"", "status, at, reason"},
         {"/api/v1/tokens", T_ADMIN, "\"name\":\"probe\",\"role\":\"viewer\"",
          "name, role, county, expires_at"},
@@ -1226,8 +1227,8 @@ START_TEST(test_wrong_method_is_405)
            NULL);
     reject("PUT", "/api/v1/contacts", T_C611002, valid_contact, NULL, 405, "method_not_allowed",
            NULL, NULL);
-    reject("PATCH", "/api/v1/graduates/G2", T_ADMIN, NULL, NULL, 405, "method_not_allowed", NULL,
-           NULL);
+    reject("PATCH", "/api/v1/graduates/G2/status", T_ADMIN, NULL, NULL, 405, "method_not_allowed",
+           NULL, NULL);
     reject("GET", "/api/v1/graduates/G2/status", T_ADMIN, NULL, NULL, 405, "method_not_allowed",
            NULL, NULL);
     ck_assert_int_eq(h_redis_int("EXISTS gc:{611002}:g:G2"), 1);
@@ -1297,6 +1298,92 @@ START_TEST(test_bad_queue_limit_is_400)
              NULL);
     h_expect(h_http(srv, "GET", "/api/v1/counties/611002/queue?limit=500", T_ADMIN, NULL, NULL),
              200, NULL);
+}
+END_TEST
+
+/* A path of the route table with its "{...}" segments filled in: G1 for
+ * ids, 611002 for county codes, a well-formed acknowledgement token, the
+ * admin token's name and a contact id of G1. */
+static void concrete_path(const char *tmpl, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = tmpl; *p && used + 1 < n;) {
+        if (*p != '{') {
+            out[used++] = *p++;
+            out[used] = '\0';
+            continue;
+        }
+        const char *end = strchr(p, '}');
+        ck_assert_ptr_nonnull(end);
+        size_t len = (size_t)(end - p + 1);
+        const char *v = "G1";
+        if (strncmp(p, "{code}", len) == 0 || strncmp(p, "{county}", len) == 0)
+            v = "611002";
+        else if (strncmp(p, "{token}", len) == 0)
+            v = "AAAAAAAAAAAAAAAAAAAAAA";
+        else if (strncmp(p, "{name}", len) == 0)
+            v = "admin";
+        else if (strncmp(p, "{contact_id}", len) == 0)
+            v = "G1~AAAAAAAAAA";
+        used += (size_t)snprintf(out + used, n - used, "%s", v);
+        p = end + 1;
+    }
+}
+
+/* SPEC §12: an unknown query parameter on any route is 400 bad_parameter
+ * (a misspelt ?ofset=100 used to be ignored: the first page came back).
+ * Every row of the route table, whatever the caller: refused before the
+ * token, the body or the handler, counted and never named, nothing changed. */
+START_TEST(test_unknown_query_parameter_is_400_on_every_route_and_changes_nothing)
+{
+    given_two_graduates_one_served();
+    for (size_t i = 0; i < api_nroutes; i++) {
+        const struct route *rt = &api_routes[i];
+        char path[256], target[320];
+        concrete_path(rt->path, path, sizeof path);
+        snprintf(target, sizeof target, "%s?zz_secret_name=1", path);
+        const char *method = http_method_name(rt->method);
+        char what[400];
+        snprintf(what, sizeof what, "%s %s", method, target);
+        struct snap before;
+        snap_take(&before);
+        const char *tokens[] = {T_ADMIN, T_C611002, NULL};
+        for (size_t t = 0; t < sizeof tokens / sizeof tokens[0]; t++) {
+            struct http_resp *r = h_http(srv, method, target, tokens[t], NULL, NULL);
+            ck_assert_msg(r && r->status == 400, "%s: expected 400, got %d: %s", what,
+                          r ? r->status : 0, r ? r->body : "");
+            const char *code =
+                json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+            ck_assert_msg(code && strcmp(code, "bad_parameter") == 0, "%s: %s", what, r->body);
+            ck_assert_msg(!strstr(r->body, "zz_secret_name"), "%s: the name came back: %s", what,
+                          r->body);
+            ck_assert_msg(strstr(r->body, "1 unknown query parameter;"), "%s: not counted: %s",
+                          what, r->body);
+            h_resp_free(r);
+        }
+        snap_expect_same(&before, what);
+    }
+    /* The message lists what the route takes. */
+    reject("GET", "/api/v1/counties/611002/queue?offset=100", T_ADMIN, NULL, NULL, 400,
+           "bad_parameter", NULL, NULL);
+    struct http_resp *r =
+        h_http(srv, "GET", "/api/v1/coverage?perod=2026&x=1", T_VIEWER, NULL, NULL);
+    ck_assert_int_eq(r->status, 400);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "message")),
+        "2 unknown query parameters; allowed: period");
+    h_resp_free(r);
+    /* A known parameter twice, a malformed query string, a name in another
+     * case: refused too. */
+    reject("GET", "/api/v1/coverage?period=2026&period=2025", T_ADMIN, NULL, NULL, 400,
+           "bad_parameter", NULL, NULL);
+    reject("GET", "/api/v1/coverage?period", T_ADMIN, NULL, NULL, 400, "bad_parameter", NULL, NULL);
+    reject("GET", "/api/v1/coverage?PERIOD=2026", T_ADMIN, NULL, NULL, 400, "bad_parameter", NULL,
+           NULL);
+    /* An empty query string is no parameter at all. */
+    h_expect(h_http(srv, "GET", "/api/v1/coverage?", T_ADMIN, NULL, NULL), 200, NULL);
+    h_expect(h_http(srv, "GET", "/api/v1/coverage?period=2026", T_ADMIN, NULL, NULL), 200, NULL);
 }
 END_TEST
 
@@ -1418,6 +1505,7 @@ int main(void)
     tcase_add_test(tc, test_unknown_token_is_401_and_changes_nothing);
     tcase_add_test(tc, test_bad_coverage_period_is_400);
     tcase_add_test(tc, test_bad_queue_limit_is_400);
+    tcase_add_test(tc, test_unknown_query_parameter_is_400_on_every_route_and_changes_nothing);
     tcase_add_test(tc, test_error_response_carries_request_id_and_safety_headers);
     suite_add_tcase(s, tc);
     return h_run_suite(s);

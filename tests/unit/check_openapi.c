@@ -27,8 +27,8 @@ static const char coverage_body[] =
 static const char contact_head[] =
     JSON_HEAD("201 Created") STD_HEAD "Idempotent-Replayed: true\r\n";
 static const char contact_body[] =
-    "{\"id\":\"8Yl6mjeNCyWJJ2rQ\",\"graduate_id\":\"SL2026-000123\",\"county\":\"611002\","
-    "\"period\":\"2026\",\"first_in_period\":true,"
+    "{\"id\":\"SL2026-000123~8Yl6mjeNCy\",\"graduate_id\":\"SL2026-000123\",\"county\":\"611002\","
+    "\"outcome\":\"reached\",\"period\":\"2026\",\"first_in_period\":true,"
     "\"coverage\":{\"registered\":100,\"served\":91,\"rate\":0.91,\"gap\":0}}\n";
 static const char notfound_head[] = JSON_HEAD("404 Not Found") STD_HEAD;
 static const char notfound_body[] =
@@ -149,8 +149,9 @@ START_TEST(test_answers_that_drift_from_the_document_fail)
                 "body (the whole value): member \"extra\" is not allowed");
     /* A required member missing, deep down. */
     expect_fail(d, "POST", "/api/v1/contacts", 201, contact_head,
-                "{\"id\":\"x\",\"graduate_id\":\"G1\",\"county\":\"611002\",\"period\":\"2026\","
-                "\"first_in_period\":true,\"coverage\":{\"registered\":1,\"served\":1,\"gap\":0}}",
+                "{\"id\":\"G1~x\",\"graduate_id\":\"G1\",\"county\":\"611002\",\"outcome\":"
+                "\"reached\",\"period\":\"2026\",\"first_in_period\":true,\"coverage\":"
+                "{\"registered\":1,\"served\":1,\"gap\":0}}",
                 "body /coverage: the required member \"rate\" is missing");
     /* An error code of another status. */
     expect_fail(d, "GET", "/api/v1/graduates/G1", 404, notfound_head,

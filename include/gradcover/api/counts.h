@@ -20,10 +20,12 @@ struct county_counts {
     int period;    /* the period asked for */
     int cur;       /* the current period by our clock */
     size_t n;      /* counties read */
-    bool services; /* read the contacts-by-service counters too (/metrics) */
+    bool services; /* read the contact counters too (/metrics) */
     size_t *idx;   /* their indexes in cfg->counties */
     long long *reg, *srv;
     long long *contacts;     /* n * GC_NSERVICES, contacts recorded by service (if asked) */
+    long long *outcomes;     /* n * GC_NOUTCOMES, contacts recorded by outcome (if asked) */
+    long long *voided;       /* n, contacts voided (if asked) */
     enum alert_state *alert; /* the county's alert state, if any was stored */
     size_t *again;           /* internal: counties to roll */
     size_t nagain;

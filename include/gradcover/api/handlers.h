@@ -10,8 +10,18 @@ void api_graduate_create(struct req *r);
 void api_graduate_get(struct req *r);
 void api_graduate_lookup(struct req *r);
 void api_graduate_status(struct req *r);
+/* PATCH /api/v1/graduates/{id}: corrects name, phone, school, major,
+ * graduation_year, flags (graduates.c; SPEC §12, Corrections). */
+void api_graduate_patch(struct req *r);
+/* POST /api/v1/graduates/{id}/transfer: moves a seeking graduate to another
+ * county (transfers.c; docs/design.md, "Transfers"). */
+void api_graduate_transfer(struct req *r);
 void api_contact_create(struct req *r);
 void api_contact_list(struct req *r);
+/* GET /api/v1/contacts/{contact_id} and POST .../void: one contact by its id
+ * (contacts.c; SPEC §12, Corrections). */
+void api_contact_get(struct req *r);
+void api_contact_void(struct req *r);
 void api_coverage_all(struct req *r);
 void api_coverage_county(struct req *r);
 void api_queue(struct req *r);

@@ -44,6 +44,45 @@ struct graduate_in {
 int validate_graduate(json_t *body, const struct config *cfg, const char *default_county,
                       int64_t now_ms, struct graduate_in *out, struct verr *v) GC_MUSTCHECK;
 
+/* ---- PATCH /api/v1/graduates/{id} (SPEC §12, Corrections) ---- */
+
+/* One correction: each field either absent (left as it is), set, or (the
+ * optional ones) cleared by null. */
+struct graduate_patch_in {
+    const char *name;                   /* NULL: unchanged (never cleared) */
+    const char *phone, *school, *major; /* NULL: unchanged or cleared */
+    bool clear_phone, clear_school, clear_major, clear_graduation_year;
+    int graduation_year; /* 0: unchanged or cleared */
+    bool set_flags;      /* flags given: flags (possibly 0, no flag) replaces them */
+    unsigned flags;      /* bit i: gc_flags[i] */
+};
+
+/* Validates a correction: name, phone, school, major and graduation_year by
+ * the registration's rules (null clears the optional ones), flags an array
+ * of distinct names of gc_flags (null or [] clears). national_id and county
+ * are refused by name ("cannot be corrected: void the registration and
+ * register again"), anything else counted under _unknown. An empty object
+ * is valid (changes nothing). Returns 0 with *out filled (strings borrowed
+ * from body), or -1 with every error in v. */
+int validate_graduate_patch(json_t *body, const struct config *cfg, int64_t now_ms,
+                            struct graduate_patch_in *out, struct verr *v) GC_MUSTCHECK;
+
+/* The flags as stored and shown: their names in gc_flags order, comma-
+ * separated, into out (at least VALIDATE_FLAGS_TEXT_MAX bytes). */
+#define VALIDATE_FLAGS_TEXT_MAX 64
+void validate_flags_text(unsigned flags, char *out, size_t n);
+
+/* ---- POST /api/v1/graduates/{id}/transfer (SPEC §12; docs/design.md) ---- */
+
+struct transfer_in {
+    const char *county; /* the destination, a configured county */
+    const char *reason; /* NULL when absent */
+};
+
+/* county required and configured; reason optional, 1..200 characters. */
+int validate_transfer(json_t *body, const struct config *cfg, struct transfer_in *out,
+                      struct verr *v) GC_MUSTCHECK;
+
 /* ---- POST /api/v1/graduates/{id}/status ---- */
 
 struct status_in {
@@ -61,12 +100,26 @@ struct contact_in {
     const char *graduate_id;
     const char *service;
     const char *channel; /* "in_person" when absent */
+    const char *outcome; /* "reached" when absent */
     const char *note;    /* NULL when absent */
     int64_t occurred_at; /* Unix ms; now when absent */
 };
 
 int validate_contact(json_t *body, int64_t now_ms, struct contact_in *out,
                      struct verr *v) GC_MUSTCHECK;
+
+/* ---- POST /api/v1/contacts/{contact_id}/void ---- */
+
+/* Why the contact is void ("logged against the wrong graduate"): shown with
+ * the contact, erased with the graduate's personal data. */
+#define VALIDATE_VOID_REASON_MAX 200
+
+struct void_in {
+    const char *reason;
+};
+
+/* reason required, 1..VALIDATE_VOID_REASON_MAX characters; nothing else. */
+int validate_void(json_t *body, struct void_in *out, struct verr *v) GC_MUSTCHECK;
 
 /* ---- POST /api/v1/tokens ----
  * (SPEC §6 Administration.) Its body validator belongs here, next to the

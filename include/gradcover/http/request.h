@@ -32,6 +32,9 @@ struct verr;
 /* SPEC §6: request bodies are limited to 64 KiB. */
 #define HTTP_BODY_MAX (64 * 1024)
 #define HTTP_MAX_PARAMS 2
+/* A decoded path parameter: an id, or a contact's id (its graduate's id in
+ * it), the one template parameter allowed to be longer (router.h). */
+#define HTTP_PARAM_MAX GC_CONTACT_ID_MAX
 /* The longest request target: ours are under 200 bytes (the longest is a
  * national-ID look-up); 2 KiB is what browsers and proxies reliably pass. */
 #define HTTP_URI_MAX 2048
@@ -78,11 +81,11 @@ struct req {
                                          reply, audit "crid", never instead of id */
     const char *route;                /* the route template, e.g. "/api/v1/graduates/{id}" */
     struct principal who;
-    char params[HTTP_MAX_PARAMS][GC_ID_MAX + 1]; /* decoded path parameters */
-    int64_t start_us;                            /* monotonic, at arrival */
-    unsigned char body_sha256[32];               /* of the raw body, for idempotency */
-    json_t *body;                                /* owned; NULL until read */
-    void *state;                                 /* a handler's own state, freed with the request */
+    char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX + 1]; /* decoded path parameters */
+    int64_t start_us;                                 /* monotonic, at arrival */
+    unsigned char body_sha256[32];                    /* of the raw body, for idempotency */
+    json_t *body;                                     /* owned; NULL until read */
+    void *state; /* a handler's own state, freed with the request */
     void (*state_free)(void *state);
     const struct route *matched;          /* its row in the route table (router.h) */
     void (*authenticated)(struct req *r); /* where authn.c continues */

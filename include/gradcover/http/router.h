@@ -22,8 +22,9 @@ struct req;
 struct route {
     enum evhttp_cmd_type method;
     /* "/api/v1/graduates/{id}": each "{name}" segment matches one decoded
-     * path parameter (r->params, in order); the template is also the route's
-     * name in logs and metrics. */
+     * path parameter (r->params, in order) of 1..GC_ID_MAX characters
+     * ("{contact_id}": GC_CONTACT_ID_MAX); a longer one is 400 bad_request.
+     * The template is also the route's name in logs and metrics. */
     const char *path;
     /* ROLE_BIT()s of the roles that may call it (domain/roles.h), or
      * ROUTE_PUBLIC. A caller of another role gets 403 `denied`. */
@@ -32,6 +33,13 @@ struct route {
     void (*handler)(struct req *r);
     /* ROUTE_WRITES, or 0. */
     unsigned flags;
+    /* The query parameters it takes (NULL-terminated; NULL: none). Any other
+     * parameter, one given twice, or a query string that cannot be parsed is
+     * answered 400 bad_parameter with the request target's other checks,
+     * before the token and the handler: a misspelt parameter (queue?ofset=100)
+     * must not be silently ignored. The message counts the parameters and
+     * lists the allowed names, and never repeats the caller's bytes. */
+    const char *const *query;
 };
 
 /* The route needs Redis to accept writes: a write, or a read of personal

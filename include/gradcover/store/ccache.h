@@ -29,7 +29,9 @@ struct county_vals {
     long long rolled; /* the latest period materialised; -1 when absent */
     long long reg, srv;
     enum alert_state alert;
-    long long contacts[GC_NSERVICES];
+    long long contacts[GC_NSERVICES]; /* recorded, by service (every outcome) */
+    long long attempts[GC_NOUTCOMES]; /* recorded, by outcome ([0], reached, unused) */
+    long long voided;                 /* contacts voided */
 };
 
 /* Starts both connections (they come up in the background). NULL on

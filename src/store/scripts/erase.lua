@@ -1,31 +1,30 @@
 -- County step of erasing a graduate's personal data (KEYS[1] = "gc:{<county>}"),
 -- the right to deletion (PIPL Art. 47): name, phone, national ID (HMAC and
--- masked form), school, major, free-text status reason and contact notes go;
+-- masked form), school, major, free-text status and transfer reasons, contact
+-- notes and void reasons go;
 -- status, seeking intervals and every count stay, so coverage is unchanged.
 -- Erasing twice is harmless. A: {id, now, actor}
 local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 0 then
   return reply({err = 'not_found'})
 end
+-- Mid-transfer the record is about to be copied to the destination: erase
+-- after the move (retry), or the copy would bring the data back.
+if redis.call('HGET', g, 'xfer') then
+  return reply({err = 'transfer_pending'})
+end
 redis.call('HDEL', g, 'name', 'phone', 'nid_hmac', 'nid_masked', 'nid_claim', 'school', 'major',
-           'status_reason')
+           'status_reason', 'transfer_reason')
 redis.call('HSET', g, 'erased_at', string.format('%d', A.now), 'erased_by', A.actor)
 local ck = P .. ':contacts:' .. A.id
 local list = redis.call('LRANGE', ck, 0, -1)
 for i, text in ipairs(list) do
-  if string.sub(text, 1, 1) == '{' then
-    -- A record as older versions stored it: JSON.
-    local c = cjson.decode(text)
-    if c.note then
-      c.note = nil
-      redis.call('LSET', ck, i - 1, cjson.encode(c))
-    end
-  else
-    -- contact.lua's record: the note is what follows the counselor's name.
-    local head, clen, rest = string.match(text, '^(%w*|%d+|%d+|%d+|%-?%d+|%d+|)(%d+)|(.*)$')
-    if head and #rest > tonumber(clen) then
-      redis.call('LSET', ck, i - 1, head .. clen .. '|' .. string.sub(rest, 1, tonumber(clen)))
-    end
+  -- The note and a void's reason are free text: both go (contact_format
+  -- keeps each record in the format it was written in).
+  local c = contact_parse(text)
+  if c and (c.note ~= '' or c.reason ~= '') then
+    c.note, c.reason = '', ''
+    redis.call('LSET', ck, i - 1, contact_format(c))
   end
 end
 redis.call('ZREM', P .. ':left', A.id)

@@ -1,13 +1,46 @@
--- The county's seeking graduates not yet served in the current period, longest
--- waiting first (KEYS[1] = "gc:{<county>}"). A: {cur, off, limit}
+-- The county's queue in the current period (KEYS[1] = "gc:{<county>}"):
+-- A.view "seeking" (default): the seeking graduates not yet served, longest
+-- waiting first; A.view "left_unserved": those registered in the period who
+-- left seeking (employed, not_seeking) without being served in it, who
+-- still count in the denominator (SPEC §3), earliest departure first.
+-- Both answer the period's registered and served and the two sizes, so that
+-- total + left_unserved = registered - served always holds on the page.
+-- A: {cur, off, limit, view?}
 local cur = roll(A.cur)
-local ids = redis.call('ZRANGE', P .. ':queue', 0, A.limit - 1, 'WITHSCORES')
-local items = {}
-for i = 1, #ids, 2 do
-  local v = redis.call('HMGET', P .. ':g:' .. ids[i], 'name', 'phone', 'school', 'major',
-                       'registered_at', 'contacts', 'last_contact_at')
-  items[#items + 1] = {id = ids[i], since = tonumber(ids[i + 1]), name = v[1], phone = v[2],
-                       school = v[3], major = v[4], registered_at = tonumber(v[5]),
-                       contacts = tonumber(v[6]) or 0, last_contact_at = tonumber(v[7])}
+local registered, served = counts(cur)
+local total = redis.call('ZCARD', P .. ':queue')
+local function item(id, since)
+  local v = redis.call('HMGET', P .. ':g:' .. id, 'name', 'phone', 'school', 'major',
+                       'registered_at', 'contacts', 'last_contact_at', 'status', 'status_at')
+  return {id = id, since = since, name = v[1], phone = v[2], school = v[3], major = v[4],
+          registered_at = tonumber(v[5]), contacts = tonumber(v[6]) or 0,
+          last_contact_at = tonumber(v[7]), status = v[8], status_at = tonumber(v[9])}
 end
-return reply({period = cur, total = redis.call('ZCARD', P .. ':queue'), items = items})
+local items = {}
+if A.view == 'left_unserved' then
+  -- O(registered - served) per read: a counselor's occasional list, not the
+  -- hot path, and no extra index to keep on every status change.
+  local unserved = redis.call('SDIFF', P .. ':reg:' .. cur, P .. ':srv:' .. cur)
+  local left = {}
+  for _, id in ipairs(unserved) do
+    local st, at = unpack(redis.call('HMGET', P .. ':g:' .. id, 'status', 'status_at'))
+    if st and st ~= 'seeking' then
+      left[#left + 1] = {id, tonumber(at) or 0}
+    end
+  end
+  table.sort(left, function(a, b)
+    return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1])
+  end)
+  for i = 1, math.min(#left, A.limit) do
+    items[#items + 1] = item(left[i][1], nil)
+  end
+  return reply({period = cur, total = total, left_unserved = #left, registered = registered,
+                served = served, items = items})
+end
+local ids = redis.call('ZRANGE', P .. ':queue', 0, A.limit - 1, 'WITHSCORES')
+for i = 1, #ids, 2 do
+  items[#items + 1] = item(ids[i], tonumber(ids[i + 1]))
+end
+return reply({period = cur, total = total,
+              left_unserved = math.max(0, registered - served - total),
+              registered = registered, served = served, items = items})

@@ -1,15 +1,37 @@
 -- County step of a registration (KEYS[1] = "gc:{<county>}"), after claim.lua.
 -- Creates the graduate as `seeking` from A.registered_at and counts it in every
 -- period from then to now. Re-sending the same registration (same id, same
--- national ID) returns the stored graduate instead of a conflict.
+-- national ID, same fields) returns the stored graduate instead of a
+-- conflict; the same person with other fields is refused with the names of
+-- the fields that differ (a correction is a PATCH, SPEC §12).
 -- A: {id, county, name, phone?, school?, major?, graduation_year?, nid_hmac,
---     nid_masked, registered_at, now, cur, off, actor, claim, alert?}
+--     nid_masked, registered_at, registered_at_given, now, cur, off, actor,
+--     claim, alert?}
 local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 1 then
   if redis.call('HGET', g, 'nid_hmac') == A.nid_hmac then
     -- A retry: its claim step renewed the token; keep the graduate's in step.
     if redis.call('HGET', g, 'status') == 'seeking' then
       redis.call('HSET', g, 'nid_claim', A.claim)
+    end
+    local name, phone, school, major, gy, rat = unpack(redis.call('HMGET', g, 'name', 'phone',
+      'school', 'major', 'graduation_year', 'registered_at'))
+    local differ = {}
+    local function cmp(field, stored, sent)
+      if (stored or false) ~= (sent or false) then
+        differ[#differ + 1] = field
+      end
+    end
+    cmp('name', name, A.name)
+    cmp('phone', phone, A.phone)
+    cmp('school', school, A.school)
+    cmp('major', major, A.major)
+    cmp('graduation_year', gy, A.graduation_year and string.format('%d', A.graduation_year))
+    if A.registered_at_given then
+      cmp('registered_at', rat, string.format('%d', A.registered_at))
+    end
+    if #differ > 0 then
+      return reply({err = 'differs', fields = differ})
     end
     return reply({ok = true, existed = true, graduate = hgetall(g)})
   end

@@ -8,8 +8,13 @@ local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 0 then
   return reply({err = 'not_found'})
 end
-local cur_status, status_at, last_contact, iv_s = unpack(redis.call('HMGET', g,
-  'status', 'status_at', 'last_contact_at', 'iv'))
+local cur_status, status_at, last_contact, iv_s, xfer = unpack(redis.call('HMGET', g,
+  'status', 'status_at', 'last_contact_at', 'iv', 'xfer'))
+-- Being moved to another county (transfer_out.lua): counted nowhere until
+-- the move is done, so nothing may change here.
+if xfer then
+  return reply({err = 'transfer_pending'})
+end
 if cur_status == 'withdrawn' then
   return reply({err = 'withdrawn'})
 end

@@ -32,16 +32,21 @@ end
 -- X-Request-Id, kept beside it; from, the county a request came from when it
 -- concerned this county's graduate from another one. Entries older than
 -- keep_ms (by Redis's clock)
--- are trimmed as new ones arrive.
+-- are trimmed as new ones arrive. t.audit_changes, when set, is kept as the
+-- entry's "chg" (JSON): a correction's old and new non-personal values;
+-- t.audit_result names a success that changed nothing (already_voided).
 local function audit(t)
   local au = A.audit
   local now = redis.call('TIME')
   local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-  local result = t.err or (t.replayed and 'replayed') or au.result or 'ok'
+  local result = t.err or (t.replayed and 'replayed') or t.audit_result or au.result or 'ok'
   local f = {'who', au.who, 'role', au.role, 'action', au.action,
              'object', t.audit_object or au.object or '', 'result', result, 'rid', au.rid}
   opt(f, 'crid', au.crid)
   opt(f, 'from', au.from)
+  -- A correction's old and new values (never personal data: the scripts
+  -- put only ids, codes, counts and the names of changed fields here).
+  opt(f, 'chg', t.audit_changes and cjson.encode(t.audit_changes))
   redis.call('XADD', P .. ':audit', 'MINID', '~', string.format('%d', ms - au.keep_ms), '*',
              unpack(f))
 end
@@ -125,7 +130,7 @@ local function reply(t)
   if A.audit then
     audit(t)
   end
-  t.audit_object = nil
+  t.audit_object, t.audit_changes, t.audit_result = nil, nil, nil
   return cjson.encode(t)
 end
 
@@ -343,4 +348,84 @@ local function alert_eval(cur)
   redis.call('HSET', cnt, 'alert', 'firing', 'a_since', string.format('%d', started), 'a_ep', id)
   emit('firing', id, cur, reg, srv, started, nil)
   return 'firing'
+end
+
+-- ---- Contact records (docs/design.md, "Contact records") ----
+-- "<id>|<svc>|<ch>|<occurred_at>|<recorded_at - occurred_at>|<period>|[<ext>|]
+-- <n>|<counselor><note><voider><reason>": service, channel and outcome as
+-- their index in the API's lists (src/domain/services.c), n the byte length
+-- of the counselor's name. ext is written only when one of its items is:
+-- o<k> the outcome (1 unreachable, 2 declined; none: reached), v<ms> voided
+-- at, b<bytes> and r<bytes> the lengths of the voider's name and of the
+-- reason, which follow the note. Every record written before outcomes has
+-- no ext: reached, not voided. The first versions wrote JSON objects
+-- ({id, service, channel, occurred_at, recorded_at, period, counselor,
+-- note?}, and voided_at, voided_by, void_reason? once voided).
+-- contact.lua writes the common record itself (the hot path);
+-- src/domain/contact_record.c reads them for the API.
+local function contact_parse(text)
+  if string.sub(text, 1, 1) == '{' then
+    local j = cjson.decode(text)
+    return {json = j, id = j.id, service = j.service, occ = tonumber(j.occurred_at),
+            delta = (tonumber(j.recorded_at) or 0) - (tonumber(j.occurred_at) or 0),
+            period = tonumber(j.period), o = 0, voided_at = tonumber(j.voided_at),
+            counselor = j.counselor or '', note = j.note or '', voided_by = j.voided_by or '',
+            reason = j.void_reason or ''}
+  end
+  local id, svc, ch, occ, delta, period, rest =
+    string.match(text, '^(%w*)|(%d+)|(%d+)|(%d+)|(%-?%d+)|(%d+)|(.*)$')
+  if not id then
+    return nil
+  end
+  local ext, n, tail = string.match(rest, '^(%l[%w,]*)|(%d+)|(.*)$')
+  if not ext then
+    n, tail = string.match(rest, '^(%d+)|(.*)$')
+    if not n then
+      return nil
+    end
+  end
+  local c = {id = id, svc = tonumber(svc), ch = tonumber(ch), occ = tonumber(occ),
+             delta = tonumber(delta), period = tonumber(period), o = 0}
+  local vb, rl = 0, 0
+  for k, v in string.gmatch(ext or '', '(%l)(%d+)') do
+    if k == 'o' then c.o = tonumber(v)
+    elseif k == 'v' then c.voided_at = tonumber(v)
+    elseif k == 'b' then vb = tonumber(v)
+    elseif k == 'r' then rl = tonumber(v)
+    end
+  end
+  n = tonumber(n)
+  local note_end = #tail - vb - rl
+  c.counselor = string.sub(tail, 1, n)
+  c.note = string.sub(tail, n + 1, note_end)
+  c.voided_by = string.sub(tail, note_end + 1, note_end + vb)
+  c.reason = string.sub(tail, note_end + vb + 1)
+  return c
+end
+
+-- The text of a record read by contact_parse (JSON stays JSON).
+local function contact_format(c)
+  if c.json then
+    local j = c.json
+    j.voided_at = c.voided_at
+    j.voided_by = c.voided_at and c.voided_by or nil
+    j.void_reason = c.reason ~= '' and c.reason or nil
+    j.note = c.note ~= '' and c.note or nil
+    return cjson.encode(j)
+  end
+  local ext = {}
+  if c.o > 0 then
+    ext[#ext + 1] = string.format('o%d', c.o)
+  end
+  if c.voided_at then
+    ext[#ext + 1] = string.format('v%d', c.voided_at)
+    ext[#ext + 1] = string.format('b%d', #c.voided_by)
+    if #c.reason > 0 then
+      ext[#ext + 1] = string.format('r%d', #c.reason)
+    end
+  end
+  local e = #ext > 0 and (table.concat(ext, ',') .. '|') or ''
+  return string.format('%s|%d|%d|%d|%d|%d|%s%d|%s%s%s%s', c.id, c.svc, c.ch, c.occ, c.delta,
+                       c.period, e, #c.counselor, c.counselor, c.note, c.voided_by or '',
+                       c.reason or '')
 end

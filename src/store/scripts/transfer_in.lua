@@ -1,0 +1,65 @@
+-- Transfer, step 2 of 4, in the destination county (KEYS[1] = "gc:{<to>}"):
+-- the record of step 1 (with its contacts) is written here and counted in
+-- this county's current period (registered, and served if it was served
+-- there this period; else the queue), in one atomic step. Idempotent: a
+-- record already here from this transfer (xfer_in = xid) changes nothing.
+-- A: {id, from, xid, graduate (the source's hash), contacts (newest first),
+--     served, now, cur, off, alert?, audit}
+-- Answers {ok, graduate, registered, served, transition?} or {err}.
+local g = P .. ':g:' .. A.id
+local existing = redis.call('HGET', g, 'xfer_in')
+if existing == A.xid then
+  return reply({ok = true, replayed = true, graduate = hgetall(g)})
+end
+if redis.call('EXISTS', g) == 1 then
+  return reply({err = 'id_taken'})
+end
+local cur = roll(A.cur)
+local reg_before, srv_before = counts(cur)
+local fields = {}
+for k, v in pairs(A.graduate) do
+  -- The source's intent and its own transfer marks stay behind.
+  if k ~= 'xfer' and k ~= 'xfer_in' and k ~= 'nid_claim_county' then
+    fields[#fields + 1] = k
+    fields[#fields + 1] = v
+  end
+end
+redis.call('HSET', g, unpack(fields))
+redis.call('HSET', g, 'county', string.sub(P, 5, -2), 'xfer_in', A.xid,
+           'transferred_from', A.from, 'transferred_at', string.format('%d', A.now),
+           'transferred_by', A.audit and A.audit.who or '')
+local ck = P .. ':contacts:' .. A.id
+redis.call('DEL', ck)
+-- Newest first, as in the source: LPUSH of the oldest first.
+local rev = {}
+for i = #A.contacts, 1, -1 do
+  rev[#rev + 1] = A.contacts[i]
+end
+for i = 1, #rev, 1000 do
+  redis.call('LPUSH', ck, unpack(rev, i, math.min(i + 999, #rev)))
+end
+-- Counted here from now on: this period, waiting since its seeking began.
+local iv = parse_intervals(A.graduate.iv)
+local since = iv[#iv] and iv[#iv][1] or A.now
+if redis.call('SADD', P .. ':reg:' .. cur, A.id) == 1 then
+  cnt_incr('r:' .. cur, 1)
+  hist_touch(cur)
+end
+redis.call('ZADD', P .. ':seeking', since, A.id)
+if A.served then
+  if redis.call('SADD', P .. ':srv:' .. cur, A.id) == 1 then
+    cnt_incr('s:' .. cur, 1)
+    hist_touch(cur)
+  end
+else
+  redis.call('ZADD', P .. ':queue', since, A.id)
+end
+local registered, served = counts(cur)
+local transition = alert_eval(cur)
+return reply({ok = true, graduate = hgetall(g), registered = registered, served = served,
+              transition = transition,
+              audit_changes = {county = {old = A.from, new = string.sub(P, 5, -2)},
+                               registered = {old = reg_before, new = registered,
+                                             period = tostring(cur)},
+                               served = {old = srv_before, new = served,
+                                         period = tostring(cur)}}})
