@@ -385,7 +385,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
                                                        .cfg = cfg,
                                                        .clock = &a->clock,
                                                        .tls_client = a->tls_client,
-                                                       .listen = a->listen});
+                                                       .listen = a->listen,
+                                                       .ack_key = &a->ack_key});
     a->alerter = alerter_new(&(struct alerter_deps){.base = a->base,
                                                     .store = a->store,
                                                     .cfg = cfg,
