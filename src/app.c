@@ -21,6 +21,8 @@
 
 #include "gradcover/alerts/eval.h"
 #include "gradcover/alerts/notify.h"
+#include "gradcover/alerts/remind.h"
+#include "gradcover/alerts/unsilence.h"
 #include "gradcover/api/counts.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/routes.h"
@@ -387,14 +389,24 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
                                                        .tls_client = a->tls_client,
                                                        .listen = a->listen,
                                                        .ack_key = &a->ack_key});
+    /* Repeats and the ends of silences put messages in the outboxes and
+     * kick the notifier; the alerter says when repeats are due. */
+    a->reminder = reminder_new(&(struct reminder_deps){
+        .store = a->store, .cfg = cfg, .clock = &a->clock, .notifier = a->notifier});
+    a->unsilencer = unsilencer_new(&(struct unsilencer_deps){.base = a->base,
+                                                             .store = a->store,
+                                                             .cfg = cfg,
+                                                             .clock = &a->clock,
+                                                             .notifier = a->notifier});
     a->alerter = alerter_new(&(struct alerter_deps){.base = a->base,
                                                     .store = a->store,
                                                     .cfg = cfg,
                                                     .clock = &a->clock,
-                                                    .notifier = a->notifier});
+                                                    .notifier = a->notifier,
+                                                    .reminder = a->reminder});
     a->retention = retention_new(&(struct retention_deps){
         .base = a->base, .store = a->store, .cfg = cfg, .clock = &a->clock});
-    if (!a->alerter || !a->notifier || !a->retention) {
+    if (!a->alerter || !a->notifier || !a->reminder || !a->unsilencer || !a->retention) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -427,6 +439,8 @@ void app_free(struct app *a)
     ccache_free(a->ccache);
     store_free(a->store);
     alerter_free(a->alerter);
+    unsilencer_free(a->unsilencer);
+    reminder_free(a->reminder);
     retention_free(a->retention);
     notifier_free(a->notifier);
     if (a->conns)

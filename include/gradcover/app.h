@@ -23,6 +23,8 @@ struct ccache;
 struct metrics;
 struct alerter;
 struct notifier;
+struct reminder;
+struct unsilencer;
 struct router;
 struct retention;
 struct ssl_ctx_st;
@@ -51,6 +53,8 @@ struct app {
     struct metrics *metrics;
     struct alerter *alerter;
     struct notifier *notifier;
+    struct reminder *reminder;     /* repeats and escalations due (remind.h) */
+    struct unsilencer *unsilencer; /* the ends of silences (unsilence.h) */
     struct retention *retention;
     struct router *router;         /* the HTTP front: routes, authentication, limits */
     struct ssl_ctx_st *tls_server; /* owned; NULL = plain HTTP */

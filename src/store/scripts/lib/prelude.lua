@@ -344,3 +344,32 @@ local function alert_eval(cur)
   emit('firing', id, cur, reg, srv, started, nil)
   return 'firing'
 end
+
+-- ---- Repeats and escalation (SPEC §11) ----
+-- Of a firing episode e (its hash's started_at, acked_at, rep_at, esc_at) at
+-- instant now, with R = {repeat_ms, escalate_ms} (0: never): which messages
+-- are due, as flags. An acknowledged episode is neither repeated nor
+-- escalated. A repeat comes repeat_ms after the episode began or after the
+-- last repeat or silence end (rep_at), whichever is later; the escalation
+-- escalate_ms after it began, once (esc_at).
+local function remind_due(e, now, R)
+  local due = {}
+  if e.acked_at then
+    return due
+  end
+  local started = tonumber(e.started_at) or now
+  if R.escalate_ms > 0 and not e.esc_at and now - started >= R.escalate_ms then
+    due.escalation = true
+  end
+  if R.repeat_ms > 0 and now - math.max(started, tonumber(e.rep_at) or 0) >= R.repeat_ms then
+    due['repeat'] = true
+  end
+  return due
+end
+
+-- The fields of episode ep that remind_due reads, as a table.
+local function remind_fields(ep)
+  local f = redis.call('HMGET', P .. ':ep:' .. ep, 'started_at', 'acked_at', 'rep_at', 'esc_at')
+  return {started_at = f[1] or nil, acked_at = f[2] or nil, rep_at = f[3] or nil,
+          esc_at = f[4] or nil}
+end
