@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "gradcover/alerts/digest.h"
 #include "gradcover/alerts/eval.h"
 #include "gradcover/alerts/notify.h"
 #include "gradcover/alerts/remind.h"
@@ -398,6 +399,13 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
                                                              .cfg = cfg,
                                                              .clock = &a->clock,
                                                              .notifier = a->notifier});
+    a->digester = digester_new(&(struct digester_deps){.base = a->base,
+                                                       .store = a->store,
+                                                       .cfg = cfg,
+                                                       .clock = &a->clock,
+                                                       .notifier = a->notifier,
+                                                       .ack_key = &a->ack_key,
+                                                       .listen = a->listen});
     a->alerter = alerter_new(&(struct alerter_deps){.base = a->base,
                                                     .store = a->store,
                                                     .cfg = cfg,
@@ -406,7 +414,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
                                                     .reminder = a->reminder});
     a->retention = retention_new(&(struct retention_deps){
         .base = a->base, .store = a->store, .cfg = cfg, .clock = &a->clock});
-    if (!a->alerter || !a->notifier || !a->reminder || !a->unsilencer || !a->retention) {
+    if (!a->alerter || !a->notifier || !a->reminder || !a->unsilencer || !a->digester ||
+        !a->retention) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -443,6 +452,8 @@ void app_free(struct app *a)
     reminder_free(a->reminder);
     retention_free(a->retention);
     notifier_free(a->notifier);
+    /* After the notifier, whose queues may hold its digests. */
+    digester_free(a->digester);
     if (a->conns)
         conns_set_listener(a->conns, NULL); /* freed by evhttp_free */
     if (a->http)

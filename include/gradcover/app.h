@@ -24,6 +24,7 @@ struct metrics;
 struct alerter;
 struct notifier;
 struct reminder;
+struct digester;
 struct unsilencer;
 struct router;
 struct retention;
@@ -55,6 +56,7 @@ struct app {
     struct notifier *notifier;
     struct reminder *reminder;     /* repeats and escalations due (remind.h) */
     struct unsilencer *unsilencer; /* the ends of silences (unsilence.h) */
+    struct digester *digester;     /* the daily digest (digest.h) */
     struct retention *retention;
     struct router *router;         /* the HTTP front: routes, authentication, limits */
     struct ssl_ctx_st *tls_server; /* owned; NULL = plain HTTP */
