@@ -225,6 +225,66 @@ START_TEST(test_thirty_counties_at_once_are_one_message_per_robot)
 }
 END_TEST
 
+/* DingTalk takes 20 messages a minute from a robot (one every 3 s): two
+ * servers' messages to one robot are spaced by the turn they share in
+ * Redis, and what changes while a message waits its turn goes out with it
+ * — queued, never dropped, never refused by the robot. */
+START_TEST(test_dingtalk_messages_keep_its_pace_across_two_servers)
+{
+    static const char *const counties[] = {"611021", "611022", "611023", "611024", "611025"};
+    struct receiver *ding = robot("dingtalk", "200:0", DING_SECRET);
+    int pa = h_free_port(), pb = h_free_port();
+    struct gc_server *a =
+        start_at(config("pace-a",
+                        json_pack("{s:[o]}", "webhooks",
+                                  robot_hook("ding-city", "dingtalk", ding, DING_SECRET, false)),
+                        pa),
+                 pa, NULL);
+    struct gc_server *b =
+        start_at(config("pace-b",
+                        json_pack("{s:[o]}", "webhooks",
+                                  robot_hook("ding-city", "dingtalk", ding, DING_SECRET, false)),
+                        pb),
+                 pb, NULL);
+    /* A county fires; as soon as its message arrives, two more fire (one
+     * through each server), then, as soon as that message arrives, the
+     * last two. */
+    register_grad(a, counties[0], 0);
+    json_decref(expect_requests(ding, 1, 10000, a));
+    register_grad(b, counties[1], 1);
+    register_grad(a, counties[2], 2);
+    json_t *reqs = expect_requests(ding, 2, 10000, a);
+    size_t n = json_array_size(reqs);
+    json_decref(reqs);
+    register_grad(a, counties[3], 3);
+    register_grad(b, counties[4], 4);
+    /* Every county's firing delivered, by however few messages. */
+    for (size_t i = 0; i < 5; i++) {
+        char ev[96];
+        snprintf(ev, sizeof ev, "%s:firing", episode_of(a, counties[i]));
+        json_decref(wait_delivery(b, counties[i], ev, "ding-city", "delivered", 20000));
+    }
+    reqs = receiver_requests(ding);
+    n = json_array_size(reqs);
+    ck_assert_uint_ge(n, 3);
+    ck_assert_uint_le(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        json_t *q = json_array_get(reqs, i);
+        expect_robot_ok(q);
+        ck_assert_int_eq(json_integer_value(json_object_get(q, "code")), 0);
+        if (i == 0)
+            continue;
+        long long gap = json_integer_value(json_object_get(q, "t_ms")) -
+                        json_integer_value(json_object_get(json_array_get(reqs, i - 1), "t_ms"));
+        /* 3.3 s apart by Redis's clock; the network may bunch them a little. */
+        ck_assert_msg(gap >= 3000, "messages %zu and %zu %lld ms apart", i - 1, i, gap);
+    }
+    json_decref(reqs);
+    stop(a);
+    stop(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("robots");
@@ -234,6 +294,7 @@ int main(void)
     tcase_add_test(tc, test_each_robot_gets_its_documented_body_signed_with_an_ack_link);
     tcase_add_test(tc, test_robot_error_codes_are_retried_or_fail_for_good);
     tcase_add_test(tc, test_thirty_counties_at_once_are_one_message_per_robot);
+    tcase_add_test(tc, test_dingtalk_messages_keep_its_pace_across_two_servers);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
