@@ -48,9 +48,10 @@ static json_t *am_alert(const struct county_cfg *cc, const char *period, long lo
     return a;
 }
 
-static int am_build(const struct receiver *r, const struct receiver_event *ev,
+static int am_build(const struct receiver *r, const struct receiver_message *m,
                     struct receiver_request *req)
 {
+    const struct receiver_event *ev = &m->events[0];
     snprintf(req->urlbuf, sizeof req->urlbuf, "%s/api/v2/alerts", r->url);
     req->url = req->urlbuf;
     json_t *body = json_pack("[o]", am_alert(ev->county, ev->period, ev->registered, ev->served,
@@ -208,6 +209,8 @@ static void *am_start(const struct receiver *r, const struct receiver_env *env)
 
 const struct receiver_kind rcv_alertmanager_kind = {
     .name = "alertmanager",
+    .batches = false,
+    .spacing_ms = 0,
     .build = am_build,
     .classify = receiver_classify_http,
     .start = am_start,
