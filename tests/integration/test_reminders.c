@@ -181,6 +181,53 @@ START_TEST(test_silenced_county_sends_nothing_and_its_end_sends_one_message)
 }
 END_TEST
 
+/* Alertmanager keeps an alert only while it is re-sent (every minute): a
+ * silenced county's alert is not, not even by the keep-alive, while another
+ * county's firing alert is. */
+START_TEST(test_silenced_county_is_not_kept_alive_in_alertmanager)
+{
+    baseline();
+    struct receiver *am = receiver_start("200");
+    ck_assert_ptr_nonnull(am);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", am->port);
+    int port = h_free_port();
+    struct gc_server *s = start_at(
+        config("am-silence", json_pack("{s:s}", "alertmanager_url", url), port), port, NULL);
+    char body[256];
+    snprintf(body, sizeof body, "{\"county\":\"%s\",\"ends_at\":\"%s\",\"reason\":\"数据迁移\"}",
+             COUNTY, at(600));
+    struct http_resp *r = h_http(s, "POST", "/api/v1/silences", T_ADMIN, body, NULL);
+    ck_assert_msg(r->status == 201, "silence: %d %s", r->status, r->body);
+    h_resp_free(r);
+    register_grad(s, COUNTY, 10);    /* fires, silenced */
+    register_grad(s, "611021", 100); /* fires, not silenced */
+    /* The firing event and at least one keep-alive round (each minute). */
+    h_sleep_ms(65000);
+    json_t *reqs = receiver_requests(am);
+    size_t other = 0;
+    for (size_t i = 0; i < json_array_size(reqs); i++) {
+        json_t *alerts = json_loads(str(json_array_get(reqs, i), "body"), 0, NULL);
+        json_t *a;
+        size_t k;
+        ck_assert_msg(json_is_array(alerts), "not Alertmanager's body: %s",
+                      str(json_array_get(reqs, i), "body"));
+        json_array_foreach(alerts, k, a)
+        {
+            const char *county = str(json_object_get(a, "labels"), "county");
+            ck_assert_msg(strcmp(county, COUNTY) != 0, "silenced %s sent to Alertmanager", COUNTY);
+            if (strcmp(county, "611021") == 0)
+                other++;
+        }
+        json_decref(alerts);
+    }
+    /* 611021's firing, then its keep-alive. */
+    ck_assert_msg(other >= 2, "611021 sent %zu times (%s)", other, am->log_path);
+    json_decref(reqs);
+    stop(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reminders");
@@ -190,6 +237,7 @@ int main(void)
     tcase_add_test(tc, test_repeats_until_acknowledged_each_once_across_two_servers);
     tcase_add_test(tc, test_escalation_once_to_the_city_leaders_only);
     tcase_add_test(tc, test_silenced_county_sends_nothing_and_its_end_sends_one_message);
+    tcase_add_test(tc, test_silenced_county_is_not_kept_alive_in_alertmanager);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
