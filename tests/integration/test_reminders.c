@@ -134,9 +134,10 @@ START_TEST(test_escalation_once_to_the_city_leaders_only)
 }
 END_TEST
 
-/* A silenced county sends nothing (its state is still tracked and shown);
- * when the silence ends and it still fires, exactly one message goes out
- * though two servers see the end. */
+/* A silenced county sends nothing, repeats included (its state is still
+ * tracked and shown); when the silence ends and it still fires, exactly one
+ * message goes out though two servers see the end, and repeats resume a
+ * repeat interval after it. */
 START_TEST(test_silenced_county_sends_nothing_and_its_end_sends_one_message)
 {
     baseline();
@@ -144,7 +145,7 @@ START_TEST(test_silenced_county_sends_nothing_and_its_end_sends_one_message)
     struct receiver *feishu = robot("feishu", "200:0", FEISHU_SECRET);
     struct gc_server *a, *b;
     start_two("silence",
-              json_pack("{s:[o, o]}", "webhooks",
+              json_pack("{s:i, s:[o, o]}", "repeat_interval_seconds", 3, "webhooks",
                         robot_hook("wecom-county", "wecom", wecom, NULL, false),
                         robot_hook("feishu-county", "feishu", feishu, FEISHU_SECRET, false)),
               &a, &b);
@@ -174,8 +175,18 @@ START_TEST(test_silenced_county_sends_nothing_and_its_end_sends_one_message)
     expect_robot_ok(json_array_get(reqs, 0));
     expect_in(str(json_array_get(reqs, 0), "text"), "静默结束");
     json_decref(reqs);
-    expect_count_stays(wecom, 1, 5000);
-    expect_count_stays(feishu, 1, 0);
+    /* The end's message counts as a repeat: none was sent while silenced,
+     * and the first comes a repeat interval after the end's. */
+    reqs = expect_requests(wecom, 2, 15000, a);
+    json_t *q2 = json_array_get(reqs, 1);
+    expect_in(str(q2, "text"), "商州区 仍低于目标（第 1 次提醒）");
+    long long gap = json_integer_value(json_object_get(q2, "t_ms")) -
+                    json_integer_value(json_object_get(json_array_get(reqs, 0), "t_ms"));
+    ck_assert_msg(gap >= 2500, "repeat %lld ms after the silence's end", gap);
+    json_decref(reqs);
+    reqs = expect_requests(feishu, 2, 5000, a);
+    expect_in(str(json_array_get(reqs, 1), "text"), "（第 1 次提醒）");
+    json_decref(reqs);
     stop(a);
     stop(b);
 }
