@@ -29,6 +29,11 @@
 struct reminder {
     struct reminder_deps d;
     bool *busy; /* per county: a check or claim in flight */
+    /* Per county: silenced until then (wall ms, the grace included), as the
+     * last check said; not asked again before. A silence deleted early
+     * ends with a message of its own (unsilence.c), which counts as a
+     * repeat; one made longer is asked about again when this passes. */
+    int64_t *quiet_until;
 };
 
 struct remind_call {
@@ -80,6 +85,10 @@ static void on_silences(void *arg, enum store_status st, const struct silence_st
 {
     struct remind_call *c = arg;
     const struct reminder_deps *d = &c->rm->d;
+    if (st == STORE_OK && n == 1 && s[0].silenced)
+        c->rm->quiet_until[c->county] = s[0].until_ms + (int64_t)SILENCE_GRACE_INTERVALS *
+                                                            d->cfg->alerts.eval_interval_seconds *
+                                                            1000;
     if (st != STORE_OK || n != 1 || s[0].silenced) {
         call_end(c);
         return;
@@ -109,7 +118,8 @@ static void on_silences(void *arg, enum store_status st, const struct silence_st
 void reminder_due(struct reminder *rm, size_t county, const char *episode)
 {
     if (!rm || county >= rm->d.cfg->ncounties || rm->busy[county] ||
-        strlen(episode) > ACKLINK_EPISODE_MAX)
+        strlen(episode) > ACKLINK_EPISODE_MAX ||
+        clock_now_ms(rm->d.clock) < rm->quiet_until[county])
         return;
     struct remind_call *c = malloc(sizeof *c);
     if (!c)
@@ -132,9 +142,11 @@ struct reminder *reminder_new(const struct reminder_deps *deps)
     if (!rm)
         return NULL;
     rm->d = *deps;
-    rm->busy = calloc(deps->cfg->ncounties ? deps->cfg->ncounties : 1, sizeof *rm->busy);
-    if (!rm->busy) {
-        free(rm);
+    size_t n = deps->cfg->ncounties ? deps->cfg->ncounties : 1;
+    rm->busy = calloc(n, sizeof *rm->busy);
+    rm->quiet_until = calloc(n, sizeof *rm->quiet_until);
+    if (!rm->busy || !rm->quiet_until) {
+        reminder_free(rm);
         return NULL;
     }
     return rm;
@@ -145,5 +157,6 @@ void reminder_free(struct reminder *rm)
     if (!rm)
         return;
     free(rm->busy);
+    free(rm->quiet_until);
     free(rm);
 }

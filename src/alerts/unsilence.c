@@ -65,30 +65,24 @@ static void on_done(void *arg, enum store_status st)
 
 static void send_claims(struct round *r);
 
+/* One claim: the round and the county it is for. */
+struct claim_call {
+    struct round *r;
+    size_t county; /* index into cfg->counties */
+};
+
 static void on_claim(void *arg, enum store_status st, const struct silence_claim *c)
 {
-    struct round *r = arg;
+    struct claim_call cc = *(struct claim_call *)arg;
+    free(arg);
+    struct round *r = cc.r;
     const struct silence_end *e = &r->ends[r->cur];
     r->in_flight--;
     if (st != STORE_OK) {
         r->failed = true;
     } else if (c->claimed && c->firing) {
         log_info("event=silence_end_message silence=%s event_id=%s", e->id, c->event_id);
-        const char *county = c->episode;
-        /* The episode id begins with its county: "<county>-<year>-<seq>". */
-        char code[GC_COUNTY_MAX + 1];
-        size_t n = 0;
-        const char *dash = strrchr(county, '-');
-        const char *dash2 = NULL;
-        for (const char *p = county; dash && p < dash; p++)
-            if (*p == '-')
-                dash2 = p;
-        n = dash2 ? (size_t)(dash2 - county) : 0;
-        if (n > 0 && n <= GC_COUNTY_MAX) {
-            memcpy(code, county, n);
-            code[n] = '\0';
-            notifier_kick(r->u->d.notifier, code);
-        }
+        notifier_kick(r->u->d.notifier, r->u->d.cfg->counties[cc.county].code);
     }
     send_claims(r);
 }
@@ -101,8 +95,12 @@ static void send_claims(struct round *r)
     const struct unsilencer_deps *d = &r->u->d;
     const struct silence_end *e = &r->ends[r->cur];
     while (!r->failed && r->next < r->ntodo && r->in_flight < CLAIMS_IN_FLIGHT) {
-        const char *code = d->cfg->counties[r->todo[r->next]].code;
-        if (silence_end_claim(d->store, e->id, code, r->now, on_claim, r) < 0) {
+        struct claim_call *cc = malloc(sizeof *cc);
+        if (cc)
+            *cc = (struct claim_call){.r = r, .county = r->todo[r->next]};
+        if (!cc || silence_end_claim(d->store, e->id, d->cfg->counties[cc->county].code, r->now,
+                                     on_claim, cc) < 0) {
+            free(cc);
             r->failed = true;
             break;
         }

@@ -134,9 +134,10 @@ START_TEST(test_escalation_once_to_the_city_leaders_only)
 }
 END_TEST
 
-/* A silenced county sends nothing (its state is still tracked and shown);
- * when the silence ends and it still fires, exactly one message goes out
- * though two servers see the end. */
+/* A silenced county sends nothing, repeats included (its state is still
+ * tracked and shown); when the silence ends and it still fires, exactly one
+ * message goes out though two servers see the end, and repeats resume a
+ * repeat interval after it. */
 START_TEST(test_silenced_county_sends_nothing_and_its_end_sends_one_message)
 {
     baseline();
@@ -144,7 +145,7 @@ START_TEST(test_silenced_county_sends_nothing_and_its_end_sends_one_message)
     struct receiver *feishu = robot("feishu", "200:0", FEISHU_SECRET);
     struct gc_server *a, *b;
     start_two("silence",
-              json_pack("{s:[o, o]}", "webhooks",
+              json_pack("{s:i, s:[o, o]}", "repeat_interval_seconds", 3, "webhooks",
                         robot_hook("wecom-county", "wecom", wecom, NULL, false),
                         robot_hook("feishu-county", "feishu", feishu, FEISHU_SECRET, false)),
               &a, &b);
@@ -174,10 +175,67 @@ START_TEST(test_silenced_county_sends_nothing_and_its_end_sends_one_message)
     expect_robot_ok(json_array_get(reqs, 0));
     expect_in(str(json_array_get(reqs, 0), "text"), "静默结束");
     json_decref(reqs);
-    expect_count_stays(wecom, 1, 5000);
-    expect_count_stays(feishu, 1, 0);
+    /* The end's message counts as a repeat: none was sent while silenced,
+     * and the first comes a repeat interval after the end's. */
+    reqs = expect_requests(wecom, 2, 15000, a);
+    json_t *q2 = json_array_get(reqs, 1);
+    expect_in(str(q2, "text"), "商州区 仍低于目标（第 1 次提醒）");
+    long long gap = json_integer_value(json_object_get(q2, "t_ms")) -
+                    json_integer_value(json_object_get(json_array_get(reqs, 0), "t_ms"));
+    ck_assert_msg(gap >= 2500, "repeat %lld ms after the silence's end", gap);
+    json_decref(reqs);
+    reqs = expect_requests(feishu, 2, 5000, a);
+    expect_in(str(json_array_get(reqs, 1), "text"), "（第 1 次提醒）");
+    json_decref(reqs);
     stop(a);
     stop(b);
+}
+END_TEST
+
+/* Alertmanager keeps an alert only while it is re-sent (every minute): a
+ * silenced county's alert is not, not even by the keep-alive, while another
+ * county's firing alert is. */
+START_TEST(test_silenced_county_is_not_kept_alive_in_alertmanager)
+{
+    baseline();
+    struct receiver *am = receiver_start("200");
+    ck_assert_ptr_nonnull(am);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", am->port);
+    int port = h_free_port();
+    struct gc_server *s = start_at(
+        config("am-silence", json_pack("{s:s}", "alertmanager_url", url), port), port, NULL);
+    char body[256];
+    snprintf(body, sizeof body, "{\"county\":\"%s\",\"ends_at\":\"%s\",\"reason\":\"数据迁移\"}",
+             COUNTY, at(600));
+    struct http_resp *r = h_http(s, "POST", "/api/v1/silences", T_ADMIN, body, NULL);
+    ck_assert_msg(r->status == 201, "silence: %d %s", r->status, r->body);
+    h_resp_free(r);
+    register_grad(s, COUNTY, 10);    /* fires, silenced */
+    register_grad(s, "611021", 100); /* fires, not silenced */
+    /* The firing event and at least one keep-alive round (each minute). */
+    h_sleep_ms(65000);
+    json_t *reqs = receiver_requests(am);
+    size_t other = 0;
+    for (size_t i = 0; i < json_array_size(reqs); i++) {
+        json_t *alerts = json_loads(str(json_array_get(reqs, i), "body"), 0, NULL);
+        json_t *a;
+        size_t k;
+        ck_assert_msg(json_is_array(alerts), "not Alertmanager's body: %s",
+                      str(json_array_get(reqs, i), "body"));
+        json_array_foreach(alerts, k, a)
+        {
+            const char *county = str(json_object_get(a, "labels"), "county");
+            ck_assert_msg(strcmp(county, COUNTY) != 0, "silenced %s sent to Alertmanager", COUNTY);
+            if (strcmp(county, "611021") == 0)
+                other++;
+        }
+        json_decref(alerts);
+    }
+    /* 611021's firing, then its keep-alive. */
+    ck_assert_msg(other >= 2, "611021 sent %zu times (%s)", other, am->log_path);
+    json_decref(reqs);
+    stop(s);
 }
 END_TEST
 
@@ -190,6 +248,7 @@ int main(void)
     tcase_add_test(tc, test_repeats_until_acknowledged_each_once_across_two_servers);
     tcase_add_test(tc, test_escalation_once_to_the_city_leaders_only);
     tcase_add_test(tc, test_silenced_county_sends_nothing_and_its_end_sends_one_message);
+    tcase_add_test(tc, test_silenced_county_is_not_kept_alive_in_alertmanager);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
