@@ -203,15 +203,39 @@ long long h_redis_int(const char *fmt, ...)
     return v;
 }
 
+/* The kernel's ephemeral ports (ip_local_port_range, from 32768 here) are
+ * also the source ports of every outgoing connection: a port it handed us
+ * for a server to bind a moment later was sometimes taken by then by another
+ * test's client connection ("cannot listen" in CI-like parallel runs). So a
+ * port is drawn at random below that range and checked by binding it. */
 int h_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    close(fd);
-    return ntohs(a.sin_port);
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned)getpid() ^ (unsigned)h_now_ms();
+    int lo = 32768;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d", &lo) != 1)
+            lo = 32768;
+        fclose(f);
+    }
+    if (lo < 12000)
+        lo = 32768;
+    for (int tries = 0; tries < 500; tries++) {
+        int port = 10000 + (int)(rand_r(&seed) % (unsigned)(lo - 10000));
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert(fd >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+    ck_abort_msg("no free port below %d", lo);
+    return -1;
 }
 
 static void sha_hex(const char *s, char *out)
