@@ -11,7 +11,8 @@
 
 /* The query parameters each route takes (router.h: anything else is a 400). */
 #define Q_NONE NULL
-static const char *const Q_LOOKUP[] = {"national_id", NULL};
+static const char *const Q_LOOKUP[] = {"national_id", "county", "q", "status",
+                                       "cursor",      "limit",  NULL};
 static const char *const Q_PERIOD[] = {"period", NULL};
 static const char *const Q_QUEUE[] = {"limit", "view", NULL};
 static const char *const Q_ALERTS[] = {"state", "county", "limit", NULL};

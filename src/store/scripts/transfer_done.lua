@@ -6,6 +6,7 @@ local g = P .. ':g:' .. A.id
 local xfer = redis.call('HGET', g, 'xfer')
 redis.call('ZREM', P .. ':xfer_out', A.id)
 if xfer and string.sub(xfer, 1, #A.xid + 1) == A.xid .. '|' then
+  ix_remove(g, A.id)
   redis.call('DEL', g, P .. ':contacts:' .. A.id)
   return reply({ok = true, removed = true})
 end

@@ -28,6 +28,15 @@ redis.call('HSET', g, unpack(fields))
 redis.call('HSET', g, 'county', string.sub(P, 5, -2), 'xfer_in', A.xid,
            'transferred_from', A.from, 'transferred_at', string.format('%d', A.now),
            'transferred_by', A.audit and A.audit.who or '')
+-- Its search entries as the source had them (ixm came with the record).
+local bases = {}
+for e in string.gmatch(A.graduate.ixm or '', '[^,]+') do
+  if string.sub(e, 1, 2) ~= 'i:' then
+    bases[#bases + 1] = string.match(e, '^([^|]*)')
+  end
+end
+redis.call('HDEL', g, 'ixm')
+ix_set(g, A.id, bases)
 local ck = P .. ':contacts:' .. A.id
 redis.call('DEL', ck)
 -- Newest first, as in the source: LPUSH of the oldest first.
