@@ -218,6 +218,10 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
         json_object_del(g, "services");
         json_object_del(g, "attempts");
         json_object_set(g, "contacts", json_object_get(it, "contacts"));
+        /* SPEC §12: unreachable on this many different days (flagged when > 0). */
+        json_int_t ud = json_integer_value(json_object_get(it, "unreachable_days"));
+        if (ud > 0)
+            json_object_set_new(g, "unreachable_attempts", json_integer(ud));
         if (left) {
             /* Why they are not waiting: their status and since when. */
             json_object_set(g, "status", json_object_get(it, "status"));

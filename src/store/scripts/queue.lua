@@ -11,10 +11,13 @@ local registered, served = counts(cur)
 local total = redis.call('ZCARD', P .. ':queue')
 local function item(id, since)
   local v = redis.call('HMGET', P .. ':g:' .. id, 'name', 'phone', 'school', 'major',
-                       'registered_at', 'contacts', 'last_contact_at', 'status', 'status_at')
+                       'registered_at', 'contacts', 'last_contact_at', 'status', 'status_at',
+                       'uad')
   return {id = id, since = since, name = v[1], phone = v[2], school = v[3], major = v[4],
           registered_at = tonumber(v[5]), contacts = tonumber(v[6]) or 0,
-          last_contact_at = tonumber(v[7]), status = v[8], status_at = tonumber(v[9])}
+          last_contact_at = tonumber(v[7]), status = v[8], status_at = tonumber(v[9]),
+          -- days with an unreachable attempt (SPEC §12's flag)
+          unreachable_days = v[10] and select(2, string.gsub(v[10], '[^,]+', '')) or 0}
 end
 local items = {}
 if A.view == 'left_unserved' then
