@@ -88,6 +88,8 @@ json_t *graduate_view(struct req *r, json_t *stored)
     copy_str(g, stored, "created_by", "created_by");
     if (ms_field(stored, "created_at", &v))
         json_object_set_new(g, "created_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* The counselor in charge (caseloads, SPEC §12). */
+    copy_str(g, stored, "assigned_to", "assigned_to");
     /* The last correction (PATCH), when there was one. */
     copy_str(g, stored, "updated_by", "updated_by");
     if (ms_field(stored, "updated_at", &v))

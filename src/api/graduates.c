@@ -422,6 +422,8 @@ void api_graduate_create(struct req *r)
         json_object_set_new(args, "school", json_string(school));
     if (args && major)
         json_object_set_new(args, "major", json_string(major));
+    if (args && in.assigned_to)
+        json_object_set_new(args, "assigned_to", json_string(in.assigned_to));
     if (args && in.graduation_year)
         json_object_set_new(args, "graduation_year", json_integer(in.graduation_year));
     if (args) {
@@ -761,16 +763,19 @@ static void reply_bad_search(struct req *r, const char *message)
     http_reply_error(r, 400, "bad_parameter", message, NULL);
 }
 
-static const char *const search_params[] = {"county", "q", "status", "cursor", "limit"};
+static const char *const search_params[] = {"county", "q",     "status",
+                                            "cursor", "limit", "assigned_to"};
+#define SEARCH_NPARAMS (sizeof search_params / sizeof search_params[0])
 
 static void graduate_search(struct req *r)
 {
     const struct config *cfg = r->app->cfg;
     bool bad = false;
-    char *v[5];
-    for (size_t i = 0; i < 5; i++)
+    char *v[SEARCH_NPARAMS];
+    for (size_t i = 0; i < SEARCH_NPARAMS; i++)
         v[i] = http_query(r, search_params[i], &bad);
-    char *county = v[0], *q = v[1], *status = v[2], *cursor = v[3], *limit_s = v[4];
+    char *county = v[0], *q = v[1], *status = v[2], *cursor = v[3], *limit_s = v[4],
+         *assigned = v[5];
     int64_t limit = SEARCH_LIMIT_DEFAULT;
     unsigned char cur_bytes[SEARCH_CURSOR_MAX / 2];
     size_t cur_len = cursor ? strlen(cursor) / 2 : 0;
@@ -795,6 +800,8 @@ static void graduate_search(struct req *r)
         msg = "cursor must be a next_cursor of an earlier answer";
     else if (limit_s && (!parse_i64(limit_s, &limit) || limit < 1 || limit > SEARCH_LIMIT_MAX))
         msg = "limit must be an integer in 1..100";
+    else if (assigned && !search_text_ok(assigned))
+        msg = "assigned_to must be mine or a counselor's name (1..64 characters)";
     json_t *args = NULL;
     if (!msg) {
         int off = cfg->utc_offset_minutes;
@@ -817,10 +824,14 @@ static void graduate_search(struct req *r)
             json_object_set_new(args, "status", json_string(status));
         if (args && cursor)
             json_object_set_new(args, "cursor", json_stringn((const char *)cur_bytes, cur_len));
+        if (args && assigned)
+            json_object_set_new(
+                args, "assigned_to",
+                json_string(strcmp(assigned, "mine") == 0 ? r->who.name : assigned));
     }
     char code[GC_COUNTY_MAX + 1];
     snprintf(code, sizeof code, "%s", where ? where : "");
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < SEARCH_NPARAMS; i++)
         free(v[i]);
     if (msg) {
         reply_bad_search(r, msg);
@@ -1042,7 +1053,8 @@ void api_graduate_patch(struct req *r)
         } text[] = {{"name", in.name, false},
                     {"phone", in.phone, in.clear_phone},
                     {"school", in.school, in.clear_school},
-                    {"major", in.major, in.clear_major}};
+                    {"major", in.major, in.clear_major},
+                    {"assigned_to", in.assigned_to, in.clear_assigned_to}};
         for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
             if (text[i].value)
                 json_object_set_new(set, text[i].field, json_string(text[i].value));

@@ -516,7 +516,8 @@ START_TEST(test_patch_of_national_id_or_county_is_422_and_changes_nothing)
          "must be an array of distinct names from zero_employment_family, hardship, disabled, "
          "low_income"},
         {"{\"status\":\"employed\"}", "_unknown",
-         "1 unknown field; allowed: name, phone, school, major, graduation_year, flags"},
+         "1 unknown field; allowed: name, phone, school, major, graduation_year, flags, "
+         "assigned_to"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *e = patch(T_C611002, "G1", bad[i].body, 422, "validation_failed");

@@ -19,7 +19,7 @@ if xfer then
   return reply({err = 'transfer_pending'})
 end
 -- Fields whose values may go into the audit trail: not personal data.
-local PUBLIC = {graduation_year = true, flags = true}
+local PUBLIC = {graduation_year = true, flags = true, assigned_to = true}
 local changed, changes, hset, hdel = {}, {}, {}, {}
 local function note(field, old, new)
   changed[#changed + 1] = field
@@ -29,7 +29,7 @@ local function note(field, old, new)
     changes[field] = {changed = true}
   end
 end
-local order = {'name', 'phone', 'school', 'major', 'graduation_year', 'flags'}
+local order = {'name', 'phone', 'school', 'major', 'graduation_year', 'flags', 'assigned_to'}
 local clear = {}
 for _, f in ipairs(A.clear or {}) do
   clear[f] = true

@@ -47,7 +47,7 @@ local fields = {
   'created_by', A.actor, 'created_at', string.format('%d', A.now), 'contacts', 0,
   'nid_claim', A.claim,
 }
-for _, k in ipairs({'phone', 'school', 'major'}) do
+for _, k in ipairs({'phone', 'school', 'major', 'assigned_to'}) do
   if A[k] then
     fields[#fields + 1] = k
     fields[#fields + 1] = A[k]

@@ -10,7 +10,8 @@
 -- of the county answers {backfill = [{id, name, phone}]} (up to
 -- A.backfill_max) for the server to compute their entries (ix_fill.lua) and
 -- ask again; when none is left the county is marked indexed (cnt ixv).
--- A: {q?, qn?, qp?, status?, cursor?, limit, scan_max, backfill_max, cur}
+-- A: {q?, qn?, qp?, status?, assigned_to?, cursor?, limit, scan_max,
+--     backfill_max, cur}
 -- Answers {graduates = [hash...], next = entry or false} or {backfill}.
 local ix = P .. ':ix'
 if redis.call('HGET', P .. ':cnt', 'ixv') ~= '1' then
@@ -65,6 +66,9 @@ end
 local function wanted(kind, id, g)
   local status = redis.call('HGET', g, 'status')
   if not status or (A.status and A.status ~= status) then
+    return false
+  end
+  if A.assigned_to and redis.call('HGET', g, 'assigned_to') ~= A.assigned_to then
     return false
   end
   if not q then
