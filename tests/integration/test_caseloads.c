@@ -169,6 +169,20 @@ START_TEST(test_bad_assignments_are_refused_and_change_nothing)
 }
 END_TEST
 
+/* The source's counselors do not work in the destination. */
+START_TEST(test_a_transfer_leaves_the_assignment_behind)
+{
+    given_caseloads();
+    h_expect(h_http(srv, "POST", "/api/v1/graduates/G2/transfer", T_ADMIN,
+                    "{\"county\":\"611021\"}", NULL),
+             200, NULL);
+    json_t *g = get(T_ADMIN, "/api/v1/graduates/G2");
+    ck_assert_str_eq(str(g, "county"), "611021");
+    ck_assert_ptr_null(json_object_get(g, "assigned_to"));
+    json_decref(g);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("caseloads");
@@ -178,6 +192,7 @@ int main(void)
     tcase_add_test(tc, test_the_queue_and_the_search_filtered_to_mine);
     tcase_add_test(tc, test_leaders_see_per_counselor_counts);
     tcase_add_test(tc, test_bad_assignments_are_refused_and_change_nothing);
+    tcase_add_test(tc, test_a_transfer_leaves_the_assignment_behind);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

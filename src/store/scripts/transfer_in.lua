@@ -18,8 +18,9 @@ local cur = roll(A.cur)
 local reg_before, srv_before = counts(cur)
 local fields = {}
 for k, v in pairs(A.graduate) do
-  -- The source's intent and its own transfer marks stay behind.
-  if k ~= 'xfer' and k ~= 'xfer_in' and k ~= 'nid_claim_county' then
+  -- The source's intent and its own transfer marks stay behind, and so
+  -- does the assignment: the source's counselors do not work here.
+  if k ~= 'xfer' and k ~= 'xfer_in' and k ~= 'assigned_to' then
     fields[#fields + 1] = k
     fields[#fields + 1] = v
   end
