@@ -132,8 +132,8 @@ void validate_flags_text(unsigned flags, char *out, size_t n)
 int validate_graduate_patch(json_t *body, const struct config *cfg, int64_t now_ms,
                             struct graduate_patch_in *out, struct verr *v)
 {
-    static const char *const known[] = {"name",  "phone", "school",      "major",
-                                        "graduation_year", "flags", "assigned_to", NULL};
+    static const char *const known[] = {
+        "name", "phone", "school", "major", "graduation_year", "flags", "assigned_to", NULL};
     char msg[160];
     memset(out, 0, sizeof *out);
     /* The two fields a correction may not touch are named; the rest of the
