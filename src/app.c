@@ -19,8 +19,11 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "gradcover/alerts/digest.h"
 #include "gradcover/alerts/eval.h"
 #include "gradcover/alerts/notify.h"
+#include "gradcover/alerts/remind.h"
+#include "gradcover/alerts/unsilence.h"
 #include "gradcover/api/counts.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/routes.h"
@@ -386,17 +389,36 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
                                                        .cfg = cfg,
                                                        .clock = &a->clock,
                                                        .tls_client = a->tls_client,
+                                                       .listen = a->listen,
+                                                       .ack_key = &a->ack_key});
+    /* Repeats and the ends of silences put messages in the outboxes and
+     * kick the notifier; the alerter says when repeats are due. */
+    a->reminder = reminder_new(&(struct reminder_deps){
+        .store = a->store, .cfg = cfg, .clock = &a->clock, .notifier = a->notifier});
+    a->unsilencer = unsilencer_new(&(struct unsilencer_deps){.base = a->base,
+                                                             .store = a->store,
+                                                             .cfg = cfg,
+                                                             .clock = &a->clock,
+                                                             .notifier = a->notifier});
+    a->digester = digester_new(&(struct digester_deps){.base = a->base,
+                                                       .store = a->store,
+                                                       .cfg = cfg,
+                                                       .clock = &a->clock,
+                                                       .notifier = a->notifier,
+                                                       .ack_key = &a->ack_key,
                                                        .listen = a->listen});
     a->alerter = alerter_new(&(struct alerter_deps){.base = a->base,
                                                     .store = a->store,
                                                     .cfg = cfg,
                                                     .clock = &a->clock,
-                                                    .notifier = a->notifier});
+                                                    .notifier = a->notifier,
+                                                    .reminder = a->reminder});
     a->retention = retention_new(&(struct retention_deps){
         .base = a->base, .store = a->store, .cfg = cfg, .clock = &a->clock});
     a->transfers = transfers_new(&(struct transfers_deps){
         .base = a->base, .store = a->store, .cfg = cfg, .clock = &a->clock});
-    if (!a->alerter || !a->notifier || !a->retention || !a->transfers) {
+    if (!a->alerter || !a->notifier || !a->reminder || !a->unsilencer || !a->digester ||
+        !a->retention || !a->transfers) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -429,9 +451,13 @@ void app_free(struct app *a)
     ccache_free(a->ccache);
     store_free(a->store);
     alerter_free(a->alerter);
+    unsilencer_free(a->unsilencer);
+    reminder_free(a->reminder);
     retention_free(a->retention);
     transfers_free(a->transfers); /* after the store: its callbacks reach the job */
     notifier_free(a->notifier);
+    /* After the notifier, whose queues may hold its digests. */
+    digester_free(a->digester);
     if (a->conns)
         conns_set_listener(a->conns, NULL); /* freed by evhttp_free */
     if (a->http)

@@ -23,6 +23,9 @@ struct ccache;
 struct metrics;
 struct alerter;
 struct notifier;
+struct reminder;
+struct digester;
+struct unsilencer;
 struct router;
 struct retention;
 struct transfers;
@@ -52,6 +55,9 @@ struct app {
     struct metrics *metrics;
     struct alerter *alerter;
     struct notifier *notifier;
+    struct reminder *reminder;     /* repeats and escalations due (remind.h) */
+    struct unsilencer *unsilencer; /* the ends of silences (unsilence.h) */
+    struct digester *digester;     /* the daily digest (digest.h) */
     struct retention *retention;
     struct transfers *transfers;   /* the transfer repair job */
     struct router *router;         /* the HTTP front: routes, authentication, limits */

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "gradcover/alerts/notify.h"
+#include "gradcover/alerts/remind.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/jsonw.h"
 #include "gradcover/core/log.h"
@@ -46,9 +47,13 @@ static void on_eval(enum store_status st, json_t *res, void *arg)
 {
     struct eval_call *c = arg;
     struct alerter *al = c->al;
-    if (st == STORE_OK)
+    if (st == STORE_OK) {
         notifier_transition(al->d.notifier, NULL, al->d.cfg->counties[c->county].code,
                             json_string_value(json_object_get(res, "transition")));
+        const char *ep = json_string_value(json_object_get(res, "episode"));
+        if (json_is_true(json_object_get(res, "remind")) && ep)
+            reminder_due(al->d.reminder, c->county, ep);
+    }
     al->outstanding--;
     free(c);
 }
@@ -72,6 +77,8 @@ static bool evaluate(struct alerter *al, size_t i, int64_t now, int cur)
     jw_key(&w, "now");
     jw_int(&w, now);
     alert_params_write(&w, d->cfg, i);
+    if (d->reminder && reminder_enabled(d->cfg))
+        reminder_params_write(&w, d->cfg);
     jw_obj_end(&w);
     char key[KEY_MAX];
     key_county(key, sizeof key, d->cfg->counties[i].code);

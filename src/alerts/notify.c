@@ -1,6 +1,8 @@
 /* The outbox consumer (see notify.h): jobs, per-receiver deliveries, retries,
  * delivery records and acks, take-over and renewal of pending entries. What
- * is sent and how an answer counts is each receiver kind's (receiver.h). */
+ * is sent and how an answer counts is each receiver kind's (receiver.h);
+ * when, with what else and whether at all (silences) is the receiver's
+ * queue's (sendq.h). */
 #include "gradcover/alerts/notify.h"
 
 #include <stdlib.h>
@@ -13,11 +15,13 @@
 
 #include "gradcover/alerts/post.h"
 #include "gradcover/alerts/receiver.h"
+#include "gradcover/alerts/sendq.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/jsonx.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
 #include "gradcover/core/sweep.h"
+#include "gradcover/domain/acklink.h"
 #include "gradcover/domain/config.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
@@ -53,17 +57,13 @@
  * (3,000 counties were ~15 ms of Redis time at once). */
 #define CLAIM_SLICE_MIN_MS 50
 #define CLAIM_SLICE_MAX_MS 1000
-/* SPEC §7: retries from 1 s doubling up to 5 min, for up to 24 h. */
-#define RETRY_MIN_MS 1000
-#define RETRY_MAX_MS (5 * 60 * 1000)
+/* SPEC §7: retries (sendq_backoff_ms) for up to 24 h. */
 #define RETRY_FOR_MS (24LL * 3600 * 1000)
-
-enum result { R_DELIVERED, R_RETRY, R_FAILED, NRESULTS };
-static const char *const result_names[NRESULTS] = {"delivered", "retry", "failed"};
 
 struct job;
 
 struct delivery {
+    struct sendq_item item; /* first: the queue hands it back */
     struct job *job;
     size_t receiver;
     bool done;
@@ -80,10 +80,14 @@ struct job {
     size_t county;  /* index in cfg->counties */
     char entry[48]; /* stream entry id */
     char event_id[96];
-    json_t *event;      /* the entry's fields as an object */
-    struct delivery *d; /* one per receiver, in n->receivers' order */
-    size_t pending;     /* receivers not done */
-    int writes;         /* delivery_record calls in flight */
+    char episode[ACKLINK_EPISODE_MAX + 1];
+    enum receiver_event_kind kind;
+    int repeat;
+    char ack_url[ACKLINK_URL_MAX]; /* the last link made for a message of this event */
+    json_t *event;                 /* the entry's fields as an object */
+    struct delivery *d;            /* one per receiver, in n->receivers' order */
+    size_t pending;                /* receivers not done */
+    int writes;                    /* delivery_record calls in flight */
 };
 
 struct notifier {
@@ -91,7 +95,9 @@ struct notifier {
     struct store *store;
     const struct config *cfg;
     const struct clock *clock;
+    const struct acklink_key *ack_key;
     struct post_client *post;
+    struct sendq *q; /* one queue per receiver */
     struct event *poll_timer;
     struct event *claim_timer;
     char consumer[512]; /* host (64) : listen (300) : boot id (40) */
@@ -111,7 +117,6 @@ struct notifier {
     struct job *jobs;
     struct receiver *receivers; /* receiver.h; the metrics' order */
     size_t nreceivers;
-    uint64_t (*counters)[NRESULTS]; /* per receiver */
 };
 
 /* ---- the event as the receivers see it ---- */
@@ -128,7 +133,7 @@ static const char *fstr(json_t *ev, const char *k)
 }
 
 /* The job's event for the receivers; borrowed from j, valid while it lives. */
-static void event_view(const struct job *j, int64_t now, struct receiver_event *ev)
+static void event_view(struct job *j, int64_t now, struct receiver_event *ev)
 {
     const struct config *cfg = j->n->cfg;
     ev->event_id = j->event_id;
@@ -143,6 +148,23 @@ static void event_view(const struct job *j, int64_t now, struct receiver_event *
     ev->resolved_at = fnum(j->event, "resolved_at");
     ev->sent_at = now;
     ev->utc_offset_minutes = cfg->utc_offset_minutes;
+    ev->kind = j->kind;
+    ev->repeat = j->repeat;
+    ev->ack_url = NULL;
+    /* A fresh link for every message (valid 7 days from it): only while the
+     * episode fires is there anything to acknowledge. */
+    struct notifier *n = j->n;
+    if (!ev->resolved && cfg->alerts.public_url && n->ack_key && j->episode[0] &&
+        acklink_url(n->ack_key, cfg->alerts.public_url, j->episode, now, j->ack_url,
+                    sizeof j->ack_url) == 0)
+        ev->ack_url = j->ack_url;
+}
+
+/* The queue's view of a delivery's event (sendq_item.view). */
+static void delivery_view(struct sendq_item *it, int64_t now, struct receiver_event *ev)
+{
+    struct delivery *d = (struct delivery *)it;
+    event_view(d->job, now, ev);
 }
 
 /* ---- jobs ---- */
@@ -155,9 +177,12 @@ static void job_free(struct job *j)
             *pp = j->next;
             break;
         }
-    for (size_t r = 0; r < n->nreceivers; r++)
+    for (size_t r = 0; r < n->nreceivers; r++) {
         if (j->d[r].timer)
             event_free(j->d[r].timer);
+        if (n->q && !j->d[r].done)
+            sendq_forget(n->q, &j->d[r].item);
+    }
     json_decref(j->event);
     free(j->d);
     free(j);
@@ -184,6 +209,9 @@ static void write_record(struct job *j, const char *receiver, json_t *rec)
     char *rtext = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
     json_t *args = json_pack("{s:s, s:s, s:b}", "event_id", j->event_id, "entry", j->entry, "done",
                              j->pending == 0);
+    /* The episode lists its events' records (GET /api/v1/alerts). */
+    if (args && j->episode[0])
+        json_object_set_new(args, "episode", json_string(j->episode));
     if (args && receiver && rtext) {
         json_object_set_new(args, "receiver", json_string(receiver));
         json_object_set_new(args, "record", json_string(rtext));
@@ -216,16 +244,6 @@ static void record(struct delivery *d, const char *state)
     json_decref(rec);
 }
 
-static int64_t backoff_ms(int attempts)
-{
-    int64_t ms = RETRY_MIN_MS;
-    for (int i = 1; i < attempts && ms < RETRY_MAX_MS; i++)
-        ms *= 2;
-    if (ms > RETRY_MAX_MS)
-        ms = RETRY_MAX_MS;
-    return ms + rand() % (ms / 4 + 1); /* up to +25% jitter */
-}
-
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -233,36 +251,41 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
     attempt(arg);
 }
 
-static void on_attempt_done(const struct post_answer *ans, void *arg)
+/* What became of one send of d (sendq_item.done). */
+static void on_sent(struct sendq_item *it, enum sendq_outcome o, const char *why)
 {
-    struct delivery *d = arg;
+    struct delivery *d = (struct delivery *)it;
     struct job *j = d->job;
     struct notifier *n = j->n;
     const struct receiver *r = &n->receivers[d->receiver];
-    enum receiver_verdict v;
-    if (ans->status > 0) {
-        v = r->kind->classify(ans->status, ans->body, ans->len, d->last_error,
-                              sizeof d->last_error);
-    } else {
-        /* No answer is retried like a 5xx, whatever the kind; a URL that
-         * cannot be used (-1) fails at once: repeating cannot help. */
-        snprintf(d->last_error, sizeof d->last_error, "%s", ans->err ? ans->err : "failed");
-        v = ans->status == 0 ? RECEIVER_RETRY : RECEIVER_PERMANENT;
+    snprintf(d->last_error, sizeof d->last_error, "%s", why ? why : "");
+    if (o == SENDQ_SUPPRESSED) {
+        /* Silenced: nothing is sent for the county, now or later; the
+         * record says so, and the event is done for this receiver. */
+        sendq_count(n->q, d->receiver, SENDQ_R_SUPPRESSED);
+        log_info("event=alert_delivery event_id=%s receiver=%s result=suppressed reason=\"%s\"",
+                 j->event_id, r->name, d->last_error);
+        d->done = true;
+        j->pending--;
+        record(d, "suppressed");
+        return;
     }
-    enum result res;
-    if (v == RECEIVER_DONE) {
-        res = R_DELIVERED;
+    d->attempts++;
+    enum sendq_result res;
+    if (o == SENDQ_DONE) {
+        res = SENDQ_R_DELIVERED;
         d->last_error[0] = '\0';
     } else {
         bool expired = clock_now_ms(n->clock) - d->first_at > RETRY_FOR_MS;
-        res = v == RECEIVER_RETRY && !expired ? R_RETRY : R_FAILED;
+        res = o == SENDQ_RETRY && !expired ? SENDQ_R_RETRY : SENDQ_R_FAILED;
     }
-    n->counters[d->receiver][res]++;
+    static const char *const names[] = {"delivered", "retry", "failed"};
+    sendq_count(n->q, d->receiver, res);
     log_info("event=alert_delivery event_id=%s receiver=%s attempt=%d result=%s%s%s", j->event_id,
-             r->name, d->attempts, result_names[res], d->last_error[0] ? " error=" : "",
+             r->name, d->attempts, names[res], d->last_error[0] ? " error=" : "",
              d->last_error[0] ? d->last_error : "");
-    if (res == R_RETRY) {
-        int64_t ms = backoff_ms(d->attempts);
+    if (res == SENDQ_R_RETRY) {
+        int64_t ms = sendq_backoff_ms(d->attempts);
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
         evtimer_add(d->timer, &tv);
         record(d, "pending");
@@ -270,29 +293,16 @@ static void on_attempt_done(const struct post_answer *ans, void *arg)
     }
     d->done = true;
     j->pending--;
-    record(d, res == R_DELIVERED ? "delivered" : "failed");
+    record(d, res == SENDQ_R_DELIVERED ? "delivered" : "failed");
 }
 
+/* Hands d to its receiver's queue. */
 static void attempt(struct delivery *d)
 {
-    struct job *j = d->job;
-    struct notifier *n = j->n;
-    const struct receiver *r = &n->receivers[d->receiver];
-    d->attempts++;
+    struct notifier *n = d->job->n;
     if (!d->first_at)
         d->first_at = clock_now_ms(n->clock);
-    struct receiver_event ev;
-    event_view(j, clock_now_ms(n->clock), &ev);
-    struct receiver_request req = {0};
-    if (r->kind->build(r, &ev, &req) < 0 ||
-        (r->secret && r->kind->sign && r->kind->sign(r, &ev, &req) < 0)) {
-        receiver_request_clear(&req);
-        struct post_answer oom = {.status = 0, .err = "out of memory", .body = ""};
-        on_attempt_done(&oom, d);
-        return;
-    }
-    post_json(n->post, req.url, req.body, req.headers, on_attempt_done, d);
-    receiver_request_clear(&req);
+    sendq_put(n->q, &d->item);
 }
 
 static void job_start(struct job *j)
@@ -369,6 +379,15 @@ static void job_new(struct notifier *n, size_t county, json_t *entry)
         json_object_set(j->event, json_string_value(json_array_get(flat, i)),
                         json_array_get(flat, i + 1));
     snprintf(j->event_id, sizeof j->event_id, "%s", fstr(j->event, "event_id"));
+    snprintf(j->episode, sizeof j->episode, "%s", fstr(j->event, "episode"));
+    j->repeat = (int)fnum(j->event, "repeat");
+    /* An event of a kind this version does not know (a newer server wrote
+     * it) is acknowledged without a delivery: no receiver wants it. */
+    bool known =
+        receiver_event_kind_parse(fstr(j->event, "kind"), fstr(j->event, "status"), &j->kind);
+    if (!known)
+        log_warn("event=alert_event_unknown_kind event_id=%s kind=%s", j->event_id,
+                 fstr(j->event, "kind"));
     j->d = calloc(n->nreceivers ? n->nreceivers : 1, sizeof *j->d);
     if (!j->d) {
         json_decref(j->event);
@@ -379,8 +398,11 @@ static void job_new(struct notifier *n, size_t county, json_t *entry)
     for (size_t r = 0; r < n->nreceivers; r++) {
         j->d[r].job = j;
         j->d[r].receiver = r;
+        j->d[r].item = (struct sendq_item){
+            .receiver = r, .county = code, .view = delivery_view, .done = on_sent};
         j->d[r].timer = evtimer_new(n->base, on_retry_timer, &j->d[r]);
-        if (receiver_wants(&n->receivers[r], code))
+        if (known && receiver_wants(&n->receivers[r], code) &&
+            receiver_takes(&n->receivers[r], j->kind))
             j->pending++;
         else
             j->d[r].done = true;
@@ -709,8 +731,8 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
     n->store = deps->store;
     n->cfg = deps->cfg;
     n->clock = deps->clock;
+    n->ack_key = deps->ack_key;
     n->receivers = receivers_new(n->cfg, &n->nreceivers);
-    n->counters = calloc(n->nreceivers ? n->nreceivers : 1, sizeof *n->counters);
     n->dirty = calloc(n->cfg->ncounties, sizeof *n->dirty);
     n->scratch = calloc(n->cfg->ncounties, sizeof *n->scratch);
     char host[64] = "gradcoverd";
@@ -729,6 +751,14 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
     }
     snprintf(n->consumer, sizeof n->consumer, "%s:%s:%s", host, deps->listen, boot);
     n->post = post_client_new(n->base, deps->tls_client);
+    if (n->post && n->receivers)
+        n->q = sendq_new(&(struct sendq_deps){.base = n->base,
+                                              .store = n->store,
+                                              .cfg = n->cfg,
+                                              .clock = n->clock,
+                                              .post = n->post,
+                                              .receivers = n->receivers,
+                                              .nreceivers = n->nreceivers});
     n->poll_timer = event_new(n->base, -1, EV_PERSIST, on_poll, n);
     n->kick = evtimer_new(n->base, on_poll, n);
     n->claim_timer = event_new(n->base, -1, EV_PERSIST, on_claim_timer, n);
@@ -742,7 +772,7 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
                    claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000};
     const struct receiver_env env = {
         .base = n->base, .store = n->store, .cfg = n->cfg, .clock = n->clock, .post = n->post};
-    if (!n->receivers || !n->counters || !n->post || !n->dirty || !n->scratch || !n->poll_timer ||
+    if (!n->receivers || !n->q || !n->post || !n->dirty || !n->scratch || !n->poll_timer ||
         !n->kick || !n->claim_timer || event_add(n->poll_timer, &poll) < 0 ||
         event_add(n->claim_timer, &claim) < 0)
         goto out_free_notifier;
@@ -761,6 +791,8 @@ void notifier_free(struct notifier *n)
     /* Requests still in flight are dropped with their connections; their events
      * stay pending in Redis and are delivered after the restart. */
     post_client_free(n->post);
+    sendq_free(n->q);
+    n->q = NULL;
     while (n->jobs)
         job_free(n->jobs);
     if (n->poll_timer)
@@ -770,7 +802,6 @@ void notifier_free(struct notifier *n)
     if (n->claim_timer)
         event_free(n->claim_timer);
     receivers_free(n->receivers, n->nreceivers);
-    free(n->counters);
     free(n->dirty);
     free(n->scratch);
     free(n);
@@ -778,14 +809,16 @@ void notifier_free(struct notifier *n)
 
 void notifier_render_metrics(const struct notifier *n, FILE *out)
 {
-    metrics_family(out, "gradcover_alert_notifications_total", "counter",
-                   "Alert notification delivery attempts by receiver and result (delivered, "
-                   "retry, failed).");
-    for (size_t r = 0; r < n->nreceivers; r++)
-        for (int k = 0; k < NRESULTS; k++) {
-            fputs("gradcover_alert_notifications_total{receiver=\"", out);
-            metrics_label(out, n->receivers[r].name);
-            fprintf(out, "\",result=\"%s\"} %llu\n", result_names[k],
-                    (unsigned long long)n->counters[r][k]);
-        }
+    sendq_render_metrics(n->q, out);
+}
+
+struct sendq *notifier_sendq(struct notifier *n)
+{
+    return n ? n->q : NULL;
+}
+
+const struct receiver *notifier_receivers(const struct notifier *n, size_t *count)
+{
+    *count = n ? n->nreceivers : 0;
+    return n ? n->receivers : NULL;
 }

@@ -1,7 +1,8 @@
 /* The "alertmanager" receiver kind: one alert per transition posted to
  * {alertmanager_url}/api/v2/alerts, judged by the status alone, and, in the
  * background, every firing county's alert re-sent each AM_RESEND_MS so that
- * Alertmanager keeps it (docs/alerts.md). */
+ * Alertmanager keeps it (docs/alerts.md), unless the county is silenced
+ * (SPEC §11: nothing is sent for it then). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "gradcover/alerts/post.h"
 #include "gradcover/alerts/receiver.h"
+#include "gradcover/alerts/silence.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/timeutil.h"
@@ -48,9 +50,10 @@ static json_t *am_alert(const struct county_cfg *cc, const char *period, long lo
     return a;
 }
 
-static int am_build(const struct receiver *r, const struct receiver_event *ev,
+static int am_build(const struct receiver *r, const struct receiver_message *m,
                     struct receiver_request *req)
 {
+    const struct receiver_event *ev = &m->events[0];
     snprintf(req->urlbuf, sizeof req->urlbuf, "%s/api/v2/alerts", r->url);
     req->url = req->urlbuf;
     json_t *body = json_pack("[o]", am_alert(ev->county, ev->period, ev->registered, ev->served,
@@ -77,7 +80,15 @@ struct resend {
     size_t pending;
     int period;
     json_t *alerts;
+    const char **codes; /* alerts[i]'s county code (borrowed from the config) */
 };
+
+static void resend_free(struct resend *rs)
+{
+    json_decref(rs->alerts);
+    free(rs->codes);
+    free(rs);
+}
 
 static void on_resent(const struct post_answer *ans, void *arg)
 {
@@ -91,6 +102,27 @@ struct resend_call {
     struct resend *rs;
     size_t county;
 };
+
+/* The round's alerts less the silenced counties', posted in one request.
+ * Without an answer about silences nothing is re-sent this round. */
+static void on_silences(void *arg, enum store_status st, const struct silence_status *ss, size_t n)
+{
+    struct resend *rs = arg;
+    json_t *keep = st == STORE_OK && n == json_array_size(rs->alerts) ? json_array() : NULL;
+    for (size_t i = 0; keep && i < n; i++)
+        if (!ss[i].silenced)
+            json_array_append(keep, json_array_get(rs->alerts, i));
+    if (json_array_size(keep) > 0) {
+        char url[600];
+        snprintf(url, sizeof url, "%s/api/v2/alerts", rs->am->url);
+        char *text = json_dumps(keep, JSON_COMPACT | JSON_REAL_PRECISION(10));
+        if (text)
+            post_json(rs->am->env.post, url, text, NULL, on_resent, NULL);
+        free(text);
+    }
+    json_decref(keep);
+    resend_free(rs);
+}
 
 static void on_resend_state(enum store_status st, json_t *res, void *arg)
 {
@@ -113,23 +145,18 @@ static void on_resend_state(enum store_status st, json_t *res, void *arg)
             char period[16];
             snprintf(period, sizeof period, "%d", rs->period);
             const struct county_cfg *cc = &env->cfg->counties[c->county];
-            json_array_append_new(rs->alerts,
-                                  am_alert(cc, period, reg, srv, cc->threshold_bp, since, 0));
+            if (json_array_append_new(
+                    rs->alerts, am_alert(cc, period, reg, srv, cc->threshold_bp, since, 0)) == 0)
+                rs->codes[json_array_size(rs->alerts) - 1] = cc->code;
         }
     }
     free(c);
     if (--rs->pending > 0)
         return;
-    if (json_array_size(rs->alerts) > 0) {
-        char url[600];
-        snprintf(url, sizeof url, "%s/api/v2/alerts", rs->am->url);
-        char *text = json_dumps(rs->alerts, JSON_COMPACT | JSON_REAL_PRECISION(10));
-        if (text)
-            post_json(env->post, url, text, NULL, on_resent, NULL);
-        free(text);
-    }
-    json_decref(rs->alerts);
-    free(rs);
+    size_t n = json_array_size(rs->alerts);
+    if (n == 0 ||
+        silence_check(env->store, rs->codes, n, clock_now_ms(env->clock), on_silences, rs) < 0)
+        resend_free(rs);
 }
 
 static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
@@ -141,8 +168,13 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
     if (!store_ready(am->env.store))
         return;
     struct resend *rs = calloc(1, sizeof *rs);
-    if (!rs || !(rs->alerts = json_array())) {
-        free(rs);
+    if (rs) {
+        rs->alerts = json_array();
+        rs->codes = calloc(cfg->ncounties + 1, sizeof *rs->codes);
+    }
+    if (!rs || !rs->alerts || !rs->codes) {
+        if (rs)
+            resend_free(rs);
         return;
     }
     rs->am = am;
@@ -208,6 +240,8 @@ static void *am_start(const struct receiver *r, const struct receiver_env *env)
 
 const struct receiver_kind rcv_alertmanager_kind = {
     .name = "alertmanager",
+    .batches = false,
+    .spacing_ms = 0,
     .build = am_build,
     .classify = receiver_classify_http,
     .start = am_start,

@@ -30,20 +30,27 @@ static json_t *webhook_body(const struct receiver_event *ev)
                      jsonx_time(off, ev->sent_at));
 }
 
-static int json_build(const struct receiver *r, const struct receiver_event *ev,
+static int json_build(const struct receiver *r, const struct receiver_message *m,
                       struct receiver_request *req)
 {
+    const struct receiver_event *ev = &m->events[0];
     req->url = r->url;
-    if (receiver_request_body(req, webhook_body(ev)) < 0)
+    if (receiver_request_body(req, webhook_body(ev)) < 0 ||
+        receiver_request_header(req, "X-Gradcover-Event-Id", ev->event_id) < 0)
         return -1;
-    return receiver_request_header(req, "X-Gradcover-Event-Id", ev->event_id);
+    /* SPEC §7's body says firing or resolved; a repeat, an escalation or the
+     * end of a silence is "firing" there, and this header says which. */
+    if (ev->kind != RECEIVER_FIRING && ev->kind != RECEIVER_RESOLVED)
+        return receiver_request_header(req, "X-Gradcover-Event-Kind",
+                                       receiver_event_kind_name(ev->kind));
+    return 0;
 }
 
 /* X-Gradcover-Signature: "sha256=<hex HMAC-SHA256(secret, raw body)>". */
-static int json_sign(const struct receiver *r, const struct receiver_event *ev,
+static int json_sign(const struct receiver *r, const struct receiver_message *m,
                      struct receiver_request *req)
 {
-    (void)ev;
+    (void)m;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (!HMAC(EVP_sha256(), r->secret, (int)strlen(r->secret), (const unsigned char *)req->body,
@@ -57,6 +64,8 @@ static int json_sign(const struct receiver *r, const struct receiver_event *ev,
 
 const struct receiver_kind rcv_json_kind = {
     .name = "json",
+    .batches = false,
+    .spacing_ms = 0,
     .build = json_build,
     .sign = json_sign,
     .classify = receiver_classify_http,

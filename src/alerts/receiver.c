@@ -6,13 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "gradcover/domain/config.h"
 
 /* Every kind, by name. A new kind (a chat robot of SPEC §11) is its file
  * and one row here; its extern sits with the others in receiver.h. */
 static const struct receiver_kind *const kinds[] = {
-    &rcv_json_kind,
-    &rcv_alertmanager_kind,
+    &rcv_json_kind, &rcv_alertmanager_kind, &rcv_wecom_kind, &rcv_dingtalk_kind, &rcv_feishu_kind,
 };
 
 const struct receiver_kind *receiver_kind_named(const char *name)
@@ -33,14 +35,20 @@ struct receiver *receivers_new(const struct config *cfg, size_t *n)
     size_t k = 0;
     for (size_t i = 0; i < ac->nwebhooks; i++) {
         const struct webhook_cfg *w = &ac->webhooks[i];
-        /* Every webhook is "json" until the configuration names a format
-         * (SPEC §11, issue 15). */
-        rs[k++] = (struct receiver){.kind = receiver_kind_named("json"),
+        /* The configuration knows only formats that name a kind
+         * (check_receivers.c holds them to it). */
+        const struct receiver_kind *kind = receiver_kind_named(w->format ? w->format : "json");
+        if (!kind) {
+            free(rs);
+            return NULL;
+        }
+        rs[k++] = (struct receiver){.kind = kind,
                                     .name = w->name,
                                     .url = w->url,
                                     .secret = w->secret,
                                     .counties = w->counties,
-                                    .ncounties = w->ncounties};
+                                    .ncounties = w->ncounties,
+                                    .escalation = w->escalation};
     }
     if (ac->alertmanager_url)
         rs[k++] = (struct receiver){.kind = receiver_kind_named("alertmanager"),
@@ -75,6 +83,37 @@ bool receiver_wants(const struct receiver *r, const char *county)
     for (size_t i = 0; i < r->ncounties; i++)
         if (strcmp(r->counties[i], county) == 0)
             return true;
+    return false;
+}
+
+bool receiver_takes(const struct receiver *r, enum receiver_event_kind kind)
+{
+    if (r->escalation)
+        return kind == RECEIVER_ESCALATION;
+    if (r->kind == &rcv_alertmanager_kind)
+        return kind == RECEIVER_FIRING || kind == RECEIVER_RESOLVED;
+    return kind != RECEIVER_ESCALATION;
+}
+
+static const char *const kind_names[] = {
+    [RECEIVER_FIRING] = "firing",         [RECEIVER_RESOLVED] = "resolved",
+    [RECEIVER_REPEAT] = "repeat",         [RECEIVER_ESCALATION] = "escalation",
+    [RECEIVER_UNSILENCED] = "unsilenced",
+};
+
+const char *receiver_event_kind_name(enum receiver_event_kind kind)
+{
+    return kind_names[kind];
+}
+
+bool receiver_event_kind_parse(const char *kind, const char *status, enum receiver_event_kind *out)
+{
+    const char *name = kind && *kind ? kind : status;
+    for (size_t i = 0; name && i < sizeof kind_names / sizeof kind_names[0]; i++)
+        if (strcmp(kind_names[i], name) == 0) {
+            *out = (enum receiver_event_kind)i;
+            return true;
+        }
     return false;
 }
 
@@ -113,4 +152,53 @@ enum receiver_verdict receiver_classify_http(int http_status, const char *body, 
         return RECEIVER_DONE;
     snprintf(why, whylen, "HTTP %d", http_status);
     return http_status == 429 || http_status >= 500 ? RECEIVER_RETRY : RECEIVER_PERMANENT;
+}
+
+enum receiver_verdict receiver_classify_code(int http_status, const char *body, size_t len,
+                                             const char *code_field, const char *msg_field,
+                                             const long *retry, size_t nretry, char *why,
+                                             size_t whylen)
+{
+    if (http_status != 200) {
+        enum receiver_verdict v = receiver_classify_http(http_status, body, len, why, whylen);
+        /* Only 200 carries the robot's verdict: another 2xx is not its answer. */
+        if (v != RECEIVER_DONE)
+            return v;
+        snprintf(why, whylen, "HTTP %d", http_status);
+        return RECEIVER_PERMANENT;
+    }
+    json_t *ans = json_loadb(body, len, 0, NULL);
+    json_t *code = json_object_get(ans, code_field);
+    const char *msg = json_string_value(json_object_get(ans, msg_field));
+    enum receiver_verdict v;
+    if (!json_is_integer(code)) {
+        snprintf(why, whylen, "HTTP 200 without \"%s\": not the robot's answer", code_field);
+        v = RECEIVER_PERMANENT;
+    } else if (json_integer_value(code) == 0) {
+        v = RECEIVER_DONE;
+    } else {
+        long c = (long)json_integer_value(code);
+        snprintf(why, whylen, "%s %ld: %.80s", code_field, c, msg ? msg : "");
+        v = RECEIVER_PERMANENT;
+        for (size_t i = 0; i < nretry; i++)
+            if (retry[i] == c)
+                v = RECEIVER_RETRY;
+    }
+    json_decref(ans);
+    return v;
+}
+
+int receiver_hmac_b64(const char *key, size_t keylen, const char *msg, size_t msglen, char *out,
+                      size_t n)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    /* HMAC() with a NULL key means no key; an empty message is fine. */
+    static const unsigned char empty[1] = {0};
+    if (n < 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1 ||
+        !HMAC(EVP_sha256(), key, (int)keylen, msg ? (const unsigned char *)msg : empty, msglen, md,
+              &len))
+        return -1;
+    EVP_EncodeBlock((unsigned char *)out, md, (int)len);
+    return 0;
 }

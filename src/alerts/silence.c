@@ -78,6 +78,12 @@ static void on_checked(enum store_status st, json_t *res, void *arg)
 int silence_check(struct store *st, const char *const *counties, size_t n, int64_t at_ms,
                   silence_check_fn cb, void *arg)
 {
+    return silence_check_span(st, counties, n, at_ms, at_ms, cb, arg);
+}
+
+int silence_check_span(struct store *st, const char *const *counties, size_t n, int64_t since_ms,
+                       int64_t at_ms, silence_check_fn cb, void *arg)
+{
     struct call *c = call_new(arg);
     if (!c)
         return -1;
@@ -88,6 +94,10 @@ int silence_check(struct store *st, const char *const *counties, size_t n, int64
     jw_obj(&w);
     jw_key(&w, "at");
     jw_int(&w, at_ms);
+    if (since_ms < at_ms) {
+        jw_key(&w, "since");
+        jw_int(&w, since_ms);
+    }
     jw_key(&w, "counties");
     jw_arr(&w);
     for (size_t i = 0; i < n; i++)

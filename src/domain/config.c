@@ -26,8 +26,11 @@
 #define MAX_COUNTIES 10000
 /* eval_interval: at least 1 s (a busy loop otherwise), at most an hour. */
 #define EVAL_INTERVAL_MAX 3600
-/* for_seconds: up to a week. */
-#define FOR_SECONDS_MAX (7 * 86400)
+/* for_seconds: up to a month (the default is a week, see its row). */
+#define FOR_SECONDS_MAX (30 * 86400)
+/* Repeats and escalations: any positive number of seconds (SPEC §11), up to
+ * a year (a period is a year: later than that nothing is news). */
+#define REMIND_MAX_SECONDS (366 * 86400)
 /* Each client connection needs a descriptor; the process raises its own
  * open-file limit to fit (app.c), and 100,000 is far beyond one county
  * bureau's clients. */
@@ -131,25 +134,41 @@ static const struct config_setting SETTINGS[] = {
             RATE_MAX, 10),
     ROW_INT("rate_limits.seeking_refusal_burst", rate_limits.seeking_refusal_burst, 1, RATE_MAX,
             20),
-    /* 0: a dip fires at once (SPEC §7). */
-    ROW_INT("alerts.for_seconds", alerts.for_seconds, 0, FOR_SECONDS_MAX, 0),
+    /* A week: a county at its target that registers a graduate dips below
+     * it until a counselor serves them, which ordinary work does within the
+     * week; only a dip that lasts longer pages anyone (docs/alerts.md,
+     * "Defaults"). 0: a dip fires at once (SPEC §7). */
+    ROW_INT("alerts.for_seconds", alerts.for_seconds, 0, FOR_SECONDS_MAX, 7 * 86400),
     /* SPEC §5's 15 s: with 3,000 counties, 200 evaluations a second (docs/performance.md). */
     ROW_INT("alerts.eval_interval_seconds", alerts.eval_interval_seconds, 1, EVAL_INTERVAL_MAX, 15),
     /* Unset: no Alertmanager; checked and trimmed in parse_alerts. */
     ROW_STRING("alerts.alertmanager_url", alerts.alertmanager_url, NULL),
     /* Unset: https:// receivers are verified against the system store. */
     ROW_STRING("alerts.ca_file", alerts.ca_file, NULL),
-    /* 0: a firing county resolves as soon as it is back on target (SPEC §7). */
-    ROW_MARGIN("alerts.clear_margin", alerts.clear_margin_bp, 0),
+    /* 0.01: a firing county resolves at 91%, so that one graduate more or
+     * less at the line does not page twice (docs/alerts.md, "Defaults").
+     * 0: it resolves as soon as it is back on target (SPEC §7). */
+    ROW_MARGIN("alerts.clear_margin", alerts.clear_margin_bp, 100),
     /* Unset: no server can know the name people reach it by (a proxy, a
      * bureau's domain), so messages carry no links; checked in parse_alerts. */
     ROW_STRING("alerts.public_url", alerts.public_url, NULL),
+    /* SPEC §11: the robots' messages in Chinese unless asked; "zh" or "en",
+     * checked in parse_alerts. */
+    ROW_STRING("alerts.language", alerts.language, "zh"),
+    /* SPEC §11: a firing episode nobody acknowledged is repeated daily. */
+    ROW_INT("alerts.repeat_interval_seconds", alerts.repeat_interval_seconds, 0, REMIND_MAX_SECONDS,
+            86400),
+    /* SPEC §11: off until the city names its leaders' receivers. */
+    ROW_INT("alerts.escalate_after_seconds", alerts.escalate_after_seconds, 0, REMIND_MAX_SECONDS,
+            0),
+    /* Unset: no digest; "HH:MM" local time, checked in parse_digest. */
+    ROW_STRING("alerts.digest.at", alerts.digest_at, NULL),
 };
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
 
 /* Keys whose values are lists, parsed by their own functions below. */
-static const char *const STRUCTURED[] = {"trusted_proxies", "counties", "tokens",
-                                         "alerts.webhooks"};
+static const char *const STRUCTURED[] = {"trusted_proxies", "counties", "tokens", "alerts.webhooks",
+                                         "alerts.digest.receivers"};
 #define NSTRUCTURED (sizeof STRUCTURED / sizeof STRUCTURED[0])
 
 const struct config_setting *config_settings(size_t *n)
@@ -519,9 +538,22 @@ static bool valid_receiver_url(const char *u)
     return skip > 0 && u[skip] != '\0' && u[skip] != '/';
 }
 
+static const char *const FORMATS[] = {"json", "wecom", "dingtalk", "feishu", NULL};
+
+const char *const *config_webhook_formats(void)
+{
+    return FORMATS;
+}
+
+bool config_format_is_robot(const char *format)
+{
+    return format && strcmp(format, "json") != 0;
+}
+
 static GC_MUSTCHECK bool parse_webhook(json_t *w, size_t i, struct config *cfg, struct perr *e)
 {
-    static const char *const keys[] = {"name", "url", "secret", "counties", NULL};
+    static const char *const keys[] = {"name",   "url",        "secret", "counties",
+                                       "format", "escalation", NULL};
     char path[80], ctx[64];
     snprintf(ctx, sizeof ctx, "alerts.webhooks[%zu]", i);
     snprintf(path, sizeof path, "%s.", ctx);
@@ -534,6 +566,26 @@ static GC_MUSTCHECK bool parse_webhook(json_t *w, size_t i, struct config *cfg, 
         return false;
     if (!valid_receiver_url(wc->url))
         return fail(e, "key \"%surl\": must be an http:// or https:// URL", path);
+    /* Delivery records and metrics name a receiver: two of one name would
+     * share them, and "alertmanager" is Alertmanager's. */
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(cfg->alerts.webhooks[j].name, wc->name) == 0)
+            return fail(e, "key \"%sname\": duplicate webhook name \"%s\"", path, wc->name);
+    if (strcmp(wc->name, "alertmanager") == 0)
+        return fail(e, "key \"%sname\": \"alertmanager\" names alerts.alertmanager_url", path);
+    wc->format = FORMATS[0];
+    json_t *f = json_object_get(w, "format");
+    if (f) {
+        wc->format = NULL;
+        for (size_t k = 0; FORMATS[k] && json_is_string(f); k++)
+            if (strcmp(FORMATS[k], json_string_value(f)) == 0)
+                wc->format = FORMATS[k];
+        if (!wc->format)
+            return fail(e, "key \"%sformat\": must be one of json, wecom, dingtalk, feishu", path);
+    }
+    json_t *esc = json_object_get(w, "escalation");
+    if (esc && !read_bool(esc, path, "escalation", &wc->escalation, e))
+        return false;
     json_t *cs = json_object_get(w, "counties");
     if (!cs)
         return true;
@@ -556,11 +608,70 @@ static GC_MUSTCHECK bool parse_webhook(json_t *w, size_t i, struct config *cfg, 
     return true;
 }
 
+/* "HH:MM" (00:00 .. 23:59) into minutes after midnight; -1 when malformed. */
+static int parse_hhmm(const char *s)
+{
+    if (strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+        s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
+        return -1;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+/* alerts.digest (after the webhooks, which it names): {"at": "HH:MM",
+ * "receivers": [names]}, both required; each name a chat robot's (a digest
+ * is words for people, which the json body has no place for), once. */
+static GC_MUSTCHECK bool parse_digest(json_t *d, struct config *cfg, struct perr *e)
+{
+    struct alerts_cfg *ac = &cfg->alerts;
+    ac->digest_at_minute = -1;
+    if (!d)
+        return true;
+    if (!read_object(d, "alerts.digest", cfg, e))
+        return false;
+    if (!ac->digest_at)
+        return fail(e, "missing key \"alerts.digest.at\"");
+    if ((ac->digest_at_minute = parse_hhmm(ac->digest_at)) < 0)
+        return fail(e, "key \"alerts.digest.at\": must be a local time \"HH:MM\" (00:00..23:59)");
+    json_t *rs = json_object_get(d, "receivers");
+    if (!rs)
+        return fail(e, "missing key \"alerts.digest.receivers\"");
+    if (!json_is_array(rs) || json_array_size(rs) == 0)
+        return fail(e, "key \"alerts.digest.receivers\": must be a non-empty array of webhook "
+                       "names");
+    ac->digest_receivers = calloc(json_array_size(rs), sizeof *ac->digest_receivers);
+    if (!ac->digest_receivers)
+        return fail(e, "out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(rs, i, v)
+    {
+        const char *name = json_string_value(v);
+        size_t w = 0;
+        while (name && w < ac->nwebhooks && strcmp(ac->webhooks[w].name, name) != 0)
+            w++;
+        if (!name || w == ac->nwebhooks)
+            return fail(e, "key \"alerts.digest.receivers[%zu]\": not the name of a webhook", i);
+        if (!config_format_is_robot(ac->webhooks[w].format))
+            return fail(e,
+                        "key \"alerts.digest.receivers[%zu]\": \"%s\" is a json webhook; the "
+                        "digest goes to chat robots (format wecom, dingtalk or feishu)",
+                        i, name);
+        for (size_t j = 0; j < ac->ndigest_receivers; j++)
+            if (ac->digest_receivers[j] == w)
+                return fail(e, "key \"alerts.digest.receivers[%zu]\": \"%s\" is named twice", i,
+                            name);
+        ac->digest_receivers[ac->ndigest_receivers++] = w;
+    }
+    return true;
+}
+
 /* The alerts object: its rows, then the Alertmanager URL's form, then the
- * webhooks (after the counties, which they name). */
+ * webhooks (after the counties, which they name), then the digest. */
 static GC_MUSTCHECK bool parse_alerts(json_t *a, struct config *cfg, struct perr *e)
 {
     struct alerts_cfg *ac = &cfg->alerts;
+    ac->digest_at_minute = -1;
     if (!a)
         return true;
     if (!read_object(a, "alerts", cfg, e))
@@ -584,9 +695,11 @@ static GC_MUSTCHECK bool parse_alerts(json_t *a, struct config *cfg, struct perr
     for (size_t n = ac->public_url ? strlen(ac->public_url) : 0;
          n > keep && ac->public_url[n - 1] == '/'; n--)
         ac->public_url[n - 1] = '\0';
+    if (strcmp(ac->language, "zh") != 0 && strcmp(ac->language, "en") != 0)
+        return fail(e, "key \"alerts.language\": must be \"zh\" or \"en\"");
     json_t *ws = json_object_get(a, "webhooks");
     if (!ws)
-        return true;
+        return parse_digest(json_object_get(a, "digest"), cfg, e);
     if (!json_is_array(ws))
         return fail(e, "key \"alerts.webhooks\": must be an array");
     ac->webhooks = calloc(json_array_size(ws) + 1, sizeof *ac->webhooks);
@@ -600,7 +713,7 @@ static GC_MUSTCHECK bool parse_alerts(json_t *a, struct config *cfg, struct perr
         if (!parse_webhook(w, i, cfg, e))
             return false;
     }
-    return true;
+    return parse_digest(json_object_get(a, "digest"), cfg, e);
 }
 
 static GC_MUSTCHECK bool parse_trusted_proxies(json_t *tp, struct config *cfg, struct perr *e)
@@ -797,6 +910,7 @@ void config_free(struct config *cfg)
         free(w->counties);
     }
     free(cfg->alerts.webhooks);
+    free(cfg->alerts.digest_receivers);
     for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
         free(cfg->trusted_proxies[i]);
     free(cfg->trusted_proxies);

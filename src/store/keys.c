@@ -58,6 +58,11 @@ void key_delivery(char *out, size_t n, const char *county, const char *event_id)
     snprintf(out, n, "gc:{%s}:dlv:%s", county, event_id);
 }
 
+void key_delivery_index(char *out, size_t n, const char *county, const char *episode)
+{
+    snprintf(out, n, "gc:{%s}:dlvx:%s", county, episode);
+}
+
 void key_token(char *out, size_t n, const char *sha_hex)
 {
     snprintf(out, n, "gc:{@}:tok:%s", sha_hex);

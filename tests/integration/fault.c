@@ -35,9 +35,9 @@ void f_stored_ids(redisContext *c, const char *county, const char *prefix, int n
         redisReply *r = redisCommand(c, "LRANGE gc:{%s}:contacts:%s%d 0 -1", county, prefix, g);
         ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY, "LRANGE failed");
         for (size_t i = 0; i < r->elements; i++) {
-            /* A record is "<own id>|..." (docs/design.md), the API's id
-             * "<graduate id>~<own id>"; older versions stored JSON objects
-             * with the whole id. */
+            /* A record is "<own id>|..." (docs/design.md), answered by the
+             * API as "<graduate id>~<own id>"; older versions stored JSON
+             * objects with the whole id. */
             const char *text = r->element[i]->str;
             json_t *j = text[0] == '{' ? json_loads(text, 0, NULL) : NULL;
             const char *id = j ? json_string_value(json_object_get(j, "id")) : text;
@@ -50,7 +50,7 @@ void f_stored_ids(redisContext *c, const char *county, const char *prefix, int n
                 ck_assert(out->id);
             }
             if (j)
-                snprintf(out->id[out->n++], sizeof out->id[0], "%.*s", (int)idlen, id);
+                snprintf(out->id[out->n++], sizeof out->id[0], "%s", id);
             else
                 snprintf(out->id[out->n++], sizeof out->id[0], "%s%d~%.*s", prefix, g, (int)idlen,
                          id);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -753,6 +755,73 @@ void h_redis_stop(struct h_redis_proc *r, bool hard)
     kill(r->pid, hard ? SIGKILL : SIGTERM);
     waitpid(r->pid, NULL, 0);
     untrack(r->pid);
+}
+
+/* ---- forked children that run test code ---- */
+
+/* A child that runs test code (not exec) is a copy of the test process, whose
+ * objects the test owns and may hold only in registers or frames the copy no
+ * longer has: valgrind's exit-time leak check in the copy once reported them
+ * "definitely lost" and replaced the child's exit code with its own (99),
+ * failing a test that had passed. So such a child hands its result over
+ * shared memory and kills itself (no exit-time checks run on SIGKILL). */
+#define H_CHILDREN 64
+struct h_child_slot {
+    pid_t pid;
+    int finished;
+    int code;
+};
+static struct h_child_slot *child_slots; /* MAP_SHARED, H_CHILDREN; never unmapped */
+static int own_slot = -1;                /* in a child: its slot */
+
+pid_t h_child_fork(void)
+{
+    if (!child_slots) {
+        child_slots = mmap(NULL, H_CHILDREN * sizeof *child_slots, PROT_READ | PROT_WRITE,
+                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        ck_assert(child_slots != MAP_FAILED);
+    }
+    int i = 0;
+    while (i < H_CHILDREN && child_slots[i].pid != 0)
+        i++;
+    ck_assert_msg(i < H_CHILDREN, "more than %d children at once", H_CHILDREN);
+    child_slots[i] = (struct h_child_slot){.pid = -1}; /* taken before the child can end */
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+        own_slot = i;
+        return 0;
+    }
+    child_slots[i].pid = pid;
+    return pid;
+}
+
+_Noreturn void h_child_exit(int code)
+{
+    if (own_slot >= 0) {
+        child_slots[own_slot].code = code;
+        __atomic_store_n(&child_slots[own_slot].finished, 1, __ATOMIC_SEQ_CST);
+        raise(SIGKILL);
+    }
+    _exit(code);
+}
+
+int h_child_wait(pid_t pid)
+{
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    for (int i = 0; i < H_CHILDREN; i++)
+        if (child_slots[i].pid == pid) {
+            int code = __atomic_load_n(&child_slots[i].finished, __ATOMIC_SEQ_CST)
+                           ? child_slots[i].code
+                           : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+            child_slots[i] = (struct h_child_slot){0};
+            return code;
+        }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 int h_run_suite(Suite *s)

@@ -80,8 +80,8 @@ const char *h_write_config(json_t *cfg, const char *name);
 struct gc_server *h_start(const char *cfg_path, const char *const *args, const char *redis_url,
                           bool wait_ready);
 /* The same on a given port (0 = a free one): a restart of "the same server". */
-struct gc_server *h_start_port(const char *cfg_path, const char *const *args,
-                               const char *redis_url, bool wait_ready, int port);
+struct gc_server *h_start_port(const char *cfg_path, const char *const *args, const char *redis_url,
+                               bool wait_ready, int port);
 /* The same for a server whose config has tls_cert/tls_key: h_http and the
  * helpers built on it then speak HTTPS to it, trusting only ca_file and
  * checking that the certificate names 127.0.0.1. */
@@ -137,8 +137,8 @@ const char *h_natid(int seq);
 
 /* Registers a graduate in county (counselor token of that county or admin);
  * asserts 201. registered_at may be NULL (now). */
-void h_register(struct gc_server *s, const char *token, const char *id, const char *county,
-                int seq, const char *registered_at);
+void h_register(struct gc_server *s, const char *token, const char *id, const char *county, int seq,
+                const char *registered_at);
 /* Records a contact; returns the HTTP status. occurred_at may be NULL. */
 int h_contact(struct gc_server *s, const char *token, const char *gid, const char *occurred_at,
               const char *idem_key);
@@ -167,6 +167,13 @@ void h_redis_stop(struct h_redis_proc *r, bool hard);
 /* Milliseconds since an arbitrary start. */
 long long h_now_ms(void);
 void h_sleep_ms(int ms);
+
+/* Test code in a forked child (harness.c, "forked children"): h_child_fork
+ * returns 0 in the child, which ends with h_child_exit(code); the test reads
+ * the code with h_child_wait (128 + signal if the child died otherwise). */
+pid_t h_child_fork(void);
+_Noreturn void h_child_exit(int code);
+int h_child_wait(pid_t pid);
 
 /* Runs a Check suite without forking (servers started by fixtures live in
  * this process); returns the exit code for main(). */

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -364,19 +363,11 @@ struct lg *lg_start(struct lg_req *reqs, size_t n, const struct lg_opts *o)
     g->reqs = reqs;
     g->n = n;
     h_openapi(); /* loaded here: the load process only reads it */
-    fflush(NULL);
-    g->pid = fork();
-    if (g->pid < 0) {
-        munmap(g->sh, sizeof *g->sh);
-        free(g);
-        return NULL;
-    }
+    g->pid = h_child_fork();
     if (g->pid == 0) {
-        /* Never outlive the test, whatever happens to it. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
         signal(SIGPIPE, SIG_IGN);
         struct run ru = {.reqs = reqs, .n = n, .o = o, .sh = g->sh};
-        _exit(run_load(&ru));
+        h_child_exit(run_load(&ru));
     }
     return g;
 }
@@ -398,16 +389,14 @@ void lg_stop(struct lg *g)
 
 int lg_wait(struct lg *g)
 {
-    int st = 0;
-    while (waitpid(g->pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    int code = h_child_wait(g->pid);
     munmap(g->sh, sizeof *g->sh);
     struct lg_req *reqs = g->reqs;
     size_t n = g->n;
     free(g);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(!reqs[i].oa_err[0], "%s", reqs[i].oa_err);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return code;
 }
 
 int lg_run(struct lg_req *reqs, size_t n, const struct lg_opts *o)

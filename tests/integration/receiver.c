@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/ssl.h>
 
 #define RECEIVER_MAX_HEAD (16 * 1024)
@@ -145,14 +147,188 @@ static ssize_t rconn_read_some(struct rconn *c, char *buf, size_t cap, size_t *l
     return SSL_get_error(c->ssl, got) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
 }
 
-static void respond(struct rconn *c, int status)
+static void respond_body(struct rconn *c, int status, const char *body)
 {
-    char resp[256];
+    char resp[1024];
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
-                     status, reason_phrase(status));
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     status, reason_phrase(status), strlen(body), body);
     rconn_write_all(c, resp, (size_t)n);
+}
+
+static void respond(struct rconn *c, int status)
+{
+    respond_body(c, status, "{}");
+}
+
+/* ---- chat robots, as their documentation describes them ---- */
+
+/* What a robot receiver is (set in the child from start_receiver's
+ * arguments). */
+struct robot {
+    char kind[16]; /* "" = not a robot */
+    char secret[256];
+    bool has_secret;
+    int codes[RECEIVER_MAX_STATUSES]; /* the code answered with each status */
+};
+
+/* Base64 of HMAC-SHA256(key, msg), as the robots' documentation computes it. */
+static void robot_hmac_b64(const char *key, size_t keylen, const char *msg, size_t msglen,
+                           char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)(msglen ? msg : ""), msglen, md,
+         &len);
+    EVP_EncodeBlock((unsigned char *)out, md, (int)len);
+}
+
+/* Decodes %XX escapes (and '+' as a space, as urlEncode's reader does). */
+static void url_decode(const char *in, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        if (in[i] == '%' && i + 2 < n && isxdigit((unsigned char)in[i + 1]) &&
+            isxdigit((unsigned char)in[i + 2])) {
+            char hex[3] = {in[i + 1], in[i + 2], 0};
+            out[k++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            out[k++] = in[i] == '+' ? ' ' : in[i];
+        }
+    }
+    out[k] = '\0';
+}
+
+/* The value of query parameter name in path ("" when absent), decoded. */
+static void query_param(const char *path, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *q = strchr(path, '?');
+    size_t nl = strlen(name);
+    for (const char *p = q ? q + 1 : NULL; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            url_decode(p + nl + 1, len - nl - 1, out, cap);
+            return;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+}
+
+/* A signature's time must be within an hour of the robot's clock (both
+ * DingTalk and Feishu say so); ms: DingTalk's milliseconds, else seconds. */
+static bool robot_time_ok(const char *ts, bool ms)
+{
+    char *end;
+    long long v = strtoll(ts, &end, 10);
+    if (!*ts || *end)
+        return false;
+    long long now = (long long)time(NULL) * (ms ? 1000 : 1);
+    long long hour = ms ? 3600000LL : 3600LL;
+    return v > now - hour && v < now + hour;
+}
+
+static const char *str_of(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* Checks a request as the robot does; fills "shape", "sig", "text",
+ * "title" in req and returns the code the robot refuses it with (0: it
+ * takes it). */
+static int robot_check(const struct robot *rb, const char *path, const char *body, size_t blen,
+                       json_t *req)
+{
+    json_error_t jerr;
+    json_t *b = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
+    const char *shape = "ok", *sig = rb->has_secret ? "ok" : "none";
+    const char *text = NULL;
+    char why[512];
+    int refuse = 0;
+    bool wecom = strcmp(rb->kind, "wecom") == 0, ding = strcmp(rb->kind, "dingtalk") == 0;
+    if (wecom || ding) {
+        json_t *md = json_object_get(b, "markdown");
+        text = str_of(md, ding ? "text" : "content");
+        if (!b || strcmp(str_of(b, "msgtype") ? str_of(b, "msgtype") : "", "markdown") != 0 ||
+            !text || json_object_size(b) != 2 || json_object_size(md) != (ding ? 2u : 1u) ||
+            (ding && !str_of(md, "title")))
+            shape = "not {msgtype: markdown, markdown: {...}}";
+        else if (wecom && strlen(text) > 4096)
+            shape = "markdown.content longer than 4096 bytes";
+        if (ding && str_of(md, "title"))
+            json_object_set_new(req, "title", json_string(str_of(md, "title")));
+        if (ding && rb->has_secret) {
+            char ts[64], sign[256], want[128], msg[512];
+            query_param(path, "timestamp", ts, sizeof ts);
+            query_param(path, "sign", sign, sizeof sign);
+            int ml = snprintf(msg, sizeof msg, "%s\n%s", ts, rb->secret);
+            robot_hmac_b64(rb->secret, strlen(rb->secret), msg, (size_t)ml, want);
+            if (!ts[0] || !sign[0])
+                sig = "no timestamp or sign in the query";
+            else if (!robot_time_ok(ts, true))
+                sig = "timestamp not within an hour";
+            else if (strcmp(sign, want) != 0) {
+                snprintf(why, sizeof why, "sign %s, want %s", sign, want);
+                sig = why;
+            }
+            if (strcmp(sig, "ok") != 0)
+                refuse = 310000;
+        }
+    } else {
+        json_t *content = json_object_get(b, "content");
+        text = str_of(content, "text");
+        size_t keys = rb->has_secret ? 4 : 2;
+        if (!b || strcmp(str_of(b, "msg_type") ? str_of(b, "msg_type") : "", "text") != 0 ||
+            !text || json_object_size(b) != keys)
+            shape = "not {msg_type: text, content: {text}} (with timestamp and sign)";
+        if (rb->has_secret) {
+            const char *ts = str_of(b, "timestamp"), *sign = str_of(b, "sign");
+            char want[128], key[512];
+            if (!ts || !sign) {
+                sig = "no timestamp or sign in the body";
+            } else {
+                int kl = snprintf(key, sizeof key, "%s\n%s", ts, rb->secret);
+                robot_hmac_b64(key, (size_t)kl, "", 0, want);
+                if (!robot_time_ok(ts, false))
+                    sig = "timestamp not within an hour";
+                else if (strcmp(sign, want) != 0) {
+                    snprintf(why, sizeof why, "sign %s, want %s", sign, want);
+                    sig = why;
+                }
+            }
+            if (strcmp(sig, "ok") != 0)
+                refuse = 19021;
+        }
+    }
+    if (strcmp(shape, "ok") != 0 && !refuse)
+        refuse = wecom ? 40008 : ding ? 40035 : 9499;
+    json_object_set_new(req, "robot", json_string(rb->kind));
+    json_object_set_new(req, "shape", json_string(shape));
+    json_object_set_new(req, "sig", json_string(sig));
+    json_object_set_new(req, "text", text ? json_string(text) : json_null());
+    json_decref(b);
+    return refuse;
+}
+
+/* The robot's answer with this code, as its documentation shows them. */
+static void robot_answer(const struct robot *rb, int code, char *out, size_t n)
+{
+    const char *msg = code == 0        ? "ok"
+                      : code == 45009  ? "api freq out of limit"
+                      : code == 130101 ? "send too fast, exceed 20 times per minute"
+                      : code == 11232  ? "frequency limited"
+                      : code == 310000 ? "sign not match"
+                      : code == 19021  ? "sign match fail or timestamp is not within one hour "
+                                         "from current time"
+                                       : "error";
+    if (strcmp(rb->kind, "feishu") == 0)
+        snprintf(out, n, "{\"code\":%d,\"msg\":\"%s\",\"data\":{}}", code,
+                 code == 0 ? "success" : msg);
+    else
+        snprintf(out, n, "{\"errcode\":%d,\"errmsg\":\"%s\"}", code, msg);
 }
 
 static void log_request(int logfd, json_t *req)
@@ -174,7 +350,8 @@ static void log_request(int logfd, json_t *req)
 
 /* Handles one connection: one request, one answer, close. Returns true when a
  * request was answered with a status of the script (so the script advances). */
-static bool serve_one(struct rconn *c, int logfd, int status, int delay_ms)
+static bool serve_one(struct rconn *c, int logfd, int status, int code, const struct robot *rb,
+                      int delay_ms)
 {
     char *head = malloc(RECEIVER_MAX_HEAD + 1);
     char *body = malloc(RECEIVER_MAX_BODY + 1);
@@ -264,13 +441,24 @@ static bool serve_one(struct rconn *c, int logfd, int status, int delay_ms)
     json_object_set_new(req, "body_len", json_integer((json_int_t)blen));
     if (blen < (size_t)content_length)
         json_object_set_new(req, "body_truncated", json_true());
+    char answer[512] = "{}";
+    if (rb->kind[0]) {
+        int refuse = robot_check(rb, path, body, blen, req);
+        if (refuse) {
+            status = 200;
+            code = refuse;
+        }
+        json_object_set_new(req, "code", json_integer(code));
+        robot_answer(rb, code, answer, sizeof answer);
+    }
     json_object_set_new(req, "status", json_integer(status));
     json_object_set_new(req, "t_ms", json_integer(receiver_mono_ms()));
+    json_object_set_new(req, "wall_ms", json_integer((json_int_t)time(NULL) * 1000));
     log_request(logfd, req);
     used = true;
     if (delay_ms > 0)
         receiver_sleep_ms(delay_ms);
-    respond(c, status);
+    respond_body(c, status, answer);
 out:
     json_decref(req);
     free(head);
@@ -306,7 +494,8 @@ static void log_tls_failure(const char *tls_log_path)
 }
 
 static void receiver_child(int lfd, const int *statuses, size_t nstatuses, int delay_ms,
-                           const char *log_path, const char *tls_log_path, SSL_CTX *ctx)
+                           const char *log_path, const char *tls_log_path, SSL_CTX *ctx,
+                           const struct robot *rb)
 {
     /* Never outlive the test binary, whatever happens to it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -336,8 +525,8 @@ static void receiver_child(int lfd, const int *statuses, size_t nstatuses, int d
                 continue;
             }
         }
-        int status = statuses[next < nstatuses ? next : nstatuses - 1];
-        if (serve_one(&c, logfd, status, delay_ms))
+        size_t at = next < nstatuses ? next : nstatuses - 1;
+        if (serve_one(&c, logfd, statuses[at], rb->codes[at], rb, delay_ms))
             next++;
         if (c.ssl) {
             SSL_shutdown(c.ssl);
@@ -348,7 +537,9 @@ static void receiver_child(int lfd, const int *statuses, size_t nstatuses, int d
     }
 }
 
-static int parse_statuses(const char *script, int *out)
+/* "STATUS" or "STATUS:CODE" entries; codes (may be NULL) get each CODE (0
+ * when absent). */
+static int parse_statuses(const char *script, int *out, int *codes)
 {
     size_t n = 0;
     const char *p = script && *script ? script : "200";
@@ -357,6 +548,15 @@ static int parse_statuses(const char *script, int *out)
         long v = strtol(p, &e, 10);
         if (e == p || v < 100 || v > 599)
             return -1;
+        long code = 0;
+        if (*e == ':') {
+            const char *c = e + 1;
+            code = strtol(c, &e, 10);
+            if (e == c || !codes)
+                return -1;
+        }
+        if (codes)
+            codes[n] = (int)code;
         out[n++] = (int)v;
         while (*e == ',' || *e == ' ')
             e++;
@@ -387,10 +587,14 @@ static int listen_on(int port)
 }
 
 static struct receiver *start_receiver(int port, const char *statuses, int delay_ms,
-                                       const char *cert, const char *key)
+                                       const char *cert, const char *key, const struct robot *rb)
 {
+    static const struct robot none;
+    if (!rb)
+        rb = &none;
     int script[RECEIVER_MAX_STATUSES];
-    int nscript = parse_statuses(statuses, script);
+    struct robot robot = *rb;
+    int nscript = parse_statuses(statuses, script, rb->kind[0] ? robot.codes : NULL);
     if (nscript < 0) {
         fprintf(stderr, "receiver: bad status script \"%s\"\n", statuses);
         return NULL;
@@ -433,7 +637,7 @@ static struct receiver *start_receiver(int port, const char *statuses, int delay
     }
     if (r->pid == 0) {
         receiver_child(lfd, script, (size_t)nscript, delay_ms, r->log_path, r->tls_log_path,
-                       receiver_tls_ctx(cert, key));
+                       receiver_tls_ctx(cert, key), &robot);
         _exit(0);
     }
     close(lfd); /* the child listens; the port was listening before fork */
@@ -444,7 +648,24 @@ static struct receiver *start_receiver(int port, const char *statuses, int delay
 
 struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms)
 {
-    return start_receiver(port, statuses, delay_ms, NULL, NULL);
+    return start_receiver(port, statuses, delay_ms, NULL, NULL, NULL);
+}
+
+struct receiver *receiver_start_robot(const char *kind, const char *script, const char *secret,
+                                      const char *cert, const char *key)
+{
+    struct robot rb = {0};
+    if (strcmp(kind, "wecom") != 0 && strcmp(kind, "dingtalk") != 0 &&
+        strcmp(kind, "feishu") != 0) {
+        fprintf(stderr, "receiver: no robot \"%s\"\n", kind);
+        return NULL;
+    }
+    snprintf(rb.kind, sizeof rb.kind, "%s", kind);
+    if (secret) {
+        snprintf(rb.secret, sizeof rb.secret, "%s", secret);
+        rb.has_secret = true;
+    }
+    return start_receiver(0, script && *script ? script : "200:0", 0, cert, key, &rb);
 }
 
 struct receiver *receiver_start(const char *statuses)
@@ -454,7 +675,7 @@ struct receiver *receiver_start(const char *statuses)
 
 struct receiver *receiver_start_tls(const char *statuses, const char *cert, const char *key)
 {
-    return start_receiver(0, statuses, 0, cert, key);
+    return start_receiver(0, statuses, 0, cert, key, NULL);
 }
 
 size_t receiver_tls_failures(const struct receiver *r)

@@ -41,6 +41,23 @@ struct receiver *receiver_start_on(int port, const char *statuses, int delay_ms)
  * (PEM files), on a free port; statuses as above. */
 struct receiver *receiver_start_tls(const char *statuses, const char *cert, const char *key);
 
+/* A receiver that is a chat robot (SPEC §11): kind "wecom", "dingtalk" or
+ * "feishu". It checks every request as that robot does, with the robot's
+ * documented algorithms written here (never gradcoverd's code): the body's
+ * shape and, with a secret, the signature (DingTalk: timestamp and sign in
+ * the query, HMAC-SHA256(key = secret, message = timestamp + "\n" +
+ * secret); Feishu: timestamp and sign in the body, HMAC-SHA256(key =
+ * timestamp + "\n" + secret, message = "")), and answers as the robot
+ * would: a bad signature with the robot's refusal (DingTalk errcode 310000,
+ * Feishu code 19021), else the next answer of script: comma-separated
+ * "STATUS" or "STATUS:CODE" (errcode or code), e.g. "200:45009,200:0", the
+ * last one repeated; "" means "200:0". With cert and key it speaks HTTPS.
+ * Each logged request also has "robot", "shape" ("ok" or why not), "sig"
+ * ("ok", "none" without a secret, or why not), "code" (answered), "text"
+ * (the message's text) and, for DingTalk, "title". */
+struct receiver *receiver_start_robot(const char *kind, const char *script, const char *secret,
+                                      const char *cert, const char *key);
+
 /* TLS handshakes that failed so far (TLS mode; 0 otherwise). */
 size_t receiver_tls_failures(const struct receiver *r);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -24,8 +25,8 @@ static void teardown(void)
 static struct gc_server *start_with(double clear_margin)
 {
     json_object_set_new(cfg, "alerts",
-                        json_pack("{s:i, s:f, s:i}", "for_seconds", 0, "clear_margin",
-                                  clear_margin, "eval_interval_seconds", 1));
+                        json_pack("{s:i, s:f, s:i}", "for_seconds", 0, "clear_margin", clear_margin,
+                                  "eval_interval_seconds", 1));
     return h_start(h_write_config(cfg, "alerts"), NULL, NULL, true);
 }
 
@@ -152,8 +153,10 @@ START_TEST(test_firing_shows_in_coverage_metrics_and_alert_list)
     serve(s, 1);
     serve(s, 2); /* 3 of 4: firing since the first registration */
     struct http_resp *m = h_http(s, "GET", "/metrics", T_VIEWER, NULL, NULL);
-    ck_assert_ptr_nonnull(strstr(m->body, "gradcover_coverage_alert_firing{county=\"611002\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(m->body, "gradcover_coverage_alert_firing{county=\"611021\"} 0\n"));
+    ck_assert_ptr_nonnull(
+        strstr(m->body, "gradcover_coverage_alert_firing{county=\"611002\"} 1\n"));
+    ck_assert_ptr_nonnull(
+        strstr(m->body, "gradcover_coverage_alert_firing{county=\"611021\"} 0\n"));
     h_resp_free(m);
     struct http_resp *r = h_http(s, "GET", "/api/v1/alerts?state=firing", T_L611002, NULL, NULL);
     ck_assert_int_eq(r->status, 200);
@@ -163,11 +166,10 @@ START_TEST(test_firing_shows_in_coverage_metrics_and_alert_list)
     ck_assert_str_eq(json_string_value(json_object_get(ep, "status")), "firing");
     ck_assert(json_is_null(json_object_get(ep, "resolved_at")));
     /* Opened at 0 of 1; the lowest rate seen is that 0. */
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(ep, "at_start"),
-                                                        "registered")),
-                     1);
-    ck_assert_double_eq_tol(
-        json_real_value(json_object_get(json_object_get(ep, "lowest"), "rate")), 0.0, 1e-9);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(ep, "at_start"), "registered")), 1);
+    ck_assert_double_eq_tol(json_real_value(json_object_get(json_object_get(ep, "lowest"), "rate")),
+                            0.0, 1e-9);
     h_resp_free(r);
     serve(s, 3);
     r = h_http(s, "GET", "/api/v1/alerts?state=resolved&county=611002", T_ADMIN, NULL, NULL);
@@ -217,6 +219,52 @@ START_TEST(test_a_past_period_has_no_live_alert_state)
 }
 END_TEST
 
+/* The defaults (docs/alerts.md, "Why these defaults"): a county at its
+ * target that registers graduates and serves them within the week pages
+ * nobody, however the counts move meanwhile; a dip that outlasts the week
+ * fires once. */
+START_TEST(test_defaults_ordinary_work_pages_nobody_a_week_long_dip_fires)
+{
+    json_object_set_new(cfg, "alerts", json_pack("{s:i}", "eval_interval_seconds", 1));
+    const char *path = h_write_config(cfg, "alerts-defaults");
+    struct gc_server *s = h_start(path, NULL, NULL, true);
+    for (int i = 0; i < 10; i++)
+        reg(s, i); /* 0 of 1 ... 0 of 10: below, pending */
+    ck_assert_str_eq(county_alert(s), "pending");
+    for (int i = 0; i < 9; i++)
+        serve(s, i); /* 9 of 10: on target */
+    ck_assert_str_eq(county_alert(s), "ok");
+    reg(s, 10);       /* 9 of 11: below until served */
+    h_sleep_ms(2500); /* timer evaluations pass */
+    ck_assert_str_eq(county_alert(s), "pending");
+    ck_assert_int_eq(outbox_len(), 0);
+    ck_assert_int_eq(h_stop(s), 0);
+
+    /* Eight days later, still 9 of 11: it fires, once. */
+    char now[40];
+    time_t t = time(NULL) + 8 * 86400 + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    const char *args[] = {"--now", now, NULL};
+    s = h_start(path, args, NULL, true);
+    long long end = h_now_ms() + h_ms(5000);
+    while (strcmp(county_alert(s), "firing") != 0 && h_now_ms() < end)
+        h_sleep_ms(200);
+    ck_assert_str_eq(county_alert(s), "firing");
+    h_sleep_ms(1500);
+    ck_assert_int_eq(outbox_len(), 1);
+    /* Served back to exactly the target: one graduate from dipping again,
+     * still firing (clear_margin 0.01); one more and it resolves. */
+    serve(s, 9); /* 10 of 11 = 90.9% */
+    ck_assert_str_eq(county_alert(s), "firing");
+    serve(s, 10); /* 11 of 11 */
+    ck_assert_str_eq(county_alert(s), "ok");
+    ck_assert_int_eq(outbox_len(), 2);
+    ck_assert_int_eq(h_stop(s), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alerts");
@@ -228,6 +276,7 @@ int main(void)
     tcase_add_test(tc, test_clear_margin_resolves_only_above_the_line);
     tcase_add_test(tc, test_firing_shows_in_coverage_metrics_and_alert_list);
     tcase_add_test(tc, test_a_past_period_has_no_live_alert_state);
+    tcase_add_test(tc, test_defaults_ordinary_work_pages_nobody_a_week_long_dip_fires);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -345,7 +345,7 @@ static void snap_take(struct snap *s)
     memset(s, 0, sizeof *s);
     for (int t = 0; t < NTARGETS; t++) {
         h_counts(srv, county[t], "", &s->reg[t], &s->served[t]);
-        char path[64];
+        char path[160];
         snprintf(path, sizeof path, "/api/v1/graduates/%s", gid[t]);
         struct http_resp *r = h_http(srv, "GET", path, T_ADMIN, NULL, NULL);
         ck_assert_msg(r && r->status == 200, "admin GET %s: %s", gid[t], r ? r->body : "none");

@@ -122,11 +122,10 @@ START_TEST(test_sigterm_finishes_in_flight_request_and_exits_0)
     int port = s->port;
     pid_t gc = s->pid;
     kill(rp->pid, SIGSTOP); /* the next request stays in flight until its deadline */
-    pid_t client = fork();
-    ck_assert(client >= 0);
+    pid_t client = h_child_fork();
     if (client == 0) {
         int st = h_contact(s, T_C611002, "G1", "2026-03-02T09:00:00+08:00", "drain-1");
-        _exit(st == 503 ? 0 : 1);
+        h_child_exit(st == 503 ? 0 : 1);
     }
     h_sleep_ms(300);
     kill(gc, SIGTERM);
@@ -138,9 +137,7 @@ START_TEST(test_sigterm_finishes_in_flight_request_and_exits_0)
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_int_ne(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     close(fd);
-    int st;
-    waitpid(client, &st, 0);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "in-flight request not answered 503");
+    ck_assert_msg(h_child_wait(client) == 0, "in-flight request not answered 503");
     kill(rp->pid, SIGCONT);
     ck_assert_int_eq(h_stop(s), 0);
     h_redis_stop(rp, false);

@@ -601,6 +601,136 @@ START_TEST(test_unknown_key_in_webhook_is_named)
 }
 END_TEST
 
+/* ---- SPEC §11: robots, messages, repeats, escalation, the digest ---- */
+
+#define ROBOTS                                                                                     \
+    "\"webhooks\": [{\"name\": \"leaders\", \"url\": \"https://qyapi.weixin.qq.com/x?key=k\", "    \
+    "\"format\": \"wecom\"}, {\"name\": \"city\", \"url\": \"https://oapi.dingtalk.com/r?access_"  \
+    "token=t\", \"format\": \"dingtalk\", \"secret\": \"SECx\", \"escalation\": true}, "           \
+    "{\"name\": "                                                                                  \
+    "\"json\", \"url\": \"http://h/\"}]"
+
+/* Parses {MIN_PII, MIN_COUNTIES, "alerts": {alerts}}; asserts it is accepted. */
+static struct config *with_alerts(const char *alerts)
+{
+    char text[2048], err[256] = "";
+    snprintf(text, sizeof text, "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {%s}}", alerts);
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s (%s)", err, text);
+    return cfg;
+}
+
+static void assert_alerts_rejected_naming(const char *alerts, const char *needle)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "{" MIN_PII ", " MIN_COUNTIES ", \"alerts\": {%s}}", alerts);
+    assert_rejected_naming(text, needle);
+}
+
+START_TEST(test_webhook_format_and_escalation_are_parsed)
+{
+    struct config *cfg = with_alerts(ROBOTS);
+    ck_assert_str_eq(cfg->alerts.webhooks[0].format, "wecom");
+    ck_assert(!cfg->alerts.webhooks[0].escalation);
+    ck_assert_str_eq(cfg->alerts.webhooks[1].format, "dingtalk");
+    ck_assert(cfg->alerts.webhooks[1].escalation);
+    ck_assert_str_eq(cfg->alerts.webhooks[2].format, "json");
+    ck_assert(config_format_is_robot("feishu") && !config_format_is_robot("json"));
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_bad_webhook_format_and_escalation_are_named)
+{
+    assert_alerts_rejected_naming("\"webhooks\": [{\"name\": \"w\", \"url\": \"http://h/\", "
+                                  "\"format\": \"slack\"}]",
+                                  "alerts.webhooks[0].format");
+    assert_alerts_rejected_naming("\"webhooks\": [{\"name\": \"w\", \"url\": \"http://h/\", "
+                                  "\"escalation\": \"yes\"}]",
+                                  "alerts.webhooks[0].escalation");
+    assert_alerts_rejected_naming("\"webhooks\": [{\"name\": \"w\", \"url\": \"http://h/\"}, "
+                                  "{\"name\": \"w\", \"url\": \"http://i/\"}]",
+                                  "alerts.webhooks[1].name");
+    assert_alerts_rejected_naming(
+        "\"webhooks\": [{\"name\": \"alertmanager\", \"url\": \"http://h/\"}]",
+        "alerts.webhooks[0].name");
+}
+END_TEST
+
+START_TEST(test_language_repeat_and_escalation_are_parsed)
+{
+    struct config *cfg = with_alerts("\"language\": \"en\", \"repeat_interval_seconds\": 3, "
+                                     "\"escalate_after_seconds\": 5");
+    ck_assert_str_eq(cfg->alerts.language, "en");
+    ck_assert_int_eq(cfg->alerts.repeat_interval_seconds, 3);
+    ck_assert_int_eq(cfg->alerts.escalate_after_seconds, 5);
+    config_free(cfg);
+    assert_alerts_rejected_naming("\"language\": \"fr\"", "alerts.language");
+    assert_alerts_rejected_naming("\"repeat_interval_seconds\": -1",
+                                  "alerts.repeat_interval_seconds");
+    assert_alerts_rejected_naming("\"escalate_after_seconds\": 1.5",
+                                  "alerts.escalate_after_seconds");
+}
+END_TEST
+
+START_TEST(test_digest_is_parsed)
+{
+    struct config *cfg = with_alerts(ROBOTS ", \"digest\": {\"at\": \"08:30\", \"receivers\": "
+                                            "[\"city\", \"leaders\"]}");
+    ck_assert_str_eq(cfg->alerts.digest_at, "08:30");
+    ck_assert_int_eq(cfg->alerts.digest_at_minute, 8 * 60 + 30);
+    ck_assert_uint_eq(cfg->alerts.ndigest_receivers, 2);
+    ck_assert_uint_eq(cfg->alerts.digest_receivers[0], 1);
+    ck_assert_uint_eq(cfg->alerts.digest_receivers[1], 0);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_bad_digests_are_named)
+{
+    assert_alerts_rejected_naming(ROBOTS ", \"digest\": {\"receivers\": [\"city\"]}",
+                                  "alerts.digest.at");
+    assert_alerts_rejected_naming(
+        ROBOTS ", \"digest\": {\"at\": \"8:30\", \"receivers\": [\"city\"]}", "alerts.digest.at");
+    assert_alerts_rejected_naming(
+        ROBOTS ", \"digest\": {\"at\": \"24:00\", \"receivers\": [\"city\"]}", "alerts.digest.at");
+    assert_alerts_rejected_naming(ROBOTS ", \"digest\": {\"at\": \"08:30\"}",
+                                  "alerts.digest.receivers");
+    assert_alerts_rejected_naming(ROBOTS ", \"digest\": {\"at\": \"08:30\", \"receivers\": []}",
+                                  "alerts.digest.receivers");
+    assert_alerts_rejected_naming(
+        ROBOTS ", \"digest\": {\"at\": \"08:30\", \"receivers\": [\"city\", \"nobody\"]}",
+        "alerts.digest.receivers[1]");
+    assert_alerts_rejected_naming(ROBOTS
+                                  ", \"digest\": {\"at\": \"08:30\", \"receivers\": [\"json\"]}",
+                                  "alerts.digest.receivers[0]");
+    assert_alerts_rejected_naming(
+        ROBOTS ", \"digest\": {\"at\": \"08:30\", \"receivers\": [\"city\", \"city\"]}",
+        "alerts.digest.receivers[1]");
+    assert_alerts_rejected_naming(
+        ROBOTS ", \"digest\": {\"at\": \"08:30\", \"receivers\": [\"city\"], \"when\": 1}",
+        "alerts.digest.when");
+}
+END_TEST
+
+START_TEST(test_alert_defaults_do_not_page_for_ordinary_work)
+{
+    const char text[] = "{" MIN_PII ", " MIN_COUNTIES "}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    /* docs/alerts.md, "Defaults": a dip pages after a week, clears at 91%. */
+    ck_assert_int_eq(cfg->alerts.for_seconds, 7 * 86400);
+    ck_assert_uint_eq(cfg->alerts.clear_margin_bp, 100);
+    ck_assert_int_eq(cfg->alerts.repeat_interval_seconds, 86400);
+    ck_assert_int_eq(cfg->alerts.escalate_after_seconds, 0);
+    ck_assert_str_eq(cfg->alerts.language, "zh");
+    ck_assert_int_eq(cfg->alerts.digest_at_minute, -1);
+    ck_assert_uint_eq(cfg->alerts.ndigest_receivers, 0);
+    config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_threshold_15_is_rejected)
 {
     assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"threshold\": 1.5}", "\"threshold\"");
@@ -1118,6 +1248,12 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_unknown_key_in_second_county_is_named_with_index);
     tcase_add_test(tc, test_unknown_key_in_token_is_named);
     tcase_add_test(tc, test_unknown_key_in_webhook_is_named);
+    tcase_add_test(tc, test_webhook_format_and_escalation_are_parsed);
+    tcase_add_test(tc, test_bad_webhook_format_and_escalation_are_named);
+    tcase_add_test(tc, test_language_repeat_and_escalation_are_parsed);
+    tcase_add_test(tc, test_digest_is_parsed);
+    tcase_add_test(tc, test_bad_digests_are_named);
+    tcase_add_test(tc, test_alert_defaults_do_not_page_for_ordinary_work);
     tcase_add_test(tc, test_threshold_15_is_rejected);
     tcase_add_test(tc, test_threshold_with_5_decimals_is_rejected);
     tcase_add_test(tc, test_threshold_as_string_is_rejected);

@@ -55,13 +55,19 @@ static const struct receiver SIGNED = {.kind = &rcv_json_kind,
 static const struct receiver AM = {
     .kind = &rcv_alertmanager_kind, .name = "alertmanager", .url = "http://127.0.0.1:9093"};
 
-/* What notify.c does for one attempt: build, then sign when there is a secret. */
+/* What sendq.c does for one message of one event: build, then sign when
+ * there is a secret. */
 static void request(const struct receiver *r, const struct receiver_event *ev,
                     struct receiver_request *req)
 {
-    ck_assert_int_eq(r->kind->build(r, ev, req), 0);
+    struct receiver_message m = {.events = ev,
+                                 .n = 1,
+                                 .sent_at = ev->sent_at,
+                                 .sign_at = ev->sent_at,
+                                 .utc_offset_minutes = 480};
+    ck_assert_int_eq(r->kind->build(r, &m, req), 0);
     if (r->secret && r->kind->sign)
-        ck_assert_int_eq(r->kind->sign(r, ev, req), 0);
+        ck_assert_int_eq(r->kind->sign(r, &m, req), 0);
 }
 
 /* The value of header name in req, NULL when absent. */
@@ -168,6 +174,195 @@ START_TEST(test_alertmanager_resolved_body_ends_the_alert)
 }
 END_TEST
 
+/* ---- chat robots (SPEC §11) ---- */
+
+/* A robot's message of one event, signed at SIGN_MS by the system clock. */
+#define SIGN_MS 1778548443123LL
+
+static void robot_request(const struct receiver *r, const struct receiver_event *ev,
+                          struct receiver_request *req)
+{
+    struct receiver_message m = {.events = ev,
+                                 .n = 1,
+                                 .sent_at = ev->sent_at,
+                                 .sign_at = SIGN_MS,
+                                 .utc_offset_minutes = 480};
+    ck_assert_int_eq(r->kind->build(r, &m, req), 0);
+    if (r->secret && r->kind->sign)
+        ck_assert_int_eq(r->kind->sign(r, &m, req), 0);
+}
+
+START_TEST(test_wecom_posts_markdown_content)
+{
+    const struct receiver r = {.kind = &rcv_wecom_kind,
+                               .name = "wecom",
+                               .url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"};
+    struct receiver_event ev = firing();
+    struct receiver_request req = {0};
+    robot_request(&r, &ev, &req);
+    ck_assert_str_eq(req.url, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k");
+    ck_assert_str_eq(req.body, "{\"msgtype\":\"markdown\",\"markdown\":{\"content\":"
+                               "\"**商州区 就业服务率低于目标**\\n服务率 87.0%（87/100），目标 "
+                               "90%，还需服务 3 人\\n自 2026-05-12 09:14 起低于目标\"}}");
+    ck_assert_ptr_null(req.headers[0]);
+    receiver_request_clear(&req);
+}
+END_TEST
+
+/* The values below were computed apart from this code (Python's hmac and
+ * base64 with DingTalk's and Feishu's published recipes). */
+START_TEST(test_dingtalk_signs_the_url_with_timestamp_and_sign)
+{
+    const struct receiver r = {.kind = &rcv_dingtalk_kind,
+                               .name = "dingtalk",
+                               .url = "https://oapi.dingtalk.com/robot/send?access_token=t",
+                               .secret = "SEC0123456789abcdef"};
+    struct receiver_event ev = firing();
+    struct receiver_request req = {0};
+    robot_request(&r, &ev, &req);
+    ck_assert_str_eq(req.url, "https://oapi.dingtalk.com/robot/send?access_token=t"
+                              "&timestamp=1778548443123"
+                              "&sign=meCkrWF8JRPGdbqPAfmz50DpZFcNva36V3gznvlSJFk%3D");
+    ck_assert_msg(
+        strncmp(req.body,
+                "{\"msgtype\":\"markdown\",\"markdown\":{\"title\":\"商州区 "
+                "就业服务率低于目标\",\"text\":\"**商州区 就业服务率低于目标**\\n\\n",
+                strlen("{\"msgtype\":\"markdown\",\"markdown\":{\"title\":\"商州区 "
+                       "就业服务率低于目标\",\"text\":\"**商州区 就业服务率低于目标**\\n\\n")) == 0,
+        "%s", req.body);
+    receiver_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_dingtalk_without_secret_keeps_its_url)
+{
+    const struct receiver r = {.kind = &rcv_dingtalk_kind,
+                               .name = "dingtalk",
+                               .url = "https://oapi.dingtalk.com/robot/send?access_token=t"};
+    struct receiver_event ev = firing();
+    struct receiver_request req = {0};
+    robot_request(&r, &ev, &req);
+    ck_assert_str_eq(req.url, "https://oapi.dingtalk.com/robot/send?access_token=t");
+    receiver_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_feishu_signs_the_body_with_timestamp_and_sign)
+{
+    const struct receiver r = {.kind = &rcv_feishu_kind,
+                               .name = "feishu",
+                               .url = "https://open.feishu.cn/open-apis/bot/v2/hook/h",
+                               .secret = "s3cret-feishu"};
+    struct receiver_event ev = firing();
+    struct receiver_request req = {0};
+    robot_request(&r, &ev, &req);
+    ck_assert_str_eq(req.url, "https://open.feishu.cn/open-apis/bot/v2/hook/h");
+    ck_assert_str_eq(req.body, "{\"timestamp\":\"1778548443\","
+                               "\"sign\":\"81R1U19mKHNdxximt6Grf0zKLHdS0yRmyKHapOt+sE8=\","
+                               "\"msg_type\":\"text\",\"content\":{\"text\":\"商州区 "
+                               "就业服务率低于目标\\n服务率 87.0%（87/100），目标 90%，还需服务 3 "
+                               "人\\n自 2026-05-12 09:14 起低于目标\"}}");
+    receiver_request_clear(&req);
+}
+END_TEST
+
+static enum receiver_verdict judge_body(const struct receiver_kind *k, int status, const char *body,
+                                        char *why)
+{
+    why[0] = '\0';
+    return k->classify(status, body, strlen(body), why, 128);
+}
+
+START_TEST(test_wecom_errcodes)
+{
+    char why[128];
+    const struct receiver_kind *k = &rcv_wecom_kind;
+    ck_assert_int_eq(judge_body(k, 200, "{\"errcode\":0,\"errmsg\":\"ok\"}", why), RECEIVER_DONE);
+    ck_assert_int_eq(
+        judge_body(k, 200, "{\"errcode\":45009,\"errmsg\":\"api freq out of limit\"}", why),
+        RECEIVER_RETRY);
+    ck_assert_str_eq(why, "errcode 45009: api freq out of limit");
+    ck_assert_int_eq(
+        judge_body(k, 200, "{\"errcode\":93000,\"errmsg\":\"invalid webhook url\"}", why),
+        RECEIVER_PERMANENT);
+    ck_assert_str_eq(why, "errcode 93000: invalid webhook url");
+    ck_assert_int_eq(judge_body(k, 200, "<html>ok</html>", why), RECEIVER_PERMANENT);
+    ck_assert_int_eq(judge_body(k, 502, "", why), RECEIVER_RETRY);
+    ck_assert_str_eq(why, "HTTP 502");
+    ck_assert_int_eq(judge_body(k, 404, "", why), RECEIVER_PERMANENT);
+    /* Only 200 carries the robot's verdict. */
+    ck_assert_int_eq(judge_body(k, 204, "", why), RECEIVER_PERMANENT);
+}
+END_TEST
+
+START_TEST(test_dingtalk_and_feishu_codes)
+{
+    char why[128];
+    ck_assert_int_eq(judge_body(&rcv_dingtalk_kind, 200, "{\"errcode\":0,\"errmsg\":\"ok\"}", why),
+                     RECEIVER_DONE);
+    ck_assert_int_eq(
+        judge_body(&rcv_dingtalk_kind, 200,
+                   "{\"errcode\":130101,\"errmsg\":\"send too fast, exceed 20 times per minute\"}",
+                   why),
+        RECEIVER_RETRY);
+    ck_assert_int_eq(judge_body(&rcv_dingtalk_kind, 200,
+                                "{\"errcode\":310000,\"errmsg\":\"sign not match\"}", why),
+                     RECEIVER_PERMANENT);
+    ck_assert_str_eq(why, "errcode 310000: sign not match");
+    ck_assert_int_eq(
+        judge_body(&rcv_feishu_kind, 200, "{\"code\":0,\"msg\":\"success\",\"data\":{}}", why),
+        RECEIVER_DONE);
+    ck_assert_int_eq(
+        judge_body(&rcv_feishu_kind, 200, "{\"code\":11232,\"msg\":\"frequency limited\"}", why),
+        RECEIVER_RETRY);
+    ck_assert_int_eq(judge_body(&rcv_feishu_kind, 200,
+                                "{\"code\":19021,\"msg\":\"sign match fail\",\"data\":{}}", why),
+                     RECEIVER_PERMANENT);
+    ck_assert_str_eq(why, "code 19021: sign match fail");
+    /* Feishu answers errcode-less bodies: a WeCom-shaped answer is not its. */
+    ck_assert_int_eq(judge_body(&rcv_feishu_kind, 200, "{\"errcode\":0}", why), RECEIVER_PERMANENT);
+}
+END_TEST
+
+START_TEST(test_robots_batch_and_keep_their_documented_pace)
+{
+    ck_assert(rcv_wecom_kind.batches && rcv_dingtalk_kind.batches && rcv_feishu_kind.batches);
+    ck_assert(!rcv_json_kind.batches && !rcv_alertmanager_kind.batches);
+    /* 20 messages a minute for WeCom and DingTalk, 100 for Feishu: never more. */
+    ck_assert_int_ge(rcv_wecom_kind.spacing_ms, 60000 / 20);
+    ck_assert_int_ge(rcv_dingtalk_kind.spacing_ms, 60000 / 20);
+    ck_assert_int_ge(rcv_feishu_kind.spacing_ms, 60000 / 100);
+    ck_assert_int_eq(rcv_json_kind.spacing_ms, 0);
+}
+END_TEST
+
+START_TEST(test_every_config_format_names_a_kind)
+{
+    for (const char *const *f = config_webhook_formats(); *f; f++)
+        ck_assert_msg(receiver_kind_named(*f) != NULL, "format %s has no kind", *f);
+}
+END_TEST
+
+START_TEST(test_who_takes_which_event)
+{
+    struct receiver leaders = {.kind = &rcv_wecom_kind, .name = "leaders"};
+    struct receiver city = {.kind = &rcv_feishu_kind, .name = "city", .escalation = true};
+    struct receiver am = {.kind = &rcv_alertmanager_kind, .name = "alertmanager"};
+    for (int k = RECEIVER_FIRING; k <= RECEIVER_UNSILENCED; k++) {
+        ck_assert(receiver_takes(&leaders, (enum receiver_event_kind)k) ==
+                  (k != RECEIVER_ESCALATION));
+        ck_assert(receiver_takes(&city, (enum receiver_event_kind)k) == (k == RECEIVER_ESCALATION));
+        ck_assert(receiver_takes(&am, (enum receiver_event_kind)k) ==
+                  (k == RECEIVER_FIRING || k == RECEIVER_RESOLVED));
+    }
+    enum receiver_event_kind kind;
+    ck_assert(receiver_event_kind_parse(NULL, "resolved", &kind) && kind == RECEIVER_RESOLVED);
+    ck_assert(receiver_event_kind_parse("unsilenced", "firing", &kind) &&
+              kind == RECEIVER_UNSILENCED);
+    ck_assert(!receiver_event_kind_parse("bogus", "firing", &kind));
+}
+END_TEST
+
 /* ---- answers ---- */
 
 static enum receiver_verdict judge(const struct receiver_kind *k, int status, char *why)
@@ -270,7 +465,10 @@ START_TEST(test_kinds_by_name)
 {
     ck_assert_ptr_eq(receiver_kind_named("json"), &rcv_json_kind);
     ck_assert_ptr_eq(receiver_kind_named("alertmanager"), &rcv_alertmanager_kind);
-    ck_assert_ptr_null(receiver_kind_named("wecom"));
+    ck_assert_ptr_eq(receiver_kind_named("wecom"), &rcv_wecom_kind);
+    ck_assert_ptr_eq(receiver_kind_named("dingtalk"), &rcv_dingtalk_kind);
+    ck_assert_ptr_eq(receiver_kind_named("feishu"), &rcv_feishu_kind);
+    ck_assert_ptr_null(receiver_kind_named("slack"));
 }
 END_TEST
 
@@ -286,6 +484,18 @@ static Suite *receivers_suite(void)
     tc = tcase_create("alertmanager");
     tcase_add_test(tc, test_alertmanager_firing_body_is_unchanged);
     tcase_add_test(tc, test_alertmanager_resolved_body_ends_the_alert);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("robots");
+    tcase_add_test(tc, test_wecom_posts_markdown_content);
+    tcase_add_test(tc, test_dingtalk_signs_the_url_with_timestamp_and_sign);
+    tcase_add_test(tc, test_dingtalk_without_secret_keeps_its_url);
+    tcase_add_test(tc, test_feishu_signs_the_body_with_timestamp_and_sign);
+    tcase_add_test(tc, test_wecom_errcodes);
+    tcase_add_test(tc, test_dingtalk_and_feishu_codes);
+    tcase_add_test(tc, test_robots_batch_and_keep_their_documented_pace);
+    tcase_add_test(tc, test_every_config_format_names_a_kind);
+    tcase_add_test(tc, test_who_takes_which_event);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("answers");

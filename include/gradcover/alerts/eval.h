@@ -11,6 +11,7 @@ struct clock;
 struct config;
 struct event_base;
 struct notifier;
+struct reminder;
 struct store;
 
 /* What the alerter works with; every pointer is borrowed and must outlive it. */
@@ -20,6 +21,7 @@ struct alerter_deps {
     const struct config *cfg;
     const struct clock *clock; /* the wall clock: the current period, for_seconds */
     struct notifier *notifier; /* told of every transition (notify.h); may be NULL */
+    struct reminder *reminder; /* told of repeats and escalations due (remind.h); may be NULL */
 };
 
 /* Starts the evaluation timer on deps->base. NULL on allocation failure.

@@ -9,8 +9,11 @@
 
 #include <stdio.h>
 
+struct acklink_key;
 struct clock;
 struct config;
+struct receiver;
+struct sendq;
 struct event_base;
 struct notifier;
 struct ssl_ctx_st;
@@ -25,6 +28,8 @@ struct notifier_deps {
     const struct clock *clock;     /* the wall clock: sent_at, delivery records, periods */
     struct ssl_ctx_st *tls_client; /* verifies https:// receivers; NULL: they cannot be used */
     const char *listen;            /* the address listened on: names our delivery consumer */
+    /* Signs the acknowledgement links of messages (acklink.h); NULL: none. */
+    const struct acklink_key *ack_key;
 };
 
 /* Starts reading the outboxes and delivering on deps->base (the timers run
@@ -51,7 +56,16 @@ void notifier_kick(struct notifier *n, const char *county);
 void notifier_transition(struct notifier *n, const char *request_id, const char *county,
                          const char *transition);
 
-/* Writes gradcover_alert_notifications_total in Prometheus text format. */
+/* Writes gradcover_alert_notifications_total and the receivers' queues'
+ * series (sendq.h) in Prometheus text format. */
 void notifier_render_metrics(const struct notifier *n, FILE *out);
+
+/* The receivers' queues, for other senders (the digest); borrowed, NULL
+ * for n NULL. */
+struct sendq *notifier_sendq(struct notifier *n);
+
+/* The configured receivers (*count of them, in the queues' order);
+ * borrowed. */
+const struct receiver *notifier_receivers(const struct notifier *n, size_t *count);
 
 #endif

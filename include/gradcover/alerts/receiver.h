@@ -28,12 +28,23 @@ enum receiver_verdict {
     RECEIVER_PERMANENT, /* refused: repeating the request cannot help */
 };
 
+/* What an outbox event says (its "kind" field, else its status). */
+enum receiver_event_kind {
+    RECEIVER_FIRING,     /* an episode began */
+    RECEIVER_RESOLVED,   /* it ended */
+    RECEIVER_REPEAT,     /* still firing and unacknowledged: alerts.repeat_interval_seconds */
+    RECEIVER_ESCALATION, /* unacknowledged for alerts.escalate_after_seconds: once */
+    RECEIVER_UNSILENCED, /* a silence ended and the county is still firing */
+};
+
 /* One outbox event as the kinds see it; strings and the county are borrowed
  * for the duration of the call. */
 struct receiver_event {
     const char *event_id; /* "611002-2026-3:firing": receivers drop repeats by it */
     const char *status;   /* "firing" or "resolved" */
     bool resolved;        /* status is "resolved" */
+    enum receiver_event_kind kind;
+    int repeat; /* RECEIVER_REPEAT: its number, from 1 */
     const struct county_cfg *county;
     const char *period; /* "2026" */
     long long registered, served;
@@ -42,6 +53,44 @@ struct receiver_event {
     int64_t resolved_at;    /* Unix ms; read only when resolved */
     int64_t sent_at;        /* Unix ms: this attempt, by the wall clock */
     int utc_offset_minutes; /* the configured offset, for local times */
+    const char *ack_url;    /* "{public_url}/ack/{token}" for a firing episode; NULL: none */
+};
+
+/* One county of the daily digest (below target, not silenced). */
+struct receiver_digest_county {
+    const struct county_cfg *county;
+    long long registered, served;
+    uint32_t threshold_bp;
+    long long yesterday; /* contacts recorded on the previous local day */
+    long long waiting;   /* seeking graduates not yet served this period */
+    int64_t oldest_ms;   /* registration of the longest-waiting one; 0 when none wait */
+    const char *ack_url; /* the firing episode's link; NULL when not firing or acknowledged */
+};
+
+/* The daily digest of one receiver (SPEC §11), its counties in its scope. */
+struct receiver_digest {
+    int64_t day;                                /* the local date, days since 1970-01-01 */
+    const struct receiver_digest_county *below; /* below target, most to serve first */
+    size_t nbelow;
+    size_t on_target;        /* counties on target (registered 0 included) */
+    size_t silenced;         /* counties left out: silenced now */
+    long long yesterday_all; /* contacts on the previous local day, every county in scope */
+};
+
+/* The language of a message (alerts.language). */
+enum receiver_lang { RECEIVER_ZH, RECEIVER_EN };
+
+/* One message: an event, several events that were ready together (a chat
+ * robot lists them in one message), or a digest. Borrowed for the call. */
+struct receiver_message {
+    const struct receiver_event *events; /* n >= 1, or none with a digest */
+    size_t n;
+    const struct receiver_digest *digest; /* non-NULL: the daily digest */
+    enum receiver_lang lang;
+    const char *public_url; /* alerts.public_url: the dashboard link; NULL: no links */
+    int64_t sent_at;        /* Unix ms by the (possibly --now shifted) wall clock */
+    int64_t sign_at;        /* Unix ms by the system clock: robots check signatures' times */
+    int utc_offset_minutes;
 };
 
 /* Room for a URL a kind makes ("{alertmanager_url}/api/v2/alerts"): the
@@ -80,14 +129,21 @@ struct receiver;
 /* A kind: the whole of what differs between a JSON webhook, Alertmanager and
  * a chat robot. build and classify are required, the rest may be NULL. */
 struct receiver_kind {
-    const char *name; /* "json", "alertmanager" (SPEC §11's "format") */
-    /* Fills req (zeroed) to notify r of ev: URL, body, headers. 0, or -1
-     * when memory ran out (the attempt is then retried). */
-    int (*build)(const struct receiver *r, const struct receiver_event *ev,
+    const char *name; /* "json", "alertmanager", "wecom", ... (SPEC §11's "format") */
+    /* A chat robot: events ready together go out as one message (and a
+     * digest may be sent to it); otherwise every message holds one event. */
+    bool batches;
+    /* The least time between two messages to one receiver, kept across
+     * every server (the robot's documented rate limit); 0: none. */
+    int spacing_ms;
+    /* Fills req (zeroed) to send m to r: URL, body, headers. 0, or -1
+     * when memory ran out (the attempt is then retried). A kind that does
+     * not batch gets one event at a time. */
+    int (*build)(const struct receiver *r, const struct receiver_message *m,
                  struct receiver_request *req);
     /* Signs the built req with r->secret; called only when r has one. 0 or
      * -1 as build. NULL: the kind signs nothing (or signs inside build). */
-    int (*sign)(const struct receiver *r, const struct receiver_event *ev,
+    int (*sign)(const struct receiver *r, const struct receiver_message *m,
                 struct receiver_request *req);
     /* Judges an answer: the HTTP status and the head of its body (len bytes,
      * NUL-terminated, at most POST_BODY_MAX). Writes why into why (shown as
@@ -111,6 +167,7 @@ struct receiver {
     const char *secret; /* NULL: unsigned */
     char *const *counties;
     size_t ncounties; /* 0: every county */
+    bool escalation;  /* the city's leaders: escalations only (and the digest, when named) */
     void *state;      /* kind->start's, until kind->stop */
 };
 
@@ -128,6 +185,19 @@ void receivers_free(struct receiver *rs, size_t n);
 
 /* True when r wants the events of this county. */
 bool receiver_wants(const struct receiver *r, const char *county);
+
+/* True when r takes events of this kind: an escalation receiver only
+ * escalations; Alertmanager only firing and resolved (it keeps a firing
+ * alert itself); every other receiver all but escalations. */
+bool receiver_takes(const struct receiver *r, enum receiver_event_kind kind);
+
+/* The kind an outbox event's "kind" field names (NULL or "": the status's,
+ * "firing" or "resolved"); false for anything else. */
+bool receiver_event_kind_parse(const char *kind, const char *status,
+                               enum receiver_event_kind *out) GC_MUSTCHECK;
+
+/* "firing", "resolved", "repeat", "escalation", "unsilenced". */
+const char *receiver_event_kind_name(enum receiver_event_kind kind);
 
 /* The kind of this name, or NULL. */
 const struct receiver_kind *receiver_kind_named(const char *name);
@@ -150,8 +220,26 @@ void receiver_request_clear(struct receiver_request *req);
 enum receiver_verdict receiver_classify_http(int http_status, const char *body, size_t len,
                                              char *why, size_t whylen);
 
+/* For robots whose answer is JSON with an error code (wecom, dingtalk:
+ * "errcode"/"errmsg"; feishu: "code"/"msg"): not 200 is judged by status
+ * (receiver_classify_http); a code of 0 is done, one of retry[0..nretry) is
+ * retried, any other is permanent; why is "<field> <code>: <message>". An
+ * answer without the code is permanent (not the robot's answer). */
+enum receiver_verdict receiver_classify_code(int http_status, const char *body, size_t len,
+                                             const char *code_field, const char *msg_field,
+                                             const long *retry, size_t nretry, char *why,
+                                             size_t whylen);
+
+/* For robots that sign: base64 of HMAC-SHA256(key, msg) into out (n >= 45).
+ * 0, or -1 when OpenSSL failed or out is too small. */
+int receiver_hmac_b64(const char *key, size_t keylen, const char *msg, size_t msglen, char *out,
+                      size_t n) GC_MUSTCHECK;
+
 /* The kinds, one file each. */
 extern const struct receiver_kind rcv_json_kind;         /* rcv_json.c */
 extern const struct receiver_kind rcv_alertmanager_kind; /* rcv_alertmanager.c */
+extern const struct receiver_kind rcv_wecom_kind;        /* rcv_wecom.c */
+extern const struct receiver_kind rcv_dingtalk_kind;     /* rcv_dingtalk.c */
+extern const struct receiver_kind rcv_feishu_kind;       /* rcv_feishu.c */
 
 #endif

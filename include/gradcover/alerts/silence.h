@@ -57,6 +57,12 @@ typedef void (*silence_check_fn)(void *arg, enum store_status st, const struct s
 int silence_check(struct store *st, const char *const *counties, size_t n, int64_t at_ms,
                   silence_check_fn cb, void *arg) GC_MUSTCHECK;
 
+/* The same for any instant from since_ms to at_ms: a county silenced then,
+ * or whose silence ended since (its end not yet spoken for, perhaps), is
+ * silenced here. What the repeats ask before claiming (remind.c). */
+int silence_check_span(struct store *st, const char *const *counties, size_t n, int64_t since_ms,
+                       int64_t at_ms, silence_check_fn cb, void *arg) GC_MUSTCHECK;
+
 /* An ended silence whose end is still to be handled. */
 struct silence_end {
     char id[SILENCE_ID_LEN + 1];

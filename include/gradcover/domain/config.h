@@ -29,6 +29,10 @@ struct webhook_cfg {
     char *secret; /* NULL when unsigned */
     char **counties;
     size_t ncounties; /* 0 = every county */
+    /* SPEC §11's "format": "json" (SPEC §7's body, the default), "wecom",
+     * "dingtalk" or "feishu" (a chat robot); one of config_webhook_formats(). */
+    const char *format;
+    bool escalation; /* the city's leaders: escalations only (and the digest, when named) */
 };
 
 struct alerts_cfg {
@@ -43,6 +47,15 @@ struct alerts_cfg {
      * no trailing slash): messages link to the dashboard and to /ack/{token}
      * under it. NULL = unset: messages carry no links. */
     char *public_url;
+    char *language;              /* of the robots' messages: "zh" or "en" */
+    int repeat_interval_seconds; /* a firing, unacknowledged episode again after; 0 = never */
+    int escalate_after_seconds;  /* one escalation per such episode after; 0 = off */
+    /* The daily digest (alerts.digest): at digest_at_minute after local
+     * midnight (-1 = no digest) to the webhooks named (indexes into webhooks). */
+    char *digest_at; /* "08:30" as written; NULL = no digest */
+    int digest_at_minute;
+    size_t *digest_receivers;
+    size_t ndigest_receivers;
 };
 
 /* Per-token request rates (token buckets, per server); 0 = unlimited. */
@@ -133,6 +146,14 @@ long config_county_index(const struct config *cfg, const char *code);
 
 /* Splits "host:port" (or "[v6]:port"); false when malformed. */
 bool config_split_hostport(const char *s, char *host, size_t hostlen, int *port) GC_MUSTCHECK;
+
+/* The webhook formats (NULL-terminated): "json" first, then the chat
+ * robots. Each names a receiver kind (alerts/receiver.h). */
+const char *const *config_webhook_formats(void);
+
+/* True when format is a chat robot's (not "json"): it batches, and may get
+ * the digest. */
+bool config_format_is_robot(const char *format);
 
 /* True when s is a valid county code: [A-Za-z0-9_-]{1,GC_COUNTY_MAX}. */
 bool config_valid_county_code(const char *s);

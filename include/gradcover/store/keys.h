@@ -33,6 +33,9 @@ void key_alert_episode(char *out, size_t n, const char *county, const char *epis
 void key_outbox(char *out, size_t n, const char *county);
 /* "gc:{611002}:dlv:<event_id>": each receiver's delivery record of an event. */
 void key_delivery(char *out, size_t n, const char *county, const char *event_id);
+/* "gc:{611002}:dlvx:<episode>": the episode's events that have records, by
+ * their first record. */
+void key_delivery_index(char *out, size_t n, const char *county, const char *episode);
 
 /* "gc:{@}:tok:<sha256 hex>": an API-issued token's facts (never the token). */
 void key_token(char *out, size_t n, const char *sha_hex);

@@ -1,12 +1,14 @@
--- Which of the counties are silenced at instant `at` (KEYS[1] = "gc:{@}"):
--- per county, the latest end of the silences that cover it then (its own and
--- "*"), 0 when none, and the id of that silence. O(silences that have not
--- ended by `at`, of those counties and of "*"); reads only.
--- A: {counties = [code, ...], at}
+-- Which of the counties are silenced at instant `at`, or at any instant from
+-- `since` to `at` when since is given (KEYS[1] = "gc:{@}"): per county, the
+-- latest end of the silences that cover it then (its own and "*"), 0 when
+-- none, and the id of that silence. O(silences that have not ended by
+-- `since`, of those counties and of "*"); reads only.
+-- A: {counties = [code, ...], at, since?}
+local since = A.since or A.at
 local function covering(c)
   local best, best_id = 0, ''
   local hits = redis.call('ZRANGEBYSCORE', P .. ':silc:' .. c,
-                          string.format('(%d', A.at), '+inf', 'WITHSCORES')
+                          string.format('(%d', since), '+inf', 'WITHSCORES')
   for i = 1, #hits, 2 do
     local starts = tonumber(redis.call('HGET', P .. ':sil:' .. hits[i], 'starts_at'))
     local ends = tonumber(hits[i + 1])

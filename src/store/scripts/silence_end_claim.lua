@@ -5,7 +5,9 @@
 -- outbox: <episode>:unsilenced:<sid>, status firing with the current counts,
 -- kind "unsilenced", which the notifier delivers like any other (at least
 -- once, stable event_id). The claim mark is kept 30 days, longer than a
--- silence is kept after its end (silence_ends_due prunes at 7 days).
+-- silence is kept after its end (silence_ends_due prunes at 7 days). The
+-- message counts as the episode's latest reminder (rep_at): the next repeat
+-- comes a repeat interval after it, not at once beside it.
 -- A: {sid, now}
 local MARK_TTL_S = 30 * 86400
 local mark = P .. ':silend:' .. A.sid
@@ -24,6 +26,7 @@ end
 local reg, srv = counts(e[1])
 local outbox = P .. ':outbox'
 local event_id = ep .. ':unsilenced:' .. A.sid
+redis.call('HSET', P .. ':ep:' .. ep, 'rep_at', string.format('%d', A.now))
 redis.pcall('XGROUP', 'CREATE', outbox, 'delivery', '0', 'MKSTREAM')
 redis.call('XADD', outbox, 'MAXLEN', '~', OUTBOX_MAXLEN, '*', 'event_id', event_id,
            'episode', ep, 'status', 'firing', 'kind', 'unsilenced', 'silence', A.sid,

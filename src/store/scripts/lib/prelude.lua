@@ -342,6 +342,7 @@ local function alert_eval(cur)
   local started = state == 'pending' and since or now
   redis.call('HSET', P .. ':ep:' .. id, 'id', id, 'county', code, 'period', cur,
              'status', 'firing', 'started_at', string.format('%d', started),
+             'fired_at', string.format('%d', now),
              'threshold_bp', al.threshold_bp, 'start_registered', reg, 'start_served', srv,
              'start_bp', rate_bp, 'low_bp', rate_bp, 'low_registered', reg, 'low_served', srv)
   redis.call('ZADD', P .. ':episodes', started, id)
@@ -476,4 +477,37 @@ local function ix_remove(g, id)
   old[#old + 1] = 'i:' .. id
   redis.call('ZREM', P .. ':ix', unpack(old))
   redis.call('HDEL', g, 'ixm')
+end
+
+-- ---- Repeats and escalation (SPEC §11) ----
+-- Of a firing episode e (its hash's fired_at, started_at, acked_at, rep_at,
+-- esc_at) at instant now, with R = {repeat_ms, escalate_ms} (0: never):
+-- which messages are due, as flags. An acknowledged episode is neither
+-- repeated nor escalated. Both count from when the episode fired (its first
+-- message), not from the start of the dip, which for_seconds (a week by
+-- default) puts well before it: a repeat comes repeat_ms after the firing or
+-- after the last repeat or silence end (rep_at), whichever is later; the
+-- escalation escalate_ms after the firing, once (esc_at). Episodes written
+-- before fired_at existed count from started_at.
+local function remind_due(e, now, R)
+  local due = {}
+  if e.acked_at then
+    return due
+  end
+  local started = tonumber(e.fired_at) or tonumber(e.started_at) or now
+  if R.escalate_ms > 0 and not e.esc_at and now - started >= R.escalate_ms then
+    due.escalation = true
+  end
+  if R.repeat_ms > 0 and now - math.max(started, tonumber(e.rep_at) or 0) >= R.repeat_ms then
+    due['repeat'] = true
+  end
+  return due
+end
+
+-- The fields of episode ep that remind_due reads, as a table.
+local function remind_fields(ep)
+  local f = redis.call('HMGET', P .. ':ep:' .. ep, 'started_at', 'acked_at', 'rep_at', 'esc_at',
+                      'fired_at')
+  return {started_at = f[1] or nil, acked_at = f[2] or nil, rep_at = f[3] or nil,
+          esc_at = f[4] or nil, fired_at = f[5] or nil}
 end
