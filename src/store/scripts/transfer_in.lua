@@ -2,7 +2,9 @@
 -- the record of step 1 (with its contacts) is written here and counted in
 -- this county's current period (registered, and served if it was served
 -- there this period; else the queue), in one atomic step. Idempotent: a
--- record already here from this transfer (xfer_in = xid) changes nothing.
+-- record already here from this transfer (xfer_in = xid) changes nothing,
+-- and a transfer older than the one that took the graduate out of this
+-- county again (P:xgone:<id>, transfer_done.lua) is refused (superseded).
 -- A: {id, from, xid, graduate (the source's hash), contacts (newest first),
 --     served, now, cur, off, alert?, audit}
 -- Answers {ok, graduate, registered, served, transition?} or {err}.
@@ -10,6 +12,12 @@ local g = P .. ':g:' .. A.id
 local existing = redis.call('HGET', g, 'xfer_in')
 if existing == A.xid then
   return reply({ok = true, replayed = true, graduate = hgetall(g)})
+end
+-- The graduate left this county by a later transfer than this one (a late
+-- repair): nothing to do here any more.
+local gone = tonumber(redis.call('GET', P .. ':xgone:' .. A.id)) or 0
+if gone > 0 and gone >= (tonumber(A.graduate.xn) or 0) then
+  return reply({err = 'superseded'})
 end
 if redis.call('EXISTS', g) == 1 then
   return reply({err = 'id_taken'})
