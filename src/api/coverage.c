@@ -218,6 +218,10 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
         json_object_del(g, "services");
         json_object_del(g, "attempts");
         json_object_set(g, "contacts", json_object_get(it, "contacts"));
+        /* SPEC §12: unreachable on this many different days (flagged when > 0). */
+        json_int_t ud = json_integer_value(json_object_get(it, "unreachable_days"));
+        if (ud > 0)
+            json_object_set_new(g, "unreachable_attempts", json_integer(ud));
         if (left) {
             /* Why they are not waiting: their status and since when. */
             json_object_set(g, "status", json_object_get(it, "status"));
@@ -239,13 +243,17 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
     snprintf(pbuf, sizeof pbuf, "%lld",
              (long long)json_integer_value(json_object_get(res, "period")));
     trail_read(r, r->params[0], left ? "queue.read_left" : "queue.read", "", "ok");
-    http_reply_json(r, 200,
-                    json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o}", "county", r->params[0],
-                              "period", pbuf, "view", left ? VIEW_LEFT : "seeking", "total",
-                              json_object_get(res, "total"), "left_unserved",
-                              json_object_get(res, "left_unserved"), "registered",
-                              json_object_get(res, "registered"), "served",
-                              json_object_get(res, "served"), "graduates", items));
+    json_t *out = json_pack(
+        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o}", "county", r->params[0], "period", pbuf, "view",
+        left ? VIEW_LEFT : "seeking", "total", json_object_get(res, "total"), "left_unserved",
+        json_object_get(res, "left_unserved"), "registered", json_object_get(res, "registered"),
+        "served", json_object_get(res, "served"), "graduates", items);
+    /* A caseload's view (assigned_to): whose, and how many of the view's. */
+    if (out && json_is_string(json_object_get(res, "assigned_to"))) {
+        json_object_set(out, "assigned_to", json_object_get(res, "assigned_to"));
+        json_object_set(out, "assigned_waiting", json_object_get(res, "assigned_waiting"));
+    }
+    http_reply_json(r, 200, out);
 }
 
 void api_queue(struct req *r)
@@ -276,6 +284,18 @@ void api_queue(struct req *r)
         http_reply_error(r, 400, "bad_parameter", "view must be seeking or left_unserved", NULL);
         return;
     }
+    /* assigned_to=mine: the caller's caseload; another name: that counselor's. */
+    char *who = http_query(r, "assigned_to", &bad);
+    char assignee[GC_ID_MAX + 1] = "";
+    if (who)
+        snprintf(assignee, sizeof assignee, "%s", strcmp(who, "mine") == 0 ? r->who.name : who);
+    ok = !bad && (!who || (*who && strlen(who) <= GC_ID_MAX));
+    free(who);
+    if (!ok) {
+        http_reply_error(r, 400, "bad_parameter",
+                         "assigned_to must be mine or a counselor's name (1..64 characters)", NULL);
+        return;
+    }
     r->state = left ? &view_left_tag : NULL;
     r->state_free = NULL;
     int off = cfg->utc_offset_minutes;
@@ -284,5 +304,7 @@ void api_queue(struct req *r)
     json_t *args =
         json_pack("{s:i, s:i, s:I, s:s}", "cur", period_of(app_now_ms(r->app), off), "off", off,
                   "limit", (json_int_t)limit, "view", left ? VIEW_LEFT : "seeking");
+    if (args && assignee[0])
+        json_object_set_new(args, "assigned_to", json_string(assignee));
     call_script(r, "queue", key, args, on_queue);
 }

@@ -88,10 +88,20 @@ json_t *graduate_view(struct req *r, json_t *stored)
     copy_str(g, stored, "created_by", "created_by");
     if (ms_field(stored, "created_at", &v))
         json_object_set_new(g, "created_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* The counselor in charge (caseloads, SPEC §12). */
+    copy_str(g, stored, "assigned_to", "assigned_to");
     /* The last correction (PATCH), when there was one. */
     copy_str(g, stored, "updated_by", "updated_by");
     if (ms_field(stored, "updated_at", &v))
         json_object_set_new(g, "updated_at", jsonx_time(r->app->cfg->utc_offset_minutes, v));
+    /* SPEC §12: the days with an unreachable attempt (contact.lua's uad). */
+    const char *uad = json_string_value(json_object_get(stored, "uad"));
+    if (uad && *uad) {
+        json_int_t days = 1;
+        for (const char *p = uad; *p; p++)
+            days += *p == ',';
+        json_object_set_new(g, "unreachable_attempts", json_integer(days));
+    }
     /* The last transfer into this county, when there was one. */
     copy_str(g, stored, "transferred_from", "transferred_from");
     if (ms_field(stored, "transferred_at", &v))

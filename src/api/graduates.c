@@ -9,9 +9,11 @@
 #include "gradcover/api/graduate_view.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/locate.h"
+#include "gradcover/api/search_ix.h"
 #include "gradcover/api/trail.h"
 #include "gradcover/app.h"
 #include "gradcover/core/jsonx.h"
+#include "gradcover/core/hex.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/core/timeutil.h"
@@ -420,8 +422,23 @@ void api_graduate_create(struct req *r)
         json_object_set_new(args, "school", json_string(school));
     if (args && major)
         json_object_set_new(args, "major", json_string(major));
+    if (args && in.assigned_to)
+        json_object_set_new(args, "assigned_to", json_string(in.assigned_to));
     if (args && in.graduation_year)
         json_object_set_new(args, "graduation_year", json_integer(in.graduation_year));
+    if (args) {
+        /* The search index's entries of the name and the phone (search_ix.h). */
+        json_t *ix = search_ix_name(r->app->pii, name), *ph = search_ix_phone(r->app->pii, phone);
+        if (ix && ph)
+            json_array_extend(ix, ph);
+        json_decref(ph);
+        if (ix)
+            json_object_set_new(args, "ix", ix);
+        else {
+            json_decref(args);
+            args = NULL;
+        }
+    }
     if (args && json_object_get(r->body, "registered_at"))
         json_object_set_new(args, "registered_at_given", json_true());
     if (args)
@@ -610,12 +627,265 @@ static void on_lookup_index(struct req *r, enum store_status st, json_t *res)
     batch_start(b);
 }
 
+/* ---- GET /api/v1/graduates?county=&q=&status=&cursor=&limit= ---- */
+
+/* A page: small enough for a phone, SEARCH_LIMIT_MAX for a desk. */
+#define SEARCH_LIMIT_DEFAULT 20
+#define SEARCH_LIMIT_MAX 100
+/* Index entries one page may read (a status filter skips some): bounds the
+ * script's time; the cursor then continues where it stopped. */
+#define SEARCH_SCAN_MAX 1000
+/* A cursor is an index entry, hex: "n:" + a 64-character name (up to 4
+ * bytes each) + NUL + a 64-character id, twice over. */
+#define SEARCH_CURSOR_MAX 1024
+
+/* Graduates indexed per round of a county's first search (search.lua's
+ * backfill): one script each way of a few ms. */
+#define SEARCH_BACKFILL_MAX 500
+/* Rounds one request may spend on it; then 503, and the next request goes on
+ * where it stopped (a county of 50,000 graduates is indexed in two). */
+#define SEARCH_BACKFILL_ROUNDS 50
+
+struct search_state {
+    char county[GC_COUNTY_MAX + 1];
+    json_t *args; /* the search's arguments, owned: asked again after a backfill */
+    int rounds;
+};
+
+static void search_state_free(void *p)
+{
+    struct search_state *ss = p;
+    if (ss)
+        json_decref(ss->args);
+    free(ss);
+}
+
+static void on_search(struct req *r, enum store_status st, json_t *res);
+
+static void search_ask(struct req *r)
+{
+    struct search_state *ss = r->state;
+    char key[KEY_MAX];
+    key_county(key, sizeof key, ss->county);
+    json_t *args = json_deep_copy(ss->args);
+    if (!args) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    call_script(r, "search", key, args, on_search);
+}
+
+static void on_filled(struct req *r, enum store_status st, json_t *res)
+{
+    (void)res;
+    if (http_store_ok_or_reply(r, st) < 0)
+        return;
+    search_ask(r);
+}
+
+/* Entries for graduates written before the index: computed here (the PII
+ * key), written by ix_fill.lua, then the search asked again. */
+static void backfill(struct req *r, json_t *todo)
+{
+    struct search_state *ss = r->state;
+    if (++ss->rounds > SEARCH_BACKFILL_ROUNDS) {
+        http_reply_unavailable(r);
+        return;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(todo, i, it)
+    {
+        const char *id = json_string_value(json_object_get(it, "id"));
+        json_t *ix = search_ix_name(r->app->pii, json_string_value(json_object_get(it, "name")));
+        json_t *ph = search_ix_phone(r->app->pii, json_string_value(json_object_get(it, "phone")));
+        if (id && ix && ph && json_array_extend(ix, ph) == 0)
+            json_array_append_new(items, json_pack("{s:s, s:O}", "id", id, "ix", ix));
+        json_decref(ix);
+        json_decref(ph);
+    }
+    char key[KEY_MAX];
+    key_county(key, sizeof key, ss->county);
+    call_script(r, "ix_fill", key, json_pack("{s:o}", "items", items), on_filled);
+}
+
+static void on_search(struct req *r, enum store_status st, json_t *res)
+{
+    if (http_store_ok_or_reply(r, st) < 0)
+        return;
+    const struct search_state *ss = r->state;
+    json_t *todo = json_object_get(res, "backfill");
+    if (todo) {
+        backfill(r, todo);
+        return;
+    }
+    json_t *list = json_array();
+    size_t i;
+    json_t *stored;
+    json_array_foreach(json_object_get(res, "graduates"), i, stored)
+    {
+        json_array_append_new(list, graduate_view(r, stored));
+    }
+    json_t *next = json_object_get(res, "next");
+    json_t *cursor = json_null();
+    if (json_is_string(next) && json_string_length(next) * 2 < SEARCH_CURSOR_MAX) {
+        char hex[SEARCH_CURSOR_MAX + 1];
+        hex_encode((const unsigned char *)json_string_value(next), json_string_length(next), hex);
+        cursor = json_string(hex);
+    }
+    /* Names were read: audited, never with the query (personal data). */
+    trail_read(r, ss->county, "graduate.search", "", "ok");
+    http_reply_json(r, 200, json_pack("{s:o, s:o}", "graduates", list, "next_cursor", cursor));
+}
+
+/* Characters of UTF-8 text, or 0 when it holds a control character. */
+static size_t search_text_chars(const char *q)
+{
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)q; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+        chars += (*p & 0xC0) != 0x80;
+    }
+    return chars;
+}
+
+/* q: 1..64 characters (UTF-8), no control characters. */
+static bool search_text_ok(const char *q)
+{
+    size_t chars = search_text_chars(q);
+    return chars >= 1 && chars <= GC_ID_MAX;
+}
+
+static void reply_bad_search(struct req *r, const char *message)
+{
+    http_reply_error(r, 400, "bad_parameter", message, NULL);
+}
+
+static const char *const search_params[] = {"county", "q",     "status",
+                                            "cursor", "limit", "assigned_to"};
+#define SEARCH_NPARAMS (sizeof search_params / sizeof search_params[0])
+
+static void graduate_search(struct req *r)
+{
+    const struct config *cfg = r->app->cfg;
+    bool bad = false;
+    char *v[SEARCH_NPARAMS];
+    for (size_t i = 0; i < SEARCH_NPARAMS; i++)
+        v[i] = http_query(r, search_params[i], &bad);
+    char *county = v[0], *q = v[1], *status = v[2], *cursor = v[3], *limit_s = v[4],
+         *assigned = v[5];
+    int64_t limit = SEARCH_LIMIT_DEFAULT;
+    unsigned char cur_bytes[SEARCH_CURSOR_MAX / 2];
+    size_t cur_len = cursor ? strlen(cursor) / 2 : 0;
+    static const char *const statuses[] = {"seeking", "employed", "not_seeking", "withdrawn"};
+    bool status_ok = !status;
+    for (size_t i = 0; status && i < 4; i++)
+        status_ok |= strcmp(status, statuses[i]) == 0;
+    /* Counselors and a county's leader search their county; others name one. */
+    const char *own = r->who.county[0] ? r->who.county : NULL;
+    const char *where = county ? county : own;
+    const char *msg = NULL;
+    if (bad)
+        msg = "the query string is malformed";
+    else if (!where)
+        msg = "county is required";
+    else if (q && !search_text_ok(q))
+        msg = "q must be 1..64 characters";
+    else if (!status_ok)
+        msg = "status must be one of seeking, employed, not_seeking, withdrawn";
+    else if (cursor && (!*cursor || strlen(cursor) > SEARCH_CURSOR_MAX || strlen(cursor) % 2 ||
+                        !hex_decode(cursor, cur_bytes, cur_len)))
+        msg = "cursor must be a next_cursor of an earlier answer";
+    else if (limit_s && (!parse_i64(limit_s, &limit) || limit < 1 || limit > SEARCH_LIMIT_MAX))
+        msg = "limit must be an integer in 1..100";
+    else if (assigned && !search_text_ok(assigned))
+        msg = "assigned_to must be mine or a counselor's name (1..64 characters)";
+    json_t *args = NULL;
+    if (!msg) {
+        int off = cfg->utc_offset_minutes;
+        args = json_pack("{s:I, s:i, s:i, s:i}", "limit", (json_int_t)limit, "scan_max",
+                         SEARCH_SCAN_MAX, "backfill_max", SEARCH_BACKFILL_MAX, "cur",
+                         period_of(app_now_ms(r->app), off));
+        if (args && q) {
+            char qn[SEARCH_IX_HEX + 4], qp[SEARCH_IX_HEX + 4];
+            search_ix_query_name(r->app->pii, q, qn, sizeof qn);
+            search_ix_query_phone(r->app->pii, q, qp, sizeof qp);
+            json_object_set_new(args, "q", json_string(q));
+            json_object_set_new(args, "qn", json_string(qn));
+            /* Within the indexed prefix the entry is the match itself. */
+            json_object_set_new(args, "qn_exact",
+                                json_boolean(search_text_chars(q) <= SEARCH_IX_PREFIX_MAX));
+            if (qp[0])
+                json_object_set_new(args, "qp", json_string(qp));
+        }
+        if (args && status)
+            json_object_set_new(args, "status", json_string(status));
+        if (args && cursor)
+            json_object_set_new(args, "cursor", json_stringn((const char *)cur_bytes, cur_len));
+        if (args && assigned)
+            json_object_set_new(
+                args, "assigned_to",
+                json_string(strcmp(assigned, "mine") == 0 ? r->who.name : assigned));
+    }
+    char code[GC_COUNTY_MAX + 1];
+    snprintf(code, sizeof code, "%s", where ? where : "");
+    for (size_t i = 0; i < SEARCH_NPARAMS; i++)
+        free(v[i]);
+    if (msg) {
+        reply_bad_search(r, msg);
+        return;
+    }
+    if (!args) {
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    if (!config_county(cfg, code)) {
+        json_decref(args);
+        http_reply_error(r, 404, "not_found", "no such county", NULL);
+        return;
+    }
+    if (!auth_can_read_county(&r->who, code)) {
+        json_decref(args);
+        http_reply_error(r, 403, "forbidden", "this token may not read that county", NULL);
+        return;
+    }
+    struct search_state *ss = calloc(1, sizeof *ss);
+    if (!ss) {
+        json_decref(args);
+        http_reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    r->state = ss;
+    r->state_free = search_state_free;
+    snprintf(ss->county, sizeof ss->county, "%s", code);
+    ss->args = args; /* ours now */
+    search_ask(r);
+}
+
 void api_graduate_lookup(struct req *r)
 {
-    if (pii_key_ok_or_reply(r) < 0)
-        return;
     bool bad = false;
     char *natid = http_query(r, "national_id", &bad);
+    if (!natid && !bad) {
+        graduate_search(r);
+        return;
+    }
+    /* national_id= is a look-up on its own (by HMAC, every county in scope). */
+    for (size_t i = 0; natid && i < sizeof search_params / sizeof search_params[0]; i++) {
+        char *other = http_query(r, search_params[i], &bad);
+        if (other) {
+            free(other);
+            free(natid);
+            reply_bad_search(r, "national_id is used alone");
+            return;
+        }
+    }
+    if (pii_key_ok_or_reply(r) < 0) {
+        free(natid);
+        return;
+    }
     int64_t now = app_now_ms(r->app);
     char norm[NATID_LEN + 1];
     if (bad || !natid ||
@@ -783,7 +1053,8 @@ void api_graduate_patch(struct req *r)
         } text[] = {{"name", in.name, false},
                     {"phone", in.phone, in.clear_phone},
                     {"school", in.school, in.clear_school},
-                    {"major", in.major, in.clear_major}};
+                    {"major", in.major, in.clear_major},
+                    {"assigned_to", in.assigned_to, in.clear_assigned_to}};
         for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
             if (text[i].value)
                 json_object_set_new(set, text[i].field, json_string(text[i].value));
@@ -808,6 +1079,11 @@ void api_graduate_patch(struct req *r)
                        ? json_pack("{s:s, s:o, s:o, s:s, s:I}", "id", r->params[0], "set", set,
                                    "clear", clear, "actor", r->who.name, "now", (json_int_t)now)
                        : NULL;
+    /* The search index follows a new name or phone (search_ix.h). */
+    if (args && in.name)
+        json_object_set_new(args, "ixn", search_ix_name(r->app->pii, in.name));
+    if (args && (in.phone || in.clear_phone))
+        json_object_set_new(args, "ixp", search_ix_phone(r->app->pii, in.phone));
     if (!args) {
         if (!set || !clear) {
             json_decref(set);

@@ -11,9 +11,10 @@
 
 /* The query parameters each route takes (router.h: anything else is a 400). */
 #define Q_NONE NULL
-static const char *const Q_LOOKUP[] = {"national_id", NULL};
+static const char *const Q_LOOKUP[] = {"national_id", "county", "q",           "status",
+                                       "cursor",      "limit",  "assigned_to", NULL};
 static const char *const Q_PERIOD[] = {"period", NULL};
-static const char *const Q_QUEUE[] = {"limit", "view", NULL};
+static const char *const Q_QUEUE[] = {"limit", "view", "assigned_to", NULL};
 static const char *const Q_ALERTS[] = {"state", "county", "limit", NULL};
 static const char *const Q_AUDIT[] = {"county", "since", "after", "limit", NULL};
 
@@ -81,6 +82,9 @@ const struct route api_routes[] = {
      ROUTE_WRITES, Q_NONE},
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/queue", ROLES_READERS, NOT_READER, api_queue,
      ROUTE_WRITES, Q_QUEUE},
+    /* SPEC §12, caseloads: leaders (and admins) see each counselor's counts. */
+    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/caseloads", ADMIN | LEADER,
+     "only admins and leaders see caseloads", api_caseloads, 0, Q_NONE},
     /* A county's coverage day by day: whoever may read its coverage may read
      * its past (the same numbers, which a viewer could have polled itself). */
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/history", ROLES_ALL, NULL, api_history, 0, Q_PERIOD},

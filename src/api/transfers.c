@@ -26,7 +26,7 @@
 #include "gradcover/store/transfer.h"
 
 /* Random characters after the time in a transfer id: two transfers of one
- * graduate in the same millisecond stay apart. */
+ * graduate in the same millisecond, or on two servers, stay apart. */
 #define XID_NONCE_CHARS 8
 /* Where the id of a 400 id_is_personal_data was (request.h). */
 #define ID_IN_PATH "the graduate id in the path"
@@ -113,8 +113,9 @@ static void transfer_located(struct req *r, const char *county)
         http_reply_error(r, 500, "internal", "no random bytes", NULL);
         return;
     }
-    /* Time first, zero-padded: later transfers sort after (transfer_index.lua). */
-    snprintf(xid, sizeof xid, "%015lld-%s", (long long)now, nonce);
+    /* Unique per transfer (steps 2 and 4 recognise their own by it); the
+     * order of transfers is the record's own count (xn), not this time. */
+    snprintf(xid, sizeof xid, "%lld-%s", (long long)now, nonce);
     json_t *args =
         json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o}", "id", r->params[0], "to", x->to,
                   "xid", xid, "actor", r->who.name, "now", (json_int_t)now, "cur",

@@ -59,7 +59,7 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
 {
     static const char *const known[] = {
         "id",    "county",          "name",          "national_id", "phone", "school",
-        "major", "graduation_year", "registered_at", NULL};
+        "major", "graduation_year", "registered_at", "assigned_to", NULL};
     memset(out, 0, sizeof *out);
     verr_unknown_keys(body, known, v);
     verr_text(body, "id", GC_ID_MAX, false, &out->id, v);
@@ -76,6 +76,7 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
         verr_add(v, "phone", "must be 5..20 digits, '-' or a leading '+'");
     verr_text(body, "school", SCHOOL_MAX_CHARS, false, &out->school, v);
     verr_text(body, "major", SCHOOL_MAX_CHARS, false, &out->major, v);
+    verr_text(body, "assigned_to", GC_ID_MAX, false, &out->assigned_to, v);
     json_t *gy = json_object_get(body, "graduation_year");
     int this_year = period_of(now_ms, cfg->utc_offset_minutes);
     if (gy && !json_is_null(gy)) {
@@ -131,8 +132,8 @@ void validate_flags_text(unsigned flags, char *out, size_t n)
 int validate_graduate_patch(json_t *body, const struct config *cfg, int64_t now_ms,
                             struct graduate_patch_in *out, struct verr *v)
 {
-    static const char *const known[] = {"name",  "phone", "school", "major", "graduation_year",
-                                        "flags", NULL};
+    static const char *const known[] = {
+        "name", "phone", "school", "major", "graduation_year", "flags", "assigned_to", NULL};
     char msg[160];
     memset(out, 0, sizeof *out);
     /* The two fields a correction may not touch are named; the rest of the
@@ -160,6 +161,7 @@ int validate_graduate_patch(json_t *body, const struct config *cfg, int64_t now_
         verr_add(v, "phone", "must be 5..20 digits, '-' or a leading '+'");
     patch_text(body, "school", SCHOOL_MAX_CHARS, &out->school, &out->clear_school, v);
     patch_text(body, "major", SCHOOL_MAX_CHARS, &out->major, &out->clear_major, v);
+    patch_text(body, "assigned_to", GC_ID_MAX, &out->assigned_to, &out->clear_assigned_to, v);
     json_t *gy = json_object_get(body, "graduation_year");
     int this_year = period_of(now_ms, cfg->utc_offset_minutes);
     if (gy && json_is_null(gy))

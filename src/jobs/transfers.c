@@ -1,6 +1,7 @@
-/* The transfer repair job (see transfers.h): every TICK_MS, each county's
- * transfers older than STALE_MS are resumed: step 1 again (it changes
- * nothing and answers the payload), then store/transfer.c's chain. */
+/* The transfer repair job (see transfers.h): every TICK_MS, the transfers
+ * older than STALE_MS of the next COUNTIES_PER_TICK counties are resumed:
+ * step 1 again (it changes nothing and answers the payload), then
+ * store/transfer.c's chain. */
 #include "gradcover/jobs/transfers.h"
 
 #include <stdio.h>
@@ -24,7 +25,11 @@
  * that a moved graduate is uncounted only briefly, long enough never to race
  * the request that is still running it. */
 #define STALE_MS 10000
-#define TICK_MS 5000
+/* Counties looked at per tick, round robin: one small read each, so that
+ * 3,000 counties cost Redis 50 reads a second and every county is looked at
+ * within a minute; a city's few counties every second. */
+#define TICK_MS 1000
+#define COUNTIES_PER_TICK 50
 /* Transfers resumed per county and tick: they are rare. */
 #define PER_COUNTY 8
 
@@ -32,6 +37,7 @@ struct transfers {
     struct transfers_deps d;
     struct event *timer;
     size_t outstanding; /* calls and chains not yet answered */
+    size_t next;        /* the county the next tick starts at */
 };
 
 struct call {
@@ -128,10 +134,13 @@ static void tick(struct transfers *t)
     if (t->outstanding > 0 || !store_writable(t->d.store))
         return;
     int64_t before = clock_now_ms(t->d.clock) - STALE_MS;
-    for (size_t i = 0; i < t->d.cfg->ncounties; i++) {
+    size_t n = t->d.cfg->ncounties;
+    for (size_t k = 0; k < COUNTIES_PER_TICK && k < n; k++) {
+        size_t i = t->next % n;
         struct call *c = malloc(sizeof *c);
         if (!c)
             return;
+        t->next = i + 1;
         c->t = t;
         c->county = i;
         json_t *args = json_pack("{s:I, s:i}", "before", (json_int_t)before, "limit", PER_COUNTY);

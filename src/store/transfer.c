@@ -105,8 +105,9 @@ int transfer_finish(struct store *s, const struct config *cfg, json_t *out, json
     const char *from = json_string_value(json_object_get(out, "from"));
     const char *to = json_string_value(json_object_get(out, "to"));
     const char *xid = json_string_value(json_object_get(out, "xid"));
-    if (!id || !from || !to || !xid || strlen(id) > GC_ID_MAX || strlen(from) > GC_COUNTY_MAX ||
-        strlen(to) > GC_COUNTY_MAX || strlen(xid) >= 64 || !config_county(cfg, to))
+    if (!id || !from || !to || !xid || !json_is_integer(json_object_get(out, "xn")) ||
+        strlen(id) > GC_ID_MAX || strlen(from) > GC_COUNTY_MAX || strlen(to) > GC_COUNTY_MAX ||
+        strlen(xid) >= 64 || !config_county(cfg, to))
         return -1;
     struct chain *c = calloc(1, sizeof *c);
     if (!c)
@@ -134,7 +135,8 @@ int transfer_finish(struct store *s, const struct config *cfg, json_t *out, json
     }
     const char *hmac =
         json_string_value(json_object_get(json_object_get(out, "graduate"), "nid_hmac"));
-    c->index_args = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "from", from, "to", to, "xid", xid);
+    json_int_t xn = json_integer_value(json_object_get(out, "xn"));
+    c->index_args = json_pack("{s:s, s:s, s:s, s:I}", "id", id, "from", from, "to", to, "xn", xn);
     if (c->index_args && hmac)
         json_object_set_new(c->index_args, "hmac", json_string(hmac));
     c->done_args = json_pack("{s:s, s:s}", "id", id, "xid", xid);

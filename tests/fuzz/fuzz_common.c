@@ -215,6 +215,9 @@ static const char *const messages[] = {
     "entrepreneurship, small_loan, tax_relief, social_insurance_subsidy, other",
     "must be one of in_person, phone, online, sms, home_visit",
     "must be one of reached, unreachable, declined",
+    "must not be removed",
+    "must be an array of distinct names from zero_employment_family, hardship, disabled, "
+    "low_income",
     NULL,
 };
 

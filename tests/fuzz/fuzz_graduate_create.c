@@ -12,7 +12,7 @@
 
 static const char *const known[] = {
     "id",    "county",          "name",          "national_id", "phone", "school",
-    "major", "graduation_year", "registered_at", NULL};
+    "major", "graduation_year", "registered_at", "assigned_to", NULL};
 
 /* Earliest instant rfc3339_parse() accepts: 2000-01-01T00:00:00+14:00. */
 #define EARLIEST_MS (946684800000LL - 14 * 3600 * 1000LL)

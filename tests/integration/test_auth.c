@@ -59,6 +59,7 @@ enum kind {
     K_STATUS,          /* POST /api/v1/graduates/{id}/status */
     K_PATCH,           /* PATCH /api/v1/graduates/{id} */
     K_TRANSFER,        /* POST /api/v1/graduates/{id}/transfer (to the other county) */
+    K_CASELOADS,       /* GET /api/v1/counties/{code}/caseloads */
     K_CONTACTS,        /* GET /api/v1/graduates/{id}/contacts */
     K_CONTACT,         /* POST /api/v1/contacts (target = the body's graduate_id) */
     K_CONTACT_GET,     /* GET /api/v1/contacts/{contact_id} (the fixture's contact of G1 / G2) */
@@ -164,6 +165,12 @@ static const struct row matrix[] = {
      K_COUNTY_COVERAGE,
      false,
      {{401, 200, 200, 403, 200, 200, 200}, {401, 200, 403, 200, 403, 200, 200}}},
+    /* Caseloads: admins and leaders (scope). */
+    {"GET",
+     "/api/v1/counties/{code}/caseloads",
+     K_CASELOADS,
+     false,
+     {{401, 200, 403, 403, 200, 200, 403}, {401, 200, 403, 403, 403, 200, 403}}},
     {"GET",
      "/api/v1/counties/{code}/queue",
      K_QUEUE,
@@ -453,6 +460,9 @@ static void build_path(const struct row *row, int t, char *out, size_t n)
     case K_COUNTY_COVERAGE:
         snprintf(out, n, "/api/v1/counties/%s/coverage", county[t]);
         return;
+    case K_CASELOADS:
+        snprintf(out, n, "/api/v1/counties/%s/caseloads", county[t]);
+        return;
     case K_QUEUE:
         snprintf(out, n, "/api/v1/counties/%s/queue", county[t]);
         return;
@@ -614,6 +624,10 @@ static void check_success_body(struct report *rep, const char *what, const struc
         if (strcmp(jstr(j, "id"), gid[t]) != 0 || strcmp(jstr(j, "county"), county[1 - t]) != 0)
             note(rep, "%s: not the moved graduate: %.300s", what, r->body);
         return;
+    case K_CASELOADS:
+        if (strcmp(jstr(j, "county"), county[t]) != 0 || !json_object_get(j, "unassigned"))
+            note(rep, "%s: unexpected caseloads %.300s", what, r->body);
+        return;
     case K_PATCH:
         if (strcmp(jstr(j, "id"), gid[t]) != 0 || strcmp(jstr(j, "school"), "商洛学院") != 0)
             note(rep, "%s: not the corrected graduate: %.300s", what, r->body);
@@ -729,6 +743,7 @@ static void check_write_effect(struct report *rep, const char *what, const struc
     case K_GET:
     case K_CONTACTS:
     case K_CONTACT_GET:
+    case K_CASELOADS:
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:
@@ -815,6 +830,7 @@ static void run_cell(struct report *rep, int ri, int c, int t)
     case K_GET:
     case K_CONTACTS:
     case K_CONTACT_GET:
+    case K_CASELOADS:
     case K_COVERAGE:
     case K_COUNTY_COVERAGE:
     case K_QUEUE:

@@ -516,7 +516,8 @@ START_TEST(test_patch_of_national_id_or_county_is_422_and_changes_nothing)
          "must be an array of distinct names from zero_employment_family, hardship, disabled, "
          "low_income"},
         {"{\"status\":\"employed\"}", "_unknown",
-         "1 unknown field; allowed: name, phone, school, major, graduation_year, flags"},
+         "1 unknown field; allowed: name, phone, school, major, graduation_year, flags, "
+         "assigned_to"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *e = patch(T_C611002, "G1", bad[i].body, 422, "validation_failed");
@@ -675,6 +676,45 @@ START_TEST(test_queue_view_must_be_known)
 }
 END_TEST
 
+/* SPEC §12: the queue flags graduates unreachable on different days. */
+START_TEST(test_queue_flags_unreachable_attempts_on_different_days)
+{
+    h_register(srv, T_C611002, "G1", "611002", 1, REGISTERED);
+    h_register(srv, T_C611002, "G2", "611002", 2, REGISTERED);
+    char a[96];
+    contact(T_C611002, "G1",
+            "\"outcome\":\"unreachable\",\"occurred_at\":\"2026-03-02T09:00:00+08:00\"", a,
+            sizeof a);
+    contact(T_C611002, "G1",
+            "\"outcome\":\"unreachable\",\"occurred_at\":\"2026-03-02T17:00:00+08:00\"", NULL, 0);
+    contact(T_C611002, "G1",
+            "\"outcome\":\"unreachable\",\"occurred_at\":\"2026-03-04T09:00:00+08:00\"", NULL, 0);
+    contact(T_C611002, "G2", "\"outcome\":\"declined\"", NULL, 0);
+    struct http_resp *r =
+        h_http(srv, "GET", "/api/v1/counties/611002/queue", T_C611002, NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(r->json, "graduates"), i, g)
+    {
+        if (strcmp(str(g, "id"), "G1") == 0)
+            ck_assert_int_eq(num(g, "unreachable_attempts"), 2);
+        else
+            ck_assert_ptr_null(json_object_get(g, "unreachable_attempts"));
+    }
+    h_resp_free(r);
+    json_t *gr = graduate("G1");
+    ck_assert_int_eq(num(gr, "unreachable_attempts"), 2);
+    ck_assert_int_eq(num(json_object_get(gr, "attempts"), "unreachable"), 3);
+    json_decref(gr);
+    /* Voiding one of 2 March's leaves two days; then one. */
+    void_contact(T_C611002, a, "{\"reason\":\"duplicate\"}", 200, NULL);
+    gr = graduate("G1");
+    ck_assert_int_eq(num(gr, "unreachable_attempts"), 2);
+    json_decref(gr);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("corrections");
@@ -698,6 +738,7 @@ int main(void)
     tcase_add_test(tc, test_reregistration_with_other_fields_is_409_naming_them);
     tcase_add_test(tc, test_found_work_before_any_service_is_counted_as_left_unserved);
     tcase_add_test(tc, test_queue_view_must_be_known);
+    tcase_add_test(tc, test_queue_flags_unreachable_attempts_on_different_days);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

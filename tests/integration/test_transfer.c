@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -259,6 +261,62 @@ START_TEST(test_a_transfer_left_half_way_is_finished_by_the_servers_once)
 }
 END_TEST
 
+/* Two servers move the same graduate to two different counties at the same
+ * moment, again and again: it ends in exactly one county, counted once, and
+ * every county's registered count agrees with its set. */
+START_TEST(test_concurrent_transfers_on_two_servers_count_the_graduate_once)
+{
+    struct gc_server *second = start();
+    const char *dest[2] = {"611002", "611022"};
+    for (int round = 0; round < 8; round++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            char body[64];
+            snprintf(body, sizeof body, "{\"county\":\"%s\"}", dest[1]);
+            struct http_resp *r =
+                h_http(second, "POST", "/api/v1/graduates/G2/transfer", T_ADMIN, body, NULL);
+            int st = r ? r->status : 0;
+            _exit(st == 200 || st == 409 || st == 503 || st == 404 ? 0 : 1);
+        }
+        char body[64];
+        snprintf(body, sizeof body, "{\"county\":\"%s\"}", dest[0]);
+        struct http_resp *r = transfer(T_ADMIN, "G2", body);
+        ck_assert_msg(r->status == 200 || r->status == 409 || r->status == 503 || r->status == 404,
+                      "%d %s", r->status, r->body);
+        h_resp_free(r);
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        /* Any move left half-way: finished by a retry to where it was going. */
+        for (int k = 0; k < 2; k++) {
+            snprintf(body, sizeof body, "{\"county\":\"%s\"}", dest[k]);
+            r = transfer(T_ADMIN, "G2", body);
+            h_resp_free(r);
+        }
+        /* Back to the start for the next round. */
+        r = transfer(T_ADMIN, "G2", "{\"county\":\"611021\"}");
+        ck_assert_msg(r->status == 200, "back: %d %s", r->status, r->body);
+        h_resp_free(r);
+        const char *all[3] = {"611002", "611021", "611022"};
+        long long total = 0;
+        for (int c = 0; c < 3; c++) {
+            long long reg, srvd;
+            h_counts(srv, all[c], "", &reg, &srvd);
+            total += reg;
+            char cmd[64];
+            snprintf(cmd, sizeof cmd, "SCARD gc:{%s}:reg:2026", all[c]);
+            ck_assert_int_eq(h_redis_int(cmd), reg);
+            snprintf(cmd, sizeof cmd, "EXISTS gc:{%s}:g:G2", all[c]);
+            ck_assert_int_eq(h_redis_int(cmd), strcmp(all[c], "611021") == 0);
+        }
+        ck_assert_int_eq(total, 2);
+    }
+    expect_counts(0, 0, 2, 1);
+    ck_assert_int_eq(h_stop(second), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("transfer");
@@ -270,6 +328,7 @@ int main(void)
     tcase_add_test(tc, test_refused_transfers_change_nothing);
     tcase_add_test(tc, test_a_transfer_left_half_way_is_finished_by_its_retry);
     tcase_add_test(tc, test_a_transfer_left_half_way_is_finished_by_the_servers_once);
+    tcase_add_test(tc, test_concurrent_transfers_on_two_servers_count_the_graduate_once);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -306,7 +306,7 @@ static const char *reg_body(const char *natid, const char *extra)
 /* The 422 for one unknown member of a registration body: counted, never named. */
 #define UNKNOWN_GRADUATE_1                                                                         \
     "1 unknown field; allowed: id, county, name, national_id, phone, school, major, "              \
-    "graduation_year, registered_at"
+    "graduation_year, registered_at, assigned_to"
 
 /* 17 digits and the correct check character. */
 static const char *natid_of(const char *first17)
@@ -1038,7 +1038,8 @@ START_TEST(test_unknown_fields_are_counted_never_echoed)
         const char *path, *token, *valid, *allowed;
     } ep[] = {
         {"/api/v1/graduates", T_C611002, registration,
-         "id, county, name, national_id, phone, school, major, graduation_year, registered_at"},
+         "id, county, name, national_id, phone, school, major, graduation_year, registered_at, "
+         "assigned_to"},
         {"/api/v1/contacts", T_C611002, "\"graduate_id\":\"G2\",\"service\":\"job_referral\"",
          "graduate_id, service, channel, outcome, occurred_at, note"},
         {"/api/v1/graduates/G2/status", T_C611002, "\"status\":\"employed\"", "status, at, reason"},

@@ -25,6 +25,8 @@ void api_contact_void(struct req *r);
 void api_coverage_all(struct req *r);
 void api_coverage_county(struct req *r);
 void api_queue(struct req *r);
+/* GET /api/v1/counties/{code}/caseloads: per-counselor counts (caseloads.c). */
+void api_caseloads(struct req *r);
 /* GET /api/v1/counties/{code}/history: one point per day of a period (history.c). */
 void api_history(struct req *r);
 /* GET /api/v1/counties/{code}/activity: contacts per counselor, 7 and 30 days (history.c). */

@@ -31,6 +31,7 @@ struct graduate_in {
     const char *county; /* never NULL once valid */
     const char *name;
     const char *phone, *school, *major; /* NULL when absent */
+    const char *assigned_to;            /* the counselor (token name) in charge; NULL when absent */
     int graduation_year;                /* 0 when absent */
     int64_t registered_at;              /* Unix ms; now when absent */
     char national_id[NATID_LEN + 1];    /* normalised (upper-case X) */
@@ -51,7 +52,8 @@ int validate_graduate(json_t *body, const struct config *cfg, const char *defaul
 struct graduate_patch_in {
     const char *name;                   /* NULL: unchanged (never cleared) */
     const char *phone, *school, *major; /* NULL: unchanged or cleared */
-    bool clear_phone, clear_school, clear_major, clear_graduation_year;
+    const char *assigned_to;            /* NULL: unchanged or cleared */
+    bool clear_phone, clear_school, clear_major, clear_graduation_year, clear_assigned_to;
     int graduation_year; /* 0: unchanged or cleared */
     bool set_flags;      /* flags given: flags (possibly 0, no flag) replaces them */
     unsigned flags;      /* bit i: gc_flags[i] */

@@ -85,6 +85,16 @@ if o == 0 then
 else
   redis.call('HINCRBY', g, 'att:' .. A.outcome, 1)
 end
+-- SPEC §12: the queue flags graduates unreachable on different days: the
+-- local days of their unreachable attempts, "d,d,...", in uad (attempts
+-- only: nothing more on the common, reached path).
+if o == 1 then
+  local days = redis.call('HGET', g, 'uad')
+  local d = string.format('%d', day_of(A.occurred_at))
+  if not string.find(',' .. (days or '') .. ',', ',' .. d .. ',', 1, true) then
+    redis.call('HSET', g, 'uad', days and (days .. ',' .. d) or d)
+  end
+end
 if not last or A.occurred_at > tonumber(last) then
   redis.call('HSET', g, 'last_contact_at', string.format('%d', A.occurred_at))
 end

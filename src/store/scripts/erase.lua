@@ -13,6 +13,8 @@ end
 if redis.call('HGET', g, 'xfer') then
   return reply({err = 'transfer_pending'})
 end
+-- Found by id only from now on.
+ix_set(g, A.id, {})
 redis.call('HDEL', g, 'name', 'phone', 'nid_hmac', 'nid_masked', 'nid_claim', 'school', 'major',
            'status_reason', 'transfer_reason')
 redis.call('HSET', g, 'erased_at', string.format('%d', A.now), 'erased_by', A.actor)

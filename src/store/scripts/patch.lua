@@ -3,7 +3,8 @@
 -- step, audited with the names of the changed fields and, for the
 -- non-personal ones (graduation_year, flags), their old and new values.
 -- Nothing counted changes: no status, time or interval is patched.
--- A: {id, set = {field = value}, clear = [field], actor, now, audit}
+-- A: {id, set = {field = value}, clear = [field], ixn?, ixp? (the search
+--     index entries of a new name, a new or cleared phone), actor, now, audit}
 -- Answers {ok, changed = [fields], graduate} or {err}.
 local g = P .. ':g:' .. A.id
 local status, erased, xfer = unpack(redis.call('HMGET', g, 'status', 'erased_at', 'xfer'))
@@ -18,7 +19,7 @@ if xfer then
   return reply({err = 'transfer_pending'})
 end
 -- Fields whose values may go into the audit trail: not personal data.
-local PUBLIC = {graduation_year = true, flags = true}
+local PUBLIC = {graduation_year = true, flags = true, assigned_to = true}
 local changed, changes, hset, hdel = {}, {}, {}, {}
 local function note(field, old, new)
   changed[#changed + 1] = field
@@ -28,7 +29,7 @@ local function note(field, old, new)
     changes[field] = {changed = true}
   end
 end
-local order = {'name', 'phone', 'school', 'major', 'graduation_year', 'flags'}
+local order = {'name', 'phone', 'school', 'major', 'graduation_year', 'flags', 'assigned_to'}
 local clear = {}
 for _, f in ipairs(A.clear or {}) do
   clear[f] = true
@@ -58,5 +59,17 @@ hset[#hset + 1] = string.format('%d', A.now)
 redis.call('HSET', g, unpack(hset))
 if #hdel > 0 then
   redis.call('HDEL', g, unpack(hdel))
+end
+-- The search index follows the name and the phone (A.ixn, A.ixp: their new
+-- entries, given when they were patched).
+if A.ixn or A.ixp then
+  local bases = {}
+  for _, b in ipairs(A.ixn or {}) do
+    bases[#bases + 1] = b
+  end
+  for _, b in ipairs(A.ixp or {}) do
+    bases[#bases + 1] = b
+  end
+  ix_set(g, A.id, bases, {n = not A.ixn, p = not A.ixp})
 end
 return reply({ok = true, changed = changed, graduate = hgetall(g), audit_changes = changes})

@@ -6,7 +6,7 @@
 -- the fields that differ (a correction is a PATCH, SPEC §12).
 -- A: {id, county, name, phone?, school?, major?, graduation_year?, nid_hmac,
 --     nid_masked, registered_at, registered_at_given, now, cur, off, actor,
---     claim, alert?}
+--     claim, ix (the search index entries of name and phone), alert?}
 local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 1 then
   if redis.call('HGET', g, 'nid_hmac') == A.nid_hmac then
@@ -47,7 +47,7 @@ local fields = {
   'created_by', A.actor, 'created_at', string.format('%d', A.now), 'contacts', 0,
   'nid_claim', A.claim,
 }
-for _, k in ipairs({'phone', 'school', 'major'}) do
+for _, k in ipairs({'phone', 'school', 'major', 'assigned_to'}) do
   if A[k] then
     fields[#fields + 1] = k
     fields[#fields + 1] = A[k]
@@ -58,6 +58,7 @@ if A.graduation_year then
   fields[#fields + 1] = string.format('%d', A.graduation_year)
 end
 redis.call('HSET', g, unpack(fields))
+ix_set(g, A.id, A.ix)
 add_seeking(A.id, A.registered_at, cur)
 local transition = alert_eval(cur)
 return reply({ok = true, existed = false, graduate = hgetall(g), transition = transition})

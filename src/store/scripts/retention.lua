@@ -11,6 +11,7 @@ for _, id in ipairs(ids) do
   local g = P .. ':g:' .. id
   local status = redis.call('HGET', g, 'status')
   if status and status ~= 'seeking' then
+    ix_set(g, id, {})
     redis.call('HDEL', g, 'name', 'phone')
     redis.call('HSET', g, 'pii_expired_at', string.format('%d', A.now))
     audit({audit_object = id})

@@ -6,6 +6,11 @@ local g = P .. ':g:' .. A.id
 local xfer = redis.call('HGET', g, 'xfer')
 redis.call('ZREM', P .. ':xfer_out', A.id)
 if xfer and string.sub(xfer, 1, #A.xid + 1) == A.xid .. '|' then
+  -- The number of this transfer stays: a late repair of an earlier
+  -- transfer into this county must not bring the record back
+  -- (transfer_in.lua).
+  redis.call('SET', P .. ':xgone:' .. A.id, redis.call('HGET', g, 'xn') or '0')
+  ix_remove(g, A.id)
   redis.call('DEL', g, P .. ':contacts:' .. A.id)
   return reply({ok = true, removed = true})
 end

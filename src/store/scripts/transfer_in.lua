@@ -2,7 +2,9 @@
 -- the record of step 1 (with its contacts) is written here and counted in
 -- this county's current period (registered, and served if it was served
 -- there this period; else the queue), in one atomic step. Idempotent: a
--- record already here from this transfer (xfer_in = xid) changes nothing.
+-- record already here from this transfer (xfer_in = xid) changes nothing,
+-- and a transfer older than the one that took the graduate out of this
+-- county again (P:xgone:<id>, transfer_done.lua) is refused (superseded).
 -- A: {id, from, xid, graduate (the source's hash), contacts (newest first),
 --     served, now, cur, off, alert?, audit}
 -- Answers {ok, graduate, registered, served, transition?} or {err}.
@@ -11,6 +13,12 @@ local existing = redis.call('HGET', g, 'xfer_in')
 if existing == A.xid then
   return reply({ok = true, replayed = true, graduate = hgetall(g)})
 end
+-- The graduate left this county by a later transfer than this one (a late
+-- repair): nothing to do here any more.
+local gone = tonumber(redis.call('GET', P .. ':xgone:' .. A.id)) or 0
+if gone > 0 and gone >= (tonumber(A.graduate.xn) or 0) then
+  return reply({err = 'superseded'})
+end
 if redis.call('EXISTS', g) == 1 then
   return reply({err = 'id_taken'})
 end
@@ -18,8 +26,9 @@ local cur = roll(A.cur)
 local reg_before, srv_before = counts(cur)
 local fields = {}
 for k, v in pairs(A.graduate) do
-  -- The source's intent and its own transfer marks stay behind.
-  if k ~= 'xfer' and k ~= 'xfer_in' and k ~= 'nid_claim_county' then
+  -- The source's intent and its own transfer marks stay behind, and so
+  -- does the assignment: the source's counselors do not work here.
+  if k ~= 'xfer' and k ~= 'xfer_in' and k ~= 'assigned_to' then
     fields[#fields + 1] = k
     fields[#fields + 1] = v
   end
@@ -28,6 +37,15 @@ redis.call('HSET', g, unpack(fields))
 redis.call('HSET', g, 'county', string.sub(P, 5, -2), 'xfer_in', A.xid,
            'transferred_from', A.from, 'transferred_at', string.format('%d', A.now),
            'transferred_by', A.audit and A.audit.who or '')
+-- Its search entries as the source had them (ixm came with the record).
+local bases = {}
+for e in string.gmatch(A.graduate.ixm or '', '[^,]+') do
+  if string.sub(e, 1, 2) ~= 'i:' then
+    bases[#bases + 1] = string.match(e, '^([^|]*)')
+  end
+end
+redis.call('HDEL', g, 'ixm')
+ix_set(g, A.id, bases)
 local ck = P .. ':contacts:' .. A.id
 redis.call('DEL', ck)
 -- Newest first, as in the source: LPUSH of the oldest first.

@@ -9,7 +9,8 @@
 -- the repair job with A.resume) it changes nothing and answers the same
 -- payload, so the later steps can be run again.
 -- A: {id, to, xid, reason?, actor, now, cur, off, alert?, resume?, audit}
--- Answers {ok, xid, from, to, served, graduate (the hash), contacts (the
+-- Answers {ok, xid, xn (the graduate's transfer number), from, to, served,
+-- graduate (the hash), contacts (the
 -- list, newest first), registered, served_count} or {ok, already} when the
 -- graduate is in A.to already, or {err}.
 local g = P .. ':g:' .. A.id
@@ -24,7 +25,8 @@ if not status then
   return reply({err = 'not_found'})
 end
 local function payload(xid, to, served)
-  return {ok = true, xid = xid, from = county, to = to, served = served == '1',
+  return {ok = true, xid = xid, xn = tonumber(redis.call('HGET', g, 'xn')), from = county,
+          to = to, served = served == '1',
           graduate = hgetall(g), contacts = redis.call('LRANGE', P .. ':contacts:' .. A.id, 0, -1)}
 end
 if xfer then
@@ -65,6 +67,9 @@ redis.call('ZREM', P .. ':seeking', A.id)
 redis.call('ZREM', P .. ':queue', A.id)
 redis.call('HSET', g, 'xfer',
            string.format('%s|%s|%d|%s', A.xid, A.to, served and 1 or 0, A.actor))
+-- The graduate's own count of transfers, carried with the record: orders
+-- them for the global step (transfer_index.lua) with no clock involved.
+redis.call('HINCRBY', g, 'xn', 1)
 if A.reason then
   redis.call('HSET', g, 'transfer_reason', A.reason)
 end

@@ -68,6 +68,24 @@ if c.o == 0 then
 else
   redis.call('HINCRBY', g, 'att:' .. outcome, -1)
 end
+-- The days the graduate was unreachable (contact.lua's uad), without it.
+if c.o == 1 then
+  local days, seen = {}, {}
+  for i, x in ipairs(recs) do
+    if x and i ~= at and not x.voided_at and x.o == 1 then
+      local d = string.format('%d', day_of(x.occ))
+      if not seen[d] then
+        seen[d] = true
+        days[#days + 1] = d
+      end
+    end
+  end
+  if #days > 0 then
+    redis.call('HSET', g, 'uad', table.concat(days, ','))
+  else
+    redis.call('HDEL', g, 'uad')
+  end
+end
 if last then
   redis.call('HSET', g, 'last_contact_at', string.format('%d', last))
 else

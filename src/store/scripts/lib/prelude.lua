@@ -431,6 +431,54 @@ local function contact_format(c)
                        c.reason or '')
 end
 
+-- ---- The search index (search.lua; docs/design.md, "Finding people") ----
+-- P:ix, every score 0, read in lexical order: "i:<id>" for every graduate,
+-- "n:<hex>|<id>" for each prefix of the name and "p:<hex>|<id>" for the
+-- phone's last four digits, the hex an HMAC the server computes (the index
+-- holds no name or number in clear). The graduate's own entries are kept in
+-- its hash as ixm ("e1,e2,..."), so that they can be taken out again.
+local function ix_entries(g)
+  local out = {}
+  for e in string.gmatch(redis.call('HGET', g, 'ixm') or '', '[^,]+') do
+    out[#out + 1] = e
+  end
+  return out
+end
+
+-- The graduate's entries become "i:<id>" plus the bases given (without
+-- "|<id>"), the ones of a kind not given ('n' or 'p': keep[kind]) kept.
+local function ix_set(g, id, bases, keep)
+  local old = ix_entries(g)
+  local new = {'i:' .. id}
+  for _, e in ipairs(old) do
+    local kind = string.sub(e, 1, 1)
+    if keep and keep[kind] then
+      new[#new + 1] = e
+    end
+  end
+  for _, b in ipairs(bases or {}) do
+    new[#new + 1] = b .. '|' .. id
+  end
+  if #old > 0 then
+    redis.call('ZREM', P .. ':ix', unpack(old))
+  end
+  local z = {}
+  for _, e in ipairs(new) do
+    z[#z + 1] = 0
+    z[#z + 1] = e
+  end
+  redis.call('ZADD', P .. ':ix', unpack(z))
+  redis.call('HSET', g, 'ixm', table.concat(new, ','))
+end
+
+-- Out of the index entirely (the record leaves the county).
+local function ix_remove(g, id)
+  local old = ix_entries(g)
+  old[#old + 1] = 'i:' .. id
+  redis.call('ZREM', P .. ':ix', unpack(old))
+  redis.call('HDEL', g, 'ixm')
+end
+
 -- ---- Repeats and escalation (SPEC §11) ----
 -- Of a firing episode e (its hash's fired_at, started_at, acked_at, rep_at,
 -- esc_at) at instant now, with R = {repeat_ms, escalate_ms} (0: never):
