@@ -360,11 +360,12 @@ static void on_answer(struct evhttp_request *req, void *arg)
     struct import_row *row = c->row;
     int status = req ? evhttp_request_get_response_code(req) : 0;
     if (status == 429 || status == 503 || status == 0) {
-        if (retry_later(c, req))
+        if (!s->fatal && retry_later(c, req))
             return;
         add_line(s->run, row->rec, c->patching ? "flags" : "_server",
-                 status ? "the server stayed unavailable (429/503): import the file again"
-                        : "no answer from the server: import the file again",
+                 s->fatal ? "not sent: the server refused the token"
+                 : status ? "the server stayed unavailable (429/503): import the file again"
+                          : "no answer from the server: import the file again",
                  !c->patching);
         if (c->patching)
             s->run->flags_failed++;

@@ -114,7 +114,7 @@ static void write_mixed(const char *path, bool bom)
     char text[8192];
     int n = snprintf(text, sizeof text,
                      "%s" HEADER "I1,611002,\"王, 小明\",%s,13900000001,商洛学院,\"计算机, "
-                                 "软件\",2026,,hardship;disabled\r\n"
+                     "软件\",2026,,hardship;disabled\r\n"
                      "I2,611002,\"李\"\"四\"\"\",%s,,,\"two\nlines\",,,\r\n"
                      "I3,611021,赵六,%s,,,,,,\r\n",
                      bom ? "\xef\xbb\xbf" : "", h_natid(1), h_natid(2), h_natid(3));
@@ -297,6 +297,53 @@ START_TEST(test_unusable_files_and_command_lines_exit_2)
 }
 END_TEST
 
+START_TEST(test_rate_limited_rows_are_retried_not_lost)
+{
+    /* A server holding this token to 5 writes a second after a burst of 2. */
+    ck_assert_int_eq(h_stop(srv), 0);
+    json_t *cfg = h_default_config();
+    json_object_set_new(cfg, "rate_limits",
+                        json_pack("{s:i, s:i}", "writes_per_second", 5, "write_burst", 2));
+    snprintf(cfg_path, sizeof cfg_path, "%s", h_write_config(cfg, "import-slow"));
+    json_decref(cfg);
+    srv = h_start(cfg_path, NULL, NULL, true);
+    char text[4096];
+    int n = snprintf(text, sizeof text, HEADER);
+    for (int i = 0; i < 8; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "R%d,611002,限速,%s,,,,,,\r\n", i,
+                      h_natid(40 + i));
+    write_file(work("slow.csv"), text);
+    long long r2 = registered("611002");
+    ck_assert_int_eq(import(work("slow.csv")), 0);
+    ck_assert_msg(strstr(out, "registered 8, already there 0, rejected 0"), "%s", out);
+    ck_assert_int_eq(registered("611002"), r2 + 8);
+}
+END_TEST
+
+START_TEST(test_refused_token_sends_nothing_more_and_exits_1)
+{
+    char text[1024];
+    snprintf(text, sizeof text, HEADER "T1,611002,令牌,%s,,,,,,\r\n", h_natid(50));
+    write_file(work("token.csv"), text);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "GRADCOVER_TOKEN=not-a-token %s import --config %s --url http://127.0.0.1:%d %s "
+             ">/dev/null 2>&1",
+             getenv("GC_CLI"), cfg_path, srv->port, work("token.csv"));
+    int st = system(cmd);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 1);
+    ck_assert_int_eq(h_redis_int("EXISTS gc:{611002}:g:T1"), 0);
+    char *rep = read_file(work("token.csv.rejected.csv"));
+    ck_assert_msg(strstr(rep, "\r\n2,_server,not sent: the server refused the token"), "%s", rep);
+    /* No token at all: a command-line error, nothing read. */
+    snprintf(cmd, sizeof cmd, "env -u GRADCOVER_TOKEN %s import --config %s %s >/dev/null 2>&1",
+             getenv("GC_CLI"), cfg_path, work("token.csv"));
+    st = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(st), 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("import");
@@ -309,6 +356,8 @@ int main(void)
     tcase_add_test(tc, test_gb18030_file);
     tcase_add_test(tc, test_other_record_under_a_stored_id_rejected);
     tcase_add_test(tc, test_unusable_files_and_command_lines_exit_2);
+    tcase_add_test(tc, test_rate_limited_rows_are_retried_not_lost);
+    tcase_add_test(tc, test_refused_token_sends_nothing_more_and_exits_1);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
