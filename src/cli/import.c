@@ -187,6 +187,12 @@ static void check_record(struct import_run *run, const struct csv_record *rec, s
     struct verr v = {0};
     struct graduate_in in;
     bool bad = validate_graduate(body, run->cfg, NULL, now, &in, &v) < 0;
+    /* The one rule of the import's own: the API would assign an id, but a
+     * re-import must find the same graduate again ("already there"). */
+    if (!json_object_get(body, "id")) {
+        verr_add(&v, "id", "is required in an import (a re-import finds the graduate by it)");
+        bad = true;
+    }
     if (flags) {
         /* Registration takes no flags: they are set by the correction that
          * follows it, checked by that endpoint's rule. */

@@ -344,6 +344,20 @@ START_TEST(test_refused_token_sends_nothing_more_and_exits_1)
 }
 END_TEST
 
+START_TEST(test_row_without_id_rejected)
+{
+    char text[1024];
+    snprintf(text, sizeof text, HEADER ",611002,无号,%s,,,,,,\r\n", h_natid(60));
+    write_file(work("noid.csv"), text);
+    long long r2 = registered("611002");
+    ck_assert_int_eq(import(work("noid.csv")), 1);
+    ck_assert_msg(strstr(out, "registered 0, already there 0, rejected 1"), "%s", out);
+    char *rep = read_file(work("noid.csv.rejected.csv"));
+    ck_assert_msg(strstr(rep, "\r\n2,id,is required"), "%s", rep);
+    ck_assert_int_eq(registered("611002"), r2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("import");
@@ -356,6 +370,7 @@ int main(void)
     tcase_add_test(tc, test_gb18030_file);
     tcase_add_test(tc, test_other_record_under_a_stored_id_rejected);
     tcase_add_test(tc, test_unusable_files_and_command_lines_exit_2);
+    tcase_add_test(tc, test_row_without_id_rejected);
     tcase_add_test(tc, test_rate_limited_rows_are_retried_not_lost);
     tcase_add_test(tc, test_refused_token_sends_nothing_more_and_exits_1);
     suite_add_tcase(s, tc);
