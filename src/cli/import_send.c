@@ -189,7 +189,9 @@ struct sender {
     struct conn *conns;
     int nconns;
     size_t next, done;
-    bool fatal; /* the token was refused: stop sending */
+    bool fatal;          /* the token was refused, or no server: stop sending */
+    const char *why_not; /* the report's reason for the rows not sent then */
+    bool answered;       /* the server has answered at least once */
     struct event *progress;
     bool tty;
     int64_t start_ms, last_line_ms;
@@ -251,7 +253,7 @@ static void draw_progress(struct sender *s, bool final)
             fputc('\n', stderr);
     } else if (final || now - s->last_line_ms >= PROGRESS_LINE_MS) {
         s->last_line_ms = now;
-        fprintf(stderr, "gradcover: %zu/%zu rows sent, %.0f rows/s%s\n", s->done, total, rate,
+        fprintf(stderr, "gradcover: %zu/%zu rows done, %.0f rows/s%s\n", s->done, total, rate,
                 final ? ", done" : "");
     }
     fflush(stderr);
@@ -359,11 +361,20 @@ static void on_answer(struct evhttp_request *req, void *arg)
     struct sender *s = c->s;
     struct import_row *row = c->row;
     int status = req ? evhttp_request_get_response_code(req) : 0;
+    if (status == 0 && !s->answered && !s->fatal) {
+        /* Nothing listens there (a wrong port, the server stopped): say so
+         * now rather than retry every row for a minute. */
+        fprintf(stderr, "\ngradcover: no answer from gradcoverd at http://%s:%d\n", s->host,
+                s->port);
+        s->fatal = true;
+        s->why_not = "not sent: no answer from the server";
+    }
+    s->answered |= status != 0;
     if (status == 429 || status == 503 || status == 0) {
         if (!s->fatal && retry_later(c, req))
             return;
         add_line(s->run, row->rec, c->patching ? "flags" : "_server",
-                 s->fatal ? "not sent: the server refused the token"
+                 s->fatal ? s->why_not
                  : status ? "the server stayed unavailable (429/503): import the file again"
                           : "no answer from the server: import the file again",
                  !c->patching);
@@ -375,11 +386,12 @@ static void on_answer(struct evhttp_request *req, void *arg)
     if (status == 401) {
         if (!s->fatal)
             fprintf(stderr, "\ngradcover: the server refused the token (401)\n");
+        if (!s->fatal)
+            s->why_not = "not sent: the server refused the token";
         s->fatal = true;
         if (c->patching)
             s->run->flags_failed++;
-        add_line(s->run, row->rec, c->patching ? "flags" : "_server",
-                 "not sent: the server refused the token", !c->patching);
+        add_line(s->run, row->rec, c->patching ? "flags" : "_server", s->why_not, !c->patching);
         row_done(c);
         return;
     }
@@ -509,10 +521,9 @@ int import_send(struct import_run *run, const struct import_opts *o)
         send_row(&s.conns[i]);
     event_base_dispatch(s.base);
     draw_progress(&s, true);
-    /* Rows never sent (the token was refused) are in the report too. */
+    /* Rows never sent (the token refused, no server) are in the report too. */
     for (; s.next < run->nrows; s.next++)
-        import_reject(run, run->rows[s.next].rec, "_server",
-                      "not sent: the server refused the token");
+        import_reject(run, run->rows[s.next].rec, "_server", s.why_not);
     rc = s.fatal ? 1 : 0;
 out_free:
     if (rc && !s.fatal)

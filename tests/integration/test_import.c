@@ -320,7 +320,7 @@ START_TEST(test_rate_limited_rows_are_retried_not_lost)
 }
 END_TEST
 
-START_TEST(test_refused_token_sends_nothing_more_and_exits_1)
+START_TEST(test_refused_token_or_no_server_sends_nothing_more_and_exits_1)
 {
     char text[1024];
     snprintf(text, sizeof text, HEADER "T1,611002,令牌,%s,,,,,,\r\n", h_natid(50));
@@ -336,6 +336,16 @@ START_TEST(test_refused_token_sends_nothing_more_and_exits_1)
     ck_assert_int_eq(h_redis_int("EXISTS gc:{611002}:g:T1"), 0);
     char *rep = read_file(work("token.csv.rejected.csv"));
     ck_assert_msg(strstr(rep, "\r\n2,_server,not sent: the server refused the token"), "%s", rep);
+    /* Nothing listening: said at once, not retried row by row. */
+    long long t0 = h_now_ms();
+    snprintf(cmd, sizeof cmd,
+             "GRADCOVER_TOKEN=%s %s import --config %s --url http://127.0.0.1:1 %s >/dev/null 2>&1",
+             T_ADMIN, getenv("GC_CLI"), cfg_path, work("token.csv"));
+    st = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(st), 1);
+    ck_assert_int_lt(h_now_ms() - t0, 10000);
+    rep = read_file(work("token.csv.rejected.csv"));
+    ck_assert_msg(strstr(rep, "\r\n2,_server,not sent: no answer from the server"), "%s", rep);
     /* No token at all: a command-line error, nothing read. */
     snprintf(cmd, sizeof cmd, "env -u GRADCOVER_TOKEN %s import --config %s %s >/dev/null 2>&1",
              getenv("GC_CLI"), cfg_path, work("token.csv"));
@@ -372,7 +382,7 @@ int main(void)
     tcase_add_test(tc, test_unusable_files_and_command_lines_exit_2);
     tcase_add_test(tc, test_row_without_id_rejected);
     tcase_add_test(tc, test_rate_limited_rows_are_retried_not_lost);
-    tcase_add_test(tc, test_refused_token_sends_nothing_more_and_exits_1);
+    tcase_add_test(tc, test_refused_token_or_no_server_sends_nothing_more_and_exits_1);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
