@@ -38,8 +38,9 @@ static const char *const required_columns[] = {"id", "county", "name", "national
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gradcover import --config FILE [--check] [--encoding utf-8|gb18030]\n"
-               "                        [--report FILE] [--url http://HOST:PORT]\n"
-               "                        [--token-file FILE] [--connections N] FILE.csv\n"
+               "                        [--report FILE] [--url http[s]://HOST:PORT]\n"
+               "                        [--cacert FILE] [--token-file FILE] [--connections N]\n"
+               "                        FILE.csv\n"
                "  the token: --token-file, or the environment variable GRADCOVER_TOKEN\n"
                "  (an admin token, or a counselor's for rows of its own county)\n");
 }
@@ -313,6 +314,7 @@ int import_command(const char *config_path, int argc, char **argv)
                                          {"url", required_argument, NULL, 'u'},
                                          {"token-file", required_argument, NULL, 't'},
                                          {"connections", required_argument, NULL, 'n'},
+                                         {"cacert", required_argument, NULL, 'a'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct import_opts o = {.connections = IMPORT_CONNECTIONS_DEFAULT};
@@ -333,6 +335,8 @@ int import_command(const char *config_path, int argc, char **argv)
             o.url = optarg;
         else if (c == 't')
             token_file = optarg;
+        else if (c == 'a')
+            o.cacert = optarg;
         else if (c == 'n' && atoi(optarg) >= 1 && atoi(optarg) <= IMPORT_CONNECTIONS_MAX)
             o.connections = atoi(optarg);
         else if (c == 'h') {

@@ -3,7 +3,8 @@
  * PATCH /api/v1/graduates/{id} for the flags of a new registration. Answers
  * are sorted into registered (201), already there (200) and rejected (409,
  * 422, 403: the row's column and the server's reason); 429 and 503 are
- * retried after Retry-After. Also keeps the report and the progress bar. */
+ * retried after Retry-After. Plain HTTP, or HTTPS verified against the
+ * system's CAs or --cacert. Also keeps the report and the progress bar. */
 #include "gradcover/cli/import_send.h"
 
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "gradcover/cli/csv.h"
 #include "gradcover/core/clock.h"
+#include "gradcover/core/tls.h"
 #include "gradcover/domain/config.h"
 
 /* A 503 (Redis away) or a broken connection is retried this many times,
@@ -177,6 +179,7 @@ struct conn {
     struct evhttp_connection *evc;
     struct import_row *row; /* in flight, or NULL */
     bool patching;          /* the request in flight is the row's flags */
+    bool reopen;            /* broken: a new connection before the retry */
     struct event *retry;    /* resends row after a pause */
 };
 
@@ -186,6 +189,8 @@ struct sender {
     struct event_base *base;
     char host[256], auth[600];
     int port;
+    bool https;
+    struct ssl_ctx_st *tls; /* the verifying client context, with https */
     struct conn *conns;
     int nconns;
     size_t next, done;
@@ -204,14 +209,17 @@ static int64_t mono_ms(void)
 
 static void send_row(struct conn *c);
 
-/* Parses http://host:port (no path) or the config's "host:port" listen
+/* Parses http[s]://host:port (no path) or the config's "host:port" listen
  * address (a wildcard host means this machine). */
 static int parse_target(struct sender *s, const char *url)
 {
     const char *hp = url;
     if (strncmp(url, "http://", 7) == 0)
         hp = url + 7;
-    else if (strstr(url, "://"))
+    else if (strncmp(url, "https://", 8) == 0) {
+        hp = url + 8;
+        s->https = true;
+    } else if (strstr(url, "://"))
         return -1;
     const char *colon = strrchr(hp, ':');
     if (!colon || colon == hp || (size_t)(colon - hp) >= sizeof s->host)
@@ -281,10 +289,24 @@ static void row_done(struct conn *c)
         event_base_loopexit(s->base, NULL);
 }
 
+static int conn_open(struct conn *c);
+
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    send_row(arg); /* the row is still the connection's */
+    struct conn *c = arg;
+    if (c->reopen) {
+        /* A TLS bufferevent cannot connect again once closed: a new one. */
+        evhttp_connection_free(c->evc);
+        c->evc = NULL;
+        c->reopen = false;
+        if (conn_open(c) < 0) {
+            import_reject(c->s->run, c->row->rec, "_server", "out of memory");
+            row_done(c);
+            return;
+        }
+    }
+    send_row(c); /* the row is still the connection's */
 }
 
 /* Retries the row in flight on c after a pause (Retry-After when given,
@@ -362,14 +384,18 @@ static void on_answer(struct evhttp_request *req, void *arg)
     struct import_row *row = c->row;
     int status = req ? evhttp_request_get_response_code(req) : 0;
     if (status == 0 && !s->answered && !s->fatal) {
-        /* Nothing listens there (a wrong port, the server stopped): say so
-         * now rather than retry every row for a minute. */
-        fprintf(stderr, "\ngradcover: no answer from gradcoverd at http://%s:%d\n", s->host,
-                s->port);
+        /* Nothing listens there (a wrong port, the server stopped) or its
+         * certificate is refused: say so now rather than retry every row
+         * for a minute. */
+        char why[256] = "no answer";
+        (void)tls_client_failure(evhttp_connection_get_bufferevent(c->evc), why, sizeof why);
+        fprintf(stderr, "\ngradcover: %s from gradcoverd at %s://%s:%d\n", why,
+                s->https ? "https" : "http", s->host, s->port);
         s->fatal = true;
         s->why_not = "not sent: no answer from the server";
     }
     s->answered |= status != 0;
+    c->reopen |= status == 0;
     if (status == 429 || status == 503 || status == 0) {
         if (!s->fatal && retry_later(c, req))
             return;
@@ -467,6 +493,25 @@ static void send_row(struct conn *c)
     (void)evhttp_make_request(c->evc, req, c->patching ? EVHTTP_REQ_PATCH : EVHTTP_REQ_POST, path);
 }
 
+/* A keep-alive connection to the server, over TLS with https. */
+static int conn_open(struct conn *c)
+{
+    struct sender *s = c->s;
+    if (s->tls) {
+        struct bufferevent *bev = tls_client_bev_new(s->tls, s->base, s->host);
+        if (!bev)
+            return -1;
+        /* takes bev */
+        c->evc = evhttp_connection_base_bufferevent_new(s->base, NULL, bev, s->host,
+                                                        (unsigned short)s->port);
+    } else
+        c->evc = evhttp_connection_base_new(s->base, NULL, s->host, (unsigned short)s->port);
+    if (!c->evc)
+        return -1;
+    evhttp_connection_set_timeout(c->evc, REQUEST_TIMEOUT_S);
+    return 0;
+}
+
 static void sender_free(struct sender *s)
 {
     for (int i = 0; i < s->nconns; i++) {
@@ -480,6 +525,7 @@ static void sender_free(struct sender *s)
         event_free(s->progress);
     if (s->base)
         event_base_free(s->base);
+    tls_ctx_free(s->tls);
 }
 
 int import_send(struct import_run *run, const struct import_opts *o)
@@ -489,12 +535,14 @@ int import_send(struct import_run *run, const struct import_opts *o)
     struct sender s = {.run = run, .o = o, .tty = isatty(STDERR_FILENO)};
     int rc = 1;
     if (parse_target(&s, o->url ? o->url : run->cfg->listen) < 0) {
-        fprintf(stderr, "gradcover: --url must be http://HOST:PORT\n");
+        fprintf(stderr, "gradcover: --url must be http://HOST:PORT or https://HOST:PORT\n");
         return 2;
     }
-    if (!o->url && run->cfg->tls_cert) {
-        fprintf(stderr, "gradcover: the server speaks only HTTPS: give --url of a plain HTTP "
-                        "listener (import does not speak TLS yet)\n");
+    if (!o->url && run->cfg->tls_cert)
+        s.https = true; /* the listener speaks only HTTPS */
+    char err[256];
+    if (s.https && !(s.tls = tls_client_ctx_new(o->cacert, err, sizeof err))) {
+        fprintf(stderr, "gradcover: --cacert: %s\n", err);
         return 2;
     }
     snprintf(s.auth, sizeof s.auth, "Bearer %s", o->token);
@@ -506,11 +554,9 @@ int import_send(struct import_run *run, const struct import_opts *o)
     for (int i = 0; i < s.nconns; i++) {
         struct conn *c = &s.conns[i];
         c->s = &s;
-        c->evc = evhttp_connection_base_new(s.base, NULL, s.host, (unsigned short)s.port);
         c->retry = evtimer_new(s.base, on_retry, c);
-        if (!c->evc || !c->retry)
+        if (!c->retry || conn_open(c) < 0)
             goto out_free;
-        evhttp_connection_set_timeout(c->evc, REQUEST_TIMEOUT_S);
     }
     s.progress = event_new(s.base, -1, EV_PERSIST, on_progress, &s);
     struct timeval tick = {0, PROGRESS_TTY_MS * 1000};

@@ -354,6 +354,37 @@ START_TEST(test_refused_token_or_no_server_sends_nothing_more_and_exits_1)
 }
 END_TEST
 
+START_TEST(test_https_server_verified)
+{
+    ck_assert_int_eq(h_stop(srv), 0);
+    json_t *cfg = h_default_config();
+    json_object_set_new(cfg, "tls_cert", json_string(h_tls_file("server.pem")));
+    json_object_set_new(cfg, "tls_key", json_string(h_tls_file("server.key")));
+    snprintf(cfg_path, sizeof cfg_path, "%s", h_write_config(cfg, "import-tls"));
+    json_decref(cfg);
+    srv = h_start_tls(cfg_path, NULL, h_tls_file("ca.pem"), true);
+    char text[1024];
+    snprintf(text, sizeof text, HEADER "S1,611002,加密,%s,,,,,,\r\n", h_natid(70));
+    write_file(work("tls.csv"), text);
+    char cmd[2048];
+    /* Not trusting the test CA: refused at once, nothing sent. */
+    snprintf(cmd, sizeof cmd,
+             "GRADCOVER_TOKEN=%s %s import --config %s --url https://127.0.0.1:%d %s >/dev/null "
+             "2>&1",
+             T_ADMIN, getenv("GC_CLI"), cfg_path, srv->port, work("tls.csv"));
+    int st = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(st), 1);
+    ck_assert_int_eq(h_redis_int("EXISTS gc:{611002}:g:S1"), 0);
+    snprintf(cmd, sizeof cmd,
+             "GRADCOVER_TOKEN=%s %s import --config %s --url https://127.0.0.1:%d --cacert %s %s "
+             ">/dev/null 2>&1",
+             T_ADMIN, getenv("GC_CLI"), cfg_path, srv->port, h_tls_file("ca.pem"), work("tls.csv"));
+    st = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    ck_assert_int_eq(h_redis_int("EXISTS gc:{611002}:g:S1"), 1);
+}
+END_TEST
+
 START_TEST(test_row_without_id_rejected)
 {
     char text[1024];
@@ -381,6 +412,7 @@ int main(void)
     tcase_add_test(tc, test_other_record_under_a_stored_id_rejected);
     tcase_add_test(tc, test_unusable_files_and_command_lines_exit_2);
     tcase_add_test(tc, test_row_without_id_rejected);
+    tcase_add_test(tc, test_https_server_verified);
     tcase_add_test(tc, test_rate_limited_rows_are_retried_not_lost);
     tcase_add_test(tc, test_refused_token_or_no_server_sends_nothing_more_and_exits_1);
     suite_add_tcase(s, tc);

@@ -22,9 +22,10 @@ struct config;
 #define IMPORT_CONNECTIONS_MAX 64
 
 struct import_opts {
-    bool check;        /* validate only: nothing is sent */
-    const char *url;   /* http://host:port; NULL: the config's listen address */
-    const char *token; /* bearer token (borrowed) */
+    bool check;         /* validate only: nothing is sent */
+    const char *url;    /* http[s]://host:port; NULL: the config's listen address */
+    const char *cacert; /* PEM CAs for https (NULL: the system's) */
+    const char *token;  /* bearer token (borrowed) */
     int connections;
 };
 
