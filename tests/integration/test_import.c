@@ -385,6 +385,44 @@ START_TEST(test_https_server_verified)
 }
 END_TEST
 
+/* Runs the import of path with stderr into err (stdout dropped), on a
+ * pseudo-terminal (util-linux script) when tty. */
+static void import_stderr(const char *path, bool tty, char *err, size_t n)
+{
+    char inner[1600], cmd[2400];
+    snprintf(inner, sizeof inner,
+             "GRADCOVER_TOKEN=%s %s import --config %s --url http://127.0.0.1:%d %s", T_ADMIN,
+             getenv("GC_CLI"), cfg_path, srv->port, path);
+    if (tty)
+        snprintf(cmd, sizeof cmd, "script -qec '%s >/dev/null' /dev/null 2>&1", inner);
+    else
+        snprintf(cmd, sizeof cmd, "%s 2>&1 >/dev/null", inner);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p);
+    size_t got = fread(err, 1, n - 1, p);
+    err[got] = '\0';
+    pclose(p);
+}
+
+START_TEST(test_progress_bar_on_a_terminal_only)
+{
+    char text[4096];
+    int n = snprintf(text, sizeof text, HEADER);
+    for (int i = 0; i < 20; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "P%d,611002,进度,%s,,,,,,\r\n", i,
+                      h_natid(80 + i));
+    write_file(work("progress.csv"), text);
+    char err[8192];
+    import_stderr(work("progress.csv"), true, err, sizeof err);
+    ck_assert_msg(strstr(err, "\r[##############################] 20/20 rows") &&
+                      strstr(err, "rows/s"),
+                  "no progress bar on a terminal: %s", err);
+    import_stderr(work("progress.csv"), false, err, sizeof err);
+    ck_assert_msg(!strchr(err, '\r') && strstr(err, "gradcover: 20/20 rows done"),
+                  "not plain lines: %s", err);
+}
+END_TEST
+
 START_TEST(test_row_without_id_rejected)
 {
     char text[1024];
@@ -412,6 +450,7 @@ int main(void)
     tcase_add_test(tc, test_other_record_under_a_stored_id_rejected);
     tcase_add_test(tc, test_unusable_files_and_command_lines_exit_2);
     tcase_add_test(tc, test_row_without_id_rejected);
+    tcase_add_test(tc, test_progress_bar_on_a_terminal_only);
     tcase_add_test(tc, test_https_server_verified);
     tcase_add_test(tc, test_rate_limited_rows_are_retried_not_lost);
     tcase_add_test(tc, test_refused_token_or_no_server_sends_nothing_more_and_exits_1);
