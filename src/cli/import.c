@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -75,10 +76,17 @@ static char *slurp(const char *path, size_t *len)
     return NULL;
 }
 
+/* The column a header cell names: its name in any case, spaces around it
+ * ignored (what a hand-edited header in Excel tends to have). */
 static int column_index(const char *name)
 {
+    while (*name == ' ')
+        name++;
+    size_t n = strlen(name);
+    while (n > 0 && name[n - 1] == ' ')
+        n--;
     for (int i = 0; columns[i]; i++)
-        if (strcmp(columns[i], name) == 0)
+        if (strlen(columns[i]) == n && strncasecmp(columns[i], name, n) == 0)
             return i;
     return -1;
 }

@@ -232,9 +232,12 @@ START_TEST(test_gb18030_file)
 {
     char text[2048];
     snprintf(text, sizeof text,
-             HEADER "G1,611002,张三,%s,,商洛学院,汉语言文学,2025,,\r\n"
-                    "G2,611021,\"欧阳, 娜娜\",%s,,,,,,zero_employment_family\r\n"
-                    "G3,611002,错号,%s,,,,,,\r\n",
+             /* A hand-edited header: any case, spaces around names. */
+             "ID, County ,Name,National_ID,phone,school,major,graduation_year,registered_at,"
+             "FLAGS\r\n"
+             "G1,611002,张三,%s,,商洛学院,汉语言文学,2025,,\r\n"
+             "G2,611021,\"欧阳, 娜娜\",%s,,,,,,zero_employment_family\r\n"
+             "G3,611002,错号,%s,,,,,,\r\n",
              h_natid(21), h_natid(22), bad_natid(23));
     write_file(work("list.utf8.csv"), text);
     char cmd[1400];
