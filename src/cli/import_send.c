@@ -47,6 +47,7 @@ struct import_row {
 
 struct import_reject {
     size_t rec;
+    size_t seq; /* order of addition: a row's lines keep theirs in the report */
     char column[32];
     char reason[200];
 };
@@ -91,6 +92,7 @@ static void add_line(struct import_run *run, size_t rec, const char *column, con
     }
     struct import_reject *r = &run->rejects[run->nrejects++];
     r->rec = rec;
+    r->seq = run->nrejects - 1;
     snprintf(r->column, sizeof r->column, "%s", column);
     snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
 }
@@ -125,7 +127,9 @@ int import_queue(struct import_run *run, size_t rec, const char *id, json_t *bod
 static int by_row(const void *a, const void *b)
 {
     const struct import_reject *x = a, *y = b;
-    return x->rec < y->rec ? -1 : x->rec > y->rec;
+    if (x->rec != y->rec)
+        return x->rec < y->rec ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 int import_write_report(struct import_run *run, const char *path)
@@ -135,7 +139,7 @@ int import_write_report(struct import_run *run, const char *path)
         perror(path);
         return -1;
     }
-    /* qsort is not stable: equal rows keep their order through the index. */
+    /* By row (answers arrive out of order); qsort is not stable, seq is. */
     for (size_t i = 0; i + 1 < run->nrejects; i++)
         if (run->rejects[i].rec > run->rejects[i + 1].rec) {
             qsort(run->rejects, run->nrejects, sizeof *run->rejects, by_row);
@@ -301,7 +305,10 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
         c->evc = NULL;
         c->reopen = false;
         if (conn_open(c) < 0) {
-            import_reject(c->s->run, c->row->rec, "_server", "out of memory");
+            c->s->fatal = true; /* no connection: stop, as for a refused token */
+            c->s->why_not = "not sent: out of memory";
+            add_line(c->s->run, c->row->rec, c->patching ? "flags" : "_server", c->s->why_not,
+                     !c->patching);
             row_done(c);
             return;
         }
@@ -310,13 +317,15 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Retries the row in flight on c after a pause (Retry-After when given,
- * else an exponential backoff); false when it has had its tries. */
-static bool retry_later(struct conn *c, struct evhttp_request *req)
+ * else an exponential backoff); false when it has had its tries. A 429 is
+ * the token's rate limit, not trouble: it takes no try (its bucket refills,
+ * so the row goes in eventually). */
+static bool retry_later(struct conn *c, struct evhttp_request *req, int status)
 {
     struct import_row *row = c->row;
-    if (++row->tries > RETRIES_MAX)
+    if (status != 429 && ++row->tries > RETRIES_MAX)
         return false;
-    long ms = RETRY_FIRST_MS << (row->tries - 1);
+    long ms = status == 429 ? 1000 : RETRY_FIRST_MS << (row->tries - 1);
     const char *ra =
         req ? evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After") : NULL;
     if (ra && atol(ra) > 0)
@@ -397,11 +406,11 @@ static void on_answer(struct evhttp_request *req, void *arg)
     s->answered |= status != 0;
     c->reopen |= status == 0;
     if (status == 429 || status == 503 || status == 0) {
-        if (!s->fatal && retry_later(c, req))
+        if (!s->fatal && retry_later(c, req, status))
             return;
         add_line(s->run, row->rec, c->patching ? "flags" : "_server",
                  s->fatal ? s->why_not
-                 : status ? "the server stayed unavailable (429/503): import the file again"
+                 : status ? "the server stayed unavailable (503): import the file again"
                           : "no answer from the server: import the file again",
                  !c->patching);
         if (c->patching)
