@@ -35,7 +35,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: gradcover --config FILE [--redis URL] COMMAND\n"
                "       gradcover import --config FILE [--check] [--encoding utf-8|gb18030]\n"
-               "                        [--report FILE] [--url http://HOST:PORT] FILE.csv\n"
+               "                        [--report FILE] [--url http[s]://HOST:PORT] FILE.csv\n"
                "       gradcover --version\n"
                "\n"
                "commands:\n"
