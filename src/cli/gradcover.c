@@ -3,6 +3,7 @@
  * format, and the trail in the global audit stream is the same), for the first
  * admin token of a fresh installation or when no admin token is at hand.
  * A short-lived program: synchronous hiredis is fine here, unlike in gradcoverd.
+ * `import` (src/cli/import.c) goes through gradcoverd's HTTP API instead.
  * Exit codes: 0 done, 1 Redis or a refusal (name taken, no such token),
  * 2 bad command line or configuration. */
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "gradcover/cli/import.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/core/pii.h"
 #include "gradcover/core/timeutil.h"
@@ -32,6 +34,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gradcover --config FILE [--redis URL] COMMAND\n"
+               "       gradcover import --config FILE [--check] [--encoding utf-8|gb18030]\n"
+               "                        [--report FILE] [--url http[s]://HOST:PORT] FILE.csv\n"
                "       gradcover --version\n"
                "\n"
                "commands:\n"
@@ -41,6 +45,10 @@ static void usage(FILE *f)
                "        every token (config and API-issued), without secrets\n"
                "  token revoke NAME\n"
                "        takes effect on the next request on every gradcoverd\n"
+               "\n"
+               "  import FILE.csv\n"
+               "        registers the graduates of a CSV through gradcoverd's API\n"
+               "        (gradcover import --help)\n"
                "\n"
                "ROLE: admin, counselor (needs --county), leader (county optional), viewer\n");
 }
@@ -311,6 +319,8 @@ int main(int argc, char **argv)
     }
     int nargs = argc - optind;
     char **args = argv + optind;
+    if (nargs >= 1 && strcmp(args[0], "import") == 0)
+        return import_command(config_path, nargs, args);
     if (!config_path || nargs < 2 || strcmp(args[0], "token") != 0) {
         usage(stderr);
         return 2;
