@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -269,15 +268,14 @@ START_TEST(test_concurrent_transfers_on_two_servers_count_the_graduate_once)
     struct gc_server *second = start();
     const char *dest[2] = {"611002", "611022"};
     for (int round = 0; round < 8; round++) {
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
+        pid_t pid = h_child_fork();
         if (pid == 0) {
             char body[64];
             snprintf(body, sizeof body, "{\"county\":\"%s\"}", dest[1]);
             struct http_resp *r =
                 h_http(second, "POST", "/api/v1/graduates/G2/transfer", T_ADMIN, body, NULL);
             int st = r ? r->status : 0;
-            _exit(st == 200 || st == 409 || st == 503 || st == 404 ? 0 : 1);
+            h_child_exit(st == 200 || st == 409 || st == 503 || st == 404 ? 0 : 1);
         }
         char body[64];
         snprintf(body, sizeof body, "{\"county\":\"%s\"}", dest[0]);
@@ -285,9 +283,7 @@ START_TEST(test_concurrent_transfers_on_two_servers_count_the_graduate_once)
         ck_assert_msg(r->status == 200 || r->status == 409 || r->status == 503 || r->status == 404,
                       "%d %s", r->status, r->body);
         h_resp_free(r);
-        int status = 0;
-        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        ck_assert_int_eq(h_child_wait(pid), 0);
         /* Any move left half-way: finished by a retry to where it was going. */
         for (int k = 0; k < 2; k++) {
             snprintf(body, sizeof body, "{\"county\":\"%s\"}", dest[k]);
