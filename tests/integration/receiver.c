@@ -266,6 +266,8 @@ static int robot_check(const struct robot *rb, const char *path, const char *bod
             query_param(path, "sign", sign, sizeof sign);
             int ml = snprintf(msg, sizeof msg, "%s\n%s", ts, rb->secret);
             robot_hmac_b64(rb->secret, strlen(rb->secret), msg, (size_t)ml, want);
+            if (ts[0]) /* when the sender signed it: its turn, as it saw it */
+                json_object_set_new(req, "signed_ms", json_integer(atoll(ts)));
             if (!ts[0] || !sign[0])
                 sig = "no timestamp or sign in the query";
             else if (!robot_time_ok(ts, true))
