@@ -824,6 +824,7 @@ pid_t h_child_fork(void)
 
 _Noreturn void h_child_exit(int code)
 {
+    fflush(NULL); /* what the child printed (its buffers were empty at the fork) */
     if (own_slot >= 0) {
         child_slots[own_slot].code = code;
         __atomic_store_n(&child_slots[own_slot].finished, 1, __ATOMIC_SEQ_CST);
