@@ -50,6 +50,7 @@ struct cdp {
      * the number of answers still to drop (the request reached the server;
      * the page sees a connection reset), and how many were dropped. */
     int drop_answers, dropped;
+    const char *waiting; /* the method whose answer is awaited */
 };
 
 static void cdp_send(struct cdp *c, json_t *msg)
@@ -84,8 +85,8 @@ static json_t *cdp_read(struct cdp *c)
             return m;
         }
         long long left = end - h_now_ms();
-        ck_assert_msg(left > 0, "chromium did not answer in %d ms (log: %s)", h_ms(CDP_TIMEOUT_MS),
-                      c->log_path);
+        ck_assert_msg(left > 0, "chromium did not answer %s in %d ms (log: %s)", c->waiting,
+                      h_ms(CDP_TIMEOUT_MS), c->log_path);
         struct pollfd p = {.fd = c->from, .events = POLLIN};
         int k = poll(&p, 1, (int)left);
         if (k < 0 && errno == EINTR)
@@ -106,7 +107,15 @@ static json_t *cdp_read(struct cdp *c)
     }
 }
 
-static json_t *cdp_call(struct cdp *c, const char *method, json_t *params);
+/* Sends method with params (stolen) to the page without waiting: its answer
+ * is skipped by cdp_call, which is the only reader. */
+static void cdp_post(struct cdp *c, const char *method, json_t *params)
+{
+    json_t *msg = json_pack("{s:i, s:s, s:o, s:s}", "id", ++c->next_id, "method", method,
+                            "params", params, "sessionId", c->session);
+    cdp_send(c, msg);
+    json_decref(msg);
+}
 
 /* An event while waiting for an answer: a paused contact answer is dropped
  * or let through; everything else is of no interest. */
@@ -121,11 +130,10 @@ static void cdp_event(struct cdp *c, json_t *m)
     if (c->drop_answers > 0 && json_object_get(p, "responseStatusCode")) {
         c->drop_answers--;
         c->dropped++;
-        json_decref(cdp_call(c, "Fetch.failRequest",
-                             json_pack("{s:s, s:s}", "requestId", id, "errorReason",
-                                       "ConnectionReset")));
+        cdp_post(c, "Fetch.failRequest",
+                 json_pack("{s:s, s:s}", "requestId", id, "errorReason", "ConnectionReset"));
     } else {
-        json_decref(cdp_call(c, "Fetch.continueRequest", json_pack("{s:s}", "requestId", id)));
+        cdp_post(c, "Fetch.continueRequest", json_pack("{s:s}", "requestId", id));
     }
 }
 
@@ -142,6 +150,7 @@ static json_t *cdp_call(struct cdp *c, const char *method, json_t *params)
     cdp_send(c, msg);
     json_decref(msg);
     for (;;) {
+        c->waiting = method;
         json_t *m = cdp_read(c);
         json_t *mid = json_object_get(m, "id");
         if (!mid) {
@@ -149,7 +158,7 @@ static json_t *cdp_call(struct cdp *c, const char *method, json_t *params)
             json_decref(m);
             continue;
         }
-        if (json_integer_value(mid) != id) { /* an answer to an event's command: done */
+        if (json_integer_value(mid) != id) { /* the answer to a cdp_post */
             json_decref(m);
             continue;
         }
@@ -251,9 +260,11 @@ static void cdp_stop(struct cdp *c)
 {
     if (!c)
         return;
+    c->session[0] = '\0'; /* a browser command */
+    json_decref(cdp_call(c, "Browser.close", NULL));
     close(c->to);
     int status;
-    long long end = h_now_ms() + 5000;
+    long long end = h_now_ms() + h_ms(10000);
     while (waitpid(c->pid, &status, WNOHANG) == 0) {
         if (h_now_ms() > end) {
             kill(-c->pid, SIGKILL);
@@ -360,13 +371,15 @@ static const char *utc_in(long secs)
 }
 
 /* Registers a graduate of 611002 with a name and a phone, registered
- * days_ago days ago. */
+ * days_ago days ago, assigned to a counselor (NULL: nobody). */
 static void register_person(const char *id, const char *name, const char *phone, int seq,
-                            int days_ago)
+                            int days_ago, const char *assigned_to)
 {
     json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "name", name,
                           "national_id", h_natid(seq), "phone", phone, "school", "商洛学院",
                           "registered_at", utc_in(-86400L * days_ago));
+    if (assigned_to)
+        json_object_set_new(b, "assigned_to", json_string(assigned_to));
     char *text = json_dumps(b, 0);
     json_decref(b);
     h_expect(h_http(srv, "POST", "/api/v1/graduates", T_C611002, text, NULL), 201, NULL);
@@ -400,9 +413,9 @@ static void setup(void)
     const char *path = h_write_config(cfg, "counselor_page");
     json_decref(cfg);
     srv = h_start(path, NULL, NULL, true);
-    register_person("CP-1", "王小明", "13800001111", 1, 40);
-    register_person("CP-2", "李小红", "13900002222", 2, 10);
-    register_person("CP-3", "赵大勇", "13700003333", 3, 3);
+    register_person("CP-1", "王小明", "13800001111", 1, 40, "zhang.counselor");
+    register_person("CP-2", "李小红", "13900002222", 2, 10, NULL);
+    register_person("CP-3", "赵大勇", "13700003333", 3, 3, NULL);
 }
 
 static void teardown(void)
@@ -532,7 +545,7 @@ START_TEST(test_contacts_online_offline_and_lost_answers_are_recorded_once)
     json_decref(cdp_call(c, "Fetch.enable",
                          json_pack("{s:[{s:s, s:s}]}", "patterns", "urlPattern",
                                    "*/api/v1/contacts", "requestStage", "Response")));
-    c->drop_answers = 1;
+    c->drop_answers = 2;
     log_contact(c, "CP-3");
     wait_js(c, "document.getElementById('contact-msg').textContent.indexOf('已保存在本机')===0",
             PAGE_TIMEOUT_MS);
@@ -542,9 +555,17 @@ START_TEST(test_contacts_online_offline_and_lost_answers_are_recorded_once)
     snprintf(key, sizeof key, "%s",
              js_str(c, "JSON.parse(localStorage.getItem('gradcover.counselor.outbox'))[0].key"));
     ck_assert(key[0]);
+    /* ...sends it again by itself (the periodic retry; its answer lost
+     * too)... */
+    wait_js(c, "JSON.parse(localStorage.getItem('gradcover.counselor.outbox'))[0].tries>=2",
+            RETRY_TIMEOUT_MS);
+    ck_assert_int_eq(c->dropped, 2);
+    ck_assert_str_eq(
+        js_str(c, "JSON.parse(localStorage.getItem('gradcover.counselor.outbox'))[0].key"), key);
+    ck_assert_uint_eq(api_contacts("CP-3"), 1);
     json_decref(cdp_call(c, "Fetch.disable", NULL));
-    /* ...and sends it again on load, with the same key: the server replays
-     * its answer and nothing is counted twice. */
+    /* ...and on load, with the same key: the server replays its answer and
+     * nothing is counted twice. */
     json_decref(cdp_call(c, "Page.reload", NULL));
     wait_js(c, "document.readyState==='complete'&&!document.getElementById('app').hidden&&"
                "localStorage.getItem('gradcover.counselor.outbox')===null",
@@ -600,6 +621,111 @@ START_TEST(test_a_bad_national_id_is_flagged_while_typed)
 }
 END_TEST
 
+/* The texts of the person rows of a list, "id|id|..." (static). */
+static const char *row_ids(struct cdp *c, const char *list)
+{
+    char expr[300];
+    snprintf(expr, sizeof expr,
+             "Array.from(document.querySelectorAll('#%s li.person')).map(function(e){"
+             "return e.dataset.id;}).join('|')",
+             list);
+    return js_str(c, expr);
+}
+
+/* Searches for q on the page and waits for the answer. */
+static void search_for(struct cdp *c, const char *q)
+{
+    json_decref(js(c, "(function(){document.getElementById('q').value='';"
+                      "document.getElementById('search-msg').textContent='';})()"));
+    type_into(c, "q", q);
+    tap(c, "'#search-btn'");
+    wait_js(c, "/^(找到|没有找到)/.test(document.getElementById('search-msg').textContent)",
+            PAGE_TIMEOUT_MS);
+}
+
+START_TEST(test_queue_search_card_and_status_change)
+{
+    struct cdp *c = signed_in();
+    /* Longest waiting first; "mine": the counselor's own caseload. */
+    ck_assert_str_eq(row_ids(c, "queue-list"), "CP-1|CP-2|CP-3");
+    tap(c, "'#mine'");
+    wait_js(c, "document.querySelectorAll('#queue-list li.person').length===1", PAGE_TIMEOUT_MS);
+    ck_assert_str_eq(row_ids(c, "queue-list"), "CP-1");
+
+    /* By a phone's last four, a name's first character, an id, a national ID. */
+    tap(c, "'#tab-search'");
+    search_for(c, "2222");
+    ck_assert_str_eq(row_ids(c, "search-list"), "CP-2");
+    search_for(c, "赵");
+    ck_assert_str_eq(row_ids(c, "search-list"), "CP-3");
+    search_for(c, "CP-1");
+    ck_assert_str_eq(row_ids(c, "search-list"), "CP-1");
+    search_for(c, h_natid(2));
+    ck_assert_str_eq(row_ids(c, "search-list"), "CP-2");
+    search_for(c, "9999");
+    ck_assert_str_eq(js_str(c, "document.getElementById('search-msg').textContent"), "没有找到");
+
+    /* The card: status, the full phone to call; the status changed there. */
+    search_for(c, "CP-1");
+    tap(c, "'#search-list li[data-id=\"CP-1\"] .who'");
+    wait_js(c, "!document.getElementById('card').hidden", PAGE_TIMEOUT_MS);
+    ck_assert(strstr(js_str(c, "document.getElementById('card-facts').textContent"), "求职中"));
+    ck_assert_str_eq(js_str(c, "document.querySelector('#card-call a.tel').getAttribute('href')"),
+                     "tel:13800001111");
+    json_decref(js(c, "(function(){const s=document.getElementById('status-sel');"
+                      "s.value='employed';s.dispatchEvent(new Event('change'));})()"));
+    type_into(c, "status-reason", "商洛某电子厂录用");
+    tap(c, "'#status-btn'");
+    wait_js(c, "document.getElementById('status-msg').textContent.indexOf('已就业')>=0",
+            PAGE_TIMEOUT_MS);
+    struct http_resp *r = h_http(srv, "GET", "/api/v1/graduates/CP-1", T_C611002, NULL, NULL);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "employed");
+    ck_assert_str_eq(json_string_value(json_object_get(r->json, "status_reason")),
+                     "商洛某电子厂录用");
+    h_resp_free(r);
+    cdp_stop(c);
+}
+END_TEST
+
+START_TEST(test_a_refused_contact_is_shown_in_chinese_and_dropped)
+{
+    struct cdp *c = signed_in();
+    /* The card is open when the graduate is withdrawn elsewhere: the
+     * contact gets a definite 422, which the page names and does not retry. */
+    tap(c, "'#queue-list li[data-id=\"CP-2\"] .who'");
+    wait_js(c, "!document.getElementById('card').hidden&&"
+               "document.querySelectorAll('#svc button').length>0",
+            PAGE_TIMEOUT_MS);
+    h_expect(h_http(srv, "POST", "/api/v1/graduates/CP-2/status", T_C611002,
+                    "{\"status\":\"withdrawn\"}", NULL),
+             200, NULL);
+    tap(c, "'#svc button[data-service=\"career_guidance\"]'");
+    tap(c, "'#chn button[data-channel=\"in_person\"]'");
+    tap(c, "'#out button[data-outcome=\"reached\"]'");
+    wait_js(c, "document.getElementById('contact-msg').textContent.indexOf('未被接受')===0",
+            PAGE_TIMEOUT_MS);
+    ck_assert(strstr(js_str(c, "document.getElementById('contact-msg').textContent"),
+                     "该毕业生已注销"));
+    ck_assert_int_eq(js_int(c, "localStorage.getItem('gradcover.counselor.outbox')===null?1:0"), 1);
+    ck_assert_int_eq(js_int(c, "document.querySelectorAll('#rejected-list li').length"), 1);
+    ck_assert_uint_eq(api_contacts("CP-2"), 0);
+    ck_assert_int_eq(served_611002(), 0);
+    tap(c, "'#rejected-clear'");
+    ck_assert_int_eq(js_int(c, "document.getElementById('rejected').hidden?1:0"), 1);
+
+    /* A wrong token: named in Chinese, nothing kept. */
+    tap(c, "'#signout'");
+    wait_js(c, "!document.getElementById('login').hidden", PAGE_TIMEOUT_MS);
+    type_into(c, "token", "not-a-token");
+    tap(c, "'#signin'");
+    wait_js(c, "document.getElementById('login-msg').textContent.indexOf('令牌无效')===0",
+            PAGE_TIMEOUT_MS);
+    ck_assert_int_eq(js_int(c, "sessionStorage.getItem('gradcover.counselor.token')===null?1:0"), 1);
+    cdp_stop(c);
+}
+END_TEST
+
 START_TEST(test_screenshot_at_phone_size)
 {
     struct cdp *c = signed_in();
@@ -643,6 +769,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_page_is_self_contained_under_a_strict_policy);
     tcase_add_test(tc, test_contacts_online_offline_and_lost_answers_are_recorded_once);
     tcase_add_test(tc, test_a_bad_national_id_is_flagged_while_typed);
+    tcase_add_test(tc, test_queue_search_card_and_status_change);
+    tcase_add_test(tc, test_a_refused_contact_is_shown_in_chinese_and_dropped);
     tcase_add_test(tc, test_screenshot_at_phone_size);
     suite_add_tcase(s, tc);
     return s;
