@@ -23,8 +23,7 @@ static bool in_comment(const char *page, size_t len, const char *at)
         const char *c = memmem(p, (size_t)(at - p), "<!--", 4);
         if (!c)
             break;
-        const char *e =
-            memmem(c + 4, len - (size_t)(c + 4 - page), "-->", 3);
+        const char *e = memmem(c + 4, len - (size_t)(c + 4 - page), "-->", 3);
         if (!e || e + 3 > at) {
             open = c;
             break;
@@ -44,8 +43,7 @@ static int hash_sources(const char *page, size_t len, const char *tag, char *out
     snprintf(close, sizeof close, "</%s>", tag);
     const char *end = page + len;
     int count = 0;
-    for (const char *p = page;
-         (p = memmem(p, (size_t)(end - p), open, strlen(open))) != NULL;) {
+    for (const char *p = page; (p = memmem(p, (size_t)(end - p), open, strlen(open))) != NULL;) {
         bool commented = in_comment(page, len, p);
         p += strlen(open);
         if ((*p != '>' && *p != ' ') || commented)
@@ -84,4 +82,3 @@ int page_csp(const char *page, size_t len, char *out, size_t n)
                      ns ? scripts : " 'none'", nt ? styles : " 'none'");
     return w > 0 && (size_t)w < n ? 0 : -1;
 }
-

@@ -40,8 +40,8 @@ static struct gc_server *srv;
  * its fd 4. One page target, attached with a flat session. */
 struct cdp {
     pid_t pid;
-    int to, from;  /* our ends of its fds 3 and 4 */
-    char *buf;     /* bytes read and not yet parsed */
+    int to, from; /* our ends of its fds 3 and 4 */
+    char *buf;    /* bytes read and not yet parsed */
     size_t len, cap;
     int next_id;
     char session[128];
@@ -111,8 +111,8 @@ static json_t *cdp_read(struct cdp *c)
  * is skipped by cdp_call, which is the only reader. */
 static void cdp_post(struct cdp *c, const char *method, json_t *params)
 {
-    json_t *msg = json_pack("{s:i, s:s, s:o, s:s}", "id", ++c->next_id, "method", method,
-                            "params", params, "sessionId", c->session);
+    json_t *msg = json_pack("{s:i, s:s, s:o, s:s}", "id", ++c->next_id, "method", method, "params",
+                            params, "sessionId", c->session);
     cdp_send(c, msg);
     json_decref(msg);
 }
@@ -282,9 +282,9 @@ static void cdp_stop(struct cdp *c)
  * promise), as a new reference; fails the test on an exception. */
 static json_t *js(struct cdp *c, const char *expr)
 {
-    json_t *r = cdp_call(c, "Runtime.evaluate",
-                         json_pack("{s:s, s:b, s:b}", "expression", expr, "awaitPromise", 1,
-                                   "returnByValue", 1));
+    json_t *r = cdp_call(
+        c, "Runtime.evaluate",
+        json_pack("{s:s, s:b, s:b}", "expression", expr, "awaitPromise", 1, "returnByValue", 1));
     json_t *ex = json_object_get(r, "exceptionDetails");
     if (ex) {
         char *e = json_dumps(ex, 0);
@@ -375,9 +375,9 @@ static const char *utc_in(long secs)
 static void register_person(const char *id, const char *name, const char *phone, int seq,
                             int days_ago, const char *assigned_to)
 {
-    json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "name", name,
-                          "national_id", h_natid(seq), "phone", phone, "school", "商洛学院",
-                          "registered_at", utc_in(-86400L * days_ago));
+    json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "name", name, "national_id",
+                          h_natid(seq), "phone", phone, "school", "商洛学院", "registered_at",
+                          utc_in(-86400L * days_ago));
     if (assigned_to)
         json_object_set_new(b, "assigned_to", json_string(assigned_to));
     char *text = json_dumps(b, 0);
@@ -516,8 +516,9 @@ START_TEST(test_contacts_online_offline_and_lost_answers_are_recorded_once)
      * and nothing reaches the server. */
     set_offline(c, true);
     log_contact(c, "CP-2");
-    wait_js(c, "document.getElementById('outbox-count').textContent==='1'&&"
-               "!document.getElementById('outbox').hidden",
+    wait_js(c,
+            "document.getElementById('outbox-count').textContent==='1'&&"
+            "!document.getElementById('outbox').hidden",
             PAGE_TIMEOUT_MS);
     json_t *box = js(c, "JSON.parse(localStorage.getItem('gradcover.counselor.outbox'))");
     ck_assert_uint_eq(json_array_size(box), 1);
@@ -534,8 +535,9 @@ START_TEST(test_contacts_online_offline_and_lost_answers_are_recorded_once)
 
     /* Back online: sent once, and the outbox is empty. */
     set_offline(c, false);
-    wait_js(c, "localStorage.getItem('gradcover.counselor.outbox')===null&&"
-               "document.getElementById('outbox').hidden",
+    wait_js(c,
+            "localStorage.getItem('gradcover.counselor.outbox')===null&&"
+            "document.getElementById('outbox').hidden",
             RETRY_TIMEOUT_MS);
     ck_assert_uint_eq(api_contacts("CP-2"), 1);
     ck_assert_int_eq(served_611002(), 2);
@@ -567,8 +569,9 @@ START_TEST(test_contacts_online_offline_and_lost_answers_are_recorded_once)
     /* ...and on load, with the same key: the server replays its answer and
      * nothing is counted twice. */
     json_decref(cdp_call(c, "Page.reload", NULL));
-    wait_js(c, "document.readyState==='complete'&&!document.getElementById('app').hidden&&"
-               "localStorage.getItem('gradcover.counselor.outbox')===null",
+    wait_js(c,
+            "document.readyState==='complete'&&!document.getElementById('app').hidden&&"
+            "localStorage.getItem('gradcover.counselor.outbox')===null",
             RETRY_TIMEOUT_MS);
     ck_assert_uint_eq(api_contacts("CP-3"), 1);
     ck_assert_uint_eq(api_contacts("CP-1"), 1);
@@ -593,8 +596,7 @@ START_TEST(test_a_bad_national_id_is_flagged_while_typed)
     char bad = nid[17] == '0' ? '1' : '0';
     nid[17] = '\0';
     type_into(c, "reg-nid", nid);
-    ck_assert_str_eq(js_str(c, "document.getElementById('reg-nid-hint').textContent"),
-                     "还差 1 位");
+    ck_assert_str_eq(js_str(c, "document.getElementById('reg-nid-hint').textContent"), "还差 1 位");
     /* A wrong check character: flagged at once, and the button stays off. */
     char last[2] = {bad, '\0'};
     type_into(c, "reg-nid", last);
@@ -610,8 +612,7 @@ START_TEST(test_a_bad_national_id_is_flagged_while_typed)
                       "e.value=e.value.slice(0,17);e.dispatchEvent(new Event('input'));})()"));
     last[0] = h_natid(77)[17];
     type_into(c, "reg-nid", last);
-    wait_js(c, "document.getElementById('reg-nid-hint').classList.contains('ok')",
-            PAGE_TIMEOUT_MS);
+    wait_js(c, "document.getElementById('reg-nid-hint').classList.contains('ok')", PAGE_TIMEOUT_MS);
     tap(c, "'#reg-btn'");
     wait_js(c, "document.getElementById('reg-msg').textContent.indexOf('已登记')===0",
             PAGE_TIMEOUT_MS);
@@ -694,8 +695,9 @@ START_TEST(test_a_refused_contact_is_shown_in_chinese_and_dropped)
     /* The card is open when the graduate is withdrawn elsewhere: the
      * contact gets a definite 422, which the page names and does not retry. */
     tap(c, "'#queue-list li[data-id=\"CP-2\"] .who'");
-    wait_js(c, "!document.getElementById('card').hidden&&"
-               "document.querySelectorAll('#svc button').length>0",
+    wait_js(c,
+            "!document.getElementById('card').hidden&&"
+            "document.querySelectorAll('#svc button').length>0",
             PAGE_TIMEOUT_MS);
     h_expect(h_http(srv, "POST", "/api/v1/graduates/CP-2/status", T_C611002,
                     "{\"status\":\"withdrawn\"}", NULL),
@@ -705,8 +707,8 @@ START_TEST(test_a_refused_contact_is_shown_in_chinese_and_dropped)
     tap(c, "'#out button[data-outcome=\"reached\"]'");
     wait_js(c, "document.getElementById('contact-msg').textContent.indexOf('未被接受')===0",
             PAGE_TIMEOUT_MS);
-    ck_assert(strstr(js_str(c, "document.getElementById('contact-msg').textContent"),
-                     "该毕业生已注销"));
+    ck_assert(
+        strstr(js_str(c, "document.getElementById('contact-msg').textContent"), "该毕业生已注销"));
     ck_assert_int_eq(js_int(c, "localStorage.getItem('gradcover.counselor.outbox')===null?1:0"), 1);
     ck_assert_int_eq(js_int(c, "document.querySelectorAll('#rejected-list li').length"), 1);
     ck_assert_uint_eq(api_contacts("CP-2"), 0);
@@ -721,7 +723,8 @@ START_TEST(test_a_refused_contact_is_shown_in_chinese_and_dropped)
     tap(c, "'#signin'");
     wait_js(c, "document.getElementById('login-msg').textContent.indexOf('令牌无效')===0",
             PAGE_TIMEOUT_MS);
-    ck_assert_int_eq(js_int(c, "sessionStorage.getItem('gradcover.counselor.token')===null?1:0"), 1);
+    ck_assert_int_eq(js_int(c, "sessionStorage.getItem('gradcover.counselor.token')===null?1:0"),
+                     1);
     cdp_stop(c);
 }
 END_TEST
