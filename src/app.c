@@ -266,6 +266,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         clock_start_at(&a->clock, opts->now_ms);
     a->rnd_used = sizeof a->rnd; /* the pool starts empty */
     if (api_dashboard_csp(a->dashboard_csp, sizeof a->dashboard_csp) < 0 ||
+        api_counselor_csp(a->counselor_csp, sizeof a->counselor_csp) < 0 ||
         api_ack_csp(a->ack_csp, sizeof a->ack_csp) < 0) {
         snprintf(err, errlen, "the embedded pages have no usable policy");
         goto out_free;

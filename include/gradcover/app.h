@@ -78,6 +78,7 @@ struct app {
     char listen[300];        /* the address actually listened on (after --listen) */
     char hsts[32];           /* Strict-Transport-Security value, "" when none (app_new) */
     char dashboard_csp[512]; /* the dashboard's Content-Security-Policy (api_dashboard_csp) */
+    char counselor_csp[512]; /* the counselor page's policy (api_counselor_csp) */
     char ack_csp[256];       /* the acknowledgement pages' policy (api_ack_csp) */
     /* Signs and checks acknowledgement links (acklink.h): derived from the
      * PII key at start, the same on every server; the delivery side signs
