@@ -35,7 +35,8 @@ static void on_ping(struct req *r, enum store_status st, json_t *res)
 void api_readyz(struct req *r)
 {
     /* First of all: a stopping server takes no new work (its proxy or
-     * orchestrator stops sending; docs/operations.md, "Rolling restart"). */
+     * orchestrator stops sending; docs/operations.md, "Several servers
+     * behind nginx"). */
     if (r->app->draining) {
         http_reply_error(r, 503, "draining", "this server is stopping; send requests to another",
                          NULL);
