@@ -37,7 +37,7 @@ for s in "${servers[@]}"; do
   # shellcheck disable=SC2086 # RESTART_CMD is a command line
   $restart "$unit"
   deadline=$((SECONDS + ready_timeout))
-  until curl -fsS -o /dev/null --max-time 2 "http://$addr/readyz"; do
+  until curl -fs -o /dev/null --max-time 2 "http://$addr/readyz"; do
     if [ $SECONDS -ge $deadline ]; then
       echo "rolling-restart: $unit not ready after ${ready_timeout}s: stopping here" \
            "(see journalctl -u $unit)" >&2
