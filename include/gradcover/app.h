@@ -65,11 +65,13 @@ struct app {
     struct ssl_ctx_st *tls_client; /* owned; NULL = no https:// receiver */
     struct event *sigterm;
     struct event *sigint;
-    struct event *drain_timer;
+    struct event *drain_timer; /* the graceful stop's deadline */
+    struct event *drain_tick;  /* checks whether the graceful stop is done */
     struct event *log_flush;   /* writes the log lines of a loop iteration (log.h) */
     struct county_text *ctext; /* per county, rendered once (counts.h) */
     struct clock clock;        /* the wall clock, shifted by --now */
-    bool draining;
+    bool draining; /* SIGTERM received: /readyz 503 "draining" */
+    bool exiting;  /* the loop ends after the flush grace */
     bool pii_mismatch; /* Redis was written with another PII key (its last check) */
     /* Random bytes for ids, fetched 512 at a time (one getrandom() per ~32
      * contact ids instead of one each); rnd_used of them are spent. */
