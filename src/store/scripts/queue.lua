@@ -77,7 +77,7 @@ end
 -- existed are put in it once per county (marker "fx" in P:cnt).
 local function flagged_ids()
   local cnt = P .. ':cnt'
-  if redis.call('HEXISTS', cnt, 'fx') == 0 then
+  if not redis.call('HGET', cnt, 'fx') then
     local all = redis.call('ZRANGEBYLEX', P .. ':ix', '[i:', '(i;')
     for _, e in ipairs(all) do
       local id = string.sub(e, 3)
@@ -155,13 +155,22 @@ local function scan(seg, lo, hi, keep, keys)
 end
 local keys = {}
 if priority then
-  -- O(flagged + page): the county's flagged graduates are read whole (a
-  -- ZSCORE each: still waiting?), the others page by page from the queue.
+  -- O(flagged + page): the county's flagged graduates are read whole (one
+  -- ZMSCORE: which still wait, since when), the others page by page from
+  -- the queue.
   local cut = string.format('%d', A.cut)
   local isflag, fwait = {}, {}
-  for _, id in ipairs(flagged_ids()) do
+  local ids = flagged_ids()
+  local scores = {}
+  for i = 1, #ids, 1000 do
+    local part = redis.call('ZMSCORE', P .. ':queue', unpack(ids, i, math.min(i + 999, #ids)))
+    for k = 1, #part do
+      scores[i + k - 1] = part[k]
+    end
+  end
+  for i, id in ipairs(ids) do
     isflag[id] = true
-    local t = tonumber(redis.call('ZSCORE', P .. ':queue', id))
+    local t = tonumber(scores[i])
     if t and assigned(id) then
       local k = {s = t <= A.cut and 0 or 2, t = t, id = id}
       if past_cursor(k) then
