@@ -785,7 +785,7 @@ static GC_MUSTCHECK bool parse_package(json_t *pk, struct config *cfg, struct pe
         json_t *count = json_object_get(it, "count");
         if (!json_is_integer(count) || json_integer_value(count) < 1 ||
             json_integer_value(count) > PACKAGE_COUNT_MAX)
-            return fail(e, "key \"%s.count\": must be an integer in 1..%d", path,
+            return fail(e, "key \"%s.count\": must be an integer in [1, %d]", path,
                         PACKAGE_COUNT_MAX);
         pi->count = (int)json_integer_value(count);
         json_t *svcs = json_object_get(it, "services");
