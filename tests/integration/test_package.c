@@ -277,6 +277,26 @@ START_TEST(test_a_new_period_starts_the_package_afresh)
 }
 END_TEST
 
+START_TEST(test_withdrawal_takes_a_package_out_of_the_count)
+{
+    given_almost_complete("G1", 1);
+    contact("G1", "job_referral", NULL, NULL, 0);
+    given_almost_complete("G2", 2);
+    contact("G2", "job_referral", NULL, NULL, 0);
+    ck_assert_int_eq(completed("611002", ""), 2);
+    /* Employed: still counted (they completed it while seeking). */
+    h_expect(h_http(srv, "POST", "/api/v1/graduates/G2/status", T_ADMIN,
+                    "{\"status\":\"employed\"}", NULL),
+             200, NULL);
+    ck_assert_int_eq(completed("611002", ""), 2);
+    /* Withdrawn (a registration made in error): counted in no period. */
+    h_expect(h_http(srv, "POST", "/api/v1/graduates/G1/status", T_ADMIN,
+                    "{\"status\":\"withdrawn\"}", NULL),
+             200, NULL);
+    ck_assert_int_eq(completed("611002", ""), 1);
+}
+END_TEST
+
 START_TEST(test_without_a_package_nothing_is_shown)
 {
     ck_assert_int_eq(h_stop(srv), 0);
@@ -412,6 +432,7 @@ int main(void)
     tcase_add_test(tc, test_void_makes_the_package_incomplete_again);
     tcase_add_test(tc, test_transfer_moves_a_completed_package);
     tcase_add_test(tc, test_a_new_period_starts_the_package_afresh);
+    tcase_add_test(tc, test_withdrawal_takes_a_package_out_of_the_count);
     tcase_add_test(tc, test_without_a_package_nothing_is_shown);
     tcase_add_test(tc, test_a_bad_service_package_is_refused_at_start);
     suite_add_tcase(s, tc);
