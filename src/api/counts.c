@@ -42,8 +42,8 @@ struct county_counts *counts_new(size_t n)
     c->pkg = calloc(m, sizeof *c->pkg);
     c->alert = calloc(m, sizeof *c->alert);
     c->again = calloc(m, sizeof *c->again);
-    if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->outcomes || !c->voided || !c->pkg || !c->alert ||
-        !c->again) {
+    if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->outcomes || !c->voided || !c->pkg ||
+        !c->alert || !c->again) {
         counts_free(c);
         return NULL;
     }

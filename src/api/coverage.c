@@ -240,7 +240,9 @@ static json_t *next_cursor(const struct queue_state *q, json_t *next)
     snprintf(buf, sizeof buf, "%s.%lld.%lld.%lld.%s", kind, (long long)q->cut,
              (long long)json_integer_value(json_object_get(next, "s")),
              (long long)jsonx_ll(json_object_get(next, "t")),
-             json_string_value(json_object_get(next, "id")) ? json_string_value(json_object_get(next, "id")) : "");
+             json_string_value(json_object_get(next, "id"))
+                 ? json_string_value(json_object_get(next, "id"))
+                 : "");
     return json_string(buf);
 }
 
@@ -311,11 +313,11 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
     json_t *it;
     json_array_foreach(raw, i, it)
     {
-        json_t *stored = json_pack(
-            "{s:O?, s:s, s:O?, s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(it, "id"), "county",
-            r->params[0], "name", json_object_get(it, "name"), "phone",
-            json_object_get(it, "phone"), "school", json_object_get(it, "school"), "major",
-            json_object_get(it, "major"), "flags", json_object_get(it, "flags"));
+        json_t *stored =
+            json_pack("{s:O?, s:s, s:O?, s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(it, "id"),
+                      "county", r->params[0], "name", json_object_get(it, "name"), "phone",
+                      json_object_get(it, "phone"), "school", json_object_get(it, "school"),
+                      "major", json_object_get(it, "major"), "flags", json_object_get(it, "flags"));
         json_t *g = graduate_view(r, stored);
         json_decref(stored);
         json_object_del(g, "services");
@@ -348,13 +350,13 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
     snprintf(pbuf, sizeof pbuf, "%lld",
              (long long)json_integer_value(json_object_get(res, "period")));
     trail_read(r, r->params[0], left ? "queue.read_left" : "queue.read", "", "ok");
-    json_t *out = json_pack(
-        "{s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o}", "county", r->params[0], "period",
-        pbuf, "view", left ? VIEW_LEFT : "seeking", "sort", q->priority ? SORT_PRIORITY : "waiting",
-        "total", json_object_get(res, "total"), "left_unserved",
-        json_object_get(res, "left_unserved"), "registered", json_object_get(res, "registered"),
-        "served", json_object_get(res, "served"), "graduates", items, "next_cursor",
-        next_cursor(q, json_object_get(res, "next")));
+    json_t *out =
+        json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o}", "county", r->params[0],
+                  "period", pbuf, "view", left ? VIEW_LEFT : "seeking", "sort",
+                  q->priority ? SORT_PRIORITY : "waiting", "total", json_object_get(res, "total"),
+                  "left_unserved", json_object_get(res, "left_unserved"), "registered",
+                  json_object_get(res, "registered"), "served", json_object_get(res, "served"),
+                  "graduates", items, "next_cursor", next_cursor(q, json_object_get(res, "next")));
     if (out && q->priority && !left)
         json_object_set_new(out, "sla_days", json_integer(r->app->cfg->queue_sla_days));
     /* A caseload's view (assigned_to): whose, and how many of the view's. */

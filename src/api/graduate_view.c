@@ -153,8 +153,8 @@ json_t *graduate_view(struct req *r, json_t *stored)
         if (list)
             json_object_set_new(g, "flags", list);
     }
-    json_t *pk = package_view(r->app->cfg,
-                              period_of(app_now_ms(r->app), r->app->cfg->utc_offset_minutes), stored);
+    json_t *pk = package_view(
+        r->app->cfg, period_of(app_now_ms(r->app), r->app->cfg->utc_offset_minutes), stored);
     if (pk)
         json_object_set_new(g, "package", pk);
     return g;

@@ -170,9 +170,9 @@ static const struct config_setting SETTINGS[] = {
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
 
 /* Keys whose values are lists, parsed by their own functions below. */
-static const char *const STRUCTURED[] = {"trusted_proxies", "counties",        "tokens",
-                                         "alerts.webhooks", "alerts.digest.receivers",
-                                         "service_package"};
+static const char *const STRUCTURED[] = {
+    "trusted_proxies",         "counties",       "tokens", "alerts.webhooks",
+    "alerts.digest.receivers", "service_package"};
 #define NSTRUCTURED (sizeof STRUCTURED / sizeof STRUCTURED[0])
 
 const struct config_setting *config_settings(size_t *n)
@@ -810,8 +810,8 @@ static GC_MUSTCHECK bool parse_package(json_t *pk, struct config *cfg, struct pe
         size_t at = 0;
         for (int s = 0; s < GC_NSERVICES; s++)
             if (pi->services & (1u << s))
-                at += (size_t)snprintf(pi->field + at, sizeof pi->field - at, "%s%d",
-                                       at ? "+" : "", s);
+                at += (size_t)snprintf(pi->field + at, sizeof pi->field - at, "%s%d", at ? "+" : "",
+                                       s);
         p->nitems = i + 1;
     }
     json_t *all = json_array();

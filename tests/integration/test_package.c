@@ -93,7 +93,8 @@ static void package_of(const char *gid, char *out, size_t n)
     ck_assert_str_eq(str(p, "name"), "1131");
     json_t *missing = json_object_get(p, "missing");
     ck_assert_int_eq(json_is_true(json_object_get(p, "complete")), json_array_size(missing) == 0);
-    size_t used = (size_t)snprintf(out, n, "%s", json_array_size(missing) ? "missing:" : "complete");
+    size_t used =
+        (size_t)snprintf(out, n, "%s", json_array_size(missing) ? "missing:" : "complete");
     size_t i, k;
     json_t *it, *s;
     json_array_foreach(missing, i, it)
@@ -101,8 +102,8 @@ static void package_of(const char *gid, char *out, size_t n)
         used += (size_t)snprintf(out + used, n - used, "%s", i ? "," : "");
         json_array_foreach(json_object_get(it, "services"), k, s)
         {
-            used += (size_t)snprintf(out + used, n - used, "%s%s", k ? "+" : "",
-                                     json_string_value(s));
+            used +=
+                (size_t)snprintf(out + used, n - used, "%s%s", k ? "+" : "", json_string_value(s));
         }
         used += (size_t)snprintf(out + used, n - used, "=%lld",
                                  (long long)json_integer_value(json_object_get(it, "count")));
@@ -116,8 +117,8 @@ static void package_of(const char *gid, char *out, size_t n)
 static long long completed(const char *county, const char *period)
 {
     char path[128];
-    snprintf(path, sizeof path, "/api/v1/counties/%s/coverage%s%s", county, *period ? "?period=" : "",
-             period);
+    snprintf(path, sizeof path, "/api/v1/counties/%s/coverage%s%s", county,
+             *period ? "?period=" : "", period);
     json_t *c = get(path);
     long long one = json_integer_value(json_object_get(c, "package_complete"));
     ck_assert_msg(json_is_integer(json_object_get(c, "package_complete")), "%s: no count", path);
@@ -134,7 +135,8 @@ static long long completed(const char *county, const char *period)
             mine = json_integer_value(json_object_get(e, "package_complete"));
     }
     ck_assert_int_eq(
-        json_integer_value(json_object_get(json_object_get(all, "total"), "package_complete")), sum);
+        json_integer_value(json_object_get(json_object_get(all, "total"), "package_complete")),
+        sum);
     json_decref(all);
     ck_assert_int_eq(mine, one);
     if (!*period) {
@@ -396,11 +398,13 @@ START_TEST(test_a_bad_service_package_is_refused_at_start)
     expect_config_error(with_package("{\"name\":\"1131\",\"items\":[{\"services\":[\"training\"],"
                                      "\"count\":1},{\"services\":[\"internship\",\"training\"],"
                                      "\"count\":1}]}"),
-                        "service_package.items[1].services[1]", "training is already in the package");
+                        "service_package.items[1].services[1]",
+                        "training is already in the package");
     expect_config_error(with_package("{\"name\":\"1131\",\"items\":[]}"), "service_package.items",
                         "must be an array of 1..10 items");
-    expect_config_error(with_package("{\"name\":\"1131\",\"items\":[{\"services\":[],\"count\":1}]}"),
-                        "service_package.items[0].services", "must be a non-empty array");
+    expect_config_error(
+        with_package("{\"name\":\"1131\",\"items\":[{\"services\":[],\"count\":1}]}"),
+        "service_package.items[0].services", "must be a non-empty array");
     expect_config_error(with_package("{\"name\":\"\",\"items\":[{\"services\":[\"training\"],"
                                      "\"count\":1}]}"),
                         "service_package.name", "must be a string of 1..32 bytes");

@@ -122,8 +122,8 @@ START_TEST(test_priority_puts_sla_breaches_then_flags_then_the_longest_waiting)
     describe(q, got, sizeof got, false);
     ck_assert_str_eq(got, "OLD1 OLD2 NEW4 NEW1 NEW2 NEW3");
     ck_assert_str_eq(str(q, "sort"), "waiting");
-    ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(q, "graduates"), 0),
-                                       "priority_reasons"));
+    ck_assert_ptr_null(
+        json_object_get(json_array_get(json_object_get(q, "graduates"), 0), "priority_reasons"));
     json_decref(q);
 }
 END_TEST
@@ -320,8 +320,7 @@ START_TEST(test_priority_with_a_caseload_and_with_those_who_left)
     ck_assert_str_eq(got, "OLD1[sla_breached] NEW3[zero_employment_family] NEW2[]");
     ck_assert_int_eq(json_integer_value(json_object_get(q, "assigned_waiting")), 3);
     json_decref(q);
-    walk("/api/v1/counties/611002/queue?sort=priority&assigned_to=mine", 1, NULL, got,
-         sizeof got);
+    walk("/api/v1/counties/611002/queue?sort=priority&assigned_to=mine", 1, NULL, got, sizeof got);
     ck_assert_str_eq(got, "OLD1 NEW3 NEW2");
     /* Those who left unserved: flagged ones first, then by departure. */
     const char *left[] = {"NEW2", "NEW1", "OLD1"};
@@ -329,8 +328,8 @@ START_TEST(test_priority_with_a_caseload_and_with_those_who_left)
         char path[96];
         snprintf(path, sizeof path, "/api/v1/graduates/%s/status", left[k]);
         char body[120];
-        snprintf(body, sizeof body, "{\"status\":\"employed\",\"at\":\"2026-03-0%dT10:00:00+08:00\"}",
-                 k + 4);
+        snprintf(body, sizeof body,
+                 "{\"status\":\"employed\",\"at\":\"2026-03-0%dT10:00:00+08:00\"}", k + 4);
         h_expect(h_http(srv, "POST", path, T_C611002, body, NULL), 200, NULL);
     }
     q = get("/api/v1/counties/611002/queue?view=left_unserved&sort=priority");

@@ -124,8 +124,8 @@ struct config {
     int max_connections_per_address; /* open connections of one client address (IPv6: /64) */
     int header_timeout_seconds;      /* a request head must arrive within this */
     int body_timeout_seconds;        /* and its body within this after the head */
-    int queue_sla_days;              /* SPEC §12: unserved this long since waiting began: sla_breached */
-    struct package_cfg package;      /* SPEC §12's service package; nitems 0 = none */
+    int queue_sla_days; /* SPEC §12: unserved this long since waiting began: sla_breached */
+    struct package_cfg package; /* SPEC §12's service package; nitems 0 = none */
 };
 
 /* How a scalar setting's JSON value is read, and the C type of its field. */

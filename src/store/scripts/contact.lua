@@ -2,9 +2,10 @@
 -- contact record, the served set and all counters commit together.
 -- A: {id, graduate_id, service, svc, channel, ch, o?, outcome?, occurred_at,
 --     note?, counselor, now, cur, off, threshold_bp, idem?, body_hash?,
---     idem_ttl, alert?, pk?} (pk: {f, n, all} when the service is in the
---     service package, see package_count below; svc, ch, o: the service's, channel's and outcome's
--- index in the API's lists; o and outcome only for an attempt, o > 0)
+--     idem_ttl, alert?, pk?} (svc, ch, o: the service's, channel's and
+-- outcome's index in the API's lists; o and outcome only for an attempt,
+-- o > 0; pk: {f, n, all} for a reached contact whose service is in the
+-- service package, see package_count below)
 -- Answers {err} as JSON when refused; otherwise the flat array
 -- {"ok", replayed, id, period, first_in_period, registered, served,
 --  threshold_bp, transition or ""} (0/1 for the flags; id the API's
