@@ -190,7 +190,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: loader --port P [--host H] --scripts DIR [--counties N] [--graduates M]\n"
-            "              [--contacts K] [--code-base B] [--off MIN] [--threshold-bp BP]\n");
+            "              [--contacts K] [--code-base B] [--off MIN] [--threshold-bp BP]\n"
+            "              [--package 0/1]\n");
     exit(2);
 }
 
