@@ -190,7 +190,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: loader --port P [--host H] --scripts DIR [--counties N] [--graduates M]\n"
-            "              [--contacts K] [--code-base B] [--off MIN] [--threshold-bp BP]\n");
+            "              [--contacts K] [--code-base B] [--off MIN] [--threshold-bp BP]\n"
+            "              [--package 0/1]\n");
     exit(2);
 }
 
@@ -198,7 +199,7 @@ int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *dir = NULL;
     int port = 0, counties = 3000, per = 300, contacts = 5, code_base = 100000, off = 480;
-    int threshold_bp = 9000;
+    int threshold_bp = 9000, package = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -221,6 +222,8 @@ int main(int argc, char **argv)
             off = atoi(v);
         else if (!strcmp(a, "--threshold-bp"))
             threshold_bp = atoi(v);
+        else if (!strcmp(a, "--package"))
+            package = atoi(v);
         else
             usage();
         i++;
@@ -319,17 +322,27 @@ int main(int argc, char **argv)
                     cid[i] = al[rnd() % 62];
                 cid[16] = '\0';
                 int svc = (int)(rnd() % N(services)), ch = (int)(rnd() % N(channels));
+                /* --package 1: the server's "pk" argument for the services of
+                 * the "1131" package (bench/run --package configures it). */
+                char pk[160] = "";
+                static const char *const pk_field[] = {"0", "1", "2", "3+4", "3+4"};
+                static const int pk_count[] = {1, 1, 3, 1, 1};
+                if (package && svc < 5)
+                    snprintf(pk, sizeof pk,
+                             "\"pk\":{\"f\":\"%s\",\"n\":%d,\"all\":[[\"0\",1],[\"1\",1],"
+                             "[\"2\",3],[\"3+4\",1]]},",
+                             pk_field[svc], pk_count[svc]);
                 int n = snprintf(
                     args, sizeof args,
                     "{\"id\":\"%s\",\"graduate_id\":\"%s\",\"service\":\"%s\",\"svc\":%d,"
                     "\"channel\":\"%s\",\"ch\":%d,\"occurred_at\":%" PRId64 ",\"counselor\":"
                     "\"c%06d.counselor\",\"now\":%" PRId64 ",\"cur\":%d,\"off\":%d,"
-                    "\"idem_ttl\":172800,\"note\":\"%s\",\"threshold_bp\":%d,"
+                    "\"idem_ttl\":172800,\"note\":\"%s\",%s\"threshold_bp\":%d,"
                     "\"alert\":%s,\"audit\":{\"who\":\"c%06d.counselor\","
                     "\"role\":\"counselor\",\"action\":\"contact.create\","
                     "\"object\":\"%s\",\"rid\":\"L%07x-%llx\",\"keep_ms\":%lld}}",
                     cid, id, services[svc], svc, channels[ch], ch, at, code, now, cur, off,
-                    notes[rnd() % N(notes)], threshold_bp, alert, code, id,
+                    notes[rnd() % N(notes)], pk, threshold_bp, alert, code, id,
                     (unsigned)(now & 0xfffffff), calls + ccalls, AUDIT_KEEP_MS);
                 evalsha(sha_contact, key, args, (size_t)n);
                 ccalls++;

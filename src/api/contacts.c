@@ -211,6 +211,13 @@ static void contact_located(struct req *r, const char *county)
         jw_key(&w, "body_hash");
         jw_str(&w, c->body_hash);
     }
+    /* The service package's counter, for a reached contact with one of its
+     * services (its argument text made once, with the config). */
+    int si = service_index(c->service);
+    if (o == GC_OUTCOME_REACHED && si >= 0 && cfg->package.svc_json[si]) {
+        jw_key(&w, "pk");
+        jw_value_raw(&w, cfg->package.svc_json[si], strlen(cfg->package.svc_json[si]));
+    }
     jw_key(&w, "threshold_bp");
     jw_int(&w, cfg->counties[i].threshold_bp);
     alert_params_write(&w, r->app->cfg, (size_t)i);
@@ -515,6 +522,11 @@ static void void_located(struct req *r, const char *county)
                              off, "services", services, "alert", alert_params_json(cfg, county));
     if (args && r->who.role != ROLE_ADMIN)
         json_object_set_new(args, "window_ms", json_integer(COUNSELOR_VOID_WINDOW_MS));
+    json_t *pk = config_package_json(cfg);
+    if (args && pk)
+        json_object_set_new(args, "pk", pk);
+    else
+        json_decref(pk);
     trail_attach(r, args, "contact.void", r->params[0]);
     char key[KEY_MAX];
     key_county(key, sizeof key, county);

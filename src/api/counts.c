@@ -19,9 +19,10 @@
 #include "gradcover/store/ccache.h"
 #include "gradcover/store/keys.h"
 
-/* HMGET fields: rolled, r:Y, s:Y, alert, then one per service, then the
- * attempts by outcome (o:unreachable, o:declined) and the voided count (v). */
-#define FIXED_FIELDS 4
+/* HMGET fields: rolled, r:Y, s:Y, alert, pk:Y (completed service packages),
+ * then one per service, then the attempts by outcome (o:unreachable,
+ * o:declined) and the voided count (v). */
+#define FIXED_FIELDS 5
 #define CONTACT_FIELDS (GC_NSERVICES + GC_NOUTCOMES - 1 + 1)
 /* Below this much Redis time a read skips the cache (see counts_read). */
 #define BARRIER_MIN_BUDGET_MS 200
@@ -38,10 +39,11 @@ struct county_counts *counts_new(size_t n)
     c->contacts = calloc(m * GC_NSERVICES, sizeof *c->contacts);
     c->outcomes = calloc(m * GC_NOUTCOMES, sizeof *c->outcomes);
     c->voided = calloc(m, sizeof *c->voided);
+    c->pkg = calloc(m, sizeof *c->pkg);
     c->alert = calloc(m, sizeof *c->alert);
     c->again = calloc(m, sizeof *c->again);
-    if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->outcomes || !c->voided || !c->alert ||
-        !c->again) {
+    if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->outcomes || !c->voided || !c->pkg ||
+        !c->alert || !c->again) {
         counts_free(c);
         return NULL;
     }
@@ -58,6 +60,7 @@ void counts_free(struct county_counts *c)
     free(c->contacts);
     free(c->outcomes);
     free(c->voided);
+    free(c->pkg);
     free(c->alert);
     free(c->again);
     free(c);
@@ -174,7 +177,7 @@ static void on_rolled(struct req *r, struct batch *b)
     p->done(r, c, st);
 }
 
-/* One county's HMGET: rolled, r:Y, s:Y, alert[, c:<service>..., o:<outcome>...,
+/* One county's HMGET: rolled, r:Y, s:Y, alert, pk:Y[, c:<service>..., o:<outcome>...,
  * v]. False for anything else (an error reply). */
 static bool parse_row(size_t n, const struct store_str *el, struct county_vals *v)
 {
@@ -184,6 +187,7 @@ static bool parse_row(size_t n, const struct store_str *el, struct county_vals *
     v->reg = str_ll(&el[1]);
     v->srv = str_ll(&el[2]);
     v->alert = alert_state_parse(el[3].s, el[3].len);
+    v->pkg = str_ll(&el[4]);
     for (size_t s = 0; s < GC_NSERVICES; s++)
         v->contacts[s] = FIXED_FIELDS + s < n ? str_ll(&el[FIXED_FIELDS + s]) : 0;
     size_t at = FIXED_FIELDS + GC_NSERVICES;
@@ -206,6 +210,7 @@ static void apply_vals(struct county_counts *c, size_t i, const struct county_va
     c->reg[i] = v->reg;
     c->srv[i] = v->srv;
     c->alert[i] = v->alert;
+    c->pkg[i] = v->pkg;
     long long reached = 0;
     for (size_t s = 0; c->services && s < GC_NSERVICES; s++) {
         c->contacts[i * GC_NSERVICES + s] = v->contacts[s];
@@ -270,7 +275,7 @@ static void pending_free(void *v)
 
 /* The HMGET of one period's counters; argv[1] (the key) is set per county. */
 struct hmget {
-    char rf[16], sf[16], svc[GC_NSERVICES][40], out[GC_NOUTCOMES][24];
+    char rf[16], sf[16], pf[16], svc[GC_NSERVICES][40], out[GC_NOUTCOMES][24];
     const char *argv[2 + FIXED_FIELDS + CONTACT_FIELDS];
     size_t lens[2 + FIXED_FIELDS + CONTACT_FIELDS];
     int argc;
@@ -280,13 +285,15 @@ static void hmget_init(struct hmget *h, int period, bool services)
 {
     snprintf(h->rf, sizeof h->rf, "r:%d", period);
     snprintf(h->sf, sizeof h->sf, "s:%d", period);
+    snprintf(h->pf, sizeof h->pf, "pk:%d", period);
     h->argv[0] = "HMGET";
     h->argv[1] = "";
     h->argv[2] = "rolled";
     h->argv[3] = h->rf;
     h->argv[4] = h->sf;
     h->argv[5] = "alert";
-    /* Coverage needs 4 fields; /metrics (and the cache) the 13 counters too. */
+    h->argv[6] = h->pf;
+    /* Coverage needs 5 fields; /metrics (and the cache) the 13 counters too. */
     h->argc = 2 + FIXED_FIELDS + (services ? CONTACT_FIELDS : 0);
     for (size_t s = 0; s < GC_NSERVICES; s++) {
         snprintf(h->svc[s], sizeof h->svc[s], "c:%s", gc_services[s]);

@@ -15,8 +15,8 @@
 #include "gradcover/http/request.h"
 #include "gradcover/store/keys.h"
 
-/* The script's answer: registered, served, alert, then the points' array. */
-#define HEAD_ITEMS 3
+/* The script's answer: registered, served, alert, completed packages, then the points' array. */
+#define HEAD_ITEMS 4
 
 int county_days_period_or_reply(struct req *r, int cur, int *out)
 {
@@ -78,6 +78,7 @@ static bool parse_answer(json_t *res, struct county_days *d)
     d->served = jsonx_ll(json_array_get(res, 1));
     const char *a = json_string_value(json_array_get(res, 2));
     d->alert = alert_state_parse(a, a ? strlen(a) : 0);
+    d->package_complete = jsonx_ll(json_array_get(res, 3));
     size_t pairs = json_array_size(points) / 2;
     if (pairs == 0)
         return true;

@@ -1,6 +1,7 @@
 /* A stored graduate as the API shows it (see graduate_view.h). */
 #include "gradcover/api/graduate_view.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "gradcover/app.h"
@@ -26,6 +27,38 @@ static void copy_str(json_t *dst, json_t *stored, const char *from, const char *
     json_t *j = json_object_get(stored, from);
     if (json_is_string(j) && json_string_length(j) > 0)
         json_object_set(dst, to, j);
+}
+
+/* SPEC §12's service package in the current period: {"name", "complete",
+ * "missing": [{"services", "count"}, ...]} from the item counters that
+ * contact.lua keeps in the hash ("k<period>:<field>": reached contacts not
+ * voided). A new reference; NULL when no package is configured. */
+static json_t *package_view(const struct config *cfg, int period, json_t *stored)
+{
+    const struct package_cfg *p = &cfg->package;
+    if (p->nitems == 0)
+        return NULL;
+    json_t *missing = json_array();
+    for (size_t i = 0; missing && i < p->nitems; i++) {
+        char field[48];
+        int64_t have = 0;
+        snprintf(field, sizeof field, "k%d:%s", period, p->items[i].field);
+        json_t *j = json_object_get(stored, field);
+        if (json_is_string(j) && !parse_i64(json_string_value(j), &have))
+            have = 0;
+        if (have >= p->items[i].count)
+            continue;
+        json_t *svcs = json_array();
+        for (int s = 0; svcs && s < GC_NSERVICES; s++)
+            if (p->items[i].services & (1u << s))
+                json_array_append_new(svcs, json_string(gc_services[s]));
+        json_array_append_new(missing, json_pack("{s:o?, s:I}", "services", svcs, "count",
+                                                 (json_int_t)(p->items[i].count - have)));
+    }
+    if (!missing)
+        return NULL;
+    return json_pack("{s:s, s:b, s:o}", "name", p->name, "complete", json_array_size(missing) == 0,
+                     "missing", missing);
 }
 
 json_t *graduate_view(struct req *r, json_t *stored)
@@ -120,5 +153,9 @@ json_t *graduate_view(struct req *r, json_t *stored)
         if (list)
             json_object_set_new(g, "flags", list);
     }
+    json_t *pk = package_view(
+        r->app->cfg, period_of(app_now_ms(r->app), r->app->cfg->utc_offset_minutes), stored);
+    if (pk)
+        json_object_set_new(g, "package", pk);
     return g;
 }

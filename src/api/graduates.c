@@ -534,6 +534,11 @@ void api_graduate_status(struct req *r)
         http_reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
+    /* A withdrawal takes the graduate out of every period's completed
+     * service packages too (status.lua). */
+    json_t *pk = strcmp(status, "withdrawn") == 0 ? config_package_json(r->app->cfg) : NULL;
+    if (pk)
+        json_object_set_new(g->county_args, "pk", pk);
     locate_graduate(r, g->id, true, status_located);
 }
 

@@ -135,6 +135,21 @@ static void render_counties(struct jw *w, const struct county_text *ct,
 static void render_config(struct jw *w, const struct config *cfg, const struct county_text *ct,
                           const struct county_counts *c)
 {
+    /* SPEC §12: the service package's completions, when one is configured. */
+    if (cfg->package.nitems > 0) {
+        char pl[2 * PACKAGE_NAME_MAX + 1];
+        size_t pn = metrics_label_escape(cfg->package.name, pl);
+        family(w, "gradcover_package_complete_graduates", "gauge",
+               "Graduates who completed the service package in the period (reached contacts "
+               "not voided).");
+        for (size_t i = 0; i < c->n; i++) {
+            county_label(w, "gradcover_package_complete_graduates", &ct[c->idx[i]]);
+            put(w, ",package=\"");
+            jw_raw(w, pl, pn);
+            put(w, "\"");
+            period_value(w, c->period, c->pkg[i]);
+        }
+    }
     family(w, "gradcover_coverage_target_ratio", "gauge", "The county's target coverage.");
     for (size_t i = 0; i < c->n; i++) {
         const struct county_cfg *cc = &cfg->counties[c->idx[i]];

@@ -14,7 +14,7 @@
 static const char *const Q_LOOKUP[] = {"national_id", "county", "q",           "status",
                                        "cursor",      "limit",  "assigned_to", NULL};
 static const char *const Q_PERIOD[] = {"period", NULL};
-static const char *const Q_QUEUE[] = {"limit", "view", "assigned_to", NULL};
+static const char *const Q_QUEUE[] = {"limit", "view", "assigned_to", "sort", "cursor", NULL};
 static const char *const Q_ALERTS[] = {"state", "county", "limit", NULL};
 static const char *const Q_AUDIT[] = {"county", "since", "after", "limit", NULL};
 

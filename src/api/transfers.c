@@ -122,6 +122,11 @@ static void transfer_located(struct req *r, const char *county)
                   period_of(now, off), "off", off, "alert", alert_params_json(cfg, county));
     if (args && x->has_reason)
         json_object_set_new(args, "reason", json_string(x->reason));
+    json_t *pk = config_package_json(cfg);
+    if (args && pk)
+        json_object_set_new(args, "pk", pk);
+    else
+        json_decref(pk);
     trail_attach(r, args, "graduate.transfer_out", r->params[0]);
     json_t *au = args ? json_object_get(args, "audit") : NULL;
     x->audit = au ? json_deep_copy(au) : NULL;

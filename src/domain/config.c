@@ -108,6 +108,9 @@ static const struct config_setting SETTINGS[] = {
     ROW_INT("header_timeout_seconds", header_timeout_seconds, 1, HEADER_TIMEOUT_MAX, 10),
     /* 64 KiB within 30 s is ~2 KiB/s, slower than any working mobile link. */
     ROW_INT("body_timeout_seconds", body_timeout_seconds, 1, BODY_TIMEOUT_MAX, 30),
+    /* SPEC §12's default: a month without a service puts a graduate first in
+     * the ranked queue; at most a year (a period: later nobody is "on time"). */
+    ROW_INT("queue.sla_days", queue_sla_days, 1, 366, 30),
     /* Off: a request without a token is refused unless the operator opts in. */
     ROW_BOOL("anonymous_read", anonymous_read, false),
     /* On: coverage and /metrics re-read only the counties Redis says changed. */
@@ -167,8 +170,9 @@ static const struct config_setting SETTINGS[] = {
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
 
 /* Keys whose values are lists, parsed by their own functions below. */
-static const char *const STRUCTURED[] = {"trusted_proxies", "counties", "tokens", "alerts.webhooks",
-                                         "alerts.digest.receivers"};
+static const char *const STRUCTURED[] = {
+    "trusted_proxies",         "counties",       "tokens", "alerts.webhooks",
+    "alerts.digest.receivers", "service_package"};
 #define NSTRUCTURED (sizeof STRUCTURED / sizeof STRUCTURED[0])
 
 const struct config_setting *config_settings(size_t *n)
@@ -741,6 +745,100 @@ static GC_MUSTCHECK bool parse_trusted_proxies(json_t *tp, struct config *cfg, s
     return true;
 }
 
+/* service_package (SPEC §12): {"name": "1131", "items": [{"services":
+ * [...], "count": n}, ...]}. Every service known and in one item at most,
+ * every count in 1..PACKAGE_COUNT_MAX, 1..GC_NSERVICES items. Builds the
+ * scripts' arguments once (package_cfg's svc_json, all_json). */
+static GC_MUSTCHECK bool parse_package(json_t *pk, struct config *cfg, struct perr *e)
+{
+    static const char *const keys[] = {"name", "items", NULL};
+    static const char *const item_keys[] = {"services", "count", NULL};
+    struct package_cfg *p = &cfg->package;
+    if (!pk)
+        return true;
+    if (!json_is_object(pk))
+        return fail(e, "key \"service_package\": must be an object");
+    if (!check_keys(pk, "service_package", keys, e))
+        return false;
+    const char *name = json_string_value(json_object_get(pk, "name"));
+    if (!name || !*name || strlen(name) > PACKAGE_NAME_MAX)
+        return fail(e, "key \"service_package.name\": must be a string of 1..%d bytes",
+                    PACKAGE_NAME_MAX);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    json_t *items = json_object_get(pk, "items");
+    if (!json_is_array(items) || json_array_size(items) < 1 ||
+        json_array_size(items) > GC_NSERVICES)
+        return fail(e, "key \"service_package.items\": must be an array of 1..%d items",
+                    GC_NSERVICES);
+    unsigned seen = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "service_package.items[%zu]", i);
+        if (!json_is_object(it))
+            return fail(e, "key \"%s\": must be an object", path);
+        if (!check_keys(it, path, item_keys, e))
+            return false;
+        struct package_item *pi = &p->items[i];
+        json_t *count = json_object_get(it, "count");
+        if (!json_is_integer(count) || json_integer_value(count) < 1 ||
+            json_integer_value(count) > PACKAGE_COUNT_MAX)
+            return fail(e, "key \"%s.count\": must be an integer in [1, %d]", path,
+                        PACKAGE_COUNT_MAX);
+        pi->count = (int)json_integer_value(count);
+        json_t *svcs = json_object_get(it, "services");
+        if (!json_is_array(svcs) || json_array_size(svcs) < 1)
+            return fail(e, "key \"%s.services\": must be a non-empty array of services", path);
+        size_t k;
+        json_t *sv;
+        json_array_foreach(svcs, k, sv)
+        {
+            int s = json_is_string(sv) ? service_index(json_string_value(sv)) : -1;
+            if (s < 0)
+                return fail(e, "key \"%s.services[%zu]\": must be one of %s", path, k,
+                            gc_services_text);
+            if (seen & (1u << s))
+                return fail(e, "key \"%s.services[%zu]\": %s is already in the package", path, k,
+                            gc_services[s]);
+            seen |= 1u << s;
+            pi->services |= 1u << s;
+        }
+        /* The indexes in list order: the field does not depend on how the
+         * file happens to list an item's services. */
+        size_t at = 0;
+        for (int s = 0; s < GC_NSERVICES; s++)
+            if (pi->services & (1u << s))
+                at += (size_t)snprintf(pi->field + at, sizeof pi->field - at, "%s%d", at ? "+" : "",
+                                       s);
+        p->nitems = i + 1;
+    }
+    json_t *all = json_array();
+    for (size_t k = 0; all && k < p->nitems; k++)
+        json_array_append_new(all, json_pack("[s, i]", p->items[k].field, p->items[k].count));
+    p->all_json = all ? json_dumps(all, JSON_COMPACT) : NULL;
+    if (!p->all_json) {
+        json_decref(all);
+        return fail(e, "out of memory");
+    }
+    for (size_t k = 0; k < p->nitems; k++)
+        for (int s = 0; s < GC_NSERVICES; s++) {
+            if (!(p->items[k].services & (1u << s)))
+                continue;
+            json_t *one = json_pack("{s:s, s:i, s:O}", "f", p->items[k].field, "n",
+                                    p->items[k].count, "all", all);
+            p->svc_json[s] = one ? json_dumps(one, JSON_COMPACT) : NULL;
+            json_decref(one);
+            if (!p->svc_json[s]) {
+                json_decref(all);
+                return fail(e, "out of memory");
+            }
+        }
+    json_decref(all);
+    return true;
+}
+
 /* The forms of listen, redis and the TLS pair, which their rows hold as plain
  * strings. */
 static GC_MUSTCHECK bool check_endpoints(const struct config *cfg, struct perr *e)
@@ -834,7 +932,9 @@ static GC_MUSTCHECK bool parse_root(json_t *root, struct config *cfg, struct per
     if (!index_counties(cfg))
         return fail(e, "out of memory");
     return parse_tokens(json_object_get(root, "tokens"), cfg, e) &&
-           parse_alerts(json_object_get(root, "alerts"), cfg, e);
+           parse_alerts(json_object_get(root, "alerts"), cfg, e) &&
+           read_object(json_object_get(root, "queue"), "queue", cfg, e) &&
+           parse_package(json_object_get(root, "service_package"), cfg, e);
 }
 
 struct config *config_parse(const char *text, size_t len, char *err, size_t errlen)
@@ -914,7 +1014,17 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
         free(cfg->trusted_proxies[i]);
     free(cfg->trusted_proxies);
+    for (size_t s = 0; s < GC_NSERVICES; s++)
+        free(cfg->package.svc_json[s]);
+    free(cfg->package.all_json);
     free(cfg);
+}
+
+json_t *config_package_json(const struct config *cfg)
+{
+    if (cfg->package.nitems == 0)
+        return NULL;
+    return json_loads(cfg->package.all_json, 0, NULL);
 }
 
 long config_county_index(const struct config *cfg, const char *code)

@@ -125,6 +125,11 @@ int transfer_finish(struct store *s, const struct config *cfg, json_t *out, json
         "graduate", json_object_get(out, "graduate"), "contacts", json_object_get(out, "contacts"),
         "served", json_is_true(json_object_get(out, "served")), "now", (json_int_t)now_ms, "cur",
         period_of(now_ms, off), "off", off, "alert", alert_params_json(cfg, to));
+    json_t *pk = config_package_json(cfg);
+    if (in && pk)
+        json_object_set_new(in, "pk", pk);
+    else
+        json_decref(pk);
     if (in && audit) {
         json_t *au = json_deep_copy(audit);
         if (au) {

@@ -26,6 +26,7 @@ struct county_counts {
     long long *contacts;     /* n * GC_NSERVICES, contacts recorded by service (if asked) */
     long long *outcomes;     /* n * GC_NOUTCOMES, contacts recorded by outcome (if asked) */
     long long *voided;       /* n, contacts voided (if asked) */
+    long long *pkg;          /* n, graduates who completed the service package (SPEC §12) */
     enum alert_state *alert; /* the county's alert state, if any was stored */
     size_t *again;           /* internal: counties to roll */
     size_t nagain;

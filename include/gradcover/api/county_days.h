@@ -24,6 +24,7 @@ struct county_days {
     int64_t lo, hi;               /* its days: 1 January to today, or to 31 December when past */
     long long registered, served; /* live counts of the period */
     enum alert_state alert;       /* the county's stored alert state */
+    long long package_complete;   /* graduates who completed the service package (SPEC §12) */
     struct history_point *stored; /* the stored points (owned), nstored of them */
     size_t nstored;
 };

@@ -9,6 +9,7 @@
 
 #include "gradcover/common.h"
 #include "gradcover/domain/roles.h"
+#include "gradcover/domain/services.h"
 
 struct county_cfg {
     char code[GC_COUNTY_MAX + 1];
@@ -70,6 +71,33 @@ struct rate_limits_cfg {
     int seeking_refusal_burst;
 };
 
+/* SPEC §12's service package (Shaanxi's "1131"), config key
+ * "service_package": items, each a set of services (a bit mask of
+ * gc_services indexes; no service in two items) and how many reached
+ * contacts with them in a period the item needs. nitems == 0: no package. */
+#define PACKAGE_NAME_MAX 32
+/* A package of a year's services: more than 100 of one kind is a typo. */
+#define PACKAGE_COUNT_MAX 100
+struct package_item {
+    unsigned services; /* bit i: gc_services[i] */
+    int count;         /* 1..PACKAGE_COUNT_MAX */
+    /* The item's counter in the graduate's hash is "k<period>:<field>",
+     * field the services' indexes joined by '+' ("2", "3+4"): the same
+     * services keep their counter when items are reordered. */
+    char field[24];
+};
+struct package_cfg {
+    char name[PACKAGE_NAME_MAX + 1];
+    struct package_item items[GC_NSERVICES];
+    size_t nitems;
+    /* contact.lua's "pk" argument for each service in the package (NULL
+     * for the others): {"f": field, "n": count, "all": <all_json>}. */
+    char *svc_json[GC_NSERVICES];
+    /* Every item as [[field, count], ...]: what void.lua and the transfer
+     * scripts check completeness with. */
+    char *all_json;
+};
+
 struct config {
     char *listen;    /* "host:port" */
     char *redis_url; /* see redis_url_parse() */
@@ -96,6 +124,8 @@ struct config {
     int max_connections_per_address; /* open connections of one client address (IPv6: /64) */
     int header_timeout_seconds;      /* a request head must arrive within this */
     int body_timeout_seconds;        /* and its body within this after the head */
+    int queue_sla_days; /* SPEC §12: unserved this long since waiting began: sla_breached */
+    struct package_cfg package; /* SPEC §12's service package; nitems 0 = none */
 };
 
 /* How a scalar setting's JSON value is read, and the C type of its field. */
@@ -131,6 +161,12 @@ struct config *config_parse(const char *text, size_t len, char *err, size_t errl
 /* Reads and parses a file; relative pii_key_file paths stay as given. Returns
  * a new config or NULL with the reason in err, as config_parse(). */
 struct config *config_load(const char *path, char *err, size_t errlen) GC_MUSTCHECK;
+
+/* The service package's items as the scripts take them ([[field, count],
+ * ...]): a new reference, or NULL when no package is configured (or out of
+ * memory: the scripts then count no package, as without one). */
+struct json_t;
+struct json_t *config_package_json(const struct config *cfg);
 
 /* Frees cfg and everything it holds; NULL is a no-op. */
 void config_free(struct config *cfg);

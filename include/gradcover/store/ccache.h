@@ -32,6 +32,7 @@ struct county_vals {
     long long contacts[GC_NSERVICES]; /* recorded, by service (every outcome) */
     long long attempts[GC_NOUTCOMES]; /* recorded, by outcome ([0], reached, unused) */
     long long voided;                 /* contacts voided */
+    long long pkg;                    /* graduates who completed the service package */
 };
 
 /* Starts both connections (they come up in the background). NULL on

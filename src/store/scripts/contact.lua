@@ -2,8 +2,10 @@
 -- contact record, the served set and all counters commit together.
 -- A: {id, graduate_id, service, svc, channel, ch, o?, outcome?, occurred_at,
 --     note?, counselor, now, cur, off, threshold_bp, idem?, body_hash?,
---     idem_ttl, alert?} (svc, ch, o: the service's, channel's and outcome's
--- index in the API's lists; o and outcome only for an attempt, o > 0)
+--     idem_ttl, alert?, pk?} (svc, ch, o: the service's, channel's and
+-- outcome's index in the API's lists; o and outcome only for an attempt,
+-- o > 0; pk: {f, n, all} for a reached contact whose service is in the
+-- service package, see package_count below)
 -- Answers {err} as JSON when refused; otherwise the flat array
 -- {"ok", replayed, id, period, first_in_period, registered, served,
 --  threshold_bp, transition or ""} (0/1 for the flags; id the API's
@@ -70,6 +72,31 @@ if not inside then
 end
 local q = period_of(A.occurred_at)
 local cur = roll(math.max(A.cur, q))
+-- SPEC §12's service package: the reached contacts of the period with the
+-- services of one item count in the graduate's hash, "k<period>:<item>",
+-- one HINCRBY (nothing for a service outside the package or an attempt).
+-- Only when this contact brings its item to the count it needs are the
+-- other items read (one HMGET, at most once per item and period); when all
+-- have theirs the graduate just completed the package, and the county's
+-- "pk:<period>" counter goes up: once per graduate and period, as an item
+-- reaches its count once unless a void takes it back below (void.lua).
+local function package_count()
+  local pk = A.pk
+  if redis.call('HINCRBY', g, 'k' .. q .. ':' .. pk.f, 1) ~= pk.n then
+    return
+  end
+  local f = {}
+  for i, it in ipairs(pk.all) do
+    f[i] = 'k' .. q .. ':' .. it[1]
+  end
+  local v = redis.call('HMGET', g, unpack(f))
+  for i, it in ipairs(pk.all) do
+    if (tonumber(v[i]) or 0) < it[2] then
+      return
+    end
+  end
+  cnt_incr('pk:' .. q, 1)
+end
 local o = A.o or 0
 -- The record (contact_parse in the prelude reads it). A reached contact,
 -- the common one, has no ext field.
@@ -82,6 +109,9 @@ redis.call('LPUSH', P .. ':contacts:' .. A.graduate_id, rec)
 redis.call('HINCRBY', g, 'contacts', 1)
 if o == 0 then
   redis.call('HINCRBY', g, 'svc:' .. A.service, 1)
+  if A.pk then
+    package_count()
+  end
 else
   redis.call('HINCRBY', g, 'att:' .. A.outcome, 1)
 end

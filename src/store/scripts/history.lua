@@ -4,13 +4,14 @@
 -- the live counts agree. Used by GET .../history (every point) and, for the
 -- projection, by the county's coverage (A.from: the one point the window
 -- starts from, see below). A: {cur, period, points (bool), from?}
--- Answers the flat array {registered, served, alert or "", {day,
+-- Answers the flat array {registered, served, alert or "", completed service
+-- packages (SPEC §12), {day,
 -- "<registered>:<served>", day, ...}} (the points in no order; none unless
 -- asked).
 roll(A.cur)
 local cnt = P .. ':cnt'
 local v = redis.call('HMGET', cnt, 'r:' .. A.period, 's:' .. A.period, 'alert', 'hf:' .. A.period,
-                     'hl:' .. A.period)
+                     'hl:' .. A.period, 'pk:' .. A.period)
 local points = {}
 if A.points and not A.from then
   points = redis.call('HGETALL', P .. ':hist:' .. A.period)
@@ -26,4 +27,5 @@ elseif A.points and v[4] then
     points = {f, p}
   end
 end
-return reply_flat({}, {tonumber(v[1]) or 0, tonumber(v[2]) or 0, v[3] or '', points})
+return reply_flat({}, {tonumber(v[1]) or 0, tonumber(v[2]) or 0, v[3] or '', tonumber(v[6]) or 0,
+                      points})

@@ -60,6 +60,11 @@ redis.call('HSET', g, unpack(hset))
 if #hdel > 0 then
   redis.call('HDEL', g, unpack(hdel))
 end
+-- The ranked queue's index of flagged graduates (queue.lua) follows flags.
+if changes.flags then
+  local fl = redis.call('HGET', g, 'flags')
+  redis.call(fl and fl ~= '' and 'SADD' or 'SREM', P .. ':flagged', A.id)
+end
 -- The search index follows the name and the phone (A.ixn, A.ixp: their new
 -- entries, given when they were patched).
 if A.ixn or A.ixp then

@@ -3,7 +3,8 @@
 -- graduate in the periods they were seeking in and drops them from later ones;
 -- `withdrawn` removes them from every period; returning to `seeking` opens a
 -- new interval. A: {id, status, at, reason?, actor, now, cur, off, claim?
--- (the national-ID claim token, required to return to seeking), alert?}
+-- (the national-ID claim token, required to return to seeking), alert?,
+-- pk? (with withdrawn: the service package's items, [[field, count], ...])}
 local g = P .. ':g:' .. A.id
 if redis.call('EXISTS', g) == 0 then
   return reply({err = 'not_found'})
@@ -45,8 +46,13 @@ end
 if A.status == 'withdrawn' then
   redis.call('ZREM', P .. ':seeking', A.id)
   redis.call('ZREM', P .. ':queue', A.id)
+  local h = A.pk and hgetall(g)
   for y = period_of(iv[1][1]), cur do
     drop_from_period(A.id, y)
+    -- Nor among the period's completed service packages (contact.lua).
+    if h and package_done(h, y, A.pk) then
+      cnt_incr('pk:' .. y, -1)
+    end
   end
   if leaving then iv[#iv][2] = A.at end
 elseif leaving then

@@ -6,7 +6,8 @@
 -- and a transfer older than the one that took the graduate out of this
 -- county again (P:xgone:<id>, transfer_done.lua) is refused (superseded).
 -- A: {id, from, xid, graduate (the source's hash), contacts (newest first),
---     served, now, cur, off, alert?, audit}
+--     served, now, cur, off, alert?, audit, pk? (the service package's
+--     items: a graduate who completed it this period counts here now)}
 -- Answers {ok, graduate, registered, served, transition?} or {err}.
 local g = P .. ':g:' .. A.id
 local existing = redis.call('HGET', g, 'xfer_in')
@@ -71,6 +72,12 @@ if A.served then
   end
 else
   redis.call('ZADD', P .. ':queue', since, A.id)
+end
+if package_done(A.graduate, cur, A.pk) then
+  cnt_incr('pk:' .. cur, 1)
+end
+if A.graduate.flags and A.graduate.flags ~= '' then
+  redis.call('SADD', P .. ':flagged', A.id)
 end
 local registered, served = counts(cur)
 local transition = alert_eval(cur)

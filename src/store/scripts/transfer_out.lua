@@ -8,7 +8,9 @@
 -- refused (transfer_pending). Re-run with the same destination (a retry, or
 -- the repair job with A.resume) it changes nothing and answers the same
 -- payload, so the later steps can be run again.
--- A: {id, to, xid, reason?, actor, now, cur, off, alert?, resume?, audit}
+-- A: {id, to, xid, reason?, actor, now, cur, off, alert?, resume?, audit,
+--     pk? (the service package's items: a graduate who completed it this
+--     period leaves this county's count of them)}
 -- Answers {ok, xid, xn (the graduate's transfer number), from, to, served,
 -- graduate (the hash), contacts (the
 -- list, newest first), registered, served_count} or {ok, already} when the
@@ -63,6 +65,10 @@ local served = redis.call('SISMEMBER', P .. ':srv:' .. cur, A.id) == 1
 -- Out of this county's current period; earlier periods keep the graduate
 -- where they were counted (the history is not rewritten).
 drop_from_period(A.id, cur)
+if A.pk and package_done(hgetall(g), cur, A.pk) then
+  cnt_incr('pk:' .. cur, -1)
+end
+redis.call('SREM', P .. ':flagged', A.id)
 redis.call('ZREM', P .. ':seeking', A.id)
 redis.call('ZREM', P .. ':queue', A.id)
 redis.call('HSET', g, 'xfer',

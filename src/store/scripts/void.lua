@@ -5,7 +5,8 @@
 -- the queue and the alert state follow), in one atomic step.
 -- A: {gid, cid (the contact's own id), reason, actor, now, cur, off,
 --     window_ms? (a counselor's: only contacts recorded within it),
---     services (the API's list, by index), alert?, audit}
+--     services (the API's list, by index), alert?, audit, pk? (the service
+--     package's items, [[field, count], ...])}
 -- Answers {ok, contact (the record's text), already?, period, registered,
 -- served, transition?} or {err}.
 local g = P .. ':g:' .. A.gid
@@ -63,8 +64,51 @@ end
 local service = c.service or A.services[c.svc + 1]
 local outcome = ({[1] = 'unreachable', [2] = 'declined'})[c.o]
 redis.call('HINCRBY', g, 'contacts', -1)
+-- The service package (contact.lua): the contact's item counts one less;
+-- when that takes it below its count and the package was complete, the
+-- county's count of completed packages of the period goes down.
+local function package_uncount()
+  local si = c.svc
+  if not si then
+    for i, name in ipairs(A.services) do
+      if name == service then
+        si = i - 1
+      end
+    end
+  end
+  local item
+  for _, it in ipairs(A.pk) do
+    for d in string.gmatch(it[1], '%d+') do
+      if tonumber(d) == si then
+        item = it
+      end
+    end
+  end
+  if not item then
+    return
+  end
+  local f = 'k' .. q .. ':' .. item[1]
+  local n = tonumber(redis.call('HGET', g, f)) or 0
+  if n <= 0 then
+    return -- counted before the package was configured
+  end
+  redis.call('HINCRBY', g, f, -1)
+  if n == item[2] then
+    local h = {}
+    for _, it in ipairs(A.pk) do
+      h['k' .. q .. ':' .. it[1]] = redis.call('HGET', g, 'k' .. q .. ':' .. it[1])
+    end
+    h[f] = n
+    if package_done(h, q, A.pk) then
+      cnt_incr('pk:' .. q, -1)
+    end
+  end
+end
 if c.o == 0 then
   redis.call('HINCRBY', g, 'svc:' .. service, -1)
+  if A.pk then
+    package_uncount()
+  end
 else
   redis.call('HINCRBY', g, 'att:' .. outcome, -1)
 end

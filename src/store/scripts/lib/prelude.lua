@@ -266,6 +266,21 @@ local function hgetall(key)
   return t
 end
 
+-- SPEC §12's service package: whether the graduate's counters h (its hash
+-- as a table) complete every item of `all` ([[field, count], ...], the
+-- server's package) in period y (contact.lua's "k<y>:<field>").
+local function package_done(h, y, all)
+  if not all or #all == 0 then
+    return false
+  end
+  for _, it in ipairs(all) do
+    if (tonumber(h['k' .. y .. ':' .. it[1]]) or 0) < it[2] then
+      return false
+    end
+  end
+  return true
+end
+
 local function counts(y)
   local v = redis.call('HMGET', P .. ':cnt', 'r:' .. y, 's:' .. y)
   return tonumber(v[1]) or 0, tonumber(v[2]) or 0
