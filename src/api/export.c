@@ -43,6 +43,8 @@
 
 /* ---- The tables: one line per column ---- */
 
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* A county below its target (the answer's own below_target). */
 static bool coverage_mark(struct req *r, const json_t *row)
 {
@@ -61,9 +63,13 @@ static const struct export_column coverage_cols[] = {
     {"alert", "告警状态", EXPORT_TEXT, 10, true},
 };
 
-const struct export_table export_coverage = {
-    "coverage", "覆盖率", "counties", false, coverage_mark,
-    coverage_cols, sizeof coverage_cols / sizeof coverage_cols[0]};
+const struct export_table export_coverage = {.stem = "coverage",
+                                             .title = "覆盖率",
+                                             .rows = "counties",
+                                             .per_county = false,
+                                             .mark = coverage_mark,
+                                             .cols = coverage_cols,
+                                             .ncols = NCOLS(coverage_cols)};
 
 static const struct export_column queue_cols[] = {
     {"id", "编号", EXPORT_TEXT, 16, false},
@@ -81,9 +87,13 @@ static const struct export_column queue_cols[] = {
     {"priority_reasons", "优先原因", EXPORT_LIST, 24, true},
 };
 
-const struct export_table export_queue = {
-    "queue", "待服务名单", "graduates", true, NULL,
-    queue_cols, sizeof queue_cols / sizeof queue_cols[0]};
+const struct export_table export_queue = {.stem = "queue",
+                                          .title = "待服务名单",
+                                          .rows = "graduates",
+                                          .per_county = true,
+                                          .mark = NULL,
+                                          .cols = queue_cols,
+                                          .ncols = NCOLS(queue_cols)};
 
 /* A day that ended below the county's target. */
 static bool history_mark(struct req *r, const json_t *row)
@@ -102,9 +112,13 @@ static const struct export_column history_cols[] = {
     {"rate", "覆盖率", EXPORT_PERCENT, 10, false},
 };
 
-const struct export_table export_history = {
-    "history", "覆盖率历史", "points", true, history_mark,
-    history_cols, sizeof history_cols / sizeof history_cols[0]};
+const struct export_table export_history = {.stem = "history",
+                                            .title = "覆盖率历史",
+                                            .rows = "points",
+                                            .per_county = true,
+                                            .mark = history_mark,
+                                            .cols = history_cols,
+                                            .ncols = NCOLS(history_cols)};
 
 /* ---- One export: the answer and what is shown of it ---- */
 
@@ -112,12 +126,12 @@ enum export_format { FORMAT_CSV, FORMAT_XLSX };
 
 struct sheet {
     const struct export_table *t;
-    json_t *root;          /* owned: the route's answer, parsed back */
-    json_t *rows;          /* borrowed from root */
+    json_t *root; /* owned: the route's answer, parsed back */
+    json_t *rows; /* borrowed from root */
     size_t nrows;
-    size_t cols[32];       /* indexes into t->cols of the columns shown */
+    size_t cols[32]; /* indexes into t->cols of the columns shown */
     size_t ncols;
-    unsigned char *marks;  /* owned; one per row, NULL when t->mark is */
+    unsigned char *marks; /* owned; one per row, NULL when t->mark is */
 };
 
 static void sheet_clear(struct sheet *s)
@@ -310,14 +324,14 @@ struct exporter {
 
 struct export_job {
     struct exporter *ex;
-    struct req *r;       /* answered by job_done, or by exporter_free */
-    struct sheet s;      /* read by the worker; freed on the loop */
+    struct req *r;  /* answered by job_done, or by exporter_free */
+    struct sheet s; /* read by the worker; freed on the loop */
     pthread_t thread;
-    int pipe[2];         /* the worker writes one byte to [1] when done */
-    struct event *done;  /* EV_READ on pipe[0] */
-    char *bytes;         /* the workbook (malloc'd), set by the worker */
+    int pipe[2];        /* the worker writes one byte to [1] when done */
+    struct event *done; /* EV_READ on pipe[0] */
+    char *bytes;        /* the workbook (malloc'd), set by the worker */
     size_t len;
-    char err[400];       /* what failed, set by the worker; "" on success */
+    char err[400]; /* what failed, set by the worker; "" on success */
     struct export_job *next;
 };
 
@@ -429,7 +443,8 @@ static void *job_run(void *arg)
     char dir[600], path[700];
     snprintf(dir, sizeof dir, "%s/gradcover-export-XXXXXX", j->ex->tmpdir);
     if (!mkdtemp(dir)) {
-        snprintf(j->err, sizeof j->err, "mkdtemp in %.200s: %.100s", j->ex->tmpdir, strerror(errno));
+        snprintf(j->err, sizeof j->err, "mkdtemp in %.200s: %.100s", j->ex->tmpdir,
+                 strerror(errno));
         goto out_signal;
     }
     snprintf(path, sizeof path, "%s/export.xlsx", dir);

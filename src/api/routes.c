@@ -89,7 +89,8 @@ const struct route api_routes[] = {
      "only admins and leaders see caseloads", api_caseloads, 0, Q_NONE},
     /* A county's coverage day by day: whoever may read its coverage may read
      * its past (the same numbers, which a viewer could have polled itself). */
-    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/history", ROLES_ALL, NULL, api_history, 0, Q_PERIOD_EXPORT},
+    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/history", ROLES_ALL, NULL, api_history, 0,
+     Q_PERIOD_EXPORT},
     /* Contacts per counselor: about staff, for the leaders of the county. */
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/activity", ADMIN | LEADER,
      "counselors' activity is for leaders and admins", api_activity, 0, Q_NONE},

@@ -210,7 +210,7 @@ static const char *const keywords[] = {
     "allOf",     "minimum",  "maximum",    "minLength",  "maxLength",
     "minItems",  "maxItems", "pattern",    "format",     "description",
     "title",     "examples", "default",    "deprecated", "readOnly",
-    "writeOnly", "$comment", "contentMediaType", NULL};
+    "writeOnly", "$comment", NULL};
 
 static int load_keyword(struct lctx *l, const char *k, json_t *v)
 {
@@ -275,7 +275,8 @@ static int load_schema(struct lctx *l, json_t *s)
     json_t *v;
     json_object_foreach(s, k, v)
     {
-        bool known = false;
+        /* contentMediaType: an annotation too, saying the body is bytes (check_body). */
+        bool known = strcmp(k, "contentMediaType") == 0;
         for (const char *const *kw = keywords; *kw && !known; kw++)
             known = strcmp(*kw, k) == 0;
         if (!known)

@@ -92,9 +92,9 @@ static int tmp_entries(void)
 static void reg(const char *token, const char *id, const char *county, int seq, const char *name,
                 const char *school)
 {
-    json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "county", county,
-                          "name", name, "national_id", h_natid(seq), "phone", "13800001234",
-                          "school", school, "registered_at", REGISTERED);
+    json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "county", county, "name",
+                          name, "national_id", h_natid(seq), "phone", "13800001234", "school",
+                          school, "registered_at", REGISTERED);
     char *text = json_dumps(b, 0);
     json_decref(b);
     struct http_resp *r = h_http(srv, "POST", "/api/v1/graduates", token, text, NULL);
@@ -249,7 +249,8 @@ START_TEST(test_coverage_csv_is_the_json_with_bom_and_percentages)
         else
             buf[0] = '\0';
         ck_assert_str_eq(cell(t, i + 1, rate), buf);
-        snprintf(buf, sizeof buf, "%.2f%%", json_number_value(json_object_get(c, "threshold")) * 100);
+        snprintf(buf, sizeof buf, "%.2f%%",
+                 json_number_value(json_object_get(c, "threshold")) * 100);
         ck_assert_str_eq(cell(t, i + 1, thr), buf);
         ck_assert_str_eq(cell(t, i + 1, mark),
                          json_is_true(json_object_get(c, "below_target")) ? "是" : "否");
@@ -370,7 +371,8 @@ START_TEST(test_history_exports_mark_the_days_below_target)
     ck_assert_uint_eq(json_array_size(t), json_array_size(pts) + 1);
     size_t last = json_array_size(pts);
     json_t *p = json_array_get(pts, last - 1);
-    ck_assert_str_eq(cell(t, last, col_of(t, "日期")), json_string_value(json_object_get(p, "date")));
+    ck_assert_str_eq(cell(t, last, col_of(t, "日期")),
+                     json_string_value(json_object_get(p, "date")));
     ck_assert_str_eq(cell(t, last, col_of(t, "覆盖率")), "33.33%");
     ck_assert_str_eq(cell(t, last, col_of(t, "低于目标")), "是");
     json_decref(x);
@@ -378,8 +380,8 @@ START_TEST(test_history_exports_mark_the_days_below_target)
                    "gradcover-history-611002-2026-as-of-" TODAY ".xlsx");
     t = json_object_get(x, "rows");
     ck_assert_uint_eq(json_array_size(t), json_array_size(pts) + 1);
-    ck_assert_str_eq(json_string_value(at(json_object_get(x, "formats"), last, col_of(t, "覆盖率"))),
-                     "0.00%");
+    ck_assert_str_eq(
+        json_string_value(at(json_object_get(x, "formats"), last, col_of(t, "覆盖率"))), "0.00%");
     ck_assert_str_eq(json_string_value(at(json_object_get(x, "fills"), last, 0)), "FFFFC7CE");
     json_decref(x);
     json_decref(j);
@@ -452,7 +454,8 @@ START_TEST(test_head_is_refused_as_for_the_json)
 {
     /* The routes take GET only (HEAD: 405 with Allow): an export does not
      * change that, and builds nothing. */
-    const char *paths[] = {"/api/v1/counties/611002/queue", "/api/v1/counties/611002/queue?format=csv",
+    const char *paths[] = {"/api/v1/counties/611002/queue",
+                           "/api/v1/counties/611002/queue?format=csv",
                            "/api/v1/coverage?format=xlsx"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char h[200];

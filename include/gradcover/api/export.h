@@ -36,10 +36,10 @@ struct export_column {
 };
 
 struct export_table {
-    const char *stem;    /* ASCII file name stem: "coverage" */
-    const char *title;   /* the sheet's name and the UTF-8 file name's stem: "覆盖率" */
-    const char *rows;    /* the member of the JSON answer holding the rows */
-    bool per_county;     /* the path's {code} goes into the file name */
+    const char *stem;  /* ASCII file name stem: "coverage" */
+    const char *title; /* the sheet's name and the UTF-8 file name's stem: "覆盖率" */
+    const char *rows;  /* the member of the JSON answer holding the rows */
+    bool per_county;   /* the path's {code} goes into the file name */
     /* Marks a row (a fill colour in XLSX, a "标记" column in CSV) when it
      * returns true: below target. Runs on the loop; NULL: no marks. */
     bool (*mark)(struct req *r, const json_t *row);
