@@ -23,6 +23,7 @@ install(FILES
         ${CMAKE_SOURCE_DIR}/deploy/redis.conf
         ${CMAKE_SOURCE_DIR}/deploy/redis-users.acl
         ${CMAKE_SOURCE_DIR}/deploy/nginx.conf
+        ${CMAKE_SOURCE_DIR}/deploy/gradcover-proxy.conf
         ${CMAKE_SOURCE_DIR}/deploy/prometheus.yml
         ${CMAKE_SOURCE_DIR}/deploy/gradcover.rules.yml
         ${CMAKE_SOURCE_DIR}/deploy/gradcover.rules.test.yml

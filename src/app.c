@@ -47,6 +47,14 @@
 
 /* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
 #define DRAIN_SECONDS 10
+/* While stopping, a keep-alive connection idle this long is closed by us.
+ * Longer than the keepalive_timeout of deploy/nginx.conf's upstream (3 s), so
+ * that nginx closes its idle connections first and never sends a request on
+ * one that we are closing (the one race a graceful stop cannot answer). */
+#define DRAIN_IDLE_MS 5000
+/* How often a stop checks whether it is done (requests, connections and
+ * alert deliveries all finished). */
+#define DRAIN_TICK_MS 50
 /* After the last answer is queued, the loop runs this much longer so that the
  * bytes leave the socket buffers before the connections are closed. */
 #define FLUSH_GRACE_MS 250
@@ -149,15 +157,40 @@ static void resolve_redis_host(struct redis_target *t)
 
 static void exit_after_flush(struct app *a)
 {
+    if (a->exiting)
+        return;
+    a->exiting = true;
     struct timeval tv = {0, FLUSH_GRACE_MS * 1000};
     event_base_loopexit(a->base, &tv);
+}
+
+/* A stop is done when no request is in flight, every client connection is
+ * closed (answers since the signal said "Connection: close"; idle ones are
+ * closed after DRAIN_IDLE_MS) and no alert delivery is half done (a message
+ * a receiver got is recorded, so that no other server sends it again). */
+static void drain_check(struct app *a)
+{
+    if (!a->draining || a->exiting)
+        return;
+    conns_close_idle(a->conns, DRAIN_IDLE_MS);
+    if (router_inflight(a->router) == 0 && conns_open(a->conns) == 0 &&
+        !notifier_busy(a->notifier)) {
+        log_info("event=drained");
+        exit_after_flush(a);
+    }
 }
 
 /* The router answered its last request in flight. */
 static void on_idle(struct app *a)
 {
-    if (a->draining)
-        exit_after_flush(a);
+    drain_check(a);
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drain_check(arg);
 }
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
@@ -165,7 +198,8 @@ static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct app *a = arg;
-    log_warn("event=drain_deadline inflight=%u", router_inflight(a->router));
+    log_warn("event=drain_deadline inflight=%u connections=%u deliveries_busy=%d",
+             router_inflight(a->router), conns_open(a->conns), notifier_busy(a->notifier));
     event_base_loopexit(a->base, NULL);
 }
 
@@ -176,18 +210,22 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     if (a->draining)
         return;
     a->draining = true;
-    log_info("event=shutdown signal=%d inflight=%u", (int)sig, router_inflight(a->router));
+    log_info("event=shutdown signal=%d inflight=%u connections=%u", (int)sig,
+             router_inflight(a->router), conns_open(a->conns));
+    /* New connections are refused at once: a proxy tries the next server
+     * (the request was not sent, so even a POST may go there). */
     if (a->bound) {
         conns_set_listener(a->conns, NULL); /* freed with the bound socket */
         evhttp_del_accept_socket(a->http, a->bound);
         a->bound = NULL;
     }
-    if (router_inflight(a->router) == 0) {
-        exit_after_flush(a);
-        return;
-    }
+    conns_drain(a->conns);
+    notifier_drain(a->notifier);
     struct timeval tv = {DRAIN_SECONDS, 0};
     evtimer_add(a->drain_timer, &tv);
+    struct timeval tick = {0, DRAIN_TICK_MS * 1000};
+    event_add(a->drain_tick, &tick);
+    drain_check(a);
 }
 
 static void on_log_flush(evutil_socket_t fd, short what, void *arg)
@@ -267,6 +305,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         clock_start_at(&a->clock, opts->now_ms);
     a->rnd_used = sizeof a->rnd; /* the pool starts empty */
     if (api_dashboard_csp(a->dashboard_csp, sizeof a->dashboard_csp) < 0 ||
+        api_counselor_csp(a->counselor_csp, sizeof a->counselor_csp) < 0 ||
         api_ack_csp(a->ack_csp, sizeof a->ack_csp) < 0) {
         snprintf(err, errlen, "the embedded pages have no usable policy");
         goto out_free;
@@ -350,8 +389,9 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     a->sigterm = evsignal_new(a->base, SIGTERM, on_term, a);
     a->sigint = evsignal_new(a->base, SIGINT, on_term, a);
     a->drain_timer = evtimer_new(a->base, on_drain_deadline, a);
+    a->drain_tick = event_new(a->base, -1, EV_PERSIST, on_drain_tick, a);
     a->log_flush = event_new(a->base, -1, 0, on_log_flush, a);
-    if (!a->sigterm || !a->sigint || !a->drain_timer || !a->log_flush ||
+    if (!a->sigterm || !a->sigint || !a->drain_timer || !a->drain_tick || !a->log_flush ||
         evsignal_add(a->sigterm, NULL) < 0 || evsignal_add(a->sigint, NULL) < 0) {
         snprintf(err, errlen, "cannot install signal handlers");
         goto out_free;
@@ -472,6 +512,8 @@ void app_free(struct app *a)
         event_free(a->sigint);
     if (a->drain_timer)
         event_free(a->drain_timer);
+    if (a->drain_tick)
+        event_free(a->drain_tick);
     log_batch_end();
     if (a->log_flush)
         event_free(a->log_flush);

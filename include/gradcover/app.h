@@ -67,11 +67,13 @@ struct app {
     struct ssl_ctx_st *tls_client; /* owned; NULL = no https:// receiver */
     struct event *sigterm;
     struct event *sigint;
-    struct event *drain_timer;
+    struct event *drain_timer; /* the graceful stop's deadline */
+    struct event *drain_tick;  /* checks whether the graceful stop is done */
     struct event *log_flush;   /* writes the log lines of a loop iteration (log.h) */
     struct county_text *ctext; /* per county, rendered once (counts.h) */
     struct clock clock;        /* the wall clock, shifted by --now */
-    bool draining;
+    bool draining; /* SIGTERM received: /readyz 503 "draining" */
+    bool exiting;  /* the loop ends after the flush grace */
     bool pii_mismatch; /* Redis was written with another PII key (its last check) */
     /* Random bytes for ids, fetched 512 at a time (one getrandom() per ~32
      * contact ids instead of one each); rnd_used of them are spent. */
@@ -80,6 +82,7 @@ struct app {
     char listen[300];        /* the address actually listened on (after --listen) */
     char hsts[32];           /* Strict-Transport-Security value, "" when none (app_new) */
     char dashboard_csp[512]; /* the dashboard's Content-Security-Policy (api_dashboard_csp) */
+    char counselor_csp[512]; /* the counselor page's policy (api_counselor_csp) */
     char ack_csp[256];       /* the acknowledgement pages' policy (api_ack_csp) */
     /* Signs and checks acknowledgement links (acklink.h): derived from the
      * PII key at start, the same on every server; the delivery side signs

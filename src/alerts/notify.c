@@ -68,6 +68,7 @@ struct delivery {
     size_t receiver;
     bool done;
     bool attempts_started;
+    bool parked; /* its retry fell due while stopping: left pending in Redis */
     int attempts;
     int64_t first_at;
     char last_error[128];
@@ -117,6 +118,7 @@ struct notifier {
     struct job *jobs;
     struct receiver *receivers; /* receiver.h; the metrics' order */
     size_t nreceivers;
+    bool draining; /* graceful stop: no new reads, take-overs or retries */
 };
 
 /* ---- the event as the receivers see it ---- */
@@ -248,7 +250,13 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    attempt(arg);
+    struct delivery *d = arg;
+    /* Stopping: the event stays pending in Redis for the next consumer. */
+    if (d->job->n->draining) {
+        d->parked = true;
+        return;
+    }
+    attempt(d);
 }
 
 /* What became of one send of d (sendq_item.done). */
@@ -554,8 +562,9 @@ static void poll_now(struct notifier *n)
 {
     /* Connections of answered requests are freed here, outside their callbacks. */
     post_client_reap(n->post);
-    /* XREADGROUP writes (the pending list): nothing while Redis refuses. */
-    if (!store_writable(n->store))
+    /* XREADGROUP writes (the pending list): nothing while Redis refuses,
+     * nothing new once stopping. */
+    if (!store_writable(n->store) || n->draining)
         return;
     if (n->reading) {
         n->read_again = true;
@@ -710,8 +719,9 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *arg)
         n->renewed_at = t;
         renew_own(n);
     }
-    /* A new round at the first slice CLAIM_EVERY_MS after the last began. */
-    if (!sweep_round(&n->claims, t))
+    /* A new round at the first slice CLAIM_EVERY_MS after the last began;
+     * none once stopping (what we take over we would have to deliver). */
+    if (n->draining || !sweep_round(&n->claims, t))
         return;
     if (n->claims_pending > 0)
         return; /* Redis has not answered the last slice: no pile-up */
@@ -805,6 +815,30 @@ void notifier_free(struct notifier *n)
     free(n->dirty);
     free(n->scratch);
     free(n);
+}
+
+void notifier_drain(struct notifier *n)
+{
+    if (n)
+        n->draining = true;
+}
+
+bool notifier_busy(const struct notifier *n)
+{
+    if (!n)
+        return false;
+    for (const struct job *j = n->jobs; j; j = j->next) {
+        if (j->writes > 0)
+            return true; /* a record or the ack on its way to Redis */
+        for (size_t r = 0; r < n->nreceivers; r++) {
+            const struct delivery *d = &j->d[r];
+            /* Not done and not waiting for a retry: being read, queued or sent. */
+            if (!d->done && !d->parked &&
+                !(d->attempts_started && evtimer_pending(d->timer, NULL)))
+                return true;
+        }
+    }
+    return false;
 }
 
 void notifier_render_metrics(const struct notifier *n, FILE *out)

@@ -1,95 +1,23 @@
 /* GET /: the dashboard page, embedded at build time (src/dashboard/index.html),
  * under a Content-Security-Policy that lets only the page's own inline script
  * and style run: each is allowed by its SHA-256, computed at start from the
- * embedded page (never copied by hand, so an edited page cannot drift from
- * its policy). */
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
+ * embedded page by page_csp.c (never copied by hand). */
+#include <stddef.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <openssl/evp.h>
 
 #include "gradcover/api/handlers.h"
+#include "gradcover/api/page_csp.h"
 #include "gradcover/app.h"
-#include "gradcover/core/pii.h"
 #include "gradcover/http/request.h"
 
 extern const char gc_dashboard_html[];
 extern const size_t gc_dashboard_html_len;
 
-/* "'sha256-" + 44 base64 characters + "'" (and a space before each). */
-#define HASH_SOURCE_LEN 55
-
-/* Whether at lies inside an HTML comment of the page. */
-static bool in_comment(const char *at)
-{
-    const char *open = NULL;
-    for (const char *p = gc_dashboard_html; p < at;) {
-        const char *c = memmem(p, (size_t)(at - p), "<!--", 4);
-        if (!c)
-            break;
-        const char *e =
-            memmem(c + 4, gc_dashboard_html_len - (size_t)(c + 4 - gc_dashboard_html), "-->", 3);
-        if (!e || e + 3 > at) {
-            open = c;
-            break;
-        }
-        p = e + 3;
-    }
-    return open != NULL;
-}
-
-/* Appends " 'sha256-<base64>'" for the text of every <tag>...</tag> element of
- * the page (outside comments) to out (NUL-terminated, size n); the number of
- * elements, or -1 when out is too small or an element is not closed. */
-static int hash_sources(const char *tag, char *out, size_t n)
-{
-    char open[16], close[16];
-    snprintf(open, sizeof open, "<%s", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    const char *end = gc_dashboard_html + gc_dashboard_html_len;
-    int count = 0;
-    for (const char *p = gc_dashboard_html;
-         (p = memmem(p, (size_t)(end - p), open, strlen(open))) != NULL;) {
-        bool commented = in_comment(p);
-        p += strlen(open);
-        if ((*p != '>' && *p != ' ') || commented)
-            continue; /* another tag that starts alike (<styles>), or a comment's text */
-        const char *text = memchr(p, '>', (size_t)(end - p));
-        const char *stop = text ? memmem(text, (size_t)(end - text), close, strlen(close)) : NULL;
-        if (!stop)
-            return -1;
-        text++;
-        unsigned char md[32];
-        gc_sha256(text, (size_t)(stop - text), md);
-        size_t used = strlen(out);
-        if (n - used < HASH_SOURCE_LEN + 1)
-            return -1;
-        memcpy(out + used, " 'sha256-", 9);
-        int b = EVP_EncodeBlock((unsigned char *)out + used + 9, md, sizeof md);
-        snprintf(out + used + 9 + b, n - used - 9 - (size_t)b, "'");
-        count++;
-        p = stop;
-    }
-    return count;
-}
-
 int api_dashboard_csp(char *out, size_t n)
 {
-    char scripts[4 * HASH_SOURCE_LEN + 1] = "", styles[4 * HASH_SOURCE_LEN + 1] = "";
-    int ns = hash_sources("script", scripts, sizeof scripts);
-    int nt = hash_sources("style", styles, sizeof styles);
-    if (ns < 0 || nt < 0)
-        return -1;
-    /* The page talks back to us only (connect-src); its one image is the
-     * data: favicon; nothing may frame it or change its base URL. */
-    int w = snprintf(out, n,
-                     "default-src 'none'; script-src%s; style-src%s; connect-src 'self'; "
-                     "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-                     ns ? scripts : " 'none'", nt ? styles : " 'none'");
-    return w > 0 && (size_t)w < n ? 0 : -1;
+    return page_csp(gc_dashboard_html, gc_dashboard_html_len, out, n);
 }
 
 void api_dashboard(struct req *r)

@@ -34,6 +34,14 @@ static void on_ping(struct req *r, enum store_status st, json_t *res)
  * keeps the socket open but fails the PING deadline). A 503 names the state. */
 void api_readyz(struct req *r)
 {
+    /* First of all: a stopping server takes no new work (its proxy or
+     * orchestrator stops sending; docs/operations.md, "Several servers
+     * behind nginx"). */
+    if (r->app->draining) {
+        http_reply_error(r, 503, "draining", "this server is stopping; send requests to another",
+                         NULL);
+        return;
+    }
     if (r->app->pii_mismatch) {
         http_reply_error(r, 503, "pii_key_mismatch",
                          "this server's PII key is not the one the data was written with", NULL);

@@ -32,6 +32,9 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_GET, "/healthz", ROUTE_PUBLIC, NULL, api_healthz, 0, Q_NONE},
     {EVHTTP_REQ_GET, "/readyz", ROUTE_PUBLIC, NULL, api_readyz, 0, Q_NONE},
     {EVHTTP_REQ_GET, "/", ROUTE_PUBLIC, NULL, api_dashboard, 0, Q_NONE},
+    /* SPEC §12: the counselors' page; it holds no data (the API checks the
+     * token it is given). */
+    {EVHTTP_REQ_GET, "/counselor", ROUTE_PUBLIC, NULL, api_counselor_page, 0, Q_NONE},
     {EVHTTP_REQ_GET, "/api/v1/openapi.json", ROUTE_PUBLIC, NULL, api_openapi, 0, Q_NONE},
     /* Acknowledgement links: the token in the path is the credential. */
     {EVHTTP_REQ_GET, "/ack/{token}", ROUTE_PUBLIC, NULL, api_ack_link_get, 0, Q_NONE},

@@ -24,9 +24,9 @@
 /* The columns SPEC §12 names, in its order; id, county, name and
  * national_id must be in the header (the rest may be left out). */
 static const char *const columns[] = {
-    "id",    "county",          "name",          "national_id", "phone", "school",
-    "major", "graduation_year", "registered_at", "flags",       NULL};
-#define NCOLUMNS 10
+    "id",    "county",          "name",          "national_id", "phone",       "school",
+    "major", "graduation_year", "registered_at", "flags",       "assigned_to", NULL};
+#define NCOLUMNS 11
 #define COL_GRADUATION_YEAR 7
 #define COL_FLAGS 9
 static const char *const required_columns[] = {"id", "county", "name", "national_id", NULL};
@@ -102,7 +102,7 @@ static int read_header(const struct csv_record *h, int *map, char *err, size_t e
             snprintf(err, errlen,
                      "header: column %zu is not one of id, county, name, "
                      "national_id, phone, school, major, graduation_year, "
-                     "registered_at, flags",
+                     "registered_at, flags, assigned_to",
                      k + 1);
             return -1;
         }

@@ -1,6 +1,8 @@
 /* Sends the import's valid rows to gradcoverd: POST /api/v1/graduates on
  * several keep-alive connections (one request in flight on each), then
- * PATCH /api/v1/graduates/{id} for the flags of a new registration. Answers
+ * PATCH /api/v1/graduates/{id} for the flags of a new registration, or for
+ * the assigned_to of one already there that the file assigns to another
+ * counselor. Answers
  * are sorted into registered (201), already there (200) and rejected (409,
  * 422, 403: the row's column and the server's reason); 429 and 503 are
  * retried after Retry-After. Plain HTTP, or HTTPS verified against the
@@ -169,8 +171,13 @@ void import_summary(const struct import_run *run, const struct import_opts *o,
     else
         printf("registered %zu, already there %zu, rejected %zu\n", run->registered, run->already,
                run->rejected_rows);
+    if (run->reassigned)
+        printf("%zu rows already there assigned to the file's counselor\n", run->reassigned);
     if (run->flags_failed)
         printf("%zu registered rows did not get their flags (see the report)\n", run->flags_failed);
+    if (run->reassign_failed)
+        printf("%zu rows already there were not assigned (see the report)\n",
+               run->reassign_failed);
     printf("report: %s\n", report_path);
 }
 
@@ -182,7 +189,7 @@ struct conn {
     struct sender *s;
     struct evhttp_connection *evc;
     struct import_row *row; /* in flight, or NULL */
-    bool patching;          /* the request in flight is the row's flags */
+    enum { SEND_REGISTER, SEND_FLAGS, SEND_ASSIGN } sending; /* the request in flight */
     bool reopen;            /* broken: a new connection before the retry */
     struct event *retry;    /* resends row after a pause */
 };
@@ -277,12 +284,30 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
     draw_progress(arg, false);
 }
 
+/* The report's column for a failure of the request in flight. */
+static const char *sending_column(const struct conn *c)
+{
+    return c->sending == SEND_FLAGS ? "flags" : c->sending == SEND_ASSIGN ? "assigned_to" : "_server";
+}
+
+/* A follow-up PATCH failed: the row itself was registered or already there,
+ * so it is not counted as rejected, only reported. */
+static void patch_failed(struct conn *c, const char *why)
+{
+    struct import_run *run = c->s->run;
+    if (c->sending == SEND_FLAGS)
+        run->flags_failed++;
+    else
+        run->reassign_failed++;
+    add_line(run, c->row->rec, sending_column(c), why, false);
+}
+
 /* The row is finished (counted by the caller): the connection takes the next. */
 static void row_done(struct conn *c)
 {
     struct sender *s = c->s;
     c->row = NULL;
-    c->patching = false;
+    c->sending = SEND_REGISTER;
     s->done++;
     send_row(c);
     bool idle = true;
@@ -307,8 +332,10 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
         if (conn_open(c) < 0) {
             c->s->fatal = true; /* no connection: stop, as for a refused token */
             c->s->why_not = "not sent: out of memory";
-            add_line(c->s->run, c->row->rec, c->patching ? "flags" : "_server", c->s->why_not,
-                     !c->patching);
+            if (c->sending != SEND_REGISTER)
+                patch_failed(c, c->s->why_not);
+            else
+                add_line(c->s->run, c->row->rec, "_server", c->s->why_not, true);
             row_done(c);
             return;
         }
@@ -408,13 +435,13 @@ static void on_answer(struct evhttp_request *req, void *arg)
     if (status == 429 || status == 503 || status == 0) {
         if (!s->fatal && retry_later(c, req, status))
             return;
-        add_line(s->run, row->rec, c->patching ? "flags" : "_server",
-                 s->fatal ? s->why_not
-                 : status ? "the server stayed unavailable (503): import the file again"
-                          : "no answer from the server: import the file again",
-                 !c->patching);
-        if (c->patching)
-            s->run->flags_failed++;
+        const char *why = s->fatal ? s->why_not
+                          : status ? "the server stayed unavailable (503): import the file again"
+                                   : "no answer from the server: import the file again";
+        if (c->sending != SEND_REGISTER)
+            patch_failed(c, why);
+        else
+            add_line(s->run, row->rec, "_server", why, true);
         row_done(c);
         return;
     }
@@ -424,18 +451,20 @@ static void on_answer(struct evhttp_request *req, void *arg)
         if (!s->fatal)
             s->why_not = "not sent: the server refused the token";
         s->fatal = true;
-        if (c->patching)
-            s->run->flags_failed++;
-        add_line(s->run, row->rec, c->patching ? "flags" : "_server", s->why_not, !c->patching);
+        if (c->sending != SEND_REGISTER)
+            patch_failed(c, s->why_not);
+        else
+            add_line(s->run, row->rec, "_server", s->why_not, true);
         row_done(c);
         return;
     }
-    if (c->patching) {
-        if (status != 200) {
-            s->run->flags_failed++;
-            add_line(s->run, row->rec, "flags",
-                     "registered, but the flags were not set: set them with PATCH", false);
-        }
+    if (c->sending != SEND_REGISTER) {
+        if (status != 200)
+            patch_failed(c, c->sending == SEND_FLAGS
+                                ? "registered, but the flags were not set: set them with PATCH"
+                                : "already there, but not assigned: assign it with PATCH");
+        else if (c->sending == SEND_ASSIGN)
+            s->run->reassigned++;
         row_done(c);
         return;
     }
@@ -445,7 +474,18 @@ static void on_answer(struct evhttp_request *req, void *arg)
         else
             s->run->already++;
         if (status == 201 && row->flags) {
-            c->patching = true;
+            c->sending = SEND_FLAGS;
+        } else if (status == 200 && json_object_get(row->body, "assigned_to")) {
+            /* Already there: the file's assignment wins over the stored one
+             * (caseloads are handed out by importing the list again). */
+            json_t *ans = answer_json(req);
+            const char *stored = json_string_value(json_object_get(ans, "assigned_to"));
+            const char *wanted = json_string_value(json_object_get(row->body, "assigned_to"));
+            if (!stored || strcmp(stored, wanted) != 0)
+                c->sending = SEND_ASSIGN;
+            json_decref(ans);
+        }
+        if (c->sending != SEND_REGISTER) {
             row->tries = 0;
             send_row(c);
             return;
@@ -460,7 +500,7 @@ static void on_answer(struct evhttp_request *req, void *arg)
 }
 
 /* Sends c's row in flight (or the next one when none) as its registration
- * or, when patching, its flags. */
+ * or its follow-up PATCH (flags, assigned_to). */
 static void send_row(struct conn *c)
 {
     struct sender *s = c->s;
@@ -473,9 +513,12 @@ static void send_row(struct conn *c)
     char path[160];
     json_t *body = row->body;
     json_t *patch = NULL;
-    if (c->patching) {
+    if (c->sending != SEND_REGISTER) {
         snprintf(path, sizeof path, "/api/v1/graduates/%s", row->id); /* [A-Za-z0-9._-] */
-        body = patch = json_pack("{s:O}", "flags", row->flags);
+        body = patch = c->sending == SEND_FLAGS
+                           ? json_pack("{s:O}", "flags", row->flags)
+                           : json_pack("{s:O}", "assigned_to",
+                                       json_object_get(row->body, "assigned_to"));
     } else
         snprintf(path, sizeof path, "/api/v1/graduates");
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -499,7 +542,7 @@ static void send_row(struct conn *c)
     evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
     free(text);
     /* On failure libevent has freed req and called on_answer(NULL). */
-    (void)evhttp_make_request(c->evc, req, c->patching ? EVHTTP_REQ_PATCH : EVHTTP_REQ_POST, path);
+    (void)evhttp_make_request(c->evc, req, c->sending != SEND_REGISTER ? EVHTTP_REQ_PATCH : EVHTTP_REQ_POST, path);
 }
 
 /* A keep-alive connection to the server, over TLS with https. */

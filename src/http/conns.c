@@ -99,6 +99,7 @@ struct conn {
     char *head; /* owned; NULL between heads when released */
     size_t head_len, head_cap;
     int eol; /* end-of-head scan: 0 within a line, 1 after LF, 2 after LF CR */
+    int64_t idle_since; /* clock_mono_ms() when it last became PH_IDLE */
 };
 
 struct conns {
@@ -107,6 +108,7 @@ struct conns {
     unsigned max, open;
     unsigned per_address; /* connections one address (an IPv6 /64) may hold */
     bool paused;
+    bool draining; /* graceful stop: answers close their connections */
     struct timeval header_tv, body_tv, pressure_tv, admit_tv;
     long long body_max;
     struct conn **by_fd; /* live connections by socket, for conns_request_begin */
@@ -790,6 +792,7 @@ static void on_answered(struct evhttp_request *req, void *arg)
     if (!c || c->phase != PH_BUSY)
         return;
     c->phase = PH_IDLE;
+    c->idle_since = clock_mono_ms();
     struct evbuffer *in = bufferevent_get_input(c->bev);
     if (evbuffer_get_length(in) > 0 && !c->discard) {
         struct evbuffer *tmp = evbuffer_new();
@@ -815,6 +818,38 @@ const struct head_reject *conns_request_begin(struct conns *cs, struct evhttp_re
     c->verdict = NULL;
     evhttp_request_set_on_complete_cb(req, on_answered, cs);
     return v;
+}
+
+void conns_drain(struct conns *cs)
+{
+    cs->draining = true;
+}
+
+bool conns_draining(const struct conns *cs)
+{
+    return cs && cs->draining;
+}
+
+void conns_close_idle(struct conns *cs, int64_t idle_ms)
+{
+    if (!cs->draining)
+        return;
+    int64_t now = clock_mono_ms();
+    for (size_t fd = 0; fd < cs->nfd; fd++) {
+        struct conn *c = cs->by_fd[fd];
+        /* Idle with nothing of its own left to write or to drop. */
+        if (!c || c->phase != PH_IDLE || c->discard || c->skip > 0 || c->out_pending ||
+            now - c->idle_since < idle_ms)
+            continue;
+        log_info("event=http_connection_drained fd=%d peer=%s idle_ms=%lld action=close",
+                 (int)c->fd, c->peer, (long long)(now - c->idle_since));
+        cut(c);
+    }
+}
+
+unsigned conns_open(const struct conns *cs)
+{
+    return cs ? cs->open : 0;
 }
 
 void conns_render_metrics(const struct conns *cs, FILE *f)

@@ -22,6 +22,7 @@
 #include "gradcover/domain/tokens.h"
 #include "gradcover/domain/validate.h"
 #include "gradcover/domain/verr.h"
+#include "gradcover/http/conns.h"
 
 struct req *http_request_new(struct router *rt, struct evhttp_request *ev)
 {
@@ -108,6 +109,10 @@ static void send_and_free(struct req *r, int status, const char *reason, const c
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     if (r->rt->deps.hsts)
         evhttp_add_header(h, "Strict-Transport-Security", r->rt->deps.hsts);
+    /* A graceful stop: the client (nginx) learns with this answer that the
+     * connection ends, and evhttp closes it once the answer is written. */
+    if (conns_draining(r->rt->deps.conns) && !evhttp_find_header(h, "Connection"))
+        evhttp_add_header(h, "Connection", "close");
     evhttp_send_reply(r->ev, status, reason, buf);
     int64_t dur = clock_mono_us() - r->start_us;
     struct router *rt = r->rt;

@@ -440,6 +440,60 @@ START_TEST(test_row_without_id_rejected)
 }
 END_TEST
 
+static void stored_assignee(const char *id, char *buf, size_t n)
+{
+    redisReply *r = redisCommand(h_redis(), "HGET gc:{611002}:g:%s assigned_to", id);
+    ck_assert(r);
+    snprintf(buf, n, "%s", r->type == REDIS_REPLY_STRING ? r->str : "(none)");
+    freeReplyObject(r);
+}
+
+/* The assigned_to column assigns at registration; importing the list again
+ * with other counselors hands the graduates already there to them (a PATCH
+ * each, nothing registered); a bad name is rejected with its column. */
+START_TEST(test_assigned_to_column_assigns_and_reassigns)
+{
+    char text[2048], who[80], longname[80];
+    memset(longname, 'x', 65);
+    longname[65] = '\0';
+    snprintf(text, sizeof text,
+             "id,county,name,national_id,assigned_to\r\n"
+             "A1,611002,张一,%s,zhang\r\nA2,611002,张二,%s,wang\r\n"
+             "A3,611002,张三,%s,\r\nA4,611002,张四,%s,%s\r\n",
+             h_natid(71), h_natid(72), h_natid(73), h_natid(74), longname);
+    write_file(work("assign.csv"), text);
+    long long r2 = registered("611002");
+    ck_assert_int_eq(import(work("assign.csv")), 1);
+    ck_assert_msg(strstr(out, "registered 3, already there 0, rejected 1"), "%s", out);
+    ck_assert_msg(!strstr(out, "assigned to the file's counselor"), "%s", out);
+    ck_assert_msg(strstr(read_file(work("assign.csv.rejected.csv")), "\r\n5,assigned_to,"), "%s",
+                  read_file(work("assign.csv.rejected.csv")));
+    ck_assert_int_eq(registered("611002"), r2 + 3);
+    stored_assignee("A1", who, sizeof who);
+    ck_assert_str_eq(who, "zhang");
+    stored_assignee("A2", who, sizeof who);
+    ck_assert_str_eq(who, "wang");
+    stored_assignee("A3", who, sizeof who);
+    ck_assert_str_eq(who, "(none)");
+
+    snprintf(text, sizeof text,
+             "id,county,name,national_id,assigned_to\r\n"
+             "A1,611002,张一,%s,li\r\nA2,611002,张二,%s,wang\r\nA3,611002,张三,%s,zhao\r\n",
+             h_natid(71), h_natid(72), h_natid(73));
+    write_file(work("assign2.csv"), text);
+    ck_assert_int_eq(import(work("assign2.csv")), 0);
+    ck_assert_msg(strstr(out, "registered 0, already there 3, rejected 0"), "%s", out);
+    ck_assert_msg(strstr(out, "2 rows already there assigned to the file's counselor"), "%s", out);
+    ck_assert_int_eq(registered("611002"), r2 + 3);
+    stored_assignee("A1", who, sizeof who);
+    ck_assert_str_eq(who, "li");
+    stored_assignee("A2", who, sizeof who);
+    ck_assert_str_eq(who, "wang");
+    stored_assignee("A3", who, sizeof who);
+    ck_assert_str_eq(who, "zhao");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("import");
@@ -453,6 +507,7 @@ int main(void)
     tcase_add_test(tc, test_other_record_under_a_stored_id_rejected);
     tcase_add_test(tc, test_unusable_files_and_command_lines_exit_2);
     tcase_add_test(tc, test_row_without_id_rejected);
+    tcase_add_test(tc, test_assigned_to_column_assigns_and_reassigns);
     tcase_add_test(tc, test_progress_bar_on_a_terminal_only);
     tcase_add_test(tc, test_https_server_verified);
     tcase_add_test(tc, test_rate_limited_rows_are_retried_not_lost);

@@ -89,7 +89,7 @@ contents)
   # The file list: what is promised, nothing of the tests.
   for f in usr/sbin/gradcoverd usr/bin/gradcover etc/gradcover/gradcover.json \
     lib/systemd/system/gradcoverd.service usr/share/doc/gradcover/README.md \
-    usr/share/doc/gradcover/examples/{gradcover.example.json,redis.conf,redis-users.acl,nginx.conf,prometheus.yml,gradcover.rules.yml,alertmanager.yml}; do
+    usr/share/doc/gradcover/examples/{gradcover.example.json,redis.conf,redis-users.acl,nginx.conf,gradcover-proxy.conf,prometheus.yml,gradcover.rules.yml,alertmanager.yml}; do
     [ -f "$data/$f" ] || fail "/$f is not in the package"
   done
   for f in "$src"/docs/*.md; do

@@ -21,7 +21,7 @@ DESTDIR=$dest cmake --install "$build" --prefix /usr/local >"$work.log" 2>&1 ||
 p=$dest/usr/local
 for f in sbin/gradcoverd bin/gradcover etc/gradcover/gradcover.json \
   lib/systemd/system/gradcoverd.service share/doc/gradcover/README.md \
-  share/doc/gradcover/examples/{gradcover.example.json,redis.conf,redis-users.acl,nginx.conf,prometheus.yml,gradcover.rules.yml,alertmanager.yml}; do
+  share/doc/gradcover/examples/{gradcover.example.json,redis.conf,redis-users.acl,nginx.conf,gradcover-proxy.conf,prometheus.yml,gradcover.rules.yml,alertmanager.yml}; do
   [ -f "$p/$f" ] || fail "/usr/local/$f not installed"
   echo "/usr/local/$f"
 done

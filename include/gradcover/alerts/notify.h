@@ -7,6 +7,7 @@
 #ifndef GRADCOVER_ALERTS_NOTIFY_H
 #define GRADCOVER_ALERTS_NOTIFY_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct acklink_key;
@@ -55,6 +56,17 @@ void notifier_kick(struct notifier *n, const char *county);
  * the county's outbox read at once. */
 void notifier_transition(struct notifier *n, const char *request_id, const char *county,
                          const char *transition);
+
+/* The graceful stop: no new outbox reads, take-overs or retries from now on;
+ * deliveries already begun go on. NULL is a no-op. */
+void notifier_drain(struct notifier *n);
+
+/* Deliveries begun and not finished: an event being read, queued for or sent
+ * to a receiver, or its record or ack not yet written. Waiting for a retry is
+ * not busy (the event stays pending in Redis for another consumer). A stop
+ * waits for this to turn false, so that a message a receiver has got is
+ * recorded as delivered and never sent again by the next consumer. */
+bool notifier_busy(const struct notifier *n);
 
 /* Writes gradcover_alert_notifications_total and the receivers' queues'
  * series (sendq.h) in Prometheus text format. */

@@ -40,6 +40,10 @@ void api_dashboard(struct req *r);
  * hash sources), no 'unsafe-inline'. Writes it into out (n bytes); -1 when it
  * does not fit or the page has an unclosed element. Call once, at start. */
 int api_dashboard_csp(char *out, size_t n);
+/* GET /counselor: the counselors' page (SPEC §12), under app->counselor_csp. */
+void api_counselor_page(struct req *r);
+/* Its policy, made like the dashboard's (page_csp.h). Call once, at start. */
+int api_counselor_csp(char *out, size_t n);
 /* GET /api/v1/openapi.json: docs/openapi.json, embedded at build time. */
 void api_openapi(struct req *r);
 void api_metrics(struct req *r);

@@ -86,6 +86,22 @@ void conns_gate_done(struct conns_gate *g, const struct head_reject *refusal);
  * request whose head was refused (its stand-in reached the router), or NULL. */
 const struct head_reject *conns_request_begin(struct conns *cs, struct evhttp_request *req);
 
+/* The graceful stop (app.c): from now on every answer carries "Connection:
+ * close" (the router asks conns_draining), so that a proxy's keep-alive
+ * connection is closed by the answer it is waiting for, never under a request
+ * the proxy is sending. */
+void conns_drain(struct conns *cs);
+bool conns_draining(const struct conns *cs);
+
+/* While draining: closes every connection that has waited idle between
+ * requests for at least idle_ms (a proxy's keep-alive connection it did not
+ * reuse; nginx's own keepalive_timeout is shorter, so nginx closes first and
+ * never sends on a socket closing under it). */
+void conns_close_idle(struct conns *cs, int64_t idle_ms);
+
+/* Client connections open now. */
+unsigned conns_open(const struct conns *cs);
+
 /* Writes the gradcover_http_connection* families (Prometheus text format). */
 void conns_render_metrics(const struct conns *cs, FILE *out);
 
