@@ -10,16 +10,18 @@
 #                            nginx (three servers behind it, test_rolling),
 #                            and what tests/package runs (cpack's
 #                            dpkg-shlibdeps, objdump, useradd,
-#                            deb-systemd-helper, fakeroot, systemd-analyze)
+#                            deb-systemd-helper, fakeroot, systemd-analyze),
+#                            python3 with openpyxl (test_export reads the
+#                            CSV and XLSX exports with them)
 #   scripts/deps.sh --list [--test]   only print the package names
 # Quiet when everything is present.
 set -euo pipefail
 pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson-dev
-      libssl-dev redis-server redis-tools curl)
+      libssl-dev libxlsxwriter-dev redis-server redis-tools curl)
 # dpkg-dev: dpkg-shlibdeps for `cpack -G DEB` (tests/package builds the package).
 test_pkgs=(check prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
            clang-14 libclang-rt-14-dev valgrind dpkg-dev binutils passwd init-system-helpers
-           fakeroot systemd slowhttptest nginx)
+           fakeroot systemd slowhttptest nginx python3 python3-openpyxl)
 list=0
 for arg in "$@"; do
   case $arg in

@@ -25,6 +25,7 @@
 #include "gradcover/alerts/remind.h"
 #include "gradcover/alerts/unsilence.h"
 #include "gradcover/api/counts.h"
+#include "gradcover/api/export.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/routes.h"
 #include "gradcover/core/clock.h"
@@ -349,7 +350,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     if (!a->base)
         a->base = event_base_new();
     a->http = a->base ? evhttp_new(a->base) : NULL;
-    if (!a->http) {
+    a->exporter = a->base ? exporter_new(a->base, NULL) : NULL;
+    if (!a->http || !a->exporter) {
         snprintf(err, errlen, "cannot create the event loop");
         goto out_free;
     }
@@ -498,6 +500,8 @@ void app_free(struct app *a)
     notifier_free(a->notifier);
     /* After the notifier, whose queues may hold its digests. */
     digester_free(a->digester);
+    /* Its workers' requests are answered while the HTTP server still exists. */
+    exporter_free(a->exporter);
     if (a->conns)
         conns_set_listener(a->conns, NULL); /* freed by evhttp_free */
     if (a->http)

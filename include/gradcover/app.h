@@ -29,6 +29,7 @@ struct unsilencer;
 struct router;
 struct retention;
 struct transfers;
+struct exporter;
 struct ssl_ctx_st;
 
 struct app_opts {
@@ -61,6 +62,7 @@ struct app {
     struct retention *retention;
     struct transfers *transfers;   /* the transfer repair job */
     struct router *router;         /* the HTTP front: routes, authentication, limits */
+    struct exporter *exporter;     /* XLSX workers (api/export.h) */
     struct ssl_ctx_st *tls_server; /* owned; NULL = plain HTTP */
     struct ssl_ctx_st *tls_client; /* owned; NULL = no https:// receiver */
     struct event *sigterm;

@@ -10,6 +10,7 @@
 #include "gradcover/api/call.h"
 #include "gradcover/api/counts.h"
 #include "gradcover/api/county_days.h"
+#include "gradcover/api/export.h"
 #include "gradcover/api/graduate_view.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/api/trail.h"
@@ -150,6 +151,8 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
 
 void api_coverage_all(struct req *r)
 {
+    if (export_format_or_reply(r, &export_coverage) < 0)
+        return;
     const struct config *cfg = r->app->cfg;
     int cur = period_of(app_now_ms(r->app), cfg->utc_offset_minutes), period;
     if (county_days_period_or_reply(r, cur, &period) < 0)
@@ -369,6 +372,8 @@ static void on_queue(struct req *r, enum store_status st, json_t *res)
 
 void api_queue(struct req *r)
 {
+    if (export_format_or_reply(r, &export_queue) < 0)
+        return;
     const struct config *cfg = r->app->cfg;
     if (!config_county(cfg, r->params[0])) {
         http_reply_error(r, 404, "not_found", "no such county", NULL);

@@ -7,6 +7,7 @@
 
 #include "gradcover/api/call.h"
 #include "gradcover/api/county_days.h"
+#include "gradcover/api/export.h"
 #include "gradcover/api/handlers.h"
 #include "gradcover/app.h"
 #include "gradcover/core/jsonw.h"
@@ -95,6 +96,8 @@ static void on_history(struct req *r, enum store_status st, struct county_days *
 
 void api_history(struct req *r)
 {
+    if (export_format_or_reply(r, &export_history) < 0)
+        return;
     long i = county_or_reply(r, auth_can_see_coverage, "this token may not read that county");
     if (i < 0)
         return;

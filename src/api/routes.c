@@ -14,7 +14,9 @@
 static const char *const Q_LOOKUP[] = {"national_id", "county", "q",           "status",
                                        "cursor",      "limit",  "assigned_to", NULL};
 static const char *const Q_PERIOD[] = {"period", NULL};
-static const char *const Q_QUEUE[] = {"limit", "view", "assigned_to", "sort", "cursor", NULL};
+static const char *const Q_QUEUE[] = {"limit", "view", "assigned_to", "sort", "cursor", "format", NULL};
+/* Routes with spreadsheet exports (api/export.h) also take format. */
+static const char *const Q_PERIOD_EXPORT[] = {"period", "format", NULL};
 static const char *const Q_ALERTS[] = {"state", "county", "limit", NULL};
 static const char *const Q_AUDIT[] = {"county", "since", "after", "limit", NULL};
 
@@ -65,7 +67,7 @@ const struct route api_routes[] = {
      ROUTE_WRITES, Q_NONE},
     {EVHTTP_REQ_POST, "/api/v1/contacts/{contact_id}/void", ROLES_WRITERS,
      "this token may not void contacts", api_contact_void, ROUTE_WRITES, Q_NONE},
-    {EVHTTP_REQ_GET, "/api/v1/coverage", ROLES_ALL, NULL, api_coverage_all, 0, Q_PERIOD},
+    {EVHTTP_REQ_GET, "/api/v1/coverage", ROLES_ALL, NULL, api_coverage_all, 0, Q_PERIOD_EXPORT},
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/coverage", ROLES_ALL, NULL, api_coverage_county, 0,
      Q_PERIOD},
     {EVHTTP_REQ_GET, "/api/v1/alerts", ADMIN | LEADER, "alerts are for leaders and admins",
@@ -90,7 +92,8 @@ const struct route api_routes[] = {
      "only admins and leaders see caseloads", api_caseloads, 0, Q_NONE},
     /* A county's coverage day by day: whoever may read its coverage may read
      * its past (the same numbers, which a viewer could have polled itself). */
-    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/history", ROLES_ALL, NULL, api_history, 0, Q_PERIOD},
+    {EVHTTP_REQ_GET, "/api/v1/counties/{code}/history", ROLES_ALL, NULL, api_history, 0,
+     Q_PERIOD_EXPORT},
     /* Contacts per counselor: about staff, for the leaders of the county. */
     {EVHTTP_REQ_GET, "/api/v1/counties/{code}/activity", ADMIN | LEADER,
      "counselors' activity is for leaders and admins", api_activity, 0, Q_NONE},

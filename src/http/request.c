@@ -229,6 +229,12 @@ void http_reply_text(struct req *r, int status, const char *ctype, struct jw *w)
 
 void http_reply_jw(struct req *r, int status, struct jw *w)
 {
+    if (status == 200 && r->reply_200) {
+        void (*other)(struct req *, struct jw *) = r->reply_200;
+        r->reply_200 = NULL;
+        other(r, w);
+        return;
+    }
     jw_raw(w, "\n", 1);
     http_reply_text(r, status, "application/json; charset=utf-8", w);
 }

@@ -1373,7 +1373,7 @@ START_TEST(test_unknown_query_parameter_is_400_on_every_route_and_changes_nothin
     ck_assert_int_eq(r->status, 400);
     ck_assert_str_eq(
         json_string_value(json_object_get(json_object_get(r->json, "error"), "message")),
-        "2 unknown query parameters; allowed: period");
+        "2 unknown query parameters; allowed: period, format");
     h_resp_free(r);
     /* A known parameter twice, a malformed query string, a name in another
      * case: refused too. */

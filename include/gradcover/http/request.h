@@ -102,6 +102,11 @@ struct req {
      * outcomes so far. */
     unsigned holds;
     enum store_status hold_st;
+    /* When set, a 200 answer given as JSON (http_reply_jw, http_reply_json)
+     * is handed to it (with the text, which it frees) instead of being sent:
+     * it answers in another form (api/export.h). Cleared before the call. */
+    void (*reply_200)(struct req *r, struct jw *w);
+    const void *reply_200_arg; /* borrowed, for reply_200 */
 };
 
 /* Reads the request body as a JSON object into r->body. On failure replies
