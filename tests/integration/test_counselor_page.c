@@ -646,9 +646,24 @@ static void search_for(struct cdp *c, const char *q)
 
 START_TEST(test_queue_search_card_and_status_change)
 {
+    /* Today's ranked queue: CP-1 waits past the 30-day SLA, CP-3 is flagged
+     * 就业困难, CP-2 only waits longer than CP-3. */
+    struct http_resp *f = h_http(srv, "PATCH", "/api/v1/graduates/CP-3", T_C611002,
+                                 "{\"flags\":[\"hardship\"]}", NULL);
+    ck_assert_int_eq(f->status, 200);
+    h_resp_free(f);
     struct cdp *c = signed_in();
-    /* Longest waiting first; "mine": the counselor's own caseload. */
-    ck_assert_str_eq(row_ids(c, "queue-list"), "CP-1|CP-2|CP-3");
+    ck_assert_str_eq(row_ids(c, "queue-list"), "CP-1|CP-3|CP-2");
+    ck_assert_str_eq(js_str(c, "document.querySelector('#queue-list li[data-id=\"CP-1\"] "
+                               ".tag.reason').textContent"),
+                     "超期未服务");
+    ck_assert_str_eq(js_str(c, "document.querySelector('#queue-list li[data-id=\"CP-3\"] "
+                               ".tag.reason').textContent"),
+                     "就业困难");
+    ck_assert_int_eq(js_int(c, "document.querySelectorAll('#queue-list "
+                               "li[data-id=\"CP-2\"] .tag.reason').length"),
+                     0);
+    /* "mine": the counselor's own caseload. */
     tap(c, "'#mine'");
     wait_js(c, "document.querySelectorAll('#queue-list li.person').length===1", PAGE_TIMEOUT_MS);
     ck_assert_str_eq(row_ids(c, "queue-list"), "CP-1");
