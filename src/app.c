@@ -227,6 +227,32 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     drain_check(a);
 }
 
+/* SIGHUP (WORK IN PROGRESS, docs/reload-wip.md): the file is read and checked
+ * as at a start; a bad one is logged and counted and changes nothing. The
+ * checked configuration is not applied yet: the swap of every holder of the
+ * configuration is the part still to do. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    struct app *a = arg;
+    char err[512];
+    struct config *next =
+        a->config_path ? reload_check(a->cfg, a->config_path, err, sizeof err) : NULL;
+    if (!next) {
+        a->reload.failures++;
+        log_error("event=config_reload_failed file=%s err=\"%s\" action=keep_old",
+                  a->config_path ? a->config_path : "-", a->config_path ? err : "no file");
+        return;
+    }
+    a->reload.checked++;
+    a->reload.last_checked_ms = app_now_ms(a);
+    log_warn("event=config_reload_checked file=%s counties=%zu tokens=%zu "
+             "applied=false hint=\"reload is work in progress: restart to apply\"",
+             a->config_path, next->ncounties, next->ntokens);
+    config_free(next);
+}
+
 static void on_log_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -298,6 +324,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         return NULL;
     }
     a->cfg = cfg;                     /* transfer ownership */
+    a->config_path = opts->config_path;
     a->tls_server = opts->tls_server; /* transfer ownership */
     a->tls_client = opts->tls_client; /* transfer ownership */
     if (opts->now_set)
@@ -388,9 +415,11 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     a->sigint = evsignal_new(a->base, SIGINT, on_term, a);
     a->drain_timer = evtimer_new(a->base, on_drain_deadline, a);
     a->drain_tick = event_new(a->base, -1, EV_PERSIST, on_drain_tick, a);
+    a->sighup = evsignal_new(a->base, SIGHUP, on_hup, a);
     a->log_flush = event_new(a->base, -1, 0, on_log_flush, a);
     if (!a->sigterm || !a->sigint || !a->drain_timer || !a->drain_tick || !a->log_flush ||
-        evsignal_add(a->sigterm, NULL) < 0 || evsignal_add(a->sigint, NULL) < 0) {
+        !a->sighup || evsignal_add(a->sigterm, NULL) < 0 || evsignal_add(a->sigint, NULL) < 0 ||
+        evsignal_add(a->sighup, NULL) < 0) {
         snprintf(err, errlen, "cannot install signal handlers");
         goto out_free;
     }
@@ -510,6 +539,8 @@ void app_free(struct app *a)
         event_free(a->drain_timer);
     if (a->drain_tick)
         event_free(a->drain_tick);
+    if (a->sighup)
+        event_free(a->sighup);
     log_batch_end();
     if (a->log_flush)
         event_free(a->log_flush);

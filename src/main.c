@@ -123,6 +123,7 @@ int main(int argc, char **argv)
     }
     /* A client that hangs up mid-reply must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
+    opts.config_path = config_path;
     /* takes ownership of cfg and the TLS contexts */
     struct app *a = app_new(cfg, &opts, err, sizeof err);
     if (!a) {
