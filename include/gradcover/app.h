@@ -72,6 +72,8 @@ struct app {
     struct event *sighup;      /* reload.h */
     const char *config_path;   /* borrowed from app_opts */
     struct reload_stats reload;
+    struct config_gen *old_gens; /* older configurations, freed at exit (reload.h) */
+    bool cfg_borrowed;           /* cfg's receivers are an older generation's */
     struct event *log_flush;   /* writes the log lines of a loop iteration (log.h) */
     struct county_text *ctext; /* per county, rendered once (counts.h) */
     struct clock clock;        /* the wall clock, shifted by --now */

@@ -145,6 +145,14 @@ struct alerter *alerter_new(const struct alerter_deps *deps)
     return al;
 }
 
+int alerter_reconfigure(struct alerter *al, const struct config *cfg)
+{
+    /* The round in progress takes in the new counties: item i stays county i. */
+    al->d.cfg = cfg;
+    al->sweep.n = cfg->ncounties;
+    return 0;
+}
+
 void alerter_free(struct alerter *al)
 {
     if (!al)
