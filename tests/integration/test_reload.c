@@ -29,6 +29,8 @@ static void setup(void)
     json_object_set_new(cfg, "alerts",
                         json_pack("{s:i, s:f, s:i}", "for_seconds", 0, "clear_margin", 0.0,
                                   "eval_interval_seconds", 1));
+    /* The load must not meet the per-token write limit (0: none). */
+    json_object_set_new(cfg, "rate_limits", json_pack("{s:i}", "writes_per_second", 0));
 }
 
 static void teardown(void)
@@ -344,9 +346,18 @@ START_TEST(test_restart_only_keys_keep_their_value)
     json_object_set_new(next, "max_connections", json_integer(300));
     json_object_set_new(json_object_get(next, "alerts"), "webhooks",
                         json_pack("[{s:s, s:s}]", "name", "ops", "url", "http://127.0.0.1:9/hook"));
+    /* A limit is applied to new work. */
+    json_object_set_new(next, "rate_limits",
+                        json_pack("{s:i, s:i}", "writes_per_second", 1, "write_burst", 1));
     h_write_config(next, "reload-restart");
     json_decref(next);
+    h_register(s, T_C611002, "G1", "611002", 801, "2026-03-01T09:00:00+08:00");
+    h_register(s, T_C611002, "G2", "611002", 802, "2026-03-01T09:00:00+08:00");
     hup_and_wait(s, "reloads", 0);
+    int limited = 0;
+    for (int i = 0; i < 4; i++)
+        limited += h_contact(s, T_C611002, i % 2 ? "G1" : "G2", NULL, NULL) == 429;
+    ck_assert_int_gt(limited, 0);
     ck_assert(log_has(s, "event=config_reload_needs_restart", "key=max_connections"));
     ck_assert(log_has(s, "event=config_reload_needs_restart", "key=alerts.receivers"));
     ck_assert_int_eq(metric(s, "gradcover_http_connections_max"), 200);
