@@ -230,7 +230,8 @@ struct unsilencer *unsilencer_new(const struct unsilencer_deps *deps)
 int unsilencer_reconfigure(struct unsilencer *u, const struct config *cfg)
 {
     u->d.cfg = cfg; /* the next round; one in progress keeps its own */
-    return 0;
+    struct timeval tv = {cfg->alerts.eval_interval_seconds, 0};
+    return event_add(u->timer, &tv) < 0 ? -1 : 0;
 }
 
 void unsilencer_free(struct unsilencer *u)
