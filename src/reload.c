@@ -45,6 +45,11 @@ static int keep_restart_only(const struct config *cur, struct config *next)
         log_warn("event=config_reload_needs_restart key=counter_cache action=keep_old_value");
         next->counter_cache = cur->counter_cache;
     }
+    if (cur->hsts_max_age_seconds != next->hsts_max_age_seconds) {
+        log_warn("event=config_reload_needs_restart key=hsts_max_age_seconds "
+                 "action=keep_old_value");
+        next->hsts_max_age_seconds = cur->hsts_max_age_seconds;
+    }
     if (cur->max_connections != next->max_connections) {
         log_warn("event=config_reload_needs_restart key=max_connections action=keep_old_value");
         next->max_connections = cur->max_connections;
@@ -119,8 +124,7 @@ static int check_counties(const struct config *cur, const struct config *next, c
 {
     for (size_t i = 0; i < cur->ncounties; i++) {
         if (i >= next->ncounties) {
-            snprintf(err, errlen,
-                     "county \"%s\" was removed: removing counties needs a restart",
+            snprintf(err, errlen, "county \"%s\" was removed: removing counties needs a restart",
                      cur->counties[i].code);
             return -1;
         }
@@ -195,8 +199,7 @@ void reload_render_metrics(const struct reload_stats *s, FILE *f)
                    "SIGHUP reloads refused: the file could not be read, parsed or checked, or "
                    "removed or reordered counties (the old configuration stays).");
     fprintf(f, "gradcover_config_reload_failures_total %llu\n", (unsigned long long)s->failures);
-    metrics_family(f, "gradcover_config_reloads_total", "counter",
-                   "SIGHUP reloads applied.");
+    metrics_family(f, "gradcover_config_reloads_total", "counter", "SIGHUP reloads applied.");
     fprintf(f, "gradcover_config_reloads_total %llu\n", (unsigned long long)s->reloads);
     metrics_family(f, "gradcover_config_last_reload_success_timestamp_seconds", "gauge",
                    "Unix time of the last applied reload (0: none since the start).");

@@ -14,7 +14,8 @@
  * restart (the reload is refused). Receivers (alerts.webhooks,
  * alerts.alertmanager_url, alerts.ca_file, alerts.digest's receivers) and
  * the settings read once at the start (listen, redis, pii_key_file,
- * tls_cert, tls_key, counter_cache, max_connections) need a restart too: a
+ * tls_cert, tls_key, hsts_max_age_seconds, counter_cache, max_connections)
+ * need a restart too: a
  * change is logged and the old value kept, the rest applies. */
 #ifndef GRADCOVER_RELOAD_H
 #define GRADCOVER_RELOAD_H

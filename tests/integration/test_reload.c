@@ -157,8 +157,8 @@ static void assert_old_config(struct gc_server *s)
 {
     h_expect(h_http(s, "GET", "/api/v1/counties/611021/coverage", T_C611021, NULL, NULL), 200,
              NULL);
-    h_expect(h_http(s, "GET", "/api/v1/counties/" NEW_COUNTY "/coverage", T_ADMIN, NULL, NULL),
-             404, NULL);
+    h_expect(h_http(s, "GET", "/api/v1/counties/" NEW_COUNTY "/coverage", T_ADMIN, NULL, NULL), 404,
+             NULL);
     h_expect(h_http(s, "GET", "/api/v1/counties/611021/coverage", T_NEW, NULL, NULL), 401, NULL);
     ck_assert_ptr_null(coverage_entry(s, NEW_COUNTY));
     json_t *e = coverage_entry(s, "611022");
@@ -316,8 +316,8 @@ START_TEST(test_bad_files_change_nothing)
             fclose(f);
         }
         hup_and_wait(s, "failures", i);
-        ck_assert_msg(log_has(s, "event=config_reload_failed", bad[i].why), "%s: no log line with %s",
-                      bad[i].what, bad[i].why);
+        ck_assert_msg(log_has(s, "event=config_reload_failed", bad[i].why),
+                      "%s: no log line with %s", bad[i].what, bad[i].why);
         assert_old_config(s);
         ck_assert_str_eq(county_alert(s, "611021"), "(none)");
     }
