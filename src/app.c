@@ -228,6 +228,80 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     drain_check(a);
 }
 
+/* Makes next (owned, checked by reload_check) the configuration: every
+ * holder reads it from its next unit of work on; the old generation is kept
+ * until exit (reload.h). Runs on the loop between events. -1 when out of
+ * memory before anything changed (next is then freed by the caller). */
+static int reload_apply(struct app *a, struct config *next, bool borrowed)
+{
+    struct county_text *ctext = county_text_new(next);
+    struct config_gen *g = calloc(1, sizeof *g);
+    struct conns_limits lim = {.max_per_address = (unsigned)next->max_connections_per_address,
+                               .exempt = (const char *const *)next->trusted_proxies,
+                               .nexempt = next->ntrusted_proxies,
+                               .header_timeout_s = next->header_timeout_seconds,
+                               .body_timeout_s = next->body_timeout_seconds};
+    struct tokcache *tokens = tokcache_new();
+    if (!ctext || !g || !tokens || conns_set_limits(a->conns, &lim) < 0) {
+        county_text_free(ctext, next->ncounties);
+        free(g);
+        tokcache_free(tokens);
+        return -1;
+    }
+    g->cfg = a->cfg;
+    g->ctext = a->ctext;
+    g->borrowed = a->cfg_borrowed;
+    g->next = a->old_gens;
+    a->old_gens = g;
+    a->cfg = next;
+    a->cfg_borrowed = borrowed;
+    a->ctext = ctext;
+    a->router->deps.cfg = next;
+    /* API-issued tokens: resolved again against the new file's counties. */
+    tokcache_free(a->router->tokens);
+    a->router->tokens = tokens;
+    /* A holder out of memory keeps the old generation (still valid). */
+    if (ccache_reconfigure(a->ccache, next) < 0 || notifier_reconfigure(a->notifier, next) < 0 ||
+        reminder_reconfigure(a->reminder, next) < 0 ||
+        unsilencer_reconfigure(a->unsilencer, next) < 0 ||
+        digester_reconfigure(a->digester, next) < 0 ||
+        alerter_reconfigure(a->alerter, next) < 0 ||
+        retention_reconfigure(a->retention, next) < 0 ||
+        transfers_reconfigure(a->transfers, next) < 0)
+        log_error("event=config_reload_partial err=\"out of memory\" hint=\"restart\"");
+    return 0;
+}
+
+/* SIGHUP: the file is read and checked as at a start, then applied
+ * (reload.h); a bad one is logged and counted and changes nothing. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    struct app *a = arg;
+    char err[512] = "no configuration file";
+    bool borrowed = false;
+    struct config *next =
+        a->config_path ? reload_check(a->cfg, a->config_path, err, sizeof err, &borrowed) : NULL;
+    if (next && reload_apply(a, next, borrowed) < 0) {
+        reload_config_free(next, borrowed);
+        next = NULL;
+        snprintf(err, sizeof err, "out of memory");
+    }
+    if (!next) {
+        a->reload.failures++;
+        log_error("event=config_reload_failed file=%s err=\"%s\" action=keep_old",
+                  a->config_path ? a->config_path : "-", err);
+        return;
+    }
+    a->reload.reloads++;
+    a->reload.last_success_ms = app_now_ms(a);
+    log_info("event=config_reloaded file=%s counties=%zu tokens=%zu receivers=%zu generation=%llu",
+             a->config_path, next->ncounties, next->ntokens,
+             next->alerts.nwebhooks + (next->alerts.alertmanager_url ? 1 : 0),
+             (unsigned long long)a->reload.reloads + 1);
+}
+
 static void on_log_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -299,6 +373,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         return NULL;
     }
     a->cfg = cfg;                     /* transfer ownership */
+    a->config_path = opts->config_path;
     a->tls_server = opts->tls_server; /* transfer ownership */
     a->tls_client = opts->tls_client; /* transfer ownership */
     if (opts->now_set)
@@ -390,9 +465,11 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
     a->sigint = evsignal_new(a->base, SIGINT, on_term, a);
     a->drain_timer = evtimer_new(a->base, on_drain_deadline, a);
     a->drain_tick = event_new(a->base, -1, EV_PERSIST, on_drain_tick, a);
+    a->sighup = evsignal_new(a->base, SIGHUP, on_hup, a);
     a->log_flush = event_new(a->base, -1, 0, on_log_flush, a);
     if (!a->sigterm || !a->sigint || !a->drain_timer || !a->drain_tick || !a->log_flush ||
-        evsignal_add(a->sigterm, NULL) < 0 || evsignal_add(a->sigint, NULL) < 0) {
+        !a->sighup || evsignal_add(a->sigterm, NULL) < 0 || evsignal_add(a->sigint, NULL) < 0 ||
+        evsignal_add(a->sighup, NULL) < 0) {
         snprintf(err, errlen, "cannot install signal handlers");
         goto out_free;
     }
@@ -514,6 +591,8 @@ void app_free(struct app *a)
         event_free(a->drain_timer);
     if (a->drain_tick)
         event_free(a->drain_tick);
+    if (a->sighup)
+        event_free(a->sighup);
     log_batch_end();
     if (a->log_flush)
         event_free(a->log_flush);
@@ -529,6 +608,7 @@ void app_free(struct app *a)
     router_free(a->router);
     tls_ctx_free(a->tls_server);
     tls_ctx_free(a->tls_client);
-    config_free(a->cfg);
+    reload_config_free(a->cfg, a->cfg_borrowed);
+    reload_gens_free(a->old_gens);
     free(a);
 }

@@ -29,7 +29,11 @@ static void usage(FILE *f)
                "                     time (it keeps ticking); for drills and tests of year\n"
                "                     boundaries, e.g. --now 2026-12-31T23:59:50+08:00\n"
                "  --log-level LEVEL  debug, info (default), warn or error\n"
-               "  --version          print the version (and git commit) and exit\n");
+               "  --version          print the version (and git commit) and exit\n"
+               "\n"
+               "Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration\n"
+               "file (counties added or renamed, thresholds, tokens, limits; a bad file\n"
+               "keeps the old one; see docs/operations.md, \"Reloading the configuration\").\n");
 }
 
 int main(int argc, char **argv)
@@ -123,6 +127,7 @@ int main(int argc, char **argv)
     }
     /* A client that hangs up mid-reply must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
+    opts.config_path = config_path;
     /* takes ownership of cfg and the TLS contexts */
     struct app *a = app_new(cfg, &opts, err, sizeof err);
     if (!a) {

@@ -10,6 +10,7 @@
 #include "gradcover/common.h"
 #include "gradcover/core/clock.h"
 #include "gradcover/domain/acklink.h"
+#include "gradcover/reload.h"
 
 struct config;
 struct conns;
@@ -33,6 +34,7 @@ struct exporter;
 struct ssl_ctx_st;
 
 struct app_opts {
+    const char *config_path; /* read again on SIGHUP (reload.h); borrowed, must outlive the app */
     const char *listen;    /* overrides cfg->listen when non-NULL */
     const char *redis_url; /* overrides cfg->redis_url when non-NULL */
     bool now_set;          /* --now: run the clock from this instant */
@@ -69,6 +71,11 @@ struct app {
     struct event *sigint;
     struct event *drain_timer; /* the graceful stop's deadline */
     struct event *drain_tick;  /* checks whether the graceful stop is done */
+    struct event *sighup;      /* reload.h */
+    const char *config_path;   /* borrowed from app_opts */
+    struct reload_stats reload;
+    struct config_gen *old_gens; /* older configurations, freed at exit (reload.h) */
+    bool cfg_borrowed;           /* cfg's receivers are an older generation's */
     struct event *log_flush;   /* writes the log lines of a loop iteration (log.h) */
     struct county_text *ctext; /* per county, rendered once (counts.h) */
     struct clock clock;        /* the wall clock, shifted by --now */

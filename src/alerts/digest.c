@@ -576,6 +576,14 @@ out_free_digester:
     return NULL;
 }
 
+int digester_reconfigure(struct digester *dg, const struct config *cfg)
+{
+    /* Per-round arrays are sized and filled in one go from one generation;
+     * the receivers (alerts.webhooks) are the same array (reload.h). */
+    dg->d.cfg = cfg;
+    return 0;
+}
+
 void digester_free(struct digester *dg)
 {
     if (!dg)

@@ -145,6 +145,19 @@ struct alerter *alerter_new(const struct alerter_deps *deps)
     return al;
 }
 
+int alerter_reconfigure(struct alerter *al, const struct config *cfg)
+{
+    /* The round in progress takes in the new counties: item i stays county i. */
+    al->d.cfg = cfg;
+    al->sweep.n = cfg->ncounties;
+    /* alerts.eval_interval_seconds: the pace from the next slice on. */
+    int64_t interval_ms = (int64_t)cfg->alerts.eval_interval_seconds * 1000;
+    al->sweep.interval_ms = interval_ms;
+    int64_t tick = sweep_tick_ms(interval_ms, cfg->ncounties, 1, SLICE_MIN_MS, SLICE_MAX_MS);
+    struct timeval tv = {(time_t)(tick / 1000), (suseconds_t)(tick % 1000) * 1000};
+    return event_add(al->timer, &tv) < 0 ? -1 : 0;
+}
+
 void alerter_free(struct alerter *al)
 {
     if (!al)

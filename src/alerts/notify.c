@@ -794,6 +794,29 @@ out_free_notifier:
     return NULL;
 }
 
+int notifier_reconfigure(struct notifier *n, const struct config *cfg)
+{
+    size_t old = n->cfg->ncounties, nc = cfg->ncounties;
+    if (nc > old) {
+        bool *dirty = realloc(n->dirty, nc * sizeof *dirty);
+        if (!dirty)
+            return -1;
+        n->dirty = dirty;
+        memset(dirty + old, 0, (nc - old) * sizeof *dirty);
+        size_t *scratch = realloc(n->scratch, nc * sizeof *scratch);
+        if (!scratch)
+            return -1;
+        n->scratch = scratch;
+    }
+    n->cfg = cfg;
+    n->claims.n = nc; /* the take-over round in progress takes in the new counties */
+    sendq_reconfigure(n->q, cfg);
+    receivers_reconfigure(n->receivers, n->nreceivers, cfg);
+    if (nc > old && store_writable(n->store))
+        on_connected(n); /* the new counties' outbox groups */
+    return 0;
+}
+
 void notifier_free(struct notifier *n)
 {
     if (!n)

@@ -222,6 +222,13 @@ static void am_stop(void *state)
     free(am);
 }
 
+/* A resend round in progress keeps the generation it sized its arrays by. */
+static void am_reconfigure(void *state, const struct config *cfg)
+{
+    struct am_resend *am = state;
+    am->env.cfg = cfg;
+}
+
 static void *am_start(const struct receiver *r, const struct receiver_env *env)
 {
     struct am_resend *am = calloc(1, sizeof *am);
@@ -246,4 +253,5 @@ const struct receiver_kind rcv_alertmanager_kind = {
     .classify = receiver_classify_http,
     .start = am_start,
     .stop = am_stop,
+    .reconfigure = am_reconfigure,
 };

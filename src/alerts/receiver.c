@@ -58,6 +58,13 @@ struct receiver *receivers_new(const struct config *cfg, size_t *n)
     return rs;
 }
 
+void receivers_reconfigure(struct receiver *rs, size_t n, const struct config *cfg)
+{
+    for (size_t i = 0; rs && i < n; i++)
+        if (rs[i].state && rs[i].kind->reconfigure)
+            rs[i].kind->reconfigure(rs[i].state, cfg);
+}
+
 int receivers_start(struct receiver *rs, size_t n, const struct receiver_env *env)
 {
     for (size_t i = 0; i < n; i++)

@@ -152,6 +152,26 @@ struct reminder *reminder_new(const struct reminder_deps *deps)
     return rm;
 }
 
+int reminder_reconfigure(struct reminder *rm, const struct config *cfg)
+{
+    size_t old = rm->d.cfg->ncounties ? rm->d.cfg->ncounties : 1;
+    size_t n = cfg->ncounties ? cfg->ncounties : 1;
+    if (n > old) {
+        bool *busy = realloc(rm->busy, n * sizeof *busy);
+        if (!busy)
+            return -1;
+        rm->busy = busy;
+        memset(busy + old, 0, (n - old) * sizeof *busy);
+        int64_t *quiet = realloc(rm->quiet_until, n * sizeof *quiet);
+        if (!quiet)
+            return -1;
+        rm->quiet_until = quiet;
+        memset(quiet + old, 0, (n - old) * sizeof *quiet);
+    }
+    rm->d.cfg = cfg;
+    return 0;
+}
+
 void reminder_free(struct reminder *rm)
 {
     if (!rm)

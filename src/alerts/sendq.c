@@ -482,6 +482,12 @@ struct sendq *sendq_new(const struct sendq_deps *deps)
     return q;
 }
 
+void sendq_reconfigure(struct sendq *q, const struct config *cfg)
+{
+    if (q)
+        q->d.cfg = cfg;
+}
+
 void sendq_free(struct sendq *q)
 {
     if (!q)

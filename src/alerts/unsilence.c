@@ -33,6 +33,7 @@ struct unsilencer {
 /* One round: the ends due, handled one after the other. */
 struct round {
     struct unsilencer *u;
+    const struct config *cfg; /* the generation the round began with (todo's size) */
     struct silence_end *ends;
     size_t nends, cur;
     int64_t now;
@@ -135,7 +136,7 @@ static void on_still_silenced(void *arg, enum store_status st, const struct sile
 /* The current end: its counties, then which are still silenced. */
 static void next_end(struct round *r)
 {
-    const struct config *cfg = r->u->d.cfg;
+    const struct config *cfg = r->cfg;
     if (r->cur >= r->nends) {
         round_free(r);
         return;
@@ -204,6 +205,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     }
     r->u = u;
+    r->cfg = u->d.cfg;
     r->now = clock_now_ms(u->d.clock);
     u->round = r;
     if (silence_ends_due(u->d.store, r->now, on_ends, r) < 0)
@@ -223,6 +225,13 @@ struct unsilencer *unsilencer_new(const struct unsilencer_deps *deps)
         return NULL;
     }
     return u;
+}
+
+int unsilencer_reconfigure(struct unsilencer *u, const struct config *cfg)
+{
+    u->d.cfg = cfg; /* the next round; one in progress keeps its own */
+    struct timeval tv = {cfg->alerts.eval_interval_seconds, 0};
+    return event_add(u->timer, &tv) < 0 ? -1 : 0;
 }
 
 void unsilencer_free(struct unsilencer *u)

@@ -197,6 +197,7 @@ static void on_counts(struct req *r, struct county_counts *c, enum store_status 
     conns_render_metrics(r->app->conns, f);
     ccache_render_metrics(r->app->ccache, f);
     notifier_render_metrics(r->app->notifier, f);
+    reload_render_metrics(&r->app->reload, f);
     fclose(f);
     jw_raw(&w, text, len);
     free(text);

@@ -152,6 +152,27 @@ struct conns *conns_new(struct event_base *base, const struct conns_limits *lim)
     return cs;
 }
 
+int conns_set_limits(struct conns *cs, const struct conns_limits *lim)
+{
+    struct peer_addr *ex = calloc(lim->nexempt + 1, sizeof *ex);
+    if (!ex)
+        return -1;
+    size_t nex = 0;
+    for (size_t i = 0; i < lim->nexempt; i++)
+        if (peer_addr_parse(lim->exempt[i], &ex[nex]))
+            nex++;
+    free(cs->exempt);
+    cs->exempt = ex;
+    cs->nexempt = nex;
+    cs->per_address = lim->max_per_address;
+    cs->header_tv.tv_sec = lim->header_timeout_s;
+    cs->body_tv.tv_sec = lim->body_timeout_s;
+    cs->pressure_tv.tv_sec = lim->header_timeout_s < PRESSURE_HEADER_TIMEOUT_S
+                                 ? lim->header_timeout_s
+                                 : PRESSURE_HEADER_TIMEOUT_S;
+    return 0;
+}
+
 void conns_free(struct conns *cs)
 {
     if (!cs)

@@ -132,6 +132,16 @@ struct retention *retention_new(const struct retention_deps *deps)
     return rt;
 }
 
+int retention_reconfigure(struct retention *rt, const struct config *cfg)
+{
+    rt->d.cfg = cfg;
+    if (!sweep_over(&rt->pass))
+        rt->pass.n = cfg->ncounties; /* a pass in progress takes in the new counties */
+    else
+        rt->pass.n = rt->pass.next = cfg->ncounties;
+    return 0;
+}
+
 void retention_free(struct retention *rt)
 {
     if (!rt)

@@ -173,6 +173,12 @@ struct transfers *transfers_new(const struct transfers_deps *deps)
     return t;
 }
 
+int transfers_reconfigure(struct transfers *t, const struct config *cfg)
+{
+    t->d.cfg = cfg; /* the next tick; t->next wraps modulo the new count */
+    return 0;
+}
+
 void transfers_free(struct transfers *t)
 {
     if (!t)

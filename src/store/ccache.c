@@ -334,6 +334,23 @@ struct ccache *ccache_new(struct event_base *base, const struct redis_target *ta
     return cc;
 }
 
+int ccache_reconfigure(struct ccache *cc, const struct config *cfg)
+{
+    if (!cc)
+        return 0;
+    size_t old = cc->cfg->ncounties ? cc->cfg->ncounties : 1;
+    size_t n = cfg->ncounties ? cfg->ncounties : 1;
+    if (n > old) {
+        struct entry *e = realloc(cc->e, n * sizeof *e);
+        if (!e)
+            return -1;
+        memset(e + old, 0, (n - old) * sizeof *e); /* not valid: read from Redis */
+        cc->e = e;
+    }
+    cc->cfg = cfg;
+    return 0;
+}
+
 void ccache_free(struct ccache *cc)
 {
     if (!cc)

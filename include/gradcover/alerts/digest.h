@@ -40,4 +40,10 @@ struct digester *digester_new(const struct digester_deps *deps);
  * (which forgets its queued digests). NULL is a no-op. */
 void digester_free(struct digester *dg);
 
+/* SIGHUP (reload.h): from now on, work reads cfg, a newer generation whose
+ * counties extend the old ones (same codes, same order, maybe more);
+ * per-county state grows. cfg is borrowed and outlives the holder. -1 when
+ * out of memory (the old generation, still valid, stays in use). */
+int digester_reconfigure(struct digester *dg, const struct config *cfg);
+
 #endif

@@ -32,4 +32,10 @@ struct alerter *alerter_new(const struct alerter_deps *deps);
  * transitions are in Redis already). NULL is a no-op. */
 void alerter_free(struct alerter *al);
 
+/* SIGHUP (reload.h): from now on, work reads cfg, a newer generation whose
+ * counties extend the old ones (same codes, same order, maybe more);
+ * per-county state grows. cfg is borrowed and outlives the holder. -1 when
+ * out of memory (the old generation, still valid, stays in use). */
+int alerter_reconfigure(struct alerter *al, const struct config *cfg);
+
 #endif

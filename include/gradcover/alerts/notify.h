@@ -80,4 +80,11 @@ struct sendq *notifier_sendq(struct notifier *n);
  * borrowed. */
 const struct receiver *notifier_receivers(const struct notifier *n, size_t *count);
 
+/* SIGHUP (reload.h): cfg (borrowed) is the configuration from now on; its
+ * counties extend the old ones (same order, maybe more) and its receivers
+ * are the old ones (alerts.webhooks and alertmanager_url need a restart).
+ * The new counties' outbox groups are made. -1 when out of memory (the old
+ * generation stays in use). */
+int notifier_reconfigure(struct notifier *n, const struct config *cfg);
+
 #endif

@@ -157,6 +157,9 @@ struct receiver_kind {
     void *(*start)(const struct receiver *r, const struct receiver_env *env);
     /* Ends what start began and frees its state. */
     void (*stop)(void *state);
+    /* SIGHUP (reload.h): the background work reads cfg from now on (its
+     * counties extend the old ones). NULL: it reads nothing of it. */
+    void (*reconfigure)(void *state, const struct config *cfg);
 };
 
 /* One configured receiver. Strings are borrowed from the configuration. */
@@ -179,6 +182,9 @@ struct receiver *receivers_new(const struct config *cfg, size_t *n);
 /* Starts every receiver's background work. -1 when one failed to start
  * (those started stay so until receivers_free). */
 int receivers_start(struct receiver *rs, size_t n, const struct receiver_env *env) GC_MUSTCHECK;
+
+/* Hands cfg (borrowed) to every started receiver's background work. */
+void receivers_reconfigure(struct receiver *rs, size_t n, const struct config *cfg);
 
 /* Stops what receivers_start began and frees the array. NULL is a no-op. */
 void receivers_free(struct receiver *rs, size_t n);

@@ -48,4 +48,10 @@ void reminder_params_write(struct jw *w, const struct config *cfg);
  * skipped (the next evaluation asks again). */
 void reminder_due(struct reminder *rm, size_t county, const char *episode);
 
+/* SIGHUP (reload.h): from now on, work reads cfg, a newer generation whose
+ * counties extend the old ones (same codes, same order, maybe more);
+ * per-county state grows. cfg is borrowed and outlives the holder. -1 when
+ * out of memory (the old generation, still valid, stays in use). */
+int reminder_reconfigure(struct reminder *rm, const struct config *cfg);
+
 #endif

@@ -88,4 +88,7 @@ void sendq_render_metrics(const struct sendq *q, FILE *out);
  * 5 min, with up to 25% jitter). */
 int64_t sendq_backoff_ms(int attempts);
 
+/* SIGHUP (reload.h): messages built from now on read cfg (borrowed). */
+void sendq_reconfigure(struct sendq *q, const struct config *cfg);
+
 #endif

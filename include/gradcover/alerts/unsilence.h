@@ -32,4 +32,10 @@ struct unsilencer *unsilencer_new(const struct unsilencer_deps *deps);
  * refer to it). NULL is a no-op. */
 void unsilencer_free(struct unsilencer *u);
 
+/* SIGHUP (reload.h): from now on, work reads cfg, a newer generation whose
+ * counties extend the old ones (same codes, same order, maybe more);
+ * per-county state grows. cfg is borrowed and outlives the holder. -1 when
+ * out of memory (the old generation, still valid, stays in use). */
+int unsilencer_reconfigure(struct unsilencer *u, const struct config *cfg);
+
 #endif

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gradcover/common.h"
 #include "gradcover/http/httphead.h"
 
 struct bufferevent;
@@ -40,6 +41,12 @@ struct conns *conns_new(struct event_base *base, const struct conns_limits *lim)
  * are finalized, so call this after evhttp_free() and event_base_free().
  * NULL is a no-op. */
 void conns_free(struct conns *cs);
+
+/* SIGHUP (reload.h): the per-address cap, the exempt addresses and the
+ * timeouts of lim apply to what comes next (connections already over a new,
+ * lower per-address cap stay open); max_connections and body_max are kept.
+ * -1 when out of memory (nothing changed). */
+int conns_set_limits(struct conns *cs, const struct conns_limits *lim) GC_MUSTCHECK;
 
 /* The listener to pause at the cap; NULL once it is gone (graceful stop). */
 void conns_set_listener(struct conns *cs, struct evconnlistener *lev);

@@ -29,4 +29,10 @@ void retention_free(struct retention *rt);
 /* Begins a pass over every county now (unless one is under way). */
 void retention_start(struct retention *rt);
 
+/* SIGHUP (reload.h): from now on, work reads cfg, a newer generation whose
+ * counties extend the old ones (same codes, same order, maybe more);
+ * per-county state grows. cfg is borrowed and outlives the holder. -1 when
+ * out of memory (the old generation, still valid, stays in use). */
+int retention_reconfigure(struct retention *rt, const struct config *cfg);
+
 #endif

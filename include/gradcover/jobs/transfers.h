@@ -27,4 +27,10 @@ struct transfers *transfers_new(const struct transfers_deps *deps);
  * NULL is a no-op. */
 void transfers_free(struct transfers *t);
 
+/* SIGHUP (reload.h): from now on, work reads cfg, a newer generation whose
+ * counties extend the old ones (same codes, same order, maybe more);
+ * per-county state grows. cfg is borrowed and outlives the holder. -1 when
+ * out of memory (the old generation, still valid, stays in use). */
+int transfers_reconfigure(struct transfers *t, const struct config *cfg);
+
 #endif

@@ -69,4 +69,10 @@ void ccache_put(struct ccache *cc, size_t i, int period, struct ccache_ticket t,
 /* gradcover_county_cache_* series. */
 void ccache_render_metrics(const struct ccache *cc, FILE *f);
 
+/* SIGHUP (reload.h): from now on, work reads cfg, a newer generation whose
+ * counties extend the old ones (same codes, same order, maybe more);
+ * per-county state grows. cfg is borrowed and outlives the holder. -1 when
+ * out of memory (the old generation, still valid, stays in use). */
+int ccache_reconfigure(struct ccache *cc, const struct config *cfg);
+
 #endif
