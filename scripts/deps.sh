@@ -7,6 +7,7 @@
 #                            CLI (throwaway certificates for the TLS tests),
 #                            the fuzzing (clang 14, libFuzzer) and valgrind
 #                            tools, slowhttptest (the hostile-client tests),
+#                            redis-sentinel (the failover tests),
 #                            and what tests/package runs (cpack's
 #                            dpkg-shlibdeps, objdump, useradd,
 #                            deb-systemd-helper, fakeroot, systemd-analyze)
@@ -18,6 +19,7 @@ pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson
 # dpkg-dev: dpkg-shlibdeps for `cpack -G DEB` (tests/package builds the package).
 test_pkgs=(check prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
            clang-14 libclang-rt-14-dev valgrind dpkg-dev binutils passwd init-system-helpers
+           redis-sentinel
            fakeroot systemd slowhttptest)
 list=0
 for arg in "$@"; do
