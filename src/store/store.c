@@ -1235,7 +1235,9 @@ static void on_master_named(void *arg)
     int port;
     if (s->closing || !sentinel_master(s->via, host, sizeof host, &port))
         return;
-    if (s->ac && strcmp(host, s->at_host) == 0 && port == s->at_port)
+    /* The address this store last went to (connected, or waiting to try it
+     * again): its backoff goes on. */
+    if (strcmp(host, s->at_host) == 0 && port == s->at_port)
         return;
     if (s->ac)
         force_reconnect(s, "master_moved");
