@@ -1428,15 +1428,15 @@ static int send_script_waiting(struct store *s, int timeout_ms, int wait_ms, int
     return 0;
 }
 
-/* Scripts that change nothing a client was told of (reads; their audit
- * entries aside): no WAIT behind them, so that reads go on while no replica
- * confirms. Every other script is a write. */
+/* Scripts that change nothing a client was told of (reads; token_guard's
+ * once-a-minute last_used_at touch): no WAIT behind them, so that reads go
+ * on while no replica confirms. Every other script is a write. */
 static bool script_reads(const char *name)
 {
-    static const char *const reads[] = {"activity",     "caseloads",        "coverage",
-                                        "history",      "queue",            "silence_list",
-                                        "token_list",   "transfer_pending", "silence_check",
-                                        "digest_county"};
+    static const char *const reads[] = {"activity",      "caseloads",        "coverage",
+                                        "history",       "queue",            "silence_list",
+                                        "token_list",    "transfer_pending", "silence_check",
+                                        "digest_county", "token_guard"};
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
         if (strcmp(name, reads[i]) == 0)
             return true;

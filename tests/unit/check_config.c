@@ -241,6 +241,8 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_uint_eq(cfg->counties[0].threshold_bp, 9000);
     ck_assert(!cfg->anonymous_read);
     ck_assert(cfg->counter_cache);
+    ck_assert_int_eq(cfg->wait_replicas, 0);
+    ck_assert_int_eq(cfg->wait_timeout_ms, 500);
     ck_assert_uint_eq(cfg->ntokens, 0);
     ck_assert_int_eq(cfg->alerts.eval_interval_seconds, 15);
     ck_assert_ptr_null(cfg->alerts.alertmanager_url);
@@ -906,6 +908,38 @@ START_TEST(test_counter_cache_can_be_turned_off)
 }
 END_TEST
 
+START_TEST(test_wait_replicas_is_parsed)
+{
+    const char text[] = "{" MIN_PII ", " MIN_COUNTIES ", \"wait_replicas\": 2, "
+                        "\"wait_timeout_ms\": 250, "
+                        "\"redis\": \"redis-sentinel://:pw@10.0.0.1:26379,10.0.0.2:26379/gc\"}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_int_eq(cfg->wait_replicas, 2);
+    ck_assert_int_eq(cfg->wait_timeout_ms, 250);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_wait_replicas_out_of_range_and_bad_sentinel_url_are_named)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_replicas\": -1}",
+                           "\"wait_replicas\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_replicas\": 17}",
+                           "\"wait_replicas\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_replicas\": \"1\"}",
+                           "\"wait_replicas\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_timeout_ms\": 0}",
+                           "\"wait_timeout_ms\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_timeout_ms\": 60001}",
+                           "\"wait_timeout_ms\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES
+                           ", \"redis\": \"redis-sentinel://10.0.0.1:26379\"}",
+                           "\"redis\"");
+}
+END_TEST
+
 START_TEST(test_counter_cache_not_boolean_is_rejected)
 {
     assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"counter_cache\": \"no\"}",
@@ -1351,6 +1385,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_anonymous_read_not_boolean_is_rejected);
     tcase_add_test(tc, test_counter_cache_can_be_turned_off);
     tcase_add_test(tc, test_counter_cache_not_boolean_is_rejected);
+    tcase_add_test(tc, test_wait_replicas_is_parsed);
+    tcase_add_test(tc, test_wait_replicas_out_of_range_and_bad_sentinel_url_are_named);
     tcase_add_test(tc, test_webhook_for_unconfigured_county_is_rejected);
     tcase_add_test(tc, test_eval_interval_0_is_rejected);
     tcase_add_test(tc, test_invalid_json_is_rejected);
