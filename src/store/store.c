@@ -140,7 +140,6 @@ struct store {
     bool not_master; /* ROLE said replica (or sentinel) in this handshake */
     bool watching;   /* registered with via */
     int wait_replicas, wait_ms; /* store_set_wait_replicas() */
-    uint64_t wait_short;        /* writes WAIT did not confirm */
 };
 
 /* s->refusing when writes are not being refused. */
@@ -473,7 +472,6 @@ static void on_wait_reply(struct op *p, const redisReply *r)
              * Idempotency-Key makes that safe); writes wait for the probe's
              * WAIT to succeed again. */
             char err[160];
-            s->wait_short++;
             snprintf(err, sizeof err,
                      "NOREPLICAS WAIT confirmed %lld of %d replicas within %d ms",
                      r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL, s->wait_replicas,

@@ -14,9 +14,9 @@
  * Every request is answered 201 or 503 + Retry-After meanwhile.
  *
  * GC_SENTINEL_FAILOVERS=N runs N failovers in each case instead of the
- * CTest's few, GC_SENTINEL_LAG=1 makes the replica fall behind (DEBUG SLEEP)
- * just before each kill, the case in which asynchronous replication loses
- * acknowledged writes: bench/sentinel-failover.sh runs both for the table
+ * CTest's few, GC_SENTINEL_LAG=1 cuts the replica off for the last 300 ms
+ * before each kill (replica_lag), the case in which asynchronous
+ * replication loses acknowledged writes: bench/sentinel-failover.sh runs both for the table
  * in docs/reliability.md. The "fault.sentinel" lines on stderr carry the
  * numbers. */
 #include <fcntl.h>
@@ -280,20 +280,25 @@ static void topo_stop(struct topo *t)
         }
 }
 
-/* The replica stops reading its replication stream for ms: the master keeps
- * answering writes the replica does not have (the command is sent, its
- * answer never read). */
-static void replica_lag(struct topo *t, int ms)
+/* The replica falls behind, as on a slow link or a busy host: it stops
+ * reading (DEBUG SLEEP, its answer never read) and the master drops its
+ * link (CLIENT KILL TYPE replica), so that what the master acknowledges
+ * from now on reaches no replica until the link is made again (the
+ * replica's next replication cron, after its sleep). Then lead_ms pass. */
+static void replica_lag(struct topo *t, int sleep_ms, int lead_ms)
 {
     redisContext *c = redisConnect("127.0.0.1", t->port[1 - t->master]);
     ck_assert(c && !c->err);
     char secs[16];
-    snprintf(secs, sizeof secs, "%.3f", ms / 1000.0);
+    snprintf(secs, sizeof secs, "%.3f", sleep_ms / 1000.0);
     redisAppendCommand(c, "DEBUG SLEEP %s", secs);
     int done = 0;
     while (!done)
         ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
-    h_sleep_ms(50);
+    redisContext *m = f_redis_at(t->port[t->master]);
+    f_redis_int(m, "CLIENT KILL TYPE replica");
+    redisFree(m);
+    h_sleep_ms(lead_ms);
     redisFree(c);
 }
 
@@ -358,11 +363,25 @@ static void run(int wait_replicas, int failovers, bool lag, struct run_result *r
     for (int k = 0; k < failovers; k++) {
         int m = t->master, r = 1 - m;
         if (lag)
-            replica_lag(t, 700);
+            replica_lag(t, 1000, 300);
         fo[k].kill = h_now_ms();
         h_redis_stop(t->r[m], true);
         free(t->r[m]);
         t->r[m] = NULL;
+        if (k == 0) {
+            /* /readyz says why while there is no master to write to. */
+            bool said = false;
+            for (long long until = h_now_ms() + h_ms(2000); !said && h_now_ms() < until;) {
+                struct http_resp *rr = h_http(s, "GET", "/readyz", NULL, NULL, NULL);
+                const char *msg = json_string_value(
+                    json_object_get(json_object_get(rr->json, "error"), "message"));
+                said = rr->status == 503 && msg && strstr(msg, "no Redis master");
+                h_resp_free(rr);
+                if (!said)
+                    h_sleep_ms(20);
+            }
+            ck_assert_msg(said, "/readyz did not say there is no master");
+        }
         wait_for(named_master, t, r, 60000, "the sentinels promote the replica");
         fo[k].switched = h_now_ms();
         t->master = r;
@@ -480,6 +499,21 @@ static void run(int wait_replicas, int failovers, bool lag, struct run_result *r
     ck_assert_int_eq(srv, NGRAD);
     /* /readyz is ready again on the new master. */
     ck_assert(h_wait_status(s, "/readyz", 200, h_ms(5000)));
+    /* The gradcover tool finds the master through the sentinels too. */
+    if (wait_replicas == 0) {
+        char cmd[1200], out[4096] = "";
+        snprintf(cmd, sizeof cmd,
+                 "%s --config %s --redis %s token create sentinel-cli --role viewer >/dev/null "
+                 "2>&1 && %s --config %s --redis %s token list 2>&1",
+                 getenv("GC_CLI"), cfg_path, url, getenv("GC_CLI"), cfg_path, url);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        size_t got = fread(out, 1, sizeof out - 1, p);
+        out[got] = '\0';
+        int st = pclose(p);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "gradcover: %s", out);
+        ck_assert_msg(strstr(out, "sentinel-cli"), "token list: %s", out);
+    }
 
     fprintf(stderr,
             "fault.sentinel wait_replicas=%d lag=%d failovers=%d sent=%zu acked_during_run=%zu "
