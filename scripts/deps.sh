@@ -8,6 +8,7 @@
 #                            the fuzzing (clang 14, libFuzzer) and valgrind
 #                            tools, slowhttptest (the hostile-client tests),
 #                            nginx (three servers behind it, test_rolling),
+#                            redis-sentinel (the failover tests),
 #                            and what tests/package runs (cpack's
 #                            dpkg-shlibdeps, objdump, useradd,
 #                            deb-systemd-helper, fakeroot, systemd-analyze),
@@ -21,6 +22,7 @@ pkgs=(cmake pkg-config gcc make libc6-dev libevent-dev libhiredis-dev libjansson
 # dpkg-dev: dpkg-shlibdeps for `cpack -G DEB` (tests/package builds the package).
 test_pkgs=(check prometheus prometheus-alertmanager chromium fonts-wqy-microhei openssl
            clang-14 libclang-rt-14-dev valgrind dpkg-dev binutils passwd init-system-helpers
+           redis-sentinel
            fakeroot systemd slowhttptest nginx python3 python3-openpyxl)
 list=0
 for arg in "$@"; do

@@ -43,6 +43,7 @@
 #include "gradcover/jobs/transfers.h"
 #include "gradcover/store/ccache.h"
 #include "gradcover/store/keys.h"
+#include "gradcover/store/sentinel.h"
 #include "gradcover/store/store.h"
 
 /* SPEC §5: in-flight requests get at most 10 s to finish after SIGTERM. */
@@ -135,7 +136,7 @@ static int set_probe(struct app *a)
 static void resolve_redis_host(struct redis_target *t)
 {
     unsigned char buf[sizeof(struct in6_addr)];
-    if (t->unix_socket || inet_pton(AF_INET, t->host, buf) == 1 ||
+    if (t->unix_socket || t->sentinel || inet_pton(AF_INET, t->host, buf) == 1 ||
         inet_pton(AF_INET6, t->host, buf) == 1)
         return;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -474,7 +475,19 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         goto out_free;
     }
     int timeout = opts->redis_timeout_ms > 0 ? opts->redis_timeout_ms : REDIS_TIMEOUT_MS_DEFAULT;
+    if (target.sentinel) {
+        /* One finder of the master for every connection (the main store,
+         * the counter cache's two): each follows it (store.c). */
+        a->sentinel = sentinel_new(a->base, &target);
+        if (!a->sentinel) {
+            snprintf(err, errlen, "out of memory");
+            goto out_free;
+        }
+        target.via = a->sentinel;
+    }
     a->store = store_new(a->base, &target, timeout);
+    if (a->store)
+        store_set_wait_replicas(a->store, cfg->wait_replicas, cfg->wait_timeout_ms);
     if (!a->store || set_probe(a) < 0) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
@@ -541,10 +554,15 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
-    log_info("event=listening addr=%s scheme=%s counties=%zu tokens=%zu redis=%s:%d%s", listen,
-             a->tls_server ? "https" : "http", cfg->ncounties, cfg->ntokens,
-             target.unix_socket ? target.path : target.host, target.port,
-             opts->now_set ? " clock=shifted" : "");
+    log_info("event=listening addr=%s scheme=%s counties=%zu tokens=%zu redis=%s:%d%s%s "
+             "wait_replicas=%d%s",
+             listen, a->tls_server ? "https" : "http", cfg->ncounties, cfg->ntokens,
+             target.unix_socket ? target.path
+             : target.sentinel  ? target.sentinels[0].host
+                                : target.host,
+             target.sentinel ? target.sentinels[0].port : target.port,
+             target.sentinel ? " sentinel_master=" : "", target.sentinel ? target.master : "",
+             cfg->wait_replicas, opts->now_set ? " clock=shifted" : "");
     return a;
 out_free:
     app_free(a);
@@ -569,6 +587,7 @@ void app_free(struct app *a)
      * (the cache's fall back to the main store, so it goes before it). */
     ccache_free(a->ccache);
     store_free(a->store);
+    sentinel_free(a->sentinel); /* after every store that watched it */
     alerter_free(a->alerter);
     unsilencer_free(a->unsilencer);
     reminder_free(a->reminder);

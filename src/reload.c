@@ -50,6 +50,13 @@ static int keep_restart_only(const struct config *cur, struct config *next)
                  "action=keep_old_value");
         next->hsts_max_age_seconds = cur->hsts_max_age_seconds;
     }
+    /* The store's WAIT state (writes held back until replicas confirm
+     * again) is set up for the value it started with. */
+    if (cur->wait_replicas != next->wait_replicas || cur->wait_timeout_ms != next->wait_timeout_ms) {
+        log_warn("event=config_reload_needs_restart key=wait_replicas action=keep_old_value");
+        next->wait_replicas = cur->wait_replicas;
+        next->wait_timeout_ms = cur->wait_timeout_ms;
+    }
     if (cur->max_connections != next->max_connections) {
         log_warn("event=config_reload_needs_restart key=max_connections action=keep_old_value");
         next->max_connections = cur->max_connections;

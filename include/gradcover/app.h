@@ -54,6 +54,7 @@ struct app {
     struct config *cfg;  /* owned */
     struct store *store;
     struct ccache *ccache; /* county counters kept between reads (ccache.h) */
+    struct sentinel *sentinel; /* redis-sentinel://: finds the master for every store; else NULL */
     struct pii *pii;
     struct metrics *metrics;
     struct alerter *alerter;

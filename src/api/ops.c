@@ -49,8 +49,9 @@ void api_readyz(struct req *r)
     }
     enum store_writes w = store_writes(r->app->store);
     if (w == STORE_WRITES_DOWN) {
+        const char *why = store_down_reason(r->app->store);
         http_reply_error(r, 503, "redis_unavailable",
-                         "not connected to Redis or scripts not loaded yet", NULL);
+                         why ? why : "not connected to Redis or scripts not loaded yet", NULL);
         return;
     }
     if (w != STORE_WRITES_OK) {

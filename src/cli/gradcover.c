@@ -59,6 +59,39 @@ static int64_t now_ms(void)
     return clock_now_ms(&wall);
 }
 
+/* redis-sentinel://: the master's address from the first sentinel that
+ * names it, into t->host/port (a command-line tool may block). */
+static bool find_master(struct redis_target *t)
+{
+    struct timeval tv = {2, 0};
+    for (int i = 0; i < t->nsentinels; i++) {
+        redisContext *c = redisConnectWithTimeout(t->sentinels[i].host, t->sentinels[i].port, tv);
+        if (!c || c->err) {
+            redisFree(c);
+            continue;
+        }
+        redisSetTimeout(c, tv);
+        if (t->password[0]) /* a sentinel without a password refuses it: ignored */
+            freeReplyObject(t->user[0] ? redisCommand(c, "AUTH %s %s", t->user, t->password)
+                                       : redisCommand(c, "AUTH %s", t->password));
+        redisReply *r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", t->master);
+        bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                  r->element[0]->type == REDIS_REPLY_STRING &&
+                  r->element[1]->type == REDIS_REPLY_STRING &&
+                  r->element[0]->len < sizeof t->host;
+        if (ok) {
+            snprintf(t->host, sizeof t->host, "%s", r->element[0]->str);
+            t->port = atoi(r->element[1]->str);
+        }
+        freeReplyObject(r);
+        redisFree(c);
+        if (ok)
+            return true;
+    }
+    fprintf(stderr, "gradcover: no sentinel named the master \"%s\"\n", t->master);
+    return false;
+}
+
 /* Connects, authenticates and selects the database; NULL (message printed)
  * on failure. The caller frees with redisFree. */
 static redisContext *connect_redis(const char *url)
@@ -69,6 +102,8 @@ static redisContext *connect_redis(const char *url)
         fprintf(stderr, "gradcover: redis URL: %s\n", err);
         return NULL;
     }
+    if (t.sentinel && !find_master(&t))
+        return NULL;
     struct timeval tv = {5, 0};
     redisContext *c = t.unix_socket ? redisConnectUnixWithTimeout(t.path, tv)
                                     : redisConnectWithTimeout(t.host, t.port, tv);

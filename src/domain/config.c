@@ -115,6 +115,15 @@ static const struct config_setting SETTINGS[] = {
     ROW_BOOL("anonymous_read", anonymous_read, false),
     /* On: coverage and /metrics re-read only the counties Redis says changed. */
     ROW_BOOL("counter_cache", counter_cache, true),
+    /* 0: a write is answered once the master has it (asynchronous
+     * replication, as Redis by itself). N: also once N replicas confirmed it
+     * (WAIT), so that a failover loses no acknowledged write
+     * (docs/reliability.md). 16 replicas is more than any deployment here. */
+    ROW_INT("wait_replicas", wait_replicas, 0, 16, 0),
+    /* A replica on the same LAN confirms within a millisecond; 500 ms rides
+     * out a busy moment and leaves a third of the 1.5 s Redis deadline for
+     * the script and the answer. */
+    ROW_INT("wait_timeout_ms", wait_timeout_ms, 1, 60000, 500),
     /* A counselor syncing a day of offline work sends a few hundred contacts at
      * once; a runaway script is held to 20 writes a second. A rate of 0 is
      * unlimited; a burst is at least 1, as a bucket of 0 would refuse all. */

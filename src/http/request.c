@@ -321,6 +321,12 @@ void http_reply_unwritable(struct req *r, enum store_writes w)
     case STORE_WRITES_MISCONF:
         why = "Redis refuses writes: it cannot persist to disk (MISCONF)";
         break;
+    case STORE_WRITES_NOREPLICAS:
+        code = "redis_replicas_unconfirmed";
+        why = "fewer Redis replicas than wait_replicas confirmed a write, which a failover could "
+              "lose: writes are refused until they do (a write answered so may have been "
+              "applied: repeat it with its Idempotency-Key)";
+        break;
     case STORE_WRITES_MAY_EVICT:
         code = "redis_may_evict";
         why = "Redis may evict data (its maxmemory-policy is not noeviction, or cannot be "
@@ -329,7 +335,7 @@ void http_reply_unwritable(struct req *r, enum store_writes w)
     case STORE_WRITES_OK:
         break; /* refused, and accepted again since */
     }
-    char msg[256];
+    char msg[384];
     snprintf(msg, sizeof msg, "%s%s", why, retry);
     http_reply_error(r, 503, code, msg, NULL);
 }

@@ -24,6 +24,7 @@
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
 #include "gradcover/store/scripts.h"
+#include "gradcover/store/sentinel.h"
 
 /* First reconnect after 100 ms (a Redis restart takes about that long), doubling
  * to 1 s: writes must work again within 2 s of Redis answering (issue 6). With
@@ -55,6 +56,11 @@
 #define LOG_REPEAT_MS 10000
 /* The longest maxmemory-policy name (allkeys-random is 14), with room. */
 #define POLICY_MAX 32
+/* The probe's WAIT while wait_replicas is set: a replica that is connected
+ * and caught up answers within a millisecond on a LAN; the WAIT holds the
+ * shared connection (Redis answers its commands in order) for at most this
+ * long, once a second while no replica confirms. */
+#define PROBE_WAIT_MS 100
 
 struct op {
     struct store *s;
@@ -71,6 +77,14 @@ struct op {
     char *cmd;      /* the command as sent (RESP), kept for the EVAL fallback */
     size_t len;
     size_t tail; /* scripts: where the arguments after EVALSHA <sha> begin in cmd */
+    /* ---- wait_replicas: a WAIT sent right behind the script ---- */
+    bool waits;        /* the answer waits for a WAIT's confirmation */
+    bool wait_unsent;  /* the WAIT could not be queued: the answer is STORE_DOWN */
+    bool script_done;  /* the script's own answer is in */
+    int wait_pending;  /* WAITs sent for it and not answered yet */
+    int wait_ms;       /* the WAIT's timeout */
+    json_t *held;      /* the script's answer, held until the WAIT confirms */
+    struct op *parent; /* on a WAIT: the script it confirms */
 };
 
 struct store {
@@ -118,6 +132,14 @@ struct store {
     char policy_name[POLICY_MAX];   /* as Redis said it */
     char policy_logged[POLICY_MAX]; /* the evicting policy last logged; "" none */
     bool policy_unreadable_logged;
+
+    /* ---- Sentinel (redis-sentinel://) ---- */
+    struct sentinel *via; /* NULL: target.host/port is the server */
+    char at_host[256];    /* where this connection went */
+    int at_port;
+    bool not_master; /* ROLE said replica (or sentinel) in this handshake */
+    bool watching;   /* registered with via */
+    int wait_replicas, wait_ms; /* store_set_wait_replicas() */
 };
 
 /* s->refusing when writes are not being refused. */
@@ -148,6 +170,7 @@ static void op_free(struct op *o)
 {
     if (o->timer)
         event_free(o->timer);
+    json_decref(o->held);
     free(o->cmd);
     free(o);
 }
@@ -217,8 +240,8 @@ static void op_fire(struct op *o, enum store_status st, json_t *result)
 
 /* ---- refusals and whether writes are accepted ---- */
 
-static const char *const refusal_names[STORE_NREFUSALS] = {"oom", "readonly", "misconf", "noperm",
-                                                           "other"};
+static const char *const refusal_names[STORE_NREFUSALS] = {"oom",    "readonly",   "misconf",
+                                                           "noreplicas", "noperm", "other"};
 
 const char *store_refusal_name(enum store_refusal k)
 {
@@ -240,6 +263,7 @@ static enum store_refusal refusal_of(const char *err)
     } words[] = {{"OOM ", STORE_REFUSAL_OOM},
                  {"READONLY ", STORE_REFUSAL_READONLY},
                  {"MISCONF ", STORE_REFUSAL_MISCONF},
+                 {"NOREPLICAS ", STORE_REFUSAL_NOREPLICAS},
                  {"NOPERM ", STORE_REFUSAL_NOPERM}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strncmp(err, words[i].word, strlen(words[i].word)) == 0)
@@ -264,11 +288,14 @@ static const char *writes_name(enum store_writes w)
         return "misconf";
     case STORE_WRITES_MAY_EVICT:
         return "may_evict";
+    case STORE_WRITES_NOREPLICAS:
+        return "noreplicas";
     }
     return "?";
 }
 
 static void check_now(struct store *s);
+static void force_reconnect(struct store *s, const char *why);
 
 /* (Re)arms the probe and policy check ms from now. */
 static void schedule_check(struct store *s, int ms)
@@ -294,11 +321,13 @@ static void writes_changed(struct store *s, enum store_writes was)
             s->writable_cb(s->writable_arg);
         return;
     }
-    if (now >= STORE_WRITES_OOM && now <= STORE_WRITES_MISCONF)
+    if ((now >= STORE_WRITES_OOM && now <= STORE_WRITES_MISCONF) || now == STORE_WRITES_NOREPLICAS)
         log_error("event=redis_refusing_writes reason=%s hint=\"%s\"", writes_name(now),
                   now == STORE_WRITES_OOM ? "maxmemory reached: raise maxmemory or add memory"
                   : now == STORE_WRITES_READONLY
                       ? "a replica: point redis at the master (a failover?)"
+                  : now == STORE_WRITES_NOREPLICAS
+                      ? "fewer replicas than wait_replicas confirmed a write: check the replicas"
                       : "Redis cannot write its AOF or RDB file: free disk space");
 }
 
@@ -317,8 +346,14 @@ static enum store_status note_error(struct store *s, uint64_t seq, const char *e
         log_error("event=redis_error kind=%s err=%s suppressed=%lu", refusal_names[k],
                   log_quote(err, q, sizeof q), suppressed);
     }
-    if (k > STORE_REFUSAL_MISCONF)
+    if (k > STORE_REFUSAL_NOREPLICAS)
         return STORE_FAILED;
+    if (k == STORE_REFUSAL_READONLY && s->via && s->ac) {
+        /* The master we reached became a replica (a failover, the old
+         * master back): find the new one, and leave this one. */
+        sentinel_rediscover(s->via, "readonly");
+        force_reconnect(s, "readonly");
+    }
     if (seq >= s->ok_seq && s->refusing != (int)k) {
         enum store_writes was = store_writes(s);
         s->refusing = (int)k;
@@ -392,6 +427,60 @@ static json_t *reply_to_json(const redisReply *r)
 }
 
 static int send_op(struct store *s, struct op *o);
+static int send_wait(struct store *s, struct op *o);
+
+/* The script op o is done with: freed once no WAIT of it is outstanding
+ * (the WAIT's reply still refers to it). */
+static void op_settle(struct op *o)
+{
+    if (o->wait_pending == 0)
+        op_free(o);
+}
+
+/* A script's answer (st, j): given to the caller now, or, when a WAIT
+ * follows it, held until the WAIT says how many replicas have it. */
+static void op_answer(struct op *o, enum store_status st, json_t *j)
+{
+    o->script_done = true;
+    if (o->waits && st == STORE_OK && o->wait_unsent)
+        st = STORE_DOWN, j = NULL;
+    if (o->waits && st == STORE_OK && o->wait_pending > 0) {
+        o->held = json_incref(j);
+        return;
+    }
+    op_fire(o, st, j);
+    op_settle(o);
+}
+
+/* The answer to the WAIT sent right behind script op p. */
+static void on_wait_reply(struct op *p, const redisReply *r)
+{
+    struct store *s = p->s;
+    p->wait_pending--;
+    if (!p->script_done) {
+        /* The WAIT behind an EVALSHA answered NOSCRIPT: another follows the EVAL. */
+        return;
+    }
+    if (p->held) {
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= s->wait_replicas) {
+            op_fire(p, STORE_OK, p->held);
+        } else if (!r) {
+            op_fire(p, STORE_DOWN, NULL);
+        } else {
+            /* Written on the master, not confirmed by enough replicas: it
+             * may be lost in a failover. The caller retries (the
+             * Idempotency-Key makes that safe); writes wait for the probe's
+             * WAIT to succeed again. */
+            char err[160];
+            snprintf(err, sizeof err,
+                     "NOREPLICAS WAIT confirmed %lld of %d replicas within %d ms",
+                     r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL, s->wait_replicas,
+                     p->wait_ms);
+            op_fire(p, note_error(s, p->seq, err), NULL);
+        }
+    }
+    op_settle(p);
+}
 
 static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
 {
@@ -402,9 +491,13 @@ static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
     s->outstanding--;
     if (r)
         s->last_reply_ms = clock_mono_ms();
-    if (!r) {
-        op_fire(o, STORE_DOWN, NULL);
+    if (o->parent) {
+        on_wait_reply(o->parent, r);
         op_free(o);
+        return;
+    }
+    if (!r) {
+        op_answer(o, STORE_DOWN, NULL);
         return;
     }
     if (r->type == REDIS_REPLY_ERROR && o->script >= 0 && !o->retried &&
@@ -426,19 +519,20 @@ static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
             o->cmd = cmd;
             o->len = len;
             o->tail = len - rest;
-            if (send_op(s, o) == 0)
+            if (send_op(s, o) == 0) {
+                if (o->waits && send_wait(s, o) < 0)
+                    o->wait_unsent = true;
                 return;
+            }
         }
-        op_fire(o, STORE_DOWN, NULL);
-        op_free(o);
+        op_answer(o, STORE_DOWN, NULL);
         return;
     }
     if (r->type == REDIS_REPLY_ERROR) {
         /* The error's text reaches the caller (a refusal it may tell apart). */
         json_t *text = json_stringn_nocheck(r->str, r->len);
-        op_fire(o, note_error(s, o->seq, r->str), text);
+        op_answer(o, note_error(s, o->seq, r->str), text);
         json_decref(text);
-        op_free(o);
         return;
     }
     json_t *j = NULL;
@@ -452,9 +546,8 @@ static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata)
     } else {
         j = reply_to_json(r);
     }
-    op_fire(o, j ? STORE_OK : STORE_FAILED, j);
+    op_answer(o, j ? STORE_OK : STORE_FAILED, j);
     json_decref(j);
-    op_free(o);
 }
 
 static int send_op(struct store *s, struct op *o)
@@ -660,6 +753,30 @@ static struct op *op_new(struct store *s, int npre, const char **pre, const size
     return o;
 }
 
+/* WAIT <wait_replicas> <o->wait_ms>, queued right behind script op o on
+ * the same connection: one round trip still, and Redis answers it once the
+ * replicas confirmed the offset of this connection's last write (o's, or a
+ * later one's: at least o's). Its reply goes to on_wait_reply(o); its
+ * deadline is o's. */
+static int send_wait(struct store *s, struct op *o)
+{
+    char n[16], ms[16];
+    snprintf(n, sizeof n, "%d", s->wait_replicas);
+    snprintf(ms, sizeof ms, "%d", o->wait_ms);
+    const char *argv[3] = {"WAIT", n, ms};
+    size_t lens[3] = {4, strlen(n), strlen(ms)};
+    struct op *w = op_new(s, 0, NULL, NULL, 3, argv, lens, NULL, NULL);
+    if (!w)
+        return -1;
+    w->parent = o;
+    if (send_op(s, w) < 0) {
+        op_free(w);
+        return -1;
+    }
+    o->wait_pending++;
+    return 0;
+}
+
 static int submit(struct store *s, struct op *o, int timeout_ms)
 {
     o->timeout_ms = timeout_ms;
@@ -689,6 +806,13 @@ static void on_handshake_reply(enum store_status st, json_t *result, void *arg)
         return;
     evtimer_del(s->handshake_timer);
     if (s->handshake_failed) {
+        if (s->not_master && s->ac) {
+            /* A sentinel named a server that is no master (yet or any more). */
+            log_warn("event=redis_not_master addr=%s:%d", s->at_host, s->at_port);
+            sentinel_rediscover(s->via, "not_master");
+            force_reconnect(s, "not_master");
+            return;
+        }
         /* Redis refused a step (AUTH, SELECT, SCRIPT LOAD), whichever came last:
          * start over later. A link that died is already being reconnected. */
         if (s->handshake_refused) {
@@ -789,8 +913,9 @@ static void on_info(enum store_status st, json_t *result, void *arg)
     writes_changed(s, was);
 }
 
-static int send_script(struct store *s, int timeout_ms, int idx, int nkeys, int argc,
-                       const char **argv, const size_t *lens, store_cb cb, void *arg);
+static int send_script_waiting(struct store *s, int timeout_ms, int wait_ms, int idx, int nkeys,
+                               int argc, const char **argv, const size_t *lens, store_cb cb,
+                               void *arg);
 static int send_command(struct store *s, int timeout_ms, int argc, const char **argv,
                         const size_t *lens, store_cb cb, void *arg);
 
@@ -809,8 +934,12 @@ static void send_checks(struct store *s)
     if (s->probe_script >= 0 && !s->probe_inflight) {
         const char *argv[2] = {s->probe_key, s->probe_args};
         size_t lens[2] = {strlen(s->probe_key), strlen(s->probe_args)};
-        s->probe_inflight =
-            send_script(s, s->timeout_ms, s->probe_script, 1, 2, argv, lens, on_probe, s) == 0;
+        /* With wait_replicas the probe also asks whether enough replicas
+         * confirm (a WAIT behind it): a write they did not confirm stops
+         * writes until one does. */
+        int wait_ms = s->wait_replicas > 0 ? PROBE_WAIT_MS : 0;
+        s->probe_inflight = send_script_waiting(s, s->timeout_ms, wait_ms, s->probe_script, 1, 2,
+                                                argv, lens, on_probe, s) == 0;
         if (s->probe_inflight)
             s->probe_seq = s->seq;
     }
@@ -885,6 +1014,8 @@ enum store_writes store_writes(const struct store *s)
         return STORE_WRITES_READONLY;
     case STORE_REFUSAL_MISCONF:
         return STORE_WRITES_MISCONF;
+    case STORE_REFUSAL_NOREPLICAS:
+        return STORE_WRITES_NOREPLICAS;
     default:
         break;
     }
@@ -922,6 +1053,8 @@ void store_render_metrics(const struct store *s, FILE *out)
     for (int k = 0; k < STORE_NREFUSALS; k++)
         fprintf(out, "gradcover_redis_refusals_total{reason=\"%s\"} %llu\n", refusal_names[k],
                 (unsigned long long)s->refusals[k]);
+    if (s->via)
+        sentinel_render_metrics(s->via, out);
 }
 
 static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
@@ -933,18 +1066,36 @@ static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
     force_reconnect(s, "handshake_timeout");
 }
 
-static void handshake_cmd(struct store *s, int argc, const char **argv)
+/* ROLE's answer on a connection to the master a sentinel named: the first
+ * element must be "master". */
+static void on_role(enum store_status st, json_t *result, void *arg)
+{
+    struct store *s = arg;
+    const char *role = json_string_value(json_array_get(result, 0));
+    if (st == STORE_OK && (!role || strcmp(role, "master") != 0)) {
+        s->not_master = true;
+        st = STORE_FAILED;
+    }
+    on_handshake_reply(st, result, arg);
+}
+
+static void handshake_cmd_cb(struct store *s, int argc, const char **argv, store_cb cb)
 {
     size_t lens[4];
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, on_handshake_reply, s);
+    struct op *o = op_new(s, 0, NULL, NULL, argc, argv, lens, cb, s);
     if (!o || submit(s, o, HANDSHAKE_TIMEOUT_MS) < 0) {
         s->handshake_failed = true;
         return;
     }
     o->internal = true;
     s->pending_handshake++;
+}
+
+static void handshake_cmd(struct store *s, int argc, const char **argv)
+{
+    handshake_cmd_cb(s, argc, argv, on_handshake_reply);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -958,6 +1109,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
         s->ac = NULL; /* hiredis frees the context after this callback */
         s->connected = s->ready = false;
         evtimer_del(s->handshake_timer);
+        if (s->via)
+            sentinel_rediscover(s->via, "connect_failed");
         schedule_reconnect(s);
         return;
     }
@@ -980,14 +1133,26 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK || was_ready)
         log_warn("event=redis_disconnected err=%s",
                  log_quote(ac->errstr[0] ? ac->errstr : "closed", q, sizeof q));
+    if (s->via)
+        sentinel_rediscover(s->via, "disconnected");
     schedule_reconnect(s);
 }
 
 static void store_connect(struct store *s)
 {
-    redisAsyncContext *ac = s->target.unix_socket
-                                ? redisAsyncConnectUnix(s->target.path)
-                                : redisAsyncConnect(s->target.host, s->target.port);
+    if (s->via) {
+        if (!sentinel_master(s->via, s->at_host, sizeof s->at_host, &s->at_port)) {
+            /* No sentinel has named the master yet: it tells us (on_master_named). */
+            sentinel_rediscover(s->via, "no_master");
+            schedule_reconnect(s);
+            return;
+        }
+    } else {
+        snprintf(s->at_host, sizeof s->at_host, "%s", s->target.host);
+        s->at_port = s->target.port;
+    }
+    redisAsyncContext *ac = s->target.unix_socket ? redisAsyncConnectUnix(s->target.path)
+                                                  : redisAsyncConnect(s->at_host, s->at_port);
     if (!ac || ac->err) {
         char q[256];
         log_warn("event=redis_connect_failed err=%s",
@@ -1007,12 +1172,17 @@ static void store_connect(struct store *s)
     s->pending_handshake = 0;
     s->handshake_failed = false;
     s->handshake_refused = false;
+    s->not_master = false;
     if (s->target.password[0]) {
         if (s->target.user[0])
             handshake_cmd(s, 3, (const char *[]){"AUTH", s->target.user, s->target.password});
         else
             handshake_cmd(s, 2, (const char *[]){"AUTH", s->target.password});
     }
+    /* What a sentinel names may be a replica still (or again): checked
+     * before anything is read or written here. */
+    if (s->via)
+        handshake_cmd_cb(s, 1, (const char *[]){"ROLE"}, on_role);
     if (s->target.db) {
         char db[16];
         snprintf(db, sizeof db, "%d", s->target.db);
@@ -1054,6 +1224,40 @@ static void store_connect(struct store *s)
         force_reconnect(s, "handshake_send_failed");
 }
 
+/* A sentinel named the master: a connection elsewhere leaves for it, one
+ * waiting to reconnect goes now. */
+static void on_master_named(void *arg)
+{
+    struct store *s = arg;
+    char host[256];
+    int port;
+    if (s->closing || !sentinel_master(s->via, host, sizeof host, &port))
+        return;
+    /* The address this store last went to (connected, or waiting to try it
+     * again): its backoff goes on. */
+    if (strcmp(host, s->at_host) == 0 && port == s->at_port)
+        return;
+    if (s->ac)
+        force_reconnect(s, "master_moved");
+    if (!s->ac) {
+        evtimer_del(s->reconnect_timer);
+        s->backoff_ms = BACKOFF_MIN_MS;
+        store_connect(s);
+    }
+}
+
+/* Follows target->via when set (a redis-sentinel:// URL). */
+static int store_follow(struct store *s, const struct redis_target *target)
+{
+    s->via = target->via;
+    if (!s->via)
+        return 0;
+    if (sentinel_watch(s->via, on_master_named, s) < 0)
+        return -1;
+    s->watching = true;
+    return 0;
+}
+
 struct store *store_new(struct event_base *base, const struct redis_target *target, int timeout_ms)
 {
     struct store *s = calloc(1, sizeof *s);
@@ -1069,7 +1273,8 @@ struct store *store_new(struct event_base *base, const struct redis_target *targ
     s->reconnect_timer = evtimer_new(base, on_reconnect_timer, s);
     s->handshake_timer = evtimer_new(base, on_handshake_timeout, s);
     s->check_timer = evtimer_new(base, on_check_timer, s);
-    if (!s->sha || !s->reconnect_timer || !s->handshake_timer || !s->check_timer) {
+    if (!s->sha || !s->reconnect_timer || !s->handshake_timer || !s->check_timer ||
+        store_follow(s, target) < 0) {
         store_free(s);
         return NULL;
     }
@@ -1098,7 +1303,7 @@ struct store *store_new_plain(struct event_base *base, const struct redis_target
     s->probe_script = -1;
     s->reconnect_timer = evtimer_new(base, on_reconnect_timer, s);
     s->handshake_timer = evtimer_new(base, on_handshake_timeout, s);
-    if (!s->reconnect_timer || !s->handshake_timer) {
+    if (!s->reconnect_timer || !s->handshake_timer || store_follow(s, target) < 0) {
         store_free(s);
         return NULL;
     }
@@ -1121,6 +1326,8 @@ void store_free(struct store *s)
     if (!s)
         return;
     s->closing = true;
+    if (s->watching)
+        sentinel_unwatch(s->via, s);
     if (s->ac) {
         redisAsyncContext *ac = s->ac;
         s->ac = NULL;
@@ -1147,6 +1354,17 @@ void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg)
 bool store_ready(const struct store *s)
 {
     return s->ready;
+}
+
+const char *store_down_reason(const struct store *s)
+{
+    if (s->ready)
+        return NULL;
+    if (s->via)
+        return s->at_host[0] ? "no Redis master ready: the one the sentinels named does not "
+                               "answer as master yet (a failover under way?)"
+                             : "no Redis master: no sentinel has named one yet";
+    return "not connected to Redis or scripts not loaded yet";
 }
 
 int store_retry_after_s(const struct store *s)
@@ -1185,9 +1403,11 @@ int store_command(struct store *s, int argc, const char **argv, const size_t *le
     return store_command_within(s, s->timeout_ms, argc, argv, lens, cb, arg);
 }
 
-/* Script gc_scripts[idx] on the connection as it is, ready or not. */
-static int send_script(struct store *s, int timeout_ms, int idx, int nkeys, int argc,
-                       const char **argv, const size_t *lens, store_cb cb, void *arg)
+/* Script gc_scripts[idx] on the connection as it is, ready or not; with
+ * wait_ms > 0 a WAIT follows it (send_wait) and the answer waits for it. */
+static int send_script_waiting(struct store *s, int timeout_ms, int wait_ms, int idx, int nkeys,
+                               int argc, const char **argv, const size_t *lens, store_cb cb,
+                               void *arg)
 {
     char nk[16];
     snprintf(nk, sizeof nk, "%d", nkeys);
@@ -1197,7 +1417,28 @@ static int send_script(struct store *s, int timeout_ms, int idx, int nkeys, int 
     if (!o)
         return -1;
     o->script = idx;
-    return submit(s, o, timeout_ms);
+    o->waits = wait_ms > 0;
+    o->wait_ms = wait_ms;
+    if (submit(s, o, timeout_ms) < 0)
+        return -1;
+    if (o->waits && send_wait(s, o) < 0)
+        o->wait_unsent = true;
+    return 0;
+}
+
+/* Scripts that change nothing a client was told of (reads; token_guard's
+ * once-a-minute last_used_at touch): no WAIT behind them, so that reads go
+ * on while no replica confirms. Every other script is a write. */
+static bool script_reads(const char *name)
+{
+    static const char *const reads[] = {"activity",      "caseloads",        "coverage",
+                                        "history",       "queue",            "silence_list",
+                                        "token_list",    "transfer_pending", "silence_check",
+                                        "digest_county", "token_guard"};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+        if (strcmp(name, reads[i]) == 0)
+            return true;
+    return false;
 }
 
 int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
@@ -1213,7 +1454,21 @@ int store_script_within(struct store *s, int timeout_ms, const char *name, int n
         log_error("event=unknown_script script=%s", name);
         return -1;
     }
-    return send_script(s, timeout_ms, idx, nkeys, argc, argv, lens, cb, arg);
+    int wait_ms = 0;
+    if (s->wait_replicas > 0 && !script_reads(name)) {
+        /* WAIT's timeout within the caller's deadline, with a third left
+         * for the script and the answer's way back. */
+        wait_ms = s->wait_ms < timeout_ms * 2 / 3 ? s->wait_ms : timeout_ms * 2 / 3;
+        if (wait_ms < 1)
+            wait_ms = 1;
+    }
+    return send_script_waiting(s, timeout_ms, wait_ms, idx, nkeys, argc, argv, lens, cb, arg);
+}
+
+void store_set_wait_replicas(struct store *s, int replicas, int wait_ms)
+{
+    s->wait_replicas = replicas > 0 ? replicas : 0;
+    s->wait_ms = wait_ms > 0 ? wait_ms : 1;
 }
 
 int store_script(struct store *s, const char *name, int nkeys, int argc, const char **argv,

@@ -241,6 +241,8 @@ START_TEST(test_minimal_config_gets_defaults)
     ck_assert_uint_eq(cfg->counties[0].threshold_bp, 9000);
     ck_assert(!cfg->anonymous_read);
     ck_assert(cfg->counter_cache);
+    ck_assert_int_eq(cfg->wait_replicas, 0);
+    ck_assert_int_eq(cfg->wait_timeout_ms, 500);
     ck_assert_uint_eq(cfg->ntokens, 0);
     ck_assert_int_eq(cfg->alerts.eval_interval_seconds, 15);
     ck_assert_ptr_null(cfg->alerts.alertmanager_url);
@@ -906,6 +908,38 @@ START_TEST(test_counter_cache_can_be_turned_off)
 }
 END_TEST
 
+START_TEST(test_wait_replicas_is_parsed)
+{
+    const char text[] = "{" MIN_PII ", " MIN_COUNTIES ", \"wait_replicas\": 2, "
+                        "\"wait_timeout_ms\": 250, "
+                        "\"redis\": \"redis-sentinel://:pw@10.0.0.1:26379,10.0.0.2:26379/gc\"}";
+    char err[256] = "";
+    struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(cfg != NULL, "rejected: %s", err);
+    ck_assert_int_eq(cfg->wait_replicas, 2);
+    ck_assert_int_eq(cfg->wait_timeout_ms, 250);
+    config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_wait_replicas_out_of_range_and_bad_sentinel_url_are_named)
+{
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_replicas\": -1}",
+                           "\"wait_replicas\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_replicas\": 17}",
+                           "\"wait_replicas\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_replicas\": \"1\"}",
+                           "\"wait_replicas\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_timeout_ms\": 0}",
+                           "\"wait_timeout_ms\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"wait_timeout_ms\": 60001}",
+                           "\"wait_timeout_ms\"");
+    assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES
+                           ", \"redis\": \"redis-sentinel://10.0.0.1:26379\"}",
+                           "\"redis\"");
+}
+END_TEST
+
 START_TEST(test_counter_cache_not_boolean_is_rejected)
 {
     assert_rejected_naming("{" MIN_PII ", " MIN_COUNTIES ", \"counter_cache\": \"no\"}",
@@ -1139,6 +1173,79 @@ START_TEST(test_url_unix_socket_with_db)
 }
 END_TEST
 
+START_TEST(test_url_sentinel_three)
+{
+    struct redis_target t =
+        parse_url_ok("redis-sentinel://127.0.0.1:26379,10.0.0.2:26380,[::1]:26381/gc");
+    ck_assert(t.sentinel);
+    ck_assert(!t.unix_socket);
+    ck_assert_int_eq(t.nsentinels, 3);
+    ck_assert_str_eq(t.sentinels[0].host, "127.0.0.1");
+    ck_assert_int_eq(t.sentinels[0].port, 26379);
+    ck_assert_str_eq(t.sentinels[1].host, "10.0.0.2");
+    ck_assert_int_eq(t.sentinels[1].port, 26380);
+    ck_assert_str_eq(t.sentinels[2].host, "::1");
+    ck_assert_int_eq(t.sentinels[2].port, 26381);
+    ck_assert_str_eq(t.master, "gc");
+    ck_assert_int_eq(t.db, 0);
+    ck_assert_str_eq(t.password, "");
+}
+END_TEST
+
+START_TEST(test_url_sentinel_credentials_and_db)
+{
+    struct redis_target t = parse_url_ok("redis-sentinel://gradcover:s3:c@r@s1:26379/mymaster/5");
+    ck_assert(t.sentinel);
+    ck_assert_str_eq(t.user, "gradcover");
+    ck_assert_str_eq(t.password, "s3:c@r");
+    ck_assert_int_eq(t.nsentinels, 1);
+    ck_assert_str_eq(t.sentinels[0].host, "s1");
+    ck_assert_str_eq(t.master, "mymaster");
+    ck_assert_int_eq(t.db, 5);
+    t = parse_url_ok("redis-sentinel://:pw@s1:1,s2:2/m/");
+    ck_assert_str_eq(t.user, "");
+    ck_assert_str_eq(t.password, "pw");
+    ck_assert_int_eq(t.nsentinels, 2);
+    ck_assert_int_eq(t.db, 0);
+}
+END_TEST
+
+START_TEST(test_url_sentinel_rejects)
+{
+    static const char *const bad[] = {
+        "redis-sentinel://s1:26379",            /* no master name */
+        "redis-sentinel://s1:26379/",           /* empty master name */
+        "redis-sentinel:///gc",                 /* no sentinel */
+        "redis-sentinel://s1/gc",               /* no port */
+        "redis-sentinel://s1:0/gc",             /* port 0 */
+        "redis-sentinel://s1:26379,/gc",        /* empty second sentinel */
+        "redis-sentinel://s1:26379,,s2:1/gc",   /* empty one in the middle */
+        "redis-sentinel://s1:26379:x/gc",       /* junk port */
+        "redis-sentinel://s1:26379/g c",        /* space in the name */
+        "redis-sentinel://s1:26379/gc/1024",    /* db out of range */
+        "redis-sentinel://s1:26379/gc/1/2",     /* junk after the db */
+        "redis-sentinel://s1:26379/gc/-1",      /* negative db */
+        "redis-sentinel://user@s1:26379/gc",    /* user without password */
+        "redis-sentinel://u:@s1:26379/gc",      /* empty password */
+        "redis-sentinels://s1:26379/gc",        /* scheme */
+        "redis-sentinel://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9/gc", /* too many */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!url_parses(bad[i]), "%s accepted", bad[i]);
+    ck_assert(url_parses("redis-sentinel://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8/gc"));
+}
+END_TEST
+
+START_TEST(test_url_plain_is_not_sentinel)
+{
+    struct redis_target t = parse_url_ok("redis://:pa/ss@h:1/2");
+    ck_assert(!t.sentinel);
+    ck_assert_str_eq(t.password, "pa/ss");
+    ck_assert_int_eq(t.db, 2);
+    ck_assert(!url_parses("redis://h:1/+2"));
+}
+END_TEST
+
 START_TEST(test_url_rejects_port_0)
 {
     ck_assert(!url_parses("redis://127.0.0.1:0/0"));
@@ -1278,6 +1385,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_anonymous_read_not_boolean_is_rejected);
     tcase_add_test(tc, test_counter_cache_can_be_turned_off);
     tcase_add_test(tc, test_counter_cache_not_boolean_is_rejected);
+    tcase_add_test(tc, test_wait_replicas_is_parsed);
+    tcase_add_test(tc, test_wait_replicas_out_of_range_and_bad_sentinel_url_are_named);
     tcase_add_test(tc, test_webhook_for_unconfigured_county_is_rejected);
     tcase_add_test(tc, test_eval_interval_0_is_rejected);
     tcase_add_test(tc, test_invalid_json_is_rejected);
@@ -1334,6 +1443,10 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_url_rejects_relative_unix_path);
     tcase_add_test(tc, test_url_rejects_unix_db_1024);
     tcase_add_test(tc, test_url_rejects_empty_password);
+    tcase_add_test(tc, test_url_sentinel_three);
+    tcase_add_test(tc, test_url_sentinel_credentials_and_db);
+    tcase_add_test(tc, test_url_sentinel_rejects);
+    tcase_add_test(tc, test_url_plain_is_not_sentinel);
     suite_add_tcase(s, tc);
     return s;
 }

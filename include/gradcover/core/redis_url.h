@@ -9,8 +9,26 @@
 
 #include "gradcover/common.h"
 
+/* Sentinels one redis-sentinel:// URL may name: a quorum of 3 or 5 is what
+ * Redis's documentation recommends; 8 leaves room. */
+#define REDIS_SENTINELS_MAX 8
+
+struct sentinel;
+
+struct redis_hostport {
+    char host[256];
+    int port;
+};
+
 struct redis_target {
     bool unix_socket;
+    bool sentinel;      /* redis-sentinel://: host/port are found through the sentinels */
+    char master[128];   /* the master's name as the sentinels know it */
+    int nsentinels;
+    struct redis_hostport sentinels[REDIS_SENTINELS_MAX];
+    /* Set by the app, not the parser, for a redis-sentinel:// URL: the one
+     * shared finder of the master (store/sentinel.h) every connection asks. */
+    struct sentinel *via;
     char host[256];
     int port;
     char path[256];
@@ -19,8 +37,10 @@ struct redis_target {
     int db;
 };
 
-/* redis://[[user]:password@]host:port[/db] or unix:///path/redis.sock[?db=N].
- * False with a reason in err (never quoting the password). */
+/* redis://[[user]:password@]host:port[/db], unix:///path/redis.sock[?db=N]
+ * or redis-sentinel://[[user]:password@]host:port[,host:port...]/MASTER[/db]
+ * (the credentials serve the sentinels and the master alike). False with a
+ * reason in err (never quoting the password). */
 bool redis_url_parse(const char *url, struct redis_target *out, char *err,
                      size_t errlen) GC_MUSTCHECK;
 

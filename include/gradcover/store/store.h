@@ -37,6 +37,7 @@ enum store_refusal {
     STORE_REFUSAL_OOM,
     STORE_REFUSAL_READONLY,
     STORE_REFUSAL_MISCONF,
+    STORE_REFUSAL_NOREPLICAS, /* fewer replicas than wait_replicas confirmed a write (WAIT) */
     STORE_REFUSAL_NOPERM,
     STORE_REFUSAL_OTHER,
     STORE_NREFUSALS
@@ -52,6 +53,7 @@ enum store_writes {
     STORE_WRITES_READONLY,  /* ... it is a replica */
     STORE_WRITES_MISCONF,   /* ... it cannot write its AOF or RDB file */
     STORE_WRITES_MAY_EVICT, /* its maxmemory-policy evicts keys, or could not be read */
+    STORE_WRITES_NOREPLICAS, /* wait_replicas: the last WAIT confirmed fewer replicas */
 };
 
 /* Called exactly once per accepted command. `result` is borrowed and lives only
@@ -70,6 +72,18 @@ void store_free(struct store *s);
 
 /* Connected and every script loaded. */
 bool store_ready(const struct store *s);
+
+/* Why the store is not ready, for /readyz (no master named by the
+ * sentinels, ...); NULL when it is. */
+const char *store_down_reason(const struct store *s);
+
+/* wait_replicas: every script but the reads (store.c script_reads) is
+ * followed on the same connection by WAIT replicas wait_ms (bounded by two
+ * thirds of the command's deadline), and answered STORE_OK only when WAIT
+ * confirms `replicas`; fewer: STORE_REFUSED (NOREPLICAS; the write may have
+ * happened), and store_writes() says STORE_WRITES_NOREPLICAS until the probe's
+ * own WAIT confirms again. 0 (the default): no WAIT. */
+void store_set_wait_replicas(struct store *s, int replicas, int wait_ms);
 
 /* Why writes cannot be sent now, or STORE_WRITES_OK: connected, the probe
  * answered on this connection after the last refusal, and maxmemory-policy
