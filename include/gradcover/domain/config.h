@@ -172,6 +172,9 @@ struct json_t *config_package_json(const struct config *cfg);
 
 /* Frees cfg and everything it holds; NULL is a no-op. */
 void config_free(struct config *cfg);
+/* Frees the receivers' settings (alerts.webhooks, the digest's receivers,
+ * alertmanager_url, ca_file) and leaves them empty. */
+void config_free_receivers(struct config *cfg);
 
 /* The configured county with this code, or NULL. Borrowed from cfg. */
 const struct county_cfg *config_county(const struct config *cfg, const char *code);
