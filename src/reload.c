@@ -52,7 +52,8 @@ static int keep_restart_only(const struct config *cur, struct config *next)
     }
     /* The store's WAIT state (writes held back until replicas confirm
      * again) is set up for the value it started with. */
-    if (cur->wait_replicas != next->wait_replicas || cur->wait_timeout_ms != next->wait_timeout_ms) {
+    if (cur->wait_replicas != next->wait_replicas ||
+        cur->wait_timeout_ms != next->wait_timeout_ms) {
         log_warn("event=config_reload_needs_restart key=wait_replicas action=keep_old_value");
         next->wait_replicas = cur->wait_replicas;
         next->wait_timeout_ms = cur->wait_timeout_ms;

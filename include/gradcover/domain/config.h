@@ -104,8 +104,8 @@ struct config {
     int utc_offset_minutes;
     uint32_t threshold_bp;
     bool anonymous_read;
-    bool counter_cache; /* coverage and /metrics through ccache.c (default on) */
-    int wait_replicas;  /* a write is answered once WAIT confirms this many replicas; 0 = none */
+    bool counter_cache;  /* coverage and /metrics through ccache.c (default on) */
+    int wait_replicas;   /* a write is answered once WAIT confirms this many replicas; 0 = none */
     int wait_timeout_ms; /* WAIT's timeout (bounded by two thirds of the Redis deadline) */
     char *pii_key_file;
     char *tls_cert;           /* PEM chain; with tls_key, the listener speaks only HTTPS */
