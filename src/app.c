@@ -234,7 +234,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
  * holder reads it from its next unit of work on; the old generation is kept
  * until exit (reload.h). Runs on the loop between events. -1 when out of
  * memory before anything changed (next is then freed by the caller). */
-static int reload_apply(struct app *a, struct config *next, bool borrowed)
+static int reload_apply(struct app *a, struct config *next, struct ssl_ctx_st *tls_client)
 {
     struct county_text *ctext = county_text_new(next);
     struct config_gen *g = calloc(1, sizeof *g);
@@ -252,12 +252,16 @@ static int reload_apply(struct app *a, struct config *next, bool borrowed)
     }
     g->cfg = a->cfg;
     g->ctext = a->ctext;
-    g->borrowed = a->cfg_borrowed;
     g->next = a->old_gens;
     a->old_gens = g;
     a->cfg = next;
-    a->cfg_borrowed = borrowed;
     a->ctext = ctext;
+    /* alerts.ca_file: connections opened from now on verify with the new
+     * context; those open hold a reference to the old one (SSL_new), which
+     * OpenSSL frees with the last of them. */
+    notifier_set_tls(a->notifier, tls_client);
+    tls_ctx_free(a->tls_client);
+    a->tls_client = tls_client; /* transfer ownership */
     a->router->deps.cfg = next;
     /* API-issued tokens: resolved again against the new file's counties. */
     tokcache_free(a->router->tokens);
@@ -266,8 +270,7 @@ static int reload_apply(struct app *a, struct config *next, bool borrowed)
     if (ccache_reconfigure(a->ccache, next) < 0 || notifier_reconfigure(a->notifier, next) < 0 ||
         reminder_reconfigure(a->reminder, next) < 0 ||
         unsilencer_reconfigure(a->unsilencer, next) < 0 ||
-        digester_reconfigure(a->digester, next) < 0 ||
-        alerter_reconfigure(a->alerter, next) < 0 ||
+        digester_reconfigure(a->digester, next) < 0 || alerter_reconfigure(a->alerter, next) < 0 ||
         retention_reconfigure(a->retention, next) < 0 ||
         transfers_reconfigure(a->transfers, next) < 0)
         log_error("event=config_reload_partial err=\"out of memory\" hint=\"restart\"");
@@ -282,11 +285,12 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     (void)what;
     struct app *a = arg;
     char err[512] = "no configuration file";
-    bool borrowed = false;
+    struct ssl_ctx_st *tls_client = NULL;
     struct config *next =
-        a->config_path ? reload_check(a->cfg, a->config_path, err, sizeof err, &borrowed) : NULL;
-    if (next && reload_apply(a, next, borrowed) < 0) {
-        reload_config_free(next, borrowed);
+        a->config_path ? reload_check(a->cfg, a->config_path, err, sizeof err, &tls_client) : NULL;
+    if (next && reload_apply(a, next, tls_client) < 0) {
+        tls_ctx_free(tls_client);
+        config_free(next);
         next = NULL;
         snprintf(err, sizeof err, "out of memory");
     }
@@ -374,7 +378,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    a->cfg = cfg;                     /* transfer ownership */
+    a->cfg = cfg; /* transfer ownership */
     a->config_path = opts->config_path;
     a->tls_server = opts->tls_server; /* transfer ownership */
     a->tls_client = opts->tls_client; /* transfer ownership */
@@ -640,7 +644,7 @@ void app_free(struct app *a)
     router_free(a->router);
     tls_ctx_free(a->tls_server);
     tls_ctx_free(a->tls_client);
-    reload_config_free(a->cfg, a->cfg_borrowed);
+    config_free(a->cfg);
     reload_gens_free(a->old_gens);
     free(a);
 }

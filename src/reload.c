@@ -65,49 +65,6 @@ static int keep_restart_only(const struct config *cur, struct config *next)
     return 0;
 }
 
-static bool same_webhook(const struct webhook_cfg *a, const struct webhook_cfg *b)
-{
-    if (!same_str(a->name, b->name) || !same_str(a->url, b->url) ||
-        !same_str(a->secret, b->secret) || !same_str(a->format, b->format) ||
-        a->escalation != b->escalation || a->ncounties != b->ncounties)
-        return false;
-    for (size_t i = 0; i < a->ncounties; i++)
-        if (strcmp(a->counties[i], b->counties[i]) != 0)
-            return false;
-    return true;
-}
-
-static bool same_receivers(const struct alerts_cfg *a, const struct alerts_cfg *b)
-{
-    if (a->nwebhooks != b->nwebhooks || !same_str(a->alertmanager_url, b->alertmanager_url) ||
-        !same_str(a->ca_file, b->ca_file) || a->ndigest_receivers != b->ndigest_receivers)
-        return false;
-    for (size_t i = 0; i < a->nwebhooks; i++)
-        if (!same_webhook(&a->webhooks[i], &b->webhooks[i]))
-            return false;
-    for (size_t i = 0; i < a->ndigest_receivers; i++)
-        if (a->digest_receivers[i] != b->digest_receivers[i])
-            return false;
-    return true;
-}
-
-/* next takes cur's receivers (borrowed: the notifier's queues and the
- * digest hold them by index). */
-static void borrow_receivers(const struct config *cur, struct config *next)
-{
-    if (!same_receivers(&cur->alerts, &next->alerts))
-        log_warn("event=config_reload_needs_restart key=alerts.receivers "
-                 "action=keep_old_value hint=\"alerts.webhooks, alertmanager_url, ca_file and "
-                 "the digest's receivers change at a restart\"");
-    config_free_receivers(next);
-    next->alerts.webhooks = cur->alerts.webhooks;
-    next->alerts.nwebhooks = cur->alerts.nwebhooks;
-    next->alerts.digest_receivers = cur->alerts.digest_receivers;
-    next->alerts.ndigest_receivers = cur->alerts.ndigest_receivers;
-    next->alerts.alertmanager_url = cur->alerts.alertmanager_url;
-    next->alerts.ca_file = cur->alerts.ca_file;
-}
-
 /* The counties of cur must be next's first ones, same codes, same order. */
 static int check_counties(const struct config *cur, const struct config *next, char *err,
                           size_t errlen)
@@ -130,9 +87,9 @@ static int check_counties(const struct config *cur, const struct config *next, c
 }
 
 struct config *reload_check(const struct config *cur, const char *path, char *err, size_t errlen,
-                            bool *borrowed)
+                            struct ssl_ctx_st **tls_client)
 {
-    *borrowed = false;
+    *tls_client = NULL;
     struct config *next = config_load(path, err, errlen);
     if (!next)
         return NULL;
@@ -141,35 +98,21 @@ struct config *reload_check(const struct config *cur, const char *path, char *er
         config_free(next);
         return NULL;
     }
+    /* The server's context is read once at the start (tls_cert, tls_key):
+     * built only to check the files. */
     tls_ctx_free(srv);
-    tls_ctx_free(cli);
-    if (check_counties(cur, next, err, errlen) < 0) {
-        config_free(next);
-        return NULL;
-    }
-    if (keep_restart_only(cur, next) < 0) {
+    bool ok = check_counties(cur, next, err, errlen) == 0;
+    if (ok && keep_restart_only(cur, next) < 0) {
         snprintf(err, errlen, "out of memory");
+        ok = false;
+    }
+    if (!ok) {
+        tls_ctx_free(cli);
         config_free(next);
         return NULL;
     }
-    borrow_receivers(cur, next);
-    *borrowed = true;
+    *tls_client = cli; /* transfer ownership */
     return next;
-}
-
-void reload_config_free(struct config *cfg, bool borrowed)
-{
-    if (!cfg)
-        return;
-    if (borrowed) {
-        cfg->alerts.webhooks = NULL;
-        cfg->alerts.nwebhooks = 0;
-        cfg->alerts.digest_receivers = NULL;
-        cfg->alerts.ndigest_receivers = 0;
-        cfg->alerts.alertmanager_url = NULL;
-        cfg->alerts.ca_file = NULL;
-    }
-    config_free(cfg);
 }
 
 void reload_gens_free(struct config_gen *g)
@@ -177,7 +120,7 @@ void reload_gens_free(struct config_gen *g)
     while (g) {
         struct config_gen *next = g->next;
         county_text_free(g->ctext, g->cfg ? g->cfg->ncounties : 0);
-        reload_config_free(g->cfg, g->borrowed);
+        config_free(g->cfg);
         free(g);
         g = next;
     }

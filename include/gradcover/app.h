@@ -35,9 +35,9 @@ struct ssl_ctx_st;
 
 struct app_opts {
     const char *config_path; /* read again on SIGHUP (reload.h); borrowed, must outlive the app */
-    const char *listen;    /* overrides cfg->listen when non-NULL */
-    const char *redis_url; /* overrides cfg->redis_url when non-NULL */
-    bool now_set;          /* --now: run the clock from this instant */
+    const char *listen;      /* overrides cfg->listen when non-NULL */
+    const char *redis_url;   /* overrides cfg->redis_url when non-NULL */
+    bool now_set;            /* --now: run the clock from this instant */
     int64_t now_ms;
     int redis_timeout_ms;
     struct ssl_ctx_st *tls_server; /* HTTPS listener when non-NULL; taken by app_new */
@@ -53,7 +53,7 @@ struct app {
     struct conns *conns; /* client connections: cap, deadlines, head checks */
     struct config *cfg;  /* owned */
     struct store *store;
-    struct ccache *ccache; /* county counters kept between reads (ccache.h) */
+    struct ccache *ccache;     /* county counters kept between reads (ccache.h) */
     struct sentinel *sentinel; /* redis-sentinel://: finds the master for every store; else NULL */
     struct pii *pii;
     struct metrics *metrics;
@@ -76,13 +76,12 @@ struct app {
     const char *config_path;   /* borrowed from app_opts */
     struct reload_stats reload;
     struct config_gen *old_gens; /* older configurations, freed at exit (reload.h) */
-    bool cfg_borrowed;           /* cfg's receivers are an older generation's */
-    struct event *log_flush;   /* writes the log lines of a loop iteration (log.h) */
-    struct county_text *ctext; /* per county, rendered once (counts.h) */
-    struct clock clock;        /* the wall clock, shifted by --now */
-    bool draining; /* SIGTERM received: /readyz 503 "draining" */
-    bool exiting;  /* the loop ends after the flush grace */
-    bool pii_mismatch; /* Redis was written with another PII key (its last check) */
+    struct event *log_flush;     /* writes the log lines of a loop iteration (log.h) */
+    struct county_text *ctext;   /* per county, rendered once (counts.h) */
+    struct clock clock;          /* the wall clock, shifted by --now */
+    bool draining;               /* SIGTERM received: /readyz 503 "draining" */
+    bool exiting;                /* the loop ends after the flush grace */
+    bool pii_mismatch;           /* Redis was written with another PII key (its last check) */
     /* Random bytes for ids, fetched 512 at a time (one getrandom() per ~32
      * contact ids instead of one each); rnd_used of them are spent. */
     unsigned char rnd[512];

@@ -12,11 +12,13 @@
  * counties it keeps first, with the same codes in the same order; it may
  * rename them and append new ones. Removing or reordering counties needs a
  * restart (the reload is refused). Receivers (alerts.webhooks,
- * alerts.alertmanager_url, alerts.ca_file, alerts.digest's receivers) and
- * the settings read once at the start (listen, redis, pii_key_file,
- * tls_cert, tls_key, hsts_max_age_seconds, counter_cache, max_connections)
- * need a restart too: a
- * change is logged and the old value kept, the rest applies. */
+ * alerts.alertmanager_url, alerts.ca_file, alerts.digest) apply: they are
+ * matched to the running ones by name (receiver.h, notify.h, digest.h), and
+ * the client TLS context is built again for the connections opened from
+ * then on. The settings read once at the start (listen, redis, pii_key_file,
+ * tls_cert, tls_key, hsts_max_age_seconds, counter_cache, max_connections,
+ * wait_replicas, wait_timeout_ms) need a restart: a change is logged and
+ * the old value kept, the rest applies. */
 #ifndef GRADCOVER_RELOAD_H
 #define GRADCOVER_RELOAD_H
 
@@ -28,6 +30,7 @@
 
 struct config;
 struct county_text;
+struct ssl_ctx_st;
 
 /* Counters of reloads, for /metrics. */
 struct reload_stats {
@@ -40,25 +43,21 @@ struct reload_stats {
 struct config_gen {
     struct config *cfg;
     struct county_text *ctext; /* its rendered county texts (counts.h) */
-    bool borrowed;             /* cfg's receivers belong to an older generation */
     struct config_gen *next;
 };
 
 /* Reads and checks path as a start would (config_load, the TLS files), and
  * that its counties extend cur's. On success returns the new config (owned
- * by the caller) whose restart-only settings and receivers are cur's (each
- * change logged event=config_reload_needs_restart); its receivers are then
- * borrowed from cur (*borrowed = true: see reload_gens_free). NULL with the
- * reason in err otherwise. */
+ * by the caller) whose restart-only settings are cur's (each change logged
+ * event=config_reload_needs_restart), and in *tls_client the client TLS
+ * context built from its alerts.ca_file (owned by the caller; NULL when no
+ * receiver needs one). NULL with the reason in err otherwise. */
 struct config *reload_check(const struct config *cur, const char *path, char *err, size_t errlen,
-                            bool *borrowed) GC_MUSTCHECK;
+                            struct ssl_ctx_st **tls_client) GC_MUSTCHECK;
 
 /* Frees every generation of the list, and ctext of each with its county
- * count; borrowed receivers are left to their owner, freed last. */
+ * count. */
 void reload_gens_free(struct config_gen *g);
-
-/* Frees cfg as reload_gens_free would (borrowed: its receivers not). */
-void reload_config_free(struct config *cfg, bool borrowed);
 
 /* gradcover_config_reloads_total and the others. */
 void reload_render_metrics(const struct reload_stats *s, FILE *out);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +55,14 @@ enum dstate {
     D_CLOSING, /* telling Redis its turn is done (or failed) */
 };
 
-/* One receiver named in alerts.digest. */
+/* One receiver named in alerts.digest, by name: a reload that keeps the
+ * name keeps its state (the day sent, a digest under way). Lives until
+ * digester_free, also once no longer named (active false). */
 struct dsend {
     struct digester *dg;
-    size_t receiver; /* index in the webhooks (and the receivers) */
+    char *name;      /* owned */
+    bool active;     /* named in the current alerts.digest */
+    size_t receiver; /* its receiver's slot (notify.h); SIZE_MAX: none */
     enum dstate state;
     int64_t day;      /* the local day being sent */
     int64_t done_day; /* the last day known closed; -1 none */
@@ -80,6 +85,7 @@ struct dcounty {
 
 struct round {
     struct digester *dg;
+    const struct config *cfg; /* the generation its arrays are sized by */
     int64_t day, now;
     struct dcounty *c; /* per configured county */
     size_t *todo;      /* counties some claimed receiver wants */
@@ -90,22 +96,21 @@ struct round {
 struct digester {
     struct digester_deps d;
     struct event *timer;
-    struct dsend *sends;
+    struct dsend **sends; /* each owned */
     size_t nsends;
     struct round *round; /* NULL between rounds */
     char owner[160];     /* this server, in the turns it holds */
 };
 
+/* Its receiver, NULL when removed. */
 static const struct receiver *receiver_of(const struct dsend *s)
 {
-    size_t n = 0;
-    const struct receiver *rs = notifier_receivers(s->dg->d.notifier, &n);
-    return rs && s->receiver < n ? &rs[s->receiver] : NULL;
+    return notifier_receiver(s->dg->d.notifier, s->receiver);
 }
 
 static const char *name_of(const struct dsend *s)
 {
-    return s->dg->d.cfg->alerts.webhooks[s->receiver].name;
+    return s->name;
 }
 
 static void digest_clear(struct dsend *s)
@@ -217,6 +222,15 @@ static void close_turn(struct dsend *s, const char *op)
 static void on_sent(struct sendq_item *it, enum sendq_outcome o, const char *why)
 {
     struct dsend *s = (struct dsend *)((char *)it - offsetof(struct dsend, item));
+    if (o == SENDQ_DROPPED) {
+        /* Its receiver was removed: the turn is left to its lease (a server
+         * that still has the receiver sends it when the lease ends). */
+        log_warn("event=digest_dropped receiver=%s day=%lld reason=\"%s\"", name_of(s),
+                 (long long)s->day, why);
+        digest_clear(s);
+        s->state = D_IDLE;
+        return;
+    }
     s->attempts++;
     if (o == SENDQ_DONE) {
         log_info("event=digest_delivered receiver=%s day=%lld attempts=%d", name_of(s),
@@ -271,8 +285,17 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
             later(s, CLOSE_RETRY_MS);
         return;
     }
-    /* A retry: not past its day (tomorrow's digest says it anew), and only
-     * while the turn is still ours. */
+    /* A retry: not past its day (tomorrow's digest says it anew), only
+     * while the receiver is still named, and only while the turn is still
+     * ours. */
+    if (!s->active || !receiver_of(s)) {
+        log_warn("event=digest_given_up receiver=%s day=%lld attempts=%d reason=\"no longer a "
+                 "digest receiver\"",
+                 name_of(s), (long long)s->day, s->attempts);
+        digest_clear(s);
+        s->state = D_IDLE;
+        return;
+    }
     if (local_day_of(clock_now_ms(dg->d.clock), dg->d.cfg->utc_offset_minutes) != s->day) {
         log_warn("event=digest_given_up receiver=%s day=%lld attempts=%d", name_of(s),
                  (long long)s->day, s->attempts);
@@ -287,7 +310,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 /* Fills s's digest from the round's counties of its scope. */
 static int build(struct dsend *s, const struct round *r)
 {
-    const struct config *cfg = s->dg->d.cfg;
+    const struct config *cfg = r->cfg;
     const struct receiver *rv = receiver_of(s);
     s->below = calloc(cfg->ncounties + 1, sizeof *s->below);
     s->ack_urls = calloc(cfg->ncounties + 1, sizeof *s->ack_urls);
@@ -335,11 +358,11 @@ static void round_end(struct round *r)
 {
     struct digester *dg = r->dg;
     for (size_t k = 0; k < dg->nsends; k++) {
-        struct dsend *s = &dg->sends[k];
+        struct dsend *s = dg->sends[k];
         if (s->state != D_ROUND)
             continue;
         s->attempts = 0;
-        if (r->failed || build(s, r) < 0) {
+        if (r->failed || !s->active || build(s, r) < 0) {
             /* Our lease holds the turn: the next tick claims it again. */
             s->state = D_IDLE;
             continue;
@@ -396,14 +419,14 @@ static int read_county(struct round *r, size_t i)
     jw_init(&w);
     jw_obj(&w);
     jw_key(&w, "cur");
-    jw_int(&w, period_of(r->now, d->cfg->utc_offset_minutes));
+    jw_int(&w, period_of(r->now, r->cfg->utc_offset_minutes));
     jw_key(&w, "off");
-    jw_int(&w, d->cfg->utc_offset_minutes);
+    jw_int(&w, r->cfg->utc_offset_minutes);
     jw_key(&w, "yesterday");
     jw_int(&w, r->day - 1);
     jw_obj_end(&w);
     char key[KEY_MAX];
-    key_county(key, sizeof key, d->cfg->counties[i].code);
+    key_county(key, sizeof key, r->cfg->counties[i].code);
     size_t len = 0;
     const char *text = jw_text(&w, &len);
     const char *argv[2] = {key, text};
@@ -450,10 +473,10 @@ static void on_claimed(void *arg, enum store_status st, json_t *states)
 {
     struct round *r = arg;
     struct digester *dg = r->dg;
-    const struct config *cfg = dg->d.cfg;
+    const struct config *cfg = r->cfg;
     size_t k = 0, won = 0;
     for (size_t j = 0; j < dg->nsends; j++) {
-        struct dsend *s = &dg->sends[j];
+        struct dsend *s = dg->sends[j];
         if (s->state != D_ROUND)
             continue;
         if (st == STORE_OK && is_state(states, k, "claimed")) {
@@ -468,8 +491,8 @@ static void on_claimed(void *arg, enum store_status st, json_t *states)
     }
     bool *want = won ? calloc(cfg->ncounties + 1, sizeof *want) : NULL;
     for (size_t j = 0; want && j < dg->nsends; j++) {
-        const struct receiver *rv = receiver_of(&dg->sends[j]);
-        for (size_t i = 0; rv && dg->sends[j].state == D_ROUND && i < cfg->ncounties; i++)
+        const struct receiver *rv = receiver_of(dg->sends[j]);
+        for (size_t i = 0; rv && dg->sends[j]->state == D_ROUND && i < cfg->ncounties; i++)
             want[i] = want[i] || receiver_wants(rv, cfg->counties[i].code);
     }
     const char **codes = want ? calloc(cfg->ncounties + 1, sizeof *codes) : NULL;
@@ -500,7 +523,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct digester *dg = arg;
     const struct config *cfg = dg->d.cfg;
     /* One round at a time; none while Redis refuses writes (claims write). */
-    if (dg->round || !store_writable(dg->d.store))
+    if (dg->round || !store_writable(dg->d.store) || cfg->alerts.digest_at_minute < 0)
         return;
     int64_t now = clock_now_ms(dg->d.clock);
     int64_t local = now + (int64_t)cfg->utc_offset_minutes * 60000;
@@ -511,8 +534,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct dsend **due = calloc(dg->nsends, sizeof *due);
     size_t n = 0;
     for (size_t j = 0; due && j < dg->nsends; j++)
-        if (dg->sends[j].state == D_IDLE && dg->sends[j].done_day != day)
-            due[n++] = &dg->sends[j];
+        if (dg->sends[j]->active && dg->sends[j]->state == D_IDLE &&
+            dg->sends[j]->done_day != day && receiver_of(dg->sends[j]))
+            due[n++] = dg->sends[j];
     struct round *r = n ? calloc(1, sizeof *r) : NULL;
     if (r) {
         r->c = calloc(cfg->ncounties + 1, sizeof *r->c);
@@ -528,6 +552,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     }
     r->dg = dg;
+    r->cfg = cfg;
     r->day = day;
     r->now = now;
     dg->round = r;
@@ -540,35 +565,69 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     free(due);
 }
 
+/* The receivers cfg's alerts.digest names, matched to the sends by name:
+ * a kept one keeps its state, a new one gets a send, one no longer named
+ * turns inactive (what it has under way finishes). -1 when out of memory. */
+static int sync_sends(struct digester *dg, const struct config *cfg)
+{
+    const struct alerts_cfg *ac = &cfg->alerts;
+    size_t want = ac->digest_at_minute < 0 ? 0 : ac->ndigest_receivers;
+    struct dsend **grown = realloc(dg->sends, (dg->nsends + want + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    dg->sends = grown;
+    for (size_t k = 0; k < dg->nsends; k++)
+        dg->sends[k]->active = false;
+    for (size_t j = 0; j < want; j++) {
+        const char *name = ac->webhooks[ac->digest_receivers[j]].name;
+        struct dsend *s = NULL;
+        for (size_t k = 0; !s && k < dg->nsends; k++)
+            if (strcmp(dg->sends[k]->name, name) == 0)
+                s = dg->sends[k];
+        if (!s) {
+            if (!(s = calloc(1, sizeof *s)))
+                return -1;
+            *s = (struct dsend){.dg = dg, .name = strdup(name), .done_day = -1};
+            s->timer = evtimer_new(dg->d.base, on_timer, s);
+            if (!s->name || !s->timer) {
+                free(s->name);
+                if (s->timer)
+                    event_free(s->timer);
+                free(s);
+                return -1;
+            }
+            dg->sends[dg->nsends++] = s; /* transfer ownership */
+        }
+        long slot = notifier_receiver_slot(dg->d.notifier, name);
+        s->receiver = slot < 0 ? SIZE_MAX : (size_t)slot;
+        s->active = true;
+    }
+    return 0;
+}
+
+/* The tick: every eval_interval_seconds, at most TICK_MAX_MS. */
+static int set_tick(struct digester *dg, const struct config *cfg)
+{
+    int64_t tick = (int64_t)cfg->alerts.eval_interval_seconds * 1000;
+    if (tick > TICK_MAX_MS)
+        tick = TICK_MAX_MS;
+    struct timeval tv = {(time_t)(tick / 1000), (suseconds_t)(tick % 1000) * 1000};
+    return event_add(dg->timer, &tv);
+}
+
 struct digester *digester_new(const struct digester_deps *deps)
 {
     struct digester *dg = calloc(1, sizeof *dg);
     if (!dg)
         return NULL;
     dg->d = *deps;
-    const struct alerts_cfg *ac = &deps->cfg->alerts;
-    if (ac->digest_at_minute < 0 || ac->ndigest_receivers == 0)
-        return dg;
     char host[64] = "gradcoverd";
     gethostname(host, sizeof host - 1);
     snprintf(dg->owner, sizeof dg->owner, "%s:%s:%ld", host, deps->listen ? deps->listen : "",
              (long)getpid());
-    dg->sends = calloc(ac->ndigest_receivers, sizeof *dg->sends);
-    if (!dg->sends)
-        goto out_free_digester;
-    dg->nsends = ac->ndigest_receivers;
-    for (size_t j = 0; j < dg->nsends; j++) {
-        struct dsend *s = &dg->sends[j];
-        *s = (struct dsend){.dg = dg, .receiver = ac->digest_receivers[j], .done_day = -1};
-        if (!(s->timer = evtimer_new(deps->base, on_timer, s)))
-            goto out_free_digester;
-    }
-    int64_t tick = (int64_t)deps->cfg->alerts.eval_interval_seconds * 1000;
-    if (tick > TICK_MAX_MS)
-        tick = TICK_MAX_MS;
-    struct timeval tv = {(time_t)(tick / 1000), (suseconds_t)(tick % 1000) * 1000};
+    /* The timer runs without a digest too: a reload may set one. */
     dg->timer = event_new(deps->base, -1, EV_PERSIST, on_tick, dg);
-    if (!dg->timer || event_add(dg->timer, &tv) < 0)
+    if (!dg->timer || sync_sends(dg, deps->cfg) < 0 || set_tick(dg, deps->cfg) < 0)
         goto out_free_digester;
     return dg;
 out_free_digester:
@@ -578,10 +637,11 @@ out_free_digester:
 
 int digester_reconfigure(struct digester *dg, const struct config *cfg)
 {
-    /* Per-round arrays are sized and filled in one go from one generation;
-     * the receivers (alerts.webhooks) are the same array (reload.h). */
+    /* A round under way keeps the generation it began with (round.cfg). */
     dg->d.cfg = cfg;
-    return 0;
+    if (set_tick(dg, cfg) < 0)
+        return -1;
+    return sync_sends(dg, cfg);
 }
 
 void digester_free(struct digester *dg)
@@ -591,9 +651,10 @@ void digester_free(struct digester *dg)
     if (dg->timer)
         event_free(dg->timer);
     for (size_t j = 0; j < dg->nsends; j++) {
-        if (dg->sends[j].timer)
-            event_free(dg->sends[j].timer);
-        digest_clear(&dg->sends[j]);
+        event_free(dg->sends[j]->timer);
+        digest_clear(dg->sends[j]);
+        free(dg->sends[j]->name);
+        free(dg->sends[j]);
     }
     free(dg->sends);
     /* No round is left: one waiting for Redis was answered (STORE_DOWN) by

@@ -65,7 +65,7 @@ struct job;
 struct delivery {
     struct sendq_item item; /* first: the queue hands it back */
     struct job *job;
-    size_t receiver;
+    size_t receiver; /* its slot in n->rs (receiver.h): stable across reloads */
     bool done;
     bool attempts_started;
     bool parked; /* its retry fell due while stopping: left pending in Redis */
@@ -86,9 +86,13 @@ struct job {
     int repeat;
     char ack_url[ACKLINK_URL_MAX]; /* the last link made for a message of this event */
     json_t *event;                 /* the entry's fields as an object */
-    struct delivery *d;            /* one per receiver, in n->receivers' order */
-    size_t pending;                /* receivers not done */
-    int writes;                    /* delivery_record calls in flight */
+    /* One per receiver slot that existed when the event was read (nd of
+     * them): a receiver added by a later reload takes the events read
+     * after it, not this one. */
+    struct delivery *d;
+    size_t nd;
+    size_t pending; /* receivers not done */
+    int writes;     /* delivery_record calls in flight */
 };
 
 struct notifier {
@@ -116,9 +120,8 @@ struct notifier {
     int64_t renewed_at;    /* monotonic ms of the last renewal of our own events */
     size_t claims_pending; /* XAUTOCLAIMs sent and not yet answered */
     struct job *jobs;
-    struct receiver *receivers; /* receiver.h; the metrics' order */
-    size_t nreceivers;
-    bool draining; /* graceful stop: no new reads, take-overs or retries */
+    struct receiver_set rs; /* receiver.h: one slot per receiver name, never reused */
+    bool draining;          /* graceful stop: no new reads, take-overs or retries */
 };
 
 /* ---- the event as the receivers see it ---- */
@@ -179,7 +182,7 @@ static void job_free(struct job *j)
             *pp = j->next;
             break;
         }
-    for (size_t r = 0; r < n->nreceivers; r++) {
+    for (size_t r = 0; r < j->nd; r++) {
         if (j->d[r].timer)
             event_free(j->d[r].timer);
         if (n->q && !j->d[r].done)
@@ -235,6 +238,29 @@ static void write_record(struct job *j, const char *receiver, json_t *rec)
 
 static void attempt(struct delivery *d);
 
+/* The last_error of a delivery dropped because its receiver went away. */
+#define REMOVED "receiver removed by a configuration reload"
+
+static void record(struct delivery *d, const char *state);
+
+/* d's receiver was removed by a reload: d is done without a message,
+ * recorded "dropped" (with its last error: the removal, or the answer of
+ * the attempt that was under way). The job may be freed. */
+static void delivery_drop(struct delivery *d)
+{
+    struct job *j = d->job;
+    if (d->timer)
+        evtimer_del(d->timer);
+    if (!d->last_error[0])
+        snprintf(d->last_error, sizeof d->last_error, "%s", REMOVED);
+    log_info("event=alert_delivery event_id=%s receiver=%s attempt=%d result=dropped reason=\"%s\"",
+             j->event_id, j->n->rs.r[d->receiver]->name, d->attempts, d->last_error);
+    d->done = true;
+    d->parked = false;
+    j->pending--;
+    record(d, "dropped");
+}
+
 static void record(struct delivery *d, const char *state)
 {
     struct job *j = d->job;
@@ -242,7 +268,7 @@ static void record(struct delivery *d, const char *state)
                             "last_error", d->last_error[0] ? d->last_error : NULL,
                             "last_attempt_at", (json_int_t)clock_now_ms(j->n->clock),
                             "first_attempt_at", (json_int_t)d->first_at);
-    write_record(j, j->n->receivers[d->receiver].name, rec);
+    write_record(j, j->n->rs.r[d->receiver]->name, rec);
     json_decref(rec);
 }
 
@@ -252,7 +278,7 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct delivery *d = arg;
     /* Stopping: the event stays pending in Redis for the next consumer. */
-    if (d->job->n->draining) {
+    if (d->job->n->draining && !d->job->n->rs.r[d->receiver]->removed) {
         d->parked = true;
         return;
     }
@@ -265,8 +291,12 @@ static void on_sent(struct sendq_item *it, enum sendq_outcome o, const char *why
     struct delivery *d = (struct delivery *)it;
     struct job *j = d->job;
     struct notifier *n = j->n;
-    const struct receiver *r = &n->receivers[d->receiver];
+    const struct receiver *r = n->rs.r[d->receiver];
     snprintf(d->last_error, sizeof d->last_error, "%s", why ? why : "");
+    if (o == SENDQ_DROPPED) {
+        delivery_drop(d);
+        return;
+    }
     if (o == SENDQ_SUPPRESSED) {
         /* Silenced: nothing is sent for the county, now or later; the
          * record says so, and the event is done for this receiver. */
@@ -292,6 +322,12 @@ static void on_sent(struct sendq_item *it, enum sendq_outcome o, const char *why
     log_info("event=alert_delivery event_id=%s receiver=%s attempt=%d result=%s%s%s", j->event_id,
              r->name, d->attempts, names[res], d->last_error[0] ? " error=" : "",
              d->last_error[0] ? d->last_error : "");
+    if (res == SENDQ_R_RETRY && r->removed) {
+        /* Its receiver was removed while this attempt was on its way. */
+        snprintf(d->last_error, sizeof d->last_error, "%.60s, then " REMOVED, why ? why : "");
+        delivery_drop(d);
+        return;
+    }
     if (res == SENDQ_R_RETRY) {
         int64_t ms = sendq_backoff_ms(d->attempts);
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -308,6 +344,11 @@ static void on_sent(struct sendq_item *it, enum sendq_outcome o, const char *why
 static void attempt(struct delivery *d)
 {
     struct notifier *n = d->job->n;
+    if (n->rs.r[d->receiver]->removed) {
+        d->last_error[0] = '\0';
+        delivery_drop(d);
+        return;
+    }
     if (!d->first_at)
         d->first_at = clock_now_ms(n->clock);
     sendq_put(n->q, &d->item);
@@ -315,7 +356,6 @@ static void attempt(struct delivery *d)
 
 static void job_start(struct job *j)
 {
-    struct notifier *n = j->n;
     if (j->pending == 0) {
         /* No receiver wants it, or all were done by an earlier process: ack. */
         write_record(j, NULL, NULL);
@@ -324,7 +364,7 @@ static void job_start(struct job *j)
     /* An attempt can finish synchronously and free the job with its last
      * record; hold it until the loop is over. */
     j->writes++;
-    for (size_t r = 0; r < n->nreceivers; r++)
+    for (size_t r = 0; r < j->nd; r++)
         if (!j->d[r].done && !j->d[r].attempts_started) {
             j->d[r].attempts_started = true;
             attempt(&j->d[r]);
@@ -345,8 +385,8 @@ static void on_previous(enum store_status st, json_t *res, void *arg)
     for (size_t i = 0; i + 1 < json_array_size(res); i += 2) {
         const char *name = json_string_value(json_array_get(res, i));
         json_t *rec = json_loads(json_string_value(json_array_get(res, i + 1)), 0, NULL);
-        for (size_t r = 0; name && rec && r < n->nreceivers; r++) {
-            if (strcmp(n->receivers[r].name, name) != 0 || j->d[r].done)
+        for (size_t r = 0; name && rec && r < j->nd; r++) {
+            if (strcmp(n->rs.r[r]->name, name) != 0 || j->d[r].done)
                 continue;
             const char *state = json_string_value(json_object_get(rec, "state"));
             j->d[r].attempts = (int)json_integer_value(json_object_get(rec, "attempts"));
@@ -396,21 +436,22 @@ static void job_new(struct notifier *n, size_t county, json_t *entry)
     if (!known)
         log_warn("event=alert_event_unknown_kind event_id=%s kind=%s", j->event_id,
                  fstr(j->event, "kind"));
-    j->d = calloc(n->nreceivers ? n->nreceivers : 1, sizeof *j->d);
+    j->nd = n->rs.n;
+    j->d = calloc(j->nd ? j->nd : 1, sizeof *j->d);
     if (!j->d) {
         json_decref(j->event);
         free(j);
         return;
     }
     const char *code = n->cfg->counties[county].code;
-    for (size_t r = 0; r < n->nreceivers; r++) {
+    for (size_t r = 0; r < j->nd; r++) {
+        const struct receiver *rv = n->rs.r[r];
         j->d[r].job = j;
         j->d[r].receiver = r;
         j->d[r].item = (struct sendq_item){
             .receiver = r, .county = code, .view = delivery_view, .done = on_sent};
         j->d[r].timer = evtimer_new(n->base, on_retry_timer, &j->d[r]);
-        if (known && receiver_wants(&n->receivers[r], code) &&
-            receiver_takes(&n->receivers[r], j->kind))
+        if (known && !rv->removed && receiver_wants(rv, code) && receiver_takes(rv, j->kind))
             j->pending++;
         else
             j->d[r].done = true;
@@ -742,7 +783,6 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
     n->cfg = deps->cfg;
     n->clock = deps->clock;
     n->ack_key = deps->ack_key;
-    n->receivers = receivers_new(n->cfg, &n->nreceivers);
     n->dirty = calloc(n->cfg->ncounties, sizeof *n->dirty);
     n->scratch = calloc(n->cfg->ncounties, sizeof *n->scratch);
     char host[64] = "gradcoverd";
@@ -761,14 +801,9 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
     }
     snprintf(n->consumer, sizeof n->consumer, "%s:%s:%s", host, deps->listen, boot);
     n->post = post_client_new(n->base, deps->tls_client);
-    if (n->post && n->receivers)
-        n->q = sendq_new(&(struct sendq_deps){.base = n->base,
-                                              .store = n->store,
-                                              .cfg = n->cfg,
-                                              .clock = n->clock,
-                                              .post = n->post,
-                                              .receivers = n->receivers,
-                                              .nreceivers = n->nreceivers});
+    if (n->post)
+        n->q = sendq_new(&(struct sendq_deps){
+            .base = n->base, .store = n->store, .cfg = n->cfg, .clock = n->clock, .post = n->post});
     n->poll_timer = event_new(n->base, -1, EV_PERSIST, on_poll, n);
     n->kick = evtimer_new(n->base, on_poll, n);
     n->claim_timer = event_new(n->base, -1, EV_PERSIST, on_claim_timer, n);
@@ -780,19 +815,26 @@ struct notifier *notifier_new(const struct notifier_deps *deps)
     int64_t claim_ms = sweep_tick_ms(CLAIM_EVERY_MS, nc, 1, CLAIM_SLICE_MIN_MS, CLAIM_SLICE_MAX_MS);
     struct timeval poll = {(time_t)(poll_ms / 1000), (suseconds_t)(poll_ms % 1000) * 1000},
                    claim = {(time_t)(claim_ms / 1000), (suseconds_t)(claim_ms % 1000) * 1000};
-    const struct receiver_env env = {
+    n->rs.env = (struct receiver_env){
         .base = n->base, .store = n->store, .cfg = n->cfg, .clock = n->clock, .post = n->post};
-    if (!n->receivers || !n->q || !n->post || !n->dirty || !n->scratch || !n->poll_timer ||
-        !n->kick || !n->claim_timer || event_add(n->poll_timer, &poll) < 0 ||
+    if (!n->q || !n->post || !n->dirty || !n->scratch || !n->poll_timer || !n->kick ||
+        !n->claim_timer || event_add(n->poll_timer, &poll) < 0 ||
         event_add(n->claim_timer, &claim) < 0)
         goto out_free_notifier;
-    if (receivers_start(n->receivers, n->nreceivers, &env) < 0)
+    enum receiver_change *ch = NULL;
+    if (receivers_sync(&n->rs, n->cfg, &ch) < 0)
         goto out_free_notifier;
+    free(ch);
+    for (size_t i = 0; i < n->rs.n; i++)
+        if (sendq_add(n->q, n->rs.r[i]) < 0)
+            goto out_free_notifier;
     return n;
 out_free_notifier:
     notifier_free(n);
     return NULL;
 }
+
+static int reconfigure_receivers(struct notifier *n, const struct config *cfg);
 
 int notifier_reconfigure(struct notifier *n, const struct config *cfg)
 {
@@ -811,10 +853,80 @@ int notifier_reconfigure(struct notifier *n, const struct config *cfg)
     n->cfg = cfg;
     n->claims.n = nc; /* the take-over round in progress takes in the new counties */
     sendq_reconfigure(n->q, cfg);
-    receivers_reconfigure(n->receivers, n->nreceivers, cfg);
     if (nc > old && store_writable(n->store))
         on_connected(n); /* the new counties' outbox groups */
-    return 0;
+    return reconfigure_receivers(n, cfg);
+}
+
+/* Drops the deliveries of slot r (removed) that wait for a retry: those
+ * queued were dropped by the queue, those posted finish with their answer.
+ * Returns how many. */
+static size_t drop_waiting(struct notifier *n, size_t r)
+{
+    size_t dropped = 0;
+    for (struct job *j = n->jobs, *next; j; j = next) {
+        next = j->next;
+        if (r >= j->nd)
+            continue;
+        struct delivery *d = &j->d[r];
+        if (d->done || !(d->parked || (d->attempts_started && evtimer_pending(d->timer, NULL))))
+            continue;
+        j->writes++; /* held: a record written at once would free it under us */
+        d->last_error[0] = '\0';
+        delivery_drop(d);
+        dropped++;
+        if (--j->writes == 0 && j->pending == 0)
+            job_free(j);
+    }
+    return dropped;
+}
+
+/* The receivers of cfg, matched to the old ones by name (receiver.h):
+ * added ones get a queue and the events read from now on; changed ones
+ * keep their queue, and their next message uses the new settings; removed
+ * ones' waiting messages are dropped (counted in the log line). */
+static int reconfigure_receivers(struct notifier *n, const struct config *cfg)
+{
+    size_t before = n->rs.n;
+    enum receiver_change *ch = NULL;
+    if (receivers_sync(&n->rs, cfg, &ch) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = before; i < n->rs.n; i++)
+        if (sendq_add(n->q, n->rs.r[i]) < 0) {
+            /* Its items are dropped by the queue (no queue for the slot). */
+            log_error("event=receiver_add_failed receiver=%s err=\"out of memory\"",
+                      n->rs.r[i]->name);
+            rc = -1;
+        }
+    for (size_t i = 0; i < n->rs.n; i++) {
+        const struct receiver *r = n->rs.r[i];
+        switch (ch[i]) {
+        case RECEIVER_KEPT:
+            break;
+        case RECEIVER_ADDED:
+            sendq_revive(n->q, i);
+            log_info("event=receiver_added receiver=%s format=%s", r->name, r->kind->name);
+            break;
+        case RECEIVER_CHANGED:
+            log_info("event=receiver_changed receiver=%s format=%s", r->name, r->kind->name);
+            break;
+        case RECEIVER_REMOVED: {
+            size_t queued = sendq_remove(n->q, i);
+            size_t waiting = drop_waiting(n, i);
+            log_warn("event=receiver_removed receiver=%s dropped=%zu", r->name, queued + waiting);
+            break;
+        }
+        }
+    }
+    free(ch);
+    return rc;
+}
+
+void notifier_set_tls(struct notifier *n, struct ssl_ctx_st *tls)
+{
+    if (n)
+        post_client_set_tls(n->post, tls);
 }
 
 void notifier_free(struct notifier *n)
@@ -834,7 +946,7 @@ void notifier_free(struct notifier *n)
         event_free(n->kick);
     if (n->claim_timer)
         event_free(n->claim_timer);
-    receivers_free(n->receivers, n->nreceivers);
+    receivers_clear(&n->rs);
     free(n->dirty);
     free(n->scratch);
     free(n);
@@ -853,11 +965,10 @@ bool notifier_busy(const struct notifier *n)
     for (const struct job *j = n->jobs; j; j = j->next) {
         if (j->writes > 0)
             return true; /* a record or the ack on its way to Redis */
-        for (size_t r = 0; r < n->nreceivers; r++) {
+        for (size_t r = 0; r < j->nd; r++) {
             const struct delivery *d = &j->d[r];
             /* Not done and not waiting for a retry: being read, queued or sent. */
-            if (!d->done && !d->parked &&
-                !(d->attempts_started && evtimer_pending(d->timer, NULL)))
+            if (!d->done && !d->parked && !(d->attempts_started && evtimer_pending(d->timer, NULL)))
                 return true;
         }
     }
@@ -874,8 +985,12 @@ struct sendq *notifier_sendq(struct notifier *n)
     return n ? n->q : NULL;
 }
 
-const struct receiver *notifier_receivers(const struct notifier *n, size_t *count)
+const struct receiver *notifier_receiver(const struct notifier *n, size_t slot)
 {
-    *count = n ? n->nreceivers : 0;
-    return n ? n->receivers : NULL;
+    return n && slot < n->rs.n && !n->rs.r[slot]->removed ? n->rs.r[slot] : NULL;
+}
+
+long notifier_receiver_slot(const struct notifier *n, const char *name)
+{
+    return n ? receivers_find(&n->rs, name) : -1;
 }

@@ -170,6 +170,12 @@ void post_client_reap(struct post_client *pc)
     free_posts(&pc->done_posts);
 }
 
+void post_client_set_tls(struct post_client *pc, struct ssl_ctx_st *tls)
+{
+    if (pc)
+        pc->tls = tls;
+}
+
 struct post_client *post_client_new(struct event_base *base, struct ssl_ctx_st *tls)
 {
     struct post_client *pc = calloc(1, sizeof *pc);

@@ -69,14 +69,17 @@ static int am_build(const struct receiver *r, const struct receiver_message *m,
 /* The keep-alive of one Alertmanager: the kind's state between start and stop. */
 struct am_resend {
     struct receiver_env env;
-    const char *url; /* alertmanager_url, borrowed */
+    const struct receiver *r; /* its receiver (borrowed): its URL as the last reload set it */
     struct event *timer;
 };
 
 /* One round of re-sending: the firing counties' alerts, collected from
  * their answers and posted in one request when the last has answered. */
 struct resend {
-    const struct am_resend *am;
+    /* Copies, not the am_resend: a reload may stop it (Alertmanager
+     * removed) while a round is under way; the receiver's slot lives on. */
+    struct receiver_env env;
+    const struct receiver *r;
     size_t pending;
     int period;
     json_t *alerts;
@@ -112,12 +115,12 @@ static void on_silences(void *arg, enum store_status st, const struct silence_st
     for (size_t i = 0; keep && i < n; i++)
         if (!ss[i].silenced)
             json_array_append(keep, json_array_get(rs->alerts, i));
-    if (json_array_size(keep) > 0) {
+    if (json_array_size(keep) > 0 && !rs->r->removed) {
         char url[600];
-        snprintf(url, sizeof url, "%s/api/v2/alerts", rs->am->url);
+        snprintf(url, sizeof url, "%s/api/v2/alerts", rs->r->url);
         char *text = json_dumps(keep, JSON_COMPACT | JSON_REAL_PRECISION(10));
         if (text)
-            post_json(rs->am->env.post, url, text, NULL, on_resent, NULL);
+            post_json(rs->env.post, url, text, NULL, on_resent, NULL);
         free(text);
     }
     json_decref(keep);
@@ -128,7 +131,7 @@ static void on_resend_state(enum store_status st, json_t *res, void *arg)
 {
     struct resend_call *c = arg;
     struct resend *rs = c->rs;
-    const struct receiver_env *env = &rs->am->env;
+    const struct receiver_env *env = &rs->env;
     const char *state = st == STORE_OK ? json_string_value(json_array_get(res, 0)) : NULL;
     if (state && strcmp(state, "firing") == 0) {
         int64_t since = 0;
@@ -177,7 +180,8 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *arg)
             resend_free(rs);
         return;
     }
-    rs->am = am;
+    rs->env = am->env;
+    rs->r = am->r;
     rs->period = period_of(clock_now_ms(am->env.clock), cfg->utc_offset_minutes);
     rs->pending = 1; /* held until every county is asked */
     char rf[16], sf[16];
@@ -235,7 +239,7 @@ static void *am_start(const struct receiver *r, const struct receiver_env *env)
     if (!am)
         return NULL;
     am->env = *env;
-    am->url = r->url;
+    am->r = r;
     am->timer = event_new(env->base, -1, EV_PERSIST, on_resend_timer, am);
     struct timeval resend = {AM_RESEND_MS / 1000, 0};
     if (!am->timer || event_add(am->timer, &resend) < 0) {

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "gradcover/core/log.h"
 #include "gradcover/domain/config.h"
 
 /* Every kind, by name. A new kind (a chat robot of SPEC §11) is its file
@@ -25,62 +26,146 @@ const struct receiver_kind *receiver_kind_named(const char *name)
     return NULL;
 }
 
-struct receiver *receivers_new(const struct config *cfg, size_t *n)
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_counties(const struct receiver *a, const struct receiver *b)
+{
+    if (a->ncounties != b->ncounties)
+        return false;
+    for (size_t i = 0; i < a->ncounties; i++)
+        if (strcmp(a->counties[i], b->counties[i]) != 0)
+            return false;
+    return true;
+}
+
+/* The settings of cfg's receiver i (webhooks first, then Alertmanager);
+ * false when its format names no kind (the configuration admits none). */
+static bool receiver_at(const struct config *cfg, size_t i, struct receiver *out)
+{
+    const struct alerts_cfg *ac = &cfg->alerts;
+    if (i < ac->nwebhooks) {
+        const struct webhook_cfg *w = &ac->webhooks[i];
+        *out = (struct receiver){.kind = receiver_kind_named(w->format ? w->format : "json"),
+                                 .name = w->name,
+                                 .url = w->url,
+                                 .secret = w->secret,
+                                 .counties = w->counties,
+                                 .ncounties = w->ncounties,
+                                 .escalation = w->escalation};
+    } else {
+        *out = (struct receiver){
+            .kind = &rcv_alertmanager_kind, .name = "alertmanager", .url = ac->alertmanager_url};
+    }
+    return out->kind != NULL;
+}
+
+long receivers_find(const struct receiver_set *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->r[i]->name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Starts r's background work, if its kind has any. Without it (out of
+ * memory) the receiver still takes deliveries: logged, not fatal. */
+static void receiver_start(struct receiver *r, const struct receiver_env *env)
+{
+    if (env->base && r->kind->start && !r->state && !(r->state = r->kind->start(r, env)))
+        log_error("event=receiver_start_failed receiver=%s err=\"out of memory\"", r->name);
+}
+
+static void receiver_stop(struct receiver *r)
+{
+    if (r->state)
+        r->kind->stop(r->state);
+    r->state = NULL;
+}
+
+int receivers_sync(struct receiver_set *s, const struct config *cfg, enum receiver_change **changes)
 {
     const struct alerts_cfg *ac = &cfg->alerts;
     size_t count = ac->nwebhooks + (ac->alertmanager_url ? 1 : 0);
-    struct receiver *rs = calloc(count ? count : 1, sizeof *rs);
-    if (!rs)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < ac->nwebhooks; i++) {
-        const struct webhook_cfg *w = &ac->webhooks[i];
-        /* The configuration knows only formats that name a kind
-         * (check_receivers.c holds them to it). */
-        const struct receiver_kind *kind = receiver_kind_named(w->format ? w->format : "json");
-        if (!kind) {
-            free(rs);
-            return NULL;
+    /* Everything that can fail first, so that a failure changes nothing. */
+    struct receiver *want = calloc(count + 1, sizeof *want);
+    long *slot = calloc(count + 1, sizeof *slot);
+    struct receiver **grown = NULL, **fresh = calloc(count + 1, sizeof *fresh);
+    enum receiver_change *ch = NULL;
+    size_t nfresh = 0;
+    *changes = NULL;
+    if (!want || !slot || !fresh)
+        goto out_free_all;
+    for (size_t i = 0; i < count; i++) {
+        if (!receiver_at(cfg, i, &want[i]))
+            goto out_free_all;
+        slot[i] = receivers_find(s, want[i].name);
+        if (slot[i] < 0) {
+            if (!(fresh[nfresh] = calloc(1, sizeof **fresh)))
+                goto out_free_all;
+            slot[i] = (long)(s->n + nfresh++);
         }
-        rs[k++] = (struct receiver){.kind = kind,
-                                    .name = w->name,
-                                    .url = w->url,
-                                    .secret = w->secret,
-                                    .counties = w->counties,
-                                    .ncounties = w->ncounties,
-                                    .escalation = w->escalation};
     }
-    if (ac->alertmanager_url)
-        rs[k++] = (struct receiver){.kind = receiver_kind_named("alertmanager"),
-                                    .name = "alertmanager",
-                                    .url = ac->alertmanager_url};
-    *n = k;
-    return rs;
+    if (!(grown = realloc(s->r, (s->n + nfresh + 1) * sizeof *grown)))
+        goto out_free_all;
+    s->r = grown; /* the old array moved into grown: s->r must follow it now */
+    if (!(ch = calloc(s->n + nfresh + 1, sizeof *ch)))
+        goto out_free_all;
+    for (size_t k = 0; k < nfresh; k++) {
+        fresh[k]->removed = true; /* filled below as an added one */
+        s->r[s->n++] = fresh[k];
+    }
+    nfresh = 0; /* the slots own them now */
+    s->env.cfg = cfg;
+    for (size_t i = 0; i < count; i++) {
+        struct receiver *r = s->r[slot[i]];
+        bool same = !r->removed && r->kind == want[i].kind && same_str(r->url, want[i].url) &&
+                    same_str(r->secret, want[i].secret) && r->escalation == want[i].escalation &&
+                    same_counties(r, &want[i]);
+        ch[slot[i]] = r->removed ? RECEIVER_ADDED : same ? RECEIVER_KEPT : RECEIVER_CHANGED;
+        if (r->kind != want[i].kind || r->removed)
+            receiver_stop(r);
+        void *state = r->state;
+        *r = want[i]; /* the newest generation's strings */
+        r->state = state;
+        if (r->state && r->kind->reconfigure)
+            r->kind->reconfigure(r->state, cfg);
+        receiver_start(r, &s->env);
+    }
+    for (size_t k = 0; k < s->n; k++) {
+        struct receiver *r = s->r[k];
+        bool listed = false;
+        for (size_t i = 0; i < count; i++)
+            listed = listed || (size_t)slot[i] == k;
+        if (listed || r->removed)
+            continue;
+        ch[k] = RECEIVER_REMOVED;
+        r->removed = true;
+        receiver_stop(r);
+    }
+    *changes = ch;
+    ch = NULL;
+out_free_all:
+    for (size_t k = 0; k < nfresh; k++)
+        free(fresh[k]);
+    free(fresh);
+    free(want);
+    free(slot);
+    free(ch);
+    return *changes ? 0 : -1;
 }
 
-void receivers_reconfigure(struct receiver *rs, size_t n, const struct config *cfg)
+void receivers_clear(struct receiver_set *s)
 {
-    for (size_t i = 0; rs && i < n; i++)
-        if (rs[i].state && rs[i].kind->reconfigure)
-            rs[i].kind->reconfigure(rs[i].state, cfg);
-}
-
-int receivers_start(struct receiver *rs, size_t n, const struct receiver_env *env)
-{
-    for (size_t i = 0; i < n; i++)
-        if (rs[i].kind->start && !(rs[i].state = rs[i].kind->start(&rs[i], env)))
-            return -1;
-    return 0;
-}
-
-void receivers_free(struct receiver *rs, size_t n)
-{
-    if (!rs)
-        return;
-    for (size_t i = 0; i < n; i++)
-        if (rs[i].state)
-            rs[i].kind->stop(rs[i].state);
-    free(rs);
+    for (size_t i = 0; i < s->n; i++) {
+        receiver_stop(s->r[i]);
+        free(s->r[i]);
+    }
+    free(s->r);
+    s->r = NULL;
+    s->n = 0;
 }
 
 bool receiver_wants(const struct receiver *r, const char *county)

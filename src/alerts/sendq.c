@@ -42,10 +42,12 @@ static const char *const result_names[NRESULTS] = {"delivered", "retry", "failed
 
 struct sendq;
 
-/* One receiver's queue. */
+/* One receiver's queue; lives as long as the queues (a removed receiver's
+ * too: callbacks of its last turn may still come). */
 struct rq {
     struct sendq *q;
-    size_t r;
+    const struct receiver *rv; /* borrowed: its slot outlives the queues */
+    bool removed;              /* sendq_remove: takes nothing, sends nothing more */
     struct sendq_item *head, *tail;
     size_t len;
     struct event *timer;
@@ -61,7 +63,8 @@ struct turn;
 
 struct sendq {
     struct sendq_deps d;
-    struct rq *rqs;
+    struct rq **rqs; /* one per receiver slot (receiver.h), in their order */
+    size_t nrqs;
     int64_t gather_max_ms;
     struct turn *turns; /* under way: freed with the queues */
 };
@@ -77,6 +80,7 @@ struct post_ctx {
 /* The items of one turn. */
 struct turn {
     struct rq *rq;
+    const struct receiver_kind *kind; /* the receiver's when the turn began */
     struct turn *next, *prev;
     struct sendq_item **items;
     size_t n;
@@ -114,7 +118,9 @@ static void schedule(struct rq *rq)
 {
     if (rq->busy || rq->len == 0)
         return;
-    const struct receiver_kind *k = rq->q->d.receivers[rq->r].kind;
+    if (rq->removed)
+        return;
+    const struct receiver_kind *k = rq->rv->kind;
     int64_t now = clock_mono_ms(), at = now;
     if (k->batches) {
         int64_t quiet = rq->last_mono + QUIET_MS, cap = rq->first_mono + rq->q->gather_max_ms;
@@ -143,6 +149,13 @@ static void turn_free(struct turn *t)
     free(t);
 }
 
+/* Items whose receiver was removed: done, never sent. */
+static void drop_items(struct sendq_item **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        items[i]->done(items[i], SENDQ_DROPPED, "receiver removed by a configuration reload");
+}
+
 /* The turn is over: the queue may start the next. */
 static void turn_end(struct turn *t)
 {
@@ -157,6 +170,11 @@ static void turn_end(struct turn *t)
 static void turn_later(struct turn *t, int64_t ms)
 {
     struct rq *rq = t->rq;
+    if (rq->removed) {
+        drop_items(t->items, t->n);
+        turn_end(t);
+        return;
+    }
     put_back(rq, t->items, t->n);
     rq->not_before = clock_mono_ms() + ms;
     /* They were gathered already: they go at not_before, not a gathering later. */
@@ -166,12 +184,12 @@ static void turn_later(struct turn *t, int64_t ms)
 
 /* ---- posting ---- */
 
-static enum sendq_outcome judge(const struct receiver *r, const struct post_answer *ans, char *why,
-                                size_t n)
+static enum sendq_outcome judge(const struct receiver_kind *kind, const struct post_answer *ans,
+                                char *why, size_t n)
 {
     why[0] = '\0';
     if (ans->status > 0) {
-        switch (r->kind->classify(ans->status, ans->body, ans->len, why, n)) {
+        switch (kind->classify(ans->status, ans->body, ans->len, why, n)) {
         case RECEIVER_DONE:
             why[0] = '\0';
             return SENDQ_DONE;
@@ -191,15 +209,14 @@ static enum sendq_outcome judge(const struct receiver *r, const struct post_answ
 static void answered(struct turn *t, struct sendq_item **items, size_t n,
                      const struct post_answer *ans)
 {
-    const struct receiver *r = &t->rq->q->d.receivers[t->rq->r];
     char why[128];
-    enum sendq_outcome o = judge(r, ans, why, sizeof why);
+    enum sendq_outcome o = judge(t->kind, ans, why, sizeof why);
     for (size_t i = 0; i < n; i++)
         items[i]->done(items[i], o, why);
     /* A robot's turn ends with its one message's answer; the others' turn
      * ended when they posted. */
     if (--t->posts == 0) {
-        if (r->kind->batches)
+        if (t->kind->batches)
             turn_end(t);
         else
             turn_free(t);
@@ -219,7 +236,7 @@ static void on_posted(const struct post_answer *ans, void *arg)
 static void post_message(struct turn *t, struct post_ctx *c, struct sendq_item **items, size_t n)
 {
     struct sendq *q = t->rq->q;
-    const struct receiver *r = &q->d.receivers[t->rq->r];
+    const struct receiver *r = t->rq->rv;
     struct clock system = {0};
     int64_t now = clock_now_ms(q->d.clock);
     struct receiver_message m = {.lang = strcmp(q->d.cfg->alerts.language, "en") == 0 ? RECEIVER_EN
@@ -239,8 +256,8 @@ static void post_message(struct turn *t, struct post_ctx *c, struct sendq_item *
         m.n = n;
     }
     t->posts++;
-    if ((!m.digest && !c->events) || r->kind->build(r, &m, &req) < 0 ||
-        (r->secret && r->kind->sign && r->kind->sign(r, &m, &req) < 0)) {
+    if ((!m.digest && !c->events) || t->kind->build(r, &m, &req) < 0 ||
+        (r->secret && t->kind->sign && t->kind->sign(r, &m, &req) < 0)) {
         receiver_request_clear(&req);
         struct post_answer oom = {.status = 0, .err = "out of memory", .body = ""};
         on_posted(&oom, c);
@@ -253,7 +270,12 @@ static void post_message(struct turn *t, struct post_ctx *c, struct sendq_item *
 
 static void send_turn(struct turn *t)
 {
-    const struct receiver_kind *k = t->rq->q->d.receivers[t->rq->r].kind;
+    const struct receiver_kind *k = t->kind;
+    /* Removed while the turn asked Redis: nothing is posted any more. */
+    if (t->rq->removed) {
+        turn_later(t, 0);
+        return;
+    }
     t->nctx = k->batches ? 1 : t->n;
     if (!(t->ctxs = calloc(t->nctx, sizeof *t->ctxs))) {
         t->nctx = 0;
@@ -297,12 +319,12 @@ static void on_paced(enum store_status st, json_t *res, void *arg)
 static void pace(struct turn *t)
 {
     struct sendq *q = t->rq->q;
-    const struct receiver *r = &q->d.receivers[t->rq->r];
-    if (r->kind->spacing_ms <= 0) {
+    const struct receiver *r = t->rq->rv;
+    if (t->kind->spacing_ms <= 0) {
         send_turn(t);
         return;
     }
-    json_t *args = json_pack("{s:s, s:i}", "name", r->name, "spacing_ms", r->kind->spacing_ms);
+    json_t *args = json_pack("{s:s, s:i}", "name", r->name, "spacing_ms", t->kind->spacing_ms);
     char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
     json_decref(args);
     char key[KEY_MAX];
@@ -353,14 +375,14 @@ static void on_turn(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct rq *rq = arg;
     struct sendq *q = rq->q;
-    if (rq->busy || rq->len == 0)
+    if (rq->busy || rq->len == 0 || rq->removed)
         return;
     if (!store_ready(q->d.store)) {
         rq->not_before = clock_mono_ms() + STORE_RETRY_MS;
         schedule(rq);
         return;
     }
-    const struct receiver_kind *k = q->d.receivers[rq->r].kind;
+    const struct receiver_kind *k = rq->rv->kind;
     struct turn *t = calloc(1, sizeof *t);
     if (t)
         t->items = calloc(rq->len, sizeof *t->items);
@@ -371,6 +393,7 @@ static void on_turn(evutil_socket_t fd, short what, void *arg)
         return;
     }
     t->rq = rq;
+    t->kind = k;
     t->next = q->turns;
     if (q->turns)
         q->turns->prev = t;
@@ -421,7 +444,11 @@ static void on_turn(evutil_socket_t fd, short what, void *arg)
 
 void sendq_put(struct sendq *q, struct sendq_item *it)
 {
-    struct rq *rq = &q->rqs[it->receiver];
+    struct rq *rq = it->receiver < q->nrqs ? q->rqs[it->receiver] : NULL;
+    if (!rq || rq->removed) {
+        drop_items(&it, 1);
+        return;
+    }
     int64_t now = clock_mono_ms();
     if (rq->len == 0)
         rq->first_mono = now;
@@ -432,7 +459,9 @@ void sendq_put(struct sendq *q, struct sendq_item *it)
 
 void sendq_forget(struct sendq *q, struct sendq_item *it)
 {
-    struct rq *rq = &q->rqs[it->receiver];
+    if (it->receiver >= q->nrqs)
+        return;
+    struct rq *rq = q->rqs[it->receiver];
     struct sendq_item *prev = NULL;
     for (struct sendq_item **pp = &rq->head; *pp; prev = *pp, pp = &(*pp)->next)
         if (*pp == it) {
@@ -446,7 +475,8 @@ void sendq_forget(struct sendq *q, struct sendq_item *it)
 
 void sendq_count(struct sendq *q, size_t receiver, enum sendq_result r)
 {
-    q->rqs[receiver].results[r]++;
+    if (receiver < q->nrqs)
+        q->rqs[receiver]->results[r]++;
 }
 
 int64_t sendq_backoff_ms(int attempts)
@@ -466,20 +496,52 @@ struct sendq *sendq_new(const struct sendq_deps *deps)
         return NULL;
     q->d = *deps;
     q->gather_max_ms = (int64_t)deps->cfg->alerts.eval_interval_seconds * 1000 + GATHER_EXTRA_MS;
-    q->rqs = calloc(deps->nreceivers ? deps->nreceivers : 1, sizeof *q->rqs);
-    if (!q->rqs) {
-        free(q);
-        return NULL;
-    }
-    for (size_t i = 0; i < deps->nreceivers; i++) {
-        q->rqs[i].q = q;
-        q->rqs[i].r = i;
-        if (!(q->rqs[i].timer = evtimer_new(deps->base, on_turn, &q->rqs[i]))) {
-            sendq_free(q);
-            return NULL;
-        }
-    }
     return q;
+}
+
+int sendq_add(struct sendq *q, const struct receiver *r)
+{
+    struct rq **grown = realloc(q->rqs, (q->nrqs + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    q->rqs = grown;
+    struct rq *rq = calloc(1, sizeof *rq);
+    if (!rq)
+        return -1;
+    rq->q = q;
+    rq->rv = r;
+    if (!(rq->timer = evtimer_new(q->d.base, on_turn, rq))) {
+        free(rq);
+        return -1;
+    }
+    q->rqs[q->nrqs++] = rq;
+    return 0;
+}
+
+size_t sendq_remove(struct sendq *q, size_t receiver)
+{
+    if (receiver >= q->nrqs || q->rqs[receiver]->removed)
+        return 0;
+    struct rq *rq = q->rqs[receiver];
+    rq->removed = true;
+    evtimer_del(rq->timer);
+    size_t dropped = 0;
+    while (rq->head) {
+        struct sendq_item *it = rq->head;
+        rq->head = it->next;
+        rq->len--;
+        dropped++;
+        drop_items(&it, 1);
+    }
+    rq->tail = NULL;
+    rq->len = 0;
+    return dropped;
+}
+
+void sendq_revive(struct sendq *q, size_t receiver)
+{
+    if (receiver < q->nrqs)
+        q->rqs[receiver]->removed = false;
 }
 
 void sendq_reconfigure(struct sendq *q, const struct config *cfg)
@@ -494,40 +556,44 @@ void sendq_free(struct sendq *q)
         return;
     while (q->turns)
         turn_free(q->turns);
-    for (size_t i = 0; i < q->d.nreceivers; i++)
-        if (q->rqs[i].timer)
-            event_free(q->rqs[i].timer);
+    for (size_t i = 0; i < q->nrqs; i++) {
+        event_free(q->rqs[i]->timer);
+        free(q->rqs[i]);
+    }
     free(q->rqs);
     free(q);
 }
 
 void sendq_render_metrics(const struct sendq *q, FILE *out)
 {
-    const struct receiver *rs = q->d.receivers;
     metrics_family(out, "gradcover_alert_notifications_total", "counter",
                    "Alert notification delivery attempts by receiver and result (delivered, "
                    "retry, failed; suppressed: not sent, the county silenced).");
-    for (size_t r = 0; r < q->d.nreceivers; r++)
-        for (int k = 0; k < NRESULTS; k++) {
+    for (size_t r = 0; r < q->nrqs; r++)
+        for (int k = 0; k < NRESULTS && !q->rqs[r]->removed; k++) {
             fputs("gradcover_alert_notifications_total{receiver=\"", out);
-            metrics_label(out, rs[r].name);
+            metrics_label(out, q->rqs[r]->rv->name);
             fprintf(out, "\",result=\"%s\"} %llu\n", result_names[k],
-                    (unsigned long long)q->rqs[r].results[k]);
+                    (unsigned long long)q->rqs[r]->results[k]);
         }
     metrics_family(out, "gradcover_alert_messages_total", "counter",
                    "Messages posted to each receiver; a chat robot's message may carry several "
                    "notifications.");
-    for (size_t r = 0; r < q->d.nreceivers; r++) {
+    for (size_t r = 0; r < q->nrqs; r++) {
+        if (q->rqs[r]->removed)
+            continue;
         fputs("gradcover_alert_messages_total{receiver=\"", out);
-        metrics_label(out, rs[r].name);
-        fprintf(out, "\"} %llu\n", (unsigned long long)q->rqs[r].messages);
+        metrics_label(out, q->rqs[r]->rv->name);
+        fprintf(out, "\"} %llu\n", (unsigned long long)q->rqs[r]->messages);
     }
     metrics_family(out, "gradcover_alert_queued", "gauge",
                    "Notifications waiting for their receiver's next message (gathering, the "
                    "robot's rate limit, Redis unavailable).");
-    for (size_t r = 0; r < q->d.nreceivers; r++) {
+    for (size_t r = 0; r < q->nrqs; r++) {
+        if (q->rqs[r]->removed)
+            continue;
         fputs("gradcover_alert_queued{receiver=\"", out);
-        metrics_label(out, rs[r].name);
-        fprintf(out, "\"} %zu\n", q->rqs[r].len);
+        metrics_label(out, q->rqs[r]->rv->name);
+        fprintf(out, "\"} %zu\n", q->rqs[r]->len);
     }
 }

@@ -426,20 +426,23 @@ START_TEST(test_webhooks_then_alertmanager_in_order)
     char err[256];
     struct config *cfg = config_parse(CONFIG, strlen(CONFIG), err, sizeof err);
     ck_assert_msg(cfg != NULL, "%s", err);
-    size_t n = 0;
-    struct receiver *rs = receivers_new(cfg, &n);
-    ck_assert_ptr_nonnull(rs);
-    ck_assert_uint_eq(n, 3);
-    ck_assert_str_eq(rs[0].name, "shangzhou");
-    ck_assert_ptr_eq(rs[0].kind, &rcv_json_kind);
-    ck_assert_str_eq(rs[0].secret, "k");
-    ck_assert_str_eq(rs[1].name, "city");
-    ck_assert_ptr_eq(rs[1].kind, &rcv_json_kind);
-    ck_assert_ptr_null(rs[1].secret);
-    ck_assert_str_eq(rs[2].name, "alertmanager");
-    ck_assert_ptr_eq(rs[2].kind, &rcv_alertmanager_kind);
-    ck_assert_str_eq(rs[2].url, "http://127.0.0.1:9093");
-    receivers_free(rs, n);
+    struct receiver_set set = {0};
+    enum receiver_change *ch = NULL;
+    ck_assert_int_eq(receivers_sync(&set, cfg, &ch), 0);
+    ck_assert_uint_eq(set.n, 3);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(ch[i], RECEIVER_ADDED);
+    free(ch);
+    ck_assert_str_eq(set.r[0]->name, "shangzhou");
+    ck_assert_ptr_eq(set.r[0]->kind, &rcv_json_kind);
+    ck_assert_str_eq(set.r[0]->secret, "k");
+    ck_assert_str_eq(set.r[1]->name, "city");
+    ck_assert_ptr_eq(set.r[1]->kind, &rcv_json_kind);
+    ck_assert_ptr_null(set.r[1]->secret);
+    ck_assert_str_eq(set.r[2]->name, "alertmanager");
+    ck_assert_ptr_eq(set.r[2]->kind, &rcv_alertmanager_kind);
+    ck_assert_str_eq(set.r[2]->url, "http://127.0.0.1:9093");
+    receivers_clear(&set);
     config_free(cfg);
 }
 END_TEST
@@ -449,15 +452,70 @@ START_TEST(test_a_webhook_wants_only_its_counties)
     char err[256];
     struct config *cfg = config_parse(CONFIG, strlen(CONFIG), err, sizeof err);
     ck_assert_msg(cfg != NULL, "%s", err);
-    size_t n = 0;
-    struct receiver *rs = receivers_new(cfg, &n);
-    ck_assert_ptr_nonnull(rs);
-    ck_assert(receiver_wants(&rs[0], "611002"));
-    ck_assert(!receiver_wants(&rs[0], "611021"));
-    ck_assert(receiver_wants(&rs[1], "611021"));
-    ck_assert(receiver_wants(&rs[2], "611021"));
-    receivers_free(rs, n);
+    struct receiver_set set = {0};
+    enum receiver_change *ch = NULL;
+    ck_assert_int_eq(receivers_sync(&set, cfg, &ch), 0);
+    free(ch);
+    ck_assert(receiver_wants(set.r[0], "611002"));
+    ck_assert(!receiver_wants(set.r[0], "611021"));
+    ck_assert(receiver_wants(set.r[1], "611021"));
+    ck_assert(receiver_wants(set.r[2], "611021"));
+    receivers_clear(&set);
     config_free(cfg);
+}
+END_TEST
+
+/* A reload: city's URL changed, shangzhou removed, "county" added first,
+ * Alertmanager removed. Slots follow names, not positions. */
+static const char CONFIG2[] =
+    "{\"pii_key_file\": \"x\","
+    " \"counties\": [{\"code\": \"611002\", \"name\": \"商州区\"},"
+    "                {\"code\": \"611021\", \"name\": \"洛南县\"}],"
+    " \"alerts\": {\"webhooks\": ["
+    "   {\"name\": \"county\", \"url\": \"http://127.0.0.1:9000/c\", \"format\": \"wecom\"},"
+    "   {\"name\": \"city\", \"url\": \"http://127.0.0.1:9000/b2\"}]}}";
+
+START_TEST(test_sync_keeps_slots_by_name)
+{
+    char err[256];
+    struct config *cfg = config_parse(CONFIG, strlen(CONFIG), err, sizeof err);
+    struct config *cfg2 = config_parse(CONFIG2, strlen(CONFIG2), err, sizeof err);
+    ck_assert_msg(cfg && cfg2, "%s", err);
+    struct receiver_set set = {0};
+    enum receiver_change *ch = NULL;
+    ck_assert_int_eq(receivers_sync(&set, cfg, &ch), 0);
+    free(ch);
+    struct receiver *city = set.r[1];
+    ck_assert_int_eq(receivers_sync(&set, cfg2, &ch), 0);
+    ck_assert_uint_eq(set.n, 4);
+    ck_assert_ptr_eq(set.r[1], city); /* the same object: queues keep pointers */
+    ck_assert_int_eq(ch[0], RECEIVER_REMOVED);
+    ck_assert(set.r[0]->removed);
+    ck_assert_int_eq(ch[1], RECEIVER_CHANGED);
+    ck_assert_str_eq(set.r[1]->url, "http://127.0.0.1:9000/b2");
+    ck_assert_int_eq(ch[2], RECEIVER_REMOVED);
+    ck_assert(set.r[2]->removed);
+    ck_assert_int_eq(ch[3], RECEIVER_ADDED);
+    ck_assert_str_eq(set.r[3]->name, "county");
+    ck_assert_ptr_eq(set.r[3]->kind, &rcv_wecom_kind);
+    ck_assert_int_eq(receivers_find(&set, "county"), 3);
+    free(ch);
+    /* The same again: nothing changes. */
+    ck_assert_int_eq(receivers_sync(&set, cfg2, &ch), 0);
+    for (size_t i = 0; i < set.n; i++)
+        ck_assert_int_eq(ch[i], RECEIVER_KEPT);
+    free(ch);
+    /* Back: the removed ones get their slots again. */
+    ck_assert_int_eq(receivers_sync(&set, cfg, &ch), 0);
+    ck_assert_uint_eq(set.n, 4);
+    ck_assert_int_eq(ch[0], RECEIVER_ADDED);
+    ck_assert(!set.r[0]->removed);
+    ck_assert_int_eq(ch[2], RECEIVER_ADDED);
+    ck_assert_int_eq(ch[3], RECEIVER_REMOVED);
+    free(ch);
+    receivers_clear(&set);
+    config_free(cfg);
+    config_free(cfg2);
 }
 END_TEST
 
@@ -508,6 +566,7 @@ static Suite *receivers_suite(void)
     tcase_add_test(tc, test_webhooks_then_alertmanager_in_order);
     tcase_add_test(tc, test_a_webhook_wants_only_its_counties);
     tcase_add_test(tc, test_kinds_by_name);
+    tcase_add_test(tc, test_sync_keeps_slots_by_name);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -41,9 +41,15 @@ struct digester *digester_new(const struct digester_deps *deps);
 void digester_free(struct digester *dg);
 
 /* SIGHUP (reload.h): from now on, work reads cfg, a newer generation whose
- * counties extend the old ones (same codes, same order, maybe more);
- * per-county state grows. cfg is borrowed and outlives the holder. -1 when
- * out of memory (the old generation, still valid, stays in use). */
+ * counties extend the old ones (same codes, same order, maybe more); a
+ * round under way finishes with the generation it began with. The digest's
+ * receivers are matched by name: one still named keeps what it knows (the
+ * day already sent, a digest under way); a newly named one gets its first
+ * digest at the next tick past alerts.digest.at (today's, if not sent yet
+ * by any server); one no longer named finishes a digest already posted and
+ * sends no other. alerts.digest may be set or unset. cfg is borrowed and
+ * outlives the holder. Call after notifier_reconfigure. -1 when out of
+ * memory (what could be applied is). */
 int digester_reconfigure(struct digester *dg, const struct config *cfg);
 
 #endif

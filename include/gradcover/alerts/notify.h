@@ -76,15 +76,29 @@ void notifier_render_metrics(const struct notifier *n, FILE *out);
  * for n NULL. */
 struct sendq *notifier_sendq(struct notifier *n);
 
-/* The configured receivers (*count of them, in the queues' order);
- * borrowed. */
-const struct receiver *notifier_receivers(const struct notifier *n, size_t *count);
+/* The receiver of this slot (receiver.h's receiver_set; sendq_item's
+ * receiver), borrowed; NULL when there is none or it was removed. */
+const struct receiver *notifier_receiver(const struct notifier *n, size_t slot);
+
+/* The slot of the receiver of this name (removed ones too), or -1. */
+long notifier_receiver_slot(const struct notifier *n, const char *name);
 
 /* SIGHUP (reload.h): cfg (borrowed) is the configuration from now on; its
- * counties extend the old ones (same order, maybe more) and its receivers
- * are the old ones (alerts.webhooks and alertmanager_url need a restart).
- * The new counties' outbox groups are made. -1 when out of memory (the old
- * generation stays in use). */
+ * counties extend the old ones (same order, maybe more), and the new
+ * counties' outbox groups are made. Its receivers are matched to the old
+ * ones by name (receivers_sync): an added one takes the events read from
+ * now on (not those already read); a changed one keeps its queue, pacing
+ * and deliveries under way, its next message uses the new URL, secret or
+ * format; a removed one's waiting messages (queued, or waiting for a
+ * retry) are dropped, recorded "dropped" and counted in the log line
+ * event=receiver_removed, while a message already posted to it finishes
+ * (its answer recorded, never retried). -1 when out of memory (logged;
+ * what could be applied is). */
 int notifier_reconfigure(struct notifier *n, const struct config *cfg);
+
+/* SIGHUP: https:// connections opened from now on verify with tls
+ * (borrowed; its owner keeps it until notifier_free or the next call);
+ * those open keep the context they began with. */
+void notifier_set_tls(struct notifier *n, struct ssl_ctx_st *tls);
 
 #endif

@@ -33,6 +33,10 @@ typedef void (*post_cb)(const struct post_answer *ans, void *arg);
  * post_client_free. */
 struct post_client *post_client_new(struct event_base *base, struct ssl_ctx_st *tls);
 
+/* Connections opened from now on verify with tls (borrowed, may be NULL);
+ * those open keep theirs (an SSL holds a reference to its context). */
+void post_client_set_tls(struct post_client *pc, struct ssl_ctx_st *tls);
+
 /* Drops the requests still in flight (their callbacks never run) and frees
  * the client. NULL is a no-op. */
 void post_client_free(struct post_client *pc);

@@ -162,7 +162,12 @@ struct receiver_kind {
     void (*reconfigure)(void *state, const struct config *cfg);
 };
 
-/* One configured receiver. Strings are borrowed from the configuration. */
+/* One configured receiver. Its identity is its name (alerts.webhooks[].name,
+ * required and unique; "alertmanager" for alerts.alertmanager_url), never
+ * its position in the file: delivery records, pacing turns and digest turns
+ * in Redis are keyed by it, and a reload (receivers_sync) finds the same
+ * receiver by it. Strings are borrowed from the configuration generation
+ * that last set them (generations live until exit, reload.h). */
 struct receiver {
     const struct receiver_kind *kind;
     const char *name;   /* the metrics label and the delivery record's key */
@@ -171,23 +176,47 @@ struct receiver {
     char *const *counties;
     size_t ncounties; /* 0: every county */
     bool escalation;  /* the city's leaders: escalations only (and the digest, when named) */
+    bool removed;     /* no longer configured (a reload): takes nothing new */
     void *state;      /* kind->start's, until kind->stop */
 };
 
-/* The receivers of cfg in their order (the metrics' order): every webhook,
- * then Alertmanager when alertmanager_url is set. A new array of *n (freed
- * with receivers_free); NULL when out of memory. Nothing is started. */
-struct receiver *receivers_new(const struct config *cfg, size_t *n);
+/* The receivers of a running process, one slot per receiver *name* ever
+ * configured since the start. A slot is never reused for another name nor
+ * freed before the set, so its index names one receiver for the whole run:
+ * queues (sendq.h), deliveries (notify.c) and the digest keep indexes, and
+ * callbacks in flight may keep pointers. A removed receiver keeps its slot
+ * (removed = true); configured again under its name, it gets it back. */
+struct receiver_set {
+    struct receiver **r; /* slots; each owned */
+    size_t n;
+    struct receiver_env env; /* for the kinds' background work; env.cfg follows syncs */
+};
 
-/* Starts every receiver's background work. -1 when one failed to start
- * (those started stay so until receivers_free). */
-int receivers_start(struct receiver *rs, size_t n, const struct receiver_env *env) GC_MUSTCHECK;
+/* What receivers_sync did to one slot. */
+enum receiver_change {
+    RECEIVER_KEPT,    /* unchanged (or still removed) */
+    RECEIVER_ADDED,   /* a new name, or a removed one configured again */
+    RECEIVER_CHANGED, /* same name: URL, secret, format, counties or escalation changed */
+    RECEIVER_REMOVED, /* its name is no longer configured */
+};
 
-/* Hands cfg (borrowed) to every started receiver's background work. */
-void receivers_reconfigure(struct receiver *rs, size_t n, const struct config *cfg);
+/* Makes s hold cfg's receivers (borrowed; every webhook, then Alertmanager
+ * when alertmanager_url is set), matched to the slots by name: a receiver
+ * whose name is kept stays in its slot with its settings replaced, so that
+ * adding, removing, reordering or changing one leaves the others' state
+ * alone. Starts the background work of those added, stops the removed
+ * ones', hands cfg to the others' (none is started while env.base is
+ * NULL: a set only looked at). s zeroed with env set before the first
+ * call. *changes is a new array of s->n entries (free()d by the caller),
+ * one per slot. -1 when out of memory: s is then unchanged. */
+int receivers_sync(struct receiver_set *s, const struct config *cfg,
+                   enum receiver_change **changes) GC_MUSTCHECK;
 
-/* Stops what receivers_start began and frees the array. NULL is a no-op. */
-void receivers_free(struct receiver *rs, size_t n);
+/* The slot of this name, or -1. */
+long receivers_find(const struct receiver_set *s, const char *name);
+
+/* Stops every receiver's background work and frees the slots. */
+void receivers_clear(struct receiver_set *s);
 
 /* True when r wants the events of this county. */
 bool receiver_wants(const struct receiver *r, const char *county);

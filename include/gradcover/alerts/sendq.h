@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "gradcover/alerts/receiver.h"
+#include "gradcover/common.h"
 
 struct clock;
 struct config;
@@ -29,12 +30,13 @@ enum sendq_outcome {
     SENDQ_RETRY,      /* not this time (no answer, 5xx, a robot's rate limit) */
     SENDQ_PERMANENT,  /* refused: repeating cannot help */
     SENDQ_SUPPRESSED, /* its county is silenced: not sent, and never will be */
+    SENDQ_DROPPED,    /* its receiver was removed by a reload: not sent, and never will be */
 };
 
 /* One thing to send. The owner fills the first members and keeps the item
  * alive until done is called (or until sendq_forget). */
 struct sendq_item {
-    size_t receiver;    /* index in the receivers */
+    size_t receiver;    /* the receiver's slot (receiver.h's receiver_set) */
     const char *county; /* checked against silences; NULL: none (a digest) */
     /* An event: fills *ev for a message sent at now (wall ms); what it
      * points to stays valid until the next call for this item. */
@@ -56,19 +58,34 @@ struct sendq_deps {
     const struct config *cfg;
     const struct clock *clock; /* the wall clock (--now): sent_at, silences */
     struct post_client *post;
-    const struct receiver *receivers; /* receiver.h, the metrics' order */
-    size_t nreceivers;
 };
 
-/* A queue per receiver. NULL on allocation failure. */
+/* The queues, none yet (sendq_add). NULL on allocation failure. */
 struct sendq *sendq_new(const struct sendq_deps *deps);
+
+/* A queue for the next receiver slot (the first call is slot 0, as in the
+ * receiver_set): r is borrowed and must outlive the queues. -1 when out of
+ * memory. */
+int sendq_add(struct sendq *q, const struct receiver *r) GC_MUSTCHECK;
+
+/* The receiver of this slot was removed (a reload): every item waiting in
+ * its queue is handed SENDQ_DROPPED at once, and so is every later put; a
+ * turn under way that has not posted yet drops its items too; a message
+ * already posted is answered as usual. Returns how many waiting items were
+ * dropped. */
+size_t sendq_remove(struct sendq *q, size_t receiver);
+
+/* The receiver of this slot is configured again: its queue takes items
+ * again (its counters go on from where they were). */
+void sendq_revive(struct sendq *q, size_t receiver);
 
 /* Frees the queues: items queued or in flight are forgotten (their done is
  * never called; their owners free them). NULL is a no-op. */
 void sendq_free(struct sendq *q);
 
 /* Queues it for its receiver, to go out as soon as the receiver's gathering
- * and pacing allow. */
+ * and pacing allow; a removed receiver's item is done (SENDQ_DROPPED)
+ * before this returns. */
 void sendq_put(struct sendq *q, struct sendq_item *it);
 
 /* Takes it out of its queue if it waits there (its owner is going away). */
