@@ -276,6 +276,35 @@ START_TEST(test_bad_receiver_keeps_the_old_ones)
 }
 END_TEST
 
+/* A restart with the webhooks in another order: an event delivered to B
+ * before it and still pending for D (retrying) goes to D alone after it. */
+START_TEST(test_restart_with_reordered_receivers_resends_nothing)
+{
+    baseline();
+    struct receiver *b = receiver_start("200"), *d = receiver_start("503,503,200");
+    ck_assert(b && d);
+    int port = h_free_port();
+    const char *path =
+        alerts_file("rr-order", json_pack("[o, o]", json_hook("B", b), json_hook("D", d)), port);
+    struct gc_server *s = start_at(path, port, NULL);
+    register_grad(s, COUNTY, 10);
+    json_decref(expect_requests(b, 1, 10000, s));
+    json_decref(expect_requests(d, 1, 10000, s));
+    stop(s);
+    path = alerts_file("rr-order", json_pack("[o, o]", json_hook("D", d), json_hook("B", b)), port);
+    s = start_at(path, port, NULL);
+    json_decref(expect_requests(d, 3, 20000, s));
+    expect_count_stays(d, 3, 3000);
+    expect_count_stays(b, 1, 0);
+    json_t *ids = receiver_requests(d);
+    for (size_t i = 1; i < 3; i++)
+        ck_assert_str_eq(receiver_header(json_array_get(ids, i), "x-gradcover-event-id"),
+                         receiver_header(json_array_get(ids, 0), "x-gradcover-event-id"));
+    json_decref(ids);
+    stop(s);
+}
+END_TEST
+
 /* ---- the digest ---- */
 
 static size_t digests(struct receiver *rv)
@@ -356,6 +385,7 @@ int main(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_receivers_change_during_an_episode);
     tcase_add_test(tc, test_bad_receiver_keeps_the_old_ones);
+    tcase_add_test(tc, test_restart_with_reordered_receivers_resends_nothing);
     tcase_add_test(tc, test_digest_receivers_follow_a_reload);
     suite_add_tcase(su, tc);
     return h_run_suite(su);
