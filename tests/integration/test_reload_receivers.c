@@ -305,6 +305,50 @@ START_TEST(test_restart_with_reordered_receivers_resends_nothing)
 }
 END_TEST
 
+/* Alertmanager's URL and alerts.ca_file at a reload: an alert that could
+ * not be delivered (the receiver's certificate not trusted) goes, at its
+ * next retry, to the new URL over a connection verified with the new CA. */
+START_TEST(test_alertmanager_url_and_ca_file_follow_a_reload)
+{
+    baseline();
+    struct receiver *am1 =
+        receiver_start_tls("200", h_tls_file("server.pem"), h_tls_file("server.key"));
+    struct receiver *am2 =
+        receiver_start_tls("200", h_tls_file("server.pem"), h_tls_file("server.key"));
+    ck_assert(am1 && am2);
+    int port = h_free_port();
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", am1->port);
+    const char *path = config(
+        "rr-am",
+        json_pack("{s:s, s:s}", "alertmanager_url", url, "ca_file", h_tls_file("untrusted-ca.pem")),
+        port);
+    struct gc_server *s = start_at(path, port, NULL);
+    register_grad(s, COUNTY, 10);
+    long long end = h_now_ms() + h_ms(10000);
+    while (receiver_tls_failures(am1) == 0) {
+        ck_assert_msg(h_now_ms() < end, "no TLS handshake refused at am1 (%s)", s->log_path);
+        h_sleep_ms(100);
+    }
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", am2->port);
+    config("rr-am",
+           json_pack("{s:s, s:s}", "alertmanager_url", url, "ca_file", h_tls_file("ca.pem")), port);
+    hup_and_wait(s, "reloads", 0);
+    ck_assert(log_has(s, "event=receiver_changed", "receiver=alertmanager"));
+    json_t *reqs = expect_requests(am2, 1, 15000, s);
+    json_t *q = json_array_get(reqs, 0);
+    ck_assert_str_eq(str(q, "path"), "/api/v2/alerts");
+    ck_assert_ptr_nonnull(strstr(str(q, "body"), COUNTY));
+    ck_assert_uint_eq(receiver_tls_failures(am2), 0);
+    json_decref(reqs);
+    reqs = receiver_requests(am1);
+    ck_assert_uint_eq(json_array_size(reqs), 0);
+    json_decref(reqs);
+    ck_assert_int_eq(metric(s, "gradcover_config_reload_failures_total"), 0);
+    stop(s);
+}
+END_TEST
+
 /* ---- the digest ---- */
 
 static size_t digests(struct receiver *rv)
@@ -386,6 +430,7 @@ int main(void)
     tcase_add_test(tc, test_receivers_change_during_an_episode);
     tcase_add_test(tc, test_bad_receiver_keeps_the_old_ones);
     tcase_add_test(tc, test_restart_with_reordered_receivers_resends_nothing);
+    tcase_add_test(tc, test_alertmanager_url_and_ca_file_follow_a_reload);
     tcase_add_test(tc, test_digest_receivers_follow_a_reload);
     suite_add_tcase(su, tc);
     return h_run_suite(su);
