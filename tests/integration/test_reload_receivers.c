@@ -276,6 +276,33 @@ START_TEST(test_bad_receiver_keeps_the_old_ones)
 }
 END_TEST
 
+/* A chat robot removed while its message is still gathering (a robot's
+ * queue waits 2 s for more events): the queued message is dropped, counted
+ * in the log, recorded, and never sent. */
+START_TEST(test_removed_robot_drops_its_queued_message)
+{
+    baseline();
+    struct receiver *b = receiver_start("200");
+    struct receiver *wecom = robot("wecom", "200:0", NULL);
+    int port = h_free_port();
+    const char *path = alerts_file(
+        "rr-robot",
+        json_pack("[o, o]", json_hook("B", b), robot_hook("R", "wecom", wecom, NULL, false)), port);
+    struct gc_server *s = start_at(path, port, NULL);
+    alerts_file("rr-robot", json_pack("[o]", json_hook("B", b)), port);
+    register_grad(s, COUNTY, 10);
+    json_decref(expect_requests(b, 1, 10000, s));
+    hup_and_wait(s, "reloads", 0);
+    ck_assert(log_has(s, "event=receiver_removed", "receiver=R dropped=1"));
+    json_t *ids = event_ids(b);
+    json_decref(
+        wait_delivery(s, COUNTY, json_string_value(json_array_get(ids, 0)), "R", "dropped", 5000));
+    json_decref(ids);
+    expect_count_stays(wecom, 0, 3000);
+    stop(s);
+}
+END_TEST
+
 /* A restart with the webhooks in another order: an event delivered to B
  * before it and still pending for D (retrying) goes to D alone after it. */
 START_TEST(test_restart_with_reordered_receivers_resends_nothing)
@@ -428,6 +455,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_receivers_change_during_an_episode);
+    tcase_add_test(tc, test_removed_robot_drops_its_queued_message);
     tcase_add_test(tc, test_bad_receiver_keeps_the_old_ones);
     tcase_add_test(tc, test_restart_with_reordered_receivers_resends_nothing);
     tcase_add_test(tc, test_alertmanager_url_and_ca_file_follow_a_reload);
