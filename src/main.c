@@ -32,8 +32,9 @@ static void usage(FILE *f)
                "  --version          print the version (and git commit) and exit\n"
                "\n"
                "Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration\n"
-               "file (counties added or renamed, thresholds, tokens, limits; a bad file\n"
-               "keeps the old one; see docs/operations.md, \"Reloading the configuration\").\n");
+               "file (counties added or renamed, thresholds, tokens, receivers, limits;\n"
+               "a bad file keeps the old one; see docs/operations.md, \"Reloading the\n"
+               "configuration\").\n");
 }
 
 int main(int argc, char **argv)
