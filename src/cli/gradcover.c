@@ -102,6 +102,10 @@ static redisContext *connect_redis(const char *url)
         fprintf(stderr, "gradcover: redis URL: %s\n", err);
         return NULL;
     }
+    if (t.cluster) {
+        fprintf(stderr, "gradcover: redis URL: %s\n", REDIS_CLUSTER_NOT_YET);
+        return NULL;
+    }
     if (t.sentinel && !find_master(&t))
         return NULL;
     struct timeval tv = {5, 0};
