@@ -1,0 +1,365 @@
+/* Redis Cluster addressing against a real cluster (issue 17, SPEC §13; the
+ * router itself is unfinished: docs/cluster-wip.md). Three redis-servers
+ * with cluster-enabled on free ports, joined by `redis-cli --cluster create`;
+ * then:
+ * - slotmap_keyslot() agrees with CLUSTER KEYSLOT for every key shape
+ *   gradcover writes (gc:{county}:..., gc:{@}:...), for 50 counties;
+ * - the slot map built from CLUSTER SLOTS names the three masters and every
+ *   slot; each county's key is accepted by the master the map names and
+ *   refused with a MOVED elsewhere that slotmap_redirect_parse() reads as
+ *   the same master and slot; the 50 counties land on all three masters
+ *   (what the router's test will need);
+ * - a slot being migrated answers ASK, read as such;
+ * - gradcoverd given a redis-cluster:// URL refuses to start, saying it is
+ *   not supported yet: exit 2 from the file, 1 from --redis. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gradcover/store/slotmap.h"
+#include "harness.h"
+
+#define NMASTERS 3
+#define NCOUNTIES 50
+/* Cluster bus timeouts on loopback: a node is failed after 2 s without an
+ * answer (the default 15 s would only slow the later failover test). */
+#define NODE_TIMEOUT_MS "2000"
+
+static struct h_redis_proc *node[NMASTERS];
+static char counties[NCOUNTIES][8];
+
+static redisContext *connect_node(int i)
+{
+    redisContext *c = redisConnect("127.0.0.1", node[i]->port);
+    ck_assert_msg(c && !c->err, "node %d: no connection", i);
+    return c;
+}
+
+/* Node i says cluster_state:ok. */
+static bool cluster_ok(int i)
+{
+    redisContext *c = connect_node(i);
+    redisReply *r = redisCommand(c, "CLUSTER INFO");
+    bool ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok");
+    freeReplyObject(r);
+    redisFree(c);
+    return ok;
+}
+
+/* A free port whose cluster bus port (port + 10000) is free too. */
+static int free_cluster_port(void)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int port = h_free_port();
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert(fd >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)(port + 10000)),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool ok = port + 10000 <= 65535 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+    ck_abort_msg("no free port pair for a cluster node");
+    return 0;
+}
+
+static void start_cluster(void)
+{
+    char cmd[1024];
+    int n = snprintf(cmd, sizeof cmd, "redis-cli --cluster create");
+    for (int i = 0; i < NMASTERS; i++) {
+        char name[16], log[600];
+        snprintf(name, sizeof name, "cluster%d", i);
+        snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
+        const char *const extra[] = {"--cluster-enabled",   "yes",
+                                     "--cluster-config-file", "nodes.conf",
+                                     "--cluster-node-timeout", NODE_TIMEOUT_MS,
+                                     "--appendfsync",        "everysec",
+                                     "--logfile",            log,
+                                     NULL};
+        node[i] = h_redis_spawn_args(name, free_cluster_port(), true, extra);
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " 127.0.0.1:%d", node[i]->port);
+    }
+    snprintf(cmd + n, sizeof cmd - (size_t)n, " --cluster-yes > '%s/cluster-create.log' 2>&1",
+             h_work_dir());
+    ck_assert_msg(system(cmd) == 0, "redis-cli --cluster create failed: %s/cluster-create.log",
+                  h_work_dir());
+    long long until = h_now_ms() + h_ms(20000);
+    for (int i = 0; i < NMASTERS; i++)
+        while (!cluster_ok(i)) {
+            ck_assert_msg(h_now_ms() < until, "node %d: cluster_state not ok", i);
+            h_sleep_ms(100);
+        }
+}
+
+static void stop_cluster(void)
+{
+    for (int i = 0; i < NMASTERS; i++)
+        if (node[i]) {
+            h_redis_stop(node[i], true);
+            free(node[i]);
+            node[i] = NULL;
+        }
+}
+
+/* A redisReply as store.c maps it (strings, integers, nil, arrays). */
+static json_t *to_json(const redisReply *r)
+{
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+        return json_stringn(r->str, r->len);
+    case REDIS_REPLY_INTEGER:
+        return json_integer(r->integer);
+    case REDIS_REPLY_ARRAY: {
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->elements; i++)
+            json_array_append_new(a, to_json(r->element[i]));
+        return a;
+    }
+    default:
+        return json_null();
+    }
+}
+
+static struct slotmap *map_from(int i)
+{
+    redisContext *c = connect_node(i);
+    redisReply *r = redisCommand(c, "CLUSTER SLOTS");
+    ck_assert(r && r->type == REDIS_REPLY_ARRAY);
+    json_t *v = to_json(r);
+    freeReplyObject(r);
+    redisFree(c);
+    char err[128] = "";
+    struct slotmap *m = slotmap_from_slots(v, "127.0.0.1", err, sizeof err);
+    json_decref(v);
+    ck_assert_msg(m != NULL, "CLUSTER SLOTS: %s", err);
+    return m;
+}
+
+/* Codes of the shape of real county codes: Shangluo's, then made-up ones. */
+static void make_counties(void)
+{
+    for (int i = 0; i < NCOUNTIES; i++)
+        snprintf(counties[i], sizeof counties[i], "%d", 611002 + 17 * i);
+}
+
+START_TEST(test_keyslot_agrees_with_redis)
+{
+    redisContext *c = connect_node(0);
+    for (int i = 0; i < NCOUNTIES; i++) {
+        char keys[4][96];
+        snprintf(keys[0], sizeof keys[0], "gc:{%s}", counties[i]);
+        snprintf(keys[1], sizeof keys[1], "gc:{%s}:cnt", counties[i]);
+        snprintf(keys[2], sizeof keys[2], "gc:{%s}:g:G-%d{x}", counties[i], i);
+        snprintf(keys[3], sizeof keys[3], "gc:{@}:gid:G-%d", i);
+        for (int k = 0; k < 4; k++) {
+            redisReply *r = redisCommand(c, "CLUSTER KEYSLOT %s", keys[k]);
+            ck_assert(r && r->type == REDIS_REPLY_INTEGER);
+            ck_assert_msg((long long)slotmap_keyslot(keys[k], strlen(keys[k])) == r->integer,
+                          "%s: ours %u, Redis %lld", keys[k],
+                          slotmap_keyslot(keys[k], strlen(keys[k])), r->integer);
+            freeReplyObject(r);
+        }
+    }
+    /* Key shapes beyond ours: the hash tag rules, a binary key. */
+    static const char *const odd[] = {"", "{}", "{", "}", "{{}}", "a{b}c{d}", "x{}{y}",
+                                      "\xe5\x95\x86\xe5\xb7\x9e"};
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        redisReply *r = redisCommand(c, "CLUSTER KEYSLOT %b", odd[k], strlen(odd[k]));
+        ck_assert(r && r->type == REDIS_REPLY_INTEGER);
+        ck_assert_msg((long long)slotmap_keyslot(odd[k], strlen(odd[k])) == r->integer,
+                      "\"%s\": ours %u, Redis %lld", odd[k],
+                      slotmap_keyslot(odd[k], strlen(odd[k])), r->integer);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+}
+END_TEST
+
+START_TEST(test_slot_map_routes_every_county)
+{
+    struct slotmap *m = map_from(1);
+    ck_assert_int_eq(slotmap_nmasters(m), NMASTERS);
+    ck_assert_uint_eq(slotmap_unowned(m), 0);
+    /* Node index in the map -> our node[] index. */
+    int ours[SLOTMAP_NODES_MAX];
+    for (int j = 0; j < slotmap_nnodes(m); j++) {
+        ours[j] = -1;
+        for (int i = 0; i < NMASTERS; i++)
+            if (slotmap_node(m, j)->port == node[i]->port)
+                ours[j] = i;
+        ck_assert_msg(ours[j] >= 0, "the map names an unknown node :%d", slotmap_node(m, j)->port);
+    }
+    int per_node[NMASTERS] = {0};
+    redisContext *c[NMASTERS];
+    for (int i = 0; i < NMASTERS; i++)
+        c[i] = connect_node(i);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char key[sizeof counties + 16]; /* gcc bounds %s by the whole array */
+        snprintf(key, sizeof key, "gc:{%s}:cnt", counties[k]);
+        unsigned slot = slotmap_keyslot(key, strlen(key));
+        int owner = slotmap_owner(m, slot);
+        ck_assert_int_ne(owner, SLOTMAP_UNOWNED);
+        int at = ours[owner];
+        per_node[at]++;
+        for (int i = 0; i < NMASTERS; i++) {
+            redisReply *r = redisCommand(c[i], "HINCRBY %s probe 1", key);
+            ck_assert(r);
+            if (i == at) {
+                ck_assert_msg(r->type == REDIS_REPLY_INTEGER, "%s refused by its master: %s", key,
+                              r->type == REDIS_REPLY_ERROR ? r->str : "?");
+            } else {
+                ck_assert_msg(r->type == REDIS_REPLY_ERROR, "%s accepted by node %d", key, i);
+                struct slotmap_redirect rd;
+                ck_assert_msg(slotmap_redirect_parse(r->str, &rd), "unread: %s", r->str);
+                ck_assert(!rd.ask);
+                ck_assert_uint_eq(rd.slot, slot);
+                ck_assert_int_eq(rd.port, node[at]->port);
+                ck_assert_str_eq(rd.host, "127.0.0.1");
+            }
+            freeReplyObject(r);
+        }
+    }
+    for (int i = 0; i < NMASTERS; i++) {
+        ck_assert_msg(per_node[i] > 0, "no county on node %d", i);
+        redisFree(c[i]);
+    }
+    slotmap_free(m);
+}
+END_TEST
+
+/* A slot set MIGRATING on its master answers ASK for a key that is not
+ * there (any more), naming the importing node. The slot is given back
+ * afterwards. */
+START_TEST(test_migrating_slot_answers_ask)
+{
+    struct slotmap *m = map_from(0);
+    char key[64];
+    snprintf(key, sizeof key, "gc:{%s}:absent", counties[0]);
+    unsigned slot = slotmap_keyslot(key, strlen(key));
+    int from = slotmap_owner(m, slot);
+    int to = (from + 1) % slotmap_nmasters(m);
+    redisContext *src = redisConnect("127.0.0.1", slotmap_node(m, from)->port);
+    redisContext *dst = redisConnect("127.0.0.1", slotmap_node(m, to)->port);
+    ck_assert(src && !src->err && dst && !dst->err);
+    const char *src_id = slotmap_node(m, from)->id, *dst_id = slotmap_node(m, to)->id;
+    ck_assert(src_id[0] && dst_id[0]);
+    redisReply *r = redisCommand(dst, "CLUSTER SETSLOT %u IMPORTING %s", slot, src_id);
+    ck_assert(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    r = redisCommand(src, "CLUSTER SETSLOT %u MIGRATING %s", slot, dst_id);
+    ck_assert(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    r = redisCommand(src, "GET %s", key);
+    ck_assert(r && r->type == REDIS_REPLY_ERROR);
+    struct slotmap_redirect rd;
+    ck_assert_msg(slotmap_redirect_parse(r->str, &rd), "unread: %s", r->str);
+    ck_assert(rd.ask);
+    ck_assert_uint_eq(rd.slot, slot);
+    ck_assert_int_eq(rd.port, slotmap_node(m, to)->port);
+    freeReplyObject(r);
+    /* Given back: STABLE on both. */
+    freeReplyObject(redisCommand(src, "CLUSTER SETSLOT %u STABLE", slot));
+    freeReplyObject(redisCommand(dst, "CLUSTER SETSLOT %u STABLE", slot));
+    r = redisCommand(src, "GET %s", key);
+    ck_assert(r && r->type == REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    redisFree(src);
+    redisFree(dst);
+    slotmap_free(m);
+}
+END_TEST
+
+/* gradcoverd run with args to its end; its exit code, its output in text. */
+static int run_gradcoverd(const char *const *args, char *text, size_t len)
+{
+    char log[600];
+    snprintf(log, sizeof log, "%s/refused.log", h_work_dir());
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0)
+            _exit(127);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+        h_exec_gradcoverd(args);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    FILE *f = fopen(log, "r");
+    ck_assert(f);
+    size_t n = fread(text, 1, len - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* gradcoverd refuses a redis-cluster:// URL, in the file (a configuration
+ * error: exit 2, --check-config too) and given with --redis (a start
+ * failure, exit 1, as any unusable --redis), saying it is not supported
+ * yet; it never gets to serve. */
+START_TEST(test_gradcoverd_refuses_cluster_url)
+{
+    char url[128], listen[32], text[4096];
+    snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", node[0]->port,
+             node[1]->port);
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", h_free_port());
+    json_t *cfg = h_default_config();
+    const char *plain = h_write_config(cfg, "plain");
+    const char *const with_flag[] = {"--config", plain, "--listen", listen, "--redis", url, NULL};
+    int rc = run_gradcoverd(with_flag, text, sizeof text);
+    ck_assert_msg(rc == 1, "--redis: exit %d: %s", rc, text);
+    ck_assert_msg(strstr(text, "redis-cluster:// is not supported yet"), "%s", text);
+
+    json_object_set_new(cfg, "redis", json_string(url));
+    const char *in_file = h_write_config(cfg, "cluster");
+    json_decref(cfg);
+    const char *const check[] = {"--config", in_file, "--check-config", NULL};
+    rc = run_gradcoverd(check, text, sizeof text);
+    ck_assert_msg(rc == 2, "--check-config: exit %d: %s", rc, text);
+    ck_assert_msg(strstr(text, "\"redis\"") && strstr(text, "not supported yet"), "%s", text);
+    const char *const start[] = {"--config", in_file, "--listen", listen, NULL};
+    rc = run_gradcoverd(start, text, sizeof text);
+    ck_assert_msg(rc == 2, "start: exit %d: %s", rc, text);
+}
+END_TEST
+
+static void setup(void)
+{
+    h_init();
+    make_counties();
+    start_cluster();
+}
+
+static void teardown(void)
+{
+    stop_cluster();
+}
+
+int main(void)
+{
+    Suite *s = suite_create("cluster_slots");
+    TCase *tc = tcase_create("cluster");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_keyslot_agrees_with_redis);
+    tcase_add_test(tc, test_slot_map_routes_every_county);
+    tcase_add_test(tc, test_migrating_slot_answers_ask);
+    tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
+    suite_add_tcase(s, tc);
+    return h_run_suite(s);
+}
