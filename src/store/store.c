@@ -337,6 +337,11 @@ static void writes_changed(struct store *s, enum store_writes was)
  * status the command's callback gets. */
 static enum store_status note_error(struct store *s, uint64_t seq, const char *err)
 {
+    /* A Redis Cluster redirection is not an error of Redis: the cluster
+     * router (cluster.c) follows it; neither counted nor logged here. */
+    if (strncmp(err, "MOVED ", 6) == 0 || strncmp(err, "ASK ", 4) == 0 ||
+        strncmp(err, "TRYAGAIN ", 9) == 0)
+        return STORE_FAILED;
     enum store_refusal k = refusal_of(err);
     s->last_kind = k;
     s->refusals[k]++;

@@ -1,17 +1,26 @@
-/* Redis Cluster addressing against a real cluster (issue 17, SPEC §13; the
- * router itself is unfinished: docs/cluster-wip.md). Three redis-servers
- * with cluster-enabled on free ports, joined by `redis-cli --cluster create`;
- * then:
+/* Redis Cluster (issue 17, SPEC §13; unfinished: docs/cluster-wip.md)
+ * against a real cluster: three masters and three replicas on free ports
+ * (redis-server --cluster-enabled, redis-cli --cluster create
+ * --cluster-replicas 1). Addressing (slotmap.c):
  * - slotmap_keyslot() agrees with CLUSTER KEYSLOT for every key shape
  *   gradcover writes (gc:{county}:..., gc:{@}:...), for 50 counties;
  * - the slot map built from CLUSTER SLOTS names the three masters and every
  *   slot; each county's key is accepted by the master the map names and
  *   refused with a MOVED elsewhere that slotmap_redirect_parse() reads as
- *   the same master and slot; the 50 counties land on all three masters
- *   (what the router's test will need);
- * - a slot being migrated answers ASK, read as such;
- * - gradcoverd given a redis-cluster:// URL refuses to start, saying it is
- *   not supported yet: exit 2 from the file, 1 from --redis. */
+ *   the same master and slot; the 50 counties land on all three masters;
+ * - a slot being migrated answers ASK, read as such.
+ * The router (cluster.c), driven on an event loop in this process (it is
+ * not wired into gradcoverd yet):
+ * - from one seed it learns the map and routes a counter command and a real
+ *   script (audit) for each of 50 counties: counts exact on each master;
+ * - a slot moved behind its back: MOVED, followed, counts exact;
+ * - a busy county's slot migrated key by key under load (SETSLOT
+ *   MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE): ASKs followed (commands)
+ *   or waited out (scripts), every command acknowledged, nothing lost or
+ *   doubled;
+ * - a master killed: its replica is promoted and the router writes there.
+ * And gradcoverd given a redis-cluster:// URL refuses to start, saying it
+ * is not supported yet: exit 2 from the file, 1 from --redis. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -25,16 +34,20 @@
 
 #include <jansson.h>
 
+#include <event2/event.h>
+
+#include "gradcover/store/cluster.h"
 #include "gradcover/store/slotmap.h"
 #include "harness.h"
 
 #define NMASTERS 3
+#define NNODES 6 /* a replica per master */
 #define NCOUNTIES 50
 /* Cluster bus timeouts on loopback: a node is failed after 2 s without an
  * answer (the default 15 s would only slow the later failover test). */
 #define NODE_TIMEOUT_MS "2000"
 
-static struct h_redis_proc *node[NMASTERS];
+static struct h_redis_proc *node[NNODES];
 static char counties[NCOUNTIES][8];
 
 static redisContext *connect_node(int i)
@@ -52,6 +65,17 @@ static bool cluster_ok(int i)
     bool ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok");
     freeReplyObject(r);
     redisFree(c);
+    return ok;
+}
+
+static struct slotmap *map_from(int i);
+
+/* Every node in node i's CLUSTER SLOTS (replicas show once attached). */
+static bool map_complete(int i)
+{
+    struct slotmap *m = map_from(i);
+    bool ok = slotmap_nnodes(m) == NNODES && slotmap_unowned(m) == 0;
+    slotmap_free(m);
     return ok;
 }
 
@@ -78,7 +102,7 @@ static void start_cluster(void)
 {
     char cmd[1024];
     int n = snprintf(cmd, sizeof cmd, "redis-cli --cluster create");
-    for (int i = 0; i < NMASTERS; i++) {
+    for (int i = 0; i < NNODES; i++) {
         char name[16], log[600];
         snprintf(name, sizeof name, "cluster%d", i);
         snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
@@ -91,21 +115,27 @@ static void start_cluster(void)
         node[i] = h_redis_spawn_args(name, free_cluster_port(), true, extra);
         n += snprintf(cmd + n, sizeof cmd - (size_t)n, " 127.0.0.1:%d", node[i]->port);
     }
-    snprintf(cmd + n, sizeof cmd - (size_t)n, " --cluster-yes > '%s/cluster-create.log' 2>&1",
+    snprintf(cmd + n, sizeof cmd - (size_t)n,
+             " --cluster-replicas 1 --cluster-yes > '%s/cluster-create.log' 2>&1",
              h_work_dir());
     ck_assert_msg(system(cmd) == 0, "redis-cli --cluster create failed: %s/cluster-create.log",
                   h_work_dir());
     long long until = h_now_ms() + h_ms(20000);
-    for (int i = 0; i < NMASTERS; i++)
+    for (int i = 0; i < NNODES; i++)
         while (!cluster_ok(i)) {
             ck_assert_msg(h_now_ms() < until, "node %d: cluster_state not ok", i);
+            h_sleep_ms(100);
+        }
+    for (int i = 0; i < NNODES; i++)
+        while (!map_complete(i)) {
+            ck_assert_msg(h_now_ms() < until, "node %d: replicas not in CLUSTER SLOTS", i);
             h_sleep_ms(100);
         }
 }
 
 static void stop_cluster(void)
 {
-    for (int i = 0; i < NMASTERS; i++)
+    for (int i = 0; i < NNODES; i++)
         if (node[i]) {
             h_redis_stop(node[i], true);
             free(node[i]);
@@ -192,19 +222,20 @@ START_TEST(test_slot_map_routes_every_county)
 {
     struct slotmap *m = map_from(1);
     ck_assert_int_eq(slotmap_nmasters(m), NMASTERS);
+    ck_assert_int_eq(slotmap_nnodes(m), NNODES);
     ck_assert_uint_eq(slotmap_unowned(m), 0);
     /* Node index in the map -> our node[] index. */
     int ours[SLOTMAP_NODES_MAX];
     for (int j = 0; j < slotmap_nnodes(m); j++) {
         ours[j] = -1;
-        for (int i = 0; i < NMASTERS; i++)
+        for (int i = 0; i < NNODES; i++)
             if (slotmap_node(m, j)->port == node[i]->port)
                 ours[j] = i;
         ck_assert_msg(ours[j] >= 0, "the map names an unknown node :%d", slotmap_node(m, j)->port);
     }
-    int per_node[NMASTERS] = {0};
-    redisContext *c[NMASTERS];
-    for (int i = 0; i < NMASTERS; i++)
+    int per_master[NMASTERS] = {0};
+    redisContext *c[NNODES];
+    for (int i = 0; i < NNODES; i++)
         c[i] = connect_node(i);
     for (int k = 0; k < NCOUNTIES; k++) {
         char key[sizeof counties + 16]; /* gcc bounds %s by the whole array */
@@ -212,15 +243,17 @@ START_TEST(test_slot_map_routes_every_county)
         unsigned slot = slotmap_keyslot(key, strlen(key));
         int owner = slotmap_owner(m, slot);
         ck_assert_int_ne(owner, SLOTMAP_UNOWNED);
+        ck_assert_int_lt(owner, NMASTERS);
         int at = ours[owner];
-        per_node[at]++;
-        for (int i = 0; i < NMASTERS; i++) {
+        per_master[owner]++;
+        for (int i = 0; i < NNODES; i++) {
             redisReply *r = redisCommand(c[i], "HINCRBY %s probe 1", key);
             ck_assert(r);
             if (i == at) {
                 ck_assert_msg(r->type == REDIS_REPLY_INTEGER, "%s refused by its master: %s", key,
                               r->type == REDIS_REPLY_ERROR ? r->str : "?");
             } else {
+                /* Other masters and every replica (no READONLY) redirect. */
                 ck_assert_msg(r->type == REDIS_REPLY_ERROR, "%s accepted by node %d", key, i);
                 struct slotmap_redirect rd;
                 ck_assert_msg(slotmap_redirect_parse(r->str, &rd), "unread: %s", r->str);
@@ -232,10 +265,10 @@ START_TEST(test_slot_map_routes_every_county)
             freeReplyObject(r);
         }
     }
-    for (int i = 0; i < NMASTERS; i++) {
-        ck_assert_msg(per_node[i] > 0, "no county on node %d", i);
+    for (int i = 0; i < NMASTERS; i++)
+        ck_assert_msg(per_master[i] > 0, "no county on master %d", i);
+    for (int i = 0; i < NNODES; i++)
         redisFree(c[i]);
-    }
     slotmap_free(m);
 }
 END_TEST

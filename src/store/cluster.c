@@ -1,0 +1,562 @@
+/* The Redis Cluster router (see cluster.h). Each node is a struct store of
+ * its own (store.c: reconnect with backoff, deadlines, scripts loaded at
+ * connect, error answers classified); this file only chooses the node:
+ * the slot map comes from CLUSTER SLOTS asked of any connected node, again
+ * after a MOVED, while a master is unreachable, and every few seconds.
+ * Ownership: a command's copy (struct cop) belongs to the router from
+ * cluster_*_within until its callback has run; node stores live until
+ * cluster_free (a node that stops being a master keeps its idle store). */
+#include "gradcover/store/cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "gradcover/core/clock.h"
+#include "gradcover/core/log.h"
+#include "gradcover/store/slotmap.h"
+
+/* The map is asked for again this often while it is complete and every
+ * master answers: a failover the router has not seen (no command went to
+ * the failed master) shows within this. */
+#define REFRESH_EVERY_MS 5000
+/* ... and this often while a slot has no master or a master's store is not
+ * ready (a failover under way: the cluster promotes a replica within its
+ * cluster-node-timeout plus ~1 s). */
+#define REFRESH_FAST_MS 250
+/* A script answered ASK (its slot is being migrated) is sent again to the
+ * slot's master after 5 ms doubling to 100 ms, until a MOVED says the
+ * migration is over: a county's slot (~10^4 keys) moves in well under a
+ * second with redis-cli --cluster reshard's batches. */
+#define ASK_WAIT_MIN_MS 5
+#define ASK_WAIT_MAX_MS 100
+/* ASK followed at most this often for one command (a plain command meets
+ * one ASK per migration; more means the slot moves again). */
+#define ASK_FOLLOW_MAX 3
+
+struct cnode {
+    struct cluster *c;
+    char host[256];
+    int port;
+    struct store *s;
+};
+
+struct cop {
+    struct cluster *c;
+    struct cop *next; /* in c->waiting */
+    bool waiting;     /* parked in c->waiting: for the map or its node, or ... */
+    bool later;       /* ... for the end of a wait (ASK to a script, TRYAGAIN) */
+    store_cb cb;
+    void *arg;
+    const char *name; /* the script, or NULL for a plain command */
+    int nkeys;
+    int argc;
+    const char **argv; /* the copies, in this allocation */
+    size_t *lens;
+    unsigned slot;
+    int64_t deadline_ms; /* monotonic */
+    int moved;           /* MOVED retries used (one allowed) */
+    int asks;            /* ASKs followed */
+    int node;            /* a node chosen by a redirection, or -1: the map's */
+    bool asking;         /* send ASKING first */
+    int wait_ms;         /* the next wait after an ASK to a script, TRYAGAIN */
+    struct event *timer; /* the deadline while waiting; the end of a wait */
+};
+
+struct cluster {
+    struct event_base *base;
+    struct redis_target target; /* credentials and seeds */
+    int timeout_ms;
+    bool closing;
+    struct cnode *nodes[SLOTMAP_NODES_MAX + REDIS_CLUSTER_SEEDS_MAX];
+    int nnodes;
+    int16_t owner[SLOTMAP_SLOTS]; /* index into nodes, or -1 */
+    bool have_map;
+    int masters;
+    unsigned unowned;
+    bool refreshing; /* a CLUSTER SLOTS is out */
+    int ask_next;    /* the node asked next for the map (round robin) */
+    struct event *refresh_timer;
+    struct cop *waiting; /* commands parked (cop.waiting), each with its timer */
+    struct cluster_stats st;
+};
+
+static void cop_send(struct cop *o);
+static void refresh(struct cluster *c, const char *why);
+
+/* The node at host:port, created (and connecting) when new; -1 when full
+ * or out of memory. */
+static int node_at(struct cluster *c, const char *host, int port);
+
+static void cop_free(struct cop *o)
+{
+    if (o->timer)
+        event_free(o->timer);
+    free(o);
+}
+
+static void cop_answer(struct cop *o, enum store_status st, json_t *result)
+{
+    o->cb(st, result, o->arg);
+    cop_free(o);
+}
+
+static void unwait(struct cop *o)
+{
+    if (!o->waiting)
+        return;
+    for (struct cop **p = &o->c->waiting; *p; p = &(*p)->next)
+        if (*p == o) {
+            *p = o->next;
+            break;
+        }
+    o->waiting = o->later = false;
+    o->next = NULL;
+}
+
+static void park(struct cop *o, bool later, int ms)
+{
+    o->waiting = true;
+    o->later = later;
+    o->next = o->c->waiting;
+    o->c->waiting = o;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(o->timer, &tv);
+}
+
+static void on_cop_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct cop *o = arg;
+    bool later = o->later;
+    unwait(o);
+    if (later)
+        cop_send(o); /* the end of a wait after ASK or TRYAGAIN */
+    else
+        cop_answer(o, STORE_TIMEOUT, NULL); /* the map or the node never came */
+}
+
+static int remaining_ms(const struct cop *o)
+{
+    int64_t left = o->deadline_ms - clock_mono_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/* Parks o until the map or its node is there (resume_waiting), within its
+ * deadline. */
+static void cop_wait(struct cop *o)
+{
+    park(o, false, remaining_ms(o));
+}
+
+/* Sends o again after o->wait_ms (doubling up to ASK_WAIT_MAX_MS), or
+ * answers STORE_TIMEOUT when that passes its deadline. */
+static void cop_later(struct cop *o)
+{
+    int ms = o->wait_ms;
+    if (ms >= remaining_ms(o)) {
+        cop_answer(o, STORE_TIMEOUT, NULL);
+        return;
+    }
+    o->wait_ms = ms * 2 > ASK_WAIT_MAX_MS ? ASK_WAIT_MAX_MS : ms * 2;
+    park(o, true, ms);
+}
+
+/* Sends again every command parked for the map or its node (not those
+ * waiting out an ASK or a TRYAGAIN: their timers send them). */
+static void resume_waiting(struct cluster *c)
+{
+    struct cop *list = NULL;
+    for (struct cop **p = &c->waiting; *p;) {
+        struct cop *o = *p;
+        if (o->later) {
+            p = &o->next;
+            continue;
+        }
+        *p = o->next;
+        o->next = list;
+        list = o;
+    }
+    while (list) {
+        struct cop *o = list;
+        list = o->next;
+        o->next = NULL;
+        o->waiting = false;
+        evtimer_del(o->timer);
+        cop_send(o);
+    }
+}
+
+static void on_asking(enum store_status st, json_t *result, void *arg)
+{
+    (void)st;
+    (void)result;
+    (void)arg; /* the command behind it says how it went */
+}
+
+static void on_cop_reply(enum store_status st, json_t *result, void *arg)
+{
+    struct cop *o = arg;
+    struct cluster *c = o->c;
+    const char *err = st == STORE_FAILED ? json_string_value(result) : NULL;
+    struct slotmap_redirect rd;
+    if (c->closing || !err) {
+        if (st == STORE_DOWN && !c->closing)
+            refresh(c, "node_down"); /* a failover? the write may or may not have happened */
+        cop_answer(o, st, result);
+        return;
+    }
+    if (slotmap_redirect_parse(err, &rd)) {
+        const char *host = rd.host[0] ? rd.host : "127.0.0.1";
+        int to = node_at(c, host, rd.port);
+        if (!rd.ask) {
+            c->st.moved++;
+            /* The slot moved for good: send there now, and ask for the
+             * whole map (others moved with it, as a resharding does). */
+            if (to >= 0)
+                c->owner[rd.slot] = (int16_t)to;
+            refresh(c, "moved");
+            if (o->moved++ > 0 || to < 0) {
+                cop_answer(o, STORE_DOWN, NULL); /* moving again: a client retries */
+                return;
+            }
+            o->node = -1;
+            o->asking = false;
+            cop_send(o);
+            return;
+        }
+        c->st.ask++;
+        if (o->name) {
+            /* A script touches keys it does not declare: run with ASKING on
+             * the importing node it would read keys not moved yet as
+             * missing (and create them, which then stops the migration);
+             * on the migrating one it fails half-way once a key has left.
+             * It waits until the slot has moved (MOVED), or the deadline. */
+            c->st.ask_waited++;
+            o->node = -1;
+            cop_later(o);
+            return;
+        }
+        if (to < 0 || o->asks++ >= ASK_FOLLOW_MAX) {
+            cop_answer(o, STORE_DOWN, NULL);
+            return;
+        }
+        c->st.ask_followed++;
+        o->node = to;
+        o->asking = true;
+        cop_send(o);
+        return;
+    }
+    if (strncmp(err, "TRYAGAIN", 8) == 0) {
+        c->st.tryagain++;
+        o->node = -1;
+        o->asking = false;
+        cop_later(o);
+        return;
+    }
+    if (strncmp(err, "CLUSTERDOWN", 11) == 0) {
+        refresh(c, "clusterdown");
+        cop_answer(o, STORE_DOWN, NULL);
+        return;
+    }
+    cop_answer(o, st, result);
+}
+
+static void cop_send(struct cop *o)
+{
+    struct cluster *c = o->c;
+    if (c->closing) {
+        cop_answer(o, STORE_DOWN, NULL);
+        return;
+    }
+    int ms = remaining_ms(o);
+    if (ms <= 0) {
+        cop_answer(o, STORE_TIMEOUT, NULL);
+        return;
+    }
+    int n = o->node >= 0 ? o->node : c->owner[o->slot];
+    struct store *s = n >= 0 ? c->nodes[n]->s : NULL;
+    if (!s || !store_ready(s)) {
+        if (n < 0)
+            refresh(c, "no_owner");
+        cop_wait(o);
+        return;
+    }
+    if (o->asking) {
+        /* One pipelined write: ASKING, then the command (the connection
+         * answers in order; ASKING's flag lasts one command). */
+        const char *a[1] = {"ASKING"};
+        size_t al[1] = {6};
+        if (store_command_within(s, ms, 1, a, al, on_asking, NULL) < 0) {
+            cop_wait(o);
+            return;
+        }
+    }
+    int rc = o->name ? store_script_within(s, ms, o->name, o->nkeys, o->argc, o->argv, o->lens,
+                                           on_cop_reply, o)
+                     : store_command_within(s, ms, o->argc, o->argv, o->lens, on_cop_reply, o);
+    if (rc < 0)
+        cop_wait(o); /* the node's link just broke: its ready callback resumes us */
+}
+
+/* A copy of the command (one allocation: the struct, the pointers, the
+ * lengths and the bytes); NULL on allocation failure. */
+static struct cop *cop_new(struct cluster *c, int timeout_ms, const char *name, int nkeys,
+                           int argc, const char **argv, const size_t *lens, store_cb cb,
+                           void *arg)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++)
+        bytes += lens[i] + 1;
+    size_t namelen = name ? strlen(name) + 1 : 0;
+    size_t head = sizeof(struct cop) + (size_t)argc * (sizeof(char *) + sizeof(size_t));
+    char *mem = calloc(1, head + bytes + namelen);
+    if (!mem)
+        return NULL;
+    struct cop *o = (struct cop *)(void *)mem;
+    o->argv = (const char **)(void *)(mem + sizeof *o);
+    o->lens = (size_t *)(void *)(mem + sizeof *o + (size_t)argc * sizeof(char *));
+    char *p = mem + head;
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i], lens[i]);
+        p[lens[i]] = '\0';
+        o->argv[i] = p;
+        o->lens[i] = lens[i];
+        p += lens[i] + 1;
+    }
+    if (name) {
+        memcpy(p, name, namelen);
+        o->name = p;
+    }
+    o->timer = evtimer_new(c->base, on_cop_timer, o);
+    if (!o->timer) {
+        free(mem);
+        return NULL;
+    }
+    o->c = c;
+    o->cb = cb;
+    o->arg = arg;
+    o->nkeys = nkeys;
+    o->argc = argc;
+    o->deadline_ms = clock_mono_ms() + timeout_ms;
+    o->node = -1;
+    o->wait_ms = ASK_WAIT_MIN_MS;
+    return o;
+}
+
+int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, int nkeys,
+                          int argc, const char **argv, const size_t *lens, store_cb cb, void *arg)
+{
+    if (timeout_ms <= 0 || nkeys < 1 || argc < nkeys)
+        return -1;
+    struct cop *o = cop_new(c, timeout_ms, name, nkeys, argc, argv, lens, cb, arg);
+    if (!o)
+        return -1;
+    o->slot = slotmap_keyslot(argv[0], lens[0]);
+    cop_send(o);
+    return 0;
+}
+
+int cluster_command_within(struct cluster *c, int timeout_ms, int argc, const char **argv,
+                           const size_t *lens, store_cb cb, void *arg)
+{
+    if (timeout_ms <= 0 || argc < 2)
+        return -1;
+    struct cop *o = cop_new(c, timeout_ms, NULL, 0, argc, argv, lens, cb, arg);
+    if (!o)
+        return -1;
+    o->slot = slotmap_keyslot(argv[1], lens[1]);
+    cop_send(o);
+    return 0;
+}
+
+/* ---- nodes and the map ---- */
+
+static void on_node_ready(void *arg)
+{
+    struct cnode *n = arg;
+    if (!n->c->have_map)
+        refresh(n->c, "node_ready");
+    resume_waiting(n->c);
+}
+
+static int node_at(struct cluster *c, const char *host, int port)
+{
+    for (int i = 0; i < c->nnodes; i++)
+        if (c->nodes[i]->port == port && strcmp(c->nodes[i]->host, host) == 0)
+            return i;
+    if (c->nnodes == (int)(sizeof c->nodes / sizeof c->nodes[0]) ||
+        strlen(host) >= sizeof c->nodes[0]->host)
+        return -1;
+    struct cnode *n = calloc(1, sizeof *n);
+    if (!n)
+        return -1;
+    n->c = c;
+    snprintf(n->host, sizeof n->host, "%s", host);
+    n->port = port;
+    struct redis_target t = c->target;
+    t.cluster = false;
+    t.nseeds = 0;
+    t.db = 0;
+    snprintf(t.host, sizeof t.host, "%s", host);
+    t.port = port;
+    n->s = store_new(c->base, &t, c->timeout_ms);
+    if (!n->s) {
+        free(n);
+        return -1;
+    }
+    store_on_ready(n->s, on_node_ready, n);
+    log_info("event=cluster_node_added host=%s port=%d", host, port);
+    c->nodes[c->nnodes] = n;
+    return c->nnodes++;
+}
+
+static void schedule_refresh(struct cluster *c)
+{
+    bool fast = !c->have_map || c->unowned > 0;
+    for (int s = 0; !fast && s < SLOTMAP_SLOTS; s++)
+        fast = c->owner[s] >= 0 && !store_ready(c->nodes[c->owner[s]]->s);
+    int ms = fast ? REFRESH_FAST_MS : REFRESH_EVERY_MS;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->refresh_timer, &tv);
+}
+
+/* A CLUSTER SLOTS answer from node `asked` (arg: the node). */
+static void on_slots(enum store_status st, json_t *result, void *arg)
+{
+    struct cnode *asked = arg;
+    struct cluster *c = asked->c;
+    c->refreshing = false;
+    if (c->closing)
+        return;
+    char err[128] = "";
+    struct slotmap *m = st == STORE_OK ? slotmap_from_slots(result, asked->host, err, sizeof err)
+                                       : NULL;
+    if (!m) {
+        c->st.refresh_fails++;
+        log_warn("event=cluster_map_failed host=%s port=%d err=\"%s\"", asked->host, asked->port,
+                 err[0] ? err : "no answer");
+        schedule_refresh(c);
+        return;
+    }
+    int idx[SLOTMAP_NODES_MAX];
+    for (int i = 0; i < slotmap_nnodes(m); i++) {
+        const struct slotmap_node *n = slotmap_node(m, i);
+        /* Masters get a connection now; replicas only when one is promoted. */
+        idx[i] = n->master ? node_at(c, n->host, n->port) : -1;
+    }
+    int masters_before = c->masters;
+    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++) {
+        int o = slotmap_owner(m, s);
+        c->owner[s] = (int16_t)(o >= 0 ? idx[o] : -1);
+    }
+    c->masters = slotmap_nmasters(m);
+    c->unowned = slotmap_unowned(m);
+    if (!c->have_map || masters_before != c->masters)
+        log_info("event=cluster_map masters=%d unowned_slots=%u", c->masters, c->unowned);
+    c->have_map = true;
+    c->st.refreshes++;
+    slotmap_free(m);
+    schedule_refresh(c);
+    resume_waiting(c);
+}
+
+/* Asks one connected node for the map, unless a question is out already. */
+static void refresh(struct cluster *c, const char *why)
+{
+    if (c->refreshing || c->closing)
+        return;
+    for (int k = 0; k < c->nnodes; k++) {
+        struct cnode *n = c->nodes[(c->ask_next + k) % c->nnodes];
+        if (!store_ready(n->s))
+            continue;
+        c->ask_next = (c->ask_next + k + 1) % c->nnodes;
+        const char *argv[2] = {"CLUSTER", "SLOTS"};
+        size_t lens[2] = {7, 5};
+        if (store_command(n->s, 2, argv, lens, on_slots, n) == 0) {
+            c->refreshing = true;
+            log_debug("event=cluster_map_asked host=%s port=%d why=%s", n->host, n->port, why);
+            return;
+        }
+    }
+    /* Nobody connected yet: a node's ready callback asks again. */
+    schedule_refresh(c);
+}
+
+static void on_refresh_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    refresh(arg, "timer");
+}
+
+struct cluster *cluster_new(struct event_base *base, const struct redis_target *t, int timeout_ms)
+{
+    struct cluster *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->base = base;
+    c->target = *t;
+    c->timeout_ms = timeout_ms;
+    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++)
+        c->owner[s] = -1;
+    c->refresh_timer = evtimer_new(base, on_refresh_timer, c);
+    if (!c->refresh_timer) {
+        cluster_free(c);
+        return NULL;
+    }
+    for (int i = 0; i < t->nseeds; i++)
+        if (node_at(c, t->seeds[i].host, t->seeds[i].port) < 0) {
+            cluster_free(c);
+            return NULL;
+        }
+    return c;
+}
+
+void cluster_free(struct cluster *c)
+{
+    if (!c)
+        return;
+    c->closing = true;
+    /* Commands in flight are answered STORE_DOWN by their node's store_free
+     * (on_cop_reply sees closing); parked ones here. */
+    while (c->waiting) {
+        struct cop *o = c->waiting;
+        evtimer_del(o->timer);
+        unwait(o);
+        cop_answer(o, STORE_DOWN, NULL);
+    }
+    for (int i = 0; i < c->nnodes; i++) {
+        store_free(c->nodes[i]->s);
+        free(c->nodes[i]);
+    }
+    if (c->refresh_timer)
+        event_free(c->refresh_timer);
+    free(c);
+}
+
+bool cluster_ready(const struct cluster *c)
+{
+    if (!c->have_map || c->unowned > 0)
+        return false;
+    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++)
+        if (c->owner[s] < 0 || !store_ready(c->nodes[c->owner[s]]->s))
+            return false;
+    return true;
+}
+
+void cluster_stats(const struct cluster *c, struct cluster_stats *out)
+{
+    *out = c->st;
+    out->masters = c->masters;
+    out->unowned = c->unowned;
+}
+
+struct store *cluster_store_for(struct cluster *c, const char *key, size_t len)
+{
+    int n = c->owner[slotmap_keyslot(key, len)];
+    return n >= 0 && store_ready(c->nodes[n]->s) ? c->nodes[n]->s : NULL;
+}
