@@ -315,6 +315,390 @@ START_TEST(test_migrating_slot_answers_ask)
 }
 END_TEST
 
+/* ---- the router (cluster.c) on an event loop ---- */
+
+/* The audit script's arguments: one entry in gc:{county}:audit per call. */
+#define AUDIT_ARGS                                                                                 \
+    "{\"audit\":{\"who\":\"t\",\"role\":\"admin\",\"action\":\"test\",\"object\":\"o\","        \
+    "\"rid\":\"r\",\"keep_ms\":86400000}}"
+/* A command's deadline: covers a migration's end and a failover's; only a
+ * bound on waiting (h_ms), never an assertion of speed. */
+#define OP_TIMEOUT_MS 15000
+
+static struct event_base *base;
+
+struct tally {
+    int sent, ok, down, timeout, failed;
+};
+
+static void on_done(enum store_status st, json_t *result, void *arg)
+{
+    (void)result;
+    struct tally *t = arg;
+    if (st == STORE_OK)
+        t->ok++;
+    else if (st == STORE_DOWN)
+        t->down++;
+    else if (st == STORE_TIMEOUT)
+        t->timeout++;
+    else
+        t->failed++;
+}
+
+static int answered(const struct tally *t)
+{
+    return t->ok + t->down + t->timeout + t->failed;
+}
+
+/* Runs the loop until cond(arg) or ms pass; cond's last value. */
+static bool run_until(bool (*cond)(void *), void *arg, int ms)
+{
+    long long until = h_now_ms() + h_ms(ms);
+    while (!cond(arg)) {
+        if (h_now_ms() >= until)
+            return false;
+        struct timeval tv = {0, 5000};
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+    }
+    return true;
+}
+
+static bool is_ready(void *arg)
+{
+    return cluster_ready(arg);
+}
+
+static bool all_answered(void *arg)
+{
+    struct tally *t = arg;
+    return answered(t) == t->sent;
+}
+
+static struct cluster *router_new(int seed)
+{
+    char url[64], err[128];
+    snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d", node[seed]->port);
+    struct redis_target t;
+    ck_assert_msg(redis_url_parse(url, &t, err, sizeof err), "%s", err);
+    struct cluster *c = cluster_new(base, &t, h_ms(OP_TIMEOUT_MS));
+    ck_assert(c);
+    ck_assert_msg(run_until(is_ready, c, 10000), "the router did not become ready");
+    return c;
+}
+
+static void send_incr(struct cluster *c, const char *county, struct tally *t)
+{
+    char key[64];
+    snprintf(key, sizeof key, "gc:{%.8s}:cnt", county);
+    const char *argv[4] = {"HINCRBY", key, "n", "1"};
+    size_t lens[4] = {7, strlen(key), 1, 1};
+    ck_assert(cluster_command_within(c, h_ms(OP_TIMEOUT_MS), 4, argv, lens, on_done, t) == 0);
+    t->sent++;
+}
+
+static void send_audit(struct cluster *c, const char *county, struct tally *t)
+{
+    char key[64];
+    snprintf(key, sizeof key, "gc:{%.8s}", county);
+    const char *argv[2] = {key, AUDIT_ARGS};
+    size_t lens[2] = {strlen(key), strlen(AUDIT_ARGS)};
+    ck_assert(cluster_script_within(c, h_ms(OP_TIMEOUT_MS), "audit", 1, 2, argv, lens, on_done,
+                                    t) == 0);
+    t->sent++;
+}
+
+/* An integer answer to a one-key command from whichever live node serves
+ * the key (the others answer MOVED or are down); -1 when none does. */
+static long long read_int(const char *cmd, const char *key)
+{
+    for (int i = 0; i < NNODES; i++) {
+        if (!node[i])
+            continue;
+        redisContext *c = redisConnect("127.0.0.1", node[i]->port);
+        if (!c || c->err) {
+            redisFree(c);
+            continue;
+        }
+        redisReply *r = redisCommand(c, "%s %s", cmd, key);
+        long long v = -1;
+        if (r && r->type == REDIS_REPLY_INTEGER)
+            v = r->integer;
+        else if (r && r->type == REDIS_REPLY_STRING)
+            v = atoll(r->str);
+        else if (r && r->type == REDIS_REPLY_NIL)
+            v = 0;
+        freeReplyObject(r);
+        redisFree(c);
+        if (v >= 0)
+            return v;
+    }
+    return -1;
+}
+
+/* Field n of gc:{county}:cnt (the router's HINCRBYs), from its master. */
+static long long county_incrs(const char *county)
+{
+    for (int i = 0; i < NNODES; i++) {
+        if (!node[i])
+            continue;
+        redisContext *c = redisConnect("127.0.0.1", node[i]->port);
+        if (!c || c->err) {
+            redisFree(c);
+            continue;
+        }
+        char k[64];
+        snprintf(k, sizeof k, "gc:{%.8s}:cnt", county);
+        redisReply *r = redisCommand(c, "HGET %s n", k);
+        long long v = -1;
+        if (r && r->type == REDIS_REPLY_STRING)
+            v = atoll(r->str);
+        else if (r && r->type == REDIS_REPLY_NIL)
+            v = 0;
+        freeReplyObject(r);
+        redisFree(c);
+        if (v >= 0)
+            return v;
+    }
+    return -1;
+}
+
+static long long county_audits(const char *county)
+{
+    char key[64];
+    snprintf(key, sizeof key, "gc:{%.8s}:audit", county);
+    return read_int("XLEN", key);
+}
+
+/* Node id of the redis-server at port ("" on failure). */
+static void node_id(int port, char *id, size_t len)
+{
+    id[0] = '\0';
+    redisContext *c = redisConnect("127.0.0.1", port);
+    redisReply *r = c && !c->err ? redisCommand(c, "CLUSTER MYID") : NULL;
+    if (r && r->type == REDIS_REPLY_STRING)
+        snprintf(id, len, "%s", r->str);
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+/* Moves slot from the master at from_port to the one at to_port as
+ * redis-cli --cluster reshard does: IMPORTING on the target, MIGRATING on
+ * the source, each key MIGRATEd (key_delay_ms apart: a migration under load
+ * lasts a while; `first`, when not NULL, before the others), then SETSLOT
+ * NODE on the target and the source. No ck_assert: it runs in a forked
+ * child too. */
+static bool migrate_slot(unsigned slot, int from_port, int to_port, int key_delay_ms,
+                         const char *first)
+{
+    char src_id[64], dst_id[64];
+    node_id(from_port, src_id, sizeof src_id);
+    node_id(to_port, dst_id, sizeof dst_id);
+    redisContext *src = redisConnect("127.0.0.1", from_port);
+    redisContext *dst = redisConnect("127.0.0.1", to_port);
+    bool ok = src_id[0] && dst_id[0] && src && !src->err && dst && !dst->err;
+    redisReply *r;
+#define STEP(ctx, ...)                                                                             \
+    do {                                                                                           \
+        r = ok ? redisCommand(ctx, __VA_ARGS__) : NULL;                                            \
+        ok = ok && r && r->type != REDIS_REPLY_ERROR;                                              \
+        if (r && r->type == REDIS_REPLY_ERROR)                                                     \
+            fprintf(stderr, "migrate_slot: %s\n", r->str);                                        \
+        freeReplyObject(r);                                                                        \
+    } while (0)
+    STEP(dst, "CLUSTER SETSLOT %u IMPORTING %s", slot, src_id);
+    STEP(src, "CLUSTER SETSLOT %u MIGRATING %s", slot, dst_id);
+    if (first) {
+        STEP(src, "MIGRATE 127.0.0.1 %d %s 0 5000", to_port, first);
+        h_sleep_ms(key_delay_ms);
+    }
+    while (ok) {
+        r = redisCommand(src, "CLUSTER GETKEYSINSLOT %u 1", slot);
+        if (!r || r->type != REDIS_REPLY_ARRAY) {
+            ok = false;
+            freeReplyObject(r);
+            break;
+        }
+        if (r->elements == 0) {
+            freeReplyObject(r);
+            break;
+        }
+        char key[256];
+        snprintf(key, sizeof key, "%s", r->element[0]->str);
+        freeReplyObject(r);
+        STEP(src, "MIGRATE 127.0.0.1 %d %s 0 5000", to_port, key);
+        if (key_delay_ms > 0)
+            h_sleep_ms(key_delay_ms);
+    }
+    STEP(dst, "CLUSTER SETSLOT %u NODE %s", slot, dst_id);
+    STEP(src, "CLUSTER SETSLOT %u NODE %s", slot, dst_id);
+#undef STEP
+    redisFree(src);
+    redisFree(dst);
+    return ok;
+}
+
+/* The port of the master serving county's slot in the first live node's
+ * map; *other_master (when not NULL): another master's. */
+static int owner_port(const char *county, int *other_master)
+{
+    char key[32];
+    snprintf(key, sizeof key, "gc:{%.8s}", county);
+    unsigned slot = slotmap_keyslot(key, strlen(key));
+    for (int i = 0; i < NNODES; i++) {
+        if (!node[i])
+            continue;
+        struct slotmap *m = map_from(i);
+        int o = slotmap_owner(m, slot);
+        int port = o >= 0 ? slotmap_node(m, o)->port : -1;
+        if (other_master)
+            *other_master = slotmap_node(m, (o + 1) % slotmap_nmasters(m))->port;
+        slotmap_free(m);
+        return port;
+    }
+    return -1;
+}
+
+START_TEST(test_router_routes_counties)
+{
+    struct cluster *c = router_new(0);
+    struct tally t = {0};
+    for (int k = 0; k < NCOUNTIES; k++) {
+        for (int i = 0; i < 20; i++)
+            send_incr(c, counties[k], &t);
+        for (int i = 0; i < 5; i++)
+            send_audit(c, counties[k], &t);
+    }
+    ck_assert(run_until(all_answered, &t, 30000));
+    ck_assert_int_eq(t.ok, t.sent);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        ck_assert_int_eq(county_incrs(counties[k]), 20);
+        ck_assert_int_eq(county_audits(counties[k]), 5);
+    }
+    struct cluster_stats st;
+    cluster_stats(c, &st);
+    ck_assert_int_eq(st.masters, NMASTERS);
+    ck_assert_uint_eq(st.unowned, 0);
+    ck_assert_uint_eq(st.moved, 0);
+    ck_assert_uint_ge(st.refreshes, 1);
+    cluster_free(c);
+}
+END_TEST
+
+/* The slot of county[1] moves to another master while the router holds the
+ * old map: its next commands meet MOVED and are retried there. */
+START_TEST(test_router_follows_moved)
+{
+    struct cluster *c = router_new(1);
+    int to = 0, from = owner_port(counties[1], &to);
+    char key[32];
+    snprintf(key, sizeof key, "gc:{%s}", counties[1]);
+    ck_assert(migrate_slot(slotmap_keyslot(key, strlen(key)), from, to, 0, NULL));
+    ck_assert_int_eq(owner_port(counties[1], NULL), to);
+    struct tally t = {0};
+    for (int i = 0; i < 10; i++)
+        send_incr(c, counties[1], &t);
+    for (int i = 0; i < 2; i++)
+        send_audit(c, counties[1], &t);
+    ck_assert(run_until(all_answered, &t, 30000));
+    ck_assert_int_eq(t.ok, t.sent);
+    ck_assert_int_eq(county_incrs(counties[1]), 20 + 10);
+    ck_assert_int_eq(county_audits(counties[1]), 5 + 2);
+    struct cluster_stats st;
+    cluster_stats(c, &st);
+    ck_assert_uint_ge(st.moved, 1);
+    cluster_free(c);
+}
+END_TEST
+
+/* ---- load while something happens ---- */
+
+struct pump {
+    struct cluster *c;
+    const char *county;
+    struct tally incr, audit;
+    int inflight_max;
+    bool stop;
+    int n;
+    const char *flag; /* a file whose appearance stops the load */
+};
+
+static bool pump_done(void *arg)
+{
+    struct pump *p = arg;
+    if (!p->stop && p->flag && access(p->flag, F_OK) == 0)
+        p->stop = true;
+    int inflight = p->incr.sent - answered(&p->incr) + p->audit.sent - answered(&p->audit);
+    while (!p->stop && inflight < p->inflight_max) {
+        if (p->n++ % 2)
+            send_incr(p->c, p->county, &p->incr);
+        else
+            send_audit(p->c, p->county, &p->audit);
+        inflight++;
+    }
+    return p->stop && inflight == 0;
+}
+
+/* county[2]'s slot migrated key by key (with 200 other keys of the county,
+ * 5 ms apart) by a child process while this one keeps 16 commands in flight
+ * for the county, half HINCRBY on its counter, half the audit script: every
+ * command is acknowledged and Redis holds exactly the acknowledged counts. */
+START_TEST(test_router_migration_under_load)
+{
+    const char *county = counties[2];
+    int to = 0, from = owner_port(county, &to);
+    redisContext *r = redisConnect("127.0.0.1", from);
+    ck_assert(r && !r->err);
+    for (int i = 0; i < 200; i++)
+        freeReplyObject(redisCommand(r, "SET gc:{%s}:filler:%d x", county, i));
+    redisFree(r);
+    struct cluster *c = router_new(2);
+    char flag[600];
+    snprintf(flag, sizeof flag, "%s/migrated", h_work_dir());
+    unlink(flag);
+    char key[32];
+    snprintf(key, sizeof key, "gc:{%s}", county);
+    unsigned slot = slotmap_keyslot(key, strlen(key));
+    pid_t pid = h_child_fork();
+    if (pid == 0) {
+        h_sleep_ms(200); /* the load first */
+        /* The counter first: the HINCRBYs then meet ASK (the key has
+         * left) for the whole migration. */
+        char cnt[48];
+        snprintf(cnt, sizeof cnt, "gc:{%s}:cnt", county);
+        bool ok = migrate_slot(slot, from, to, 5, cnt);
+        int fd = open(flag, O_WRONLY | O_CREAT, 0644);
+        if (fd >= 0)
+            close(fd);
+        h_child_exit(ok ? 0 : 1);
+    }
+    struct pump p = {.c = c, .county = county, .inflight_max = 16, .flag = flag};
+    bool ended = run_until(pump_done, &p, 60000);
+    ck_assert_int_eq(h_child_wait(pid), 0);
+    ck_assert(ended);
+    ck_assert_int_eq(owner_port(county, NULL), to);
+    fprintf(stderr,
+            "cluster.migration incr_sent=%d incr_ok=%d audit_sent=%d audit_ok=%d down=%d "
+            "timeout=%d failed=%d\n",
+            p.incr.sent, p.incr.ok, p.audit.sent, p.audit.ok, p.incr.down + p.audit.down,
+            p.incr.timeout + p.audit.timeout, p.incr.failed + p.audit.failed);
+    ck_assert_int_eq(p.incr.ok, p.incr.sent);
+    ck_assert_int_eq(p.audit.ok, p.audit.sent);
+    ck_assert_int_eq(county_incrs(county), 20 + p.incr.ok);
+    ck_assert_int_eq(county_audits(county), 5 + p.audit.ok);
+    struct cluster_stats st;
+    cluster_stats(c, &st);
+    fprintf(stderr, "cluster.migration ask=%llu followed=%llu waited=%llu moved=%llu tryagain=%llu\n",
+            (unsigned long long)st.ask, (unsigned long long)st.ask_followed,
+            (unsigned long long)st.ask_waited, (unsigned long long)st.moved,
+            (unsigned long long)st.tryagain);
+    ck_assert_uint_ge(st.ask_followed, 1); /* the HINCRBYs, with ASKING */
+    ck_assert_uint_ge(st.ask_waited, 1);   /* the scripts, until the slot had moved */
+    ck_assert_uint_ge(st.moved, 1);
+    cluster_free(c);
+}
+END_TEST
+
 /* gradcoverd run with args to its end; its exit code, its output in text. */
 static int run_gradcoverd(const char *const *args, char *text, size_t len)
 {
@@ -374,6 +758,8 @@ END_TEST
 static void setup(void)
 {
     h_init();
+    base = event_base_new();
+    ck_assert(base);
     make_counties();
     start_cluster();
 }
@@ -381,6 +767,8 @@ static void setup(void)
 static void teardown(void)
 {
     stop_cluster();
+    if (base)
+        event_base_free(base);
 }
 
 int main(void)
@@ -388,10 +776,13 @@ int main(void)
     Suite *s = suite_create("cluster_slots");
     TCase *tc = tcase_create("cluster");
     tcase_add_unchecked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_keyslot_agrees_with_redis);
     tcase_add_test(tc, test_slot_map_routes_every_county);
     tcase_add_test(tc, test_migrating_slot_answers_ask);
+    tcase_add_test(tc, test_router_routes_counties);
+    tcase_add_test(tc, test_router_follows_moved);
+    tcase_add_test(tc, test_router_migration_under_load);
     tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
