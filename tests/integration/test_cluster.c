@@ -699,6 +699,70 @@ START_TEST(test_router_migration_under_load)
 }
 END_TEST
 
+/* A master killed under load: the cluster promotes its replica (after
+ * cluster-node-timeout), the router learns it from the map and writes
+ * there. Acknowledged writes may be lost (asynchronous replication, as with
+ * Sentinel: docs/reliability.md); the numbers are printed, and Redis never
+ * holds more than was sent. */
+struct failover {
+    struct pump p;
+    int master;        /* node[] index of the master killed */
+    long long kill_at; /* h_now_ms() of the kill, 0 before */
+    long long back_at; /* ... of the first OK to a command sent after it */
+    int ok_at_kill;
+};
+
+static bool failover_done(void *arg)
+{
+    struct failover *f = arg;
+    int ok = f->p.incr.ok + f->p.audit.ok;
+    if (!f->kill_at && ok >= 50) {
+        f->ok_at_kill = ok;
+        h_redis_stop(node[f->master], true);
+        free(node[f->master]);
+        node[f->master] = NULL;
+        f->kill_at = h_now_ms();
+    }
+    /* The commands in flight at the kill are at most inflight_max: an OK
+     * beyond those answers one sent after the kill. */
+    if (f->kill_at && !f->back_at && ok > f->ok_at_kill + f->p.inflight_max)
+        f->back_at = h_now_ms();
+    if (f->back_at && ok >= f->ok_at_kill + 50)
+        f->p.stop = true;
+    return pump_done(&f->p);
+}
+
+START_TEST(test_router_follows_a_failover)
+{
+    const char *county = counties[3];
+    int port = owner_port(county, NULL);
+    int master = -1;
+    for (int i = 0; i < NNODES; i++)
+        if (node[i] && node[i]->port == port)
+            master = i;
+    ck_assert_int_ge(master, 0);
+    /* Seeded with another node: the killed one must not be the only seed. */
+    struct cluster *c = router_new((master + 1) % NNODES);
+    struct failover f = {.p = {.c = c, .county = county, .inflight_max = 8}, .master = master};
+    ck_assert_msg(run_until(failover_done, &f, 60000), "writes did not resume after the failover");
+    long long stored_incr = county_incrs(county) - 20, stored_audit = county_audits(county) - 5;
+    int amb_incr = f.p.incr.down + f.p.incr.timeout, amb_audit = f.p.audit.down + f.p.audit.timeout;
+    fprintf(stderr,
+            "cluster.failover resume_ms=%lld incr_ok=%d incr_ambiguous=%d incr_stored=%lld "
+            "audit_ok=%d audit_ambiguous=%d audit_stored=%lld failed=%d\n",
+            f.back_at - f.kill_at, f.p.incr.ok, amb_incr, stored_incr, f.p.audit.ok, amb_audit,
+            stored_audit, f.p.incr.failed + f.p.audit.failed);
+    ck_assert_int_eq(f.p.incr.failed + f.p.audit.failed, 0);
+    ck_assert_int_le(stored_incr, f.p.incr.ok + amb_incr);
+    ck_assert_int_le(stored_audit, f.p.audit.ok + amb_audit);
+    ck_assert_int_ne(owner_port(county, NULL), port);
+    struct cluster_stats st;
+    cluster_stats(c, &st);
+    ck_assert_int_eq(st.masters, NMASTERS);
+    cluster_free(c);
+}
+END_TEST
+
 /* gradcoverd run with args to its end; its exit code, its output in text. */
 static int run_gradcoverd(const char *const *args, char *text, size_t len)
 {
@@ -784,6 +848,7 @@ int main(void)
     tcase_add_test(tc, test_router_follows_moved);
     tcase_add_test(tc, test_router_migration_under_load);
     tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
+    tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
