@@ -560,3 +560,254 @@ struct store *cluster_store_for(struct cluster *c, const char *key, size_t len)
     int n = c->owner[slotmap_keyslot(key, len)];
     return n >= 0 && store_ready(c->nodes[n]->s) ? c->nodes[n]->s : NULL;
 }
+
+/* ---- rounds ---- */
+
+struct rcmd {
+    int argc;
+    const char **argv; /* copies, in the same allocation as this struct */
+    size_t *lens;
+    unsigned slot;
+};
+
+struct cluster_round;
+
+/* One master's share of a round: its store round and the round indexes of
+ * its commands. */
+struct rpart {
+    struct cluster_round *cr;
+    int node;
+    size_t n, cap;
+    size_t *idx;
+};
+
+/* A command of a round sent on its own (after a redirection in its node's
+ * round, or while its master was not connected). */
+struct rsingle {
+    struct cluster_round *cr;
+    size_t i;
+};
+
+struct cluster_round {
+    struct cluster *c;
+    store_row_fn row;
+    store_done_fn done;
+    void *arg;
+    int64_t deadline_ms;
+    struct rcmd **cmds;
+    size_t n, cap;
+    struct rpart *parts;
+    int nparts;
+    size_t pending; /* node rounds and singles not answered yet (+1 while starting) */
+    enum store_status st;
+};
+
+struct cluster_round *cluster_round_new(struct cluster *c, int timeout_ms, store_row_fn row,
+                                        store_done_fn done, void *arg)
+{
+    if (timeout_ms <= 0)
+        return NULL;
+    struct cluster_round *cr = calloc(1, sizeof *cr);
+    if (!cr)
+        return NULL;
+    cr->c = c;
+    cr->row = row;
+    cr->done = done;
+    cr->arg = arg;
+    cr->deadline_ms = clock_mono_ms() + timeout_ms;
+    cr->st = STORE_OK;
+    return cr;
+}
+
+void cluster_round_add(struct cluster_round *cr, int argc, const char **argv, const size_t *lens)
+{
+    if (argc < 2) {
+        cr->st = STORE_FAILED;
+        return;
+    }
+    if (cr->n == cr->cap) {
+        size_t cap = cr->cap ? cr->cap * 2 : 64;
+        struct rcmd **cmds = realloc(cr->cmds, cap * sizeof *cmds);
+        if (!cmds) {
+            cr->st = STORE_FAILED;
+            return;
+        }
+        cr->cmds = cmds;
+        cr->cap = cap;
+    }
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++)
+        bytes += lens[i] + 1;
+    size_t head = sizeof(struct rcmd) + (size_t)argc * (sizeof(char *) + sizeof(size_t));
+    char *mem = malloc(head + bytes);
+    if (!mem) {
+        cr->st = STORE_FAILED;
+        return;
+    }
+    struct rcmd *k = (struct rcmd *)(void *)mem;
+    k->argc = argc;
+    k->argv = (const char **)(void *)(mem + sizeof *k);
+    k->lens = (size_t *)(void *)(mem + sizeof *k + (size_t)argc * sizeof(char *));
+    char *p = mem + head;
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i], lens[i]);
+        p[lens[i]] = '\0';
+        k->argv[i] = p;
+        k->lens[i] = lens[i];
+        p += lens[i] + 1;
+    }
+    k->slot = slotmap_keyslot(argv[1], lens[1]);
+    cr->cmds[cr->n++] = k; /* ours now; freed with the round */
+}
+
+static void round_free(struct cluster_round *cr)
+{
+    for (size_t i = 0; i < cr->n; i++)
+        free(cr->cmds[i]);
+    free(cr->cmds);
+    for (int p = 0; p < cr->nparts; p++)
+        free(cr->parts[p].idx);
+    free(cr->parts);
+    free(cr);
+}
+
+static void round_note(struct cluster_round *cr, enum store_status st)
+{
+    if (st != STORE_OK && cr->st == STORE_OK)
+        cr->st = st;
+}
+
+static void round_settle_one(struct cluster_round *cr)
+{
+    if (--cr->pending > 0)
+        return;
+    cr->done(cr->arg, cr->st);
+    round_free(cr);
+}
+
+/* A single's answer as a row: an array's elements, or the answer alone. */
+static void on_single_answer(enum store_status st, json_t *result, void *arg)
+{
+    struct rsingle *one = arg;
+    struct cluster_round *cr = one->cr;
+    round_note(cr, st);
+    if (st == STORE_OK && cr->st == STORE_OK) {
+        struct store_str el[32];
+        char num[32][24];
+        size_t n = json_is_array(result) ? json_array_size(result) : 1;
+        if (n > 32)
+            n = 32;
+        for (size_t k = 0; k < n; k++) {
+            const json_t *e = json_is_array(result) ? json_array_get(result, k) : result;
+            el[k].s = NULL;
+            el[k].len = 0;
+            if (json_is_string(e)) {
+                el[k].s = json_string_value(e);
+                el[k].len = json_string_length(e);
+            } else if (json_is_integer(e)) {
+                el[k].len = (size_t)snprintf(num[k], sizeof num[k], "%lld",
+                                             (long long)json_integer_value(e));
+                el[k].s = num[k];
+            }
+        }
+        cr->row(cr->arg, one->i, n, el);
+    }
+    free(one);
+    round_settle_one(cr);
+}
+
+static void send_single(struct cluster_round *cr, size_t i)
+{
+    int64_t left = cr->deadline_ms - clock_mono_ms();
+    struct rsingle *one = malloc(sizeof *one);
+    struct rcmd *k = cr->cmds[i];
+    if (one)
+        *one = (struct rsingle){.cr = cr, .i = i};
+    if (!one || left <= 0 ||
+        cluster_command_within(cr->c, (int)left, k->argc, k->argv, k->lens, on_single_answer,
+                               one) < 0) {
+        free(one);
+        round_note(cr, left <= 0 ? STORE_TIMEOUT : STORE_FAILED);
+        return;
+    }
+    cr->c->st.round_singles++;
+    cr->pending++;
+}
+
+static void on_part_row(void *arg, size_t i, size_t n, const struct store_str *elems)
+{
+    struct rpart *part = arg;
+    part->cr->row(part->cr->arg, part->idx[i], n, elems);
+}
+
+static void on_part_done(void *arg, enum store_status st)
+{
+    struct rpart *part = arg;
+    struct cluster_round *cr = part->cr;
+    if (st == STORE_FAILED && !cr->c->closing) {
+        /* A redirection (or another error answer) in this master's share:
+         * each command again on its own, redirections followed. */
+        for (size_t k = 0; k < part->n; k++)
+            send_single(cr, part->idx[k]);
+    } else {
+        round_note(cr, st);
+    }
+    round_settle_one(cr);
+}
+
+void cluster_round_start(struct cluster_round *cr)
+{
+    struct cluster *c = cr->c;
+    cr->pending = 1; /* held while starting: parts may answer at once */
+    int part_of[sizeof c->nodes / sizeof c->nodes[0]];
+    for (int i = 0; i < c->nnodes; i++)
+        part_of[i] = -1;
+    cr->parts = calloc((size_t)(c->nnodes ? c->nnodes : 1), sizeof *cr->parts);
+    if (!cr->parts)
+        round_note(cr, STORE_FAILED);
+    for (size_t i = 0; cr->parts && cr->st == STORE_OK && i < cr->n; i++) {
+        int node = c->owner[cr->cmds[i]->slot];
+        if (node < 0 || !store_ready(c->nodes[node]->s)) {
+            send_single(cr, i); /* waits for the map or its master */
+            continue;
+        }
+        if (part_of[node] < 0) {
+            part_of[node] = cr->nparts;
+            cr->parts[cr->nparts++] = (struct rpart){.cr = cr, .node = node};
+        }
+        struct rpart *part = &cr->parts[part_of[node]];
+        if (part->n == part->cap) {
+            size_t cap = part->cap ? part->cap * 2 : 32;
+            size_t *idx = realloc(part->idx, cap * sizeof *idx);
+            if (!idx) {
+                round_note(cr, STORE_FAILED);
+                break;
+            }
+            part->idx = idx;
+            part->cap = cap;
+        }
+        part->idx[part->n++] = i;
+    }
+    int64_t left = cr->deadline_ms - clock_mono_ms();
+    for (int p = 0; p < cr->nparts && cr->st == STORE_OK; p++) {
+        struct rpart *part = &cr->parts[p];
+        struct store_round *rd =
+            left > 0 ? store_round_new(c->nodes[part->node]->s, (int)left, on_part_row,
+                                       on_part_done, part)
+                     : NULL;
+        if (!rd) {
+            /* Its master just went: one by one, waiting for it. */
+            for (size_t k = 0; k < part->n; k++)
+                send_single(cr, part->idx[k]);
+            continue;
+        }
+        for (size_t k = 0; k < part->n; k++) {
+            const struct rcmd *cmd = cr->cmds[part->idx[k]];
+            store_round_add(rd, cmd->argc, cmd->argv, cmd->lens);
+        }
+        c->st.node_rounds++;
+        cr->pending++;
+        store_round_start(rd);
+    }
+    round_settle_one(cr);
+}

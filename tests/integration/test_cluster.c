@@ -18,6 +18,8 @@
  *   MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE): ASKs followed (commands)
  *   or waited out (scripts), every command acknowledged, nothing lost or
  *   doubled;
+ * - a round of reads over the 50 counties: one pipelined store round per
+ *   master; a master's share that meets MOVED is sent again one by one;
  * - a master killed: its replica is promoted and the router writes there.
  * And gradcoverd given a redis-cluster:// URL refuses to start, saying it
  * is not supported yet: exit 2 from the file, 1 from --redis. */
@@ -699,6 +701,89 @@ START_TEST(test_router_migration_under_load)
 }
 END_TEST
 
+/* ---- rounds ---- */
+
+struct rows {
+    long long v[NCOUNTIES];
+    int seen[NCOUNTIES];
+    bool done;
+    enum store_status st;
+};
+
+static void on_row(void *arg, size_t i, size_t n, const struct store_str *elems)
+{
+    struct rows *r = arg;
+    ck_assert_uint_lt(i, NCOUNTIES);
+    ck_assert_uint_eq(n, 1);
+    r->v[i] = elems[0].s ? atoll(elems[0].s) : 0;
+    r->seen[i]++;
+}
+
+static void on_rows_done(void *arg, enum store_status st)
+{
+    struct rows *r = arg;
+    r->st = st;
+    r->done = true;
+}
+
+static bool rows_done(void *arg)
+{
+    return ((struct rows *)arg)->done;
+}
+
+/* HGET of every county's counter in one round. */
+static void read_round(struct cluster *c, struct rows *r)
+{
+    memset(r, 0, sizeof *r);
+    struct cluster_round *cr = cluster_round_new(c, h_ms(OP_TIMEOUT_MS), on_row, on_rows_done, r);
+    ck_assert(cr);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char key[sizeof counties + 16]; /* gcc bounds %s by the whole array */
+        snprintf(key, sizeof key, "gc:{%s}:cnt", counties[k]);
+        const char *argv[3] = {"HGET", key, "n"};
+        size_t lens[3] = {4, strlen(key), 1};
+        cluster_round_add(cr, 3, argv, lens);
+    }
+    cluster_round_start(cr);
+    ck_assert(run_until(rows_done, r, 30000));
+}
+
+/* One round over 50 counties: one store round per master, every row right;
+ * then with a county's slot moved behind the router's back: its master's
+ * share meets MOVED and is sent again command by command, rows right. */
+START_TEST(test_router_round_per_master)
+{
+    struct cluster *c = router_new(0);
+    struct rows r;
+    read_round(c, &r);
+    ck_assert_int_eq(r.st, STORE_OK);
+    struct cluster_stats st;
+    cluster_stats(c, &st);
+    ck_assert_uint_eq(st.node_rounds, NMASTERS);
+    ck_assert_uint_eq(st.round_singles, 0);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        ck_assert_int_eq(r.seen[k], 1);
+        ck_assert_int_eq(r.v[k], county_incrs(counties[k]));
+    }
+    ck_assert_int_eq(r.v[5], 20); /* test_router_routes_counties' */
+
+    int to = 0, from = owner_port(counties[5], &to);
+    char key[32];
+    snprintf(key, sizeof key, "gc:{%s}", counties[5]);
+    ck_assert(migrate_slot(slotmap_keyslot(key, strlen(key)), from, to, 0, NULL));
+    read_round(c, &r);
+    ck_assert_int_eq(r.st, STORE_OK);
+    cluster_stats(c, &st);
+    ck_assert_uint_ge(st.round_singles, 1);
+    ck_assert_uint_ge(st.moved, 1);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        ck_assert_int_ge(r.seen[k], 1);
+        ck_assert_int_eq(r.v[k], county_incrs(counties[k]));
+    }
+    cluster_free(c);
+}
+END_TEST
+
 /* A master killed under load: the cluster promotes its replica (after
  * cluster-node-timeout), the router learns it from the map and writes
  * there. Acknowledged writes may be lost (asynchronous replication, as with
@@ -847,6 +932,7 @@ int main(void)
     tcase_add_test(tc, test_router_routes_counties);
     tcase_add_test(tc, test_router_follows_moved);
     tcase_add_test(tc, test_router_migration_under_load);
+    tcase_add_test(tc, test_router_round_per_master);
     tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
     suite_add_tcase(s, tc);

@@ -58,6 +58,10 @@ START_TEST(test_url_cluster_credentials)
 }
 END_TEST
 
+/* One more than REDIS_CLUSTER_SEEDS_MAX. */
+#define SEVENTEEN_SEEDS                                                                            \
+    "redis-cluster://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9,j:10,k:11,l:12,m:13,n:14,o:15,p:16,q:17"
+
 START_TEST(test_url_cluster_rejects)
 {
     static const char *const bad[] = {
@@ -75,8 +79,7 @@ START_TEST(test_url_cluster_rejects)
         "redis-cluster://user@n1:7000",    /* user without password */
         "redis-cluster://u:@n1:7000",      /* empty password */
         "redis-clusters://n1:7000",        /* scheme */
-        "redis-cluster://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9,j:10,k:11,l:12,m:13,n:14,o:15,p:16,"
-        "q:17", /* 17 seeds */
+        SEVENTEEN_SEEDS,
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct redis_target t;

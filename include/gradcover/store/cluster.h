@@ -8,8 +8,9 @@
  *
  * UNFINISHED (branch scale-cluster): not wired into gradcoverd yet, which
  * refuses redis-cluster:// at config load (REDIS_CLUSTER_NOT_YET). Missing:
- * rounds (coverage, /metrics), the counter cache per node, the store façade
- * (store_writes, probe, readiness) and metrics; see docs/cluster-wip.md. */
+ * the store façade (store_writes, probe, readiness), the callers' rounds and
+ * multi-key commands split per node, the counter cache per node, metrics;
+ * see docs/cluster-wip.md. */
 #ifndef GRADCOVER_STORE_CLUSTER_H
 #define GRADCOVER_STORE_CLUSTER_H
 
@@ -49,6 +50,24 @@ int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, i
 int cluster_command_within(struct cluster *c, int timeout_ms, int argc, const char **argv,
                            const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
 
+/* ---- rounds: store_round (store.h) over the masters ----
+ * Each command goes to its first key's (argv[1]) master; the commands of one
+ * master go out as one store round (one pipelined write, one deadline), so
+ * a round over every county costs one round trip per master. A node round
+ * that meets a redirection (a slot moved or being migrated), or whose master
+ * is not connected, is sent again command by command through
+ * cluster_command_within (MOVED, ASK and waiting handled there): a row may
+ * then come twice, the later one holding the answer to keep. `done` runs
+ * exactly once, after every part, with the first status that was not OK. */
+struct cluster_round;
+struct cluster_round *cluster_round_new(struct cluster *c, int timeout_ms, store_row_fn row,
+                                        store_done_fn done, void *arg) GC_MUSTCHECK;
+/* Copies the command; a command without a key, or memory running out,
+ * makes the round end STORE_FAILED. */
+void cluster_round_add(struct cluster_round *cr, int argc, const char **argv, const size_t *lens);
+/* Sends everything; the round frees itself after `done`. */
+void cluster_round_start(struct cluster_round *cr);
+
 /* What the router has done so far (for /metrics, and for tests). */
 struct cluster_stats {
     uint64_t moved;         /* MOVED answers */
@@ -58,6 +77,8 @@ struct cluster_stats {
     uint64_t tryagain;      /* TRYAGAIN answers, retried */
     uint64_t refreshes;     /* slot maps received */
     uint64_t refresh_fails; /* CLUSTER SLOTS unanswered or malformed */
+    uint64_t node_rounds;   /* store rounds sent for cluster rounds */
+    uint64_t round_singles; /* round commands sent again one by one */
     int masters;            /* masters in the current map */
     unsigned unowned;       /* slots without a master in it */
 };
