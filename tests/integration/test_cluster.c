@@ -20,7 +20,9 @@
  *   doubled;
  * - a round of reads over the 50 counties: one pipelined store round per
  *   master; a master's share that meets MOVED is sent again one by one;
- * - a master killed: its replica is promoted and the router writes there.
+ * - a master killed: its replica is promoted and the router writes there;
+ * - the cost of the router: script calls per second on one Redis (store.c)
+ *   and on the cluster (GC_CLUSTER_BENCH_OPS; bench/cluster-router).
  * And gradcoverd given a redis-cluster:// URL refuses to start, saying it
  * is not supported yet: exit 2 from the file, 1 from --redis. */
 #include <arpa/inet.h>
@@ -784,6 +786,92 @@ START_TEST(test_router_round_per_master)
 }
 END_TEST
 
+/* ---- cost: one Redis vs the 3-master cluster ----
+ * The same script (audit: one XADD behind the prelude) for the 50 counties,
+ * 64 in flight, through store.c on one private redis-server and through the
+ * router on the cluster, from this one process. GC_CLUSTER_BENCH_OPS sets
+ * the count (bench/cluster-router runs 100,000 in 3 rounds); CTest's few
+ * only check that every call is answered OK. On a 2-core machine the three
+ * masters share the cores with this process: the numbers show the
+ * router's cost, not the cluster's scale. */
+#define BENCH_INFLIGHT 64
+
+struct bench {
+    struct store *s;    /* one Redis ... */
+    struct cluster *c;  /* ... or the router */
+    int total, next;
+    struct tally t;
+};
+
+static bool bench_done(void *arg)
+{
+    struct bench *b = arg;
+    while (b->next < b->total && b->t.sent - answered(&b->t) < BENCH_INFLIGHT) {
+        const char *county = counties[b->next++ % NCOUNTIES];
+        char key[64];
+        snprintf(key, sizeof key, "gc:{%.8s}", county);
+        const char *argv[2] = {key, AUDIT_ARGS};
+        size_t lens[2] = {strlen(key), strlen(AUDIT_ARGS)};
+        int rc = b->s ? store_script_within(b->s, h_ms(OP_TIMEOUT_MS), "audit", 1, 2, argv, lens,
+                                            on_done, &b->t)
+                      : cluster_script_within(b->c, h_ms(OP_TIMEOUT_MS), "audit", 1, 2, argv,
+                                              lens, on_done, &b->t);
+        ck_assert_int_eq(rc, 0);
+        b->t.sent++;
+    }
+    return b->next == b->total && answered(&b->t) == b->total;
+}
+
+static bool store_is_ready(void *arg)
+{
+    return store_ready(arg);
+}
+
+/* Calls per second of b's target for `total` calls. */
+static double bench_run(struct bench *b, int total)
+{
+    b->total = total;
+    b->next = 0;
+    memset(&b->t, 0, sizeof b->t);
+    long long t0 = h_now_ms();
+    ck_assert(run_until(bench_done, b, 600000));
+    long long ms = h_now_ms() - t0;
+    ck_assert_int_eq(b->t.ok, total);
+    return ms > 0 ? total * 1000.0 / (double)ms : 0;
+}
+
+START_TEST(test_bench_one_redis_vs_cluster)
+{
+    const char *env = getenv("GC_CLUSTER_BENCH_OPS");
+    int total = env && atoi(env) > 0 ? atoi(env) : 2000;
+    const char *renv = getenv("GC_CLUSTER_BENCH_ROUNDS");
+    int rounds = renv && atoi(renv) > 0 ? atoi(renv) : 1;
+    static const char *const extra[] = {"--appendfsync", "everysec", NULL};
+    struct h_redis_proc *one = h_redis_spawn_args("single", 0, true, extra);
+    char url[64], err[128];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", one->port);
+    struct redis_target t;
+    ck_assert_msg(redis_url_parse(url, &t, err, sizeof err), "%s", err);
+    struct store *s = store_new(base, &t, h_ms(OP_TIMEOUT_MS));
+    ck_assert(s);
+    ck_assert(run_until(store_is_ready, s, 10000));
+    struct cluster *c = router_new(0);
+    for (int r = 0; r < rounds; r++) {
+        /* Interleaved, so that whatever else the machine does hits both. */
+        struct bench b1 = {.s = s}, b3 = {.c = c};
+        double one_s = bench_run(&b1, total);
+        double three_s = bench_run(&b3, total);
+        fprintf(stderr, "cluster.bench round=%d calls=%d inflight=%d one_redis_per_s=%.0f "
+                        "cluster3_per_s=%.0f\n",
+                r + 1, total, BENCH_INFLIGHT, one_s, three_s);
+    }
+    cluster_free(c);
+    store_free(s);
+    h_redis_stop(one, false);
+    free(one);
+}
+END_TEST
+
 /* A master killed under load: the cluster promotes its replica (after
  * cluster-node-timeout), the router learns it from the map and writes
  * there. Acknowledged writes may be lost (asynchronous replication, as with
@@ -828,9 +916,11 @@ START_TEST(test_router_follows_a_failover)
     ck_assert_int_ge(master, 0);
     /* Seeded with another node: the killed one must not be the only seed. */
     struct cluster *c = router_new((master + 1) % NNODES);
+    long long incr0 = county_incrs(county), audit0 = county_audits(county);
     struct failover f = {.p = {.c = c, .county = county, .inflight_max = 8}, .master = master};
     ck_assert_msg(run_until(failover_done, &f, 60000), "writes did not resume after the failover");
-    long long stored_incr = county_incrs(county) - 20, stored_audit = county_audits(county) - 5;
+    long long stored_incr = county_incrs(county) - incr0;
+    long long stored_audit = county_audits(county) - audit0;
     int amb_incr = f.p.incr.down + f.p.incr.timeout, amb_audit = f.p.audit.down + f.p.audit.timeout;
     fprintf(stderr,
             "cluster.failover resume_ms=%lld incr_ok=%d incr_ambiguous=%d incr_stored=%lld "
@@ -933,6 +1023,7 @@ int main(void)
     tcase_add_test(tc, test_router_follows_moved);
     tcase_add_test(tc, test_router_migration_under_load);
     tcase_add_test(tc, test_router_round_per_master);
+    tcase_add_test(tc, test_bench_one_redis_vs_cluster);
     tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
     suite_add_tcase(s, tc);
