@@ -298,8 +298,13 @@ static void cop_send(struct cop *o)
     int rc = o->name ? store_script_within(s, ms, o->name, o->nkeys, o->argc, o->argv, o->lens,
                                            on_cop_reply, o)
                      : store_command_within(s, ms, o->argc, o->argv, o->lens, on_cop_reply, o);
-    if (rc < 0)
+    if (rc < 0) {
+        /* An ASKING queued without its command would let the next command
+         * on this connection, another caller's, run as if asked: drop it. */
+        if (o->asking)
+            store_drop(s, "asking_unpaired");
         cop_wait(o); /* the node's link just broke: its ready callback resumes us */
+    }
 }
 
 /* A copy of the command (one allocation: the struct, the pointers, the
