@@ -16,6 +16,7 @@
 
 #include "gradcover/core/clock.h"
 #include "gradcover/core/log.h"
+#include "gradcover/core/metrics.h"
 #include "gradcover/store/slotmap.h"
 
 /* The map is asked for again this often while it is complete and every
@@ -81,10 +82,15 @@ struct cluster {
     struct event *refresh_timer;
     struct cop *waiting; /* commands parked (cop.waiting), each with its timer */
     struct cluster_stats st;
+    bool was_ready; /* cluster_ready() when last looked at (note_ready) */
+    void (*ready_cb)(void *arg), *ready_arg;
+    void (*writable_cb)(void *arg), *writable_arg;
+    int wait_replicas, wait_ms; /* cluster_set_wait_replicas */
 };
 
 static void cop_send(struct cop *o);
 static void refresh(struct cluster *c, const char *why);
+static void note_ready(struct cluster *c);
 
 /* The node at host:port, created (and connecting) when new; -1 when full
  * or out of memory. */
@@ -386,6 +392,7 @@ static void on_node_ready(void *arg)
     if (!n->c->have_map)
         refresh(n->c, "node_ready");
     resume_waiting(n->c);
+    note_ready(n->c);
 }
 
 static int node_at(struct cluster *c, const char *host, int port)
@@ -408,11 +415,13 @@ static int node_at(struct cluster *c, const char *host, int port)
     t.db = 0;
     snprintf(t.host, sizeof t.host, "%s", host);
     t.port = port;
+    t.cluster_via = NULL;
     n->s = store_new(c->base, &t, c->timeout_ms);
     if (!n->s) {
         free(n);
         return -1;
     }
+    store_set_wait_replicas(n->s, c->wait_replicas, c->wait_ms);
     store_on_ready(n->s, on_node_ready, n);
     log_info("event=cluster_node_added host=%s port=%d", host, port);
     c->nodes[c->nnodes] = n;
@@ -467,6 +476,7 @@ static void on_slots(enum store_status st, json_t *result, void *arg)
     slotmap_free(m);
     schedule_refresh(c);
     resume_waiting(c);
+    note_ready(c);
 }
 
 /* Asks one connected node for the map, unless a question is out already. */
@@ -815,4 +825,89 @@ void cluster_round_start(struct cluster_round *cr)
         store_round_start(rd);
     }
     round_settle_one(cr);
+}
+
+/* ---- the façade's hooks ---- */
+
+/* Runs the ready and writable callbacks when the cluster has just become
+ * ready (the map complete, every master's store ready). A master lost is
+ * seen at the next map or node event. */
+static void note_ready(struct cluster *c)
+{
+    bool now = cluster_ready(c);
+    if (now == c->was_ready)
+        return;
+    c->was_ready = now;
+    if (!now)
+        return;
+    if (c->ready_cb)
+        c->ready_cb(c->ready_arg);
+    if (c->writable_cb && cluster_writes(c) == STORE_WRITES_OK)
+        c->writable_cb(c->writable_arg);
+}
+
+enum store_writes cluster_writes(const struct cluster *c)
+{
+    if (!c->have_map || c->unowned > 0)
+        return STORE_WRITES_DOWN;
+    bool seen[sizeof c->nodes / sizeof c->nodes[0]] = {false};
+    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++) {
+        int n = c->owner[s];
+        if (n < 0)
+            return STORE_WRITES_DOWN;
+        if (seen[n])
+            continue;
+        seen[n] = true;
+        enum store_writes w = store_writes(c->nodes[n]->s);
+        if (w != STORE_WRITES_OK)
+            return w;
+    }
+    return STORE_WRITES_OK;
+}
+
+void cluster_on_ready(struct cluster *c, void (*cb)(void *arg), void *arg)
+{
+    c->ready_cb = cb;
+    c->ready_arg = arg;
+}
+
+void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg)
+{
+    c->writable_cb = cb;
+    c->writable_arg = arg;
+}
+
+void cluster_set_wait_replicas(struct cluster *c, int replicas, int wait_ms)
+{
+    c->wait_replicas = replicas;
+    c->wait_ms = wait_ms;
+    for (int i = 0; i < c->nnodes; i++)
+        store_set_wait_replicas(c->nodes[i]->s, replicas, wait_ms);
+}
+
+void cluster_render_metrics(const struct cluster *c, FILE *out)
+{
+    const struct cluster_stats *st = &c->st;
+    metrics_family(out, "gradcover_redis_cluster_redirects_total", "counter",
+                   "Redis Cluster redirections met, by how they were handled: moved (map "
+                   "refreshed, retried once), ask_followed (ASKING), ask_waited (a script "
+                   "waiting for its slot's migration to end), tryagain.");
+    static const char *const kinds[] = {"moved", "ask_followed", "ask_waited", "tryagain"};
+    const uint64_t counts[] = {st->moved, st->ask_followed, st->ask_waited, st->tryagain};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        fprintf(out, "gradcover_redis_cluster_redirects_total{kind=\"%s\"} %llu\n", kinds[k],
+                (unsigned long long)counts[k]);
+    metrics_family(out, "gradcover_redis_cluster_masters", "gauge",
+                   "Masters in the Redis Cluster slot map.");
+    fprintf(out, "gradcover_redis_cluster_masters %d\n", c->masters);
+    metrics_family(out, "gradcover_redis_cluster_slots_unowned", "gauge",
+                   "Slots the map names no master for (all 16384 before the first map).");
+    fprintf(out, "gradcover_redis_cluster_slots_unowned %u\n",
+            c->have_map ? c->unowned : SLOTMAP_SLOTS);
+    metrics_family(out, "gradcover_redis_cluster_map_refreshes_total", "counter",
+                   "CLUSTER SLOTS questions, by result.");
+    fprintf(out, "gradcover_redis_cluster_map_refreshes_total{result=\"ok\"} %llu\n",
+            (unsigned long long)st->refreshes);
+    fprintf(out, "gradcover_redis_cluster_map_refreshes_total{result=\"failed\"} %llu\n",
+            (unsigned long long)st->refresh_fails);
 }

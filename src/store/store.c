@@ -23,6 +23,7 @@
 #include "gradcover/core/hex.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
+#include "gradcover/store/cluster.h"
 #include "gradcover/store/scripts.h"
 #include "gradcover/store/sentinel.h"
 
@@ -139,6 +140,12 @@ struct store {
     int at_port;
     bool not_master; /* ROLE said replica (or sentinel) in this handshake */
     bool watching;   /* registered with via */
+
+    /* ---- Redis Cluster (redis-cluster://) ----
+     * Set: this store is a façade with no connection of its own; commands,
+     * rounds, readiness and writability are the router's (cluster.c), which
+     * keeps a store per master. Unfinished: docs/cluster-wip.md. */
+    struct cluster *cl;
     int wait_replicas, wait_ms; /* store_set_wait_replicas() */
 };
 
@@ -580,6 +587,7 @@ struct store_round {
     uint64_t seq;    /* when it began, in the store's count of sends (op.seq) */
     bool started, fired;
     enum store_status st; /* the worst outcome so far */
+    struct cluster_round *cr; /* a façade's round: everything goes to it */
 };
 
 static void round_fire(struct store_round *rd)
@@ -663,9 +671,29 @@ static void on_round_timeout(evutil_socket_t fd, short what, void *arg)
         force_reconnect(s, "unresponsive");
 }
 
+/* A façade's round: a shell around the router's (freed at start). */
+static struct store_round *cluster_round_shell(struct store *s, int timeout_ms, store_row_fn row,
+                                               store_done_fn done, void *arg)
+{
+    struct store_round *rd = calloc(1, sizeof *rd);
+    if (!rd)
+        return NULL;
+    rd->s = s;
+    rd->cr = cluster_round_new(s->cl, timeout_ms, row, done, arg);
+    if (!rd->cr) {
+        free(rd);
+        return NULL;
+    }
+    return rd;
+}
+
 struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_fn row,
                                     store_done_fn done, void *arg)
 {
+    if (s->cl)
+        return store_ready(s) && timeout_ms > 0
+                   ? cluster_round_shell(s, timeout_ms, row, done, arg)
+                   : NULL;
     if (!s->ready || timeout_ms <= 0)
         return NULL;
     struct store_round *rd = calloc(1, sizeof *rd);
@@ -688,6 +716,10 @@ struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_f
 
 void store_round_add(struct store_round *rd, int argc, const char **argv, const size_t *lens)
 {
+    if (rd->cr) {
+        cluster_round_add(rd->cr, argc, argv, lens);
+        return;
+    }
     struct store *s = rd->s;
     char small[512];
     size_t len = resp_head_len((size_t)argc);
@@ -715,6 +747,12 @@ void store_round_add(struct store_round *rd, int argc, const char **argv, const 
 
 void store_round_start(struct store_round *rd)
 {
+    if (rd->cr) {
+        struct cluster_round *cr = rd->cr;
+        free(rd);
+        cluster_round_start(cr); /* frees itself after its done callback */
+        return;
+    }
     int ms = rd->timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     rd->started = true;
@@ -975,6 +1013,8 @@ static void on_check_timer(evutil_socket_t fd, short what, void *arg)
 int store_set_probe(struct store *s, const char *name, const char *key, const char *args,
                     store_cb cb, void *arg)
 {
+    if (s->cl)
+        return -1; /* a probe per master: not built yet (docs/cluster-wip.md) */
     int idx = -1;
     for (size_t i = 0; i < gc_nscripts; i++)
         if (strcmp(gc_scripts[i].name, name) == 0)
@@ -1004,12 +1044,16 @@ int store_set_probe(struct store *s, const char *name, const char *key, const ch
 
 void store_on_writable(struct store *s, void (*cb)(void *arg), void *arg)
 {
+    if (s->cl)
+        cluster_on_writable(s->cl, cb, arg);
     s->writable_cb = cb;
     s->writable_arg = arg;
 }
 
 enum store_writes store_writes(const struct store *s)
 {
+    if (s->cl)
+        return cluster_writes(s->cl);
     if (!s->ready)
         return STORE_WRITES_DOWN;
     switch (s->refusing) {
@@ -1060,6 +1104,8 @@ void store_render_metrics(const struct store *s, FILE *out)
                 (unsigned long long)s->refusals[k]);
     if (s->via)
         sentinel_render_metrics(s->via, out);
+    if (s->cl)
+        cluster_render_metrics(s->cl, out);
 }
 
 static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
@@ -1263,8 +1309,27 @@ static int store_follow(struct store *s, const struct redis_target *target)
     return 0;
 }
 
+/* A store on a redis-cluster:// target: no connection, timers or scripts of
+ * its own; the router (target->cluster_via) does the work. */
+static struct store *store_new_facade(struct event_base *base, const struct redis_target *target,
+                                      int timeout_ms)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base = base;
+    s->target = *target;
+    s->timeout_ms = timeout_ms;
+    s->refusing = NOT_REFUSING;
+    s->probe_script = -1;
+    s->cl = target->cluster_via;
+    return s;
+}
+
 struct store *store_new(struct event_base *base, const struct redis_target *target, int timeout_ms)
 {
+    if (target->cluster_via)
+        return store_new_facade(base, target, timeout_ms);
     struct store *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -1296,6 +1361,8 @@ struct store *store_new(struct event_base *base, const struct redis_target *targ
 struct store *store_new_plain(struct event_base *base, const struct redis_target *target,
                               int timeout_ms)
 {
+    if (target->cluster_via)
+        return NULL; /* the counter cache per master: not built yet (docs/cluster-wip.md) */
     struct store *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -1352,17 +1419,23 @@ void store_free(struct store *s)
 
 void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg)
 {
+    if (s->cl)
+        cluster_on_ready(s->cl, cb, arg);
     s->ready_cb = cb;
     s->ready_arg = arg;
 }
 
 bool store_ready(const struct store *s)
 {
-    return s->ready;
+    return s->cl ? cluster_ready(s->cl) : s->ready;
 }
 
 const char *store_down_reason(const struct store *s)
 {
+    if (s->cl)
+        return cluster_ready(s->cl) ? NULL
+                                    : "Redis Cluster: the slot map is not complete or a master "
+                                      "is not connected";
     if (s->ready)
         return NULL;
     if (s->via)
@@ -1397,6 +1470,9 @@ static int send_command(struct store *s, int timeout_ms, int argc, const char **
 int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
                          const size_t *lens, store_cb cb, void *arg)
 {
+    if (s->cl)
+        return store_ready(s) ? cluster_command_within(s->cl, timeout_ms, argc, argv, lens, cb, arg)
+                              : -1;
     if (!s->ready || timeout_ms <= 0)
         return -1;
     return send_command(s, timeout_ms, argc, argv, lens, cb, arg);
@@ -1449,6 +1525,10 @@ static bool script_reads(const char *name)
 int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
                         const char **argv, const size_t *lens, store_cb cb, void *arg)
 {
+    if (s->cl)
+        return store_ready(s) ? cluster_script_within(s->cl, timeout_ms, name, nkeys, argc, argv,
+                                                      lens, cb, arg)
+                              : -1;
     if (!s->ready || timeout_ms <= 0)
         return -1;
     int idx = -1;
@@ -1472,6 +1552,8 @@ int store_script_within(struct store *s, int timeout_ms, const char *name, int n
 
 void store_set_wait_replicas(struct store *s, int replicas, int wait_ms)
 {
+    if (s->cl)
+        cluster_set_wait_replicas(s->cl, replicas > 0 ? replicas : 0, wait_ms > 0 ? wait_ms : 1);
     s->wait_replicas = replicas > 0 ? replicas : 0;
     s->wait_ms = wait_ms > 0 ? wait_ms : 1;
 }

@@ -20,6 +20,9 @@
  *   doubled;
  * - a round of reads over the 50 counties: one pipelined store round per
  *   master; a master's share that meets MOVED is sent again one by one;
+ * - the store façade (store.c on a target whose cluster_via is set, what
+ *   gradcoverd will use): commands, scripts and rounds through the
+ *   unchanged store API, writability and metrics from the router;
  * - a master killed: its replica is promoted and the router writes there;
  * - the cost of the router: script calls per second on one Redis (store.c)
  *   and on the cluster (GC_CLUSTER_BENCH_OPS; bench/cluster-router).
@@ -786,6 +789,92 @@ START_TEST(test_router_round_per_master)
 }
 END_TEST
 
+/* ---- the store façade (store.c on a target with cluster_via) ----
+ * What gradcoverd will use once wired: the store API unchanged, the router
+ * behind it. */
+
+static bool facade_writable(void *arg)
+{
+    return store_writes(arg) == STORE_WRITES_OK;
+}
+
+START_TEST(test_facade_store_delegates)
+{
+    struct cluster *c = router_new(0);
+    char url[64], err[128];
+    snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d", node[0]->port);
+    struct redis_target t;
+    ck_assert_msg(redis_url_parse(url, &t, err, sizeof err), "%s", err);
+    t.cluster_via = c;
+    struct store *s = store_new(base, &t, h_ms(OP_TIMEOUT_MS));
+    ck_assert(s);
+    ck_assert(store_ready(s));
+    ck_assert_ptr_null(store_down_reason(s));
+    /* Every master checked (maxmemory-policy) before writes count as accepted. */
+    ck_assert(run_until(facade_writable, s, 10000));
+    /* Not built yet: said, not silently ignored. */
+    ck_assert_int_eq(store_set_probe(s, "pii_check", "gc:{@}", "{}", NULL, NULL), -1);
+    ck_assert_ptr_null(store_new_plain(base, &t, 1000));
+    ck_assert_ptr_null(store_context(s));
+
+    long long before[NCOUNTIES];
+    for (int k = 0; k < NCOUNTIES; k++)
+        before[k] = county_incrs(counties[k]);
+    struct tally tl = {0};
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char key[sizeof counties + 16]; /* gcc bounds %s by the whole array */
+        snprintf(key, sizeof key, "gc:{%s}:cnt", counties[k]);
+        const char *argv[4] = {"HINCRBY", key, "n", "2"};
+        size_t lens[4] = {7, strlen(key), 1, 1};
+        ck_assert_int_eq(store_command(s, 4, argv, lens, on_done, &tl), 0);
+        tl.sent++;
+        snprintf(key, sizeof key, "gc:{%s}", counties[k]);
+        const char *sargv[2] = {key, AUDIT_ARGS};
+        size_t slens[2] = {strlen(key), strlen(AUDIT_ARGS)};
+        ck_assert_int_eq(store_script(s, "audit", 1, 2, sargv, slens, on_done, &tl), 0);
+        tl.sent++;
+    }
+    ck_assert(run_until(all_answered, &tl, 30000));
+    ck_assert_int_eq(tl.ok, tl.sent);
+
+    /* A store round over every county: the router's, one per master. */
+    struct cluster_stats st0, st1;
+    cluster_stats(c, &st0);
+    struct rows r;
+    memset(&r, 0, sizeof r);
+    struct store_round *rd = store_round_new(s, h_ms(OP_TIMEOUT_MS), on_row, on_rows_done, &r);
+    ck_assert(rd);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char key[sizeof counties + 16];
+        snprintf(key, sizeof key, "gc:{%s}:cnt", counties[k]);
+        const char *argv[3] = {"HGET", key, "n"};
+        size_t lens[3] = {4, strlen(key), 1};
+        store_round_add(rd, 3, argv, lens);
+    }
+    store_round_start(rd);
+    ck_assert(run_until(rows_done, &r, 30000));
+    ck_assert_int_eq(r.st, STORE_OK);
+    cluster_stats(c, &st1);
+    ck_assert_uint_eq(st1.node_rounds - st0.node_rounds, NMASTERS);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        ck_assert_int_eq(r.v[k], before[k] + 2);
+        ck_assert_int_eq(county_incrs(counties[k]), before[k] + 2);
+    }
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert(out);
+    store_render_metrics(s, out);
+    fclose(out);
+    ck_assert_msg(strstr(text, "gradcover_redis_cluster_masters 3\n"), "%s", text);
+    ck_assert_msg(strstr(text, "gradcover_redis_writable 1\n"), "%s", text);
+    free(text);
+    store_free(s);
+    cluster_free(c);
+}
+END_TEST
+
 /* ---- cost: one Redis vs the 3-master cluster ----
  * The same script (audit: one XADD behind the prelude) for the 50 counties,
  * 64 in flight, through store.c on one private redis-server and through the
@@ -1023,6 +1112,7 @@ int main(void)
     tcase_add_test(tc, test_router_follows_moved);
     tcase_add_test(tc, test_router_migration_under_load);
     tcase_add_test(tc, test_router_round_per_master);
+    tcase_add_test(tc, test_facade_store_delegates);
     tcase_add_test(tc, test_bench_one_redis_vs_cluster);
     tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */

@@ -18,6 +18,7 @@
 #define REDIS_CLUSTER_SEEDS_MAX 16
 
 struct sentinel;
+struct cluster;
 
 struct redis_hostport {
     char host[256];
@@ -34,6 +35,9 @@ struct redis_target {
      * shared finder of the master (store/sentinel.h) every connection asks. */
     struct sentinel *via;
     bool cluster;       /* redis-cluster://: seeds give the slot map; db is always 0 */
+    /* Set by its creator, not the parser, for a redis-cluster:// URL: the
+     * router (store/cluster.h) a store made on this target delegates to. */
+    struct cluster *cluster_via;
     int nseeds;
     struct redis_hostport seeds[REDIS_CLUSTER_SEEDS_MAX];
     char host[256];

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "gradcover/common.h"
 #include "gradcover/core/redis_url.h"
@@ -67,6 +68,21 @@ struct cluster_round *cluster_round_new(struct cluster *c, int timeout_ms, store
 void cluster_round_add(struct cluster_round *cr, int argc, const char **argv, const size_t *lens);
 /* Sends everything; the round frees itself after `done`. */
 void cluster_round_start(struct cluster_round *cr);
+
+/* ---- for store.c's façade (a store made on a target whose cluster_via is
+ * set delegates to the router) ---- */
+
+/* The worst of the masters' store_writes(); STORE_WRITES_DOWN while the map
+ * is incomplete or a master is not ready. */
+enum store_writes cluster_writes(const struct cluster *c);
+/* cb(arg) each time the cluster becomes ready (cluster_ready) after not
+ * being so; the façade's store_on_ready and store_on_writable. One each. */
+void cluster_on_ready(struct cluster *c, void (*cb)(void *arg), void *arg);
+void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg);
+/* store_set_wait_replicas on every master's store, now and later. */
+void cluster_set_wait_replicas(struct cluster *c, int replicas, int wait_ms);
+/* The router's counters in Prometheus text format. */
+void cluster_render_metrics(const struct cluster *c, FILE *out);
 
 /* What the router has done so far (for /metrics, and for tests). */
 struct cluster_stats {
