@@ -26,6 +26,7 @@
  * - a master killed: its replica is promoted and the router writes there;
  * - the cost of the router: script calls per second on one Redis (store.c)
  *   and on the cluster (GC_CLUSTER_BENCH_OPS; bench/cluster-router).
+ * The gradcover tool manages tokens on the cluster (the master of gc:{@}).
  * And gradcoverd given a redis-cluster:// URL refuses to start, saying it
  * is not supported yet: exit 2 from the file, 1 from --redis. */
 #include <arpa/inet.h>
@@ -875,6 +876,55 @@ START_TEST(test_facade_store_delegates)
 }
 END_TEST
 
+/* The gradcover tool on redis-cluster://: its token commands (scripts on
+ * gc:{@}) go to the master of gc:{@}'s slot, found from a seed's map; the
+ * seed given here is not that master. */
+static int run_cli(const char *url, const char *args, char *out, size_t n)
+{
+    const char *bin = getenv("GC_CLI");
+    ck_assert_msg(bin, "GC_CLI not set");
+    json_t *cfg = h_default_config();
+    const char *path = h_write_config(cfg, "cli");
+    json_decref(cfg);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s --config %s --redis %s %s 2>&1", bin, path, url, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p);
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_cli_tokens_on_the_cluster)
+{
+    char key[] = "gc:{@}:tokens";
+    unsigned slot = slotmap_keyslot(key, strlen(key));
+    struct slotmap *m = map_from(0);
+    int owner_port = slotmap_node(m, slotmap_owner(m, slot))->port;
+    int seed = -1;
+    for (int i = 0; i < NNODES; i++)
+        if (node[i] && node[i]->port != owner_port)
+            seed = i;
+    slotmap_free(m);
+    ck_assert_int_ge(seed, 0);
+    char url[64], out[4096];
+    snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d", node[seed]->port);
+    long long before = read_int("HLEN", key);
+    int rc = run_cli(url, "token create cluster.admin --role admin", out, sizeof out);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    ck_assert_int_eq(read_int("HLEN", key), before + 1);
+    rc = run_cli(url, "token list", out, sizeof out);
+    ck_assert_msg(rc == 0 && strstr(out, "cluster.admin"), "exit %d: %s", rc, out);
+    rc = run_cli(url, "token revoke cluster.admin", out, sizeof out);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    ck_assert_int_eq(read_int("HLEN", key), before);
+    /* No seed answers: exit 1, said. */
+    rc = run_cli("redis-cluster://127.0.0.1:1", "token list", out, sizeof out);
+    ck_assert_msg(rc == 1 && strstr(out, "no cluster seed"), "exit %d: %s", rc, out);
+}
+END_TEST
+
 /* ---- cost: one Redis vs the 3-master cluster ----
  * The same script (audit: one XADD behind the prelude) for the 50 counties,
  * 64 in flight, through store.c on one private redis-server and through the
@@ -1113,6 +1163,7 @@ int main(void)
     tcase_add_test(tc, test_router_migration_under_load);
     tcase_add_test(tc, test_router_round_per_master);
     tcase_add_test(tc, test_facade_store_delegates);
+    tcase_add_test(tc, test_cli_tokens_on_the_cluster);
     tcase_add_test(tc, test_bench_one_redis_vs_cluster);
     tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
