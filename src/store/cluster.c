@@ -36,6 +36,8 @@
 /* ASK followed at most this often for one command (a plain command meets
  * one ASK per migration; more means the slot moves again). */
 #define ASK_FOLLOW_MAX 3
+/* The probe (cluster_set_probe) as often as store.c's (PROBE_EVERY_MS). */
+#define PROBE_EVERY_MS 1000
 
 struct cnode {
     struct cluster *c;
@@ -86,11 +88,20 @@ struct cluster {
     void (*ready_cb)(void *arg), *ready_arg;
     void (*writable_cb)(void *arg), *writable_arg;
     int wait_replicas, wait_ms; /* cluster_set_wait_replicas */
+    bool was_writable;          /* cluster_writes() OK when last looked at */
+    /* ---- the probe (cluster_set_probe) ---- */
+    char *probe_name, *probe_key, *probe_args;
+    store_cb probe_cb;
+    void *probe_arg;
+    bool probe_ok;       /* answered OK since the cluster last became ready */
+    bool probe_inflight;
+    struct event *probe_timer;
 };
 
 static void cop_send(struct cop *o);
 static void refresh(struct cluster *c, const char *why);
 static void note_ready(struct cluster *c);
+static void note_writable(struct cluster *c);
 
 /* The node at host:port, created (and connecting) when new; -1 when full
  * or out of memory. */
@@ -395,6 +406,12 @@ static void on_node_ready(void *arg)
     note_ready(n->c);
 }
 
+static void on_node_writable(void *arg)
+{
+    struct cnode *n = arg;
+    note_writable(n->c);
+}
+
 static int node_at(struct cluster *c, const char *host, int port)
 {
     for (int i = 0; i < c->nnodes; i++)
@@ -422,6 +439,7 @@ static int node_at(struct cluster *c, const char *host, int port)
         return -1;
     }
     store_set_wait_replicas(n->s, c->wait_replicas, c->wait_ms);
+    store_on_writable(n->s, on_node_writable, n);
     store_on_ready(n->s, on_node_ready, n);
     log_info("event=cluster_node_added host=%s port=%d", host, port);
     c->nodes[c->nnodes] = n;
@@ -550,6 +568,11 @@ void cluster_free(struct cluster *c)
     }
     if (c->refresh_timer)
         event_free(c->refresh_timer);
+    if (c->probe_timer)
+        event_free(c->probe_timer);
+    free(c->probe_name);
+    free(c->probe_key);
+    free(c->probe_args);
     free(c);
 }
 
@@ -835,21 +858,93 @@ void cluster_round_start(struct cluster_round *cr)
 static void note_ready(struct cluster *c)
 {
     bool now = cluster_ready(c);
-    if (now == c->was_ready)
+    if (now != c->was_ready) {
+        c->was_ready = now;
+        c->probe_ok = false; /* checked again on the cluster as it is now */
+        if (now && c->ready_cb)
+            c->ready_cb(c->ready_arg);
+        if (now && c->probe_timer)
+            event_active(c->probe_timer, EV_TIMEOUT, 0);
+    }
+    note_writable(c);
+}
+
+/* Runs the writable callback when cluster_writes() has just become OK. */
+static void note_writable(struct cluster *c)
+{
+    bool now = cluster_writes(c) == STORE_WRITES_OK;
+    if (now == c->was_writable)
         return;
-    c->was_ready = now;
-    if (!now)
-        return;
-    if (c->ready_cb)
-        c->ready_cb(c->ready_arg);
-    if (c->writable_cb && cluster_writes(c) == STORE_WRITES_OK)
+    c->was_writable = now;
+    if (now && c->writable_cb)
         c->writable_cb(c->writable_arg);
+}
+
+static void on_probe(enum store_status st, json_t *result, void *arg)
+{
+    struct cluster *c = arg;
+    c->probe_inflight = false;
+    if (c->closing || st != STORE_OK)
+        return;
+    if (c->probe_cb)
+        c->probe_cb(st, result, c->probe_arg);
+    if (!c->probe_ok && c->was_ready) {
+        c->probe_ok = true;
+        note_writable(c);
+    }
+}
+
+static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct cluster *c = arg;
+    if (c->closing)
+        return;
+    if (!c->probe_inflight && cluster_ready(c)) {
+        const char *argv[2] = {c->probe_key, c->probe_args};
+        size_t lens[2] = {strlen(c->probe_key), strlen(c->probe_args)};
+        c->probe_inflight = cluster_script_within(c, c->timeout_ms, c->probe_name, 1, 2, argv,
+                                                  lens, on_probe, c) == 0;
+    }
+    struct timeval tv = {PROBE_EVERY_MS / 1000, (PROBE_EVERY_MS % 1000) * 1000};
+    evtimer_add(c->probe_timer, &tv);
+}
+
+int cluster_set_probe(struct cluster *c, const char *name, const char *key, const char *args,
+                      store_cb cb, void *arg)
+{
+    char *n = strdup(name), *k = strdup(key), *a = strdup(args);
+    struct event *t = c->probe_timer ? c->probe_timer : evtimer_new(c->base, on_probe_timer, c);
+    if (!n || !k || !a || !t) {
+        free(n);
+        free(k);
+        free(a);
+        if (t && t != c->probe_timer)
+            event_free(t);
+        return -1;
+    }
+    free(c->probe_name);
+    free(c->probe_key);
+    free(c->probe_args);
+    c->probe_name = n; /* ours now; freed by cluster_free */
+    c->probe_key = k;
+    c->probe_args = a;
+    c->probe_cb = cb;
+    c->probe_arg = arg;
+    c->probe_timer = t;
+    c->probe_ok = false;
+    note_writable(c); /* not writable until it has answered */
+    event_active(t, EV_TIMEOUT, 0);
+    return 0;
 }
 
 enum store_writes cluster_writes(const struct cluster *c)
 {
     if (!c->have_map || c->unowned > 0)
         return STORE_WRITES_DOWN;
+    if (c->probe_timer && !c->probe_ok)
+        return c->was_ready ? STORE_WRITES_UNCHECKED : STORE_WRITES_DOWN;
     bool seen[sizeof c->nodes / sizeof c->nodes[0]] = {false};
     for (unsigned s = 0; s < SLOTMAP_SLOTS; s++) {
         int n = c->owner[s];

@@ -1014,7 +1014,7 @@ int store_set_probe(struct store *s, const char *name, const char *key, const ch
                     store_cb cb, void *arg)
 {
     if (s->cl)
-        return -1; /* a probe per master: not built yet (docs/cluster-wip.md) */
+        return cluster_set_probe(s->cl, name, key, args, cb, arg);
     int idx = -1;
     for (size_t i = 0; i < gc_nscripts; i++)
         if (strcmp(gc_scripts[i].name, name) == 0)

@@ -79,6 +79,15 @@ enum store_writes cluster_writes(const struct cluster *c);
  * being so; the façade's store_on_ready and store_on_writable. One each. */
 void cluster_on_ready(struct cluster *c, void (*cb)(void *arg), void *arg);
 void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg);
+/* The façade's store_set_probe: script `name` on `key` with `args` (copied)
+ * through the router as soon as the cluster is ready and then every second;
+ * each OK answer reaches cb (result borrowed) and, the first time since the
+ * cluster became ready, lets cluster_writes() say OK. It checks what must
+ * hold before any write (gradcoverd's PII key, on gc:{@}'s master); each
+ * master's own acceptance of writes is its store's (refusals, policy).
+ * -1 when memory ran out. */
+int cluster_set_probe(struct cluster *c, const char *name, const char *key, const char *args,
+                      store_cb cb, void *arg) GC_MUSTCHECK;
 /* store_set_wait_replicas on every master's store, now and later. */
 void cluster_set_wait_replicas(struct cluster *c, int replicas, int wait_ms);
 /* The router's counters in Prometheus text format. */
