@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 
@@ -93,7 +94,7 @@ struct cluster {
     char *probe_name, *probe_key, *probe_args;
     store_cb probe_cb;
     void *probe_arg;
-    bool probe_ok;       /* answered OK since the cluster last became ready */
+    bool probe_ok; /* answered OK since the cluster last became ready */
     bool probe_inflight;
     struct event *probe_timer;
 };
@@ -326,9 +327,8 @@ static void cop_send(struct cop *o)
 
 /* A copy of the command (one allocation: the struct, the pointers, the
  * lengths and the bytes); NULL on allocation failure. */
-static struct cop *cop_new(struct cluster *c, int timeout_ms, const char *name, int nkeys,
-                           int argc, const char **argv, const size_t *lens, store_cb cb,
-                           void *arg)
+static struct cop *cop_new(struct cluster *c, int timeout_ms, const char *name, int nkeys, int argc,
+                           const char **argv, const size_t *lens, store_cb cb, void *arg)
 {
     size_t bytes = 0;
     for (int i = 0; i < argc; i++)
@@ -369,8 +369,8 @@ static struct cop *cop_new(struct cluster *c, int timeout_ms, const char *name, 
     return o;
 }
 
-int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, int nkeys,
-                          int argc, const char **argv, const size_t *lens, store_cb cb, void *arg)
+int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, int nkeys, int argc,
+                          const char **argv, const size_t *lens, store_cb cb, void *arg)
 {
     if (timeout_ms <= 0 || nkeys < 1 || argc < nkeys)
         return -1;
@@ -382,15 +382,157 @@ int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, i
     return 0;
 }
 
+/* ---- XREADGROUP / XREAD over streams of many slots ----
+ * A cluster refuses a command whose keys span slots (CROSSSLOT), even on one
+ * node: notify.c reads every county's outbox in one XREADGROUP. Such a
+ * command is split into one per slot (the options, that slot's streams and
+ * their ids), each routed as any command, and the answers merged: the
+ * stream arrays concatenated, nil when none had entries. */
+
+struct split {
+    store_cb cb;
+    void *arg;
+    size_t pending; /* parts not answered (+1 while sending) */
+    enum store_status st;
+    json_t *merged; /* the streams with entries, in the answers' order */
+    json_t *err;    /* the first failed part's answer (an error's text) */
+};
+
+static void split_settle(struct split *sp)
+{
+    if (--sp->pending > 0)
+        return;
+    json_t *result = sp->st != STORE_OK ? sp->err : json_array_size(sp->merged) ? sp->merged : NULL;
+    json_t *nil = result ? NULL : json_null();
+    sp->cb(sp->st, result ? result : nil, sp->arg);
+    json_decref(nil);
+    json_decref(sp->merged);
+    json_decref(sp->err);
+    free(sp);
+}
+
+static void on_split_part(enum store_status st, json_t *result, void *arg)
+{
+    struct split *sp = arg;
+    if (st != STORE_OK && sp->st == STORE_OK) {
+        sp->st = st;
+        sp->err = json_incref(result);
+    } else if (st == STORE_OK && json_is_array(result) && sp->merged) {
+        if (json_array_extend(sp->merged, result) < 0 && sp->st == STORE_OK)
+            sp->st = STORE_FAILED;
+    }
+    split_settle(sp);
+}
+
+struct keyslot {
+    unsigned slot;
+    int i; /* the key's index among the streams */
+};
+
+static int by_slot(const void *a, const void *b)
+{
+    const struct keyslot *x = a, *y = b;
+    return x->slot != y->slot ? (x->slot < y->slot ? -1 : 1) : x->i - y->i;
+}
+
+/* Index of STREAMS in an XREAD/XREADGROUP, or -1 (another command, or no
+ * STREAMS followed by pairs). */
+static int streams_at(int argc, const char **argv, const size_t *lens)
+{
+    if (!((lens[0] == 10 && strncasecmp(argv[0], "XREADGROUP", 10) == 0) ||
+          (lens[0] == 5 && strncasecmp(argv[0], "XREAD", 5) == 0)))
+        return -1;
+    for (int i = 1; i < argc; i++)
+        if (lens[i] == 7 && strncasecmp(argv[i], "STREAMS", 7) == 0)
+            return (argc - i - 1) >= 2 && (argc - i - 1) % 2 == 0 ? i : -1;
+    return -1;
+}
+
+/* Whether the streams after STREAMS (at si) span more than one slot. */
+static bool streams_span_slots(int si, int argc, const char **argv, const size_t *lens)
+{
+    int n = (argc - si - 1) / 2;
+    unsigned first = slotmap_keyslot(argv[si + 1], lens[si + 1]);
+    for (int k = 1; k < n; k++)
+        if (slotmap_keyslot(argv[si + 1 + k], lens[si + 1 + k]) != first)
+            return true;
+    return false;
+}
+
+static int split_streams(struct cluster *c, int timeout_ms, int si, int argc, const char **argv,
+                         const size_t *lens, store_cb cb, void *arg)
+{
+    int n = (argc - si - 1) / 2;
+    struct keyslot *ks = malloc((size_t)n * sizeof *ks);
+    const char **sub = malloc((size_t)argc * sizeof *sub);
+    size_t *sublens = malloc((size_t)argc * sizeof *sublens);
+    struct split *sp = calloc(1, sizeof *sp);
+    json_t *merged = json_array();
+    if (!ks || !sub || !sublens || !sp || !merged) {
+        free(ks);
+        free(sub);
+        free(sublens);
+        free(sp);
+        json_decref(merged);
+        return -1;
+    }
+    for (int k = 0; k < n; k++)
+        ks[k] = (struct keyslot){slotmap_keyslot(argv[si + 1 + k], lens[si + 1 + k]), k};
+    qsort(ks, (size_t)n, sizeof *ks, by_slot);
+    sp->cb = cb;
+    sp->arg = arg;
+    sp->merged = merged; /* ours; freed in split_settle */
+    sp->pending = 1;     /* held while sending: a part may answer at once */
+    for (int i = 0; i <= si; i++) {
+        sub[i] = argv[i];
+        sublens[i] = lens[i];
+    }
+    for (int a = 0; a < n;) {
+        int b = a;
+        while (b < n && ks[b].slot == ks[a].slot)
+            b++;
+        int m = b - a, subc = si + 1 + 2 * m;
+        for (int k = 0; k < m; k++) {
+            int key = si + 1 + ks[a + k].i;
+            sub[si + 1 + k] = argv[key];
+            sublens[si + 1 + k] = lens[key];
+            sub[si + 1 + m + k] = argv[key + n];
+            sublens[si + 1 + m + k] = lens[key + n];
+        }
+        struct cop *o = cop_new(c, timeout_ms, NULL, 0, subc, sub, sublens, on_split_part, sp);
+        if (!o) {
+            if (sp->st == STORE_OK)
+                sp->st = STORE_FAILED;
+        } else {
+            o->slot = ks[a].slot;
+            sp->pending++;
+            cop_send(o);
+        }
+        a = b;
+    }
+    free(ks);
+    free(sub);
+    free(sublens);
+    split_settle(sp);
+    return 0;
+}
+
 int cluster_command_within(struct cluster *c, int timeout_ms, int argc, const char **argv,
                            const size_t *lens, store_cb cb, void *arg)
 {
     if (timeout_ms <= 0 || argc < 2)
         return -1;
+    /* The key is argv[1] but for XREAD/XREADGROUP (after STREAMS). Others
+     * with the key elsewhere (XGROUP, XINFO, OBJECT, MEMORY USAGE) are not
+     * sent by gradcover through the store; they would need the same. */
+    int si = streams_at(argc, argv, lens);
+    if (si > 0 && streams_span_slots(si, argc, argv, lens))
+        return split_streams(c, timeout_ms, si, argc, argv, lens, cb, arg);
+    int key = si > 0 ? si + 1 : 1;
     struct cop *o = cop_new(c, timeout_ms, NULL, 0, argc, argv, lens, cb, arg);
     if (!o)
         return -1;
-    o->slot = slotmap_keyslot(argv[1], lens[1]);
+    o->slot = slotmap_keyslot(argv[key], lens[key]);
     cop_send(o);
     return 0;
 }
@@ -465,8 +607,8 @@ static void on_slots(enum store_status st, json_t *result, void *arg)
     if (c->closing)
         return;
     char err[128] = "";
-    struct slotmap *m = st == STORE_OK ? slotmap_from_slots(result, asked->host, err, sizeof err)
-                                       : NULL;
+    struct slotmap *m =
+        st == STORE_OK ? slotmap_from_slots(result, asked->host, err, sizeof err) : NULL;
     if (!m) {
         c->st.refresh_fails++;
         log_warn("event=cluster_map_failed host=%s port=%d err=\"%s\"", asked->host, asked->port,
@@ -762,8 +904,8 @@ static void send_single(struct cluster_round *cr, size_t i)
     if (one)
         *one = (struct rsingle){.cr = cr, .i = i};
     if (!one || left <= 0 ||
-        cluster_command_within(cr->c, (int)left, k->argc, k->argv, k->lens, on_single_answer,
-                               one) < 0) {
+        cluster_command_within(cr->c, (int)left, k->argc, k->argv, k->lens, on_single_answer, one) <
+            0) {
         free(one);
         round_note(cr, left <= 0 ? STORE_TIMEOUT : STORE_FAILED);
         return;
@@ -829,10 +971,9 @@ void cluster_round_start(struct cluster_round *cr)
     int64_t left = cr->deadline_ms - clock_mono_ms();
     for (int p = 0; p < cr->nparts && cr->st == STORE_OK; p++) {
         struct rpart *part = &cr->parts[p];
-        struct store_round *rd =
-            left > 0 ? store_round_new(c->nodes[part->node]->s, (int)left, on_part_row,
-                                       on_part_done, part)
-                     : NULL;
+        struct store_round *rd = left > 0 ? store_round_new(c->nodes[part->node]->s, (int)left,
+                                                            on_part_row, on_part_done, part)
+                                          : NULL;
         if (!rd) {
             /* Its master just went: one by one, waiting for it. */
             for (size_t k = 0; k < part->n; k++)
@@ -904,8 +1045,8 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
     if (!c->probe_inflight && cluster_ready(c)) {
         const char *argv[2] = {c->probe_key, c->probe_args};
         size_t lens[2] = {strlen(c->probe_key), strlen(c->probe_args)};
-        c->probe_inflight = cluster_script_within(c, c->timeout_ms, c->probe_name, 1, 2, argv,
-                                                  lens, on_probe, c) == 0;
+        c->probe_inflight = cluster_script_within(c, c->timeout_ms, c->probe_name, 1, 2, argv, lens,
+                                                  on_probe, c) == 0;
     }
     struct timeval tv = {PROBE_EVERY_MS / 1000, (PROBE_EVERY_MS % 1000) * 1000};
     evtimer_add(c->probe_timer, &tv);

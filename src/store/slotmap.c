@@ -112,7 +112,8 @@ struct slotmap *slotmap_from_slots(const json_t *answer, const char *asked_host,
     for (int pass = 0; pass < 2; pass++) {
         size_t i;
         json_t *range;
-        json_array_foreach(answer, i, range) {
+        json_array_foreach(answer, i, range)
+        {
             json_t *js = json_array_get(range, 0), *je = json_array_get(range, 1);
             json_int_t start = json_integer_value(js), end = json_integer_value(je);
             if (!json_is_integer(js) || !json_is_integer(je) || start < 0 || end < start ||

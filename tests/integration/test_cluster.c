@@ -20,6 +20,8 @@
  *   doubled;
  * - a round of reads over the 50 counties: one pipelined store round per
  *   master; a master's share that meets MOVED is sent again one by one;
+ * - XREADGROUP over the 50 counties' outboxes (notify.c's one read; a
+ *   cluster refuses keys of several slots): split per slot, answers merged;
  * - the store façade (store.c on a target whose cluster_via is set, what
  *   gradcoverd will use): commands, scripts and rounds through the
  *   unchanged store API, writability and metrics from the router;
@@ -33,6 +35,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,18 +117,22 @@ static void start_cluster(void)
         char name[16], log[600];
         snprintf(name, sizeof name, "cluster%d", i);
         snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
-        const char *const extra[] = {"--cluster-enabled",   "yes",
-                                     "--cluster-config-file", "nodes.conf",
-                                     "--cluster-node-timeout", NODE_TIMEOUT_MS,
-                                     "--appendfsync",        "everysec",
-                                     "--logfile",            log,
+        const char *const extra[] = {"--cluster-enabled",
+                                     "yes",
+                                     "--cluster-config-file",
+                                     "nodes.conf",
+                                     "--cluster-node-timeout",
+                                     NODE_TIMEOUT_MS,
+                                     "--appendfsync",
+                                     "everysec",
+                                     "--logfile",
+                                     log,
                                      NULL};
         node[i] = h_redis_spawn_args(name, free_cluster_port(), true, extra);
         n += snprintf(cmd + n, sizeof cmd - (size_t)n, " 127.0.0.1:%d", node[i]->port);
     }
     snprintf(cmd + n, sizeof cmd - (size_t)n,
-             " --cluster-replicas 1 --cluster-yes > '%s/cluster-create.log' 2>&1",
-             h_work_dir());
+             " --cluster-replicas 1 --cluster-yes > '%s/cluster-create.log' 2>&1", h_work_dir());
     ck_assert_msg(system(cmd) == 0, "redis-cli --cluster create failed: %s/cluster-create.log",
                   h_work_dir());
     long long until = h_now_ms() + h_ms(20000);
@@ -212,8 +219,8 @@ START_TEST(test_keyslot_agrees_with_redis)
         }
     }
     /* Key shapes beyond ours: the hash tag rules, a binary key. */
-    static const char *const odd[] = {"", "{}", "{", "}", "{{}}", "a{b}c{d}", "x{}{y}",
-                                      "\xe5\x95\x86\xe5\xb7\x9e"};
+    static const char *const odd[] = {"",     "{}",       "{",      "}",
+                                      "{{}}", "a{b}c{d}", "x{}{y}", "\xe5\x95\x86\xe5\xb7\x9e"};
     for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
         redisReply *r = redisCommand(c, "CLUSTER KEYSLOT %b", odd[k], strlen(odd[k]));
         ck_assert(r && r->type == REDIS_REPLY_INTEGER);
@@ -327,7 +334,7 @@ END_TEST
 
 /* The audit script's arguments: one entry in gc:{county}:audit per call. */
 #define AUDIT_ARGS                                                                                 \
-    "{\"audit\":{\"who\":\"t\",\"role\":\"admin\",\"action\":\"test\",\"object\":\"o\","        \
+    "{\"audit\":{\"who\":\"t\",\"role\":\"admin\",\"action\":\"test\",\"object\":\"o\","           \
     "\"rid\":\"r\",\"keep_ms\":86400000}}"
 /* A command's deadline: covers a migration's end and a failover's; only a
  * bound on waiting (h_ms), never an assertion of speed. */
@@ -411,8 +418,8 @@ static void send_audit(struct cluster *c, const char *county, struct tally *t)
     snprintf(key, sizeof key, "gc:{%.8s}", county);
     const char *argv[2] = {key, AUDIT_ARGS};
     size_t lens[2] = {strlen(key), strlen(AUDIT_ARGS)};
-    ck_assert(cluster_script_within(c, h_ms(OP_TIMEOUT_MS), "audit", 1, 2, argv, lens, on_done,
-                                    t) == 0);
+    ck_assert(
+        cluster_script_within(c, h_ms(OP_TIMEOUT_MS), "audit", 1, 2, argv, lens, on_done, t) == 0);
     t->sent++;
 }
 
@@ -511,7 +518,7 @@ static bool migrate_slot(unsigned slot, int from_port, int to_port, int key_dela
         r = ok ? redisCommand(ctx, __VA_ARGS__) : NULL;                                            \
         ok = ok && r && r->type != REDIS_REPLY_ERROR;                                              \
         if (r && r->type == REDIS_REPLY_ERROR)                                                     \
-            fprintf(stderr, "migrate_slot: %s\n", r->str);                                        \
+            fprintf(stderr, "migrate_slot: %s\n", r->str);                                         \
         freeReplyObject(r);                                                                        \
     } while (0)
     STEP(dst, "CLUSTER SETSLOT %u IMPORTING %s", slot, src_id);
@@ -696,7 +703,8 @@ START_TEST(test_router_migration_under_load)
     ck_assert_int_eq(county_audits(county), 5 + p.audit.ok);
     struct cluster_stats st;
     cluster_stats(c, &st);
-    fprintf(stderr, "cluster.migration ask=%llu followed=%llu waited=%llu moved=%llu tryagain=%llu\n",
+    fprintf(stderr,
+            "cluster.migration ask=%llu followed=%llu waited=%llu moved=%llu tryagain=%llu\n",
             (unsigned long long)st.ask, (unsigned long long)st.ask_followed,
             (unsigned long long)st.ask_waited, (unsigned long long)st.moved,
             (unsigned long long)st.tryagain);
@@ -786,6 +794,123 @@ START_TEST(test_router_round_per_master)
         ck_assert_int_ge(r.seen[k], 1);
         ck_assert_int_eq(r.v[k], county_incrs(counties[k]));
     }
+    cluster_free(c);
+}
+END_TEST
+
+/* ---- XREADGROUP over every county's outbox (notify.c's read) ---- */
+
+/* A command on whichever live node accepts it (the others answer MOVED). */
+static void exec_anywhere(const char *fmt, ...)
+{
+    for (int i = 0; i < NNODES; i++) {
+        if (!node[i])
+            continue;
+        redisContext *c = redisConnect("127.0.0.1", node[i]->port);
+        if (!c || c->err) {
+            redisFree(c);
+            continue;
+        }
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = redisvCommand(c, fmt, ap);
+        va_end(ap);
+        bool moved = r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "MOVED", 5) == 0;
+        ck_assert_msg(r && (moved || r->type != REDIS_REPLY_ERROR), "%s: %s", fmt,
+                      r ? r->str : c->errstr);
+        freeReplyObject(r);
+        redisFree(c);
+        if (!moved)
+            return;
+    }
+    ck_abort_msg("no node accepted %s", fmt);
+}
+
+struct answer {
+    bool done;
+    enum store_status st;
+    json_t *result;
+};
+
+static void on_answer(enum store_status st, json_t *result, void *arg)
+{
+    struct answer *a = arg;
+    a->st = st;
+    a->result = json_incref(result);
+    a->done = true;
+}
+
+static bool answer_done(void *arg)
+{
+    return ((struct answer *)arg)->done;
+}
+
+/* XREADGROUP ... STREAMS <50 outboxes> > ...: a cluster refuses keys of
+ * several slots in one command (CROSSSLOT), so the router splits it per
+ * slot and merges the answers: one entry from each of the 50 streams, then,
+ * read again, nothing (nil). */
+static void xreadgroup_all(struct cluster *c, struct answer *a)
+{
+    int argc = 7 + 2 * NCOUNTIES;
+    const char *argv[7 + 2 * NCOUNTIES];
+    size_t lens[7 + 2 * NCOUNTIES];
+    static char keys[NCOUNTIES][32];
+    static const char *const head[] = {"XREADGROUP", "GROUP", "delivery", "tester",
+                                       "COUNT",      "10",    "STREAMS"};
+    for (int i = 0; i < 7; i++)
+        argv[i] = head[i];
+    for (int k = 0; k < NCOUNTIES; k++) {
+        snprintf(keys[k], sizeof keys[k], "gc:{%.8s}:outbox", counties[k]);
+        argv[7 + k] = keys[k];
+        argv[7 + NCOUNTIES + k] = ">";
+    }
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    memset(a, 0, sizeof *a);
+    ck_assert_int_eq(cluster_command_within(c, h_ms(OP_TIMEOUT_MS), argc, argv, lens, on_answer, a),
+                     0);
+    ck_assert(run_until(answer_done, a, 30000));
+}
+
+START_TEST(test_router_splits_xreadgroup)
+{
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "gc:{%.8s}:outbox", counties[k]);
+        exec_anywhere("XGROUP CREATE %s delivery $ MKSTREAM", key);
+        exec_anywhere("XADD %s * county %s", key, counties[k]);
+    }
+    struct cluster *c = router_new(0);
+    struct answer a;
+    xreadgroup_all(c, &a);
+    ck_assert_int_eq(a.st, STORE_OK);
+    ck_assert_uint_eq(json_array_size(a.result), NCOUNTIES);
+    int seen[NCOUNTIES] = {0};
+    size_t i;
+    json_t *stream;
+    json_array_foreach(a.result, i, stream)
+    {
+        const char *key = json_string_value(json_array_get(stream, 0));
+        json_t *entries = json_array_get(stream, 1);
+        ck_assert_uint_eq(json_array_size(entries), 1);
+        const char *county =
+            json_string_value(json_array_get(json_array_get(json_array_get(entries, 0), 1), 1));
+        ck_assert(key && county);
+        for (int k = 0; k < NCOUNTIES; k++)
+            if (strcmp(county, counties[k]) == 0) {
+                seen[k]++;
+                char want[32];
+                snprintf(want, sizeof want, "gc:{%.8s}:outbox", counties[k]);
+                ck_assert_str_eq(key, want);
+            }
+    }
+    for (int k = 0; k < NCOUNTIES; k++)
+        ck_assert_int_eq(seen[k], 1);
+    json_decref(a.result);
+    xreadgroup_all(c, &a);
+    ck_assert_int_eq(a.st, STORE_OK);
+    ck_assert(json_is_null(a.result));
+    json_decref(a.result);
     cluster_free(c);
 }
 END_TEST
@@ -957,8 +1082,8 @@ END_TEST
 #define BENCH_INFLIGHT 64
 
 struct bench {
-    struct store *s;    /* one Redis ... */
-    struct cluster *c;  /* ... or the router */
+    struct store *s;   /* one Redis ... */
+    struct cluster *c; /* ... or the router */
     int total, next;
     struct tally t;
 };
@@ -974,8 +1099,8 @@ static bool bench_done(void *arg)
         size_t lens[2] = {strlen(key), strlen(AUDIT_ARGS)};
         int rc = b->s ? store_script_within(b->s, h_ms(OP_TIMEOUT_MS), "audit", 1, 2, argv, lens,
                                             on_done, &b->t)
-                      : cluster_script_within(b->c, h_ms(OP_TIMEOUT_MS), "audit", 1, 2, argv,
-                                              lens, on_done, &b->t);
+                      : cluster_script_within(b->c, h_ms(OP_TIMEOUT_MS), "audit", 1, 2, argv, lens,
+                                              on_done, &b->t);
         ck_assert_int_eq(rc, 0);
         b->t.sent++;
     }
@@ -1021,8 +1146,9 @@ START_TEST(test_bench_one_redis_vs_cluster)
         struct bench b1 = {.s = s}, b3 = {.c = c};
         double one_s = bench_run(&b1, total);
         double three_s = bench_run(&b3, total);
-        fprintf(stderr, "cluster.bench round=%d calls=%d inflight=%d one_redis_per_s=%.0f "
-                        "cluster3_per_s=%.0f\n",
+        fprintf(stderr,
+                "cluster.bench round=%d calls=%d inflight=%d one_redis_per_s=%.0f "
+                "cluster3_per_s=%.0f\n",
                 r + 1, total, BENCH_INFLIGHT, one_s, three_s);
     }
     cluster_free(c);
@@ -1183,6 +1309,7 @@ int main(void)
     tcase_add_test(tc, test_router_follows_moved);
     tcase_add_test(tc, test_router_migration_under_load);
     tcase_add_test(tc, test_router_round_per_master);
+    tcase_add_test(tc, test_router_splits_xreadgroup);
     tcase_add_test(tc, test_facade_store_delegates);
     tcase_add_test(tc, test_cli_tokens_on_the_cluster);
     tcase_add_test(tc, test_bench_one_redis_vs_cluster);

@@ -65,20 +65,20 @@ END_TEST
 START_TEST(test_url_cluster_rejects)
 {
     static const char *const bad[] = {
-        "redis-cluster://",                /* no seed */
-        "redis-cluster://n1",              /* no port */
-        "redis-cluster://n1:0",            /* port 0 */
-        "redis-cluster://n1:70000",        /* port out of range */
-        "redis-cluster://n1:7000,",        /* empty second seed */
-        "redis-cluster://n1:7000,,n2:1",   /* empty one in the middle */
-        "redis-cluster://,n1:7000",        /* empty first seed */
-        "redis-cluster://n1:7000/0",       /* a database: a cluster has only db 0 */
-        "redis-cluster://n1:7000/",        /* a trailing slash */
-        "redis-cluster://n1:7000?db=1",    /* a query */
-        "redis-cluster://n1:7x",           /* junk port */
-        "redis-cluster://user@n1:7000",    /* user without password */
-        "redis-cluster://u:@n1:7000",      /* empty password */
-        "redis-clusters://n1:7000",        /* scheme */
+        "redis-cluster://",              /* no seed */
+        "redis-cluster://n1",            /* no port */
+        "redis-cluster://n1:0",          /* port 0 */
+        "redis-cluster://n1:70000",      /* port out of range */
+        "redis-cluster://n1:7000,",      /* empty second seed */
+        "redis-cluster://n1:7000,,n2:1", /* empty one in the middle */
+        "redis-cluster://,n1:7000",      /* empty first seed */
+        "redis-cluster://n1:7000/0",     /* a database: a cluster has only db 0 */
+        "redis-cluster://n1:7000/",      /* a trailing slash */
+        "redis-cluster://n1:7000?db=1",  /* a query */
+        "redis-cluster://n1:7x",         /* junk port */
+        "redis-cluster://user@n1:7000",  /* user without password */
+        "redis-cluster://u:@n1:7000",    /* empty password */
+        "redis-clusters://n1:7000",      /* scheme */
         SEVENTEEN_SEEDS,
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -252,18 +252,18 @@ END_TEST
 START_TEST(test_slotmap_rejects_malformed_answers)
 {
     static const char *const bad[] = {
-        "{}",                                          /* not an array */
-        "[[0, 16384, [\"h\", 1]]]",                   /* slot out of range */
-        "[[-1, 5, [\"h\", 1]]]",                      /* negative */
-        "[[9, 5, [\"h\", 1]]]",                       /* end before start */
-        "[[0, 5]]",                                    /* no master */
-        "[[0, 5, [\"h\"]]]",                          /* no port */
-        "[[0, 5, [\"h\", 0]]]",                       /* port 0 */
-        "[[0, 5, [\"h\", \"7000\"]]]",                /* port as text */
-        "[[0, 5, [1, 7000]]]",                         /* host not text */
-        "[[0, 5, [\"h\", 1]], [5, 9, [\"g\", 2]]]",   /* slot 5 twice */
-        "[[\"0\", 5, [\"h\", 1]]]",                   /* start as text */
-        "[[0, 5, [\"h\", 1], [\"r\"]]]",              /* a replica without port */
+        "{}",                                       /* not an array */
+        "[[0, 16384, [\"h\", 1]]]",                 /* slot out of range */
+        "[[-1, 5, [\"h\", 1]]]",                    /* negative */
+        "[[9, 5, [\"h\", 1]]]",                     /* end before start */
+        "[[0, 5]]",                                 /* no master */
+        "[[0, 5, [\"h\"]]]",                        /* no port */
+        "[[0, 5, [\"h\", 0]]]",                     /* port 0 */
+        "[[0, 5, [\"h\", \"7000\"]]]",              /* port as text */
+        "[[0, 5, [1, 7000]]]",                      /* host not text */
+        "[[0, 5, [\"h\", 1]], [5, 9, [\"g\", 2]]]", /* slot 5 twice */
+        "[[\"0\", 5, [\"h\", 1]]]",                 /* start as text */
+        "[[0, 5, [\"h\", 1], [\"r\"]]]",            /* a replica without port */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[128] = "";
@@ -311,9 +311,18 @@ END_TEST
 START_TEST(test_redirect_rejects_other_errors)
 {
     static const char *const bad[] = {
-        "ERR unknown command",          "MOVED",       "MOVED 3999",  "MOVED 3999 h",
-        "MOVED 16384 h:1",              "MOVED x h:1", "MOVED -1 h:1", "MOVED 1 h:0",
-        "MOVED 1 h:70000",              "MOVED 1 h:1x", "ASK 1  h:1",   "moved 1 h:1",
+        "ERR unknown command",
+        "MOVED",
+        "MOVED 3999",
+        "MOVED 3999 h",
+        "MOVED 16384 h:1",
+        "MOVED x h:1",
+        "MOVED -1 h:1",
+        "MOVED 1 h:0",
+        "MOVED 1 h:70000",
+        "MOVED 1 h:1x",
+        "ASK 1  h:1",
+        "moved 1 h:1",
         "TRYAGAIN Multiple keys request during rehashing of slot",
         "CLUSTERDOWN The cluster is down",
     };

@@ -45,8 +45,8 @@ bool cluster_ready(const struct cluster *c);
  * command waits (within its deadline) while the map is not known or its
  * master is not connected. -1 when nothing can be queued (no key, memory):
  * the callback will not be called. */
-int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, int nkeys,
-                          int argc, const char **argv, const size_t *lens, store_cb cb,
+int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, int nkeys, int argc,
+                          const char **argv, const size_t *lens, store_cb cb,
                           void *arg) GC_MUSTCHECK;
 int cluster_command_within(struct cluster *c, int timeout_ms, int argc, const char **argv,
                            const size_t *lens, store_cb cb, void *arg) GC_MUSTCHECK;
