@@ -520,8 +520,18 @@ static int split_streams(struct cluster *c, int timeout_ms, int si, int argc, co
 int cluster_command_within(struct cluster *c, int timeout_ms, int argc, const char **argv,
                            const size_t *lens, store_cb cb, void *arg)
 {
-    if (timeout_ms <= 0 || argc < 2)
+    if (timeout_ms <= 0 || argc < 1)
         return -1;
+    if (argc == 1) {
+        /* No key (PING, the liveness check of /readyz): the master of the
+         * global prefix's slot answers. */
+        struct cop *o = cop_new(c, timeout_ms, NULL, 0, argc, argv, lens, cb, arg);
+        if (!o)
+            return -1;
+        o->slot = slotmap_keyslot("gc:{@}", 6);
+        cop_send(o);
+        return 0;
+    }
     /* The key is argv[1] but for XREAD/XREADGROUP (after STREAMS). Others
      * with the key elsewhere (XGROUP, XINFO, OBJECT, MEMORY USAGE) are not
      * sent by gradcover through the store; they would need the same. */

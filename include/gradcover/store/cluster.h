@@ -40,8 +40,9 @@ void cluster_free(struct cluster *c);
 bool cluster_ready(const struct cluster *c);
 
 /* As store_script_within / store_command_within (store.h): the script's
- * KEYS[1] (argv[0]) or the command's first key (argv[1]) chooses the
- * master. Commands whose keys span slots are the caller's to split. A
+ * KEYS[1] (argv[0]) or the command's first key (argv[1]; after STREAMS for
+ * XREAD/XREADGROUP, split per slot when they span several; a one-word
+ * command such as PING: gc:{@}'s master) chooses the master. Commands whose keys span slots are the caller's to split. A
  * command waits (within its deadline) while the map is not known or its
  * master is not connected. -1 when nothing can be queued (no key, memory):
  * the callback will not be called. */
