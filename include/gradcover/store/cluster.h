@@ -6,11 +6,11 @@
  * touch keys they do not declare: docs/cluster-wip.md). hiredis 0.14 has no
  * cluster support and Debian 12 packages no hiredis-cluster, hence this file.
  *
- * UNFINISHED (branch scale-cluster): not wired into gradcoverd yet, which
- * refuses redis-cluster:// at config load (REDIS_CLUSTER_NOT_YET). Missing:
- * the store façade (store_writes, probe, readiness), the callers' rounds and
- * multi-key commands split per node, the counter cache per node, metrics;
- * see docs/cluster-wip.md. */
+ * UNFINISHED (branch scale-cluster): gradcoverd uses it only with
+ * --experimental-cluster (the store façade in store.c); otherwise it
+ * refuses redis-cluster:// (REDIS_CLUSTER_NOT_YET). Missing: readiness per
+ * master, a probe per master, the counter cache per master; see
+ * docs/cluster-wip.md. */
 #ifndef GRADCOVER_STORE_CLUSTER_H
 #define GRADCOVER_STORE_CLUSTER_H
 
