@@ -10,6 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 "$PWD/scripts/deps.sh" --test
 dir=build opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGC_TESTS=ON)
+# Tests running at once: most of the suite waits on real time (retries,
+# back-off, failovers, restarts), so twice the cores keeps them busy; under
+# valgrind the tests are CPU-bound, so one more than the cores.
+# GC_TEST_JOBS overrides.
+jobs=$(($(nproc) * 2))
 case "${1:-}" in
 --sanitize)
   dir=build-asan opts=(-DCMAKE_BUILD_TYPE=Debug -DGC_SANITIZE=ON -DGC_TESTS=ON)
@@ -18,6 +23,7 @@ case "${1:-}" in
   ;;
 --valgrind)
   dir=build-valgrind opts=(-DCMAKE_BUILD_TYPE=Debug -DGC_TESTS=ON -DGC_VALGRIND=ON)
+  jobs=$(($(nproc) + 1))
   ;;
 "") ;;
 *)
@@ -28,4 +34,4 @@ esac
 cmake -S . -B "$dir" "${opts[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
 cd "$dir"
-ctest --output-on-failure -j2 --timeout 600
+ctest --output-on-failure -j"${GC_TEST_JOBS:-$jobs}" --timeout 600

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -593,6 +594,18 @@ int app_run(struct app *a)
     if (a->log_flush)
         log_batch_begin(kick_log, a);
     event_base_dispatch(a->base);
+    /* The stop is under way. Freeing the signal events gives the signals
+     * back to their default action, and a SIGTERM repeated now (systemd, an
+     * impatient operator) would end the process by the signal in the middle
+     * of its exit; blocked, it stays pending and the process ends with its
+     * own code. Only this thread takes signals (the export workers block
+     * them all). */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
     log_batch_end();
     log_info("event=stopped inflight=%u", router_inflight(a->router));
     return 0;

@@ -52,7 +52,8 @@ static int keep_restart_only(const struct config *cur, struct config *next)
     }
     /* The store's WAIT state (writes held back until replicas confirm
      * again) is set up for the value it started with. */
-    if (cur->wait_replicas != next->wait_replicas || cur->wait_timeout_ms != next->wait_timeout_ms) {
+    if (cur->wait_replicas != next->wait_replicas ||
+        cur->wait_timeout_ms != next->wait_timeout_ms) {
         log_warn("event=config_reload_needs_restart key=wait_replicas action=keep_old_value");
         next->wait_replicas = cur->wait_replicas;
         next->wait_timeout_ms = cur->wait_timeout_ms;
@@ -90,24 +91,6 @@ static bool same_receivers(const struct alerts_cfg *a, const struct alerts_cfg *
     return true;
 }
 
-/* The fields of the receivers, as config_free frees them. */
-static void free_receivers(struct config *cfg)
-{
-    for (size_t i = 0; i < cfg->alerts.nwebhooks; i++) {
-        struct webhook_cfg *w = &cfg->alerts.webhooks[i];
-        free(w->name);
-        free(w->url);
-        free(w->secret);
-        for (size_t j = 0; j < w->ncounties; j++)
-            free(w->counties[j]);
-        free(w->counties);
-    }
-    free(cfg->alerts.webhooks);
-    free(cfg->alerts.digest_receivers);
-    free(cfg->alerts.alertmanager_url);
-    free(cfg->alerts.ca_file);
-}
-
 /* next takes cur's receivers (borrowed: the notifier's queues and the
  * digest hold them by index). */
 static void borrow_receivers(const struct config *cur, struct config *next)
@@ -116,7 +99,7 @@ static void borrow_receivers(const struct config *cur, struct config *next)
         log_warn("event=config_reload_needs_restart key=alerts.receivers "
                  "action=keep_old_value hint=\"alerts.webhooks, alertmanager_url, ca_file and "
                  "the digest's receivers change at a restart\"");
-    free_receivers(next);
+    config_free_receivers(next);
     next->alerts.webhooks = cur->alerts.webhooks;
     next->alerts.nwebhooks = cur->alerts.nwebhooks;
     next->alerts.digest_receivers = cur->alerts.digest_receivers;

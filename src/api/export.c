@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,8 +547,18 @@ static void reply_xlsx(struct req *r, struct jw *answer)
     j->done = event_new(ex->base, j->pipe[0], EV_READ, job_done, j);
     if (!j->done || event_add(j->done, NULL) < 0)
         goto out_fail;
-    if (pthread_create(&j->thread, NULL, job_run, j) != 0)
+    /* The worker takes no signals: they are the event loop's (SIGTERM,
+     * SIGHUP), and one delivered to this thread would get its default
+     * action. It inherits the mask in force at its creation. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&j->thread, NULL, job_run, j);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        errno = rc;
         goto out_fail;
+    }
     return; /* job_done answers */
 out_fail:
     log_error("event=export_failed request_id=%s format=xlsx err=\"%s\"", r->id,

@@ -14,7 +14,8 @@
 static const char *const Q_LOOKUP[] = {"national_id", "county", "q",           "status",
                                        "cursor",      "limit",  "assigned_to", NULL};
 static const char *const Q_PERIOD[] = {"period", NULL};
-static const char *const Q_QUEUE[] = {"limit", "view", "assigned_to", "sort", "cursor", "format", NULL};
+static const char *const Q_QUEUE[] = {"limit",  "view",   "assigned_to", "sort",
+                                      "cursor", "format", NULL};
 /* Routes with spreadsheet exports (api/export.h) also take format. */
 static const char *const Q_PERIOD_EXPORT[] = {"period", "format", NULL};
 static const char *const Q_ALERTS[] = {"state", "county", "limit", NULL};

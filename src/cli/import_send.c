@@ -176,8 +176,7 @@ void import_summary(const struct import_run *run, const struct import_opts *o,
     if (run->flags_failed)
         printf("%zu registered rows did not get their flags (see the report)\n", run->flags_failed);
     if (run->reassign_failed)
-        printf("%zu rows already there were not assigned (see the report)\n",
-               run->reassign_failed);
+        printf("%zu rows already there were not assigned (see the report)\n", run->reassign_failed);
     printf("report: %s\n", report_path);
 }
 
@@ -188,10 +187,10 @@ struct sender;
 struct conn {
     struct sender *s;
     struct evhttp_connection *evc;
-    struct import_row *row; /* in flight, or NULL */
+    struct import_row *row;                                  /* in flight, or NULL */
     enum { SEND_REGISTER, SEND_FLAGS, SEND_ASSIGN } sending; /* the request in flight */
-    bool reopen;            /* broken: a new connection before the retry */
-    struct event *retry;    /* resends row after a pause */
+    bool reopen;         /* broken: a new connection before the retry */
+    struct event *retry; /* resends row after a pause */
 };
 
 struct sender {
@@ -287,7 +286,9 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
 /* The report's column for a failure of the request in flight. */
 static const char *sending_column(const struct conn *c)
 {
-    return c->sending == SEND_FLAGS ? "flags" : c->sending == SEND_ASSIGN ? "assigned_to" : "_server";
+    return c->sending == SEND_FLAGS    ? "flags"
+           : c->sending == SEND_ASSIGN ? "assigned_to"
+                                       : "_server";
 }
 
 /* A follow-up PATCH failed: the row itself was registered or already there,
@@ -515,10 +516,10 @@ static void send_row(struct conn *c)
     json_t *patch = NULL;
     if (c->sending != SEND_REGISTER) {
         snprintf(path, sizeof path, "/api/v1/graduates/%s", row->id); /* [A-Za-z0-9._-] */
-        body = patch = c->sending == SEND_FLAGS
-                           ? json_pack("{s:O}", "flags", row->flags)
-                           : json_pack("{s:O}", "assigned_to",
-                                       json_object_get(row->body, "assigned_to"));
+        body = patch =
+            c->sending == SEND_FLAGS
+                ? json_pack("{s:O}", "flags", row->flags)
+                : json_pack("{s:O}", "assigned_to", json_object_get(row->body, "assigned_to"));
     } else
         snprintf(path, sizeof path, "/api/v1/graduates");
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -542,7 +543,8 @@ static void send_row(struct conn *c)
     evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
     free(text);
     /* On failure libevent has freed req and called on_answer(NULL). */
-    (void)evhttp_make_request(c->evc, req, c->sending != SEND_REGISTER ? EVHTTP_REQ_PATCH : EVHTTP_REQ_POST, path);
+    (void)evhttp_make_request(
+        c->evc, req, c->sending != SEND_REGISTER ? EVHTTP_REQ_PATCH : EVHTTP_REQ_POST, path);
 }
 
 /* A keep-alive connection to the server, over TLS with https. */

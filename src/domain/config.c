@@ -997,20 +997,8 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     return cfg;
 }
 
-void config_free(struct config *cfg)
+void config_free_receivers(struct config *cfg)
 {
-    if (!cfg)
-        return;
-    for (size_t i = 0; i < NSETTINGS; i++)
-        if (SETTINGS[i].type == CONFIG_STRING)
-            free(*(char **)((char *)cfg + SETTINGS[i].offset));
-    for (size_t i = 0; i < cfg->ncounties; i++)
-        free(cfg->counties[i].name);
-    free(cfg->counties);
-    free(cfg->by_code);
-    for (size_t i = 0; i < cfg->ntokens; i++)
-        free(cfg->tokens[i].name);
-    free(cfg->tokens);
     for (size_t i = 0; i < cfg->alerts.nwebhooks; i++) {
         struct webhook_cfg *w = &cfg->alerts.webhooks[i];
         free(w->name);
@@ -1022,6 +1010,31 @@ void config_free(struct config *cfg)
     }
     free(cfg->alerts.webhooks);
     free(cfg->alerts.digest_receivers);
+    free(cfg->alerts.alertmanager_url);
+    free(cfg->alerts.ca_file);
+    cfg->alerts.webhooks = NULL;
+    cfg->alerts.nwebhooks = 0;
+    cfg->alerts.digest_receivers = NULL;
+    cfg->alerts.ndigest_receivers = 0;
+    cfg->alerts.alertmanager_url = NULL;
+    cfg->alerts.ca_file = NULL;
+}
+
+void config_free(struct config *cfg)
+{
+    if (!cfg)
+        return;
+    config_free_receivers(cfg); /* before the settings: two of them are its strings */
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (SETTINGS[i].type == CONFIG_STRING)
+            free(*(char **)((char *)cfg + SETTINGS[i].offset));
+    for (size_t i = 0; i < cfg->ncounties; i++)
+        free(cfg->counties[i].name);
+    free(cfg->counties);
+    free(cfg->by_code);
+    for (size_t i = 0; i < cfg->ntokens; i++)
+        free(cfg->tokens[i].name);
+    free(cfg->tokens);
     for (size_t i = 0; i < cfg->ntrusted_proxies; i++)
         free(cfg->trusted_proxies[i]);
     free(cfg->trusted_proxies);

@@ -19,6 +19,19 @@ void f_contact_req(struct lg_req *q, int target, const char *token, const char *
              gid, key);
 }
 
+struct lg_req *f_contact_reqs(const char *tag, size_t n, size_t ngrad)
+{
+    struct lg_req *reqs = lg_reqs_new(n);
+    ck_assert_ptr_nonnull(reqs);
+    for (size_t i = 0; i < n; i++) {
+        char key[48], gid[24];
+        snprintf(key, sizeof key, "%s-%zu", tag, i);
+        snprintf(gid, sizeof gid, "G%zu", i % ngrad);
+        f_contact_req(&reqs[i], 0, T_C611002, key, gid);
+    }
+    return reqs;
+}
+
 static int cmp_id(const void *a, const void *b)
 {
     return strcmp(a, b);

@@ -15,6 +15,10 @@
 void f_contact_req(struct lg_req *q, int target, const char *token, const char *key,
                    const char *gid);
 
+/* n such contacts for the county's counselor on port index 0: keys
+ * "<tag>-<i>", graduates G(i mod ngrad). From lg_reqs_new (asserts). */
+struct lg_req *f_contact_reqs(const char *tag, size_t n, size_t ngrad);
+
 /* The ids of every contact stored for graduates <prefix>0..<prefix>(ngrad-1)
  * of county, read from Redis with LRANGE; a sorted set. */
 struct f_ids {

@@ -342,25 +342,41 @@ struct gc_server *h_start_tls(const char *cfg_path, const char *const *args, con
     return start_server(cfg_path, args, NULL, wait_ready, 0, ca_file);
 }
 
-int h_stop(struct gc_server *s)
+static int stop(struct gc_server *s, bool repeat)
 {
     if (!s)
         return 0;
     kill(s->pid, SIGTERM);
     int status = 0;
-    for (int i = 0; i < h_ms(1500); i++) {
+    long long end = h_now_ms() + h_ms(15000);
+    while (h_now_ms() < end) {
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
             untrack(s->pid);
             free(s);
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         }
-        h_sleep_ms(10);
+        if (repeat) {
+            kill(s->pid, SIGTERM);
+            usleep(100);
+        } else {
+            h_sleep_ms(10);
+        }
     }
     kill(s->pid, SIGKILL);
     waitpid(s->pid, &status, 0);
     untrack(s->pid);
     free(s);
     return -1;
+}
+
+int h_stop(struct gc_server *s)
+{
+    return stop(s, false);
+}
+
+int h_stop_repeating(struct gc_server *s)
+{
+    return stop(s, true);
 }
 
 void h_kill(struct gc_server *s)

@@ -90,6 +90,9 @@ struct gc_server *h_start_tls(const char *cfg_path, const char *const *args, con
 /* SIGTERM, waits, returns the exit status (-1 if it had to be killed); under
  * valgrind (GC_WRAPPER) a memcheck error or leak makes it 99. */
 int h_stop(struct gc_server *s);
+/* The same, but SIGTERM is sent again every 100 µs until the process is gone
+ * (a stop repeated while it is already stopping). */
+int h_stop_repeating(struct gc_server *s);
 void h_kill(struct gc_server *s);
 bool h_wait_status(struct gc_server *s, const char *path, int status, int timeout_ms);
 

@@ -554,7 +554,7 @@ START_TEST(test_contacts_online_offline_and_lost_answers_are_recorded_once)
     ck_assert_int_eq(c->dropped, 1);
     ck_assert_uint_eq(api_contacts("CP-3"), 1);
     char key[200];
-    snprintf(key, sizeof key, "%s",
+    snprintf(key, sizeof key, "%.199s",
              js_str(c, "JSON.parse(localStorage.getItem('gradcover.counselor.outbox'))[0].key"));
     ck_assert(key[0]);
     /* ...sends it again by itself (the periodic retry; its answer lost

@@ -97,14 +97,7 @@ static void run(const char *fsync)
         snprintf(gid, sizeof gid, "G%d", g);
         h_register(s, T_C611002, gid, COUNTY, 600 + g, "2026-03-01T09:00:00+08:00");
     }
-    struct lg_req *reqs = lg_reqs_new(MAXREQ);
-    ck_assert_ptr_nonnull(reqs);
-    for (size_t i = 0; i < MAXREQ; i++) {
-        char key[48], gid[16];
-        snprintf(key, sizeof key, "%s-%zu", fsync, i);
-        snprintf(gid, sizeof gid, "G%zu", i % NGRAD);
-        f_contact_req(&reqs[i], 0, T_C611002, key, gid);
-    }
+    struct lg_req *reqs = f_contact_reqs(fsync, MAXREQ, NGRAD);
     int ports[1] = {s->port};
     struct lg_opts o = {
         .ports = ports,

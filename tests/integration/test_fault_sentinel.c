@@ -340,14 +340,7 @@ static void run(int wait_replicas, int failovers, bool lag, struct run_result *r
         snprintf(gid, sizeof gid, "G%d", g);
         h_register(s, T_C611002, gid, COUNTY, 600 + g, "2026-03-01T09:00:00+08:00");
     }
-    struct lg_req *reqs = lg_reqs_new(MAXREQ);
-    ck_assert_ptr_nonnull(reqs);
-    for (size_t i = 0; i < MAXREQ; i++) {
-        char key[48], gid[16];
-        snprintf(key, sizeof key, "%s-%zu", tag, i);
-        snprintf(gid, sizeof gid, "G%zu", i % NGRAD);
-        f_contact_req(&reqs[i], 0, T_C611002, key, gid);
-    }
+    struct lg_req *reqs = f_contact_reqs(tag, MAXREQ, NGRAD);
     int ports[1] = {s->port};
     struct lg_opts o = {.ports = ports,
                         .nports = 1,
@@ -405,8 +398,8 @@ static void run(int wait_replicas, int failovers, bool lag, struct run_result *r
     size_t n503 = 0;
     for (size_t i = 0; i < nsent; i++) {
         const struct lg_req *q = &reqs[i];
-        ck_assert_msg(q->status == 201 || q->status == 503, "%s: status %d (%s)", q->key,
-                      q->status, q->err);
+        ck_assert_msg(q->status == 201 || q->status == 503, "%s: status %d (%s)", q->key, q->status,
+                      q->err);
         if (q->status == 503) {
             n503++;
             ck_assert_msg(q->retry_after > 0, "%s: 503 without Retry-After", q->key);

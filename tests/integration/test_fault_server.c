@@ -91,14 +91,7 @@ START_TEST(test_gradcoverd_sigkill_under_load_counts_each_key_once_and_delivers_
         snprintf(gid, sizeof gid, "G%d", g);
         h_register(s, T_C611002, gid, COUNTY, 700 + g, "2026-03-01T09:00:00+08:00");
     }
-    struct lg_req *reqs = lg_reqs_new(NKEYS);
-    ck_assert_ptr_nonnull(reqs);
-    for (size_t i = 0; i < NKEYS; i++) {
-        char key[48], gid[16];
-        snprintf(key, sizeof key, "srv-%zu", i);
-        snprintf(gid, sizeof gid, "G%zu", i % NGRAD);
-        f_contact_req(&reqs[i], 0, T_C611002, key, gid);
-    }
+    struct lg_req *reqs = f_contact_reqs("srv", NKEYS, NGRAD);
     int ports[1] = {port};
     /* A failed connection is not retried at once: the retries come after the
      * restart, as from a client with an offline queue. */

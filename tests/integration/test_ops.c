@@ -145,6 +145,20 @@ START_TEST(test_sigterm_finishes_in_flight_request_and_exits_0)
 }
 END_TEST
 
+/* A stop repeated while the server is already stopping (systemd, an
+ * impatient operator, a script that sends SIGTERM and then stops "again")
+ * changes nothing: the process still ends with its own exit code 0, never by
+ * the signal — also in the last moments, after the event loop has let go of
+ * its signal handlers. */
+START_TEST(test_repeated_sigterm_still_exits_0)
+{
+    for (int round = 0; round < 5; round++) {
+        struct gc_server *s = h_start(h_write_config(cfg, "ops"), NULL, NULL, true);
+        ck_assert_int_eq(h_stop_repeating(s), 0);
+    }
+}
+END_TEST
+
 START_TEST(test_logs_carry_client_request_id_and_no_personal_data)
 {
     struct gc_server *s = h_start(h_write_config(cfg, "ops"), NULL, NULL, true);
@@ -207,6 +221,7 @@ int main(void)
     tcase_add_test(tc, test_other_pii_key_than_the_data_is_refused);
     tcase_add_test(tc, test_scripts_reloaded_after_script_flush);
     tcase_add_test(tc, test_sigterm_finishes_in_flight_request_and_exits_0);
+    tcase_add_test(tc, test_repeated_sigterm_still_exits_0);
     tcase_add_test(tc, test_logs_carry_client_request_id_and_no_personal_data);
     tcase_add_test(tc, test_openapi_document_is_served_publicly_as_built);
     suite_add_tcase(s, tc);

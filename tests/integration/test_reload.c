@@ -188,14 +188,7 @@ START_TEST(test_reload_under_load)
 
     /* The load: contacts of the served graduates (the rate stays 90%) on 4
      * keep-alive connections, all through the reload. */
-    struct lg_req *reqs = lg_reqs_new(MAXREQ);
-    ck_assert_ptr_nonnull(reqs);
-    for (size_t i = 0; i < MAXREQ; i++) {
-        char key[48], gid[16];
-        snprintf(key, sizeof key, "reload-%zu", i);
-        snprintf(gid, sizeof gid, "G%zu", i % (NGRAD - 1));
-        f_contact_req(&reqs[i], 0, T_C611002, key, gid);
-    }
+    struct lg_req *reqs = f_contact_reqs("reload", MAXREQ, NGRAD - 1);
     int ports[1] = {s->port};
     struct lg_opts o = {.ports = ports, .nports = 1, .ncon = 4, .gap_ms = 5, .timeout_ms = 20000};
     struct lg *g = lg_start(reqs, MAXREQ, &o);

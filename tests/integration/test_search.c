@@ -285,9 +285,9 @@ START_TEST(test_the_index_holds_no_personal_data)
         size_t hex = e[0] != 'i' ? strspn(e + 2, "0123456789abcdef") : 0;
         int shape = e[1] == ':' &&
                     (e[0] == 'i' ? e[2] == 'G' && e[3] >= '1' && e[3] <= '3' && !e[4]
-                                 : (e[0] == 'n' || e[0] == 'p') && hex >= 16 &&
-                                       e[2 + hex] == '|' && e[3 + hex] == 'G' &&
-                                       e[4 + hex] >= '1' && e[4 + hex] <= '3' && !e[5 + hex]);
+                                 : (e[0] == 'n' || e[0] == 'p') && hex >= 16 && e[2 + hex] == '|' &&
+                                       e[3 + hex] == 'G' && e[4 + hex] >= '1' &&
+                                       e[4 + hex] <= '3' && !e[5 + hex]);
         ck_assert_msg(shape, "entry %s", e);
     }
     freeReplyObject(x);

@@ -35,7 +35,7 @@ struct import_run {
     size_t rows_read;         /* data rows (not blank) in the file */
     size_t registered, already, rejected_rows, flags_failed;
     size_t reassigned, reassign_failed; /* already there, assigned_to patched */
-    struct import_row *rows; /* valid rows, in file order */
+    struct import_row *rows;            /* valid rows, in file order */
     size_t nrows, rows_cap;
     struct import_reject *rejects;
     size_t nrejects, rejects_cap;

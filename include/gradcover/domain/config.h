@@ -104,8 +104,8 @@ struct config {
     int utc_offset_minutes;
     uint32_t threshold_bp;
     bool anonymous_read;
-    bool counter_cache; /* coverage and /metrics through ccache.c (default on) */
-    int wait_replicas;  /* a write is answered once WAIT confirms this many replicas; 0 = none */
+    bool counter_cache;  /* coverage and /metrics through ccache.c (default on) */
+    int wait_replicas;   /* a write is answered once WAIT confirms this many replicas; 0 = none */
     int wait_timeout_ms; /* WAIT's timeout (bounded by two thirds of the Redis deadline) */
     char *pii_key_file;
     char *tls_cert;           /* PEM chain; with tls_key, the listener speaks only HTTPS */
@@ -172,6 +172,9 @@ struct json_t *config_package_json(const struct config *cfg);
 
 /* Frees cfg and everything it holds; NULL is a no-op. */
 void config_free(struct config *cfg);
+/* Frees the receivers' settings (alerts.webhooks, the digest's receivers,
+ * alertmanager_url, ca_file) and leaves them empty. */
+void config_free_receivers(struct config *cfg);
 
 /* The configured county with this code, or NULL. Borrowed from cfg. */
 const struct county_cfg *config_county(const struct config *cfg, const char *code);
