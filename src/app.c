@@ -403,10 +403,6 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "redis URL: %s", uerr);
         goto out_free;
     }
-    if (target.cluster && !opts->experimental_cluster) {
-        snprintf(err, errlen, "redis URL: %s", REDIS_CLUSTER_NOT_YET);
-        goto out_free;
-    }
     resolve_redis_host(&target);
     a->pii = pii_open(cfg->pii_key_file, err, errlen);
     if (!a->pii)

@@ -18,22 +18,19 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: gradcoverd --config FILE [--listen HOST:PORT] [--redis URL]\n"
                "                  [--check-config] [--now RFC3339] [--log-level LEVEL]\n"
-               "                  [--experimental-cluster]\n"
                "       gradcoverd --version\n"
                "\n"
                "  --config FILE      JSON configuration (see README)\n"
                "  --listen HOST:PORT override \"listen\"\n"
-               "  --redis URL        override \"redis\": redis://[[user]:pass@]host:port[/db]\n"
-               "                     or unix:///path/redis.sock\n"
+               "  --redis URL        override \"redis\": redis://[[user]:pass@]host:port[/db],\n"
+               "                     unix:///path/redis.sock,\n"
+               "                     redis-sentinel://host:port[,host:port...]/MASTER[/db]\n"
+               "                     or redis-cluster://host:port[,host:port...]\n"
                "  --check-config     validate the configuration and exit (0 = valid)\n"
                "  --now RFC3339      run the clock from this instant instead of the system\n"
                "                     time (it keeps ticking); for drills and tests of year\n"
                "                     boundaries, e.g. --now 2026-12-31T23:59:50+08:00\n"
                "  --log-level LEVEL  debug, info (default), warn or error\n"
-               "  --experimental-cluster\n"
-               "                     accept --redis redis-cluster://host:port[,host:port...]:\n"
-               "                     the Redis Cluster router is unfinished (no counter\n"
-               "                     cache; see docs/cluster-wip.md); never in production\n"
                "  --version          print the version (and git commit) and exit\n"
                "\n"
                "Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration\n"
@@ -48,7 +45,6 @@ int main(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},
         {"redis", required_argument, NULL, 'r'},
         {"check-config", no_argument, NULL, 'k'},
-        {"experimental-cluster", no_argument, NULL, 'X'},
         {"now", required_argument, NULL, 'n'},
         {"log-level", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -66,9 +62,6 @@ int main(int argc, char **argv)
             break;
         case 'l':
             opts.listen = optarg;
-            break;
-        case 'X':
-            opts.experimental_cluster = true;
             break;
         case 'r':
             opts.redis_url = optarg;

@@ -37,7 +37,6 @@ struct app_opts {
     const char *config_path; /* read again on SIGHUP (reload.h); borrowed, must outlive the app */
     const char *listen;    /* overrides cfg->listen when non-NULL */
     const char *redis_url; /* overrides cfg->redis_url when non-NULL */
-    bool experimental_cluster; /* --experimental-cluster: accept a redis-cluster:// --redis */
     bool now_set;          /* --now: run the clock from this instant */
     int64_t now_ms;
     int redis_timeout_ms;

@@ -867,8 +867,6 @@ static GC_MUSTCHECK bool check_endpoints(const struct config *cfg, struct perr *
     char uerr[128];
     if (!redis_url_parse(cfg->redis_url, &t, uerr, sizeof uerr))
         return fail(e, "key \"redis\": %s", uerr);
-    if (t.cluster)
-        return fail(e, "key \"redis\": %s", REDIS_CLUSTER_NOT_YET);
     return true;
 }
 

@@ -1,4 +1,4 @@
-/* Redis Cluster (issue 17, SPEC §13; unfinished: docs/cluster-wip.md)
+/* Redis Cluster (issue 17, SPEC §13; docs/design.md "Cluster")
  * against a real cluster: three masters and three replicas on free ports
  * (redis-server --cluster-enabled, redis-cli --cluster create
  * --cluster-replicas 1). Addressing (slotmap.c):
@@ -9,8 +9,7 @@
  *   refused with a MOVED elsewhere that slotmap_redirect_parse() reads as
  *   the same master and slot; the 50 counties land on all three masters;
  * - a slot being migrated answers ASK, read as such.
- * The router (cluster.c), driven on an event loop in this process (it is
- * not wired into gradcoverd yet):
+ * The router (cluster.c), driven on an event loop in this process:
  * - from one seed it learns the map and routes a counter command and a real
  *   script (audit) for each of 50 counties: counts exact on each master;
  * - a slot moved behind its back: MOVED, followed, counts exact;
@@ -29,8 +28,7 @@
  * - the cost of the router: script calls per second on one Redis (store.c)
  *   and on the cluster (GC_CLUSTER_BENCH_OPS; bench/cluster-router).
  * The gradcover tool manages tokens on the cluster (the master of gc:{@}).
- * And gradcoverd given a redis-cluster:// URL refuses to start, saying it
- * is not supported yet: exit 2 from the file, 1 from --redis. */
+ * And gradcoverd takes a redis-cluster:// URL in its file (--check-config: 0). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -1089,7 +1087,7 @@ static const char *cluster_config(const char *name)
     return path;
 }
 
-/* gradcoverd --experimental-cluster --redis redis-cluster://<one seed>:
+/* gradcoverd --redis redis-cluster://<one seed>:
  * 50 counties, two graduates each, one contact (sent twice with one
  * Idempotency-Key): every county's coverage exact, read through the
  * router's rounds; /metrics names the cluster; a clean stop. */
@@ -1098,8 +1096,7 @@ START_TEST(test_gradcoverd_on_the_cluster)
     const char *cfg = cluster_config("on-cluster");
     char url[64];
     snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d", node[0]->port);
-    const char *const args[] = {"--experimental-cluster", NULL};
-    struct gc_server *srv = h_start(cfg, args, url, true);
+    struct gc_server *srv = h_start(cfg, NULL, url, true);
     for (int k = 0; k < NCOUNTIES; k++) {
         char id[2][32], key[48];
         for (int g = 0; g < 2; g++) {
@@ -1304,33 +1301,36 @@ static int run_gradcoverd(const char *const *args, char *text, size_t len)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* gradcoverd refuses a redis-cluster:// URL, in the file (a configuration
- * error: exit 2, --check-config too) and given with --redis without
- * --experimental-cluster (a start failure, exit 1, as any unusable
- * --redis), saying it is not supported yet; it never gets to serve. */
-START_TEST(test_gradcoverd_refuses_cluster_url)
+/* A redis-cluster:// URL in the configuration file: --check-config says it
+ * is valid (exit 0), and gradcoverd started with that file (the harness
+ * passes the same URL as --redis) serves from the cluster: ready, a
+ * registration written to the master of its county's slot. */
+START_TEST(test_gradcoverd_takes_cluster_url_from_the_file)
 {
     char url[128], listen[32], text[4096];
     snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", node[0]->port,
              node[1]->port);
     snprintf(listen, sizeof listen, "127.0.0.1:%d", h_free_port());
     json_t *cfg = h_default_config();
-    const char *plain = h_write_config(cfg, "plain");
-    const char *const with_flag[] = {"--config", plain, "--listen", listen, "--redis", url, NULL};
-    int rc = run_gradcoverd(with_flag, text, sizeof text);
-    ck_assert_msg(rc == 1, "--redis: exit %d: %s", rc, text);
-    ck_assert_msg(strstr(text, "redis-cluster:// is not supported yet"), "%s", text);
-
     json_object_set_new(cfg, "redis", json_string(url));
-    const char *in_file = h_write_config(cfg, "cluster");
+    const char *in_file = h_write_config(cfg, "cluster-file");
     json_decref(cfg);
     const char *const check[] = {"--config", in_file, "--check-config", NULL};
-    rc = run_gradcoverd(check, text, sizeof text);
-    ck_assert_msg(rc == 2, "--check-config: exit %d: %s", rc, text);
-    ck_assert_msg(strstr(text, "\"redis\"") && strstr(text, "not supported yet"), "%s", text);
-    const char *const start[] = {"--config", in_file, "--listen", listen, NULL};
-    rc = run_gradcoverd(start, text, sizeof text);
-    ck_assert_msg(rc == 2, "start: exit %d: %s", rc, text);
+    int rc = run_gradcoverd(check, text, sizeof text);
+    ck_assert_msg(rc == 0 && strstr(text, "is valid"), "--check-config: exit %d: %s", rc, text);
+
+    struct gc_server *srv = h_start(in_file, NULL, url, true);
+    ck_assert_ptr_nonnull(srv);
+    h_register(srv, T_C611002, "CLFILE-1", "611002", 4242, NULL);
+    int owner = owner_port("611002", NULL);
+    redisContext *c = redisConnect("127.0.0.1", owner);
+    ck_assert(c && !c->err);
+    redisReply *r = redisCommand(c, "EXISTS gc:{611002}:g:CLFILE-1");
+    ck_assert(r && r->type == REDIS_REPLY_INTEGER);
+    ck_assert_int_eq(r->integer, 1);
+    freeReplyObject(r);
+    redisFree(c);
+    ck_assert_int_eq(h_stop(srv), 0);
 }
 END_TEST
 
@@ -1368,7 +1368,7 @@ int main(void)
     tcase_add_test(tc, test_facade_store_delegates);
     tcase_add_test(tc, test_cli_tokens_on_the_cluster);
     tcase_add_test(tc, test_bench_one_redis_vs_cluster);
-    tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
+    tcase_add_test(tc, test_gradcoverd_takes_cluster_url_from_the_file);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
     suite_add_tcase(s, tc);
     return h_run_suite(s);

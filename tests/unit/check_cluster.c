@@ -111,22 +111,23 @@ START_TEST(test_url_plain_is_not_cluster)
 }
 END_TEST
 
-/* While the router is unfinished, the configuration refuses the URL by name
- * (gradcoverd --check-config, a start and a SIGHUP reload all go through
- * config_parse). */
-START_TEST(test_config_refuses_cluster_for_now)
+/* The configuration takes a cluster URL (gradcoverd --check-config, a start
+ * and a SIGHUP reload all go through config_parse), and refuses a malformed
+ * one by the key's name. */
+START_TEST(test_config_takes_cluster_url)
 {
     const char text[] = "{\"pii_key_file\": \"x\", \"counties\": [{\"code\": \"611002\", "
-                        "\"name\": \"a\"}], \"redis\": \"redis-cluster://127.0.0.1:7000\"}";
+                        "\"name\": \"a\"}], \"redis\": \"redis-cluster://127.0.0.1:7000,"
+                        "127.0.0.1:7001\"}";
     char err[256] = "";
     struct config *cfg = config_parse(text, strlen(text), err, sizeof err);
-    ck_assert_ptr_null(cfg);
-    ck_assert_msg(strstr(err, "\"redis\"") && strstr(err, "not supported yet"), "%s", err);
-    const char ok[] = "{\"pii_key_file\": \"x\", \"counties\": [{\"code\": \"611002\", "
-                      "\"name\": \"a\"}], \"redis\": \"redis://127.0.0.1:7000\"}";
-    cfg = config_parse(ok, strlen(ok), err, sizeof err);
     ck_assert_msg(cfg != NULL, "%s", err);
     config_free(cfg);
+    const char bad[] = "{\"pii_key_file\": \"x\", \"counties\": [{\"code\": \"611002\", "
+                       "\"name\": \"a\"}], \"redis\": \"redis-cluster://127.0.0.1:7000/1\"}";
+    cfg = config_parse(bad, strlen(bad), err, sizeof err);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(err, "\"redis\""), "%s", err);
 }
 END_TEST
 
@@ -342,7 +343,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_url_cluster_rejects);
     tcase_add_test(tc, test_url_cluster_error_never_quotes_the_password);
     tcase_add_test(tc, test_url_plain_is_not_cluster);
-    tcase_add_test(tc, test_config_refuses_cluster_for_now);
+    tcase_add_test(tc, test_config_takes_cluster_url);
     tcase_add_test(tc, test_keyslot_known_values);
     tcase_add_test(tc, test_keyslot_hash_tags);
     tcase_add_test(tc, test_keyslot_uses_the_length);

@@ -54,14 +54,6 @@ struct redis_target {
  * redis-cluster://[[user]:password@]host:port[,host:port...] (seed nodes of a
  * Redis Cluster; no database: a cluster has only db 0; the credentials serve
  * every node). False with a reason in err (never quoting the password). */
-/* What the configuration check, gradcoverd and the gradcover tool answer to a
- * redis-cluster:// URL while the cluster router is unfinished (branch
- * scale-cluster, docs/cluster-wip.md): the grammar is parsed and tested, the
- * router is not wired yet. One place to remove when it is. */
-#define REDIS_CLUSTER_NOT_YET                                                                     \
-    "redis-cluster:// is not supported yet (the Cluster router is unfinished: "                   \
-    "docs/cluster-wip.md)"
-
 bool redis_url_parse(const char *url, struct redis_target *out, char *err,
                      size_t errlen) GC_MUSTCHECK;
 

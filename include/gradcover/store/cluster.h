@@ -5,12 +5,8 @@
  * followed with ASKING for plain commands, and waited out for scripts (they
  * touch keys they do not declare: docs/cluster-wip.md). hiredis 0.14 has no
  * cluster support and Debian 12 packages no hiredis-cluster, hence this file.
- *
- * UNFINISHED (branch scale-cluster): gradcoverd uses it only with
- * --experimental-cluster (the store façade in store.c); otherwise it
- * refuses redis-cluster:// (REDIS_CLUSTER_NOT_YET). Missing: readiness per
- * master, a probe per master, the counter cache per master; see
- * docs/cluster-wip.md. */
+ * gradcoverd uses it through the store façade (store.c: a store made on a
+ * target whose cluster_via is set delegates here). */
 #ifndef GRADCOVER_STORE_CLUSTER_H
 #define GRADCOVER_STORE_CLUSTER_H
 
