@@ -24,14 +24,27 @@ static void on_ping(struct req *r, enum store_status st, json_t *res)
         http_reply_error(r, 503, "redis_unavailable", "Redis does not answer", NULL);
         return;
     }
-    http_reply_json(
-        r, 200, json_pack("{s:s, s:b, s:b}", "status", "ready", "redis", 1, "scripts_loaded", 1));
+    json_t *body = json_pack("{s:s, s:b, s:b}", "status", "ready", "redis", 1, "scripts_loaded", 1);
+    struct store_health h;
+    if (body && store_health(r->app->store, &h))
+        json_object_set_new(body, "cluster",
+                            json_pack("{s:i, s:i, s:I, s:I}", "masters", h.masters,
+                                      "masters_writable", h.masters_writable, "slots_unowned",
+                                      (json_int_t)h.slots_unowned, "slots_unavailable",
+                                      (json_int_t)h.slots_unavailable));
+    http_reply_json(r, 200, body);
 }
 
 /* Ready means connected, scripts loaded, Redis accepting writes (the PII
  * key checked, maxmemory-policy noeviction, no OOM, READONLY or MISCONF
  * refusal since the last probe), and Redis answering now (a frozen Redis
- * keeps the socket open but fails the PING deadline). A 503 names the state. */
+ * keeps the socket open but fails the PING deadline). A 503 names the state.
+ * On a Redis Cluster all of this is about the master of gc:{@}'s slot
+ * (tokens and graduate ids: every request's first steps), once the slot map
+ * is known: a master away or refusing writes makes its own counties' writes
+ * answer 503, not the server unready (every server sees the same cluster:
+ * a proxy or orchestrator would take them all out at once). The 200 then
+ * says what is missing in "cluster" (slots_unavailable > 0). */
 void api_readyz(struct req *r)
 {
     /* First of all: a stopping server takes no new work (its proxy or
