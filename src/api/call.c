@@ -26,7 +26,9 @@ enum store_status call_unsent(int budget_ms)
 
 enum store_status call_key_refused(struct req *r, const char *key, size_t len)
 {
-    if (!r->matched || !(r->matched->flags & ROUTE_WRITES))
+    /* One Redis: the route's check (router.c) was the same; the request
+     * goes on as it always did (an undo step is still sent). */
+    if (!r->matched || !(r->matched->flags & ROUTE_WRITES) || !store_is_cluster(r->app->store))
         return STORE_OK;
     enum store_writes w = store_writes_for(r->app->store, key, len);
     if (w == STORE_WRITES_OK)

@@ -1084,6 +1084,11 @@ bool store_writable(const struct store *s)
     return store_writes(s) == STORE_WRITES_OK;
 }
 
+bool store_is_cluster(const struct store *s)
+{
+    return s->cl != NULL;
+}
+
 bool store_health(const struct store *s, struct store_health *out)
 {
     if (!s->cl)

@@ -30,7 +30,8 @@ enum store_status call_unsent(int budget_ms);
  * to take writes (store_writes_for: on a Redis Cluster, the county's own
  * master). STORE_OK: send it; else STORE_DOWN (that master is away) or
  * STORE_REFUSED (it refuses writes), and r->key_writes says why for the 503
- * (http_store_ok_or_reply). Other requests always STORE_OK. */
+ * (http_store_ok_or_reply). Other requests, and every request on one
+ * Redis (or Sentinel: the route's own check is the same), always STORE_OK. */
 enum store_status call_key_refused(struct req *r, const char *key, size_t len);
 
 /* The continuation of a call: r back, exactly once, with the result

@@ -100,6 +100,9 @@ bool store_writable(const struct store *s);
  * Sentinel) store_writes(). */
 enum store_writes store_writes_for(const struct store *s, const char *key, size_t len);
 
+/* A redis-cluster:// façade: writability differs by key (store_writes_for). */
+bool store_is_cluster(const struct store *s);
+
 /* Redis Cluster only (false otherwise): what is missing now, for /readyz. */
 struct store_health {
     int masters;                /* masters in the slot map */
