@@ -33,6 +33,7 @@
  * is not supported yet: exit 2 from the file, 1 from --redis. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1866,6 +1867,47 @@ START_TEST(test_router_refuses_a_map_of_host_names)
 }
 END_TEST
 
+/* A seed given by name (localhost) is resolved once at start, before the
+ * loop: the router's node for it is an address (hiredis would otherwise
+ * resolve the name with a blocking getaddrinfo at each connect). Where
+ * localhost resolves to something else first than 127.0.0.1 (the nodes
+ * listen there only), the case says so and checks nothing. */
+START_TEST(test_gradcoverd_resolves_cluster_seeds_at_start)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, &hints, &res), 0);
+    char first[INET6_ADDRSTRLEN] = "";
+    if (res->ai_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, first, sizeof first);
+    freeaddrinfo(res);
+    if (strcmp(first, "127.0.0.1") != 0) {
+        fprintf(stderr, "cluster.seed_names skipped: localhost is not 127.0.0.1 first here\n");
+        return;
+    }
+    const char *cfg = cluster_config("seed-name");
+    char url[64];
+    snprintf(url, sizeof url, "redis-cluster://localhost:%d", node[2]->port);
+    const char *const args[] = {"--experimental-cluster", NULL};
+    struct gc_server *srv = h_start(cfg, args, url, true);
+    pm_wait_writable(srv, NMASTERS, 10000);
+    char log[sizeof srv->log_path];
+    snprintf(log, sizeof log, "%s", srv->log_path);
+    ck_assert_int_eq(h_stop(srv), 0);
+    FILE *f = fopen(log, "r");
+    ck_assert(f);
+    char buf[2048], seed[64];
+    snprintf(seed, sizeof seed, "event=cluster_node_added host=127.0.0.1 port=%d\n", node[2]->port);
+    bool resolved = false, added = false, by_name = false;
+    while (fgets(buf, sizeof buf, f)) {
+        resolved |= strstr(buf, "event=redis_host_resolved host=localhost addr=127.0.0.1") != NULL;
+        added |= strstr(buf, seed) != NULL;
+        by_name |= strstr(buf, "host=localhost") && strstr(buf, "event=cluster_node_added");
+    }
+    fclose(f);
+    ck_assert_msg(resolved && added && !by_name, "log: %s", log);
+}
+END_TEST
+
 static void setup(void)
 {
     h_init();
@@ -1905,6 +1947,7 @@ int main(void)
     tcase_add_test(tc, test_gradcoverd_refusing_master_refuses_its_counties_only);
     tcase_add_test(tc, test_gradcoverd_on_the_cluster_as_the_acl_user);
     tcase_add_test(tc, test_router_refuses_a_map_of_host_names);
+    tcase_add_test(tc, test_gradcoverd_resolves_cluster_seeds_at_start);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
     suite_add_tcase(s, tc);
     return h_run_suite(s);
