@@ -6,6 +6,7 @@
 #include "gradcover/api/handlers.h"
 #include "gradcover/app.h"
 #include "gradcover/http/request.h"
+#include "gradcover/store/keys.h"
 #include "gradcover/store/store.h"
 
 void api_healthz(struct req *r)
@@ -20,8 +21,17 @@ static void on_ping(struct req *r, enum store_status st, json_t *res)
         http_reply_unwritable(r, store_writes(r->app->store));
         return;
     }
-    if (st != STORE_OK || !json_is_string(res) || strcmp(json_string_value(res), "PONG") != 0) {
-        http_reply_error(r, 503, "redis_unavailable", "Redis does not answer", NULL);
+    bool cluster = store_is_cluster(r->app->store);
+    bool answered = st == STORE_OK &&
+                    (cluster ? json_is_integer(res)
+                             : json_is_string(res) && strcmp(json_string_value(res), "PONG") == 0);
+    if (!answered) {
+        http_reply_error(r, 503, "redis_unavailable",
+                         cluster ? "the master of gc:{@}'s slot does not answer a read in time, or "
+                                   "the Redis Cluster refuses queries (CLUSTERDOWN: a slot without "
+                                   "a master while cluster-require-full-coverage is yes)"
+                                 : "Redis does not answer",
+                         NULL);
         return;
     }
     json_t *body = json_pack("{s:s, s:b, s:b}", "status", "ready", "redis", 1, "scripts_loaded", 1);
@@ -69,6 +79,14 @@ void api_readyz(struct req *r)
     }
     if (w != STORE_WRITES_OK) {
         http_reply_unwritable(r, w);
+        return;
+    }
+    if (store_is_cluster(r->app->store)) {
+        /* PING is answered also while the cluster refuses every query
+         * (CLUSTERDOWN); a read of gc:{@}'s slot is not. */
+        char key[KEY_MAX];
+        key_global(key, sizeof key);
+        call_command(r, 2, (const char *[]){"EXISTS", key}, on_ping);
         return;
     }
     call_command(r, 1, (const char *[]){"PING"}, on_ping);

@@ -1418,6 +1418,46 @@ static void pm_exec(int i, const char *cmd)
     redisFree(c);
 }
 
+/* cluster-require-full-coverage on every live node, weighed at once: a
+ * node weighs its state again on an event, and SETSLOT STABLE of a slot
+ * that is not moving is one that changes nothing (masters only: a
+ * replica's answer is an error, and its state serves nobody here). */
+static void pm_full_coverage(const char *yes_no)
+{
+    for (int i = 0; i < NNODES; i++) {
+        if (!node[i])
+            continue;
+        redisContext *c = connect_node(i);
+        redisReply *r = redisCommand(c, "CONFIG SET cluster-require-full-coverage %s", yes_no);
+        ck_assert(r && r->type == REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+        freeReplyObject(redisCommand(c, "CLUSTER SETSLOT 0 STABLE"));
+        redisFree(c);
+    }
+}
+
+/* Node i's CLUSTER NODES flags the master at port as failed (not just
+ * suspected: "fail", not "fail?"). */
+static bool pm_marked_failed(int i, int port)
+{
+    redisContext *c = connect_node(i);
+    redisReply *r = redisCommand(c, "CLUSTER NODES");
+    ck_assert(r && r->type == REDIS_REPLY_STRING);
+    char addr[32];
+    snprintf(addr, sizeof addr, " 127.0.0.1:%d@", port);
+    const char *line = strstr(r->str, addr);
+    bool failed = false;
+    if (line) {
+        const char *flags = line + strlen(addr);
+        flags = strchr(flags, ' '); /* after the bus port */
+        failed = flags && (strncmp(flags + 1, "master,fail ", 12) == 0 ||
+                           strncmp(flags + 1, "master,fail,", 12) == 0);
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return failed;
+}
+
 /* Node i restarted on its own data (nodes.conf): it rejoins the cluster as
  * a replica of whoever took its slots; waits until every node says
  * cluster_state:ok and names all six nodes. */
@@ -1444,6 +1484,24 @@ static void pm_restart(int i, int port)
             ck_assert_msg(h_now_ms() < until, "node %d: the cluster did not heal", k);
             h_sleep_ms(100);
         }
+}
+
+/* The node a case killed (node[] index and port), or -1: restarted by
+ * pm_heal if that case failed before it could, so that the next cases find
+ * six nodes (and a failure is reported, not a crash on node[i] == NULL). */
+static int pm_dead = -1, pm_dead_port;
+
+static void pm_heal(void)
+{
+    if (pm_dead < 0)
+        return;
+    if (!node[pm_dead])
+        pm_restart(pm_dead, pm_dead_port);
+    pm_dead = -1;
+    for (int i = 0; i < NNODES; i++) {
+        pm_exec(i, "CONFIG SET cluster-replica-no-failover no");
+        pm_exec(i, "CONFIG SET cluster-require-full-coverage yes");
+    }
 }
 
 /* /readyz: its status, and its cluster object's members. */
@@ -1551,6 +1609,10 @@ START_TEST(test_gradcoverd_answers_per_master_while_one_is_away)
     while (seed == victim || seed == replica)
         seed++;
     pm_exec(replica, "CONFIG SET cluster-replica-no-failover yes");
+    /* As docs/operations.md advises: the other masters keep serving once
+     * the dead one is marked failed (Redis's default stops them all). */
+    for (int i = 0; i < NNODES; i++)
+        pm_exec(i, "CONFIG SET cluster-require-full-coverage no");
     const char *cfg = cluster_config("per-master");
     char url[64];
     snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d", node[seed]->port);
@@ -1564,6 +1626,8 @@ START_TEST(test_gradcoverd_answers_per_master_while_one_is_away)
     ck_assert_int_gt(away, 0);
     ck_assert_int_lt(away, NCOUNTIES);
 
+    pm_dead = victim;
+    pm_dead_port = vport;
     h_redis_stop(node[victim], true);
     free(node[victim]);
     node[victim] = NULL;
@@ -1604,6 +1668,50 @@ START_TEST(test_gradcoverd_answers_per_master_while_one_is_away)
     ck_assert_msg(strstr(m->body, "gradcover_redis_cluster_masters_writable 2\n"), "%s", m->body);
     h_resp_free(m);
 
+    /* Once the cluster has marked it failed (cluster-node-timeout), still
+     * the same: its counties 503, the others 201 (a second contact each). */
+    long long fail_until = h_now_ms() + h_ms(15000);
+    while (!pm_marked_failed(seed, vport)) {
+        ck_assert_msg(h_now_ms() < fail_until, "the killed master is never marked failed");
+        h_sleep_ms(100);
+    }
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char gid[32], idem[32];
+        snprintf(gid, sizeof gid, "PM-%.8s", counties[k]);
+        snprintf(idem, sizeof idem, "pm2-%.8s", counties[k]);
+        struct http_resp *r = pm_contact(srv, gid, idem);
+        if (on[k])
+            pm_expect_503(r, "redis_unavailable", counties[k]);
+        else
+            ck_assert_msg(r->status == 201, "county %s, its master failed: %d %s", counties[k],
+                          r->status, r->body);
+        h_resp_free(r);
+    }
+    ck_assert_int_eq(pm_readyz(srv).status, 200);
+    /* Redis's default (full coverage): the cluster refuses every query now
+     * (CLUSTERDOWN), and every server is unready, saying so; back to no,
+     * ready again. */
+    pm_full_coverage("yes");
+    long long down_until = h_now_ms() + h_ms(10000);
+    struct pm_ready down;
+    while ((down = pm_readyz(srv)).status != 503) {
+        ck_assert_msg(h_now_ms() < down_until, "/readyz stays 200 while the cluster is down");
+        h_sleep_ms(50);
+    }
+    ck_assert_msg(strstr(down.message, "CLUSTERDOWN"), "%s", down.message);
+    struct http_resp *other = NULL;
+    for (int k = 0; k < NCOUNTIES && !other; k++)
+        if (!on[k]) {
+            char gid[32], idem[32];
+            snprintf(gid, sizeof gid, "PM-%.8s", counties[k]);
+            snprintf(idem, sizeof idem, "pm3-%.8s", counties[k]);
+            other = pm_contact(srv, gid, idem);
+            pm_expect_503(other, "redis_unavailable", counties[k]);
+            h_resp_free(other);
+        }
+    pm_full_coverage("no");
+    pm_wait_writable(srv, NMASTERS - 1, 10000);
+
     /* The replica takes over; every county writes again. */
     pm_exec(replica, "CONFIG SET cluster-replica-no-failover no");
     long long back_ms = pm_wait_writable(srv, NMASTERS, 30000);
@@ -1631,7 +1739,7 @@ START_TEST(test_gradcoverd_answers_per_master_while_one_is_away)
             "writable_again_ms=%lld\n",
             away, noticed_ms, sweep_ms, slowest_503, back_ms);
     ck_assert_int_eq(h_stop(srv), 0);
-    pm_restart(victim, vport);
+    pm_heal();
 }
 END_TEST
 
@@ -1655,6 +1763,7 @@ static long long pm_connections(redisContext *c)
  * received no new connection: no reconnect cleared the refusal). */
 START_TEST(test_gradcoverd_refusing_master_refuses_its_counties_only)
 {
+    pm_heal();
     int victim = pm_victim(), vport = node[victim]->port;
     const char *cfg = cluster_config("refusing-master");
     char url[64];
@@ -1757,6 +1866,7 @@ static void pm_acl_user(const char *more)
  * (ACL DRYRUN). */
 START_TEST(test_gradcoverd_on_the_cluster_as_the_acl_user)
 {
+    pm_heal();
     pm_acl_user("-cluster|slots");
     const char *cfg = cluster_config("acl-user");
     char url[128];
@@ -1830,6 +1940,7 @@ END_TEST
  * cluster names addresses again it gets ready by itself. */
 START_TEST(test_router_refuses_a_map_of_host_names)
 {
+    pm_heal();
     for (int i = 0; i < NNODES; i++)
         pm_exec(i, "CONFIG SET cluster-preferred-endpoint-type hostname");
     char url[64], err[128];
@@ -1874,6 +1985,7 @@ END_TEST
  * listen there only), the case says so and checks nothing. */
 START_TEST(test_gradcoverd_resolves_cluster_seeds_at_start)
 {
+    pm_heal();
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     ck_assert_int_eq(getaddrinfo("localhost", NULL, &hints, &res), 0);
     char first[INET6_ADDRSTRLEN] = "";
