@@ -131,7 +131,8 @@ int store_set_probe(struct store *s, const char *name, const char *key, const ch
 /* Called (with arg) each time writes become accepted: after the probe first
  * succeeds on a connection, and when Redis accepts writes again after
  * refusing them. What must be (re)made in Redis before work resumes (the
- * outbox groups) is made then. */
+ * outbox groups) is made then. On a redis-cluster:// façade: when gc:{@}'s
+ * master becomes writable, and when another master does while it is. */
 void store_on_writable(struct store *s, void (*cb)(void *arg), void *arg);
 
 /* The kind of the last error answer on this store: meaningful inside a
