@@ -132,19 +132,16 @@ static int set_probe(struct app *a)
     return store_set_probe(a->store, "pii_check", key, args, on_pii_checked, a);
 }
 
-/* hiredis 0.14 resolves host names with a blocking getaddrinfo on every
- * connect, which would freeze the loop on a slow DNS. Resolve once here, before
- * the loop runs, and connect by address from then on. */
-static void resolve_redis_host(struct redis_target *t)
+/* One host name (host, of size n) replaced by its first address. */
+static void resolve_host(char *host, size_t n)
 {
     unsigned char buf[sizeof(struct in6_addr)];
-    if (t->unix_socket || t->sentinel || t->cluster || inet_pton(AF_INET, t->host, buf) == 1 ||
-        inet_pton(AF_INET6, t->host, buf) == 1)
+    if (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1)
         return;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    if (getaddrinfo(t->host, NULL, &hints, &res) != 0 || !res) {
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) {
         log_warn("event=redis_host_unresolved host=%s hint=\"resolved again at each connect\"",
-                 t->host);
+                 host);
         return;
     }
     char addr[INET6_ADDRSTRLEN];
@@ -152,10 +149,28 @@ static void resolve_redis_host(struct redis_target *t)
                           ? (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
                           : (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
     if (inet_ntop(res->ai_family, src, addr, sizeof addr)) {
-        log_info("event=redis_host_resolved host=%s addr=%s", t->host, addr);
-        snprintf(t->host, sizeof t->host, "%s", addr);
+        log_info("event=redis_host_resolved host=%s addr=%s", host, addr);
+        snprintf(host, n, "%s", addr);
     }
     freeaddrinfo(res);
+}
+
+/* hiredis 0.14 resolves host names with a blocking getaddrinfo on every
+ * connect, which would freeze the loop on a slow DNS. Resolve once here, before
+ * the loop runs, and connect by address from then on: the Redis host, or
+ * every seed of a redis-cluster:// URL (the nodes the cluster names later
+ * must be addresses: cluster.c refuses names). */
+static void resolve_redis_host(struct redis_target *t)
+{
+    if (t->unix_socket || t->sentinel)
+        return;
+    if (!t->cluster) {
+        resolve_host(t->host, sizeof t->host);
+        return;
+    }
+    for (int i = 0; i < t->nseeds; i++)
+        resolve_host(t->seeds[i].host, sizeof t->seeds[i].host);
+    snprintf(t->host, sizeof t->host, "%s", t->seeds[0].host);
 }
 
 static void exit_after_flush(struct app *a)
@@ -267,8 +282,7 @@ static int reload_apply(struct app *a, struct config *next, bool borrowed)
     if (ccache_reconfigure(a->ccache, next) < 0 || notifier_reconfigure(a->notifier, next) < 0 ||
         reminder_reconfigure(a->reminder, next) < 0 ||
         unsilencer_reconfigure(a->unsilencer, next) < 0 ||
-        digester_reconfigure(a->digester, next) < 0 ||
-        alerter_reconfigure(a->alerter, next) < 0 ||
+        digester_reconfigure(a->digester, next) < 0 || alerter_reconfigure(a->alerter, next) < 0 ||
         retention_reconfigure(a->retention, next) < 0 ||
         transfers_reconfigure(a->transfers, next) < 0)
         log_error("event=config_reload_partial err=\"out of memory\" hint=\"restart\"");
@@ -375,7 +389,7 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    a->cfg = cfg;                     /* transfer ownership */
+    a->cfg = cfg; /* transfer ownership */
     a->config_path = opts->config_path;
     a->tls_server = opts->tls_server; /* transfer ownership */
     a->tls_client = opts->tls_client; /* transfer ownership */

@@ -8,6 +8,7 @@
  * cluster_free (a node that stops being a master keeps its idle store). */
 #include "gradcover/store/cluster.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,17 @@
 /* The probe (cluster_set_probe) as often as store.c's (PROBE_EVERY_MS). */
 #define PROBE_EVERY_MS 1000
 
+/* The probe prefixes tried for a master: "gc:{@p<n>}" for n below this.
+ * 2^20 names cover every one of the 16384 slots: the last slot is first
+ * reached at n = 141,153 (measured; coupon collector: ~16384 * ln 16384). */
+#define PROBE_NAMES 1048576u
+
 struct cnode {
     struct cluster *c;
     char host[256];
     int port;
     struct store *s;
+    char probe_key[24]; /* its own probe's prefix while a master, "" none */
 };
 
 struct cop {
@@ -97,6 +104,10 @@ struct cluster {
     bool probe_ok; /* answered OK since the cluster last became ready */
     bool probe_inflight;
     struct event *probe_timer;
+    /* ---- each master's own probe (set_master_probes) ---- */
+    uint32_t *probe_n; /* per slot: the smallest n whose gc:{@p<n>} is in it */
+    bool map_refused;  /* the last CLUSTER SLOTS named nodes by host name */
+    bool adding_seeds; /* cluster_new: node_at takes names (resolved by app.c) */
 };
 
 static void cop_send(struct cop *o);
@@ -558,10 +569,26 @@ static void on_node_ready(void *arg)
     note_ready(n->c);
 }
 
+/* A master accepts writes again (its own probe answered after a refusal,
+ * or it connected): the façade's writable callback runs when the global
+ * part is writable, so that what the app re-makes in Redis then (the
+ * outbox groups) is made on this master too. */
 static void on_node_writable(void *arg)
 {
     struct cnode *n = arg;
-    note_writable(n->c);
+    struct cluster *c = n->c;
+    bool was = c->was_writable;
+    note_writable(c);
+    if (was && c->was_writable && c->writable_cb)
+        c->writable_cb(c->writable_arg);
+}
+
+/* An IPv4 or IPv6 address, not a name: hiredis would resolve a name with
+ * a blocking getaddrinfo at each connect, on the loop. */
+static bool host_is_address(const char *host)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
 static int node_at(struct cluster *c, const char *host, int port)
@@ -572,6 +599,14 @@ static int node_at(struct cluster *c, const char *host, int port)
     if (c->nnodes == (int)(sizeof c->nodes / sizeof c->nodes[0]) ||
         strlen(host) >= sizeof c->nodes[0]->host)
         return -1;
+    /* Seeds were resolved before the loop (app.c); a node the cluster names
+     * (its map, a MOVED or ASK) by host name is refused, not resolved here. */
+    if (!c->adding_seeds && !host_is_address(host)) {
+        log_error("event=cluster_node_refused host=%s port=%d hint=\"the cluster names nodes by "
+                  "host name (cluster-preferred-endpoint-type hostname): set it to ip\"",
+                  host, port);
+        return -1;
+    }
     struct cnode *n = calloc(1, sizeof *n);
     if (!n)
         return -1;
@@ -608,6 +643,39 @@ static void schedule_refresh(struct cluster *c)
     evtimer_add(c->refresh_timer, &tv);
 }
 
+/* Gives each master's store its own probe (probe.lua) on the first
+ * gc:{@p<n>} whose slot that master serves, after each map: store.c clears
+ * a master's refusal (OOM, READONLY, MISCONF) only when its own probe
+ * answers. A key that did not change is left alone (setting it again makes
+ * the master unchecked until the probe answers). */
+static void set_master_probes(struct cluster *c)
+{
+    uint32_t best[sizeof c->nodes / sizeof c->nodes[0]];
+    for (int i = 0; i < c->nnodes; i++)
+        best[i] = UINT32_MAX;
+    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++) {
+        int n = c->owner[s];
+        if (n >= 0 && c->probe_n[s] < best[n])
+            best[n] = c->probe_n[s];
+    }
+    for (int i = 0; i < c->nnodes; i++) {
+        struct cnode *n = c->nodes[i];
+        char key[sizeof n->probe_key];
+        if (best[i] == UINT32_MAX)
+            continue; /* serves no slot (now): its last probe key stays */
+        snprintf(key, sizeof key, "gc:{@p%u}", (unsigned)best[i]);
+        if (strcmp(key, n->probe_key) == 0)
+            continue;
+        if (store_set_probe(n->s, "probe", key, "{}", NULL, NULL) < 0) {
+            log_error("event=cluster_probe_not_set host=%s port=%d err=\"out of memory\"", n->host,
+                      n->port);
+            continue;
+        }
+        snprintf(n->probe_key, sizeof n->probe_key, "%s", key);
+        log_debug("event=cluster_probe host=%s port=%d key=%s", n->host, n->port, key);
+    }
+}
+
 /* A CLUSTER SLOTS answer from node `asked` (arg: the node). */
 static void on_slots(enum store_status st, json_t *result, void *arg)
 {
@@ -626,6 +694,28 @@ static void on_slots(enum store_status st, json_t *result, void *arg)
         schedule_refresh(c);
         return;
     }
+    for (int i = 0; i < slotmap_nnodes(m); i++) {
+        const struct slotmap_node *n = slotmap_node(m, i);
+        if (!n->master || host_is_address(n->host))
+            continue;
+        /* cluster-preferred-endpoint-type hostname: connecting by name
+         * would block the loop in getaddrinfo. Not ready until fixed. */
+        c->st.refresh_fails++;
+        if (!c->map_refused)
+            log_error("event=cluster_map_refused host=%s port=%d named=%s hint=\"CLUSTER SLOTS "
+                      "names nodes by host name (cluster-preferred-endpoint-type hostname); "
+                      "gradcoverd connects by address only: set it to ip\"",
+                      asked->host, asked->port, n->host);
+        c->map_refused = true;
+        c->have_map = false;
+        slotmap_free(m);
+        schedule_refresh(c);
+        note_ready(c);
+        return;
+    }
+    if (c->map_refused)
+        log_info("event=cluster_map_accepted host=%s port=%d", asked->host, asked->port);
+    c->map_refused = false;
     int idx[SLOTMAP_NODES_MAX];
     for (int i = 0; i < slotmap_nnodes(m); i++) {
         const struct slotmap_node *n = slotmap_node(m, i);
@@ -644,6 +734,7 @@ static void on_slots(enum store_status st, json_t *result, void *arg)
     c->have_map = true;
     c->st.refreshes++;
     slotmap_free(m);
+    set_master_probes(c);
     schedule_refresh(c);
     resume_waiting(c);
     note_ready(c);
@@ -689,15 +780,31 @@ struct cluster *cluster_new(struct event_base *base, const struct redis_target *
     for (unsigned s = 0; s < SLOTMAP_SLOTS; s++)
         c->owner[s] = -1;
     c->refresh_timer = evtimer_new(base, on_refresh_timer, c);
-    if (!c->refresh_timer) {
+    c->probe_n = malloc(SLOTMAP_SLOTS * sizeof *c->probe_n); /* ours; freed by cluster_free */
+    if (!c->refresh_timer || !c->probe_n) {
         cluster_free(c);
         return NULL;
     }
+    /* Each slot's first probe name (141,154 CRC16s, once). */
+    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++)
+        c->probe_n[s] = UINT32_MAX;
+    unsigned left = SLOTMAP_SLOTS;
+    for (uint32_t n = 0; left > 0 && n < PROBE_NAMES; n++) {
+        char key[24];
+        int len = snprintf(key, sizeof key, "gc:{@p%u}", (unsigned)n);
+        unsigned slot = slotmap_keyslot(key, (size_t)len);
+        if (c->probe_n[slot] == UINT32_MAX) {
+            c->probe_n[slot] = n;
+            left--;
+        }
+    }
+    c->adding_seeds = true;
     for (int i = 0; i < t->nseeds; i++)
         if (node_at(c, t->seeds[i].host, t->seeds[i].port) < 0) {
             cluster_free(c);
             return NULL;
         }
+    c->adding_seeds = false;
     return c;
 }
 
@@ -725,17 +832,79 @@ void cluster_free(struct cluster *c)
     free(c->probe_name);
     free(c->probe_key);
     free(c->probe_args);
+    free(c->probe_n);
     free(c);
+}
+
+/* The slot of gc:{@}: tokens, graduate ids and national-ID look-ups. */
+static unsigned global_slot(void)
+{
+    return slotmap_keyslot("gc:{@}", 6);
 }
 
 bool cluster_ready(const struct cluster *c)
 {
-    if (!c->have_map || c->unowned > 0)
+    if (!c->have_map)
         return false;
-    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++)
-        if (c->owner[s] < 0 || !store_ready(c->nodes[c->owner[s]]->s))
-            return false;
-    return true;
+    int n = c->owner[global_slot()];
+    return n >= 0 && store_ready(c->nodes[n]->s);
+}
+
+const char *cluster_down_reason(const struct cluster *c)
+{
+    if (cluster_ready(c))
+        return NULL;
+    if (c->map_refused)
+        return "Redis Cluster: CLUSTER SLOTS names nodes by host name "
+               "(cluster-preferred-endpoint-type hostname); gradcoverd connects by address only: "
+               "set it to ip";
+    if (!c->have_map)
+        return "Redis Cluster: no slot map yet (no seed answered CLUSTER SLOTS)";
+    if (c->owner[global_slot()] < 0)
+        return "Redis Cluster: no master serves the slot of gc:{@} (tokens, graduate ids)";
+    return "Redis Cluster: the master of gc:{@}'s slot (tokens, graduate ids) is not connected "
+           "or its scripts not loaded yet";
+}
+
+void cluster_health(const struct cluster *c, struct cluster_health *out)
+{
+    *out = (struct cluster_health){.masters = c->masters};
+    if (!c->have_map) {
+        out->slots_unowned = out->slots_unavailable = SLOTMAP_SLOTS;
+        return;
+    }
+    enum { UNSEEN, UP, AWAY } seen[sizeof c->nodes / sizeof c->nodes[0]] = {UNSEEN};
+    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++) {
+        int n = c->owner[s];
+        if (n < 0) {
+            out->slots_unowned++;
+            out->slots_unavailable++;
+            continue;
+        }
+        if (seen[n] == UNSEEN) {
+            seen[n] = store_writes(c->nodes[n]->s) == STORE_WRITES_OK ? UP : AWAY;
+            if (seen[n] == UP)
+                out->masters_writable++;
+        }
+        if (seen[n] == AWAY)
+            out->slots_unavailable++;
+    }
+}
+
+/* gradcover_redis_cluster_master_writable{master="host:port"} for each
+ * master of the map. */
+static void render_masters(const struct cluster *c, FILE *out)
+{
+    bool seen[sizeof c->nodes / sizeof c->nodes[0]] = {false};
+    for (unsigned s = 0; c->have_map && s < SLOTMAP_SLOTS; s++) {
+        int n = c->owner[s];
+        if (n < 0 || seen[n])
+            continue;
+        seen[n] = true;
+        const struct cnode *node = c->nodes[n];
+        fprintf(out, "gradcover_redis_cluster_master_writable{master=\"%s:%d\"} %d\n", node->host,
+                node->port, store_writes(node->s) == STORE_WRITES_OK ? 1 : 0);
+    }
 }
 
 void cluster_stats(const struct cluster *c, struct cluster_stats *out)
@@ -1090,25 +1259,27 @@ int cluster_set_probe(struct cluster *c, const char *name, const char *key, cons
     return 0;
 }
 
-enum store_writes cluster_writes(const struct cluster *c)
+/* Writes to `slot`: its master's store, once the app's probe answered. */
+static enum store_writes slot_writes(const struct cluster *c, unsigned slot)
 {
-    if (!c->have_map || c->unowned > 0)
+    if (!c->have_map)
+        return STORE_WRITES_DOWN;
+    int n = c->owner[slot];
+    if (n < 0 || !store_ready(c->nodes[n]->s))
         return STORE_WRITES_DOWN;
     if (c->probe_timer && !c->probe_ok)
         return c->was_ready ? STORE_WRITES_UNCHECKED : STORE_WRITES_DOWN;
-    bool seen[sizeof c->nodes / sizeof c->nodes[0]] = {false};
-    for (unsigned s = 0; s < SLOTMAP_SLOTS; s++) {
-        int n = c->owner[s];
-        if (n < 0)
-            return STORE_WRITES_DOWN;
-        if (seen[n])
-            continue;
-        seen[n] = true;
-        enum store_writes w = store_writes(c->nodes[n]->s);
-        if (w != STORE_WRITES_OK)
-            return w;
-    }
-    return STORE_WRITES_OK;
+    return store_writes(c->nodes[n]->s);
+}
+
+enum store_writes cluster_writes(const struct cluster *c)
+{
+    return slot_writes(c, global_slot());
+}
+
+enum store_writes cluster_writes_for(const struct cluster *c, const char *key, size_t len)
+{
+    return slot_writes(c, slotmap_keyslot(key, len));
 }
 
 void cluster_on_ready(struct cluster *c, void (*cb)(void *arg), void *arg)
@@ -1150,6 +1321,19 @@ void cluster_render_metrics(const struct cluster *c, FILE *out)
                    "Slots the map names no master for (all 16384 before the first map).");
     fprintf(out, "gradcover_redis_cluster_slots_unowned %u\n",
             c->have_map ? c->unowned : SLOTMAP_SLOTS);
+    struct cluster_health h;
+    cluster_health(c, &h);
+    metrics_family(out, "gradcover_redis_cluster_masters_writable", "gauge",
+                   "Masters in the slot map that accept writes now (connected, scripts loaded, "
+                   "their own probe answered, no OOM, READONLY or MISCONF refusal since).");
+    fprintf(out, "gradcover_redis_cluster_masters_writable %d\n", h.masters_writable);
+    metrics_family(out, "gradcover_redis_cluster_slots_unavailable", "gauge",
+                   "Slots whose counties' writes answer 503 now: no master in the map, or their "
+                   "master not connected or refusing writes.");
+    fprintf(out, "gradcover_redis_cluster_slots_unavailable %u\n", h.slots_unavailable);
+    metrics_family(out, "gradcover_redis_cluster_master_writable", "gauge",
+                   "Each master of the slot map: 1 while it accepts writes.");
+    render_masters(c, out);
     metrics_family(out, "gradcover_redis_cluster_map_refreshes_total", "counter",
                    "CLUSTER SLOTS questions, by result.");
     fprintf(out, "gradcover_redis_cluster_map_refreshes_total{result=\"ok\"} %llu\n",

@@ -57,7 +57,11 @@ int slotmap_find(const struct slotmap *m, const char *host, int port)
 static bool parse_node(const json_t *v, const char *asked_host, struct slotmap_node *n, char *err,
                        size_t errlen)
 {
-    const char *host = json_string_value(json_array_get(v, 0));
+    const json_t *h = json_array_get(v, 0);
+    /* NULL (cluster-preferred-endpoint-type unknown-endpoint) or "": the
+     * node that was asked. "?" (type hostname, no hostname announced) is
+     * kept: it names no reachable node (cluster.c refuses the map). */
+    const char *host = json_is_null(h) ? "" : json_string_value(h);
     json_int_t port = json_integer_value(json_array_get(v, 1));
     const char *id = json_string_value(json_array_get(v, 2));
     if (!json_is_array(v) || !host || !json_is_integer(json_array_get(v, 1)) || port < 1 ||
@@ -65,7 +69,7 @@ static bool parse_node(const json_t *v, const char *asked_host, struct slotmap_n
         snprintf(err, errlen, "a node without host or port");
         return false;
     }
-    if (!host[0] || strcmp(host, "?") == 0)
+    if (!host[0])
         host = asked_host;
     if (strlen(host) >= sizeof n->host) {
         snprintf(err, errlen, "a node's host is too long");

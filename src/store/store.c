@@ -144,7 +144,8 @@ struct store {
     /* ---- Redis Cluster (redis-cluster://) ----
      * Set: this store is a façade with no connection of its own; commands,
      * rounds, readiness and writability are the router's (cluster.c), which
-     * keeps a store per master. Unfinished: docs/cluster-wip.md. */
+     * keeps a store per master: ready (and store_writes) for gc:{@}'s
+     * master, store_writes_for per county. Unfinished: docs/cluster-wip.md. */
     struct cluster *cl;
     int wait_replicas, wait_ms; /* store_set_wait_replicas() */
 };
@@ -247,8 +248,8 @@ static void op_fire(struct op *o, enum store_status st, json_t *result)
 
 /* ---- refusals and whether writes are accepted ---- */
 
-static const char *const refusal_names[STORE_NREFUSALS] = {"oom",    "readonly",   "misconf",
-                                                           "noreplicas", "noperm", "other"};
+static const char *const refusal_names[STORE_NREFUSALS] = {"oom",        "readonly", "misconf",
+                                                           "noreplicas", "noperm",   "other"};
 
 const char *store_refusal_name(enum store_refusal k)
 {
@@ -484,8 +485,7 @@ static void on_wait_reply(struct op *p, const redisReply *r)
              * Idempotency-Key makes that safe); writes wait for the probe's
              * WAIT to succeed again. */
             char err[160];
-            snprintf(err, sizeof err,
-                     "NOREPLICAS WAIT confirmed %lld of %d replicas within %d ms",
+            snprintf(err, sizeof err, "NOREPLICAS WAIT confirmed %lld of %d replicas within %d ms",
                      r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL, s->wait_replicas,
                      p->wait_ms);
             op_fire(p, note_error(s, p->seq, err), NULL);
@@ -586,7 +586,7 @@ struct store_round {
     int timeout_ms;  /* the round's deadline */
     uint64_t seq;    /* when it began, in the store's count of sends (op.seq) */
     bool started, fired;
-    enum store_status st; /* the worst outcome so far */
+    enum store_status st;     /* the worst outcome so far */
     struct cluster_round *cr; /* a façade's round: everything goes to it */
 };
 
@@ -691,9 +691,8 @@ struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_f
                                     store_done_fn done, void *arg)
 {
     if (s->cl)
-        return store_ready(s) && timeout_ms > 0
-                   ? cluster_round_shell(s, timeout_ms, row, done, arg)
-                   : NULL;
+        return store_ready(s) && timeout_ms > 0 ? cluster_round_shell(s, timeout_ms, row, done, arg)
+                                                : NULL;
     if (!s->ready || timeout_ms <= 0)
         return NULL;
     struct store_round *rd = calloc(1, sizeof *rd);
@@ -1075,9 +1074,32 @@ enum store_writes store_writes(const struct store *s)
     return STORE_WRITES_OK;
 }
 
+enum store_writes store_writes_for(const struct store *s, const char *key, size_t len)
+{
+    return s->cl ? cluster_writes_for(s->cl, key, len) : store_writes(s);
+}
+
 bool store_writable(const struct store *s)
 {
     return store_writes(s) == STORE_WRITES_OK;
+}
+
+bool store_is_cluster(const struct store *s)
+{
+    return s->cl != NULL;
+}
+
+bool store_health(const struct store *s, struct store_health *out)
+{
+    if (!s->cl)
+        return false;
+    struct cluster_health h;
+    cluster_health(s->cl, &h);
+    *out = (struct store_health){.masters = h.masters,
+                                 .masters_writable = h.masters_writable,
+                                 .slots_unowned = h.slots_unowned,
+                                 .slots_unavailable = h.slots_unavailable};
+    return true;
 }
 
 const char *store_policy(const struct store *s)
@@ -1433,9 +1455,7 @@ bool store_ready(const struct store *s)
 const char *store_down_reason(const struct store *s)
 {
     if (s->cl)
-        return cluster_ready(s->cl) ? NULL
-                                    : "Redis Cluster: the slot map is not complete or a master "
-                                      "is not connected";
+        return cluster_down_reason(s->cl);
     if (s->ready)
         return NULL;
     if (s->via)
@@ -1512,10 +1532,10 @@ static int send_script_waiting(struct store *s, int timeout_ms, int wait_ms, int
  * on while no replica confirms. Every other script is a write. */
 static bool script_reads(const char *name)
 {
-    static const char *const reads[] = {"activity",      "caseloads",        "coverage",
-                                        "history",       "queue",            "silence_list",
-                                        "token_list",    "transfer_pending", "silence_check",
-                                        "digest_county", "token_guard"};
+    static const char *const reads[] = {
+        "activity",      "caseloads",     "coverage",   "history",
+        "queue",         "silence_list",  "token_list", "transfer_pending",
+        "silence_check", "digest_county", "token_guard"};
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
         if (strcmp(name, reads[i]) == 0)
             return true;

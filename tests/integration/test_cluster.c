@@ -31,6 +31,7 @@
  * And gradcoverd takes a redis-cluster:// URL in its file (--check-config: 0). */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -377,9 +378,13 @@ static bool run_until(bool (*cond)(void *), void *arg, int ms)
     return true;
 }
 
+/* Every master connected and checked (cluster_ready() alone is gc:{@}'s
+ * master: the cases count one round per master). */
 static bool is_ready(void *arg)
 {
-    return cluster_ready(arg);
+    struct cluster_health h;
+    cluster_health(arg, &h);
+    return cluster_ready(arg) && h.slots_unavailable == 0;
 }
 
 static bool all_answered(void *arg)
@@ -1334,6 +1339,687 @@ START_TEST(test_gradcoverd_takes_cluster_url_from_the_file)
 }
 END_TEST
 
+/* ---- readiness per master, each master's own probe, the ACL user ----
+ * gradcoverd on the cluster while one master is away (killed, before and
+ * after its replica is promoted) or refusing writes (OOM): only that
+ * master's counties answer 503 + Retry-After, /readyz stays 200 and names
+ * what is missing, and writes resume by themselves; then gradcoverd as the
+ * ACL user of deploy/redis-users.acl. Each case leaves three healthy
+ * masters and three replicas behind (a killed node is restarted on its own
+ * data and rejoins as a replica). */
+
+/* node[] index of the node at port, or -1. */
+static int pm_node_at(int port)
+{
+    for (int i = 0; i < NNODES; i++)
+        if (node[i] && node[i]->port == port)
+            return i;
+    return -1;
+}
+
+/* The port of the master serving key's slot (the first live node's map). */
+static int pm_owner_of(const char *key)
+{
+    unsigned slot = slotmap_keyslot(key, strlen(key));
+    for (int i = 0; i < NNODES; i++) {
+        if (!node[i])
+            continue;
+        struct slotmap *m = map_from(i);
+        int o = slotmap_owner(m, slot);
+        int port = o >= 0 ? slotmap_node(m, o)->port : -1;
+        slotmap_free(m);
+        return port;
+    }
+    return -1;
+}
+
+/* node[] index of a master that does not serve gc:{@} (tokens and graduate
+ * ids stay reachable: the server stays ready). */
+static int pm_victim(void)
+{
+    int global = pm_owner_of("gc:{@}");
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "gc:{%.8s}", counties[k]);
+        int port = pm_owner_of(key);
+        if (port != global)
+            return pm_node_at(port);
+    }
+    ck_abort_msg("every county is on gc:{@}'s master");
+    return -1;
+}
+
+/* node[] index of the replica of the master at port. */
+static int pm_replica_of(int port)
+{
+    for (int i = 0; i < NNODES; i++) {
+        if (!node[i])
+            continue;
+        redisContext *c = connect_node(i);
+        redisReply *r = redisCommand(c, "ROLE");
+        bool mine = r && r->type == REDIS_REPLY_ARRAY && r->elements >= 3 &&
+                    strcmp(r->element[0]->str, "slave") == 0 && r->element[2]->integer == port;
+        freeReplyObject(r);
+        redisFree(c);
+        if (mine)
+            return i;
+    }
+    ck_abort_msg("no replica of the master at %d", port);
+    return -1;
+}
+
+static void pm_exec(int i, const char *cmd)
+{
+    redisContext *c = connect_node(i);
+    redisReply *r = redisCommand(c, cmd);
+    ck_assert_msg(r && r->type != REDIS_REPLY_ERROR, "node %d: %s: %s", i, cmd,
+                  r && r->str ? r->str : "no answer");
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+/* cluster-require-full-coverage on every live node, weighed at once: a
+ * node weighs its state again on an event, and SETSLOT STABLE of a slot
+ * that is not moving is one that changes nothing (masters only: a
+ * replica's answer is an error, and its state serves nobody here). */
+static void pm_full_coverage(const char *yes_no)
+{
+    for (int i = 0; i < NNODES; i++) {
+        if (!node[i])
+            continue;
+        redisContext *c = connect_node(i);
+        redisReply *r = redisCommand(c, "CONFIG SET cluster-require-full-coverage %s", yes_no);
+        ck_assert(r && r->type == REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+        freeReplyObject(redisCommand(c, "CLUSTER SETSLOT 0 STABLE"));
+        redisFree(c);
+    }
+}
+
+/* Node i's CLUSTER NODES flags the master at port as failed (not just
+ * suspected: "fail", not "fail?"). */
+static bool pm_marked_failed(int i, int port)
+{
+    redisContext *c = connect_node(i);
+    redisReply *r = redisCommand(c, "CLUSTER NODES");
+    ck_assert(r && r->type == REDIS_REPLY_STRING);
+    char addr[32];
+    snprintf(addr, sizeof addr, " 127.0.0.1:%d@", port);
+    const char *line = strstr(r->str, addr);
+    bool failed = false;
+    if (line) {
+        const char *flags = line + strlen(addr);
+        flags = strchr(flags, ' '); /* after the bus port */
+        failed = flags && (strncmp(flags + 1, "master,fail ", 12) == 0 ||
+                           strncmp(flags + 1, "master,fail,", 12) == 0);
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return failed;
+}
+
+/* Node i restarted on its own data (nodes.conf): it rejoins the cluster as
+ * a replica of whoever took its slots; waits until every node says
+ * cluster_state:ok and names all six nodes. */
+static void pm_restart(int i, int port)
+{
+    char name[16], log[600];
+    snprintf(name, sizeof name, "cluster%d", i);
+    snprintf(log, sizeof log, "%s/%s-again.log", h_work_dir(), name);
+    const char *const extra[] = {"--cluster-enabled",
+                                 "yes",
+                                 "--cluster-config-file",
+                                 "nodes.conf",
+                                 "--cluster-node-timeout",
+                                 NODE_TIMEOUT_MS,
+                                 "--appendfsync",
+                                 "everysec",
+                                 "--logfile",
+                                 log,
+                                 NULL};
+    node[i] = h_redis_spawn_args(name, port, false, extra);
+    long long until = h_now_ms() + h_ms(30000);
+    for (int k = 0; k < NNODES; k++)
+        while (!cluster_ok(k) || !map_complete(k)) {
+            ck_assert_msg(h_now_ms() < until, "node %d: the cluster did not heal", k);
+            h_sleep_ms(100);
+        }
+}
+
+/* The node a case killed (node[] index and port), or -1: restarted by
+ * pm_heal if that case failed before it could, so that the next cases find
+ * six nodes (and a failure is reported, not a crash on node[i] == NULL). */
+static int pm_dead = -1, pm_dead_port;
+
+static void pm_heal(void)
+{
+    if (pm_dead < 0)
+        return;
+    if (!node[pm_dead])
+        pm_restart(pm_dead, pm_dead_port);
+    pm_dead = -1;
+    for (int i = 0; i < NNODES; i++) {
+        pm_exec(i, "CONFIG SET cluster-replica-no-failover no");
+        pm_exec(i, "CONFIG SET cluster-require-full-coverage yes");
+    }
+}
+
+/* /readyz: its status, and its cluster object's members. */
+struct pm_ready {
+    int status;
+    long long masters, writable, unowned, unavailable;
+    char message[256];
+};
+
+static struct pm_ready pm_readyz(struct gc_server *srv)
+{
+    struct pm_ready out = {0};
+    struct http_resp *r = h_http(srv, "GET", "/readyz", NULL, NULL, NULL);
+    ck_assert(r);
+    out.status = r->status;
+    json_t *cl = json_object_get(r->json, "cluster");
+    out.masters = json_integer_value(json_object_get(cl, "masters"));
+    out.writable = json_integer_value(json_object_get(cl, "masters_writable"));
+    out.unowned = json_integer_value(json_object_get(cl, "slots_unowned"));
+    out.unavailable = json_integer_value(json_object_get(cl, "slots_unavailable"));
+    const char *msg =
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+    snprintf(out.message, sizeof out.message, "%s", msg ? msg : "");
+    h_resp_free(r);
+    return out;
+}
+
+/* Waits until /readyz answers 200 naming `writable` writable masters;
+ * returns how long that took (ms). */
+static long long pm_wait_writable(struct gc_server *srv, long long writable, int timeout_ms)
+{
+    long long t0 = h_now_ms(), until = t0 + h_ms(timeout_ms);
+    for (;;) {
+        struct pm_ready rd = pm_readyz(srv);
+        if (rd.status == 200 && rd.writable == writable)
+            return h_now_ms() - t0;
+        ck_assert_msg(h_now_ms() < until,
+                      "/readyz: %d, %lld masters writable (waiting for %lld), %lld slots "
+                      "unavailable",
+                      rd.status, rd.writable, writable, rd.unavailable);
+        h_sleep_ms(50);
+    }
+}
+
+/* POST /api/v1/contacts for gid under Idempotency-Key idem; the answer. */
+static struct http_resp *pm_contact(struct gc_server *srv, const char *gid, const char *idem)
+{
+    char body[128], hdr[128];
+    snprintf(body, sizeof body, "{\"graduate_id\":\"%s\",\"service\":\"job_referral\"}", gid);
+    snprintf(hdr, sizeof hdr, "Idempotency-Key: %s", idem);
+    const char *headers[2] = {hdr, NULL};
+    struct http_resp *r = h_http(srv, "POST", "/api/v1/contacts", T_ADMIN, body, headers);
+    ck_assert(r);
+    return r;
+}
+
+/* A 503 + Retry-After whose error code is `code`. */
+static void pm_expect_503(struct http_resp *r, const char *code, const char *county)
+{
+    char ra[16];
+    ck_assert_msg(r->status == 503, "county %s: %d %s", county, r->status, r->body);
+    ck_assert_msg(h_header(r, "Retry-After", ra, sizeof ra), "county %s: no Retry-After", county);
+    const char *got = json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+    ck_assert_msg(got && strcmp(got, code) == 0, "county %s: %s", county, r->body);
+}
+
+/* One graduate per county (ids prefix-<county>, national IDs from seq0),
+ * and each county's counts after it: reg[k], srv[k]. */
+static void pm_register_all(struct gc_server *srv, const char *prefix, int seq0, long long *reg,
+                            long long *served)
+{
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "%s-%.8s", prefix, counties[k]);
+        h_register(srv, T_ADMIN, id, counties[k], seq0 + k, NULL);
+        h_counts(srv, counties[k], "", &reg[k], &served[k]);
+    }
+}
+
+/* Counties served by the master at port: on[k]; returns how many. */
+static int pm_counties_on(int port, bool *on)
+{
+    int n = 0;
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "gc:{%.8s}", counties[k]);
+        on[k] = pm_owner_of(key) == port;
+        n += on[k];
+    }
+    return n;
+}
+
+/* A master SIGKILLed (its replica kept from taking over until the checks
+ * are made: cluster-replica-no-failover): its counties' contacts answer 503
+ * redis_unavailable + Retry-After at once, every other county's 201;
+ * /readyz stays 200 and names 2 of 3 masters writable and the slots
+ * without a writable master; /metrics names the master. Then the replica
+ * takes over: /readyz names 3 writable masters again, the same contacts
+ * (same Idempotency-Keys) answer 201, every county counted exactly once. */
+START_TEST(test_gradcoverd_answers_per_master_while_one_is_away)
+{
+    int victim = pm_victim(), vport = node[victim]->port;
+    int replica = pm_replica_of(vport);
+    int seed = 0;
+    while (seed == victim || seed == replica)
+        seed++;
+    pm_exec(replica, "CONFIG SET cluster-replica-no-failover yes");
+    /* As docs/operations.md advises: the other masters keep serving once
+     * the dead one is marked failed (Redis's default stops them all). */
+    for (int i = 0; i < NNODES; i++)
+        pm_exec(i, "CONFIG SET cluster-require-full-coverage no");
+    const char *cfg = cluster_config("per-master");
+    char url[64];
+    snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d", node[seed]->port);
+    const char *const args[] = {NULL};
+    struct gc_server *srv = h_start(cfg, args, url, true);
+    ck_assert_int_eq(pm_wait_writable(srv, NMASTERS, 10000) >= 0, 1);
+    long long reg[NCOUNTIES], served[NCOUNTIES];
+    pm_register_all(srv, "PM", 3000, reg, served);
+    bool on[NCOUNTIES];
+    int away = pm_counties_on(vport, on);
+    ck_assert_int_gt(away, 0);
+    ck_assert_int_lt(away, NCOUNTIES);
+
+    pm_dead = victim;
+    pm_dead_port = vport;
+    h_redis_stop(node[victim], true);
+    free(node[victim]);
+    node[victim] = NULL;
+    long long noticed_ms = pm_wait_writable(srv, NMASTERS - 1, 10000);
+    struct pm_ready rd = pm_readyz(srv);
+    ck_assert_int_eq(rd.masters, NMASTERS); /* the map still names it: no failover yet */
+    ck_assert_int_eq(rd.unowned, 0);
+    ck_assert_int_gt(rd.unavailable, 0);
+    ck_assert_int_lt(rd.unavailable, SLOTMAP_SLOTS);
+    long long t0 = h_now_ms(), slowest_503 = 0;
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char gid[32], idem[32];
+        snprintf(gid, sizeof gid, "PM-%.8s", counties[k]);
+        snprintf(idem, sizeof idem, "pm-%.8s", counties[k]);
+        long long t = h_now_ms();
+        struct http_resp *r = pm_contact(srv, gid, idem);
+        if (on[k]) {
+            pm_expect_503(r, "redis_unavailable", counties[k]);
+            if (h_now_ms() - t > slowest_503)
+                slowest_503 = h_now_ms() - t;
+        } else {
+            ck_assert_msg(r->status == 201, "county %s: %d %s", counties[k], r->status, r->body);
+        }
+        h_resp_free(r);
+    }
+    long long sweep_ms = h_now_ms() - t0;
+    /* Answered at once, not after the router's deadline (1.5 s). */
+    ck_assert_int_lt(slowest_503, h_ms(1000));
+    rd = pm_readyz(srv);
+    ck_assert_int_eq(rd.status, 200);
+    ck_assert_int_eq(rd.writable, NMASTERS - 1);
+    struct http_resp *m = h_http(srv, "GET", "/metrics", T_ADMIN, NULL, NULL);
+    ck_assert(m && m->status == 200);
+    char line[128];
+    snprintf(line, sizeof line,
+             "gradcover_redis_cluster_master_writable{master=\"127.0.0.1:%d\"} 0\n", vport);
+    ck_assert_msg(strstr(m->body, line), "%s", m->body);
+    ck_assert_msg(strstr(m->body, "gradcover_redis_cluster_masters_writable 2\n"), "%s", m->body);
+    h_resp_free(m);
+
+    /* Once the cluster has marked it failed (cluster-node-timeout), still
+     * the same: its counties 503, the others 201 (a second contact each). */
+    long long fail_until = h_now_ms() + h_ms(15000);
+    while (!pm_marked_failed(seed, vport)) {
+        ck_assert_msg(h_now_ms() < fail_until, "the killed master is never marked failed");
+        h_sleep_ms(100);
+    }
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char gid[32], idem[32];
+        snprintf(gid, sizeof gid, "PM-%.8s", counties[k]);
+        snprintf(idem, sizeof idem, "pm2-%.8s", counties[k]);
+        struct http_resp *r = pm_contact(srv, gid, idem);
+        if (on[k])
+            pm_expect_503(r, "redis_unavailable", counties[k]);
+        else
+            ck_assert_msg(r->status == 201, "county %s, its master failed: %d %s", counties[k],
+                          r->status, r->body);
+        h_resp_free(r);
+    }
+    ck_assert_int_eq(pm_readyz(srv).status, 200);
+    /* Redis's default (full coverage): the cluster refuses every query now
+     * (CLUSTERDOWN), and every server is unready, saying so; back to no,
+     * ready again. */
+    pm_full_coverage("yes");
+    long long down_until = h_now_ms() + h_ms(10000);
+    struct pm_ready down;
+    while ((down = pm_readyz(srv)).status != 503) {
+        ck_assert_msg(h_now_ms() < down_until, "/readyz stays 200 while the cluster is down");
+        h_sleep_ms(50);
+    }
+    ck_assert_msg(strstr(down.message, "CLUSTERDOWN"), "%s", down.message);
+    struct http_resp *other = NULL;
+    for (int k = 0; k < NCOUNTIES && !other; k++)
+        if (!on[k]) {
+            char gid[32], idem[32];
+            snprintf(gid, sizeof gid, "PM-%.8s", counties[k]);
+            snprintf(idem, sizeof idem, "pm3-%.8s", counties[k]);
+            other = pm_contact(srv, gid, idem);
+            pm_expect_503(other, "redis_unavailable", counties[k]);
+            h_resp_free(other);
+        }
+    pm_full_coverage("no");
+    pm_wait_writable(srv, NMASTERS - 1, 10000);
+
+    /* The replica takes over; every county writes again. */
+    pm_exec(replica, "CONFIG SET cluster-replica-no-failover no");
+    long long back_ms = pm_wait_writable(srv, NMASTERS, 30000);
+    rd = pm_readyz(srv);
+    ck_assert_int_eq(rd.unavailable, 0);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        if (!on[k])
+            continue;
+        char gid[32], idem[32];
+        snprintf(gid, sizeof gid, "PM-%.8s", counties[k]);
+        snprintf(idem, sizeof idem, "pm-%.8s", counties[k]);
+        struct http_resp *r = pm_contact(srv, gid, idem);
+        ck_assert_msg(r->status == 201, "county %s after the failover: %d %s", counties[k],
+                      r->status, r->body);
+        h_resp_free(r);
+    }
+    for (int k = 0; k < NCOUNTIES; k++) {
+        long long r2, s2;
+        h_counts(srv, counties[k], "", &r2, &s2);
+        ck_assert_int_eq(r2, reg[k]);
+        ck_assert_int_eq(s2, served[k] + 1);
+    }
+    fprintf(stderr,
+            "cluster.per_master away_counties=%d noticed_ms=%lld sweep_ms=%lld slowest_503_ms=%lld "
+            "writable_again_ms=%lld\n",
+            away, noticed_ms, sweep_ms, slowest_503, back_ms);
+    ck_assert_int_eq(h_stop(srv), 0);
+    pm_heal();
+}
+END_TEST
+
+/* INFO stats' total_connections_received on c. */
+static long long pm_connections(redisContext *c)
+{
+    redisReply *r = redisCommand(c, "INFO stats");
+    ck_assert(r && r->type == REDIS_REPLY_STRING);
+    const char *p = strstr(r->str, "total_connections_received:");
+    ck_assert(p);
+    long long n = atoll(p + strlen("total_connections_received:"));
+    freeReplyObject(r);
+    return n;
+}
+
+/* A master out of memory (CONFIG SET maxmemory 1, noeviction): its own
+ * probe is refused within a second, its counties' contacts answer 503
+ * redis_refusing_writes + Retry-After and every other county's 201, /readyz
+ * stays 200 (2 of 3 masters writable). maxmemory back to 0: its probe
+ * answers and its counties write again, on the same connection (the node
+ * received no new connection: no reconnect cleared the refusal). */
+START_TEST(test_gradcoverd_refusing_master_refuses_its_counties_only)
+{
+    pm_heal();
+    int victim = pm_victim(), vport = node[victim]->port;
+    const char *cfg = cluster_config("refusing-master");
+    char url[64];
+    snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d", node[(victim + 1) % NNODES]->port);
+    const char *const args[] = {NULL};
+    struct gc_server *srv = h_start(cfg, args, url, true);
+    pm_wait_writable(srv, NMASTERS, 10000);
+    long long reg[NCOUNTIES], served[NCOUNTIES];
+    pm_register_all(srv, "PR", 3100, reg, served);
+    bool on[NCOUNTIES];
+    int refusing = pm_counties_on(vport, on);
+    ck_assert_int_gt(refusing, 0);
+
+    redisContext *vc = connect_node(victim); /* the test's one connection to it */
+    long long conns0 = pm_connections(vc);
+    redisReply *x = redisCommand(vc, "CONFIG SET maxmemory 1");
+    ck_assert(x && x->type != REDIS_REPLY_ERROR);
+    freeReplyObject(x);
+    long long refused_ms = pm_wait_writable(srv, NMASTERS - 1, 10000);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char gid[32], idem[32];
+        snprintf(gid, sizeof gid, "PR-%.8s", counties[k]);
+        snprintf(idem, sizeof idem, "pr-%.8s", counties[k]);
+        struct http_resp *r = pm_contact(srv, gid, idem);
+        if (on[k])
+            pm_expect_503(r, "redis_refusing_writes", counties[k]);
+        else
+            ck_assert_msg(r->status == 201, "county %s: %d %s", counties[k], r->status, r->body);
+        h_resp_free(r);
+    }
+    ck_assert_int_eq(pm_readyz(srv).status, 200);
+
+    x = redisCommand(vc, "CONFIG SET maxmemory 0");
+    ck_assert(x && x->type != REDIS_REPLY_ERROR);
+    freeReplyObject(x);
+    long long accepted_ms = pm_wait_writable(srv, NMASTERS, 10000);
+    for (int k = 0; k < NCOUNTIES; k++) {
+        if (!on[k])
+            continue;
+        char gid[32], idem[32];
+        snprintf(gid, sizeof gid, "PR-%.8s", counties[k]);
+        snprintf(idem, sizeof idem, "pr-%.8s", counties[k]);
+        struct http_resp *r = pm_contact(srv, gid, idem);
+        ck_assert_msg(r->status == 201, "county %s after maxmemory 0: %d %s", counties[k],
+                      r->status, r->body);
+        h_resp_free(r);
+    }
+    for (int k = 0; k < NCOUNTIES; k++) {
+        long long r2, s2;
+        h_counts(srv, counties[k], "", &r2, &s2);
+        ck_assert_int_eq(r2, reg[k]);
+        ck_assert_int_eq(s2, served[k] + 1);
+    }
+    ck_assert_int_eq(pm_connections(vc), conns0);
+    redisFree(vc);
+    fprintf(stderr,
+            "cluster.refusing_master counties=%d refused_seen_ms=%lld accepted_seen_ms=%lld\n",
+            refusing, refused_ms, accepted_ms);
+    ck_assert_int_eq(h_stop(srv), 0);
+}
+END_TEST
+
+/* ACL SETUSER gradcoverd on every node, with the rules of the fixture's
+ * users.acl (deploy/redis-users.acl's line, the test password), then
+ * `more` (e.g. "-cluster|slots"; NULL none). */
+static void pm_acl_user(const char *more)
+{
+    char path[600], line[4096];
+    snprintf(path, sizeof path, "%s/users.acl", getenv("GC_FIXTURE_DIR"));
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f, "%s", path);
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strncmp(line, "user gradcoverd ", 16) == 0;
+    fclose(f);
+    ck_assert_msg(found, "no gradcoverd user in %s", path);
+    const char *argv[256] = {"ACL", "SETUSER", "gradcoverd", "reset"};
+    int argc = 4;
+    for (char *save = NULL, *tok = strtok_r(line + 16, " \n", &save); tok && argc < 255;
+         tok = strtok_r(NULL, " \n", &save))
+        argv[argc++] = tok;
+    if (more)
+        argv[argc++] = more;
+    for (int i = 0; i < NNODES; i++) {
+        redisContext *c = connect_node(i);
+        redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+        ck_assert_msg(r && r->type == REDIS_REPLY_STATUS, "node %d: %s", i,
+                      r && r->str ? r->str : "no answer");
+        freeReplyObject(r);
+        redisFree(c);
+    }
+}
+
+/* gradcoverd on the cluster as the ACL user of deploy/redis-users.acl
+ * (loaded on every node): without +cluster|slots it never learns the map
+ * (/readyz 503 saying so: the test can fail); with the shipped rules it
+ * gets ready, every master's own probe and checks pass (3 writable), and
+ * contacts in counties of every master are counted; no NOPERM logged.
+ * ASKING, sent only while a slot migrates, is allowed by the same rules
+ * (ACL DRYRUN). */
+START_TEST(test_gradcoverd_on_the_cluster_as_the_acl_user)
+{
+    pm_heal();
+    pm_acl_user("-cluster|slots");
+    const char *cfg = cluster_config("acl-user");
+    char url[128];
+    snprintf(url, sizeof url, "redis-cluster://gradcoverd:gradcoverd-test-password@127.0.0.1:%d",
+             node[1]->port);
+    const char *const args[] = {NULL};
+    struct gc_server *srv = h_start(cfg, args, url, false);
+    h_sleep_ms(h_ms(1500));
+    struct pm_ready rd = pm_readyz(srv);
+    ck_assert_int_eq(rd.status, 503);
+    ck_assert_msg(strstr(rd.message, "no slot map"), "%s", rd.message);
+
+    pm_acl_user(NULL);
+    for (int i = 0; i < NNODES; i++) {
+        redisContext *c = connect_node(i);
+        redisReply *r = redisCommand(c, "ACL DRYRUN gradcoverd ASKING");
+        ck_assert_msg(r && r->type == REDIS_REPLY_STATUS, "ASKING: %s", r && r->str ? r->str : "");
+        freeReplyObject(r);
+        r = redisCommand(c, "ACL DRYRUN gradcoverd CLUSTER SLOTS");
+        ck_assert_msg(r && r->type == REDIS_REPLY_STATUS, "CLUSTER SLOTS: %s",
+                      r && r->str ? r->str : "");
+        freeReplyObject(r);
+        redisFree(c);
+    }
+    pm_wait_writable(srv, NMASTERS, 10000);
+    /* Two counties of each master. */
+    int per_master[SLOTMAP_NODES_MAX] = {0}, done = 0;
+    for (int k = 0; k < NCOUNTIES; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "gc:{%.8s}", counties[k]);
+        int i = pm_node_at(pm_owner_of(key));
+        ck_assert_int_ge(i, 0);
+        if (per_master[i] >= 2)
+            continue;
+        per_master[i]++;
+        char gid[32];
+        long long reg0, srv0, reg1, srv1;
+        h_counts(srv, counties[k], "", &reg0, &srv0);
+        snprintf(gid, sizeof gid, "PA-%.8s", counties[k]);
+        h_register(srv, T_ADMIN, gid, counties[k], 3200 + k, NULL);
+        ck_assert_int_eq(h_contact(srv, T_ADMIN, gid, NULL, gid), 201);
+        h_counts(srv, counties[k], "", &reg1, &srv1);
+        ck_assert_int_eq(reg1, reg0 + 1);
+        ck_assert_int_eq(srv1, srv0 + 1);
+        done++;
+    }
+    ck_assert_int_eq(done, 2 * NMASTERS);
+    char log[sizeof srv->log_path];
+    snprintf(log, sizeof log, "%s", srv->log_path);
+    ck_assert_int_eq(h_stop(srv), 0);
+    FILE *f = fopen(log, "r");
+    ck_assert(f);
+    char buf[2048];
+    int noperm = 0;
+    while (fgets(buf, sizeof buf, f))
+        if (strstr(buf, "event=redis_error") && strstr(buf, "kind=noperm") &&
+            !strstr(buf, "CLUSTER|SLOTS") && !strstr(buf, "cluster|slots"))
+            noperm++;
+    fclose(f);
+    ck_assert_int_eq(noperm, 0);
+    for (int i = 0; i < NNODES; i++)
+        pm_exec(i, "ACL DELUSER gradcoverd");
+}
+END_TEST
+
+/* CLUSTER SLOTS naming nodes by host name (cluster-preferred-endpoint-type
+ * hostname): first with no hostname announced (Redis names every node "?"),
+ * then with every node announcing "localhost". The router, seeded by
+ * address, refuses the map (connecting by name would block the loop in
+ * getaddrinfo; "?" names no node): not ready, and says why. Once the
+ * cluster names addresses again it gets ready by itself. */
+START_TEST(test_router_refuses_a_map_of_host_names)
+{
+    pm_heal();
+    for (int i = 0; i < NNODES; i++)
+        pm_exec(i, "CONFIG SET cluster-preferred-endpoint-type hostname");
+    char url[64], err[128];
+    snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d", node[0]->port);
+    struct redis_target t;
+    ck_assert_msg(redis_url_parse(url, &t, err, sizeof err), "%s", err);
+    struct cluster *c = cluster_new(base, &t, h_ms(OP_TIMEOUT_MS));
+    ck_assert(c);
+    ck_assert(!run_until(is_ready, c, 1500));
+    const char *why = cluster_down_reason(c);
+    ck_assert_msg(why && strstr(why, "host name"), "%s", why ? why : "(ready)");
+    struct cluster_stats st;
+    cluster_stats(c, &st);
+    ck_assert_int_gt(st.refresh_fails, 0);
+    ck_assert_int_eq(st.refreshes, 0);
+    for (int i = 0; i < NNODES; i++)
+        pm_exec(i, "CONFIG SET cluster-announce-hostname localhost");
+    uint64_t fails = st.refresh_fails;
+    ck_assert(!run_until(is_ready, c, 1500));
+    cluster_stats(c, &st);
+    ck_assert_int_gt(st.refresh_fails, fails);
+    ck_assert_int_eq(st.refreshes, 0);
+    for (int i = 0; i < NNODES; i++)
+        pm_exec(i, "CONFIG SET cluster-preferred-endpoint-type ip");
+    ck_assert_msg(run_until(is_ready, c, 10000), "not ready once the map names addresses");
+    ck_assert_ptr_null(cluster_down_reason(c));
+    cluster_free(c);
+    for (int i = 0; i < NNODES; i++) {
+        redisContext *n = connect_node(i);
+        redisReply *r = redisCommand(n, "CONFIG SET cluster-announce-hostname %s", "");
+        ck_assert(r && r->type == REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+        redisFree(n);
+    }
+}
+END_TEST
+
+/* A seed given by name (localhost) is resolved once at start, before the
+ * loop: the router's node for it is an address (hiredis would otherwise
+ * resolve the name with a blocking getaddrinfo at each connect). Where
+ * localhost resolves to something else first than 127.0.0.1 (the nodes
+ * listen there only), the case says so and checks nothing. */
+START_TEST(test_gradcoverd_resolves_cluster_seeds_at_start)
+{
+    pm_heal();
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, &hints, &res), 0);
+    char first[INET6_ADDRSTRLEN] = "";
+    if (res->ai_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, first, sizeof first);
+    freeaddrinfo(res);
+    if (strcmp(first, "127.0.0.1") != 0) {
+        fprintf(stderr, "cluster.seed_names skipped: localhost is not 127.0.0.1 first here\n");
+        return;
+    }
+    const char *cfg = cluster_config("seed-name");
+    char url[64];
+    snprintf(url, sizeof url, "redis-cluster://localhost:%d", node[2]->port);
+    const char *const args[] = {NULL};
+    struct gc_server *srv = h_start(cfg, args, url, true);
+    pm_wait_writable(srv, NMASTERS, 10000);
+    char log[sizeof srv->log_path];
+    snprintf(log, sizeof log, "%s", srv->log_path);
+    ck_assert_int_eq(h_stop(srv), 0);
+    FILE *f = fopen(log, "r");
+    ck_assert(f);
+    char buf[2048], seed[64];
+    snprintf(seed, sizeof seed, "event=cluster_node_added host=127.0.0.1 port=%d\n", node[2]->port);
+    bool resolved = false, added = false, by_name = false;
+    while (fgets(buf, sizeof buf, f)) {
+        resolved |= strstr(buf, "event=redis_host_resolved host=localhost addr=127.0.0.1") != NULL;
+        added |= strstr(buf, seed) != NULL;
+        by_name |= strstr(buf, "host=localhost") && strstr(buf, "event=cluster_node_added");
+    }
+    fclose(f);
+    ck_assert_msg(resolved && added && !by_name, "log: %s", log);
+}
+END_TEST
+
 static void setup(void)
 {
     h_init();
@@ -1369,6 +2055,11 @@ int main(void)
     tcase_add_test(tc, test_cli_tokens_on_the_cluster);
     tcase_add_test(tc, test_bench_one_redis_vs_cluster);
     tcase_add_test(tc, test_gradcoverd_takes_cluster_url_from_the_file);
+    tcase_add_test(tc, test_gradcoverd_answers_per_master_while_one_is_away);
+    tcase_add_test(tc, test_gradcoverd_refusing_master_refuses_its_counties_only);
+    tcase_add_test(tc, test_gradcoverd_on_the_cluster_as_the_acl_user);
+    tcase_add_test(tc, test_router_refuses_a_map_of_host_names);
+    tcase_add_test(tc, test_gradcoverd_resolves_cluster_seeds_at_start);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
     suite_add_tcase(s, tc);
     return h_run_suite(s);

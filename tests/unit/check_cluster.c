@@ -231,21 +231,24 @@ END_TEST
 
 /* A master with several ranges (after a resharding) is one node; a range
  * that lost its master is left out by Redis: its slots are unowned; an empty
- * host is the node asked. */
+ * or null host (cluster-preferred-endpoint-type unknown-endpoint) is the
+ * node asked; "?" (type hostname without a hostname) stays "?". */
 START_TEST(test_slotmap_split_ranges_and_holes)
 {
     char err[128] = "";
     struct slotmap *m = map_of("[[0, 99, [\"\", 7000, \"aaaa\"]],"
                                " [200, 299, [\"10.0.0.2\", 7001, \"bbbb\"]],"
-                               " [100, 150, [\"?\", 7000, \"aaaa\"]]]",
+                               " [100, 150, [null, 7000, \"aaaa\"]],"
+                               " [300, 300, [\"?\", 7002, \"cccc\"]]]",
                                err, sizeof err);
     ck_assert_msg(m != NULL, "%s", err);
-    ck_assert_int_eq(slotmap_nmasters(m), 2);
+    ck_assert_int_eq(slotmap_nmasters(m), 3);
     ck_assert_str_eq(slotmap_node(m, 0)->host, "10.9.9.9");
     ck_assert_int_eq(slotmap_owner(m, 150), 0);
     ck_assert_int_eq(slotmap_owner(m, 151), SLOTMAP_UNOWNED);
     ck_assert_int_eq(slotmap_owner(m, 250), 1);
-    ck_assert_uint_eq(slotmap_unowned(m), SLOTMAP_SLOTS - 100 - 51 - 100);
+    ck_assert_str_eq(slotmap_node(m, slotmap_owner(m, 300))->host, "?");
+    ck_assert_uint_eq(slotmap_unowned(m), SLOTMAP_SLOTS - 100 - 51 - 100 - 1);
     slotmap_free(m);
 }
 END_TEST

@@ -5,6 +5,9 @@
  * followed with ASKING for plain commands, and waited out for scripts (they
  * touch keys they do not declare: docs/cluster-wip.md). hiredis 0.14 has no
  * cluster support and Debian 12 packages no hiredis-cluster, hence this file.
+ *
+ * Nodes the cluster names are connected to by address only (a name would
+ * block the loop in getaddrinfo); seeds are resolved before the loop.
  * gradcoverd uses it through the store façade (store.c: a store made on a
  * target whose cluster_via is set delegates here). */
 #ifndef GRADCOVER_STORE_CLUSTER_H
@@ -32,16 +35,32 @@ struct cluster *cluster_new(struct event_base *base, const struct redis_target *
  * no-op. */
 void cluster_free(struct cluster *c);
 
-/* The map names a master for every slot and each master's store is ready. */
+/* The map is known and the master of gc:{@}'s slot (tokens, graduate ids:
+ * every request's first steps) is connected with its scripts loaded. A
+ * master away (a failover under way) or a slot without a master makes only
+ * its counties wait or answer 503 (cluster_writes_for), not the server. */
 bool cluster_ready(const struct cluster *c);
+
+/* Why cluster_ready() is false, for /readyz (a static text); NULL when it
+ * is true. */
+const char *cluster_down_reason(const struct cluster *c);
+
+/* What of the cluster is missing now (for /readyz and /metrics). */
+struct cluster_health {
+    int masters;                /* in the slot map */
+    int masters_writable;       /* ... whose store_writes() is OK */
+    unsigned slots_unowned;     /* no master in the map (all before the first map) */
+    unsigned slots_unavailable; /* unowned, or their master not writable */
+};
+void cluster_health(const struct cluster *c, struct cluster_health *out);
 
 /* As store_script_within / store_command_within (store.h): the script's
  * KEYS[1] (argv[0]) or the command's first key (argv[1]; after STREAMS for
  * XREAD/XREADGROUP, split per slot when they span several; a one-word
- * command such as PING: gc:{@}'s master) chooses the master. Commands whose keys span slots are the caller's to split. A
- * command waits (within its deadline) while the map is not known or its
- * master is not connected. -1 when nothing can be queued (no key, memory):
- * the callback will not be called. */
+ * command such as PING: gc:{@}'s master) chooses the master. Commands whose keys span slots are the
+ * caller's to split. A command waits (within its deadline) while the map is not known or its master
+ * is not connected. -1 when nothing can be queued (no key, memory): the callback will not be
+ * called. */
 int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, int nkeys, int argc,
                           const char **argv, const size_t *lens, store_cb cb,
                           void *arg) GC_MUSTCHECK;
@@ -69,9 +88,15 @@ void cluster_round_start(struct cluster_round *cr);
 /* ---- for store.c's façade (a store made on a target whose cluster_via is
  * set delegates to the router) ---- */
 
-/* The worst of the masters' store_writes(); STORE_WRITES_DOWN while the map
- * is incomplete or a master is not ready. */
+/* Writes to the slot of gc:{@} (cluster_writes) or of key[0..len)
+ * (cluster_writes_for): STORE_WRITES_DOWN while the map is not known, the
+ * slot has no master or its master's store is not ready; UNCHECKED until the
+ * app's probe (cluster_set_probe) has answered since the cluster became
+ * ready; then that master's own store_writes() (its refusals, cleared by its
+ * own probe: probe.lua on the first gc:{@p<n>} whose slot it serves, set
+ * with each map; its maxmemory-policy). */
 enum store_writes cluster_writes(const struct cluster *c);
+enum store_writes cluster_writes_for(const struct cluster *c, const char *key, size_t len);
 /* cb(arg) each time the cluster becomes ready (cluster_ready) after not
  * being so; the façade's store_on_ready and store_on_writable. One each. */
 void cluster_on_ready(struct cluster *c, void (*cb)(void *arg), void *arg);

@@ -37,9 +37,11 @@ struct slotmap_node {
 struct slotmap;
 
 /* The map from a CLUSTER SLOTS answer as store.c maps it to JSON: an array
- * of [start, end, [host, port, id, ...], [replica...]...]. An empty host, or
- * "?" (cluster-announce-hostname unknown), means the node that was asked:
- * asked_host. NULL with the reason in err when the answer is malformed
+ * of [start, end, [host, port, id, ...], [replica...]...]. An empty or null
+ * host (cluster-preferred-endpoint-type unknown-endpoint) means the node that
+ * was asked: asked_host. "?" (type hostname, the node announces none; seen
+ * on Redis 7.0.15) is kept as the host: no address (the router refuses such
+ * a map as it refuses host names). NULL with the reason in err when the answer is malformed
  * (ranges out of 0..16383, overlapping, a node without a port). Slots the
  * answer does not name are unowned. Freed with slotmap_free. */
 struct slotmap *slotmap_from_slots(const json_t *answer, const char *asked_host, char *err,
