@@ -52,6 +52,7 @@ struct entry {
     bool valid;
     uint64_t gen;
     int link;             /* the link serving the county now; -1: none known */
+    unsigned slot;        /* of its cnt key (cluster) */
     struct county_vals v; /* when valid: read on `link` */
 };
 
@@ -69,7 +70,9 @@ struct barrier {
 /* One Redis node's pair of connections and what it knows of them. */
 struct link {
     struct ccache *cc;
-    int idx;             /* in cc->links */
+    int idx;        /* in cc->links */
+    char host[256]; /* its address (cluster: the ownership check) */
+    int port;
     char where[300];     /* " host=... port=..." in log lines (cluster only) */
     struct store *sub;   /* subscribed to CHANNEL */
     struct store *rd;    /* CLIENT TRACKING on REDIRECT <sub's id> */
@@ -83,12 +86,14 @@ struct link {
     struct barrier *head, *tail;
 };
 
-/* One read's barriers, one per link it reads through (ccache_barrier). */
+/* One read's barriers, one per link it reads through (ccache_barrier), and
+ * on a cluster each link's ownership check. */
 struct sync {
     void (*cb)(void *arg, const bool *passed);
     void *arg;
-    int pending;  /* barriers not answered yet */
-    bool *passed; /* per link, in this allocation */
+    int pending;   /* barriers not answered yet */
+    bool *passed;  /* per link: its barrier passed; in this allocation */
+    bool *checked; /* per link: its check passed (cluster); the same */
 };
 
 struct ccache {
@@ -127,15 +132,21 @@ static void barrier_free(struct barrier *b)
 
 /* Barrier b of its read is over: passed or not. The read's callback runs
  * once all of its barriers are. */
-static void barrier_settle(struct barrier *b, bool ok)
+static void sync_settle(struct sync *s, bool cluster, int nlinks)
 {
-    struct sync *s = b->sync;
-    b->fired = true;
-    s->passed[b->l->idx] = ok;
     if (--s->pending > 0)
         return;
+    for (int l = 0; cluster && l < nlinks; l++)
+        s->passed[l] = s->passed[l] && s->checked[l];
     s->cb(s->arg, s->passed);
     free(s);
+}
+
+static void barrier_settle(struct barrier *b, bool ok)
+{
+    b->fired = true;
+    b->sync->passed[b->l->idx] = ok;
+    sync_settle(b->sync, b->l->cc->cluster != NULL, b->l->cc->nlinks);
 }
 
 /* Fails and frees every waiting barrier of l: their answers will never come. */
@@ -381,6 +392,8 @@ static int link_new(struct ccache *cc, int idx, const struct redis_target *targe
     l->cc = cc;
     l->idx = idx;
     l->epoch = 1;
+    snprintf(l->host, sizeof l->host, "%s", target->host);
+    l->port = target->port;
     if (cc->cluster)
         snprintf(l->where, sizeof l->where, " host=%s port=%d", target->host, target->port);
     l->rd = store_new_plain(cc->base, target, cc->timeout_ms);
@@ -416,6 +429,7 @@ static void on_map(void *arg)
             drop_entry(&cc->e[i]);
             cc->e[i].link = n;
         }
+        cc->e[i].slot = slotmap_keyslot(key, strlen(key));
     }
 }
 
@@ -569,15 +583,74 @@ static int barrier_send(struct link *l, struct sync *s, int timeout_ms)
     return 0;
 }
 
+/* ---- the ownership check (cluster) ----
+ * The router's map may be late: a slot can leave a master before this
+ * process hears of it (the map is asked for every 5 s, or after a MOVED),
+ * and that master then sends no invalidation for writes its former slot
+ * takes elsewhere (none at all when the county's key did not exist there).
+ * So each read asks each link's node, on the reading connection and in the
+ * same round trip as the barrier, for its own view of the slots
+ * (CLUSTER SLOTS): a node knows at once when a slot leaves it (SETSLOT
+ * NODE, a failover that demoted it). A county whose slot it no longer
+ * serves loses its entry; the read then meets MOVED on the link and reads
+ * everything from the router, which learns the new map. */
+
+struct check {
+    struct sync *sync;
+    struct link *l;
+};
+
+static void on_check(enum store_status st, json_t *res, void *arg)
+{
+    struct check *k = arg;
+    struct link *l = k->l;
+    struct ccache *cc = l->cc;
+    char err[128] = "";
+    struct slotmap *m =
+        !cc->closing && st == STORE_OK ? slotmap_from_slots(res, l->host, err, sizeof err) : NULL;
+    for (size_t i = 0; m && i < cc->cfg->ncounties; i++) {
+        if (cc->e[i].link != l->idx || !cc->e[i].valid)
+            continue;
+        int o = slotmap_owner(m, cc->e[i].slot);
+        const struct slotmap_node *n = o >= 0 ? slotmap_node(m, o) : NULL;
+        if (!n || n->port != l->port || strcmp(n->host, l->host) != 0) {
+            log_debug("event=counter_cache_slot_left county=%s slot=%u%s",
+                      cc->cfg->counties[i].code, cc->e[i].slot, l->where);
+            drop_entry(&cc->e[i]);
+        }
+    }
+    k->sync->checked[l->idx] = m != NULL;
+    slotmap_free(m);
+    sync_settle(k->sync, true, cc->nlinks);
+    free(k);
+}
+
+/* The check of read s on link l; -1 when it could not be sent. */
+static int check_send(struct link *l, struct sync *s, int timeout_ms)
+{
+    struct check *k = malloc(sizeof *k);
+    if (!k)
+        return -1;
+    *k = (struct check){s, l};
+    const char *argv[2] = {"CLUSTER", "SLOTS"};
+    size_t lens[2] = {7, 5};
+    if (store_command_within(l->rd, timeout_ms, 2, argv, lens, on_check, k) < 0) {
+        free(k);
+        return -1;
+    }
+    return 0; /* k is on_check's to free */
+}
+
 int ccache_barrier(struct ccache *cc, const size_t *idx, size_t n, int timeout_ms,
                    void (*cb)(void *arg, const bool *passed), void *arg)
 {
     if (!cc || cc->closing || cc->disabled || timeout_ms <= 0)
         return -1;
-    struct sync *s = calloc(1, sizeof *s + (size_t)cc->nlinks * sizeof(bool));
+    struct sync *s = calloc(1, sizeof *s + 2 * (size_t)cc->nlinks * sizeof(bool));
     if (!s)
         return -1;
     s->passed = (bool *)(void *)(s + 1);
+    s->checked = s->passed + cc->nlinks;
     s->cb = cb;
     s->arg = arg;
     /* Which links: passed[] first marks those to ask (and is false again
@@ -596,10 +669,14 @@ int ccache_barrier(struct ccache *cc, const size_t *idx, size_t n, int timeout_m
         if (!s->passed[l])
             continue;
         s->passed[l] = false;
-        if (barrier_send(cc->links[l], s, timeout_ms) == 0) {
+        if (barrier_send(cc->links[l], s, timeout_ms) < 0)
+            continue; /* not this link: its counties are read from Redis */
+        s->pending++;
+        sent++;
+        /* Its check (cluster): a check not sent fails the link for this
+         * read, its barrier still pending. */
+        if (cc->cluster && check_send(cc->links[l], s, timeout_ms) == 0)
             s->pending++;
-            sent++;
-        }
     }
     s->pending--;
     if (sent == 0) {
