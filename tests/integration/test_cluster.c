@@ -28,6 +28,12 @@
  * - a master killed: its replica is promoted and the router writes there;
  * - the cost of the router: script calls per second on one Redis (store.c)
  *   and on the cluster (GC_CLUSTER_BENCH_OPS; bench/cluster-router).
+ * The counter cache per master (ccache.c), through two gradcoverd (one
+ * caching, one writing without a cache): coverage and /metrics exact after
+ * every write on each master, the cache really used; a slot migrated under
+ * it (with keys, without, and with the first write through the caching
+ * server itself); a master killed and its replica promoted, the old master
+ * restarted as a replica.
  * The gradcover tool manages tokens on the cluster (the master of gc:{@}).
  * And gradcoverd given a redis-cluster:// URL refuses to start, saying it
  * is not supported yet: exit 2 from the file, 1 from --redis. */
@@ -1092,7 +1098,8 @@ static const char *cluster_config(const char *name)
 /* gradcoverd --experimental-cluster --redis redis-cluster://<one seed>:
  * 50 counties, two graduates each, one contact (sent twice with one
  * Idempotency-Key): every county's coverage exact, read through the
- * router's rounds; /metrics names the cluster; a clean stop. */
+ * counter cache on every master (on by default); /metrics names the
+ * cluster and says the cache is ready; a clean stop. */
 START_TEST(test_gradcoverd_on_the_cluster)
 {
     const char *cfg = cluster_config("on-cluster");
@@ -1120,6 +1127,8 @@ START_TEST(test_gradcoverd_on_the_cluster)
     struct http_resp *r = h_http(srv, "GET", "/metrics", T_ADMIN, NULL, NULL);
     ck_assert(r && r->status == 200);
     ck_assert_msg(strstr(r->body, "gradcover_redis_cluster_masters 3\n"), "%s", r->body);
+    /* The counter cache (on by default) is up on every master. */
+    ck_assert_msg(strstr(r->body, "gradcover_county_cache_ready 1\n"), "%s", r->body);
     h_resp_free(r);
     ck_assert_int_eq(h_stop(srv), 0);
 }
