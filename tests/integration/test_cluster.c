@@ -56,6 +56,7 @@
 #include "gradcover/store/cluster.h"
 #include "gradcover/store/slotmap.h"
 #include "harness.h"
+#include "proxy.h"
 
 #define NMASTERS 3
 #define NNODES 6 /* a replica per master */
@@ -1624,6 +1625,83 @@ START_TEST(test_ccache_follows_a_migrated_slot)
 }
 END_TEST
 
+/* Sets master i's cluster-announce-port (0: its own) and waits until every
+ * node's map names it there. */
+static void cc_announce(int i, int port)
+{
+    redisContext *c = connect_node(i);
+    redisReply *r = redisCommand(c, "CONFIG SET cluster-announce-port %d", port);
+    ck_assert_msg(r && r->type == REDIS_REPLY_STATUS, "CONFIG SET cluster-announce-port: %s",
+                  r && r->type == REDIS_REPLY_ERROR ? r->str : "no answer");
+    freeReplyObject(r);
+    redisFree(c);
+    int want = port ? port : node[i]->port;
+    long long until = h_now_ms() + h_ms(15000);
+    for (int k = 0; k < NNODES; k++) {
+        for (;;) {
+            struct slotmap *m = node[k] ? map_from(k) : NULL;
+            bool named = !m || slotmap_find(m, "127.0.0.1", want) >= 0;
+            slotmap_free(m);
+            if (named)
+                break;
+            ck_assert_msg(h_now_ms() < until, "node %d does not name :%d", k, want);
+            h_sleep_ms(50);
+        }
+    }
+}
+
+/* The answers of one master reach A 100 ms late (a proxy announced as its
+ * address: every client of the cluster reaches it through the proxy), while
+ * the test writes its county's counter straight to its real port: the
+ * invalidation reaches A 100 ms after the write is acknowledged. A read
+ * that trusted the cache without its barrier on that master would show the
+ * old number. */
+START_TEST(test_ccache_waits_for_late_invalidations)
+{
+    const char *county = counties[5];
+    int port = owner_port(county, NULL), mi = -1;
+    for (int i = 0; i < NNODES; i++)
+        if (node[i] && node[i]->port == port)
+            mi = i;
+    ck_assert_int_ge(mi, 0);
+    int pport = h_free_port();
+    pid_t proxy = slow_proxy(pport, port, 100);
+    cc_announce(mi, pport);
+    struct gc_server *a = cc_start(cc_config("cc-a", true), (mi + 1) % NNODES);
+    cc_wait_ready(a);
+    long long reg, srv;
+    cc_coverage(a, county, &reg, &srv);
+    cc_coverage(a, county, &reg, &srv); /* cached */
+    char name[160], year[8];
+    char *text = cc_scrape(a);
+    snprintf(name, sizeof name, "gradcover_registered_graduates{county=\"%s\",period=\"", county);
+    const char *p = strstr(text, name);
+    ck_assert_ptr_nonnull(p);
+    snprintf(year, sizeof year, "%.4s", p + strlen(name));
+    free(text);
+    redisContext *c = redisConnect("127.0.0.1", port);
+    ck_assert(c && !c->err);
+    long long hits0 = cc_metric(a, "gradcover_county_cache_lookups_total{result=\"hit\"}");
+    for (int w = 0; w < 5; w++) {
+        redisReply *r = redisCommand(c, "HINCRBY gc:{%s}:cnt r:%s 1", county, year);
+        ck_assert(r && r->type == REDIS_REPLY_INTEGER);
+        freeReplyObject(r);
+        long long now, s;
+        cc_coverage(a, county, &now, &s);
+        ck_assert_msg(now == reg + w + 1, "write %d: %lld registered through the cache, want %lld",
+                      w, now, reg + w + 1);
+    }
+    ck_assert_int_gt(cc_metric(a, "gradcover_county_cache_lookups_total{result=\"hit\"}"), hits0);
+    redisReply *r = redisCommand(c, "HINCRBY gc:{%s}:cnt r:%s -5", county, year);
+    freeReplyObject(r);
+    redisFree(c);
+    ck_assert_int_eq(h_stop(a), 0);
+    cc_announce(mi, 0);
+    kill(proxy, SIGKILL);
+    waitpid(proxy, NULL, 0);
+}
+END_TEST
+
 /* Node i, stopped earlier, started again on its data and port: it rejoins
  * the cluster (as a replica of whoever took its slots). */
 static void cc_restart_node(int i, int port)
@@ -1739,6 +1817,7 @@ int main(void)
     tcase_add_test(tc, test_gradcoverd_refuses_cluster_url);
     tcase_add_test(tc, test_ccache_exact_on_every_master);
     tcase_add_test(tc, test_ccache_follows_a_migrated_slot);
+    tcase_add_test(tc, test_ccache_waits_for_late_invalidations);
     tcase_add_test(tc, test_ccache_survives_a_master_failover);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
     suite_add_tcase(s, tc);
