@@ -32,8 +32,9 @@
  * caching, one writing without a cache): coverage and /metrics exact after
  * every write on each master, the cache really used; a slot migrated under
  * it (with keys, without, and with the first write through the caching
- * server itself); a master killed and its replica promoted, the old master
- * restarted as a replica.
+ * server itself); one master's answers held back 100 ms (a slow proxy
+ * announced as its address) while the test writes to it directly; a master
+ * killed and its replica promoted, the old master restarted as a replica.
  * The gradcover tool manages tokens on the cluster (the master of gc:{@}).
  * And gradcoverd given a redis-cluster:// URL refuses to start, saying it
  * is not supported yet: exit 2 from the file, 1 from --redis. */
