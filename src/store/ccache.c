@@ -417,7 +417,8 @@ static void on_map(void *arg)
     for (size_t i = 0; i < cc->cfg->ncounties; i++) {
         char key[KEY_MAX];
         key_county_counters(key, sizeof key, cc->cfg->counties[i].code);
-        int n = cluster_master_of_slot(cc->cluster, slotmap_keyslot(key, strlen(key)));
+        unsigned slot = slotmap_keyslot(key, strlen(key));
+        int n = cluster_master_of_slot(cc->cluster, slot);
         if (n >= cc->nlinks)
             n = -1;
         if (n >= 0 && !cc->links[n]) {
@@ -429,7 +430,7 @@ static void on_map(void *arg)
             drop_entry(&cc->e[i]);
             cc->e[i].link = n;
         }
-        cc->e[i].slot = slotmap_keyslot(key, strlen(key));
+        cc->e[i].slot = slot;
     }
 }
 

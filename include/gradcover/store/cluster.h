@@ -9,8 +9,7 @@
  * UNFINISHED (branch scale-cluster): gradcoverd uses it only with
  * --experimental-cluster (the store façade in store.c); otherwise it
  * refuses redis-cluster:// (REDIS_CLUSTER_NOT_YET). Missing: readiness per
- * master, a probe per master, the counter cache per master; see
- * docs/cluster-wip.md. */
+ * master, a probe per master; see docs/cluster-wip.md. */
 #ifndef GRADCOVER_STORE_CLUSTER_H
 #define GRADCOVER_STORE_CLUSTER_H
 
