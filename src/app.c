@@ -535,13 +535,10 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory or no random bytes available");
         goto out_free;
     }
-    /* The counter cache per master is not built yet (docs/cluster-wip.md):
-     * with redis-cluster:// every coverage read goes to the masters. */
-    bool ccache = cfg->counter_cache && !target.cluster;
-    if (cfg->counter_cache && target.cluster)
-        log_warn("event=counter_cache_off reason=\"not built for redis-cluster:// yet\"");
-    a->ccache = ccache ? ccache_new(a->base, &target, timeout, cfg) : NULL;
-    if (ccache && !a->ccache) {
+    /* On redis-cluster:// (target.cluster_via) a pair per master, following
+     * the router's map; freed before the router (app_free). */
+    a->ccache = cfg->counter_cache ? ccache_new(a->base, &target, timeout, cfg) : NULL;
+    if (cfg->counter_cache && !a->ccache) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }

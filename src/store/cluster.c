@@ -108,12 +108,14 @@ struct cluster {
     uint32_t *probe_n; /* per slot: the smallest n whose gc:{@p<n>} is in it */
     bool map_refused;  /* the last CLUSTER SLOTS named nodes by host name */
     bool adding_seeds; /* cluster_new: node_at takes names (resolved by app.c) */
+    void (*map_cb)(void *arg), *map_arg; /* cluster_on_map */
 };
 
 static void cop_send(struct cop *o);
 static void refresh(struct cluster *c, const char *why);
 static void note_ready(struct cluster *c);
 static void note_writable(struct cluster *c);
+static void map_changed(struct cluster *c);
 
 /* The node at host:port, created (and connecting) when new; -1 when full
  * or out of memory. */
@@ -245,8 +247,10 @@ static void on_cop_reply(enum store_status st, json_t *result, void *arg)
             c->st.moved++;
             /* The slot moved for good: send there now, and ask for the
              * whole map (others moved with it, as a resharding does). */
-            if (to >= 0)
+            if (to >= 0) {
                 c->owner[rd.slot] = (int16_t)to;
+                map_changed(c);
+            }
             refresh(c, "moved");
             if (o->moved++ > 0 || to < 0) {
                 cop_answer(o, STORE_DOWN, NULL); /* moving again: a client retries */
@@ -735,6 +739,7 @@ static void on_slots(enum store_status st, json_t *result, void *arg)
     c->st.refreshes++;
     slotmap_free(m);
     set_master_probes(c);
+    map_changed(c);
     schedule_refresh(c);
     resume_waiting(c);
     note_ready(c);
@@ -1340,4 +1345,43 @@ void cluster_render_metrics(const struct cluster *c, FILE *out)
             (unsigned long long)st->refreshes);
     fprintf(out, "gradcover_redis_cluster_map_refreshes_total{result=\"failed\"} %llu\n",
             (unsigned long long)st->refresh_fails);
+}
+
+/* ---- for the counter cache (ccache.c) ---- */
+
+static void map_changed(struct cluster *c)
+{
+    if (c->map_cb && !c->closing)
+        c->map_cb(c->map_arg);
+}
+
+void cluster_on_map(struct cluster *c, void (*cb)(void *arg), void *arg)
+{
+    c->map_cb = cb;
+    c->map_arg = arg;
+}
+
+int cluster_nodes_max(void)
+{
+    return (int)(sizeof((struct cluster *)0)->nodes / sizeof((struct cluster *)0)->nodes[0]);
+}
+
+int cluster_master_of_slot(const struct cluster *c, unsigned slot)
+{
+    return slot < SLOTMAP_SLOTS ? c->owner[slot] : -1;
+}
+
+int cluster_node_target(const struct cluster *c, int node, struct redis_target *out)
+{
+    if (node < 0 || node >= c->nnodes)
+        return -1;
+    /* As node_at: the URL's credentials, this node's address, db 0. */
+    *out = c->target;
+    out->cluster = false;
+    out->nseeds = 0;
+    out->db = 0;
+    snprintf(out->host, sizeof out->host, "%s", c->nodes[node]->host);
+    out->port = c->nodes[node]->port;
+    out->cluster_via = NULL;
+    return 0;
 }

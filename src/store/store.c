@@ -1384,7 +1384,7 @@ struct store *store_new_plain(struct event_base *base, const struct redis_target
                               int timeout_ms)
 {
     if (target->cluster_via)
-        return NULL; /* the counter cache per master: not built yet (docs/cluster-wip.md) */
+        return NULL; /* one node's target instead (cluster_node_target) */
     struct store *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;

@@ -135,4 +135,22 @@ void cluster_stats(const struct cluster *c, struct cluster_stats *out);
  * ready: for reads a caller splits by node itself. Owned by the cluster. */
 struct store *cluster_store_for(struct cluster *c, const char *key, size_t len);
 
+/* ---- for the counter cache (ccache.c: a tracking pair per master) ---- */
+
+/* cb(arg) each time the slot map may have changed: a CLUSTER SLOTS answer
+ * applied (every few seconds, even when nothing changed) or a slot taken
+ * from a MOVED. Called from the router's callbacks, never from inside a
+ * cluster_* call of the caller's; cb must not free the cluster. One hook;
+ * NULL removes it. */
+void cluster_on_map(struct cluster *c, void (*cb)(void *arg), void *arg);
+/* Node indexes are below this; a node keeps its index for the cluster's
+ * life (nodes are never removed nor reused). */
+int cluster_nodes_max(void);
+/* The node the map names master of slot, or -1 (no map, or no master). */
+int cluster_master_of_slot(const struct cluster *c, unsigned slot);
+/* A plain target (no cluster, db 0, the URL's credentials) for node's
+ * address, in *out: a connection of one's own to that node. -1 when there
+ * is no such node. */
+int cluster_node_target(const struct cluster *c, int node, struct redis_target *out) GC_MUSTCHECK;
+
 #endif
