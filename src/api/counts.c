@@ -42,8 +42,9 @@ struct county_counts *counts_new(size_t n)
     c->pkg = calloc(m, sizeof *c->pkg);
     c->alert = calloc(m, sizeof *c->alert);
     c->again = calloc(m, sizeof *c->again);
+    c->in_again = calloc(m, sizeof *c->in_again);
     if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->outcomes || !c->voided || !c->pkg ||
-        !c->alert || !c->again) {
+        !c->alert || !c->again || !c->in_again) {
         counts_free(c);
         return NULL;
     }
@@ -63,6 +64,7 @@ void counts_free(struct county_counts *c)
     free(c->pkg);
     free(c->alert);
     free(c->again);
+    free(c->in_again);
     free(c);
 }
 
@@ -241,8 +243,18 @@ static void apply_vals(struct county_counts *c, size_t i, const struct county_va
         c->outcomes[i * GC_NOUTCOMES + GC_OUTCOME_REACHED] = reached > 0 ? reached : 0;
         c->voided[i] = v->voided;
     }
-    if (needs_roll(c, v))
+    if (needs_roll(c, v) && !c->in_again[i]) {
+        c->in_again[i] = true;
         c->again[c->nagain++] = i;
+    }
+}
+
+/* Before a read (again): no county marked to roll. */
+static void again_clear(struct county_counts *c)
+{
+    for (size_t k = 0; k < c->nagain; k++)
+        c->in_again[c->again[k]] = false;
+    c->nagain = 0;
 }
 
 static void on_counter_row(void *arg, size_t i, size_t n, const struct store_str *el)
@@ -331,7 +343,7 @@ static void hmget_init(struct hmget *h, int period, bool services)
 static void read_direct(struct req *r)
 {
     struct county_counts *c = current(r)->c;
-    c->nagain = 0;
+    again_clear(c);
     int budget = call_budget_ms(r);
     struct store_round *rd = store_round_new(r->app->store, budget, on_counter_row, on_counters, r);
     if (!rd) {
@@ -437,7 +449,7 @@ static void after_barrier(void *arg, const bool *passed)
         return;
     }
     p->nparts = nl + 1;
-    c->nagain = 0;
+    again_clear(c);
     size_t through_cache = 0;
     for (size_t k = 0; k < c->n; k++) {
         int l = ccache_link_of(cc, c->idx[k]);
@@ -503,7 +515,7 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
     p->done = done;
     r->state = p;
     r->state_free = pending_free;
-    c->nagain = 0;
+    again_clear(c);
     if (c->n == 0) {
         /* Nothing to read: an empty answer, whether Redis is there or not. */
         done(r, c, STORE_OK);
