@@ -468,6 +468,11 @@ static void on_read(enum store_status st, json_t *res, void *arg)
         n->read_retry_ms = 0;
         handle_read(n, res);
     } else {
+        /* On a Redis Cluster the read is split per slot (cluster.h): with a
+         * master away, the streams the others read come with the failure,
+         * and are delivered now rather than after that master is back. */
+        if (json_is_array(res))
+            handle_read(n, res);
         /* Not read: not again at once. Our own pending entries first again,
          * at the next poll; while Redis refuses writes, not before it takes
          * them again (poll_now, then on_connected). Failed (NOGROUP: Redis

@@ -417,7 +417,13 @@ static void split_settle(struct split *sp)
 {
     if (--sp->pending > 0)
         return;
-    json_t *result = sp->st != STORE_OK ? sp->err : json_array_size(sp->merged) ? sp->merged : NULL;
+    /* A part that failed fails the whole, but the streams the other parts
+     * read are handed on with the failure: XREADGROUP moved their entries
+     * to the reader's pending list, and a reader that dropped them would
+     * wait for them until it reads its pending entries again. */
+    json_t *result = json_array_size(sp->merged) ? sp->merged
+                     : sp->st != STORE_OK      ? sp->err
+                                               : NULL;
     json_t *nil = result ? NULL : json_null();
     sp->cb(sp->st, result ? result : nil, sp->arg);
     json_decref(nil);

@@ -57,10 +57,13 @@ void cluster_health(const struct cluster *c, struct cluster_health *out);
 /* As store_script_within / store_command_within (store.h): the script's
  * KEYS[1] (argv[0]) or the command's first key (argv[1]; after STREAMS for
  * XREAD/XREADGROUP, split per slot when they span several; a one-word
- * command such as PING: gc:{@}'s master) chooses the master. Commands whose keys span slots are the
- * caller's to split. A command waits (within its deadline) while the map is not known or its master
- * is not connected. -1 when nothing can be queued (no key, memory): the callback will not be
- * called. */
+ * command such as PING: gc:{@}'s master) chooses the master. Other
+ * commands whose keys span slots are the caller's to split. A split read
+ * with a part that failed answers that failure, with the streams the other
+ * parts read as its result when there are any (their entries are the
+ * reader's now). A command waits (within its deadline) while the map is not
+ * known or its master is not connected. -1 when nothing can be queued (no
+ * key, memory): the callback will not be called. */
 int cluster_script_within(struct cluster *c, int timeout_ms, const char *name, int nkeys, int argc,
                           const char **argv, const size_t *lens, store_cb cb,
                           void *arg) GC_MUSTCHECK;
