@@ -1365,7 +1365,7 @@ END_TEST
 #define HL_REGISTERED_AT "2026-03-01T09:00:00+08:00"
 #define HL_PERIOD "2026"
 
-static char hl_cty[HL_COUNTIES][8];
+static char hl_cty[HL_COUNTIES][12]; /* %d of an int fits */
 
 /* Codes base+1, base+20, ...: distinct from counties[] and from the other
  * tests' (their bases differ by 10,000). */
@@ -1393,7 +1393,7 @@ static const char *hl_natid(const char *region, int seq)
 
 /* The default configuration with counties (n of them) and the admin token
  * only, per-token rate limits off (a load), alerts when given (stolen). */
-static const char *hl_config(const char *name, char (*codes)[8], int n, json_t *alerts)
+static const char *hl_config(const char *name, char (*codes)[12], int n, json_t *alerts)
 {
     json_t *cfg = h_default_config();
     json_t *list = json_array();
@@ -1633,7 +1633,7 @@ static void hl_check_exact(struct hl_load *l, struct gc_server *const *srv)
         redisFree(c);
         char name[160];
         snprintf(name, sizeof name,
-                 "gradcover_contacts_recorded_total{county=\"%s\",service=\"job_referral\"}",
+                 "gradcover_contacts_recorded_total{county=\"%.8s\",service=\"job_referral\"}",
                  hl_cty[k]);
         for (int s = 0; s < 2; s++)
             ck_assert_msg(hl_sample(metrics[s], name) == (long long)keys[k],
@@ -1813,7 +1813,7 @@ static const char *hl_alert_state(struct gc_server *s, const char *code, const c
 START_TEST(test_http_alerts_on_each_master_notified_once)
 {
     /* The first codes from 640001 whose slots are on the three masters. */
-    char codes[NMASTERS][8];
+    char codes[NMASTERS][12];
     bool have[SLOTMAP_NODES_MAX] = {false};
     int found = 0;
     struct slotmap *m = map_from(0);
