@@ -2503,6 +2503,756 @@ START_TEST(test_ccache_survives_a_master_failover)
 }
 END_TEST
 
+/* ---- gradcoverd over HTTP on the cluster, under load (issue 17's cluster
+ * tests through the real API) ----
+ * Two gradcoverd on the cluster, a recording load of keyed contacts
+ * (loadgen.c, Idempotency-Keys, unacknowledged keys retried), and:
+ * - a busy county's slot migrated key by key during the load: every key one
+ *   contact (stored, counted, on /metrics), every county's coverage exact,
+ *   the routers met ASK and MOVED (/metrics);
+ * - an alert fired and resolved in a county on each master: each
+ *   notification delivered exactly once by the two servers;
+ * - the master of a busy county SIGKILLed: its replica promoted, the
+ *   county's writes resume within cluster-node-timeout plus a few seconds,
+ *   every key one contact after the retries; the killed node then rejoins
+ *   as a replica and takes its slots back (CLUSTER FAILOVER), so the
+ *   cluster is as before.
+ * Each test has its own county codes (a cluster has only db 0). */
+#include "fault.h"
+#include "gradcover/domain/natid.h"
+#include "receiver.h"
+
+#include "receiver.c"
+
+#define HL_COUNTIES 50
+#define HL_NGRAD 4 /* graduates per county */
+/* More keys than a load sends before lg_stop ends it (~2,000 contacts/s
+ * here; the requests after lg_stop are never sent and not counted). */
+#define HL_MAXREQ 40000
+#define HL_NCON 8
+/* Registered (and contacts dated) in March: the coverage of period 2026. */
+#define HL_REGISTERED_AT "2026-03-01T09:00:00+08:00"
+#define HL_PERIOD "2026"
+
+static char hl_cty[HL_COUNTIES][12]; /* %d of an int fits */
+
+/* Codes base+1, base+20, ...: distinct from counties[] and from the other
+ * tests' (their bases differ by 10,000). */
+static void hl_make_counties(int code_base)
+{
+    for (int k = 0; k < HL_COUNTIES; k++)
+        snprintf(hl_cty[k], sizeof hl_cty[k], "%d", code_base + 1 + 19 * k);
+}
+
+/* A valid national ID of region `region` (6 digits), distinct per seq <
+ * 2,400: national IDs are unique across the cluster (gc:{@}:nid), so each
+ * test takes its own region. Rotating static buffer. */
+static const char *hl_natid(const char *region, int seq)
+{
+    static char bufs[4][32];
+    static int slot;
+    char *b = bufs[slot++ % 4];
+    int day = seq % 300;
+    snprintf(b, 32, "%.6s%04d%02d%02d%03d", region, 1995 + (seq / 300) % 8, 1 + day / 28,
+             1 + day % 28, seq % 1000);
+    b[17] = natid_check_char(b);
+    b[18] = '\0';
+    return b;
+}
+
+/* The default configuration with counties (n of them) and the admin token
+ * only, per-token rate limits off (a load), alerts when given (stolen). */
+static const char *hl_config(const char *name, char (*codes)[12], int n, json_t *alerts)
+{
+    json_t *cfg = h_default_config();
+    json_t *list = json_array();
+    for (int k = 0; k < n; k++)
+        json_array_append_new(list, json_pack("{s:s, s:s}", "code", codes[k], "name", "县"));
+    json_object_set_new(cfg, "counties", list);
+    json_t *admin = json_incref(json_array_get(json_object_get(cfg, "tokens"), 0));
+    json_object_set_new(cfg, "tokens", json_pack("[o]", admin));
+    json_object_set_new(cfg, "rate_limits",
+                        json_pack("{s:i, s:i}", "writes_per_second", 0, "reads_per_second", 0));
+    if (alerts)
+        json_object_set_new(cfg, "alerts", alerts);
+    const char *path = h_write_config(cfg, name);
+    json_decref(cfg);
+    return path;
+}
+
+/* gradcoverd on the cluster, seeded with every live node. */
+static struct gc_server *hl_start(const char *cfg)
+{
+    char url[512] = "redis-cluster://";
+    size_t n = strlen(url);
+    for (int i = 0; i < NNODES; i++)
+        if (node[i])
+            n += (size_t)snprintf(url + n, sizeof url - n, "%s127.0.0.1:%d",
+                                  url[n - 1] == '/' ? "" : ",", node[i]->port);
+    const char *const args[] = {NULL};
+    return h_start(cfg, args, url, true);
+}
+
+/* The graduate id of county k's graduate g (ids are unique across the
+ * cluster, gc:{@}:gid: the code makes them so); "H<code>-" is the prefix
+ * f_stored_ids wants. */
+static void hl_gid(char *out, size_t n, int k, int g)
+{
+    snprintf(out, n, "H%.8s-%d", hl_cty[k], g);
+}
+
+/* HL_NGRAD graduates in each county, registered through srv[0] and srv[1]
+ * in turn, national IDs of region. */
+static void hl_register_all(struct gc_server *const *srv, const char *region)
+{
+    for (int k = 0; k < HL_COUNTIES; k++)
+        for (int g = 0; g < HL_NGRAD; g++) {
+            char gid[24];
+            hl_gid(gid, sizeof gid, k, g);
+            int seq = k * HL_NGRAD + g;
+            json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", gid, "county", hl_cty[k],
+                                  "name", "测试", "national_id", hl_natid(region, seq),
+                                  "registered_at", HL_REGISTERED_AT);
+            char *text = json_dumps(b, 0);
+            json_decref(b);
+            struct http_resp *r =
+                h_http(srv[seq % 2], "POST", "/api/v1/graduates", T_ADMIN, text, NULL);
+            free(text);
+            ck_assert_msg(r && r->status == 201, "register %s: %d %s", gid, r ? r->status : 0,
+                          r ? r->body : "");
+            h_resp_free(r);
+        }
+}
+
+/* A recording load through two servers: every other request for the busy
+ * county, the rest over all 50 in turn; each county's contacts rotate over
+ * its graduates; admin token (the graduate is found through gc:{@}, then
+ * the county's contact script: both masters on the path). */
+struct hl_load {
+    int ports[2];
+    struct lg_req *reqs;
+    int *county; /* county index of reqs[i] */
+    size_t sent; /* requests sent (after lg_wait) */
+    struct lg_opts o;
+    struct lg *g;
+};
+
+static void hl_load_start(struct hl_load *l, struct gc_server *const *srv, const char *tag,
+                          int busy)
+{
+    memset(l, 0, sizeof *l);
+    l->reqs = lg_reqs_new(HL_MAXREQ);
+    l->county = calloc(HL_MAXREQ, sizeof *l->county);
+    ck_assert(l->reqs && l->county);
+    int next[HL_COUNTIES] = {0};
+    for (size_t i = 0; i < HL_MAXREQ; i++) {
+        int k = i % 4 < 2 ? busy : (int)(i / 4) % HL_COUNTIES;
+        char key[48], gid[24];
+        snprintf(key, sizeof key, "%s-%zu", tag, i);
+        hl_gid(gid, sizeof gid, k, next[k]++ % HL_NGRAD);
+        f_contact_req(&l->reqs[i], (int)(i % 2), T_ADMIN, key, gid);
+        l->county[i] = k;
+    }
+    l->ports[0] = srv[0]->port;
+    l->ports[1] = srv[1]->port;
+    l->o = (struct lg_opts){.ports = l->ports,
+                            .nports = 2,
+                            .ncon = HL_NCON,
+                            .gap_ms = 2,
+                            .pause_ms = 20,
+                            .timeout_ms = 10000};
+    l->g = lg_start(l->reqs, HL_MAXREQ, &l->o);
+    ck_assert_ptr_nonnull(l->g);
+}
+
+/* Ends the load; every answer was 201 or 503 + Retry-After (a write the
+ * cluster could not take then: the client retries it). Returns the 503s. */
+static size_t hl_load_stop(struct hl_load *l)
+{
+    lg_stop(l->g);
+    ck_assert_int_eq(lg_wait(l->g), 0);
+    l->g = NULL;
+    /* Each server's connections take its requests in order: the last
+     * taken of one may come after a request of the other never sent (-1),
+     * which the retry below sends. */
+    for (size_t i = 0; i < HL_MAXREQ; i++)
+        if (l->reqs[i].status != -1)
+            l->sent = i + 1;
+    ck_assert_msg(l->sent < HL_MAXREQ - 2 * HL_NCON, "the load ran out of keys");
+    size_t n503 = 0;
+    for (size_t i = 0; i < l->sent; i++) {
+        const struct lg_req *q = &l->reqs[i];
+        if (q->status == -1)
+            continue;
+        ck_assert_msg(q->status == 201 || q->status == 503, "%s: status %d (%s)", q->key, q->status,
+                      q->err);
+        if (q->status == 503) {
+            n503++;
+            ck_assert_msg(q->retry_after > 0, "%s: 503 without Retry-After", q->key);
+        }
+    }
+    return n503;
+}
+
+/* The client sends again what was not acknowledged (and what was never
+ * sent), until every key is. */
+static void hl_retry_unacked(struct hl_load *l)
+{
+    for (int pass = 0; pass < 5 && f_count_status(l->reqs, l->sent, 201) < l->sent; pass++) {
+        struct lg_opts ro = l->o;
+        ro.only_unacked = true;
+        ro.pause_ms = 200;
+        ck_assert_int_eq(lg_run(l->reqs, l->sent, &ro), 0);
+    }
+    ck_assert_int_eq(f_count_status(l->reqs, l->sent, 201), l->sent);
+}
+
+static void hl_load_free(struct hl_load *l)
+{
+    lg_reqs_free(l->reqs, HL_MAXREQ);
+    free(l->county);
+}
+
+/* The port of the master serving county code's slot. */
+static int hl_master(const char *code)
+{
+    int port = owner_port(code, NULL);
+    ck_assert_int_gt(port, 0);
+    return port;
+}
+
+/* The contacts stored for county k's graduates, read from its master. */
+static void hl_stored(int k, struct f_ids *ids)
+{
+    redisContext *c = f_redis_at(hl_master(hl_cty[k]));
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "H%.8s-", hl_cty[k]);
+    f_stored_ids(c, hl_cty[k], prefix, HL_NGRAD, ids);
+    redisFree(c);
+}
+
+/* Acknowledged contacts Redis does not hold (a failover's loss), made
+ * unacknowledged again so that the client's retry sends them anew. */
+static size_t hl_unack_lost(struct hl_load *l)
+{
+    size_t lost = 0;
+    for (int k = 0; k < HL_COUNTIES; k++) {
+        struct f_ids ids;
+        hl_stored(k, &ids);
+        for (size_t i = 0; i < l->sent; i++)
+            if (l->county[i] == k && l->reqs[i].status == 201 && !f_ids_has(&ids, l->reqs[i].id)) {
+                fprintf(stderr, "lost acknowledged contact %s (id %s)\n", l->reqs[i].key,
+                        l->reqs[i].id);
+                l->reqs[i].status = 0;
+                lost++;
+            }
+        f_ids_free(&ids);
+    }
+    return lost;
+}
+
+/* The value of the /metrics sample `name` (labels included) in body, -1
+ * when absent. */
+static long long hl_sample(const char *body, const char *name)
+{
+    char want[256];
+    snprintf(want, sizeof want, "\n%s ", name);
+    const char *p = strstr(body, want);
+    return p ? atoll(p + strlen(want)) : -1;
+}
+
+static char *hl_metrics(struct gc_server *s)
+{
+    struct http_resp *r = h_http(s, "GET", "/metrics", T_ADMIN, NULL, NULL);
+    ck_assert_msg(r && r->status == 200, "GET /metrics");
+    char *body = strdup(r->body);
+    h_resp_free(r);
+    return body;
+}
+
+/* Every key acknowledged is exactly one contact: for each county, Redis
+ * holds one stored contact per key (and every acknowledged id), its
+ * counter says so, both servers' /metrics and GET /api/v1/coverage say so
+ * (registered: its graduates; served: those its keys reached). */
+static void hl_check_exact(struct hl_load *l, struct gc_server *const *srv)
+{
+    size_t keys[HL_COUNTIES] = {0};
+    for (size_t i = 0; i < l->sent; i++)
+        keys[l->county[i]]++;
+    char *metrics[2] = {hl_metrics(srv[0]), hl_metrics(srv[1])};
+    struct http_resp *cov =
+        h_http(srv[1], "GET", "/api/v1/coverage?period=" HL_PERIOD, T_ADMIN, NULL, NULL);
+    ck_assert_msg(cov && cov->status == 200 && cov->json, "GET /api/v1/coverage");
+    json_t *list = json_object_get(cov->json, "counties");
+    ck_assert_uint_eq(json_array_size(list), HL_COUNTIES);
+    for (int k = 0; k < HL_COUNTIES; k++) {
+        struct f_ids ids;
+        hl_stored(k, &ids);
+        ck_assert_msg(ids.n == keys[k] && ids.distinct == keys[k],
+                      "county %s: %zu keys, %zu contacts stored (%zu distinct)", hl_cty[k], keys[k],
+                      ids.n, ids.distinct);
+        for (size_t i = 0; i < l->sent; i++)
+            if (l->county[i] == k)
+                ck_assert_msg(f_ids_has(&ids, l->reqs[i].id), "%s: %s not stored", l->reqs[i].key,
+                              l->reqs[i].id);
+        f_ids_free(&ids);
+        redisContext *c = f_redis_at(hl_master(hl_cty[k]));
+        ck_assert_int_eq(f_redis_int(c, "HGET gc:{%s}:cnt c:job_referral", hl_cty[k]),
+                         (long long)keys[k]);
+        redisFree(c);
+        char name[160];
+        snprintf(name, sizeof name,
+                 "gradcover_contacts_recorded_total{county=\"%.8s\",service=\"job_referral\"}",
+                 hl_cty[k]);
+        for (int s = 0; s < 2; s++)
+            ck_assert_msg(hl_sample(metrics[s], name) == (long long)keys[k],
+                          "server %d: %s %lld, %zu keys", s, name, hl_sample(metrics[s], name),
+                          keys[k]);
+        json_t *e = NULL;
+        size_t j;
+        json_t *it;
+        json_array_foreach(list, j, it)
+        {
+            if (strcmp(json_string_value(json_object_get(it, "code")), hl_cty[k]) == 0)
+                e = it;
+        }
+        ck_assert_msg(e != NULL, "coverage lacks %s", hl_cty[k]);
+        long long want_served = keys[k] < HL_NGRAD ? (long long)keys[k] : HL_NGRAD;
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "registered")), HL_NGRAD);
+        ck_assert_msg(json_integer_value(json_object_get(e, "served")) == want_served,
+                      "county %s served %lld, want %lld", hl_cty[k],
+                      json_integer_value(json_object_get(e, "served")), want_served);
+    }
+    h_resp_free(cov);
+    free(metrics[0]);
+    free(metrics[1]);
+}
+
+/* The redirections the two servers' routers met (/metrics), by kind. */
+static long long hl_redirects(struct gc_server *const *srv, const char *kind)
+{
+    char name[128];
+    snprintf(name, sizeof name, "gradcover_redis_cluster_redirects_total{kind=\"%s\"}", kind);
+    long long sum = 0;
+    for (int s = 0; s < 2; s++) {
+        char *m = hl_metrics(srv[s]);
+        long long v = hl_sample(m, name);
+        ck_assert_msg(v >= 0, "/metrics lacks %s", name);
+        sum += v;
+        free(m);
+    }
+    return sum;
+}
+
+/* A busy county's slot migrated key by key (migrate_slot: IMPORTING,
+ * MIGRATING, MIGRATE each key 2 ms apart, SETSLOT NODE) while two servers
+ * take keyed contacts for 50 counties, half of them the busy county's:
+ * after the unacknowledged keys are retried, nothing is lost or doubled in
+ * any county, and the routers met ASK (scripts wait the migration out) and
+ * MOVED (after it). */
+START_TEST(test_http_contacts_exact_across_a_slot_migration)
+{
+    hl_make_counties(620000);
+    const char *cfg = hl_config("hl-migration", hl_cty, HL_COUNTIES, NULL);
+    struct gc_server *srv[2] = {hl_start(cfg), hl_start(cfg)};
+    hl_register_all(srv, "620102");
+    int per_master[SLOTMAP_NODES_MAX] = {0};
+    struct slotmap *m = map_from(0);
+    for (int k = 0; k < HL_COUNTIES; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "gc:{%.8s}", hl_cty[k]);
+        per_master[slotmap_owner(m, slotmap_keyslot(key, strlen(key)))]++;
+    }
+    slotmap_free(m);
+    for (int i = 0; i < NMASTERS; i++)
+        ck_assert_msg(per_master[i] > 0, "no county on master %d", i);
+
+    const int busy = 7;
+    int to = 0, from = owner_port(hl_cty[busy], &to);
+    char key[32];
+    snprintf(key, sizeof key, "gc:{%.8s}", hl_cty[busy]);
+    unsigned slot = slotmap_keyslot(key, strlen(key));
+    struct hl_load l;
+    hl_load_start(&l, srv, "hl-mig", busy);
+    h_sleep_ms(h_ms(500)); /* contacts, their idempotency records: keys to move */
+    size_t before = lg_acked(l.g);
+    long long t0 = h_now_ms();
+    ck_assert(migrate_slot(slot, from, to, 2, NULL));
+    long long migration_ms = h_now_ms() - t0;
+    size_t during = lg_acked(l.g) - before;
+    h_sleep_ms(h_ms(500)); /* and after it */
+    size_t n503 = hl_load_stop(&l);
+    size_t acked = f_count_status(l.reqs, l.sent, 201);
+    ck_assert_int_eq(owner_port(hl_cty[busy], NULL), to);
+    hl_retry_unacked(&l);
+    hl_check_exact(&l, srv);
+    long long ask = hl_redirects(srv, "ask_waited") + hl_redirects(srv, "ask_followed");
+    long long moved = hl_redirects(srv, "moved");
+    size_t busy_keys = 0;
+    for (size_t i = 0; i < l.sent; i++)
+        busy_keys += l.county[i] == busy;
+    fprintf(stderr,
+            "cluster.http_migration sent=%zu busy_county_keys=%zu acked_first=%zu 503=%zu "
+            "acked_during_migration=%zu migration_ms=%lld ask=%lld moved=%lld\n",
+            l.sent, busy_keys, acked, n503, during, migration_ms, ask, moved);
+    ck_assert_int_ge(ask, 1);
+    ck_assert_int_ge(moved, 1);
+
+    /* The slot moved back at once, the load over: each server's next
+     * contact for the county goes by its stale map (the routers ask for the
+     * map every 5 s), meets MOVED and is sent again there: 201 at the first
+     * try, counted once. */
+    redisContext *c = f_redis_at(to);
+    long long cnt = f_redis_int(c, "HGET gc:{%s}:cnt c:job_referral", hl_cty[busy]);
+    redisFree(c);
+    ck_assert(migrate_slot(slot, to, from, 0, NULL));
+    for (int s = 0; s < 2; s++) {
+        char gid[24], k2[32];
+        hl_gid(gid, sizeof gid, busy, s);
+        snprintf(k2, sizeof k2, "hl-mig-back-%d", s);
+        ck_assert_int_eq(h_contact(srv[s], T_ADMIN, gid, HL_REGISTERED_AT, k2), 201);
+    }
+    c = f_redis_at(from);
+    ck_assert_int_eq(f_redis_int(c, "HGET gc:{%s}:cnt c:job_referral", hl_cty[busy]), cnt + 2);
+    redisFree(c);
+    hl_load_free(&l);
+    for (int s = 0; s < 2; s++)
+        ck_assert_int_eq(h_stop(srv[s]), 0);
+}
+END_TEST
+
+/* Outbox entries of county code read and not yet acknowledged (on its
+ * master). */
+static long long hl_pending(const char *code)
+{
+    redisContext *c = f_redis_at(hl_master(code));
+    redisReply *r = redisCommand(c, "XPENDING gc:{%s}:outbox delivery", code);
+    ck_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1);
+    long long n = r->element[0]->integer;
+    freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+/* Event ids of county code's outbox, oldest first (new reference). */
+static json_t *hl_outbox(const char *code)
+{
+    redisContext *c = f_redis_at(hl_master(code));
+    redisReply *r = redisCommand(c, "XRANGE gc:{%s}:outbox - +", code);
+    ck_assert(r && r->type == REDIS_REPLY_ARRAY);
+    json_t *out = json_array();
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *f = r->element[i]->element[1];
+        json_t *ev = json_object();
+        for (size_t k = 0; k + 1 < f->elements; k += 2)
+            json_object_set_new(ev, f->element[k]->str, json_string(f->element[k + 1]->str));
+        json_array_append_new(out, ev);
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return out;
+}
+
+/* County code's alert state as GET /api/v1/counties/{code}/coverage says,
+ * once it is `want` or 5 s (h_ms) have passed. */
+static const char *hl_alert_state(struct gc_server *s, const char *code, const char *want)
+{
+    static char buf[32];
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/counties/%s/coverage", code);
+    long long until = h_now_ms() + h_ms(5000);
+    do {
+        struct http_resp *r = h_http(s, "GET", path, T_ADMIN, NULL, NULL);
+        ck_assert_msg(r && r->status == 200, "coverage %s", code);
+        const char *st = json_string_value(json_object_get(r->json, "alert"));
+        snprintf(buf, sizeof buf, "%s", st ? st : "?");
+        h_resp_free(r);
+        if (strcmp(buf, want) != 0)
+            h_sleep_ms(50);
+    } while (strcmp(buf, want) != 0 && h_now_ms() < until);
+    return buf;
+}
+
+/* One county on each master, each at 1 of 1 served (built by a server
+ * whose dips only become pending: nothing in the outboxes). Two servers
+ * with a webhook: a second graduate makes each county fire (1 of 2), through
+ * one server; a contact for it resolves it, through the other. Each of the
+ * six transitions is posted exactly once (the servers share each outbox's
+ * consumer group, read per slot across the masters). */
+START_TEST(test_http_alerts_on_each_master_notified_once)
+{
+    /* The first codes from 640001 whose slots are on the three masters. */
+    char codes[NMASTERS][12];
+    bool have[SLOTMAP_NODES_MAX] = {false};
+    int found = 0;
+    struct slotmap *m = map_from(0);
+    for (int c = 640001; found < NMASTERS && c < 641000; c += 19) {
+        char key[32];
+        snprintf(key, sizeof key, "gc:{%d}", c);
+        int o = slotmap_owner(m, slotmap_keyslot(key, strlen(key)));
+        if (o >= 0 && o < NMASTERS && !have[o]) {
+            have[o] = true;
+            snprintf(codes[found++], sizeof codes[0], "%d", c);
+        }
+    }
+    slotmap_free(m);
+    ck_assert_int_eq(found, NMASTERS);
+
+    json_t *quiet = json_pack("{s:i, s:f, s:i}", "for_seconds", 3600, "clear_margin", 0.0,
+                              "eval_interval_seconds", 1);
+    struct gc_server *b = hl_start(hl_config("hl-alerts-build", codes, NMASTERS, quiet));
+    for (int k = 0; k < NMASTERS; k++) {
+        char gid[24];
+        snprintf(gid, sizeof gid, "A%d-0", k);
+        json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "id", gid, "county", codes[k], "name",
+                                 "测试", "national_id", hl_natid("640102", 2 * k));
+        char *text = json_dumps(body, 0);
+        json_decref(body);
+        h_expect(h_http(b, "POST", "/api/v1/graduates", T_ADMIN, text, NULL), 201, NULL);
+        free(text);
+        ck_assert_int_eq(h_contact(b, T_ADMIN, gid, NULL, NULL), 201);
+        ck_assert_str_eq(hl_alert_state(b, codes[k], "ok"), "ok");
+    }
+    ck_assert_int_eq(h_stop(b), 0);
+    for (int k = 0; k < NMASTERS; k++) {
+        json_t *ob = hl_outbox(codes[k]);
+        ck_assert_uint_eq(json_array_size(ob), 0);
+        json_decref(ob);
+    }
+
+    struct receiver *rv = receiver_start("200");
+    ck_assert_ptr_nonnull(rv);
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hook/all", rv->port);
+    json_t *alerts =
+        json_pack("{s:i, s:f, s:i, s:[{s:s, s:s}]}", "for_seconds", 0, "clear_margin", 0.0,
+                  "eval_interval_seconds", 1, "webhooks", "name", "all", "url", url);
+    const char *cfg = hl_config("hl-alerts", codes, NMASTERS, alerts);
+    struct gc_server *srv[2] = {hl_start(cfg), hl_start(cfg)};
+    for (int k = 0; k < NMASTERS; k++) {
+        char gid[24];
+        snprintf(gid, sizeof gid, "A%d-1", k);
+        json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "id", gid, "county", codes[k], "name",
+                                 "测试", "national_id", hl_natid("640102", 2 * k + 1));
+        char *text = json_dumps(body, 0);
+        json_decref(body);
+        h_expect(h_http(srv[k % 2], "POST", "/api/v1/graduates", T_ADMIN, text, NULL), 201, NULL);
+        free(text);
+        ck_assert_str_eq(hl_alert_state(srv[0], codes[k], "firing"), "firing");
+        ck_assert_int_eq(h_contact(srv[(k + 1) % 2], T_ADMIN, gid, NULL, NULL), 201);
+        ck_assert_str_eq(hl_alert_state(srv[1], codes[k], "ok"), "ok");
+    }
+
+    /* Each county's outbox: its firing and its resolution. Once the six
+     * posts have come, wait until every entry is acknowledged (none left
+     * for a take-over to send again), then a while for a second post. */
+    json_t *events = json_array();
+    for (int k = 0; k < NMASTERS; k++) {
+        json_t *ob = hl_outbox(codes[k]);
+        ck_assert_uint_eq(json_array_size(ob), 2);
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ob, 0), "status")),
+                         "firing");
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ob, 1), "status")),
+                         "resolved");
+        json_array_extend(events, ob);
+        json_decref(ob);
+    }
+    size_t nev = json_array_size(events);
+    json_decref(receiver_wait(rv, nev, h_ms(10000)));
+    long long end = h_now_ms() + h_ms(20000);
+    long long pending = 0;
+    do {
+        pending = 0;
+        for (int k = 0; k < NMASTERS; k++)
+            pending += hl_pending(codes[k]);
+        if (pending > 0)
+            h_sleep_ms(100);
+    } while (pending > 0 && h_now_ms() < end);
+    ck_assert_msg(pending == 0, "%lld notifications not acknowledged", pending);
+    h_sleep_ms(h_ms(1500)); /* a second delivery would come now */
+    json_t *got = receiver_requests(rv);
+    size_t i, j;
+    json_t *ev, *q;
+    json_array_foreach(events, i, ev)
+    {
+        const char *id = json_string_value(json_object_get(ev, "event_id"));
+        size_t n = 0;
+        json_array_foreach(got, j, q)
+        {
+            const char *h = receiver_header(q, "x-gradcover-event-id");
+            n += h && strcmp(h, id) == 0;
+        }
+        ck_assert_msg(n == 1, "event %s (%s) notified %zu times (receiver log %s)", id,
+                      json_string_value(json_object_get(ev, "status")), n, rv->log_path);
+    }
+    ck_assert_uint_eq(json_array_size(got), nev);
+    /* Each county's pair, with its code. */
+    for (int k = 0; k < NMASTERS; k++) {
+        int fired = 0, resolved = 0;
+        json_array_foreach(got, j, q)
+        {
+            json_t *body = receiver_body_json(q);
+            const char *code =
+                json_string_value(json_object_get(json_object_get(body, "county"), "code"));
+            const char *st = json_string_value(json_object_get(body, "status"));
+            if (code && st && strcmp(code, codes[k]) == 0) {
+                fired += strcmp(st, "firing") == 0;
+                resolved += strcmp(st, "resolved") == 0;
+            }
+            json_decref(body);
+        }
+        ck_assert_msg(fired == 1 && resolved == 1, "county %s: %d firing, %d resolved", codes[k],
+                      fired, resolved);
+    }
+    fprintf(stderr, "cluster.http_alerts counties=%s,%s,%s transitions=%zu notifications=%zu\n",
+            codes[0], codes[1], codes[2], nev, json_array_size(got));
+    json_decref(got);
+    json_decref(events);
+    for (int s = 0; s < 2; s++)
+        ck_assert_int_eq(h_stop(srv[s]), 0);
+    receiver_stop(rv);
+}
+END_TEST
+
+/* node[i] started again on its port and data (nodes.conf: it knows the
+ * cluster and rejoins it), with start_cluster's arguments. */
+static void hl_node_restart(int i, int port)
+{
+    char name[24], log[600];
+    snprintf(name, sizeof name, "cluster%d", i);
+    snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
+    const char *const extra[] = {"--cluster-enabled",
+                                 "yes",
+                                 "--cluster-config-file",
+                                 "nodes.conf",
+                                 "--cluster-node-timeout",
+                                 NODE_TIMEOUT_MS,
+                                 "--appendfsync",
+                                 "everysec",
+                                 "--logfile",
+                                 log,
+                                 NULL};
+    node[i] = h_redis_spawn_args(name, port, false, extra);
+}
+
+/* The redis-server at port says `field` in INFO replication. */
+static bool hl_info_has(int port, const char *field)
+{
+    redisContext *c = redisConnect("127.0.0.1", port);
+    bool ok = false;
+    if (c && !c->err) {
+        redisReply *r = redisCommand(c, "INFO replication");
+        ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, field);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    return ok;
+}
+
+/* Every node says cluster_state:ok and names 6 nodes, every slot owned. */
+static bool hl_cluster_whole(void)
+{
+    for (int i = 0; i < NNODES; i++)
+        if (!node[i] || !cluster_ok(i) || !map_complete(i))
+            return false;
+    return true;
+}
+
+/* The first 201 of the busy county to a request sent at or after t (its
+ * t_done), or -1. Read while the load runs (shared memory). */
+static long long hl_first_201(const struct hl_load *l, int busy, long long t)
+{
+    long long first = -1;
+    for (size_t i = 0; i < HL_MAXREQ; i++) {
+        const struct lg_req *q = &l->reqs[i];
+        if (l->county[i] == busy && q->status == 201 && q->t_sent >= t &&
+            (first < 0 || q->t_done < first))
+            first = q->t_done;
+    }
+    return first;
+}
+
+/* The master of a busy county SIGKILLed under the load of two servers: the
+ * cluster promotes its replica (cluster-node-timeout 2 s), and the
+ * county's writes resume within that plus a few seconds (from the kill to
+ * the first 201 of a request sent after it); after the client retries the
+ * unacknowledged keys (and sends again what the failover lost, asynchronous
+ * replication: counted and printed), every key is exactly one contact in
+ * every county. Then the killed node comes back as a replica of its
+ * successor and takes its slots back (CLUSTER FAILOVER): three masters,
+ * each with a replica, as the next tests expect. */
+START_TEST(test_http_contacts_exact_across_a_master_kill)
+{
+    hl_make_counties(630000);
+    const char *cfg = hl_config("hl-kill", hl_cty, HL_COUNTIES, NULL);
+    struct gc_server *srv[2] = {hl_start(cfg), hl_start(cfg)};
+    hl_register_all(srv, "630102");
+    const int busy = 11;
+    int port = hl_master(hl_cty[busy]);
+    int victim = -1;
+    for (int i = 0; i < NNODES; i++)
+        if (node[i] && node[i]->port == port)
+            victim = i;
+    ck_assert_int_ge(victim, 0);
+
+    struct hl_load l;
+    hl_load_start(&l, srv, "hl-kill", busy);
+    h_sleep_ms(h_ms(500));
+    long long kill_at = h_now_ms();
+    h_redis_stop(node[victim], true);
+    free(node[victim]);
+    node[victim] = NULL;
+    /* Bound: cluster-node-timeout, the replica's election (0.5-1 s), the
+     * routers' map (250 ms while a slot has no master), a request. */
+    const int bound_ms = atoi(NODE_TIMEOUT_MS) + 5000;
+    long long first = -1, until = kill_at + h_ms(bound_ms) + 2000;
+    while ((first = hl_first_201(&l, busy, kill_at)) < 0 && h_now_ms() < until)
+        h_sleep_ms(20);
+    h_sleep_ms(h_ms(300));
+    size_t n503 = hl_load_stop(&l);
+    size_t acked = f_count_status(l.reqs, l.sent, 201);
+    int new_port = hl_master(hl_cty[busy]);
+    long long resume_ms = first >= 0 ? first - kill_at : -1;
+    fprintf(stderr,
+            "cluster.http_failover resume_ms=%lld sent=%zu acked_first=%zu 503=%zu "
+            "node_timeout_ms=%s\n",
+            resume_ms, l.sent, acked, n503, NODE_TIMEOUT_MS);
+    ck_assert_msg(first >= 0, "no 201 for county %s within %d ms of the kill", hl_cty[busy],
+                  h_ms(bound_ms) + 2000);
+    ck_assert_msg(resume_ms <= h_ms(bound_ms), "writes resumed %lld ms after the kill (bound %d)",
+                  resume_ms, h_ms(bound_ms));
+    ck_assert_int_ne(new_port, port);
+
+    hl_retry_unacked(&l);
+    size_t lost = hl_unack_lost(&l);
+    if (lost > 0)
+        hl_retry_unacked(&l);
+    hl_check_exact(&l, srv);
+    fprintf(stderr, "cluster.http_failover lost_acked=%zu (sent again)\n", lost);
+    hl_load_free(&l);
+    for (int s = 0; s < 2; s++)
+        ck_assert_int_eq(h_stop(srv[s]), 0);
+
+    /* Back as before: a replica of its successor, in sync, then master of
+     * its slots again (a coordinated failover: nothing lost). */
+    hl_node_restart(victim, port);
+    long long end = h_now_ms() + h_ms(30000);
+    while (!hl_info_has(port, "master_link_status:up") && h_now_ms() < end)
+        h_sleep_ms(100);
+    ck_assert_msg(hl_info_has(port, "role:slave"), "the killed node did not rejoin as a replica");
+    redisContext *c = f_redis_at(port);
+    redisReply *r = redisCommand(c, "CLUSTER FAILOVER");
+    ck_assert_msg(r && r->type == REDIS_REPLY_STATUS, "CLUSTER FAILOVER: %s",
+                  r && r->str ? r->str : "?");
+    freeReplyObject(r);
+    redisFree(c);
+    while ((owner_port(hl_cty[busy], NULL) != port || !hl_cluster_whole()) && h_now_ms() < end)
+        h_sleep_ms(100);
+    ck_assert_int_eq(owner_port(hl_cty[busy], NULL), port);
+    ck_assert(hl_cluster_whole());
+}
+END_TEST
+
 static void setup(void)
 {
     h_init();
@@ -2547,6 +3297,9 @@ int main(void)
     tcase_add_test(tc, test_ccache_follows_a_migrated_slot);
     tcase_add_test(tc, test_ccache_waits_for_late_invalidations);
     tcase_add_test(tc, test_ccache_survives_a_master_failover);
+    tcase_add_test(tc, test_http_contacts_exact_across_a_slot_migration);
+    tcase_add_test(tc, test_http_alerts_on_each_master_notified_once);
+    tcase_add_test(tc, test_http_contacts_exact_across_a_master_kill);
     tcase_add_test(tc, test_router_follows_a_failover); /* last: a master is gone after it */
     suite_add_tcase(s, tc);
     return h_run_suite(s);
