@@ -105,9 +105,9 @@ struct cluster {
     bool probe_inflight;
     struct event *probe_timer;
     /* ---- each master's own probe (set_master_probes) ---- */
-    uint32_t *probe_n; /* per slot: the smallest n whose gc:{@p<n>} is in it */
-    bool map_refused;  /* the last CLUSTER SLOTS named nodes by host name */
-    bool adding_seeds; /* cluster_new: node_at takes names (resolved by app.c) */
+    uint32_t *probe_n;                   /* per slot: the smallest n whose gc:{@p<n>} is in it */
+    bool map_refused;                    /* the last CLUSTER SLOTS named nodes by host name */
+    bool adding_seeds;                   /* cluster_new: node_at takes names (resolved by app.c) */
     void (*map_cb)(void *arg), *map_arg; /* cluster_on_map */
 };
 
@@ -421,9 +421,7 @@ static void split_settle(struct split *sp)
      * read are handed on with the failure: XREADGROUP moved their entries
      * to the reader's pending list, and a reader that dropped them would
      * wait for them until it reads its pending entries again. */
-    json_t *result = json_array_size(sp->merged) ? sp->merged
-                     : sp->st != STORE_OK      ? sp->err
-                                               : NULL;
+    json_t *result = json_array_size(sp->merged) ? sp->merged : sp->st != STORE_OK ? sp->err : NULL;
     json_t *nil = result ? NULL : json_null();
     sp->cb(sp->st, result ? result : nil, sp->arg);
     json_decref(nil);

@@ -30,8 +30,8 @@ struct county_counts {
     enum alert_state *alert; /* the county's alert state, if any was stored */
     size_t *again;           /* internal: counties to roll, each once */
     size_t nagain;
-    bool *in_again;          /* internal: i is in again (a cluster round may
-                              * deliver a county's row twice) */
+    /* internal: i is in again (a cluster round may deliver a row twice) */
+    bool *in_again;
 };
 
 /* Room for up to n counties. NULL on allocation failure. */
