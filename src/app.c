@@ -44,6 +44,7 @@
 #include "gradcover/jobs/transfers.h"
 #include "gradcover/store/ccache.h"
 #include "gradcover/store/keys.h"
+#include "gradcover/store/cluster.h"
 #include "gradcover/store/sentinel.h"
 #include "gradcover/store/store.h"
 
@@ -131,19 +132,16 @@ static int set_probe(struct app *a)
     return store_set_probe(a->store, "pii_check", key, args, on_pii_checked, a);
 }
 
-/* hiredis 0.14 resolves host names with a blocking getaddrinfo on every
- * connect, which would freeze the loop on a slow DNS. Resolve once here, before
- * the loop runs, and connect by address from then on. */
-static void resolve_redis_host(struct redis_target *t)
+/* One host name (host, of size n) replaced by its first address. */
+static void resolve_host(char *host, size_t n)
 {
     unsigned char buf[sizeof(struct in6_addr)];
-    if (t->unix_socket || t->sentinel || inet_pton(AF_INET, t->host, buf) == 1 ||
-        inet_pton(AF_INET6, t->host, buf) == 1)
+    if (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1)
         return;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    if (getaddrinfo(t->host, NULL, &hints, &res) != 0 || !res) {
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) {
         log_warn("event=redis_host_unresolved host=%s hint=\"resolved again at each connect\"",
-                 t->host);
+                 host);
         return;
     }
     char addr[INET6_ADDRSTRLEN];
@@ -151,10 +149,28 @@ static void resolve_redis_host(struct redis_target *t)
                           ? (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
                           : (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
     if (inet_ntop(res->ai_family, src, addr, sizeof addr)) {
-        log_info("event=redis_host_resolved host=%s addr=%s", t->host, addr);
-        snprintf(t->host, sizeof t->host, "%s", addr);
+        log_info("event=redis_host_resolved host=%s addr=%s", host, addr);
+        snprintf(host, n, "%s", addr);
     }
     freeaddrinfo(res);
+}
+
+/* hiredis 0.14 resolves host names with a blocking getaddrinfo on every
+ * connect, which would freeze the loop on a slow DNS. Resolve once here, before
+ * the loop runs, and connect by address from then on: the Redis host, or
+ * every seed of a redis-cluster:// URL (the nodes the cluster names later
+ * must be addresses: cluster.c refuses names). */
+static void resolve_redis_host(struct redis_target *t)
+{
+    if (t->unix_socket || t->sentinel)
+        return;
+    if (!t->cluster) {
+        resolve_host(t->host, sizeof t->host);
+        return;
+    }
+    for (int i = 0; i < t->nseeds; i++)
+        resolve_host(t->seeds[i].host, sizeof t->seeds[i].host);
+    snprintf(t->host, sizeof t->host, "%s", t->seeds[0].host);
 }
 
 static void exit_after_flush(struct app *a)
@@ -490,6 +506,15 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         }
         target.via = a->sentinel;
     }
+    if (target.cluster) {
+        /* The router behind a->store: a store per master (cluster.c). */
+        a->cluster = cluster_new(a->base, &target, timeout);
+        if (!a->cluster) {
+            snprintf(err, errlen, "out of memory");
+            goto out_free;
+        }
+        target.cluster_via = a->cluster;
+    }
     a->store = store_new(a->base, &target, timeout);
     if (a->store)
         store_set_wait_replicas(a->store, cfg->wait_replicas, cfg->wait_timeout_ms);
@@ -515,6 +540,8 @@ struct app *app_new(struct config *cfg, const struct app_opts *opts, char *err, 
         snprintf(err, errlen, "out of memory or no random bytes available");
         goto out_free;
     }
+    /* On redis-cluster:// (target.cluster_via) a pair per master, following
+     * the router's map; freed before the router (app_free). */
     a->ccache = cfg->counter_cache ? ccache_new(a->base, &target, timeout, cfg) : NULL;
     if (cfg->counter_cache && !a->ccache) {
         snprintf(err, errlen, "out of memory");
@@ -605,6 +632,7 @@ void app_free(struct app *a)
     ccache_free(a->ccache);
     store_free(a->store);
     sentinel_free(a->sentinel); /* after every store that watched it */
+    cluster_free(a->cluster);   /* after the façade store that delegates to it */
     alerter_free(a->alerter);
     unsilencer_free(a->unsilencer);
     reminder_free(a->reminder);

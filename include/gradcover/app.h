@@ -55,6 +55,7 @@ struct app {
     struct store *store;
     struct ccache *ccache;     /* county counters kept between reads (ccache.h) */
     struct sentinel *sentinel; /* redis-sentinel://: finds the master for every store; else NULL */
+    struct cluster *cluster;   /* redis-cluster://: the router behind a->store; else NULL */
     struct pii *pii;
     struct metrics *metrics;
     struct alerter *alerter;

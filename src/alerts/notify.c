@@ -509,13 +509,24 @@ static void on_read(enum store_status st, json_t *res, void *arg)
         n->read_retry_ms = 0;
         handle_read(n, res);
     } else {
+        /* On a Redis Cluster the read is split per slot (cluster.h): with a
+         * master away, the streams the others read come with the failure,
+         * and are delivered now rather than after that master is back. */
+        bool partial = json_is_array(res);
+        if (partial)
+            handle_read(n, res);
         /* Not read: not again at once. Our own pending entries first again,
          * at the next poll; while Redis refuses writes, not before it takes
          * them again (poll_now, then on_connected). Failed (NOGROUP: Redis
          * lost a stream or group to a restart without persistence, FLUSHALL,
-         * a failover): the groups are made again first, after a back-off. */
+         * a failover): the groups are made again first, after a back-off.
+         * Read in part: new entries next, not our pending ones again — they
+         * would fail the same way for as long as that master is away, and
+         * new entries would never be read; what the failed part may have
+         * read is taken over by the claim sweep once it is idle. */
         n->read_again = false;
-        n->own_pending_read = false;
+        if (!partial)
+            n->own_pending_read = false;
         if (st == STORE_FAILED) {
             n->groups_lost = true;
             n->read_retry_ms = n->read_retry_ms == 0                      ? READ_RETRY_MIN_MS

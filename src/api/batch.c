@@ -65,6 +65,12 @@ static void on_batch_slot(enum store_status st, json_t *result, void *arg)
 
 void batch_command(struct batch *b, size_t i, int argc, const char **argv, const size_t *lens)
 {
+    enum store_status refused = argc > 1 ? call_key_refused(b->r, argv[1], lens[1]) : STORE_OK;
+    if (refused != STORE_OK) {
+        b->slots[i].st = refused;
+        b->pending--;
+        return;
+    }
     int budget = call_budget_ms(b->r);
     if (store_command_within(b->r->app->store, budget, argc, argv, lens, on_batch_slot,
                              &b->slots[i]) < 0) {
@@ -76,6 +82,12 @@ void batch_command(struct batch *b, size_t i, int argc, const char **argv, const
 void batch_script(struct batch *b, size_t i, const char *script, int nkeys, int argc,
                   const char **argv, const size_t *lens)
 {
+    enum store_status refused = call_key_refused(b->r, argv[0], lens[0]);
+    if (refused != STORE_OK) {
+        b->slots[i].st = refused;
+        b->pending--;
+        return;
+    }
     int budget = call_budget_ms(b->r);
     if (store_script_within(b->r->app->store, budget, script, nkeys, argc, argv, lens,
                             on_batch_slot, &b->slots[i]) < 0) {

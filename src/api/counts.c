@@ -42,8 +42,9 @@ struct county_counts *counts_new(size_t n)
     c->pkg = calloc(m, sizeof *c->pkg);
     c->alert = calloc(m, sizeof *c->alert);
     c->again = calloc(m, sizeof *c->again);
+    c->in_again = calloc(m, sizeof *c->in_again);
     if (!c->idx || !c->reg || !c->srv || !c->contacts || !c->outcomes || !c->voided || !c->pkg ||
-        !c->alert || !c->again) {
+        !c->alert || !c->again || !c->in_again) {
         counts_free(c);
         return NULL;
     }
@@ -63,6 +64,7 @@ void counts_free(struct county_counts *c)
     free(c->pkg);
     free(c->alert);
     free(c->again);
+    free(c->in_again);
     free(c);
 }
 
@@ -147,16 +149,32 @@ static long long str_ll(const struct store_str *e)
     return parse_i64(buf, &v) ? v : 0;
 }
 
+/* One round of a read through the cache: on a link's reading connection
+ * (its answers kept), or on the main store (link -1: not kept). Its arrays
+ * are slices of the carrier's. */
+struct part {
+    struct req *r;
+    int link;
+    size_t *at;                /* the counties' positions in the counts */
+    struct ccache_ticket *tix; /* what their answers are kept with */
+    size_t n;
+};
+
 /* The round and the batch callbacks know only the request; the counts and
  * the continuation travel in this small carrier, owned by the request. */
 struct pending {
     struct county_counts *c;
     counts_done_fn done;
-    /* Through the cache (ccache.h): the counties read from Redis, and the
-     * tickets their answers are kept with. */
-    size_t *miss;
+    /* Through the cache (ccache.h): the counties read from Redis, by part
+     * (one per link, then the main store's). */
+    size_t *at;
     struct ccache_ticket *tix;
-    size_t nmiss;
+    int *lk;
+    struct part *parts;
+    int nparts;
+    int outstanding;      /* rounds not over (+1 while starting them) */
+    enum store_status st; /* the first part's status that was not OK */
+    bool cache_failed;    /* a link's round failed: everything again */
 };
 
 static struct pending *current(struct req *r)
@@ -225,8 +243,18 @@ static void apply_vals(struct county_counts *c, size_t i, const struct county_va
         c->outcomes[i * GC_NOUTCOMES + GC_OUTCOME_REACHED] = reached > 0 ? reached : 0;
         c->voided[i] = v->voided;
     }
-    if (needs_roll(c, v))
+    if (needs_roll(c, v) && !c->in_again[i]) {
+        c->in_again[i] = true;
         c->again[c->nagain++] = i;
+    }
+}
+
+/* Before a read (again): no county marked to roll. */
+static void again_clear(struct county_counts *c)
+{
+    for (size_t k = 0; k < c->nagain; k++)
+        c->in_again[c->again[k]] = false;
+    c->nagain = 0;
 }
 
 static void on_counter_row(void *arg, size_t i, size_t n, const struct store_str *el)
@@ -268,8 +296,10 @@ static void pending_free(void *v)
 {
     struct pending *p = v;
     counts_free(p->c);
-    free(p->miss);
+    free(p->at);
     free(p->tix);
+    free(p->lk);
+    free(p->parts);
     free(p);
 }
 
@@ -313,7 +343,7 @@ static void hmget_init(struct hmget *h, int period, bool services)
 static void read_direct(struct req *r)
 {
     struct county_counts *c = current(r)->c;
-    c->nagain = 0;
+    again_clear(c);
     int budget = call_budget_ms(r);
     struct store_round *rd = store_round_new(r->app->store, budget, on_counter_row, on_counters, r);
     if (!rd) {
@@ -331,83 +361,144 @@ static void read_direct(struct req *r)
     store_round_start(rd);
 }
 
-/* Reply k of a cache round: county p->miss[k], kept unless it must be rolled
- * (the roll changes it, which the cache will hear of anyway). */
-static void on_cached_row(void *arg, size_t k, size_t n, const struct store_str *el)
+/* Reply k of a part: county part->at[k], kept when read on its link unless
+ * it must be rolled (the roll changes it, which the cache will hear of
+ * anyway). */
+static void on_part_row(void *arg, size_t k, size_t n, const struct store_str *el)
 {
-    struct req *r = arg;
-    struct pending *p = current(r);
-    struct county_counts *c = p->c;
+    struct part *part = arg;
+    struct req *r = part->r;
+    struct county_counts *c = current(r)->c;
     struct county_vals v;
-    if (k >= p->nmiss || !parse_row(n, el, &v))
+    if (k >= part->n || !parse_row(n, el, &v))
         return;
-    size_t i = p->miss[k];
+    size_t i = part->at[k];
     apply_vals(c, i, &v);
-    if (!needs_roll(c, &v))
-        ccache_put(r->app->ccache, c->idx[i], c->period, p->tix[k], &v);
+    if (part->link >= 0 && !needs_roll(c, &v))
+        ccache_put(r->app->ccache, c->idx[i], c->period, part->tix[k], &v);
 }
 
-/* The cache's reading connection failed the round (dropped, slow): the
- * request reads everything again on the main connection while it has time. */
-static void on_cached_done(void *arg, enum store_status st)
+/* One round is over; after the last, the counts are complete, unless a
+ * link's round failed (dropped, slow, a slot moved): then the request reads
+ * everything again on the main store while it has time. */
+static void part_settle(struct req *r)
 {
-    struct req *r = arg;
-    if (st != STORE_OK && st != STORE_TIMEOUT && call_budget_ms(r) > 0) {
+    struct pending *p = current(r);
+    if (--p->outstanding > 0)
+        return;
+    if (p->cache_failed && call_budget_ms(r) > 0) {
         read_direct(r);
         return;
     }
-    on_counters(r, st);
+    on_counters(r, p->st);
+}
+
+static void on_part_done(void *arg, enum store_status st)
+{
+    struct part *part = arg;
+    struct pending *p = current(part->r);
+    if (part->link >= 0 && st != STORE_OK && st != STORE_TIMEOUT)
+        p->cache_failed = true;
+    if (st != STORE_OK && p->st == STORE_OK)
+        p->st = st;
+    part_settle(part->r);
+}
+
+/* Sends part's round on s (NULL: not usable); false when it could not. */
+static bool part_start(struct req *r, struct part *part, struct store *s)
+{
+    int budget = call_budget_ms(r);
+    struct store_round *rd =
+        s && budget > 0 ? store_round_new(s, budget, on_part_row, on_part_done, part) : NULL;
+    if (!rd)
+        return false;
+    struct hmget h;
+    hmget_init(&h, current(r)->c->period, true);
+    const struct county_text *ct = r->app->ctext;
+    const struct county_counts *c = current(r)->c;
+    for (size_t k = 0; k < part->n; k++) {
+        size_t i = c->idx[part->at[k]];
+        h.argv[1] = ct[i].cnt_key;
+        h.lens[1] = ct[i].cnt_key_len;
+        store_round_add(rd, h.argc, h.argv, h.lens);
+    }
+    current(r)->outstanding++;
+    store_round_start(rd);
+    return true;
 }
 
 /* Every invalidation for writes acknowledged before the request arrived has
- * been applied: counties still cached are exact; read the others. */
-static void after_barrier(void *arg, bool ok)
+ * been applied on each link that passed: its counties still cached are
+ * exact; its others are read on it (and kept), one pipelined round per
+ * link; counties of links that did not pass (a master away, a barrier
+ * unanswered) are read on the main store, one more round (one per master
+ * on a cluster), and not kept. */
+static void after_barrier(void *arg, const bool *passed)
 {
     struct req *r = arg;
     struct pending *p = current(r);
     struct county_counts *c = p->c;
     struct ccache *cc = r->app->ccache;
-    if (!ok || !ccache_usable(cc)) {
-        read_direct(r);
-        return;
-    }
-    p->miss = malloc(c->n * sizeof *p->miss);
+    int nl = ccache_nlinks(cc), direct = nl; /* the main store's part */
+    p->at = malloc(c->n * sizeof *p->at);
     p->tix = malloc(c->n * sizeof *p->tix);
-    if (!p->miss || !p->tix) {
+    p->lk = malloc(c->n * sizeof *p->lk);
+    p->parts = calloc((size_t)nl + 1, sizeof *p->parts);
+    if (!p->at || !p->tix || !p->lk || !p->parts) {
         read_direct(r);
         return;
     }
-    c->nagain = 0;
-    p->nmiss = 0;
-    for (size_t i = 0; i < c->n; i++) {
+    p->nparts = nl + 1;
+    again_clear(c);
+    size_t through_cache = 0;
+    for (size_t k = 0; k < c->n; k++) {
+        int l = ccache_link_of(cc, c->idx[k]);
         struct county_vals v;
-        if (ccache_get(cc, c->idx[i], c->period, &v))
-            apply_vals(c, i, &v);
-        else
-            p->miss[p->nmiss++] = i;
+        if (l < 0 || !passed[l] || !ccache_usable(cc, l)) {
+            p->lk[k] = direct;
+        } else if (ccache_get(cc, c->idx[k], c->period, &v)) {
+            apply_vals(c, k, &v);
+            p->lk[k] = -1;
+            through_cache++;
+        } else {
+            p->lk[k] = l;
+            through_cache++;
+        }
+        if (p->lk[k] >= 0)
+            p->parts[p->lk[k]].n++;
     }
-    if (p->nmiss == 0) {
-        on_counters(r, STORE_OK);
+    if (through_cache == 0) {
+        read_direct(r); /* no link passed: one round as without the cache */
         return;
     }
-    int budget = call_budget_ms(r);
-    struct store_round *rd =
-        store_round_new(ccache_store(cc), budget, on_cached_row, on_cached_done, r);
-    if (!rd) {
-        read_direct(r);
-        return;
+    /* Each part's slice of the arrays, as long as it counted; then filled. */
+    size_t off = 0;
+    for (int l = 0; l <= nl; l++) {
+        size_t n = p->parts[l].n;
+        p->parts[l] =
+            (struct part){.r = r, .link = l < nl ? l : -1, .at = p->at + off, .tix = p->tix + off};
+        off += n;
     }
-    struct hmget h;
-    hmget_init(&h, c->period, true);
-    const struct county_text *ct = r->app->ctext;
-    for (size_t k = 0; k < p->nmiss; k++) {
-        size_t i = p->miss[k];
-        p->tix[k] = ccache_ticket(cc, c->idx[i]);
-        h.argv[1] = ct[c->idx[i]].cnt_key;
-        h.lens[1] = ct[c->idx[i]].cnt_key_len;
-        store_round_add(rd, h.argc, h.argv, h.lens);
+    for (size_t k = 0; k < c->n; k++) {
+        if (p->lk[k] < 0)
+            continue;
+        struct part *part = &p->parts[p->lk[k]];
+        if (part->link >= 0)
+            part->tix[part->n] = ccache_ticket(cc, c->idx[k]);
+        part->at[part->n++] = k;
     }
-    store_round_start(rd);
+    p->outstanding = 1; /* held while starting: a round may end at once */
+    p->st = STORE_OK;
+    for (int l = 0; l <= nl; l++) {
+        struct part *part = &p->parts[l];
+        if (part->n == 0)
+            continue;
+        if (l < nl && !part_start(r, part, ccache_store(cc, l)))
+            p->cache_failed = true;
+        else if (l == nl && !part_start(r, part, r->app->store) && p->st == STORE_OK)
+            p->st = call_budget_ms(r) > 0 ? STORE_DOWN : STORE_TIMEOUT;
+    }
+    part_settle(r);
 }
 
 void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
@@ -424,7 +515,7 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
     p->done = done;
     r->state = p;
     r->state_free = pending_free;
-    c->nagain = 0;
+    again_clear(c);
     if (c->n == 0) {
         /* Nothing to read: an empty answer, whether Redis is there or not. */
         done(r, c, STORE_OK);
@@ -437,7 +528,7 @@ void counts_read(struct req *r, struct county_counts *c, counts_done_fn done)
      * unanswered barrier renews the subscription for everyone. */
     int budget = call_budget_ms(r);
     if (c->period == c->cur && budget >= BARRIER_MIN_BUDGET_MS && store_ready(r->app->store) &&
-        ccache_barrier(r->app->ccache, budget / 2, after_barrier, r) == 0)
+        ccache_barrier(r->app->ccache, c->idx, c->n, budget / 2, after_barrier, r) == 0)
         return;
     read_direct(r);
 }

@@ -111,6 +111,12 @@ void trail_from(struct req *r, const char *county, const char *action, const cha
     /* No personal data without its entry: the answer waits for it, within
      * what is left of the request's Redis time. */
     http_hold(r);
+    enum store_status refused = call_key_refused(r, key, lens[0]);
+    if (refused != STORE_OK) {
+        http_release(r, refused);
+        free(text);
+        return;
+    }
     int budget = call_budget_ms(r);
     if (!text || store_script_within(r->app->store, budget, "audit", 1, 2, argv, lens,
                                      on_audit_written, r) < 0) {

@@ -29,6 +29,7 @@
 #include "gradcover/domain/tokens.h"
 #include "gradcover/store/keys.h"
 #include "gradcover/store/scripts.h"
+#include "gradcover/store/slotmap.h"
 #include "gradcover/store/store.h"
 
 static void usage(FILE *f)
@@ -92,6 +93,72 @@ static bool find_master(struct redis_target *t)
     return false;
 }
 
+/* A CLUSTER SLOTS reply as store.c maps replies (strings, integers, nil,
+ * arrays); NULL when memory ran out. */
+static json_t *slots_json(const redisReply *r)
+{
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+        return json_stringn(r->str, r->len);
+    case REDIS_REPLY_INTEGER:
+        return json_integer(r->integer);
+    case REDIS_REPLY_ARRAY: {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < r->elements; i++) {
+            json_t *e = slots_json(r->element[i]);
+            if (!e || json_array_append_new(a, e) < 0) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    default:
+        return json_null();
+    }
+}
+
+/* redis-cluster://: the master serving the global prefix gc:{@} (every key
+ * this tool touches) from the first seed that gives a slot map, into
+ * t->host/port (a command-line tool may block). */
+static bool find_global_master(struct redis_target *t)
+{
+    struct timeval tv = {2, 0};
+    char key[KEY_MAX];
+    key_global(key, sizeof key);
+    unsigned slot = slotmap_keyslot(key, strlen(key));
+    for (int i = 0; i < t->nseeds; i++) {
+        redisContext *c = redisConnectWithTimeout(t->seeds[i].host, t->seeds[i].port, tv);
+        if (!c || c->err) {
+            redisFree(c);
+            continue;
+        }
+        redisSetTimeout(c, tv);
+        if (t->password[0])
+            freeReplyObject(t->user[0] ? redisCommand(c, "AUTH %s %s", t->user, t->password)
+                                       : redisCommand(c, "AUTH %s", t->password));
+        redisReply *r = redisCommand(c, "CLUSTER SLOTS");
+        json_t *v = r && r->type == REDIS_REPLY_ARRAY ? slots_json(r) : NULL;
+        freeReplyObject(r);
+        redisFree(c);
+        char err[128];
+        struct slotmap *m = v ? slotmap_from_slots(v, t->seeds[i].host, err, sizeof err) : NULL;
+        json_decref(v);
+        int owner = m ? slotmap_owner(m, slot) : SLOTMAP_UNOWNED;
+        if (owner != SLOTMAP_UNOWNED) {
+            const struct slotmap_node *n = slotmap_node(m, owner);
+            snprintf(t->host, sizeof t->host, "%s", n->host);
+            t->port = n->port;
+        }
+        slotmap_free(m);
+        if (owner != SLOTMAP_UNOWNED)
+            return true;
+    }
+    fprintf(stderr, "gradcover: no cluster seed named the master of slot %u\n", slot);
+    return false;
+}
+
 /* Connects, authenticates and selects the database; NULL (message printed)
  * on failure. The caller frees with redisFree. */
 static redisContext *connect_redis(const char *url)
@@ -103,6 +170,8 @@ static redisContext *connect_redis(const char *url)
         return NULL;
     }
     if (t.sentinel && !find_master(&t))
+        return NULL;
+    if (t.cluster && !find_global_master(&t))
         return NULL;
     struct timeval tv = {5, 0};
     redisContext *c = t.unix_socket ? redisConnectUnixWithTimeout(t.path, tv)

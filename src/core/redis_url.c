@@ -154,6 +154,35 @@ static bool parse_sentinel(const char *p, struct redis_target *out, char *err, s
     return !dbs || parse_db(dbs + 1, &out->db, err, errlen);
 }
 
+/* host:port[,host:port...] after the credentials, nothing after it. */
+static bool parse_cluster(const char *p, struct redis_target *out, char *err, size_t errlen)
+{
+    static const char form[] = "redis-cluster://host:port[,host:port...]";
+    out->cluster = true;
+    if (strchr(p, '/') || strchr(p, '?')) {
+        snprintf(err, errlen, "must be %s (a cluster has no database number)", form);
+        return false;
+    }
+    for (const char *s = p;;) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        if (out->nseeds == REDIS_CLUSTER_SEEDS_MAX) {
+            snprintf(err, errlen, "at most %d seed nodes", REDIS_CLUSTER_SEEDS_MAX);
+            return false;
+        }
+        if (!parse_hostport(s, len, &out->seeds[out->nseeds], form, err, errlen))
+            return false;
+        out->nseeds++;
+        if (!comma)
+            break;
+        s = comma + 1;
+    }
+    /* The first seed doubles as host/port: what a log line names. */
+    memcpy(out->host, out->seeds[0].host, sizeof out->host);
+    out->port = out->seeds[0].port;
+    return true;
+}
+
 bool redis_url_parse(const char *url, struct redis_target *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -164,15 +193,19 @@ bool redis_url_parse(const char *url, struct redis_target *out, char *err, size_
     if (strncmp(url, "unix://", 7) == 0)
         return parse_unix(url, out, err, errlen);
     bool sentinel = strncmp(url, "redis-sentinel://", 17) == 0;
-    if (!sentinel && strncmp(url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "must start with redis://, redis-sentinel:// or unix://");
+    bool cluster = strncmp(url, "redis-cluster://", 16) == 0;
+    if (!sentinel && !cluster && strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errlen,
+                 "must start with redis://, redis-sentinel://, redis-cluster:// or unix://");
         return false;
     }
-    const char *p = url + (sentinel ? 17 : 8);
+    const char *p = url + (sentinel ? 17 : cluster ? 16 : 8);
     if (!parse_credentials(&p, out, err, errlen))
         return false;
     if (sentinel)
         return parse_sentinel(p, out, err, errlen);
+    if (cluster)
+        return parse_cluster(p, out, err, errlen);
     const char *slash = strchr(p, '/');
     struct redis_hostport hp;
     if (!parse_hostport(p, slash ? (size_t)(slash - p) : strlen(p), &hp, "redis://host:port[/db]",

@@ -340,12 +340,19 @@ void http_reply_unwritable(struct req *r, enum store_writes w)
     http_reply_error(r, 503, code, msg, NULL);
 }
 
+/* Why a write of r was refused: the key's Redis (a county's master on a
+ * Redis Cluster) when a call said so, else the store's. */
+static enum store_writes refused_writes(struct req *r)
+{
+    return r->key_writes != STORE_WRITES_OK ? r->key_writes : store_writes(r->rt->deps.store);
+}
+
 int http_store_ok_or_reply(struct req *r, enum store_status st)
 {
     if (st == STORE_OK)
         return 0;
     if (st == STORE_REFUSED)
-        http_reply_unwritable(r, store_writes(r->rt->deps.store));
+        http_reply_unwritable(r, refused_writes(r));
     else
         http_reply_unavailable(r);
     return -1;
@@ -364,7 +371,7 @@ int http_writable_or_reply(struct req *r)
 static void reply_refused_step(struct req *r, enum store_status st)
 {
     if (st == STORE_REFUSED) {
-        http_reply_unwritable(r, store_writes(r->rt->deps.store));
+        http_reply_unwritable(r, refused_writes(r));
         return;
     }
     http_reply_error(r, 503, "redis_unavailable",

@@ -23,6 +23,7 @@
 #include "gradcover/core/hex.h"
 #include "gradcover/core/log.h"
 #include "gradcover/core/metrics.h"
+#include "gradcover/store/cluster.h"
 #include "gradcover/store/scripts.h"
 #include "gradcover/store/sentinel.h"
 
@@ -139,6 +140,13 @@ struct store {
     int at_port;
     bool not_master; /* ROLE said replica (or sentinel) in this handshake */
     bool watching;   /* registered with via */
+
+    /* ---- Redis Cluster (redis-cluster://) ----
+     * Set: this store is a façade with no connection of its own; commands,
+     * rounds, readiness and writability are the router's (cluster.c), which
+     * keeps a store per master: ready (and store_writes) for gc:{@}'s
+     * master, store_writes_for per county. Unfinished: docs/cluster-wip.md. */
+    struct cluster *cl;
     int wait_replicas, wait_ms; /* store_set_wait_replicas() */
 };
 
@@ -240,8 +248,8 @@ static void op_fire(struct op *o, enum store_status st, json_t *result)
 
 /* ---- refusals and whether writes are accepted ---- */
 
-static const char *const refusal_names[STORE_NREFUSALS] = {"oom",    "readonly",   "misconf",
-                                                           "noreplicas", "noperm", "other"};
+static const char *const refusal_names[STORE_NREFUSALS] = {"oom",        "readonly", "misconf",
+                                                           "noreplicas", "noperm",   "other"};
 
 const char *store_refusal_name(enum store_refusal k)
 {
@@ -337,6 +345,11 @@ static void writes_changed(struct store *s, enum store_writes was)
  * status the command's callback gets. */
 static enum store_status note_error(struct store *s, uint64_t seq, const char *err)
 {
+    /* A Redis Cluster redirection is not an error of Redis: the cluster
+     * router (cluster.c) follows it; neither counted nor logged here. */
+    if (strncmp(err, "MOVED ", 6) == 0 || strncmp(err, "ASK ", 4) == 0 ||
+        strncmp(err, "TRYAGAIN ", 9) == 0)
+        return STORE_FAILED;
     enum store_refusal k = refusal_of(err);
     s->last_kind = k;
     s->refusals[k]++;
@@ -472,8 +485,7 @@ static void on_wait_reply(struct op *p, const redisReply *r)
              * Idempotency-Key makes that safe); writes wait for the probe's
              * WAIT to succeed again. */
             char err[160];
-            snprintf(err, sizeof err,
-                     "NOREPLICAS WAIT confirmed %lld of %d replicas within %d ms",
+            snprintf(err, sizeof err, "NOREPLICAS WAIT confirmed %lld of %d replicas within %d ms",
                      r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL, s->wait_replicas,
                      p->wait_ms);
             op_fire(p, note_error(s, p->seq, err), NULL);
@@ -574,7 +586,8 @@ struct store_round {
     int timeout_ms;  /* the round's deadline */
     uint64_t seq;    /* when it began, in the store's count of sends (op.seq) */
     bool started, fired;
-    enum store_status st; /* the worst outcome so far */
+    enum store_status st;     /* the worst outcome so far */
+    struct cluster_round *cr; /* a façade's round: everything goes to it */
 };
 
 static void round_fire(struct store_round *rd)
@@ -658,9 +671,28 @@ static void on_round_timeout(evutil_socket_t fd, short what, void *arg)
         force_reconnect(s, "unresponsive");
 }
 
+/* A façade's round: a shell around the router's (freed at start). */
+static struct store_round *cluster_round_shell(struct store *s, int timeout_ms, store_row_fn row,
+                                               store_done_fn done, void *arg)
+{
+    struct store_round *rd = calloc(1, sizeof *rd);
+    if (!rd)
+        return NULL;
+    rd->s = s;
+    rd->cr = cluster_round_new(s->cl, timeout_ms, row, done, arg);
+    if (!rd->cr) {
+        free(rd);
+        return NULL;
+    }
+    return rd;
+}
+
 struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_fn row,
                                     store_done_fn done, void *arg)
 {
+    if (s->cl)
+        return store_ready(s) && timeout_ms > 0 ? cluster_round_shell(s, timeout_ms, row, done, arg)
+                                                : NULL;
     if (!s->ready || timeout_ms <= 0)
         return NULL;
     struct store_round *rd = calloc(1, sizeof *rd);
@@ -683,6 +715,10 @@ struct store_round *store_round_new(struct store *s, int timeout_ms, store_row_f
 
 void store_round_add(struct store_round *rd, int argc, const char **argv, const size_t *lens)
 {
+    if (rd->cr) {
+        cluster_round_add(rd->cr, argc, argv, lens);
+        return;
+    }
     struct store *s = rd->s;
     char small[512];
     size_t len = resp_head_len((size_t)argc);
@@ -710,6 +746,12 @@ void store_round_add(struct store_round *rd, int argc, const char **argv, const 
 
 void store_round_start(struct store_round *rd)
 {
+    if (rd->cr) {
+        struct cluster_round *cr = rd->cr;
+        free(rd);
+        cluster_round_start(cr); /* frees itself after its done callback */
+        return;
+    }
     int ms = rd->timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     rd->started = true;
@@ -970,6 +1012,8 @@ static void on_check_timer(evutil_socket_t fd, short what, void *arg)
 int store_set_probe(struct store *s, const char *name, const char *key, const char *args,
                     store_cb cb, void *arg)
 {
+    if (s->cl)
+        return cluster_set_probe(s->cl, name, key, args, cb, arg);
     int idx = -1;
     for (size_t i = 0; i < gc_nscripts; i++)
         if (strcmp(gc_scripts[i].name, name) == 0)
@@ -999,12 +1043,16 @@ int store_set_probe(struct store *s, const char *name, const char *key, const ch
 
 void store_on_writable(struct store *s, void (*cb)(void *arg), void *arg)
 {
+    if (s->cl)
+        cluster_on_writable(s->cl, cb, arg);
     s->writable_cb = cb;
     s->writable_arg = arg;
 }
 
 enum store_writes store_writes(const struct store *s)
 {
+    if (s->cl)
+        return cluster_writes(s->cl);
     if (!s->ready)
         return STORE_WRITES_DOWN;
     switch (s->refusing) {
@@ -1026,9 +1074,32 @@ enum store_writes store_writes(const struct store *s)
     return STORE_WRITES_OK;
 }
 
+enum store_writes store_writes_for(const struct store *s, const char *key, size_t len)
+{
+    return s->cl ? cluster_writes_for(s->cl, key, len) : store_writes(s);
+}
+
 bool store_writable(const struct store *s)
 {
     return store_writes(s) == STORE_WRITES_OK;
+}
+
+bool store_is_cluster(const struct store *s)
+{
+    return s->cl != NULL;
+}
+
+bool store_health(const struct store *s, struct store_health *out)
+{
+    if (!s->cl)
+        return false;
+    struct cluster_health h;
+    cluster_health(s->cl, &h);
+    *out = (struct store_health){.masters = h.masters,
+                                 .masters_writable = h.masters_writable,
+                                 .slots_unowned = h.slots_unowned,
+                                 .slots_unavailable = h.slots_unavailable};
+    return true;
 }
 
 const char *store_policy(const struct store *s)
@@ -1055,6 +1126,8 @@ void store_render_metrics(const struct store *s, FILE *out)
                 (unsigned long long)s->refusals[k]);
     if (s->via)
         sentinel_render_metrics(s->via, out);
+    if (s->cl)
+        cluster_render_metrics(s->cl, out);
 }
 
 static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
@@ -1258,8 +1331,27 @@ static int store_follow(struct store *s, const struct redis_target *target)
     return 0;
 }
 
+/* A store on a redis-cluster:// target: no connection, timers or scripts of
+ * its own; the router (target->cluster_via) does the work. */
+static struct store *store_new_facade(struct event_base *base, const struct redis_target *target,
+                                      int timeout_ms)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base = base;
+    s->target = *target;
+    s->timeout_ms = timeout_ms;
+    s->refusing = NOT_REFUSING;
+    s->probe_script = -1;
+    s->cl = target->cluster_via;
+    return s;
+}
+
 struct store *store_new(struct event_base *base, const struct redis_target *target, int timeout_ms)
 {
+    if (target->cluster_via)
+        return store_new_facade(base, target, timeout_ms);
     struct store *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -1291,6 +1383,8 @@ struct store *store_new(struct event_base *base, const struct redis_target *targ
 struct store *store_new_plain(struct event_base *base, const struct redis_target *target,
                               int timeout_ms)
 {
+    if (target->cluster_via)
+        return NULL; /* one node's target instead (cluster_node_target) */
     struct store *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -1347,17 +1441,21 @@ void store_free(struct store *s)
 
 void store_on_ready(struct store *s, void (*cb)(void *arg), void *arg)
 {
+    if (s->cl)
+        cluster_on_ready(s->cl, cb, arg);
     s->ready_cb = cb;
     s->ready_arg = arg;
 }
 
 bool store_ready(const struct store *s)
 {
-    return s->ready;
+    return s->cl ? cluster_ready(s->cl) : s->ready;
 }
 
 const char *store_down_reason(const struct store *s)
 {
+    if (s->cl)
+        return cluster_down_reason(s->cl);
     if (s->ready)
         return NULL;
     if (s->via)
@@ -1392,6 +1490,9 @@ static int send_command(struct store *s, int timeout_ms, int argc, const char **
 int store_command_within(struct store *s, int timeout_ms, int argc, const char **argv,
                          const size_t *lens, store_cb cb, void *arg)
 {
+    if (s->cl)
+        return store_ready(s) ? cluster_command_within(s->cl, timeout_ms, argc, argv, lens, cb, arg)
+                              : -1;
     if (!s->ready || timeout_ms <= 0)
         return -1;
     return send_command(s, timeout_ms, argc, argv, lens, cb, arg);
@@ -1431,10 +1532,10 @@ static int send_script_waiting(struct store *s, int timeout_ms, int wait_ms, int
  * on while no replica confirms. Every other script is a write. */
 static bool script_reads(const char *name)
 {
-    static const char *const reads[] = {"activity",      "caseloads",        "coverage",
-                                        "history",       "queue",            "silence_list",
-                                        "token_list",    "transfer_pending", "silence_check",
-                                        "digest_county", "token_guard"};
+    static const char *const reads[] = {
+        "activity",      "caseloads",     "coverage",   "history",
+        "queue",         "silence_list",  "token_list", "transfer_pending",
+        "silence_check", "digest_county", "token_guard"};
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
         if (strcmp(name, reads[i]) == 0)
             return true;
@@ -1444,6 +1545,10 @@ static bool script_reads(const char *name)
 int store_script_within(struct store *s, int timeout_ms, const char *name, int nkeys, int argc,
                         const char **argv, const size_t *lens, store_cb cb, void *arg)
 {
+    if (s->cl)
+        return store_ready(s) ? cluster_script_within(s->cl, timeout_ms, name, nkeys, argc, argv,
+                                                      lens, cb, arg)
+                              : -1;
     if (!s->ready || timeout_ms <= 0)
         return -1;
     int idx = -1;
@@ -1467,6 +1572,8 @@ int store_script_within(struct store *s, int timeout_ms, const char *name, int n
 
 void store_set_wait_replicas(struct store *s, int replicas, int wait_ms)
 {
+    if (s->cl)
+        cluster_set_wait_replicas(s->cl, replicas > 0 ? replicas : 0, wait_ms > 0 ? wait_ms : 1);
     s->wait_replicas = replicas > 0 ? replicas : 0;
     s->wait_ms = wait_ms > 0 ? wait_ms : 1;
 }

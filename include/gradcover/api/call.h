@@ -4,6 +4,8 @@
 #ifndef GRADCOVER_API_CALL_H
 #define GRADCOVER_API_CALL_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "gradcover/common.h"
@@ -21,6 +23,16 @@ int call_budget_ms(const struct req *r);
 /* Why a command could not be sent with this much time left: the request's
  * time is spent (STORE_TIMEOUT), or the store is not ready (STORE_DOWN). */
 enum store_status call_unsent(int budget_ms);
+
+/* Whether a store call under `key` (a county's prefix, or gc:{@}) may be
+ * sent for this request: a request of a ROUTE_WRITES route (a write, or a
+ * read of personal data, whose audit entry is one) needs that key's Redis
+ * to take writes (store_writes_for: on a Redis Cluster, the county's own
+ * master). STORE_OK: send it; else STORE_DOWN (that master is away) or
+ * STORE_REFUSED (it refuses writes), and r->key_writes says why for the 503
+ * (http_store_ok_or_reply). Other requests, and every request on one
+ * Redis (or Sentinel: the route's own check is the same), always STORE_OK. */
+enum store_status call_key_refused(struct req *r, const char *key, size_t len);
 
 /* The continuation of a call: r back, exactly once, with the result
  * (borrowed, valid during the call) or at once with STORE_DOWN /

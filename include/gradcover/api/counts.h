@@ -28,8 +28,10 @@ struct county_counts {
     long long *voided;       /* n, contacts voided (if asked) */
     long long *pkg;          /* n, graduates who completed the service package (SPEC §12) */
     enum alert_state *alert; /* the county's alert state, if any was stored */
-    size_t *again;           /* internal: counties to roll */
+    size_t *again;           /* internal: counties to roll, each once */
     size_t nagain;
+    /* internal: i is in again (a cluster round may deliver a row twice) */
+    bool *in_again;
 };
 
 /* Room for up to n counties. NULL on allocation failure. */

@@ -107,6 +107,11 @@ struct req {
      * it answers in another form (api/export.h). Cleared before the call. */
     void (*reply_200)(struct req *r, struct jw *w);
     const void *reply_200_arg; /* borrowed, for reply_200 */
+    /* Why writes under the key of a store call of this request are refused
+     * (call_key_refused, or a call answered STORE_REFUSED): what its 503
+     * names. STORE_WRITES_OK: the store's own store_writes(). On a Redis
+     * Cluster it is the county's master's, not gc:{@}'s. */
+    enum store_writes key_writes;
 };
 
 /* Reads the request body as a JSON object into r->body. On failure replies

@@ -5,7 +5,8 @@
  * changes a county's `cnt` key. Before a read trusts the cache it waits for a
  * barrier on that second connection, so every write acknowledged before the
  * read began has been heard of (docs/design.md, "Counter cache"). Coverage and
- * /metrics then read only the counties that changed. */
+ * /metrics then read only the counties that changed. On a Redis Cluster the
+ * same is done per master, each county through its master's pair. */
 #ifndef GRADCOVER_STORE_CCACHE_H
 #define GRADCOVER_STORE_CCACHE_H
 
@@ -35,31 +36,52 @@ struct county_vals {
     long long pkg;                    /* graduates who completed the service package */
 };
 
-/* Starts both connections (they come up in the background). NULL on
- * allocation failure. cfg must outlive the cache. */
+/* Starts both connections (they come up in the background). On a cluster
+ * target (target->cluster_via set) a pair per master instead, made as the
+ * router's map names each (cluster_on_map; the cache must be freed before
+ * the cluster). NULL on allocation failure. cfg must outlive the cache. */
 struct ccache *ccache_new(struct event_base *base, const struct redis_target *target,
                           int timeout_ms, const struct config *cfg) GC_MUSTCHECK;
 /* Fails every waiting barrier (their callbacks run now), then closes. */
 void ccache_free(struct ccache *cc);
 
-/* True when reads may go through the cache: both connections up and the
- * reading one tracked into the live subscription. */
-bool ccache_usable(const struct ccache *cc);
+/* A link is one Redis node's pair of connections: link 0 for one Redis (or
+ * Sentinel's master); on a cluster, one per master, numbered as the router's
+ * nodes. Links are numbered below ccache_nlinks(). */
+int ccache_nlinks(const struct ccache *cc);
+/* The link serving county i now (its master's), or -1 (none known yet:
+ * read it from Redis). */
+int ccache_link_of(const struct ccache *cc, size_t i);
+/* True when reads may go through link: both connections up and the reading
+ * one tracked into the live subscription. */
+bool ccache_usable(const struct ccache *cc, int link);
+/* Every county's link usable (gradcover_county_cache_ready). */
+bool ccache_ready(const struct ccache *cc);
 
-/* Calls cb(arg, true) once every invalidation Redis queued before this call
- * has been applied, or cb(arg, false) after timeout_ms or when the link is
- * lost; exactly once, never from inside this call. -1 (and no callback) when
- * the cache is not usable or the barrier could not be sent. */
-int ccache_barrier(struct ccache *cc, int timeout_ms, void (*cb)(void *arg, bool ok),
-                   void *arg) GC_MUSTCHECK;
+/* One barrier on each usable link serving one of the counties idx[0..n)
+ * (config indexes), sent at once; cb(arg, passed) runs once all of them are
+ * over, exactly once, never from inside this call. passed[link] (borrowed,
+ * valid during cb) is true when that link's barrier was answered in time:
+ * every invalidation Redis queued there before this call has then been
+ * applied, so its counties still cached are exact, and its others may be
+ * read on ccache_store(cc, link) and kept. A county whose link did not pass
+ * must be read from Redis and not kept. A barrier is failed after
+ * timeout_ms or when its link is lost. -1 (and no callback) when no link
+ * could be asked. */
+int ccache_barrier(struct ccache *cc, const size_t *idx, size_t n, int timeout_ms,
+                   void (*cb)(void *arg, const bool *passed), void *arg) GC_MUSTCHECK;
 
-/* County i's counters of `period` if cached and still valid. */
+/* County i's counters of `period` if cached and still valid (ask only for a
+ * county whose link passed the read's barrier). */
 bool ccache_get(struct ccache *cc, size_t i, int period, struct county_vals *v);
-/* The connection that reads for the cache (HMGETs sent on it are tracked). */
-struct store *ccache_store(struct ccache *cc);
-/* Taken when a read of county i is sent; handed back to ccache_put with the
- * answer, which is kept only if nothing invalidated the county meanwhile. */
+/* The connection that reads for link (HMGETs sent on it are tracked), or
+ * NULL when the link is not usable. Owned by the cache. */
+struct store *ccache_store(struct ccache *cc, int link);
+/* Taken when a read of county i is sent on its link; handed back to
+ * ccache_put with the answer, which is kept only if nothing invalidated the
+ * county (nor moved it to another master) meanwhile. */
 struct ccache_ticket {
+    int link;
     uint64_t epoch, gen;
 };
 struct ccache_ticket ccache_ticket(const struct ccache *cc, size_t i);

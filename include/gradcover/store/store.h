@@ -46,13 +46,13 @@ enum store_refusal {
 /* Whether a write may be sent now, and if not, why. */
 enum store_writes {
     STORE_WRITES_OK = 0,
-    STORE_WRITES_DOWN,      /* not connected, or the scripts not loaded yet */
-    STORE_WRITES_UNCHECKED, /* the probe or the policy check has not succeeded on this
-                               connection yet */
-    STORE_WRITES_OOM,       /* Redis refuses writes: maxmemory reached (noeviction) */
-    STORE_WRITES_READONLY,  /* ... it is a replica */
-    STORE_WRITES_MISCONF,   /* ... it cannot write its AOF or RDB file */
-    STORE_WRITES_MAY_EVICT, /* its maxmemory-policy evicts keys, or could not be read */
+    STORE_WRITES_DOWN,       /* not connected, or the scripts not loaded yet */
+    STORE_WRITES_UNCHECKED,  /* the probe or the policy check has not succeeded on this
+                                connection yet */
+    STORE_WRITES_OOM,        /* Redis refuses writes: maxmemory reached (noeviction) */
+    STORE_WRITES_READONLY,   /* ... it is a replica */
+    STORE_WRITES_MISCONF,    /* ... it cannot write its AOF or RDB file */
+    STORE_WRITES_MAY_EVICT,  /* its maxmemory-policy evicts keys, or could not be read */
     STORE_WRITES_NOREPLICAS, /* wait_replicas: the last WAIT confirmed fewer replicas */
 };
 
@@ -92,6 +92,26 @@ void store_set_wait_replicas(struct store *s, int replicas, int wait_ms);
 enum store_writes store_writes(const struct store *s);
 bool store_writable(const struct store *s);
 
+/* The same for a write under key[0..len) (a county's prefix), where the
+ * county is known: on a redis-cluster:// façade, writes to that key's slot
+ * (its master connected, its own probe answered, no refusal since), while
+ * store_writes() and store_ready() are those of gc:{@}'s master (a master
+ * away makes its counties answer 503, not the server); on one Redis (or
+ * Sentinel) store_writes(). */
+enum store_writes store_writes_for(const struct store *s, const char *key, size_t len);
+
+/* A redis-cluster:// façade: writability differs by key (store_writes_for). */
+bool store_is_cluster(const struct store *s);
+
+/* Redis Cluster only (false otherwise): what is missing now, for /readyz. */
+struct store_health {
+    int masters;                /* masters in the slot map */
+    int masters_writable;       /* ... accepting writes now */
+    unsigned slots_unowned;     /* slots no master serves */
+    unsigned slots_unavailable; /* slots whose writes answer 503 now */
+};
+bool store_health(const struct store *s, struct store_health *out);
+
 /* The maxmemory-policy Redis reported last on this connection ("" before
  * its first answer); borrowed. */
 const char *store_policy(const struct store *s);
@@ -111,7 +131,8 @@ int store_set_probe(struct store *s, const char *name, const char *key, const ch
 /* Called (with arg) each time writes become accepted: after the probe first
  * succeeds on a connection, and when Redis accepts writes again after
  * refusing them. What must be (re)made in Redis before work resumes (the
- * outbox groups) is made then. */
+ * outbox groups) is made then. On a redis-cluster:// façade: when gc:{@}'s
+ * master becomes writable, and when another master does while it is. */
 void store_on_writable(struct store *s, void (*cb)(void *arg), void *arg);
 
 /* The kind of the last error answer on this store: meaningful inside a
