@@ -874,3 +874,62 @@ int h_run_suite(Suite *s)
     srunner_free(sr);
     return failed == 0 ? 0 : 1;
 }
+
+char *h_metrics_text(struct gc_server *s, const char *token)
+{
+    struct http_resp *r = h_http(s, "GET", "/metrics", token, NULL, NULL);
+    ck_assert_msg(r && r->status == 200, "GET /metrics: %d", r ? r->status : 0);
+    char *text = strdup(r->body);
+    h_resp_free(r);
+    ck_assert_ptr_nonnull(text);
+    return text;
+}
+
+long long h_metric_value(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, series, n) == 0 && p[n] == ' ')
+            return atoll(p + n + 1);
+    return -1;
+}
+
+long long h_metric(struct gc_server *s, const char *token, const char *series)
+{
+    char *text = h_metrics_text(s, token);
+    long long v = h_metric_value(text, series);
+    free(text);
+    return v;
+}
+
+void h_hup_and_wait(struct gc_server *s, const char *which, long long before)
+{
+    const char *name = strcmp(which, "reloads") == 0 ? "gradcover_config_reloads_total"
+                                                     : "gradcover_config_reload_failures_total";
+    ck_assert_int_eq(kill(s->pid, SIGHUP), 0);
+    long long deadline = h_now_ms() + h_ms(10000);
+    while (h_metric(s, T_VIEWER, name) == before) {
+        ck_assert_msg(h_now_ms() < deadline, "no %s counted after SIGHUP", which);
+        h_sleep_ms(50);
+    }
+    ck_assert_int_eq(h_metric(s, T_VIEWER, name), before + 1);
+}
+
+bool h_log_wait(struct gc_server *s, const char *a, const char *b)
+{
+    long long deadline = h_now_ms() + h_ms(5000);
+    for (;;) {
+        FILE *f = fopen(s->log_path, "r");
+        ck_assert_ptr_nonnull(f);
+        char line[4096];
+        bool found = false;
+        while (!found && fgets(line, sizeof line, f))
+            found = strstr(line, a) && (!b || strstr(line, b));
+        fclose(f);
+        if (found)
+            return true;
+        if (h_now_ms() > deadline)
+            return false;
+        h_sleep_ms(50);
+    }
+}

@@ -178,6 +178,21 @@ pid_t h_child_fork(void);
 _Noreturn void h_child_exit(int code);
 int h_child_wait(pid_t pid);
 
+/* ---- /metrics, SIGHUP, the server's log ---- */
+/* GET /metrics's text with token (200 asserted); the caller frees it. */
+char *h_metrics_text(struct gc_server *s, const char *token);
+/* The value of the sample whose name and labels are written `series` in a
+ * /metrics text, or -1 when absent. */
+long long h_metric_value(const char *text, const char *series);
+/* The two above in one: series's value on s's /metrics, read as token. */
+long long h_metric(struct gc_server *s, const char *token, const char *series);
+/* SIGHUP, then waits until the reload ("reloads") or its refusal
+ * ("failures") has been counted once more than `before` (as T_VIEWER). */
+void h_hup_and_wait(struct gc_server *s, const char *which, long long before);
+/* True once s's log has a line containing a and (when not NULL) b; waits up
+ * to 5 s (scaled). */
+bool h_log_wait(struct gc_server *s, const char *a, const char *b);
+
 /* Runs a Check suite without forking (servers started by fixtures live in
  * this process); returns the exit code for main(). */
 int h_run_suite(Suite *s);

@@ -116,43 +116,60 @@ static int free_cluster_port(void)
     return 0;
 }
 
+/* Node i on port, as start_cluster makes it (fresh: a new data directory;
+ * else the node's own, nodes.conf included: it rejoins as what the cluster
+ * made it). Its log: <work>/cluster<i>.log, appended to. */
+static void spawn_node(int i, int port, bool fresh)
+{
+    char name[16], log[600];
+    snprintf(name, sizeof name, "cluster%d", i);
+    snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
+    const char *const extra[] = {"--cluster-enabled",
+                                 "yes",
+                                 "--cluster-config-file",
+                                 "nodes.conf",
+                                 "--cluster-node-timeout",
+                                 NODE_TIMEOUT_MS,
+                                 "--appendfsync",
+                                 "everysec",
+                                 "--logfile",
+                                 log,
+                                 NULL};
+    node[i] = h_redis_spawn_args(name, port, fresh, extra);
+}
+
+/* Every node says cluster_state:ok and names all six nodes and every slot. */
+static void wait_cluster_whole(int timeout_ms)
+{
+    long long until = h_now_ms() + h_ms(timeout_ms);
+    for (int k = 0; k < NNODES; k++)
+        while (!cluster_ok(k) || !map_complete(k)) {
+            ck_assert_msg(h_now_ms() < until, "node %d: the cluster is not whole", k);
+            h_sleep_ms(100);
+        }
+}
+
+/* A node a case killed, back on its port: it rejoins (as a replica of its
+ * successor if one was promoted) and the cluster is whole again. */
+static void restart_node(int i, int port)
+{
+    spawn_node(i, port, false);
+    wait_cluster_whole(30000);
+}
+
 static void start_cluster(void)
 {
     char cmd[1024];
     int n = snprintf(cmd, sizeof cmd, "redis-cli --cluster create");
     for (int i = 0; i < NNODES; i++) {
-        char name[16], log[600];
-        snprintf(name, sizeof name, "cluster%d", i);
-        snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
-        const char *const extra[] = {"--cluster-enabled",
-                                     "yes",
-                                     "--cluster-config-file",
-                                     "nodes.conf",
-                                     "--cluster-node-timeout",
-                                     NODE_TIMEOUT_MS,
-                                     "--appendfsync",
-                                     "everysec",
-                                     "--logfile",
-                                     log,
-                                     NULL};
-        node[i] = h_redis_spawn_args(name, free_cluster_port(), true, extra);
+        spawn_node(i, free_cluster_port(), true);
         n += snprintf(cmd + n, sizeof cmd - (size_t)n, " 127.0.0.1:%d", node[i]->port);
     }
     snprintf(cmd + n, sizeof cmd - (size_t)n,
              " --cluster-replicas 1 --cluster-yes > '%s/cluster-create.log' 2>&1", h_work_dir());
     ck_assert_msg(system(cmd) == 0, "redis-cli --cluster create failed: %s/cluster-create.log",
                   h_work_dir());
-    long long until = h_now_ms() + h_ms(20000);
-    for (int i = 0; i < NNODES; i++)
-        while (!cluster_ok(i)) {
-            ck_assert_msg(h_now_ms() < until, "node %d: cluster_state not ok", i);
-            h_sleep_ms(100);
-        }
-    for (int i = 0; i < NNODES; i++)
-        while (!map_complete(i)) {
-            ck_assert_msg(h_now_ms() < until, "node %d: replicas not in CLUSTER SLOTS", i);
-            h_sleep_ms(100);
-        }
+    wait_cluster_whole(20000);
 }
 
 static void stop_cluster(void)
@@ -1469,34 +1486,6 @@ static bool pm_marked_failed(int i, int port)
     return failed;
 }
 
-/* Node i restarted on its own data (nodes.conf): it rejoins the cluster as
- * a replica of whoever took its slots; waits until every node says
- * cluster_state:ok and names all six nodes. */
-static void pm_restart(int i, int port)
-{
-    char name[16], log[600];
-    snprintf(name, sizeof name, "cluster%d", i);
-    snprintf(log, sizeof log, "%s/%s-again.log", h_work_dir(), name);
-    const char *const extra[] = {"--cluster-enabled",
-                                 "yes",
-                                 "--cluster-config-file",
-                                 "nodes.conf",
-                                 "--cluster-node-timeout",
-                                 NODE_TIMEOUT_MS,
-                                 "--appendfsync",
-                                 "everysec",
-                                 "--logfile",
-                                 log,
-                                 NULL};
-    node[i] = h_redis_spawn_args(name, port, false, extra);
-    long long until = h_now_ms() + h_ms(30000);
-    for (int k = 0; k < NNODES; k++)
-        while (!cluster_ok(k) || !map_complete(k)) {
-            ck_assert_msg(h_now_ms() < until, "node %d: the cluster did not heal", k);
-            h_sleep_ms(100);
-        }
-}
-
 /* The node a case killed (node[] index and port), or -1: restarted by
  * pm_heal if that case failed before it could, so that the next cases find
  * six nodes (and a failure is reported, not a crash on node[i] == NULL). */
@@ -1507,7 +1496,7 @@ static void pm_heal(void)
     if (pm_dead < 0)
         return;
     if (!node[pm_dead])
-        pm_restart(pm_dead, pm_dead_port);
+        restart_node(pm_dead, pm_dead_port);
     pm_dead = -1;
     for (int i = 0; i < NNODES; i++) {
         pm_exec(i, "CONFIG SET cluster-replica-no-failover no");
@@ -1589,6 +1578,32 @@ static void pm_register_all(struct gc_server *srv, const char *prefix, int seq0,
         snprintf(id, sizeof id, "%s-%.8s", prefix, counties[k]);
         h_register(srv, T_ADMIN, id, counties[k], seq0 + k, NULL);
         h_counts(srv, counties[k], "", &reg[k], &served[k]);
+    }
+}
+
+/* The counties on[] (those of a master that was away or refusing) take
+ * again the contact they were refused (graduate <gp>-<code>, key
+ * <ip>-<code>): 201; then every county counts reg[k] registered and
+ * served[k] + 1 served, each contact once. */
+static void pm_expect_written(struct gc_server *srv, const bool *on, const char *gp, const char *ip,
+                              const long long *reg, const long long *served, const char *when)
+{
+    for (int k = 0; k < NCOUNTIES; k++) {
+        if (!on[k])
+            continue;
+        char gid[32], idem[32];
+        snprintf(gid, sizeof gid, "%s-%.8s", gp, counties[k]);
+        snprintf(idem, sizeof idem, "%s-%.8s", ip, counties[k]);
+        struct http_resp *r = pm_contact(srv, gid, idem);
+        ck_assert_msg(r->status == 201, "county %s %s: %d %s", counties[k], when, r->status,
+                      r->body);
+        h_resp_free(r);
+    }
+    for (int k = 0; k < NCOUNTIES; k++) {
+        long long r2, s2;
+        h_counts(srv, counties[k], "", &r2, &s2);
+        ck_assert_int_eq(r2, reg[k]);
+        ck_assert_int_eq(s2, served[k] + 1);
     }
 }
 
@@ -1728,23 +1743,7 @@ START_TEST(test_gradcoverd_answers_per_master_while_one_is_away)
     long long back_ms = pm_wait_writable(srv, NMASTERS, 30000);
     rd = pm_readyz(srv);
     ck_assert_int_eq(rd.unavailable, 0);
-    for (int k = 0; k < NCOUNTIES; k++) {
-        if (!on[k])
-            continue;
-        char gid[32], idem[32];
-        snprintf(gid, sizeof gid, "PM-%.8s", counties[k]);
-        snprintf(idem, sizeof idem, "pm-%.8s", counties[k]);
-        struct http_resp *r = pm_contact(srv, gid, idem);
-        ck_assert_msg(r->status == 201, "county %s after the failover: %d %s", counties[k],
-                      r->status, r->body);
-        h_resp_free(r);
-    }
-    for (int k = 0; k < NCOUNTIES; k++) {
-        long long r2, s2;
-        h_counts(srv, counties[k], "", &r2, &s2);
-        ck_assert_int_eq(r2, reg[k]);
-        ck_assert_int_eq(s2, served[k] + 1);
-    }
+    pm_expect_written(srv, on, "PM", "pm", reg, served, "after the failover");
     fprintf(stderr,
             "cluster.per_master away_counties=%d noticed_ms=%lld sweep_ms=%lld slowest_503_ms=%lld "
             "writable_again_ms=%lld\n",
@@ -1811,23 +1810,7 @@ START_TEST(test_gradcoverd_refusing_master_refuses_its_counties_only)
     ck_assert(x && x->type != REDIS_REPLY_ERROR);
     freeReplyObject(x);
     long long accepted_ms = pm_wait_writable(srv, NMASTERS, 10000);
-    for (int k = 0; k < NCOUNTIES; k++) {
-        if (!on[k])
-            continue;
-        char gid[32], idem[32];
-        snprintf(gid, sizeof gid, "PR-%.8s", counties[k]);
-        snprintf(idem, sizeof idem, "pr-%.8s", counties[k]);
-        struct http_resp *r = pm_contact(srv, gid, idem);
-        ck_assert_msg(r->status == 201, "county %s after maxmemory 0: %d %s", counties[k],
-                      r->status, r->body);
-        h_resp_free(r);
-    }
-    for (int k = 0; k < NCOUNTIES; k++) {
-        long long r2, s2;
-        h_counts(srv, counties[k], "", &r2, &s2);
-        ck_assert_int_eq(r2, reg[k]);
-        ck_assert_int_eq(s2, served[k] + 1);
-    }
+    pm_expect_written(srv, on, "PR", "pr", reg, served, "after maxmemory 0");
     ck_assert_int_eq(pm_connections(vc), conns0);
     redisFree(vc);
     fprintf(stderr,
@@ -2070,30 +2053,10 @@ static struct gc_server *cc_start(const char *cfg, int seed)
     return h_start(cfg, args, url, true);
 }
 
-/* The value of the /metrics series `series` (name and labels as written),
- * or -1 when absent. */
-static long long cc_series(const char *text, const char *series)
-{
-    size_t n = strlen(series);
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-        if (strncmp(p, series, n) == 0 && p[n] == ' ')
-            return atoll(p + n + 1);
-    return -1;
-}
-
-static char *cc_scrape(struct gc_server *s)
-{
-    struct http_resp *r = h_http(s, "GET", "/metrics", T_ADMIN, NULL, NULL);
-    ck_assert_msg(r && r->status == 200, "GET /metrics: %d", r ? r->status : 0);
-    char *text = strdup(r->body);
-    h_resp_free(r);
-    return text;
-}
-
 static long long cc_metric(struct gc_server *s, const char *series)
 {
-    char *text = cc_scrape(s);
-    long long v = cc_series(text, series);
+    char *text = h_metrics_text(s, T_ADMIN);
+    long long v = h_metric_value(text, series);
     free(text);
     return v;
 }
@@ -2133,7 +2096,7 @@ static void cc_coverage(struct gc_server *s, const char *county, long long *reg,
 static void cc_metrics_counts(struct gc_server *s, const char *county, long long *reg,
                               long long *srv)
 {
-    char *text = cc_scrape(s);
+    char *text = h_metrics_text(s, T_ADMIN);
     char name[160];
     snprintf(name, sizeof name, "gradcover_registered_graduates{county=\"%s\",period=\"", county);
     const char *p = strstr(text, name);
@@ -2142,10 +2105,10 @@ static void cc_metrics_counts(struct gc_server *s, const char *county, long long
     snprintf(year, sizeof year, "%.4s", p + strlen(name));
     snprintf(name, sizeof name, "gradcover_registered_graduates{county=\"%s\",period=\"%s\"}",
              county, year);
-    *reg = cc_series(text, name);
+    *reg = h_metric_value(text, name);
     snprintf(name, sizeof name, "gradcover_served_graduates{county=\"%s\",period=\"%s\"}", county,
              year);
-    *srv = cc_series(text, name);
+    *srv = h_metric_value(text, name);
     free(text);
 }
 
@@ -2386,7 +2349,7 @@ START_TEST(test_ccache_waits_for_late_invalidations)
     cc_coverage(a, county, &reg, &srv);
     cc_coverage(a, county, &reg, &srv); /* cached */
     char name[160], year[8];
-    char *text = cc_scrape(a);
+    char *text = h_metrics_text(a, T_ADMIN);
     snprintf(name, sizeof name, "gradcover_registered_graduates{county=\"%s\",period=\"", county);
     const char *p = strstr(text, name);
     ck_assert_ptr_nonnull(p);
@@ -2424,33 +2387,6 @@ START_TEST(test_ccache_waits_for_late_invalidations)
     ck_assert_int_eq(stopped, 0);
 }
 END_TEST
-
-/* Node i, stopped earlier, started again on its data and port: it rejoins
- * the cluster (as a replica of whoever took its slots). */
-static void cc_restart_node(int i, int port)
-{
-    char name[16], log[600];
-    snprintf(name, sizeof name, "cluster%d", i);
-    snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
-    const char *const extra[] = {"--cluster-enabled",
-                                 "yes",
-                                 "--cluster-config-file",
-                                 "nodes.conf",
-                                 "--cluster-node-timeout",
-                                 NODE_TIMEOUT_MS,
-                                 "--appendfsync",
-                                 "everysec",
-                                 "--logfile",
-                                 log,
-                                 NULL};
-    node[i] = h_redis_spawn_args(name, port, false, extra);
-    long long until = h_now_ms() + h_ms(30000);
-    for (int k = 0; k < NNODES; k++)
-        while (!cluster_ok(k) || !map_complete(k)) {
-            ck_assert_msg(h_now_ms() < until, "node %d: the cluster did not heal", k);
-            h_sleep_ms(100);
-        }
-}
 
 /* A master SIGKILLed: A's cache for it goes (gradcover_county_cache_ready
  * 0), its replica is promoted, and A's reads of its county are exact again
@@ -2494,7 +2430,7 @@ START_TEST(test_ccache_survives_a_master_failover)
         srv += w != 1;
         cc_expect(a, b, county, reg, srv, "a write on the promoted master");
     }
-    cc_restart_node(victim, port);
+    restart_node(victim, port);
     cc_write(b, county, true, id, sizeof id);
     cc_expect(a, b, county, reg + 1, srv + 1, "the old master back as a replica");
     ck_assert_int_eq(cc_metric(a, "gradcover_county_cache_ready"), 1);
@@ -2751,25 +2687,6 @@ static size_t hl_unack_lost(struct hl_load *l)
     return lost;
 }
 
-/* The value of the /metrics sample `name` (labels included) in body, -1
- * when absent. */
-static long long hl_sample(const char *body, const char *name)
-{
-    char want[256];
-    snprintf(want, sizeof want, "\n%s ", name);
-    const char *p = strstr(body, want);
-    return p ? atoll(p + strlen(want)) : -1;
-}
-
-static char *hl_metrics(struct gc_server *s)
-{
-    struct http_resp *r = h_http(s, "GET", "/metrics", T_ADMIN, NULL, NULL);
-    ck_assert_msg(r && r->status == 200, "GET /metrics");
-    char *body = strdup(r->body);
-    h_resp_free(r);
-    return body;
-}
-
 /* Every key acknowledged is exactly one contact: for each county, Redis
  * holds one stored contact per key (and every acknowledged id), its
  * counter says so, both servers' /metrics and GET /api/v1/coverage say so
@@ -2779,7 +2696,7 @@ static void hl_check_exact(struct hl_load *l, struct gc_server *const *srv)
     size_t keys[HL_COUNTIES] = {0};
     for (size_t i = 0; i < l->sent; i++)
         keys[l->county[i]]++;
-    char *metrics[2] = {hl_metrics(srv[0]), hl_metrics(srv[1])};
+    char *metrics[2] = {h_metrics_text(srv[0], T_ADMIN), h_metrics_text(srv[1], T_ADMIN)};
     struct http_resp *cov =
         h_http(srv[1], "GET", "/api/v1/coverage?period=" HL_PERIOD, T_ADMIN, NULL, NULL);
     ck_assert_msg(cov && cov->status == 200 && cov->json, "GET /api/v1/coverage");
@@ -2805,8 +2722,8 @@ static void hl_check_exact(struct hl_load *l, struct gc_server *const *srv)
                  "gradcover_contacts_recorded_total{county=\"%.8s\",service=\"job_referral\"}",
                  hl_cty[k]);
         for (int s = 0; s < 2; s++)
-            ck_assert_msg(hl_sample(metrics[s], name) == (long long)keys[k],
-                          "server %d: %s %lld, %zu keys", s, name, hl_sample(metrics[s], name),
+            ck_assert_msg(h_metric_value(metrics[s], name) == (long long)keys[k],
+                          "server %d: %s %lld, %zu keys", s, name, h_metric_value(metrics[s], name),
                           keys[k]);
         json_t *e = NULL;
         size_t j;
@@ -2835,8 +2752,8 @@ static long long hl_redirects(struct gc_server *const *srv, const char *kind)
     snprintf(name, sizeof name, "gradcover_redis_cluster_redirects_total{kind=\"%s\"}", kind);
     long long sum = 0;
     for (int s = 0; s < 2; s++) {
-        char *m = hl_metrics(srv[s]);
-        long long v = hl_sample(m, name);
+        char *m = h_metrics_text(srv[s], T_ADMIN);
+        long long v = h_metric_value(m, name);
         ck_assert_msg(v >= 0, "/metrics lacks %s", name);
         sum += v;
         free(m);
@@ -3114,27 +3031,6 @@ START_TEST(test_http_alerts_on_each_master_notified_once)
 }
 END_TEST
 
-/* node[i] started again on its port and data (nodes.conf: it knows the
- * cluster and rejoins it), with start_cluster's arguments. */
-static void hl_node_restart(int i, int port)
-{
-    char name[24], log[600];
-    snprintf(name, sizeof name, "cluster%d", i);
-    snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
-    const char *const extra[] = {"--cluster-enabled",
-                                 "yes",
-                                 "--cluster-config-file",
-                                 "nodes.conf",
-                                 "--cluster-node-timeout",
-                                 NODE_TIMEOUT_MS,
-                                 "--appendfsync",
-                                 "everysec",
-                                 "--logfile",
-                                 log,
-                                 NULL};
-    node[i] = h_redis_spawn_args(name, port, false, extra);
-}
-
 /* The redis-server at port says `field` in INFO replication. */
 static bool hl_info_has(int port, const char *field)
 {
@@ -3242,7 +3138,7 @@ START_TEST(test_http_contacts_exact_across_a_master_kill)
 
     /* Back as before: a replica of its successor, in sync, then master of
      * its slots again (a coordinated failover: nothing lost). */
-    hl_node_restart(victim, port);
+    spawn_node(victim, port, false);
     long long end = h_now_ms() + h_ms(30000);
     while (!hl_info_has(port, "master_link_status:up") && h_now_ms() < end)
         h_sleep_ms(100);

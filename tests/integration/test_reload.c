@@ -73,55 +73,6 @@ static json_t *next_config(void)
     return c;
 }
 
-/* A counter or gauge of /metrics, or -1 when absent. */
-static long long metric(struct gc_server *s, const char *name)
-{
-    struct http_resp *r = h_http(s, "GET", "/metrics", T_VIEWER, NULL, NULL);
-    ck_assert_int_eq(r->status, 200);
-    char pat[160];
-    snprintf(pat, sizeof pat, "\n%s ", name);
-    const char *p = strstr(r->body, pat);
-    long long v = p ? atoll(p + strlen(pat)) : -1;
-    h_resp_free(r);
-    return v;
-}
-
-/* Sends SIGHUP and waits until the reload (want "reloads") or the refusal
- * ("failures") has been counted. */
-static void hup_and_wait(struct gc_server *s, const char *which, long long before)
-{
-    char name[96];
-    snprintf(name, sizeof name, "gradcover_config_%s_total",
-             strcmp(which, "reloads") == 0 ? "reloads" : "reload_failures");
-    ck_assert_int_eq(kill(s->pid, SIGHUP), 0);
-    long long deadline = h_now_ms() + h_ms(10000);
-    while (metric(s, name) == before) {
-        ck_assert_msg(h_now_ms() < deadline, "no %s counted after SIGHUP", which);
-        h_sleep_ms(50);
-    }
-    ck_assert_int_eq(metric(s, name), before + 1);
-}
-
-/* True once the server's log has a line containing all of a and b. */
-static bool log_has(struct gc_server *s, const char *a, const char *b)
-{
-    long long deadline = h_now_ms() + h_ms(5000);
-    for (;;) {
-        FILE *f = fopen(s->log_path, "r");
-        ck_assert_ptr_nonnull(f);
-        char line[4096];
-        bool found = false;
-        while (!found && fgets(line, sizeof line, f))
-            found = strstr(line, a) && (!b || strstr(line, b));
-        fclose(f);
-        if (found)
-            return true;
-        if (h_now_ms() > deadline)
-            return false;
-        h_sleep_ms(50);
-    }
-}
-
 static const char *county_alert(struct gc_server *s, const char *county)
 {
     static char buf[32];
@@ -165,7 +116,7 @@ static void assert_old_config(struct gc_server *s)
     ck_assert_ptr_nonnull(e);
     ck_assert_str_eq(json_string_value(json_object_get(e, "name")), "丹凤县");
     json_decref(e);
-    ck_assert_int_eq(metric(s, "gradcover_config_reloads_total"), 0);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_config_reloads_total"), 0);
 }
 
 START_TEST(test_reload_under_load)
@@ -202,9 +153,9 @@ START_TEST(test_reload_under_load)
     json_t *next = next_config();
     h_write_config(next, "reload");
     json_decref(next);
-    hup_and_wait(s, "reloads", 0);
-    ck_assert(log_has(s, "event=config_reloaded", "counties=9"));
-    ck_assert(metric(s, "gradcover_config_last_reload_success_timestamp_seconds") > 0);
+    h_hup_and_wait(s, "reloads", 0);
+    ck_assert(h_log_wait(s, "event=config_reloaded", "counties=9"));
+    ck_assert(h_metric(s, T_VIEWER, "gradcover_config_last_reload_success_timestamp_seconds") > 0);
 
     /* The new county answers, in the report and in /metrics, and takes
      * registrations through the new token. */
@@ -258,7 +209,7 @@ START_TEST(test_reload_under_load)
     fprintf(stderr, "reload under load: %zu contacts, %zu before the SIGHUP, all 201\n", sent,
             before);
     lg_reqs_free(reqs, MAXREQ);
-    ck_assert_int_eq(metric(s, "gradcover_config_reload_failures_total"), 0);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_config_reload_failures_total"), 0);
     ck_assert_int_eq(h_stop(s), 0);
 }
 END_TEST
@@ -308,19 +259,20 @@ START_TEST(test_bad_files_change_nothing)
             fputs("{\"counties\": [", f);
             fclose(f);
         }
-        hup_and_wait(s, "failures", i);
-        ck_assert_msg(log_has(s, "event=config_reload_failed", bad[i].why),
+        h_hup_and_wait(s, "failures", i);
+        ck_assert_msg(h_log_wait(s, "event=config_reload_failed", bad[i].why),
                       "%s: no log line with %s", bad[i].what, bad[i].why);
         assert_old_config(s);
         ck_assert_str_eq(county_alert(s, "611021"), "(none)");
     }
-    ck_assert_int_eq(metric(s, "gradcover_config_reload_failures_total"), 5);
-    ck_assert_int_eq(metric(s, "gradcover_config_last_reload_success_timestamp_seconds"), 0);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_config_reload_failures_total"), 5);
+    ck_assert_int_eq(
+        h_metric(s, T_VIEWER, "gradcover_config_last_reload_success_timestamp_seconds"), 0);
     /* A good file after them applies. */
     json_t *next = next_config();
     h_write_config(next, "reload-bad");
     json_decref(next);
-    hup_and_wait(s, "reloads", 0);
+    h_hup_and_wait(s, "reloads", 0);
     h_expect(h_http(s, "GET", "/api/v1/counties/" NEW_COUNTY "/coverage", T_NEW, NULL, NULL), 200,
              NULL);
     ck_assert_int_eq(h_stop(s), 0);
@@ -334,7 +286,7 @@ START_TEST(test_restart_only_keys_keep_their_value)
     json_object_set_new(cfg, "max_connections", json_integer(200));
     const char *path = h_write_config(cfg, "reload-restart");
     struct gc_server *s = h_start(path, NULL, NULL, true);
-    ck_assert_int_eq(metric(s, "gradcover_http_connections_max"), 200);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_http_connections_max"), 200);
     json_t *next = next_config();
     json_object_set_new(next, "max_connections", json_integer(300));
     json_object_set_new(json_object_get(next, "alerts"), "webhooks",
@@ -357,7 +309,7 @@ START_TEST(test_restart_only_keys_keep_their_value)
     json_decref(next);
     h_register(s, T_C611002, "G1", "611002", 801, "2026-03-01T09:00:00+08:00");
     h_register(s, T_C611002, "G2", "611002", 802, "2026-03-01T09:00:00+08:00");
-    hup_and_wait(s, "reloads", 0);
+    h_hup_and_wait(s, "reloads", 0);
     int limited = 0;
     for (int i = 0; i < 4; i++)
         limited += h_contact(s, T_C611002, i % 2 ? "G1" : "G2", NULL, NULL) == 429;
@@ -368,11 +320,11 @@ START_TEST(test_restart_only_keys_keep_their_value)
         ck_assert_msg(h_now_ms() < deadline, "611021 did not fire at its new threshold");
         h_sleep_ms(100);
     }
-    ck_assert(log_has(s, "event=config_reload_needs_restart", "key=max_connections"));
-    ck_assert(!log_has(s, "event=config_reload_needs_restart", "alerts"));
-    ck_assert_int_eq(metric(s, "gradcover_http_connections_max"), 200);
+    ck_assert(h_log_wait(s, "event=config_reload_needs_restart", "key=max_connections"));
+    ck_assert(!h_log_wait(s, "event=config_reload_needs_restart", "alerts"));
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_http_connections_max"), 200);
     /* The receiver was added. */
-    ck_assert(log_has(s, "event=receiver_added", "receiver=ops"));
+    ck_assert(h_log_wait(s, "event=receiver_added", "receiver=ops"));
     struct http_resp *m = h_http(s, "GET", "/metrics", T_VIEWER, NULL, NULL);
     ck_assert_ptr_nonnull(strstr(m->body, "receiver=\"ops\""));
     h_resp_free(m);
@@ -381,7 +333,7 @@ START_TEST(test_restart_only_keys_keep_their_value)
              NULL);
     h_expect(h_http(s, "GET", "/api/v1/counties/611021/coverage", T_C611021, NULL, NULL), 401,
              NULL);
-    ck_assert_int_eq(metric(s, "gradcover_config_reload_failures_total"), 0);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_config_reload_failures_total"), 0);
     ck_assert_int_eq(h_stop(s), 0);
 }
 END_TEST

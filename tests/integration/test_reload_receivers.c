@@ -58,19 +58,6 @@ static int ka_get(int fd)
 
 /* ---- the server's counters and log ---- */
 
-/* A counter of /metrics, or -1 when absent. */
-static long long metric(struct gc_server *s, const char *name)
-{
-    struct http_resp *r = h_http(s, "GET", "/metrics", T_VIEWER, NULL, NULL);
-    ck_assert_int_eq(r->status, 200);
-    char pat[160];
-    snprintf(pat, sizeof pat, "\n%s ", name);
-    const char *p = strstr(r->body, pat);
-    long long v = p ? atoll(p + strlen(pat)) : -1;
-    h_resp_free(r);
-    return v;
-}
-
 /* True when /metrics has a series of this receiver. */
 static bool has_receiver(struct gc_server *s, const char *name)
 {
@@ -81,42 +68,6 @@ static bool has_receiver(struct gc_server *s, const char *name)
     bool found = strstr(r->body, pat) != NULL;
     h_resp_free(r);
     return found;
-}
-
-/* SIGHUP, then waits until the reload ("reloads") or the refusal
- * ("failures") has been counted once more. */
-static void hup_and_wait(struct gc_server *s, const char *which, long long before)
-{
-    char name[96];
-    snprintf(name, sizeof name, "gradcover_config_%s_total",
-             strcmp(which, "reloads") == 0 ? "reloads" : "reload_failures");
-    ck_assert_int_eq(kill(s->pid, SIGHUP), 0);
-    long long deadline = h_now_ms() + h_ms(10000);
-    while (metric(s, name) == before) {
-        ck_assert_msg(h_now_ms() < deadline, "no %s counted after SIGHUP", which);
-        h_sleep_ms(50);
-    }
-    ck_assert_int_eq(metric(s, name), before + 1);
-}
-
-/* True once the server's log has a line containing a and b. */
-static bool log_has(struct gc_server *s, const char *a, const char *b)
-{
-    long long deadline = h_now_ms() + h_ms(5000);
-    for (;;) {
-        FILE *f = fopen(s->log_path, "r");
-        ck_assert_ptr_nonnull(f);
-        char line[4096];
-        bool found = false;
-        while (!found && fgets(line, sizeof line, f))
-            found = strstr(line, a) && (!b || strstr(line, b));
-        fclose(f);
-        if (found)
-            return true;
-        if (h_now_ms() > deadline)
-            return false;
-        h_sleep_ms(50);
-    }
 }
 
 /* ---- what the receivers got ---- */
@@ -196,10 +147,10 @@ START_TEST(test_receivers_change_during_an_episode)
     ck_assert_str_eq(status_of(b, 0), "firing");
 
     alerts_file("rr", json_pack("[o, o]", json_hook("C", c), json_hook("B", b2)), port);
-    hup_and_wait(s, "reloads", 0);
-    ck_assert(log_has(s, "event=receiver_removed", "receiver=A"));
-    ck_assert(log_has(s, "event=receiver_added", "receiver=C"));
-    ck_assert(log_has(s, "event=receiver_changed", "receiver=B"));
+    h_hup_and_wait(s, "reloads", 0);
+    ck_assert(h_log_wait(s, "event=receiver_removed", "receiver=A"));
+    ck_assert(h_log_wait(s, "event=receiver_added", "receiver=C"));
+    ck_assert(h_log_wait(s, "event=receiver_changed", "receiver=B"));
     /* A's attempt ends after the reload: recorded, not retried. */
     json_decref(wait_delivery(s, COUNTY, firing_id, "A", "dropped", 10000));
     json_decref(wait_delivery(s, COUNTY, firing_id, "B", "delivered", 1000));
@@ -235,7 +186,7 @@ START_TEST(test_receivers_change_during_an_episode)
     ck_assert(!has_receiver(s, "A"));
     ck_assert(has_receiver(s, "B"));
     ck_assert(has_receiver(s, "C"));
-    ck_assert_int_eq(metric(s, "gradcover_config_reload_failures_total"), 0);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_config_reload_failures_total"), 0);
     stop(s);
 }
 END_TEST
@@ -262,11 +213,11 @@ START_TEST(test_bad_receiver_keeps_the_old_ones)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         alerts_file("rr-bad", json_pack("[o, o]", json_hook("B", b), bad[i].extra), port);
-        hup_and_wait(s, "failures", (long long)i);
-        ck_assert_msg(log_has(s, "event=config_reload_failed", bad[i].why), "no log line with %s",
-                      bad[i].why);
+        h_hup_and_wait(s, "failures", (long long)i);
+        ck_assert_msg(h_log_wait(s, "event=config_reload_failed", bad[i].why),
+                      "no log line with %s", bad[i].why);
     }
-    ck_assert_int_eq(metric(s, "gradcover_config_reloads_total"), 0);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_config_reloads_total"), 0);
     ck_assert(!has_receiver(s, "X"));
     /* The old receiver still gets the transitions. */
     register_grad(s, COUNTY, 10);
@@ -292,8 +243,8 @@ START_TEST(test_removed_robot_drops_its_queued_message)
     alerts_file("rr-robot", json_pack("[o]", json_hook("B", b)), port);
     register_grad(s, COUNTY, 10);
     json_decref(expect_requests(b, 1, 10000, s));
-    hup_and_wait(s, "reloads", 0);
-    ck_assert(log_has(s, "event=receiver_removed", "receiver=R dropped=1"));
+    h_hup_and_wait(s, "reloads", 0);
+    ck_assert(h_log_wait(s, "event=receiver_removed", "receiver=R dropped=1"));
     json_t *ids = event_ids(b);
     json_decref(
         wait_delivery(s, COUNTY, json_string_value(json_array_get(ids, 0)), "R", "dropped", 5000));
@@ -360,8 +311,8 @@ START_TEST(test_alertmanager_url_and_ca_file_follow_a_reload)
     snprintf(url, sizeof url, "https://127.0.0.1:%d", am2->port);
     config("rr-am",
            json_pack("{s:s, s:s}", "alertmanager_url", url, "ca_file", h_tls_file("ca.pem")), port);
-    hup_and_wait(s, "reloads", 0);
-    ck_assert(log_has(s, "event=receiver_changed", "receiver=alertmanager"));
+    h_hup_and_wait(s, "reloads", 0);
+    ck_assert(h_log_wait(s, "event=receiver_changed", "receiver=alertmanager"));
     json_t *reqs = expect_requests(am2, 1, 15000, s);
     json_t *q = json_array_get(reqs, 0);
     ck_assert_str_eq(str(q, "path"), "/api/v2/alerts");
@@ -371,7 +322,7 @@ START_TEST(test_alertmanager_url_and_ca_file_follow_a_reload)
     reqs = receiver_requests(am1);
     ck_assert_uint_eq(json_array_size(reqs), 0);
     json_decref(reqs);
-    ck_assert_int_eq(metric(s, "gradcover_config_reload_failures_total"), 0);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_config_reload_failures_total"), 0);
     stop(s);
 }
 END_TEST
@@ -436,14 +387,14 @@ START_TEST(test_digest_receivers_follow_a_reload)
     ck_assert_uint_eq(digests(ding), 0);
 
     digest_file(wecom, ding, true, json_pack("[s, s]", "ding-city", "wecom-county"), port);
-    hup_and_wait(s, "reloads", 0);
+    h_hup_and_wait(s, "reloads", 0);
     ck_assert_msg(wait_digests(ding, 1, 15000) == 1, "no digest to ding-city (%s)", s->log_path);
     digest_file(wecom, ding, false, json_pack("[s]", "wecom-county"), port);
-    hup_and_wait(s, "reloads", 1);
+    h_hup_and_wait(s, "reloads", 1);
     h_sleep_ms(3000);
     ck_assert_uint_eq(digests(wecom), 1);
     ck_assert_uint_eq(digests(ding), 1);
-    ck_assert_int_eq(metric(s, "gradcover_config_reload_failures_total"), 0);
+    ck_assert_int_eq(h_metric(s, T_VIEWER, "gradcover_config_reload_failures_total"), 0);
     stop(s);
 }
 END_TEST
