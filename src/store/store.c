@@ -145,7 +145,7 @@ struct store {
      * Set: this store is a façade with no connection of its own; commands,
      * rounds, readiness and writability are the router's (cluster.c), which
      * keeps a store per master: ready (and store_writes) for gc:{@}'s
-     * master, store_writes_for per county. Unfinished: docs/cluster-wip.md. */
+     * master, store_writes_for per county. docs/cluster.md. */
     struct cluster *cl;
     int wait_replicas, wait_ms; /* store_set_wait_replicas() */
 };

@@ -22,7 +22,7 @@
  * - XREADGROUP over the 50 counties' outboxes (notify.c's one read; a
  *   cluster refuses keys of several slots): split per slot, answers merged;
  * - the store façade (store.c on a target whose cluster_via is set, what
- *   gradcoverd will use): commands, scripts and rounds through the
+ *   gradcoverd uses): commands, scripts and rounds through the
  *   unchanged store API, writability and metrics from the router;
  * - a master killed: its replica is promoted and the router writes there;
  * - the cost of the router: script calls per second on one Redis (store.c)
@@ -34,8 +34,16 @@
  * server itself); one master's answers held back 100 ms (a slow proxy
  * announced as its address) while the test writes to it directly; a master
  * killed and its replica promoted, the old master restarted as a replica.
+ * gradcoverd per master: with a master away or refusing writes only its
+ * counties' writes answer 503 (at once), /readyz says what is missing; the ACL user of
+ * deploy/redis-users.acl; a map of host names refused; a seed given by name
+ * resolved at start. Through gradcoverd's HTTP API under a keyed contact
+ * load: a slot migrated and a master killed (every county exact after the
+ * retries), alerts on each master notified once, and a notification
+ * delivered while another master is away.
  * The gradcover tool manages tokens on the cluster (the master of gc:{@}).
- * And gradcoverd takes a redis-cluster:// URL in its file (--check-config: 0). */
+ * And gradcoverd takes a redis-cluster:// URL in its file (--check-config: 0).
+ * docs/cluster.md lists every case in order. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>

@@ -1,8 +1,8 @@
 /* Unit tests of Redis Cluster's addressing (slotmap.c): redis-cluster://
- * URLs, the configuration's refusal of them while the router is unfinished,
+ * URLs, the configuration taking them (and refusing a malformed one by name),
  * key slots against the Redis Cluster specification's values, the slot map
- * from CLUSTER SLOTS answers, and MOVED/ASK texts. test_cluster_slots checks
- * the same functions against a real 3-master cluster. */
+ * from CLUSTER SLOTS answers, and MOVED/ASK texts. integration.test_cluster
+ * checks the same functions against a real 3-master cluster. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * loaded) per master, each command sent to the master of its key's slot.
  * MOVED updates the slot, refreshes the map and retries once; ASK is
  * followed with ASKING for plain commands, and waited out for scripts (they
- * touch keys they do not declare: docs/cluster-wip.md). hiredis 0.14 has no
+ * touch keys they do not declare: docs/cluster.md). hiredis 0.14 has no
  * cluster support and Debian 12 packages no hiredis-cluster, hence this file.
  *
  * Nodes the cluster names are connected to by address only (a name would

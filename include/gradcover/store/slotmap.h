@@ -1,7 +1,7 @@
 /* Redis Cluster's addressing, pure (no I/O): the slot of a key (CRC16 and
  * hash tags, as the Redis Cluster specification defines them), the slot map
  * built from a CLUSTER SLOTS answer, and the MOVED / ASK redirections. The
- * Cluster router (docs/cluster-wip.md) is built on it. */
+ * Cluster router (cluster.h, docs/cluster.md) is built on it. */
 #ifndef GRADCOVER_STORE_SLOTMAP_H
 #define GRADCOVER_STORE_SLOTMAP_H
 
