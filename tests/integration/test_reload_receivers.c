@@ -35,7 +35,7 @@ static int ka_get(int fd)
     static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof req - 1))
         return -1;
-    char buf[4096];
+    char buf[4096] = "";
     size_t len = 0;
     const char *end = NULL;
     long clen = -1;
