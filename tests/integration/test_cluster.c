@@ -129,7 +129,7 @@ static int free_cluster_port(void)
  * made it). Its log: <work>/cluster<i>.log, appended to. */
 static void spawn_node(int i, int port, bool fresh)
 {
-    char name[16], log[600];
+    char name[24], log[600];
     snprintf(name, sizeof name, "cluster%d", i);
     snprintf(log, sizeof log, "%s/%s.log", h_work_dir(), name);
     const char *const extra[] = {"--cluster-enabled",
