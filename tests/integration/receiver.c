@@ -761,3 +761,15 @@ json_t *receiver_body_json(json_t *req)
     const char *b = json_string_value(json_object_get(req, "body"));
     return b ? json_loads(b, 0, NULL) : NULL;
 }
+
+size_t receiver_count_event(json_t *got, const char *event_id)
+{
+    size_t j, n = 0;
+    json_t *q;
+    json_array_foreach(got, j, q)
+    {
+        const char *h = receiver_header(q, "x-gradcover-event-id");
+        n += h && strcmp(h, event_id) == 0;
+    }
+    return n;
+}

@@ -79,6 +79,10 @@ json_t *receiver_requests(const struct receiver *r);
  * receiver_requests() either way. */
 json_t *receiver_wait(const struct receiver *r, size_t n, int timeout_ms);
 
+/* How many of the requests in got (receiver_requests) carried
+ * X-Gradcover-Event-Id event_id. */
+size_t receiver_count_event(json_t *got, const char *event_id);
+
 /* Helpers over one logged request. */
 const char *receiver_header(json_t *req, const char *lower_name);
 /* The request body parsed as JSON (new reference) or NULL. */

@@ -3001,12 +3001,7 @@ START_TEST(test_http_alerts_on_each_master_notified_once)
     json_array_foreach(events, i, ev)
     {
         const char *id = json_string_value(json_object_get(ev, "event_id"));
-        size_t n = 0;
-        json_array_foreach(got, j, q)
-        {
-            const char *h = receiver_header(q, "x-gradcover-event-id");
-            n += h && strcmp(h, id) == 0;
-        }
+        size_t n = receiver_count_event(got, id);
         ck_assert_msg(n == 1, "event %s (%s) notified %zu times (receiver log %s)", id,
                       json_string_value(json_object_get(ev, "status")), n, rv->log_path);
     }

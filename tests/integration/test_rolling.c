@@ -449,8 +449,7 @@ START_TEST(test_rolling_restart_behind_nginx_loses_no_request_notifies_once)
     for (int g = 0; g < NGRAD; g++) {
         char gid[16];
         snprintf(gid, sizeof gid, "G%d", g);
-        h_register(srv[g % NSERVERS], T_C611002, gid, COUNTY, 800 + g,
-                   "2026-03-01T09:00:00+08:00");
+        h_register(srv[g % NSERVERS], T_C611002, gid, COUNTY, 800 + g, "2026-03-01T09:00:00+08:00");
     }
     struct lg_req *reqs = lg_reqs_new(NKEYS);
     ck_assert_ptr_nonnull(reqs);
@@ -557,17 +556,12 @@ START_TEST(test_rolling_restart_behind_nginx_loses_no_request_notifies_once)
     h_sleep_ms(h_ms(1000));
     json_decref(got);
     got = receiver_requests(rv);
-    size_t i, k;
-    json_t *ev, *q;
+    size_t i;
+    json_t *ev;
     json_array_foreach(events, i, ev)
     {
         const char *id = json_string_value(json_object_get(ev, "event_id"));
-        size_t n = 0;
-        json_array_foreach(got, k, q)
-        {
-            const char *h = receiver_header(q, "x-gradcover-event-id");
-            n += h && strcmp(h, id) == 0;
-        }
+        size_t n = receiver_count_event(got, id);
         ck_assert_msg(n == 1, "event %s (%s) notified %zu times (receiver log %s)", id,
                       json_string_value(json_object_get(ev, "status")), n, rv->log_path);
     }
@@ -575,7 +569,8 @@ START_TEST(test_rolling_restart_behind_nginx_loses_no_request_notifies_once)
 
     size_t lines, retried = nginx_retried(nx, &lines);
     fprintf(stderr,
-            "rolling servers=%d keys_sent=%zu replayed=%zu registrations=%zu answered_during_restarts=%zu,%zu,%zu "
+            "rolling servers=%d keys_sent=%zu replayed=%zu registrations=%zu "
+            "answered_during_restarts=%zu,%zu,%zu "
             "nginx_requests=%zu nginx_passed_on=%zu transitions=%zu notifications=%zu\n",
             NSERVERS, sent, replayed, regs, during[0], during[1], during[2], lines, retried, nev,
             json_array_size(got));
